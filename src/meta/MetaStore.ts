@@ -1,0 +1,63 @@
+import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './records.js';
+
+export interface ListObjectsQuery {
+  bucketUid: string;
+  prefix?: string;
+  /** Return keys strictly greater than this (UTF-8 byte order). */
+  after?: string;
+  /** Max entries (objects) to return. */
+  limit: number;
+}
+
+export interface ListUploadsQuery {
+  bucketUid: string;
+  prefix?: string;
+  /** (key, uploadId) strictly after this position. */
+  afterKey?: string;
+  afterUploadId?: string;
+  limit: number;
+}
+
+/**
+ * A write batch. Everything in one batch commits atomically (LevelDB batch with
+ * sync) or not at all: this is what makes a new object visible.
+ */
+export interface MetaBatch {
+  putBucket(b: BucketRecord): this;
+  deleteBucket(name: string): this;
+  putObject(o: ObjectRecord): this;
+  deleteObject(bucketUid: string, key: string): this;
+  putUpload(u: UploadRecord): this;
+  deleteUpload(bucketUid: string, key: string, uploadId: string): this;
+  putPart(p: PartRecord & { bucketUid: string }): this;
+  deletePart(uploadId: string, partNumber: number): this;
+  /** Commit with fsync. */
+  commit(): Promise<void>;
+}
+
+/**
+ * MetaStore: buckets, object versions, multipart uploads and parts.
+ * Keys sort in UTF-8 byte order, which is S3's listing order.
+ */
+export interface MetaStore {
+  getBucket(name: string): Promise<BucketRecord | undefined>;
+  listBuckets(): Promise<BucketRecord[]>;
+  /** True when the bucket (by uid) holds at least one object or upload. */
+  bucketHasContent(bucketUid: string): Promise<boolean>;
+
+  getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined>;
+  /** Objects in key order after `after`, starting with `prefix`, at most `limit`. */
+  listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord>;
+
+  getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined>;
+  listUploads(q: ListUploadsQuery): AsyncIterable<UploadRecord>;
+  /** Parts of an upload in part-number order, partNumber > after. */
+  listParts(uploadId: string, after?: number, limit?: number): Promise<PartRecord[]>;
+  getPart(uploadId: string, partNumber: number): Promise<PartRecord | undefined>;
+
+  /** Every dataId referenced by any object or part (for the blob garbage sweep). */
+  referencedDataIds(): AsyncIterable<string>;
+
+  batch(): MetaBatch;
+  close(): Promise<void>;
+}

@@ -1,0 +1,126 @@
+/**
+ * Record types kept in the MetaStore. Plain JSON-serialisable objects.
+ * Binary values are hex (ids, salts, digests) or base64 (sealed blobs).
+ *
+ * What is stored in clear here is exactly what encryption.md allows an attacker
+ * with the drives to learn: names, sizes, timestamps, standard headers. ETags,
+ * checksums and x-amz-meta-* live only inside `sealed` (AES-256-GCM under K_meta).
+ */
+
+export interface BucketEncryption {
+  /** Root key CRN that wraps the DEK. */
+  rootKeyCrn: string;
+  /** True when the CRN came from the client (ibm-sse-kp / PutBucketEncryption), false for the provider default. */
+  customerManaged: boolean;
+  /** Opaque wrapped DEK as returned by the KMS. */
+  wrappedDek: string;
+  /** Root-key version that wrapped `wrappedDek`. */
+  keyVersion: string;
+  /** AAD list given to the KMS at wrap time; must be given again to unwrap. */
+  aad: string[];
+  /** Increments if the DEK itself is ever replaced (never by rotation, which only rewraps). */
+  dekGeneration: number;
+}
+
+export interface BucketRecord {
+  name: string;
+  /** Random 16-byte id (hex); a bucket re-created under the same name gets a new uid. */
+  uid: string;
+  /** Account id of the owner (tenant). */
+  owner: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  region: string;
+  encryption: BucketEncryption;
+  /** Object tags, ACL etc. would go in their own records; bucket-level sub-resources here. */
+  tagging?: Record<string, string>;
+}
+
+/** One encrypted stream (a single PUT, or one part of a multipart upload). */
+export interface StreamRef {
+  /** Blob id (hex, 16 random bytes). */
+  dataId: string;
+  /** Stream salt (hex, 32 bytes), also inside the stream header. */
+  salt: string;
+  /** SHA-256 of the 64-byte stream header (hex): detects file swap and rollback. */
+  headerDigest: string;
+  /** Plaintext bytes in this stream. */
+  size: number;
+  /** log2 of the segment size. */
+  segmentLog2: number;
+}
+
+export interface PartRef extends StreamRef {
+  partNumber: number;
+  /** Upload id the part was written under (bound into the segment AAD). */
+  uploadId: string;
+  /** Part ETag (hex MD5, no quotes) sealed under the record's K_meta. */
+  sealedEtag: string;
+}
+
+/** Headers that round-trip in clear (allowed by the threat model). */
+export interface StandardHeaders {
+  contentType?: string;
+  contentEncoding?: string;
+  contentDisposition?: string;
+  contentLanguage?: string;
+  cacheControl?: string;
+  expires?: string;
+}
+
+/** What `sealed` decrypts to. */
+export interface SealedMeta {
+  /** Hex MD5 (single) or hex-N (multipart), no quotes. */
+  etag: string;
+  /** Flexible checksums by algorithm (CRC32 ...), base64 as on the wire. */
+  checksums: Record<string, string>;
+  /** x-amz-meta-* with lower-cased names, without the prefix. */
+  userMeta: Record<string, string>;
+  /** Object tags. */
+  tags?: Record<string, string>;
+}
+
+export interface ObjectRecord {
+  bucketUid: string;
+  key: string;
+  /** Random id of this object version (hex); bound into K_meta and the sealed AAD. */
+  versionId: string;
+  /** Plaintext size. */
+  size: number;
+  /** Milliseconds since the epoch. */
+  lastModified: number;
+  headers: StandardHeaders;
+  storageClass?: string;
+  /** Hex, 32 bytes. */
+  metaSalt: string;
+  /** base64 of AES-GCM(K_meta, JSON(SealedMeta)). */
+  sealed: string;
+  /** DEK generation the object was written under. */
+  dekGeneration: number;
+  /** Single PUT: exactly one stream. */
+  stream?: StreamRef;
+  /** Completed multipart upload: ordered parts. */
+  parts?: PartRef[];
+  /** Checksum algorithm requested at CreateMultipartUpload / PutObject, if any. */
+  checksumAlgorithm?: string;
+}
+
+export interface UploadRecord {
+  bucketUid: string;
+  key: string;
+  uploadId: string;
+  initiated: number;
+  headers: StandardHeaders;
+  storageClass?: string;
+  metaSalt: string;
+  /** Sealed user metadata (SealedMeta with empty etag) under K_meta(uploadId). */
+  sealed: string;
+  checksumAlgorithm?: string;
+  checksumType?: string;
+}
+
+export interface PartRecord extends PartRef {
+  lastModified: number;
+  /** Sealed part checksums (base64 JSON), under the upload's K_meta. */
+  sealedChecksums?: string;
+}

@@ -1,0 +1,47 @@
+/**
+ * DomainError: what services throw. A closed code union; src/s3/errors.ts is the
+ * only place that maps it to the wire (status, XML). Codes are S3 error codes
+ * where S3 has one, so the mapping stays a table and not a pile of ifs.
+ */
+export type DomainCode =
+  | 'NoSuchBucket'
+  | 'NoSuchKey'
+  | 'NoSuchUpload'
+  | 'BucketAlreadyExists'
+  | 'BucketAlreadyOwnedByYou'
+  | 'BucketNotEmpty'
+  | 'InvalidBucketName'
+  | 'KeyTooLongError'
+  | 'InvalidArgument'
+  | 'InvalidRequest'
+  | 'InvalidPart'
+  | 'InvalidPartOrder'
+  | 'EntityTooSmall'
+  | 'EntityTooLarge'
+  | 'BadDigest'
+  | 'InvalidDigest'
+  | 'XAmzContentChecksumMismatch'
+  | 'IncompleteBody'
+  | 'PreconditionFailed'
+  | 'NotModified'
+  | 'InvalidRange'
+  | 'AccessDenied'
+  | 'KeyNotActive'
+  | 'KeyNotFound'
+  | 'ServerSideEncryptionConfigurationNotFoundError'
+  | 'NoSuchTagSet'
+  | 'InvalidTag'
+  | 'MalformedXML'
+  | 'IntegrityError'
+  | 'ServiceUnavailable';
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: DomainCode,
+    message: string,
+    readonly detail: Record<string, string | number> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
