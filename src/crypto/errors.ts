@@ -11,8 +11,8 @@
  * never contain key material, plaintext or ciphertext.
  */
 export class CryptoIntegrityError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = 'CryptoIntegrityError';
   }
 }

@@ -24,9 +24,11 @@ export const ALGORITHM_AES256GCM_HKDF_SHA256 = 1;
 
 /** Header bytes 0..3, "CFRS". Part of the on-disk format. */
 const MAGIC = Buffer.from('CFRS', 'latin1');
-/** Salt and nonce-prefix sizes; part of the on-disk format. */
+/** Bytes of the per-stream HKDF salt. Part of the on-disk format; never change without bumping the version byte. */
 export const SALT_SIZE = 32;
+/** Bytes of the random nonce prefix. Part of the on-disk format; never change without bumping the version byte. */
 export const NONCE_PREFIX_SIZE = 7;
+/** Bytes of the key commitment. Part of the on-disk format; never change without bumping the version byte. */
 export const COMMITMENT_SIZE = 16;
 /** Segment indexes are uint32 in the nonce, so a stream has at most 2^32 segments. */
 export const MAX_SEGMENTS = 2 ** 32;

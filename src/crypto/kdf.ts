@@ -70,5 +70,6 @@ export function deriveMetaKey(dek: Buffer, metaSalt: Buffer, bucketUid: string, 
  */
 export function keyCommitment(kData: Buffer): Buffer {
   if (kData.length !== KEY_SIZE) throw new RangeError(`K_data must be ${KEY_SIZE} bytes, got ${kData.length}`);
-  return createHmac('sha256', kData).update(COMMIT_LABEL).digest().subarray(0, COMMITMENT_SIZE);
+  // Copy, so the caller does not hold a view on the other half of the MAC.
+  return Buffer.from(createHmac('sha256', kData).update(COMMIT_LABEL).digest().subarray(0, COMMITMENT_SIZE));
 }

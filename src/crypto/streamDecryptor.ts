@@ -126,7 +126,7 @@ export class SegmentDecryptStream extends Transform {
   }
 
   private open(pieces: Buffer[]): Buffer {
-    const body = pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces);
+    const body = Buffer.concat(pieces); // one copy, at most one segment
     const last = this.index === this.segments - 1;
     const decipher = createDecipheriv('aes-256-gcm', this.kData, segmentNonce(this.noncePrefix, this.index, last), {
       authTagLength: TAG_SIZE,
