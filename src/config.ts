@@ -1,0 +1,149 @@
+/**
+ * Config: the only reader of the environment and of config files.
+ *
+ * Order: config/default.json (shipped defaults) < a config file named by
+ * COFFER_CONFIG (JSON) < environment variables. The result is validated into a
+ * frozen, typed object; an invalid setting throws ConfigError naming it, and
+ * main.ts turns that into one line on stderr and exit code 2.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join, resolve } from 'node:path';
+
+export interface Config {
+  host: string;
+  s3Port: number;
+  kmsPort: number;
+  dataDir: string;
+  region: string;
+  /** Base domain for virtual-host style requests ("" = path-style only). */
+  baseDomain: string;
+  rootUser: string;
+  rootPassword: string;
+  /** Base64 of 32 bytes, or "" to use (and create) the key file in the data dir. */
+  masterKey: string;
+  segmentLog2: number;
+  dekCacheTtlSeconds: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  maxHeaderBytes: number;
+  maxXmlBytes: number;
+  /** Split mode: URL of a remote KMS; "" = embedded. */
+  kmsUrl: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, message: string) {
+    super(`${setting}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const ENV: Record<string, keyof Config> = {
+  COFFER_HOST: 'host',
+  COFFER_S3_PORT: 's3Port',
+  COFFER_KMS_PORT: 'kmsPort',
+  COFFER_DATA_DIR: 'dataDir',
+  COFFER_REGION: 'region',
+  COFFER_BASE_DOMAIN: 'baseDomain',
+  COFFER_ROOT_USER: 'rootUser',
+  COFFER_ROOT_PASSWORD: 'rootPassword',
+  COFFER_MASTER_KEY: 'masterKey',
+  COFFER_SEGMENT_LOG2: 'segmentLog2',
+  COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
+  COFFER_LOG_LEVEL: 'logLevel',
+  COFFER_KMS_URL: 'kmsUrl',
+};
+
+function defaultsPath(): string {
+  // dist/src/config.js and src/config.ts both sit two levels below the repo root or one.
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const up of ['..', '../..']) {
+    const p = join(here, up, 'config', 'default.json');
+    try {
+      readFileSync(p);
+      return p;
+    } catch {
+      /* try the next */
+    }
+  }
+  throw new ConfigError('config/default.json', 'not found');
+}
+
+function readJson(path: string, setting: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigError(setting, `cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not an object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new ConfigError(setting, `invalid JSON in ${path}: ${(e as Error).message}`);
+  }
+}
+
+function int(raw: unknown, name: string, min: number, max: number): number {
+  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+function str(raw: unknown, name: string): string {
+  if (raw === undefined || raw === null) return '';
+  if (typeof raw !== 'string') throw new ConfigError(name, 'must be a string');
+  return raw;
+}
+
+/** Load and validate. `env` and `overrides` are injectable for tests. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const raw: Record<string, unknown> = { ...readJson(defaultsPath(), 'config/default.json') };
+  if (env.COFFER_CONFIG) Object.assign(raw, readJson(env.COFFER_CONFIG, 'COFFER_CONFIG'));
+  const origin: Record<string, string> = {};
+  for (const [k, v] of Object.entries(ENV)) {
+    if (env[k] !== undefined && env[k] !== '') {
+      raw[v] = env[k];
+      origin[v] = k;
+    }
+  }
+  Object.assign(raw, overrides);
+  const name = (k: keyof Config) => origin[k] ?? k;
+
+  const logLevel = str(raw.logLevel, name('logLevel')) || 'info';
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+    throw new ConfigError(name('logLevel'), 'must be one of debug, info, warn, error, silent');
+  }
+  const masterKey = str(raw.masterKey, name('masterKey'));
+  if (masterKey && Buffer.from(masterKey, 'base64').length !== 32) {
+    throw new ConfigError(name('masterKey'), 'must be base64 of exactly 32 bytes');
+  }
+  const region = str(raw.region, name('region')) || 'us-east-1';
+  if (!/^[a-z0-9-]{1,32}$/.test(region)) throw new ConfigError(name('region'), 'must be a region name like us-east-1');
+  const rootUser = str(raw.rootUser, name('rootUser'));
+  if (rootUser && !/^[A-Za-z0-9]{3,128}$/.test(rootUser)) throw new ConfigError(name('rootUser'), 'must be 3-128 letters or digits');
+  const rootPassword = str(raw.rootPassword, name('rootPassword'));
+  if (rootPassword && rootPassword.length < 8) throw new ConfigError(name('rootPassword'), 'must be at least 8 characters');
+  const kmsUrl = str(raw.kmsUrl, name('kmsUrl'));
+  if (kmsUrl && !/^https?:\/\/[^/]+/.test(kmsUrl)) throw new ConfigError(name('kmsUrl'), 'must be an http(s) URL');
+
+  const cfg: Config = {
+    host: str(raw.host, name('host')) || '127.0.0.1',
+    s3Port: int(raw.s3Port, name('s3Port'), 0, 65535),
+    kmsPort: int(raw.kmsPort, name('kmsPort'), 0, 65535),
+    dataDir: resolve(str(raw.dataDir, name('dataDir')) || './data'),
+    region,
+    baseDomain: str(raw.baseDomain, name('baseDomain')).toLowerCase(),
+    rootUser,
+    rootPassword,
+    masterKey,
+    segmentLog2: int(raw.segmentLog2, name('segmentLog2'), 12, 24),
+    dekCacheTtlSeconds: int(raw.dekCacheTtlSeconds, name('dekCacheTtlSeconds'), 0, 4 * 3600),
+    logLevel: logLevel as Config['logLevel'],
+    maxHeaderBytes: int(raw.maxHeaderBytes, name('maxHeaderBytes'), 1024, 1 << 20),
+    maxXmlBytes: int(raw.maxXmlBytes, name('maxXmlBytes'), 1024, 64 << 20),
+    kmsUrl,
+  };
+  return Object.freeze(cfg);
+}

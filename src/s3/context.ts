@@ -1,0 +1,53 @@
+/**
+ * What a handler sees: the operation, the verified principal, the services and
+ * accessors for the request body that only ever yield verified bytes.
+ */
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Principal } from '../auth/credentials.js';
+import type { Config } from '../config.js';
+import type { BucketService } from '../services/bucketService.js';
+import type { MultipartService } from '../services/multipartService.js';
+import type { ObjectService } from '../services/objectService.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import type { Logger } from '../util/logger.js';
+import type { S3Operation } from './operations.js';
+import type { XmlDoc } from './xml/encode.js';
+
+export interface Services {
+  buckets: BucketService;
+  objects: ObjectService;
+  multipart: MultipartService;
+  meta: MetaStore;
+  blobs: BlobStore;
+}
+
+export interface S3RequestContext {
+  requestId: string;
+  op: S3Operation;
+  principal: Principal;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  req: IncomingMessage;
+  services: Services;
+  config: Config;
+  log: Logger;
+  /** The verified, de-framed body (aws-chunked stripped, signatures checked as it flows). */
+  body(): Readable;
+  /** Declared plaintext length (x-amz-decoded-content-length, else Content-Length). */
+  bodyLength(): number | undefined;
+  /** Whole small body as text, bounded by maxXmlBytes (MaxMessageLengthExceeded beyond). */
+  readText(): Promise<string>;
+  /** Trailers seen by the decoder, valid after the body ended. */
+  trailers(): Record<string, string>;
+  /** Aborted when the client goes away. */
+  signal: AbortSignal;
+}
+
+export interface HandlerResult {
+  status?: number;
+  headers?: Record<string, string>;
+  body?: Buffer | string | Readable;
+  xml?: XmlDoc;
+}

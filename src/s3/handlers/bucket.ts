@@ -1,0 +1,67 @@
+/** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
+import { header, KP_ALGORITHM, KP_CRK_ID, KP_ENABLED, KP_ROOT_KEY_CRN } from '../headers.js';
+import type { HandlerResult, S3RequestContext } from '../context.js';
+import { S3Error } from '../errors.js';
+import { decodeCreateBucketConfiguration } from '../xml/decode.js';
+import { isoDate } from '../xml/encode.js';
+import type { BucketRecord } from '../../meta/records.js';
+
+export function owner(ctx: S3RequestContext) {
+  return { ID: ctx.principal.accountId, DisplayName: ctx.principal.displayName };
+}
+
+export async function handleListBuckets(ctx: S3RequestContext): Promise<HandlerResult> {
+  const buckets = await ctx.services.buckets.list(ctx.principal.accountId);
+  return {
+    xml: {
+      root: 'ListAllMyBucketsResult',
+      body: {
+        Owner: owner(ctx),
+        Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
+      },
+    },
+  };
+}
+
+export async function handleCreateBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const cfg = decodeCreateBucketConfiguration(await ctx.readText());
+  const alg = header(ctx.headers, KP_ALGORITHM);
+  const crn = header(ctx.headers, KP_ROOT_KEY_CRN);
+  if (crn !== undefined && alg === undefined) {
+    throw new S3Error('InvalidArgument', `${KP_ROOT_KEY_CRN} requires ${KP_ALGORITHM}: AES256`, { ArgumentName: KP_ALGORITHM });
+  }
+  if (alg !== undefined) {
+    if (alg !== 'AES256') throw new S3Error('InvalidArgument', `${KP_ALGORITHM} must be AES256`, { ArgumentName: KP_ALGORITHM, ArgumentValue: alg });
+    if (crn === undefined || crn.trim() === '') throw new S3Error('InvalidArgument', `${KP_ALGORITHM} requires ${KP_ROOT_KEY_CRN}`, { ArgumentName: KP_ROOT_KEY_CRN });
+  }
+  await ctx.services.buckets.create({
+    owner: ctx.principal.accountId,
+    name: bucket,
+    locationConstraint: cfg.locationConstraint,
+    rootKeyCrn: crn?.trim(),
+    requestId: ctx.requestId,
+  });
+  return { headers: { location: `/${bucket}` } };
+}
+
+export async function handleDeleteBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId);
+  return { status: 204 };
+}
+
+/** ibm-sse-kp-* headers for HeadBucket and ListObjects v1 (both names: SDKs disagree, key-protect.md 1.2). */
+export function kpHeaders(b: BucketRecord): Record<string, string> {
+  if (!b.encryption.customerManaged) return {};
+  return { [KP_ENABLED]: 'true', [KP_ROOT_KEY_CRN]: b.encryption.rootKeyCrn, [KP_CRK_ID]: b.encryption.rootKeyCrn };
+}
+
+export async function handleHeadBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  return { headers: { 'x-amz-bucket-region': b.region, ...kpHeaders(b) } };
+}
+
+export async function handleGetBucketLocation(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  // us-east-1 is reported as an empty LocationConstraint (s3cmd and the SDKs expect that).
+  return { xml: { root: 'LocationConstraint', body: { '#text': b.region === 'us-east-1' ? '' : b.region } } };
+}

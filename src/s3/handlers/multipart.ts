@@ -1,0 +1,140 @@
+/** CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads. */
+import type { HandlerResult, S3RequestContext } from '../context.js';
+import { S3Error } from '../errors.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata } from '../headers.js';
+import { decodeCompleteMultipartUpload } from '../xml/decode.js';
+import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
+import { parseChecksumAlgorithm } from '../../util/checksums.js';
+import { owner } from './bucket.js';
+import { requireLength, storageClass } from './put.js';
+
+function uploadIdOf(ctx: S3RequestContext): string {
+  return ctx.query.get('uploadId') ?? '';
+}
+
+export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  checkSseRequest(ctx.headers, b);
+  const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
+  const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
+  if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
+  const uploadId = await ctx.services.multipart.create(b, key, standardHeaders(ctx.headers), userMetadata(ctx.headers), {
+    storageClass: storageClass(ctx),
+    checksumAlgorithm: alg,
+    tags: taggingHeader(ctx.headers),
+    requestId: ctx.requestId,
+  });
+  const headers: Record<string, string> = { ...sseHeaders(b) };
+  if (alg) {
+    headers['x-amz-checksum-algorithm'] = alg;
+    headers['x-amz-checksum-type'] = 'COMPOSITE';
+  }
+  return { headers, xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket, Key: key, UploadId: uploadId } } };
+}
+
+export async function handleUploadPart(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const length = requireLength(ctx);
+  const { expect } = uploadExpectations(ctx.headers, length);
+  const pn = ctx.query.get('partNumber') ?? '';
+  if (!/^\d+$/.test(pn)) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: pn });
+  const res = await ctx.services.multipart.uploadPart(b, key, uploadIdOf(ctx), Number(pn), ctx.body(), expect, ctx.requestId);
+  return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
+}
+
+export async function handleCompleteMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const parts = decodeCompleteMultipartUpload(await ctx.readText());
+  const res = await ctx.services.multipart.complete(b, key, uploadIdOf(ctx), parts, ctx.requestId);
+  const cs: Record<string, string> = {};
+  for (const [alg, v] of Object.entries(res.checksums)) cs[`Checksum${alg}`] = v;
+  return {
+    headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true) },
+    xml: {
+      root: 'CompleteMultipartUploadResult',
+      body: { Location: `/${bucket}/${urlEncodeKey(key)}`, Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },
+    },
+  };
+}
+
+export async function handleAbortMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.multipart.abort(b, key, uploadIdOf(ctx));
+  return { status: 204 };
+}
+
+function intParam(ctx: S3RequestContext, name: string, def: number, max: number): number {
+  const raw = ctx.query.get(name);
+  if (raw === null || raw === '') return def;
+  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  return Math.min(Number(raw), max);
+}
+
+export async function handleListParts(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const after = intParam(ctx, 'part-number-marker', 0, 10000);
+  const max = intParam(ctx, 'max-parts', 1000, 1000);
+  const res = await ctx.services.multipart.listParts(b, key, uploadIdOf(ctx), after, max, ctx.requestId);
+  const last = res.parts[res.parts.length - 1];
+  return {
+    xml: {
+      root: 'ListPartsResult',
+      body: {
+        Bucket: bucket,
+        Key: key,
+        UploadId: res.upload.uploadId,
+        Initiator: owner(ctx),
+        Owner: owner(ctx),
+        StorageClass: res.upload.storageClass ?? 'STANDARD',
+        PartNumberMarker: after,
+        NextPartNumberMarker: last ? last.record.partNumber : undefined,
+        MaxParts: max,
+        IsTruncated: res.truncated,
+        ChecksumAlgorithm: res.upload.checksumAlgorithm,
+        Part: res.parts.map((p) => ({
+          PartNumber: p.record.partNumber,
+          LastModified: isoDate(p.record.lastModified),
+          ETag: quoteEtag(p.etag),
+          Size: p.record.size,
+          ...Object.fromEntries(Object.entries(p.checksums).map(([a, v]) => [`Checksum${a}`, v])),
+        })),
+      },
+    },
+  };
+}
+
+export async function handleListMultipartUploads(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const prefix = ctx.query.get('prefix') ?? '';
+  const keyMarker = ctx.query.get('key-marker') ?? '';
+  const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
+  const max = intParam(ctx, 'max-uploads', 1000, 1000);
+  const enc = ctx.query.get('encoding-type') === 'url' ? urlEncodeKey : (s: string) => s;
+  const res = await ctx.services.multipart.listUploads(b, prefix, keyMarker || undefined, uploadIdMarker || undefined, max);
+  const last = res.uploads[res.uploads.length - 1];
+  return {
+    xml: {
+      root: 'ListMultipartUploadsResult',
+      body: {
+        Bucket: bucket,
+        KeyMarker: enc(keyMarker),
+        UploadIdMarker: uploadIdMarker,
+        NextKeyMarker: res.truncated && last ? enc(last.key) : undefined,
+        NextUploadIdMarker: res.truncated && last ? last.uploadId : undefined,
+        Prefix: enc(prefix),
+        MaxUploads: max,
+        IsTruncated: res.truncated,
+        EncodingType: ctx.query.get('encoding-type') ?? undefined,
+        Upload: res.uploads.map((u) => ({
+          Key: enc(u.key),
+          UploadId: u.uploadId,
+          Initiator: owner(ctx),
+          Owner: owner(ctx),
+          StorageClass: u.storageClass ?? 'STANDARD',
+          Initiated: isoDate(u.initiated),
+          ChecksumAlgorithm: u.checksumAlgorithm,
+        })),
+      },
+    },
+  };
+}

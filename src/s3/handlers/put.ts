@@ -1,0 +1,40 @@
+/** PutObject. */
+import type { HandlerResult, S3RequestContext } from '../context.js';
+import { S3Error } from '../errors.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata } from '../headers.js';
+import { quoteEtag } from '../xml/encode.js';
+
+export const storageClass = (ctx: S3RequestContext) => {
+  const sc = header(ctx.headers, 'x-amz-storage-class');
+  if (sc !== undefined && !['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE'].includes(sc)) {
+    throw new S3Error('InvalidArgument', 'Invalid storage class.', { ArgumentName: 'x-amz-storage-class', ArgumentValue: sc });
+  }
+  return sc;
+};
+
+export function requireLength(ctx: S3RequestContext): number {
+  const n = ctx.bodyLength();
+  if (n === undefined) throw new S3Error('MissingContentLength');
+  return n;
+}
+
+export async function handlePutObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  checkSseRequest(ctx.headers, b);
+  const length = requireLength(ctx);
+  const { expect, algorithm } = uploadExpectations(ctx.headers, length);
+  const res = await ctx.services.objects.put({
+    bucket: b,
+    key,
+    body: ctx.body(),
+    headers: standardHeaders(ctx.headers),
+    userMeta: userMetadata(ctx.headers),
+    tags: taggingHeader(ctx.headers),
+    storageClass: storageClass(ctx),
+    expect,
+    checksumAlgorithm: algorithm,
+    requestId: ctx.requestId,
+    signal: ctx.signal,
+  });
+  return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
+}

@@ -1,0 +1,135 @@
+/**
+ * Bucket and object sub-resources that clients touch in passing (s3cmd info,
+ * rclone, the AWS CLI): versioning (never enabled), ACLs (private, owner
+ * FULL_CONTROL), tagging, encryption, and the NoSuch... answers for features
+ * Coffer does not keep (policy, CORS, lifecycle, website).
+ */
+import type { HandlerResult, S3RequestContext } from '../context.js';
+import { S3Error } from '../errors.js';
+import { header } from '../headers.js';
+import { decodeTagging, parseXml } from '../xml/decode.js';
+import type { XmlDoc } from '../xml/encode.js';
+import { owner } from './bucket.js';
+import { verifySmallBody } from './delete.js';
+
+export async function handleGetBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  return { xml: { root: 'VersioningConfiguration', body: {} } };
+}
+
+export async function handlePutBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  throw new S3Error('NotImplemented', 'Bucket versioning is not supported by this server.');
+}
+
+function aclDoc(ctx: S3RequestContext): XmlDoc {
+  const o = owner(ctx);
+  return {
+    root: 'AccessControlPolicy',
+    body: {
+      Owner: o,
+      AccessControlList: {
+        Grant: [{ Grantee: { '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...o }, Permission: 'FULL_CONTROL' }],
+      },
+    },
+  };
+}
+
+/** Only private ownership exists: canned "private" (or the owner's FULL_CONTROL grant) is accepted, anything wider is refused. */
+async function checkAclRequest(ctx: S3RequestContext): Promise<void> {
+  const canned = header(ctx.headers, 'x-amz-acl');
+  if (canned !== undefined && canned !== 'private' && canned !== 'bucket-owner-full-control' && canned !== 'bucket-owner-read') {
+    throw new S3Error('NotImplemented', `The canned ACL ${canned} is not supported: objects are private to their owner.`);
+  }
+  for (const h of ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp']) {
+    if (header(ctx.headers, h) !== undefined) throw new S3Error('NotImplemented', 'Grants to other accounts are not supported.');
+  }
+  const text = await ctx.readText();
+  if (text.trim()) {
+    const doc = parseXml(text);
+    if (!doc.AccessControlPolicy) throw new S3Error('MalformedXML');
+    const grants = JSON.stringify(doc.AccessControlPolicy);
+    if (/AllUsers|AuthenticatedUsers/.test(grants)) throw new S3Error('NotImplemented', 'Public grants are not supported.');
+  }
+}
+
+export async function handleGetBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  return { xml: aclDoc(ctx) };
+}
+
+export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await checkAclRequest(ctx);
+  return {};
+}
+
+export async function handleGetObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.objects.load(b, key);
+  return { xml: aclDoc(ctx) };
+}
+
+export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.objects.load(b, key);
+  await checkAclRequest(ctx);
+  return {};
+}
+
+export async function handleGetObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const rec = await ctx.services.objects.load(b, key);
+  const { meta } = await ctx.services.objects.unseal(b, rec, ctx.requestId);
+  const tags = Object.entries(meta.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
+}
+
+async function setTags(ctx: S3RequestContext, bucket: string, key: string, tags: Record<string, string>): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const rec = await ctx.services.objects.load(b, key);
+  const { dek, meta } = await ctx.services.objects.unseal(b, rec, ctx.requestId);
+  await ctx.services.objects.rewriteMeta(b, rec, dek, { ...meta, tags });
+  return {};
+}
+
+export async function handlePutObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const text = await ctx.readText();
+  verifySmallBody(ctx, Buffer.from(text, 'utf8'));
+  return setTags(ctx, bucket, key, decodeTagging(text));
+}
+
+export async function handleDeleteObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+  const r = await setTags(ctx, bucket, key, {});
+  return { ...r, status: 204 };
+}
+
+export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const def = b.encryption.customerManaged ? { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: b.encryption.rootKeyCrn } : { SSEAlgorithm: 'AES256' };
+  return { xml: { root: 'ServerSideEncryptionConfiguration', body: { Rule: { ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: true } } } };
+}
+
+/** Every bucket is always encrypted: "deleting" the configuration is not possible. */
+export async function handleDeleteBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  throw new S3Error('InvalidRequest', 'Every Coffer bucket is encrypted; its encryption configuration cannot be removed.');
+}
+
+export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  throw new S3Error('NotImplemented', 'Changing a bucket root key is not implemented yet.');
+}
+
+function noSuch(code: 'NoSuchBucketPolicy' | 'NoSuchCORSConfiguration' | 'NoSuchLifecycleConfiguration' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
+  return async (ctx: S3RequestContext, bucket: string): Promise<HandlerResult> => {
+    await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+    throw new S3Error(code, undefined, { BucketName: bucket });
+  };
+}
+
+export const handleGetBucketPolicy = noSuch('NoSuchBucketPolicy');
+export const handleGetBucketCors = noSuch('NoSuchCORSConfiguration');
+export const handleGetBucketLifecycleConfiguration = noSuch('NoSuchLifecycleConfiguration');
+export const handleGetBucketTagging = noSuch('NoSuchTagSet');
+export const handleGetBucketWebsite = noSuch('NoSuchWebsiteConfiguration');

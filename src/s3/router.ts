@@ -1,0 +1,99 @@
+/**
+ * (method, bucket, key, query, headers) -> S3Operation, or an S3Error. No I/O.
+ *
+ * Dispatch is on method, then on the query "keyword" (?uploads, ?acl, ...),
+ * then on headers only where AWS does (x-amz-copy-source tells CopyObject from
+ * PutObject). Unknown query parameters (the JS SDK's x-id, response-*) are
+ * ignored, as AWS ignores them.
+ */
+import { S3Error } from './errors.js';
+import type { BucketOpName, ObjectOpName, S3Operation } from './operations.js';
+
+type Rule<N> = [keyword: string | null, name: N];
+
+const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
+  GET: [
+    ['location', 'GetBucketLocation'],
+    ['uploads', 'ListMultipartUploads'],
+    ['versioning', 'GetBucketVersioning'],
+    ['versions', 'ListObjectVersions'],
+    ['acl', 'GetBucketAcl'],
+    ['encryption', 'GetBucketEncryption'],
+    ['policy', 'GetBucketPolicy'],
+    ['cors', 'GetBucketCors'],
+    ['lifecycle', 'GetBucketLifecycleConfiguration'],
+    ['tagging', 'GetBucketTagging'],
+    ['website', 'GetBucketWebsite'],
+    [null, 'ListObjects'],
+  ],
+  HEAD: [[null, 'HeadBucket']],
+  PUT: [
+    ['versioning', 'PutBucketVersioning'],
+    ['acl', 'PutBucketAcl'],
+    ['encryption', 'PutBucketEncryption'],
+    [null, 'CreateBucket'],
+  ],
+  DELETE: [
+    ['encryption', 'DeleteBucketEncryption'],
+    [null, 'DeleteBucket'],
+  ],
+  POST: [['delete', 'DeleteObjects']],
+};
+
+const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
+  GET: [
+    ['uploadId', 'ListParts'],
+    ['acl', 'GetObjectAcl'],
+    ['tagging', 'GetObjectTagging'],
+    [null, 'GetObject'],
+  ],
+  HEAD: [[null, 'HeadObject']],
+  PUT: [
+    ['acl', 'PutObjectAcl'],
+    ['tagging', 'PutObjectTagging'],
+    ['uploadId', 'UploadPart'],
+    [null, 'PutObject'],
+  ],
+  DELETE: [
+    ['uploadId', 'AbortMultipartUpload'],
+    ['tagging', 'DeleteObjectTagging'],
+    [null, 'DeleteObject'],
+  ],
+  POST: [
+    ['uploads', 'CreateMultipartUpload'],
+    ['uploadId', 'CompleteMultipartUpload'],
+  ],
+};
+
+/** Bucket-level sub-resources we recognise but do not implement: answer NotImplemented, not ListObjects. */
+const UNSUPPORTED_BUCKET_KEYWORDS = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory', 'intelligent-tiering'];
+
+export function route(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): S3Operation {
+  const m = method.toUpperCase();
+  if (!bucket) {
+    if (m === 'GET') return { name: 'ListBuckets' };
+    throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'SERVICE' });
+  }
+  if (key === undefined || key === '') {
+    if (m === 'GET' || m === 'PUT' || m === 'DELETE') {
+      for (const kw of UNSUPPORTED_BUCKET_KEYWORDS) if (query.has(kw)) throw new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
+    }
+    let name = pick(BUCKET_RULES[m], query);
+    if (name === 'ListObjects' && query.get('list-type') === '2') name = 'ListObjectsV2';
+    if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'BUCKET' });
+    return { name, bucket };
+  }
+  let name = pick(OBJECT_RULES[m], query);
+  if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'OBJECT' });
+  if (headers['x-amz-copy-source'] !== undefined) {
+    if (name === 'PutObject') name = 'CopyObject';
+    else if (name === 'UploadPart') name = 'UploadPartCopy';
+  }
+  return { name, bucket, key };
+}
+
+function pick<N>(rules: Rule<N>[] | undefined, query: URLSearchParams): N | undefined {
+  if (!rules) return undefined;
+  for (const [kw, name] of rules) if (kw === null || query.has(kw)) return name;
+  return undefined;
+}

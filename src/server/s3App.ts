@@ -1,0 +1,162 @@
+/**
+ * The Koa app for the S3 API. The middleware order lives here and nowhere else:
+ * requestId -> errors -> health -> target/route -> authenticate -> dispatch -> respond.
+ */
+import Koa from 'koa';
+import type { Context } from 'koa';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { CredentialStore } from '../auth/credentials.js';
+import { createBodyDecoder } from '../auth/sigv4/bodyDecoder.js';
+import { isAnonymous, verifySigV4, type VerifiedAuth } from '../auth/sigv4/verify.js';
+import type { Config } from '../config.js';
+import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
+import { S3Error } from '../s3/errors.js';
+import { dispatch } from '../s3/handlers/index.js';
+import { header } from '../s3/headers.js';
+import { errorsMiddleware } from '../s3/middleware/errors.js';
+import { resolveTarget } from '../s3/middleware/hostStyle.js';
+import { requestIdMiddleware } from '../s3/middleware/requestId.js';
+import { route } from '../s3/router.js';
+import { renderXml } from '../s3/xml/encode.js';
+import type { Logger } from '../util/logger.js';
+
+export interface S3AppDeps {
+  config: Config;
+  services: Services;
+  credentials: CredentialStore;
+  log: Logger;
+  now?: () => Date;
+}
+
+export function createS3App(deps: S3AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  app.on('error', (err: Error) => deps.log.debug('koa error', { err: err.message }));
+  app.use(requestIdMiddleware(deps.log));
+  app.use(errorsMiddleware(deps.log));
+  app.use(async (ctx) => handle(ctx, deps));
+  return app;
+}
+
+async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
+  const { config, log } = deps;
+  const url = ctx.req.url ?? '/';
+  const target = resolveTarget(url, header(ctx.req.headers, 'host'), config.baseDomain);
+  const unsigned = isAnonymous({ method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers });
+  // Liveness: an unauthenticated GET /health (an authenticated one is ListObjects on a bucket named "health").
+  if (target.bucket === 'health' && !target.key && ctx.method === 'GET' && unsigned) {
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify({ status: 'ok' });
+    return;
+  }
+  ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
+  ctx.state.bucket = target.bucket;
+  const query = new URLSearchParams(target.rawQuery);
+  const op = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
+  ctx.state.op = op.name;
+  if (unsigned) throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
+  const auth = await verifySigV4(
+    { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers },
+    deps.credentials,
+    { region: config.region, service: 's3', now: deps.now?.() ?? new Date(), maxSkewSeconds: 900, maxPresignSeconds: 604800 },
+  );
+  ctx.state.accessKeyId = auth.accessKeyId;
+  const abort = new AbortController();
+  ctx.req.once('close', () => {
+    if (!ctx.req.complete) abort.abort();
+  });
+  const rctx = buildContext(ctx, deps, auth, op, query, abort.signal);
+  const result = await dispatch(rctx);
+  await respond(ctx, result, log, rctx.requestId);
+}
+
+function buildContext(ctx: Context, deps: S3AppDeps, auth: VerifiedAuth, op: S3RequestContext['op'], query: URLSearchParams, signal: AbortSignal): S3RequestContext {
+  let decoder: ReturnType<typeof createBodyDecoder> | undefined;
+  const getDecoder = () => {
+    if (!decoder) {
+      decoder = createBodyDecoder(auth, ctx.req.headers);
+      const d = decoder.stream;
+      ctx.req.on('error', (e) => d.destroy(e));
+      ctx.req.on('aborted', () => d.destroy(new S3Error('IncompleteBody')));
+      ctx.req.pipe(d);
+    }
+    return decoder;
+  };
+  return {
+    requestId: String(ctx.state.requestId),
+    op,
+    principal: auth.principal,
+    query,
+    headers: ctx.req.headers,
+    req: ctx.req,
+    services: deps.services,
+    config: deps.config,
+    log: deps.log.child({ requestId: ctx.state.requestId }),
+    signal,
+    body: () => getDecoder().stream,
+    bodyLength: () => {
+      const d = header(ctx.req.headers, 'x-amz-decoded-content-length') ?? header(ctx.req.headers, 'content-length');
+      if (d === undefined || !/^\d+$/.test(d.trim())) return undefined;
+      return Number(d);
+    },
+    readText: async () => {
+      const limit = deps.config.maxXmlBytes;
+      const declared = Number(header(ctx.req.headers, 'content-length') ?? 0);
+      if (declared > limit) throw new S3Error('MaxMessageLengthExceeded');
+      const chunks: Buffer[] = [];
+      let n = 0;
+      for await (const c of getDecoder().stream as AsyncIterable<Buffer>) {
+        n += c.length;
+        if (n > limit) throw new S3Error('MaxMessageLengthExceeded');
+        chunks.push(c);
+      }
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    trailers: () => decoder?.result().trailers ?? {},
+  };
+}
+
+/**
+ * Write a HandlerResult. Stream bodies bypass Koa's responder: headers go out
+ * only after the first plaintext chunk has been authenticated, and a failure
+ * after that destroys the socket instead of ending the response cleanly.
+ */
+async function respond(ctx: Context, r: HandlerResult, log: Logger, requestId: string): Promise<void> {
+  const status = r.status ?? 200;
+  if (r.body && typeof r.body === 'object' && 'pipe' in r.body) {
+    const body = r.body as Readable;
+    const it = body[Symbol.asyncIterator]();
+    const first = await it.next();
+    ctx.respond = false;
+    const res = ctx.res;
+    res.statusCode = status;
+    for (const [k, v] of Object.entries(r.headers ?? {})) res.setHeader(k, v);
+    try {
+      await pipeline(async function* () {
+        if (!first.done) yield first.value as Buffer;
+        for (;;) {
+          const n = await it.next();
+          if (n.done) return;
+          yield n.value as Buffer;
+        }
+      }, res);
+    } catch (e) {
+      log.error('response stream failed; socket destroyed', { requestId, err: (e as Error).message });
+      res.destroy();
+      ctx.req.socket.destroy();
+    }
+    return;
+  }
+  ctx.status = status;
+  if (r.xml) {
+    ctx.type = 'application/xml';
+    ctx.body = renderXml(r.xml);
+  } else if (r.body !== undefined) {
+    ctx.body = r.body;
+  } else if (ctx.method !== 'HEAD' && status !== 204 && status !== 304) {
+    ctx.body = '';
+  }
+  for (const [k, v] of Object.entries(r.headers ?? {})) ctx.set(k, v);
+}

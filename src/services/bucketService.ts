@@ -1,0 +1,169 @@
+/**
+ * Buckets: create (DEK from the KMS, wrapped under the chosen root key),
+ * delete, list, and the one place that turns a bucket into its plaintext DEK.
+ */
+import { randomBytes } from 'node:crypto';
+import type { KeyCaller, KeyProvider } from '../kms/KeyProvider.js';
+import { KmsError } from '../kms/errors.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BucketRecord } from '../meta/records.js';
+import type { Logger } from '../util/logger.js';
+import { DomainError } from './errors.js';
+
+/** What the service needs of the unwrapped-DEK cache. */
+export interface DekCacheLike {
+  get(rootKeyCrn: string, wrapped: string): Buffer | undefined;
+  set(rootKeyCrn: string, wrapped: string, dek: Buffer): void;
+  invalidateKey(rootKeyCrn: string): void;
+}
+
+export interface BucketServiceDeps {
+  meta: MetaStore;
+  keys: KeyProvider;
+  dekCache: DekCacheLike;
+  region: string;
+  /** CRN of a bucket, for KMS registrations. */
+  bucketCrn: (owner: string, name: string) => string;
+  /** Throws (with a clear message) when the CRN is not a well-formed key CRN. */
+  validateKeyCrn: (crn: string) => void;
+  log: Logger;
+}
+
+export interface CreateBucketInput {
+  owner: string;
+  name: string;
+  locationConstraint?: string;
+  /** ibm-sse-kp-customer-root-key-crn (already checked to come with AES256). */
+  rootKeyCrn?: string;
+  requestId?: string;
+}
+
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function validateBucketName(name: string): void {
+  if (!BUCKET_NAME.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('xn--') || name.endsWith('-s3alias')) {
+    throw new DomainError('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
+  }
+}
+
+export const bucketAad = (uid: string) => ['coffer:bucket', uid];
+
+export class BucketService {
+  constructor(private readonly d: BucketServiceDeps) {}
+
+  async create(input: CreateBucketInput): Promise<{ created: boolean; bucket: BucketRecord }> {
+    validateBucketName(input.name);
+    const loc = input.locationConstraint;
+    if (loc && loc !== this.d.region && !(this.d.region === 'us-east-1' && (loc === 'US' || loc === 'us-east-1'))) {
+      throw new DomainError('InvalidArgument', `The location constraint ${loc} is not this server's region (${this.d.region}).`, { LocationConstraint: loc });
+    }
+    const existing = await this.d.meta.getBucket(input.name);
+    if (existing) {
+      if (existing.owner !== input.owner) throw new DomainError('BucketAlreadyExists', 'The requested bucket name is not available.', { BucketName: input.name });
+      // AWS us-east-1 answers 200 to a repeated CreateBucket by the owner; other regions 409.
+      if (this.d.region === 'us-east-1') return { created: false, bucket: existing };
+      throw new DomainError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: input.name });
+    }
+    const caller: KeyCaller = { tenant: input.owner, requestId: input.requestId };
+    const customer = input.rootKeyCrn !== undefined;
+    if (customer) {
+      try {
+        this.d.validateKeyCrn(input.rootKeyCrn!);
+      } catch (e) {
+        throw new DomainError('InvalidArgument', `Invalid ibm-sse-kp-customer-root-key-crn: ${(e as Error).message}`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+      }
+    }
+    const crn = input.rootKeyCrn ?? (await this.d.keys.defaultRootKeyCrn(caller));
+    const uid = randomBytes(16).toString('hex');
+    const aad = bucketAad(uid);
+    let gen;
+    try {
+      gen = await this.d.keys.generateDataKey(caller, crn, aad);
+    } catch (e) {
+      throw this.keyErrorAtCreate(e, crn);
+    }
+    const bucket: BucketRecord = {
+      name: input.name,
+      uid,
+      owner: input.owner,
+      createdAt: Date.now(),
+      region: this.d.region,
+      encryption: { rootKeyCrn: crn, customerManaged: customer, wrappedDek: gen.wrapped, keyVersion: gen.keyVersion, aad, dekGeneration: 1 },
+    };
+    const resourceCrn = this.d.bucketCrn(input.owner, input.name);
+    try {
+      await this.d.keys.register(caller, crn, { resourceCrn, description: `Coffer bucket ${input.name}`, keyVersion: gen.keyVersion });
+    } catch (e) {
+      gen.plaintext.fill(0);
+      throw this.keyErrorAtCreate(e, crn);
+    }
+    try {
+      await this.d.meta.batch().putBucket(bucket).commit();
+    } catch (e) {
+      await this.d.keys.unregister(caller, crn, resourceCrn).catch(() => undefined);
+      throw e;
+    }
+    this.d.dekCache.set(crn, gen.wrapped, gen.plaintext);
+    return { created: true, bucket };
+  }
+
+  private keyErrorAtCreate(e: unknown, crn: string): Error {
+    if (e instanceof KmsError) {
+      if (e.status === 404 || e.status === 401 || e.status === 403 || e.reason === 'KEY_NOT_FOUND_ERR') {
+        // Same answer for "no such key" and "not authorized": a CRN must leak nothing.
+        return new DomainError('KeyNotFound', `The Key CRN could not be found: ${crn}`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+      }
+      if (e.reason === 'KEY_ROOT_REQ_ERR' || e.reason === 'KEY_ROOT_REQ_REG_ERR') {
+        return new DomainError('InvalidArgument', `The key ${crn} is not a root key.`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+      }
+      return new DomainError('InvalidArgument', `The key ${crn} cannot be used: it is not active.`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+    }
+    return e as Error;
+  }
+
+  /** Load a bucket for an operation by `account`; NoSuchBucket or AccessDenied. */
+  async resolve(name: string, account: string): Promise<BucketRecord> {
+    const b = await this.d.meta.getBucket(name);
+    if (!b) throw new DomainError('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
+    if (b.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
+    return b;
+  }
+
+  async list(account: string): Promise<BucketRecord[]> {
+    return (await this.d.meta.listBuckets()).filter((b) => b.owner === account);
+  }
+
+  async delete(name: string, account: string, requestId?: string): Promise<void> {
+    const b = await this.resolve(name, account);
+    if (await this.d.meta.bucketHasContent(b.uid)) {
+      throw new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+    }
+    await this.d.meta.batch().deleteBucket(name).commit();
+    const caller: KeyCaller = { tenant: b.owner, requestId };
+    await this.d.keys.unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name)).catch((e: unknown) => {
+      this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
+    });
+  }
+
+  /**
+   * The bucket's plaintext DEK: from the cache, else unwrapped by the KMS (which
+   * enforces key state and authorization). If the KMS hands back a rewrapped
+   * ciphertext (the root key was rotated), persist it: lazy rewrap.
+   */
+  async dek(b: BucketRecord, requestId?: string): Promise<Buffer> {
+    const enc = b.encryption;
+    const hit = this.d.dekCache.get(enc.rootKeyCrn, enc.wrappedDek);
+    if (hit) return hit;
+    const res = await this.d.keys.unwrap({ tenant: b.owner, requestId }, enc.rootKeyCrn, enc.wrappedDek, enc.aad);
+    if (res.rewrapped) {
+      const fresh = await this.d.meta.getBucket(b.name);
+      if (fresh && fresh.uid === b.uid && fresh.encryption.wrappedDek === enc.wrappedDek) {
+        fresh.encryption = { ...fresh.encryption, wrappedDek: res.rewrapped.wrapped, keyVersion: res.rewrapped.keyVersion };
+        await this.d.meta.batch().putBucket(fresh).commit();
+        this.d.dekCache.set(enc.rootKeyCrn, res.rewrapped.wrapped, Buffer.from(res.plaintext));
+      }
+    }
+    this.d.dekCache.set(enc.rootKeyCrn, enc.wrappedDek, res.plaintext);
+    return res.plaintext;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * HTTP preconditions and byte ranges for GET/HEAD (RFC 9110 as S3 applies it):
+ * If-Match beats If-Unmodified-Since, If-None-Match beats If-Modified-Since.
+ */
+import { DomainError } from './errors.js';
+
+export interface Preconditions {
+  ifMatch?: string;
+  ifNoneMatch?: string;
+  ifModifiedSince?: string;
+  ifUnmodifiedSince?: string;
+}
+
+function etagMatches(list: string, etag: string): boolean {
+  return list.split(',').some((t) => {
+    const v = t.trim().replace(/^W\//, '');
+    return v === '*' || v.replace(/^"|"$/g, '') === etag;
+  });
+}
+
+function parseDate(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Throws PreconditionFailed (412) or NotModified (304). `copy` maps both to 412 as CopyObject does. */
+export function checkPreconditions(p: Preconditions, etag: string, lastModified: number, copy = false): void {
+  // HTTP dates have second precision.
+  const lm = Math.floor(lastModified / 1000) * 1000;
+  const fail = () => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  if (p.ifMatch !== undefined) {
+    if (!etagMatches(p.ifMatch, etag)) throw fail();
+  } else {
+    const ius = parseDate(p.ifUnmodifiedSince);
+    if (ius !== undefined && lm > ius) throw fail();
+  }
+  if (p.ifNoneMatch !== undefined) {
+    if (etagMatches(p.ifNoneMatch, etag)) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+  } else {
+    const ims = parseDate(p.ifModifiedSince);
+    if (ims !== undefined && lm <= ims) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+  }
+}
+
+/** Inclusive byte range, or undefined for "whole object" (absent or syntactically invalid Range: S3 ignores those). */
+export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
+  if (!header) return undefined;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) throw unsatisfiable(size);
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (m[2] !== '' && Number(m[2]) < start) return undefined;
+  }
+  if (start >= size || size === 0) throw unsatisfiable(size);
+  return { start, end };
+}
+
+function unsatisfiable(size: number): DomainError {
+  return new DomainError('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: size });
+}

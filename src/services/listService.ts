@@ -1,0 +1,89 @@
+/**
+ * Listing with prefix / delimiter / marker semantics shared by ListObjects v1,
+ * ListObjectsV2 and ListObjectVersions. Keys come from the MetaStore in UTF-8
+ * byte order; common prefixes are rolled up as they stream past, so memory is
+ * bounded by max-keys, not by the bucket size.
+ */
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BucketRecord, ObjectRecord } from '../meta/records.js';
+import type { BucketService } from './bucketService.js';
+import { openMeta } from './sealedMeta.js';
+
+export interface ListInput {
+  bucket: BucketRecord;
+  prefix: string;
+  delimiter: string;
+  /** Exclusive start (marker, start-after, or decoded continuation token). */
+  after: string;
+  maxKeys: number;
+  requestId?: string;
+}
+
+export interface ListedObject {
+  key: string;
+  size: number;
+  lastModified: number;
+  /** Hex ETag, or undefined when the bucket's key is unavailable (listing still works after crypto-shredding). */
+  etag?: string;
+  storageClass: string;
+}
+
+export interface ListOutput {
+  objects: ListedObject[];
+  commonPrefixes: string[];
+  isTruncated: boolean;
+  /** Last key or common prefix returned (NextMarker / continuation). */
+  last?: string;
+}
+
+export async function listObjects(meta: MetaStore, buckets: BucketService, input: ListInput): Promise<ListOutput> {
+  const { bucket, prefix, delimiter, maxKeys } = input;
+  const out: ListOutput = { objects: [], commonPrefixes: [], isTruncated: false };
+  if (maxKeys <= 0) return out;
+  let dek: Buffer | undefined;
+  try {
+    dek = await buckets.dek(bucket, input.requestId);
+  } catch {
+    dek = undefined;
+  }
+  // When resuming after a common prefix, every key under it was already rolled up.
+  const afterIsPrefix = delimiter !== '' && input.after.startsWith(prefix) && input.after.endsWith(delimiter) && input.after.slice(prefix.length).indexOf(delimiter) === input.after.length - prefix.length - delimiter.length;
+  let count = 0;
+  let lastPrefix: string | undefined;
+  const it = meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER });
+  for await (const rec of it) {
+    if (afterIsPrefix && rec.key.startsWith(input.after)) continue;
+    let cp: string | undefined;
+    if (delimiter) {
+      const idx = rec.key.indexOf(delimiter, prefix.length);
+      if (idx >= 0) cp = rec.key.slice(0, idx + delimiter.length);
+    }
+    if (cp !== undefined && cp === lastPrefix) continue;
+    if (count === maxKeys) {
+      out.isTruncated = true;
+      break;
+    }
+    count++;
+    if (cp !== undefined) {
+      lastPrefix = cp;
+      out.commonPrefixes.push(cp);
+      out.last = cp;
+    } else {
+      out.objects.push(toListed(rec, bucket, dek));
+      out.last = rec.key;
+    }
+  }
+  return out;
+}
+
+function toListed(rec: ObjectRecord, bucket: BucketRecord, dek: Buffer | undefined): ListedObject {
+  let etag: string | undefined;
+  if (dek) {
+    try {
+      etag = openMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed).etag;
+    } catch {
+      etag = undefined;
+    }
+  }
+  return { key: rec.key, size: rec.size, lastModified: rec.lastModified, etag, storageClass: rec.storageClass ?? 'STANDARD' };
+}

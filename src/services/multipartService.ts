@@ -1,0 +1,192 @@
+/**
+ * Multipart uploads. Each UploadPart attempt is its own encrypted stream (fresh
+ * salt, AAD bound to uploadId and part number), so a retried part never reuses a
+ * key/nonce pair. CompleteMultipartUpload never re-encrypts: it records the part
+ * list in the object record, in the same batch that drops the upload.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BucketRecord, ObjectRecord, PartRecord, PartRef, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
+import { KeyedMutex } from '../util/keyedMutex.js';
+import type { BucketService } from './bucketService.js';
+import { DomainError } from './errors.js';
+import { validateKey, type ObjectService } from './objectService.js';
+import { openJson, sealJson } from './sealedMeta.js';
+import { newId, writeEncryptedStream } from './streamIO.js';
+import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
+
+export const MIN_PART_SIZE = 5 * 1024 * 1024;
+export const MAX_PART_SIZE = 5 * 1024 ** 3;
+export const MAX_PARTS = 10000;
+
+interface UploadSecrets {
+  userMeta: Record<string, string>;
+  tags?: Record<string, string>;
+}
+interface PartSecrets {
+  etag: string;
+  checksums: Record<string, string>;
+}
+
+export interface MultipartDeps {
+  meta: MetaStore;
+  blobs: BlobStore;
+  buckets: BucketService;
+  objects: ObjectService;
+  segmentLog2: number;
+}
+
+export interface CompletedPartInput {
+  partNumber: number;
+  etag: string;
+}
+
+export class MultipartService {
+  private readonly partLocks = new KeyedMutex();
+  constructor(private readonly d: MultipartDeps) {}
+
+  private partId(bucket: BucketRecord, key: string, uploadId: string, partNumber: number) {
+    return { bucketUid: bucket.uid, key, versionId: `${uploadId}:${partNumber}` };
+  }
+
+  async create(bucket: BucketRecord, key: string, headers: StandardHeaders, userMeta: Record<string, string>, opts: { storageClass?: string; checksumAlgorithm?: ChecksumAlgorithm; tags?: Record<string, string>; requestId?: string }): Promise<string> {
+    validateKey(key);
+    const dek = await this.d.buckets.dek(bucket, opts.requestId);
+    const uploadId = newId();
+    const secrets: UploadSecrets = { userMeta, tags: opts.tags };
+    const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
+    const rec: UploadRecord = { bucketUid: bucket.uid, key, uploadId, initiated: Date.now(), headers, storageClass: opts.storageClass, metaSalt: sealed.metaSalt, sealed: sealed.sealed, checksumAlgorithm: opts.checksumAlgorithm };
+    await this.d.meta.batch().putUpload(rec).commit();
+    return uploadId;
+  }
+
+  async upload(bucket: BucketRecord, key: string, uploadId: string): Promise<UploadRecord> {
+    const u = await this.d.meta.getUpload(bucket.uid, key, uploadId);
+    if (!u) throw new DomainError('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+    return u;
+  }
+
+  async uploadPart(bucket: BucketRecord, key: string, uploadId: string, partNumber: number, body: Readable, expect: UploadExpectations, requestId?: string): Promise<PartSecrets> {
+    if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
+      throw new DomainError('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
+    }
+    const up = await this.upload(bucket, key, uploadId);
+    const dek = await this.d.buckets.dek(bucket, requestId);
+    const compute = up.checksumAlgorithm ? [up.checksumAlgorithm as ChecksumAlgorithm] : [];
+    const hasher = new UploadHasher({ ...expect, compute: [...(expect.compute ?? []), ...compute], maxSize: MAX_PART_SIZE });
+    const stream = await writeEncryptedStream({ blobs: this.d.blobs, dek, bucketUid: bucket.uid, uploadId, partNumber, segmentLog2: this.d.segmentLog2, body, hasher });
+    const secrets: PartSecrets = { etag: hasher.etag, checksums: { ...hasher.checksums } };
+    const sealed = sealJson(dek, this.partId(bucket, key, uploadId, partNumber), secrets);
+    const part: PartRecord & { bucketUid: string } = { ...stream, bucketUid: bucket.uid, partNumber, uploadId, sealedEtag: sealed.sealed + '.' + sealed.metaSalt, lastModified: Date.now() };
+    const old = await this.partLocks.run(`${uploadId}/${partNumber}`, async () => {
+      // The upload may have been completed or aborted while the part streamed in.
+      if (!(await this.d.meta.getUpload(bucket.uid, key, uploadId))) {
+        await this.d.blobs.delete(stream.dataId).catch(() => undefined);
+        throw new DomainError('NoSuchUpload', 'The specified upload does not exist.', { UploadId: uploadId });
+      }
+      const prev = await this.d.meta.getPart(uploadId, partNumber);
+      await this.d.meta.batch().putPart(part).commit();
+      return prev;
+    });
+    if (old && old.dataId !== stream.dataId) await this.d.blobs.delete(old.dataId).catch(() => undefined);
+    return secrets;
+  }
+
+  openPart(dek: Buffer, bucket: BucketRecord, key: string, p: PartRecord): PartSecrets {
+    const [sealed, metaSalt] = p.sealedEtag.split('.');
+    return openJson<PartSecrets>(dek, this.partId(bucket, key, p.uploadId, p.partNumber), metaSalt, sealed);
+  }
+
+  async listParts(bucket: BucketRecord, key: string, uploadId: string, after: number, max: number, requestId?: string) {
+    const up = await this.upload(bucket, key, uploadId);
+    const dek = await this.d.buckets.dek(bucket, requestId);
+    const parts = await this.d.meta.listParts(uploadId, after, max + 1);
+    const truncated = parts.length > max;
+    const page = parts.slice(0, max).map((p) => ({ record: p, ...this.openPart(dek, bucket, key, p) }));
+    return { upload: up, parts: page, truncated };
+  }
+
+  async complete(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], requestId?: string) {
+    const up = await this.upload(bucket, key, uploadId);
+    if (requested.length === 0) throw new DomainError('MalformedXML', 'You must specify at least one part');
+    const dek = await this.d.buckets.dek(bucket, requestId);
+    const all = await this.d.meta.listParts(uploadId, 0, MAX_PARTS + 1);
+    const byNumber = new Map(all.map((p) => [p.partNumber, p]));
+    const chosen: Array<{ rec: PartRecord; secrets: PartSecrets }> = [];
+    let prev = 0;
+    for (const r of requested) {
+      if (r.partNumber <= prev) throw new DomainError('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: uploadId });
+      prev = r.partNumber;
+      const rec = byNumber.get(r.partNumber);
+      const secrets = rec && this.openPart(dek, bucket, key, rec);
+      if (!rec || !secrets || normEtag(r.etag) !== secrets.etag) {
+        throw new DomainError('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', { UploadId: uploadId, PartNumber: r.partNumber });
+      }
+      chosen.push({ rec, secrets });
+    }
+    chosen.forEach(({ rec }, i) => {
+      if (i < chosen.length - 1 && rec.size < MIN_PART_SIZE) {
+        throw new DomainError('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: rec.size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: rec.partNumber });
+      }
+    });
+    const md5 = createHash('md5');
+    for (const c of chosen) md5.update(Buffer.from(c.secrets.etag, 'hex'));
+    const etag = `${md5.digest('hex')}-${chosen.length}`;
+    const checksums: Record<string, string> = {};
+    const alg = up.checksumAlgorithm as ChecksumAlgorithm | undefined;
+    if (alg && chosen.every((c) => c.secrets.checksums[alg])) {
+      // Composite checksum: the checksum of the concatenated part checksums, "-N".
+      const cs = createChecksum(alg);
+      for (const c of chosen) cs.update(Buffer.from(c.secrets.checksums[alg], 'base64'));
+      checksums[alg] = `${cs.digest().toString('base64')}-${chosen.length}`;
+    }
+    const secrets = openJson<UploadSecrets>(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, up.metaSalt, up.sealed);
+    const versionId = newId();
+    const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
+    const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId }, meta);
+    const parts: PartRef[] = chosen.map(({ rec }) => ({ dataId: rec.dataId, salt: rec.salt, headerDigest: rec.headerDigest, size: rec.size, segmentLog2: rec.segmentLog2, partNumber: rec.partNumber, uploadId: rec.uploadId, sealedEtag: rec.sealedEtag }));
+    const record: ObjectRecord = {
+      bucketUid: bucket.uid,
+      key,
+      versionId,
+      size: parts.reduce((a, p) => a + p.size, 0),
+      lastModified: Date.now(),
+      headers: up.headers,
+      storageClass: up.storageClass,
+      metaSalt: sealed.metaSalt,
+      sealed: sealed.sealed,
+      dekGeneration: bucket.encryption.dekGeneration,
+      parts,
+      checksumAlgorithm: up.checksumAlgorithm,
+    };
+    const used = new Set(parts.map((p) => p.dataId));
+    await this.d.objects.commit(record, (b) => {
+      b.deleteUpload(bucket.uid, key, uploadId);
+      for (const p of all) b.deletePart(uploadId, p.partNumber);
+    });
+    for (const p of all) if (!used.has(p.dataId)) await this.d.blobs.delete(p.dataId).catch(() => undefined);
+    return { etag, checksums, versionId };
+  }
+
+  async abort(bucket: BucketRecord, key: string, uploadId: string): Promise<void> {
+    await this.upload(bucket, key, uploadId);
+    const all = await this.d.meta.listParts(uploadId, 0, MAX_PARTS + 1);
+    const b = this.d.meta.batch().deleteUpload(bucket.uid, key, uploadId);
+    for (const p of all) b.deletePart(uploadId, p.partNumber);
+    await b.commit();
+    for (const p of all) await this.d.blobs.delete(p.dataId).catch(() => undefined);
+  }
+
+  async listUploads(bucket: BucketRecord, prefix: string, afterKey: string | undefined, afterUploadId: string | undefined, max: number) {
+    const out: UploadRecord[] = [];
+    for await (const u of this.d.meta.listUploads({ bucketUid: bucket.uid, prefix, afterKey, afterUploadId, limit: max + 1 })) out.push(u);
+    return { uploads: out.slice(0, max), truncated: out.length > max };
+  }
+}
+
+function normEtag(s: string): string {
+  return s.trim().replace(/^"|"$/g, '').toLowerCase();
+}

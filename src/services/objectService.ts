@@ -1,0 +1,214 @@
+/**
+ * Objects: put, get/head, copy, delete, tagging. Meta + KMS + crypto + storage;
+ * no HTTP. Every write follows one order: blob durable -> one metadata batch
+ * (the commit point) -> replaced blobs deleted. A crash before the commit
+ * leaves the old object and an orphan blob (swept later), never a mix.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../storage/BlobStore.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
+import type { ChecksumAlgorithm } from '../util/checksums.js';
+import { KeyedMutex } from '../util/keyedMutex.js';
+import type { Logger } from '../util/logger.js';
+import type { BucketService } from './bucketService.js';
+import { checkPreconditions, parseRange, type Preconditions } from './conditions.js';
+import { DomainError } from './errors.js';
+import { openMeta, sealMeta } from './sealedMeta.js';
+import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
+import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
+
+export const MAX_KEY_BYTES = 1024;
+export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+
+export interface ObjectServiceDeps {
+  meta: MetaStore;
+  blobs: BlobStore;
+  buckets: BucketService;
+  segmentLog2: number;
+  log: Logger;
+}
+
+export interface PutInput {
+  bucket: BucketRecord;
+  key: string;
+  body: Readable;
+  headers: StandardHeaders;
+  userMeta: Record<string, string>;
+  tags?: Record<string, string>;
+  storageClass?: string;
+  expect: UploadExpectations;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  requestId?: string;
+  signal?: AbortSignal;
+}
+
+export interface WriteResult {
+  etag: string;
+  checksums: Record<string, string>;
+  versionId: string;
+  lastModified: number;
+  size: number;
+}
+
+export interface ReadInput {
+  bucket: BucketRecord;
+  key: string;
+  range?: string;
+  partNumber?: number;
+  conditions: Preconditions;
+  requestId?: string;
+}
+
+export interface ReadResult {
+  record: ObjectRecord;
+  meta: SealedMeta;
+  /** Inclusive range served, when partial. */
+  range?: { start: number; end: number };
+  partsCount?: number;
+  body?: Readable;
+}
+
+export function validateKey(key: string): void {
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new DomainError('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(key) });
+  if (key.length === 0) throw new DomainError('InvalidArgument', 'The object key must not be empty.');
+}
+
+export class ObjectService {
+  readonly locks = new KeyedMutex();
+  constructor(private readonly d: ObjectServiceDeps) {}
+
+  async put(input: PutInput): Promise<WriteResult> {
+    validateKey(input.key);
+    const { bucket } = input;
+    const dek = await this.d.buckets.dek(bucket, input.requestId);
+    const hasher = new UploadHasher({ ...input.expect, maxSize: MAX_SINGLE_PUT });
+    const stream = await writeEncryptedStream({
+      blobs: this.d.blobs,
+      dek,
+      bucketUid: bucket.uid,
+      segmentLog2: this.d.segmentLog2,
+      body: input.body,
+      hasher,
+      signal: input.signal,
+    });
+    const versionId = newId();
+    const sealedMeta: SealedMeta = { etag: hasher.etag, checksums: { ...hasher.checksums }, userMeta: input.userMeta, tags: input.tags };
+    const sealed = sealMeta(dek, { bucketUid: bucket.uid, key: input.key, versionId }, sealedMeta);
+    const record: ObjectRecord = {
+      bucketUid: bucket.uid,
+      key: input.key,
+      versionId,
+      size: hasher.size,
+      lastModified: Date.now(),
+      headers: input.headers,
+      storageClass: input.storageClass,
+      metaSalt: sealed.metaSalt,
+      sealed: sealed.sealed,
+      dekGeneration: bucket.encryption.dekGeneration,
+      stream,
+      checksumAlgorithm: input.checksumAlgorithm,
+    };
+    try {
+      await this.commit(record);
+    } catch (e) {
+      await this.d.blobs.delete(stream.dataId).catch(() => undefined);
+      throw e;
+    }
+    return { etag: hasher.etag, checksums: sealedMeta.checksums, versionId, lastModified: record.lastModified, size: record.size };
+  }
+
+  /** Make `record` the current version of its key; delete the blobs it replaces. */
+  async commit(record: ObjectRecord, extra?: (b: ReturnType<MetaStore['batch']>) => void): Promise<void> {
+    const lockKey = `${record.bucketUid}/${record.key}`;
+    const old = await this.locks.run(lockKey, async () => {
+      const prev = await this.d.meta.getObject(record.bucketUid, record.key);
+      const batch = this.d.meta.batch().putObject(record);
+      extra?.(batch);
+      await batch.commit();
+      return prev;
+    });
+    if (old) await this.deleteBlobsNotIn(old, record);
+  }
+
+  private async deleteBlobsNotIn(old: ObjectRecord, keep?: ObjectRecord): Promise<void> {
+    const keepIds = new Set(dataIds(keep));
+    for (const id of dataIds(old)) {
+      if (keepIds.has(id)) continue;
+      await this.d.blobs.delete(id).catch((e: unknown) => this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }));
+    }
+  }
+
+  async load(bucket: BucketRecord, key: string): Promise<ObjectRecord> {
+    const rec = await this.d.meta.getObject(bucket.uid, key);
+    if (!rec) throw new DomainError('NoSuchKey', 'The specified key does not exist.', { Key: key });
+    return rec;
+  }
+
+  async unseal(bucket: BucketRecord, rec: ObjectRecord, requestId?: string): Promise<{ dek: Buffer; meta: SealedMeta }> {
+    const dek = await this.d.buckets.dek(bucket, requestId);
+    const meta = openMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
+    return { dek, meta };
+  }
+
+  /** HEAD (withBody=false) and GET. */
+  async read(input: ReadInput, withBody: boolean): Promise<ReadResult> {
+    validateKey(input.key);
+    const rec = await this.load(input.bucket, input.key);
+    const { dek, meta } = await this.unseal(input.bucket, rec, input.requestId);
+    checkPreconditions(input.conditions, meta.etag, rec.lastModified);
+    let range: { start: number; end: number } | undefined;
+    let partsCount: number | undefined;
+    if (input.partNumber !== undefined) {
+      partsCount = rec.parts?.length ?? 1;
+      if (input.partNumber < 1 || input.partNumber > partsCount) throw new DomainError('InvalidRange', 'The requested partnumber is not satisfiable', { ActualObjectSize: rec.size });
+      if (rec.parts) {
+        let off = 0;
+        for (let i = 0; i < input.partNumber - 1; i++) off += rec.parts[i].size;
+        const sz = rec.parts[input.partNumber - 1].size;
+        range = { start: off, end: off + sz - 1 };
+      } else if (rec.size > 0) {
+        range = { start: 0, end: rec.size - 1 };
+      }
+    } else {
+      range = parseRange(input.range, rec.size);
+    }
+    const result: ReadResult = { record: rec, meta, range, partsCount };
+    if (withBody) {
+      const start = range?.start ?? 0;
+      const end = range?.end ?? rec.size - 1;
+      result.body = concatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end));
+    }
+    return result;
+  }
+
+  async delete(bucket: BucketRecord, key: string): Promise<void> {
+    validateKey(key);
+    const old = await this.locks.run(`${bucket.uid}/${key}`, async () => {
+      const prev = await this.d.meta.getObject(bucket.uid, key);
+      if (prev) await this.d.meta.batch().deleteObject(bucket.uid, key).commit();
+      return prev;
+    });
+    if (old) await this.deleteBlobsNotIn(old);
+  }
+
+  /** Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams are kept. */
+  async rewriteMeta(bucket: BucketRecord, rec: ObjectRecord, dek: Buffer, meta: SealedMeta, headers?: StandardHeaders): Promise<ObjectRecord> {
+    const versionId = newId();
+    const sealed = sealMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId }, meta, randomBytes(32));
+    const next: ObjectRecord = { ...rec, versionId, metaSalt: sealed.metaSalt, sealed: sealed.sealed, headers: headers ?? rec.headers, lastModified: headers ? Date.now() : rec.lastModified };
+    await this.locks.run(`${bucket.uid}/${rec.key}`, async () => {
+      const cur = await this.d.meta.getObject(bucket.uid, rec.key);
+      if (!cur || cur.versionId !== rec.versionId) throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
+      await this.d.meta.batch().putObject(next).commit();
+    });
+    return next;
+  }
+}
+
+function dataIds(r: ObjectRecord | undefined): string[] {
+  if (!r) return [];
+  if (r.stream) return [r.stream.dataId];
+  return (r.parts ?? []).map((p) => p.dataId);
+}
