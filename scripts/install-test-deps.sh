@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the real S3 clients the test suite drives (Debian packages), when missing.
+# Needs root (or sudo) on Debian/Ubuntu; does nothing if everything is present.
+set -euo pipefail
+need=()
+command -v s3cmd >/dev/null 2>&1 || need+=(s3cmd)
+command -v rclone >/dev/null 2>&1 || need+=(rclone)
+command -v restic >/dev/null 2>&1 || need+=(restic)
+[ -x /usr/bin/aws ] || need+=(awscli)
+if [ ${#need[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+echo "test clients: aws $(/usr/bin/aws --version 2>&1 | cut -d' ' -f1), $(s3cmd --version), $(rclone version | head -1), $(restic version | cut -d' ' -f1-2)"
