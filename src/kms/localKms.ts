@@ -1,0 +1,49 @@
+/**
+ * Wiring of the embedded KMS (openLocalKms) for the composition root and tests: key store (its
+ * own LevelDB directory) + KmsService + LocalKeyProvider, bootstrapped.
+ */
+import type { KeyAuthorizer } from './authorizer.js';
+import { KeyStore } from './keyStore.js';
+import { KmsService } from './kmsService.js';
+import { LocalKeyProvider } from './localKeyProvider.js';
+
+export interface OpenLocalKmsOptions {
+  /** LevelDB directory of the key store (not the object-metadata store). */
+  dir: string;
+  /** The 32-byte L0 master key (see masterKey.ts). The store keeps its own copy. */
+  masterKey: Buffer;
+  authorizer?: KeyAuthorizer;
+  defaultInstance?: { account?: string; region?: string; name?: string };
+  now?: () => number;
+  randomBytes?: (n: number) => Buffer;
+  newId?: () => string;
+}
+
+export interface LocalKms {
+  service: KmsService;
+  provider: LocalKeyProvider;
+  /** Closes the provider, the service and the key store. */
+  close(): Promise<void>;
+}
+
+export async function openLocalKms(opts: OpenLocalKmsOptions): Promise<LocalKms> {
+  const store = await KeyStore.open(opts.dir, opts.masterKey, opts.randomBytes ? { randomBytes: opts.randomBytes } : {});
+  const service = new KmsService({
+    store,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.randomBytes ? { randomBytes: opts.randomBytes } : {}),
+    ...(opts.newId ? { newId: opts.newId } : {}),
+  });
+  const provider = new LocalKeyProvider(service, {
+    ownsService: true,
+    ...(opts.authorizer ? { authorizer: opts.authorizer } : {}),
+    ...(opts.defaultInstance ? { defaultInstance: opts.defaultInstance } : {}),
+  });
+  try {
+    await provider.bootstrap();
+  } catch (e) {
+    await provider.close();
+    throw e;
+  }
+  return { service, provider, close: () => provider.close() };
+}
