@@ -17,6 +17,7 @@ import { S3Error } from '../s3/errors.js';
 import { BucketService } from '../services/bucketService.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
+import type { BlobStore } from '../storage/BlobStore.js';
 import { FsBlobStore } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
@@ -85,7 +86,7 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         server.closeAllConnections();
       });
       await meta.close();
-      await blobs.close?.();
+      await (blobs as BlobStore).close?.();
       await kms.close();
     },
   };

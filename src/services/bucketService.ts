@@ -12,7 +12,8 @@ import { DomainError } from './errors.js';
 
 /** What the service needs of the unwrapped-DEK cache. */
 export interface DekCacheLike {
-  get(rootKeyCrn: string, wrapped: string): Buffer | undefined;
+  /** Cached DEK or the loaded one; a load overtaken by an invalidation is not cached. */
+  getOrLoad(rootKeyCrn: string, wrapped: string, load: () => Promise<Buffer>): Promise<Buffer>;
   set(rootKeyCrn: string, wrapped: string, dek: Buffer): void;
   invalidateKey(rootKeyCrn: string): void;
 }
@@ -104,6 +105,7 @@ export class BucketService {
       throw e;
     }
     this.d.dekCache.set(crn, gen.wrapped, gen.plaintext);
+    gen.plaintext.fill(0);
     return { created: true, bucket };
   }
 
@@ -152,18 +154,18 @@ export class BucketService {
    */
   async dek(b: BucketRecord, requestId?: string): Promise<Buffer> {
     const enc = b.encryption;
-    const hit = this.d.dekCache.get(enc.rootKeyCrn, enc.wrappedDek);
-    if (hit) return hit;
-    const res = await this.d.keys.unwrap({ tenant: b.owner, requestId }, enc.rootKeyCrn, enc.wrappedDek, enc.aad);
-    if (res.rewrapped) {
-      const fresh = await this.d.meta.getBucket(b.name);
-      if (fresh && fresh.uid === b.uid && fresh.encryption.wrappedDek === enc.wrappedDek) {
-        fresh.encryption = { ...fresh.encryption, wrappedDek: res.rewrapped.wrapped, keyVersion: res.rewrapped.keyVersion };
-        await this.d.meta.batch().putBucket(fresh).commit();
-        this.d.dekCache.set(enc.rootKeyCrn, res.rewrapped.wrapped, Buffer.from(res.plaintext));
-      }
-    }
-    this.d.dekCache.set(enc.rootKeyCrn, enc.wrappedDek, res.plaintext);
-    return res.plaintext;
+    return this.d.dekCache.getOrLoad(enc.rootKeyCrn, enc.wrappedDek, async () => {
+      const res = await this.d.keys.unwrap({ tenant: b.owner, requestId }, enc.rootKeyCrn, enc.wrappedDek, enc.aad);
+      if (res.rewrapped) await this.persistRewrap(b, res.rewrapped).catch((e: unknown) => this.d.log.warn('persisting a rewrapped DEK failed; retried on next unwrap', { bucket: b.name, err: (e as Error).message }));
+      return res.plaintext;
+    });
+  }
+
+  /** Lazy rewrap after a rotation: store the ciphertext under the newest key version. */
+  private async persistRewrap(b: BucketRecord, rewrapped: { wrapped: string; keyVersion: string }): Promise<void> {
+    const fresh = await this.d.meta.getBucket(b.name);
+    if (!fresh || fresh.uid !== b.uid || fresh.encryption.wrappedDek !== b.encryption.wrappedDek) return;
+    fresh.encryption = { ...fresh.encryption, wrappedDek: rewrapped.wrapped, keyVersion: rewrapped.keyVersion };
+    await this.d.meta.batch().putBucket(fresh).commit();
   }
 }

@@ -1,0 +1,71 @@
+/**
+ * The KMS as the gateway sees it in embedded mode: the in-process Key Protect
+ * compatible service behind the KeyProvider seam, the unwrapped-DEK cache wired
+ * to its lifecycle events (a disable drops cached DEKs before the call returns),
+ * and the few tenant helpers the composition root and tests need.
+ */
+import { formatKeyCrn } from '../kms/crn.js';
+import { DekCache } from '../kms/dekCache.js';
+import { openLocalKms, type LocalKms } from '../kms/localKms.js';
+import type { KeyProvider } from '../kms/KeyProvider.js';
+import type { Logger } from '../util/logger.js';
+
+export interface EmbeddedKms {
+  provider: KeyProvider;
+  dekCache: DekCache;
+  local: LocalKms;
+  /** Instance segment of bucket CRNs registered on keys. */
+  gatewayInstance: string;
+  /** URL of the KMS REST API when it listens (split or API mode). */
+  url?: string;
+  /** Make sure the tenant owns a KMS instance (for its own root keys). */
+  ensureTenant(account: string): Promise<string>;
+  /** Create a root key in the tenant's instance; returns its CRN. */
+  createRootKey(account: string, name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface EmbeddedKmsOptions {
+  dir: string;
+  masterKey: Buffer;
+  region: string;
+  dekCacheTtlMs: number;
+  log: Logger;
+}
+
+export async function openEmbeddedKms(o: EmbeddedKmsOptions): Promise<EmbeddedKms> {
+  const local = await openLocalKms({ dir: o.dir, masterKey: o.masterKey, defaultInstance: { region: o.region, name: 'coffer-default' } });
+  const dekCache = new DekCache({ ttlMs: o.dekCacheTtlMs });
+  dekCache.attachTo(local.provider);
+  const sweeper = setInterval(() => {
+    dekCache.sweep();
+    void local.service.sweep().catch((e: unknown) => o.log.warn('kms sweep failed', { err: (e as Error).message }));
+  }, 60_000);
+  sweeper.unref();
+
+  const ensureTenant = async (account: string): Promise<string> => {
+    const mine = await local.service.listInstances(account);
+    if (mine.length) return mine[0].id;
+    const inst = await local.service.createInstance({ account, region: o.region, name: `${account}-kms` });
+    return inst.id;
+  };
+
+  return {
+    provider: local.provider,
+    dekCache,
+    local,
+    gatewayInstance: 'coffer-s3',
+    ensureTenant,
+    async createRootKey(account, name) {
+      const instanceId = await ensureTenant(account);
+      const inst = await local.service.getInstance(instanceId);
+      const key = await local.service.createKey(instanceId, { name, extractable: false });
+      return formatKeyCrn({ region: inst.region, account: inst.account, instanceId, keyId: key.id });
+    },
+    async close() {
+      clearInterval(sweeper);
+      dekCache.clear();
+      await local.close();
+    },
+  };
+}
