@@ -24,7 +24,7 @@ export interface BlobStore {
   stat(id: string): Promise<{ size: number } | undefined>;
   /** Remove the blob; missing blobs are not an error. */
   delete(id: string): Promise<void>;
-  /** Every blob id present (for the garbage sweep), and leftover temp files older than `olderThanMs` removed. */
+  /** Every blob id present (for the garbage sweep). Leftover temp files are removed by the implementation's own sweep (FsBlobStore.sweepTemp). */
   list(): AsyncIterable<string>;
   close?(): Promise<void>;
 }

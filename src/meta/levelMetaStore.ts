@@ -1,0 +1,221 @@
+import { mkdir } from 'node:fs/promises';
+import { Level } from 'level';
+import type { ListObjectsQuery, ListUploadsQuery, MetaBatch, MetaStore } from './MetaStore.js';
+import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './records.js';
+import {
+  allObjectsRange,
+  assertBucketUid,
+  allPartsRange,
+  bucketKey,
+  bucketRange,
+  isPartNumber,
+  isStorableName,
+  isUploadId,
+  objectKey,
+  objectRange,
+  partKey,
+  partRange,
+  uploadKey,
+  uploadRange,
+} from './keyCodec.js';
+import type { KeyRange } from './keyCodec.js';
+
+type Db = Level<Buffer, unknown>;
+type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
+
+/** Largest `limit` classic-level passes through intact (it is read as an int32). */
+const MAX_NATIVE_LIMIT = 0x7fff_ffff;
+
+/**
+ * Collects operations in memory and writes them as one LevelDB batch. LevelDB
+ * applies a batch atomically (one log record), and `sync: true` fsyncs the log
+ * before `commit` resolves, so an acknowledged commit survives power loss and an
+ * unacknowledged one is either wholly present or wholly absent after recovery.
+ * Keys are encoded (and validated) when an operation is added, so a bad key
+ * throws at the call site and never reaches a half-built commit.
+ */
+class LevelMetaBatch implements MetaBatch {
+  private readonly ops: Op[] = [];
+  private done = false;
+
+  constructor(private readonly db: Db) {}
+
+  private push(op: Op): this {
+    if (this.done) throw new Error('MetaBatch already committed');
+    this.ops.push(op);
+    return this;
+  }
+
+  putBucket(b: BucketRecord): this {
+    return this.push({ type: 'put', key: bucketKey(b.name), value: b });
+  }
+  deleteBucket(name: string): this {
+    return this.push({ type: 'del', key: bucketKey(name) });
+  }
+  putObject(o: ObjectRecord): this {
+    return this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
+  }
+  deleteObject(bucketUid: string, key: string): this {
+    return this.push({ type: 'del', key: objectKey(bucketUid, key) });
+  }
+  putUpload(u: UploadRecord): this {
+    return this.push({ type: 'put', key: uploadKey(u.bucketUid, u.key, u.uploadId), value: u });
+  }
+  deleteUpload(bucketUid: string, key: string, uploadId: string): this {
+    return this.push({ type: 'del', key: uploadKey(bucketUid, key, uploadId) });
+  }
+  putPart(p: PartRecord & { bucketUid: string }): this {
+    // The record is stored as given, bucketUid included, so a part can be traced
+    // to its bucket by an fsck without its upload record.
+    return this.push({ type: 'put', key: partKey(p.uploadId, p.partNumber), value: p });
+  }
+  deletePart(uploadId: string, partNumber: number): this {
+    return this.push({ type: 'del', key: partKey(uploadId, partNumber) });
+  }
+
+  /** Write every operation atomically and durably. A batch commits at most once. */
+  async commit(): Promise<void> {
+    if (this.done) throw new Error('MetaBatch already committed');
+    this.done = true;
+    if (this.ops.length === 0) return;
+    await this.db.batch(this.ops, { sync: true });
+  }
+}
+
+/**
+ * MetaStore on LevelDB (`level` / classic-level). Values are JSON; keys follow
+ * the layout in keyCodec.ts (UTF-8 bytes, bytewise order = S3 listing order).
+ *
+ * Reads are not wrapped in explicit snapshots: each iterator reads from the
+ * implicit snapshot LevelDB takes when it is created, which is enough for a
+ * single listing page to be self-consistent.
+ */
+export class LevelMetaStore implements MetaStore {
+  private constructor(private readonly db: Db) {}
+
+  /** Open (creating if needed, mode 0700) the database in `dir`. LevelDB's LOCK file makes this exclusive per process. */
+  static async open(dir: string): Promise<LevelMetaStore> {
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const db: Db = new Level<Buffer, unknown>(dir, { keyEncoding: 'buffer', valueEncoding: 'json' });
+    await db.open();
+    return new LevelMetaStore(db);
+  }
+
+  private async getJson<T>(key: Buffer): Promise<T | undefined> {
+    // Values are only ever written by this class from typed records.
+    return (await this.db.get(key)) as T | undefined;
+  }
+
+  /** Values in `range`, at most `limit`, streamed: the iterator fetches in small batches and is closed on early exit. */
+  private async *values<T>(range: KeyRange, limit = Infinity): AsyncGenerator<T> {
+    if (limit <= 0) return;
+    // classic-level truncates `limit` to a 32-bit int (2**32 + 1 becomes 1), so
+    // only small limits are handed down; the count below is what enforces it.
+    const it = this.db.values({ ...range, ...(limit <= MAX_NATIVE_LIMIT ? { limit } : {}) });
+    let n = 0;
+    try {
+      for await (const v of it) {
+        yield v as T;
+        if (++n >= limit) return;
+      }
+    } finally {
+      await it.close();
+    }
+  }
+
+  private async anyKey(range: KeyRange): Promise<boolean> {
+    const it = this.db.keys({ ...range, limit: 1 });
+    try {
+      return (await it.next()) !== undefined;
+    } finally {
+      await it.close();
+    }
+  }
+
+  /**
+   * Point reads answer undefined (and listParts []) for names that could never
+   * have been written, e.g. an uploadId from a client that is not one of ours,
+   * so the service reports NoSuchUpload/NoSuchKey rather than an internal error.
+   * A malformed bucketUid still throws: uids come from our own records.
+   */
+  async getBucket(name: string): Promise<BucketRecord | undefined> {
+    if (!isStorableName(name)) return undefined;
+    return this.getJson<BucketRecord>(bucketKey(name));
+  }
+
+  /** All buckets in name order (S3 ListBuckets order). Bucket counts are small, so an array is fine. */
+  async listBuckets(): Promise<BucketRecord[]> {
+    const out: BucketRecord[] = [];
+    for await (const b of this.values<BucketRecord>(bucketRange())) out.push(b);
+    return out;
+  }
+
+  async bucketHasContent(bucketUid: string): Promise<boolean> {
+    return (await this.anyKey(objectRange(bucketUid))) || (await this.anyKey(uploadRange(bucketUid)));
+  }
+
+  async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
+    assertBucketUid(bucketUid);
+    if (!isStorableName(key)) return undefined;
+    return this.getJson<ObjectRecord>(objectKey(bucketUid, key));
+  }
+
+  /** Objects in UTF-8 key order, `prefix` and `after` applied as LevelDB range bounds. */
+  listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord> {
+    return this.values<ObjectRecord>(objectRange(q.bucketUid, q.prefix, q.after), checkLimit(q.limit));
+  }
+
+  async getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
+    assertBucketUid(bucketUid);
+    if (!isStorableName(key) || !isUploadId(uploadId)) return undefined;
+    return this.getJson<UploadRecord>(uploadKey(bucketUid, key, uploadId));
+  }
+
+  /** Uploads in (key, uploadId) order; see keyCodec.uploadRange for the marker semantics. */
+  listUploads(q: ListUploadsQuery): AsyncIterable<UploadRecord> {
+    const range = uploadRange(q.bucketUid, q.prefix, q.afterKey, q.afterUploadId);
+    return this.values<UploadRecord>(range, checkLimit(q.limit));
+  }
+
+  /** Parts in part-number order. Returned records carry the `bucketUid` given to putPart. */
+  async listParts(uploadId: string, after?: number, limit?: number): Promise<PartRecord[]> {
+    const out: PartRecord[] = [];
+    if (!isUploadId(uploadId)) return out;
+    const max = limit === undefined ? undefined : checkLimit(limit);
+    for await (const p of this.values<PartRecord>(partRange(uploadId, after), max)) out.push(p);
+    return out;
+  }
+
+  async getPart(uploadId: string, partNumber: number): Promise<PartRecord | undefined> {
+    if (!isUploadId(uploadId) || !isPartNumber(partNumber)) return undefined;
+    return this.getJson<PartRecord>(partKey(uploadId, partNumber));
+  }
+
+  /**
+   * Every dataId named by an object (single stream or completed parts) or by a
+   * part record of an upload in progress. An id may be yielded more than once
+   * (a completed object's parts and their part records until those are deleted).
+   * The two scans are not one snapshot: the sweep must only delete blobs that are
+   * older than its start, so a blob written while it runs is never collected.
+   */
+  async *referencedDataIds(): AsyncIterable<string> {
+    for await (const o of this.values<ObjectRecord>(allObjectsRange())) {
+      if (o.stream !== undefined) yield o.stream.dataId;
+      for (const p of o.parts ?? []) yield p.dataId;
+    }
+    for await (const p of this.values<PartRecord>(allPartsRange())) yield p.dataId;
+  }
+
+  batch(): MetaBatch {
+    return new LevelMetaBatch(this.db);
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}
+
+function checkLimit(limit: number): number {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a non-negative integer: ${limit}`);
+  return limit;
+}

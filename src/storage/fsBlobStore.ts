@@ -1,0 +1,282 @@
+import { randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from './BlobStore.js';
+
+/**
+ * Blob ids are 16 random bytes in lowercase hex. Anything else is refused before
+ * it reaches a path, so no caller-supplied text (least of all an object name) can
+ * ever name a file outside the store.
+ */
+const BLOB_ID_RE = /^[0-9a-f]{32}$/;
+const SHARD_RE = /^[0-9a-f]{2}$/;
+const TMP_DIR = 'tmp';
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
+/** Throws unless `id` is a valid blob id (see {@link BLOB_ID_RE}). */
+export function assertBlobId(id: string): void {
+  if (typeof id !== 'string' || !BLOB_ID_RE.test(id)) {
+    throw Object.assign(new TypeError(`invalid blob id: ${JSON.stringify(id)}`), { code: 'ERR_INVALID_BLOB_ID' });
+  }
+}
+
+function isErrnoCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+/** fsync a directory so that entries created, renamed or removed in it are on stable storage. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Creates `dir` if missing; when it was created, fsyncs the parent so the new entry survives a crash. */
+async function mkdirDurable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: DIR_MODE });
+  } catch (err) {
+    if (isErrnoCode(err, 'EEXIST')) return;
+    throw err;
+  }
+  await fsyncDir(dirname(dir));
+}
+
+async function unlinkQuiet(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isErrnoCode(err, 'ENOENT')) throw err;
+  }
+}
+
+/**
+ * Stream `body` into a new file at `path` and fsync it; resolves with the byte
+ * count. The file is closed on every path; removing it on failure is the caller's.
+ */
+async function writeDurably(path: string, body: Readable, signal?: AbortSignal): Promise<number> {
+  const fh = await open(path, 'wx', FILE_MODE);
+  // autoClose:false keeps the descriptor open after 'finish' so it can be fsynced.
+  const out = fh.createWriteStream({ autoClose: false });
+  try {
+    // pipeline gives back-pressure and, on a body error or abort, destroys both
+    // streams and rejects.
+    await pipeline(body, out, signal ? { signal } : {});
+    // Data must be on disk before the rename publishes it, or a crash could leave
+    // a complete-looking name over missing or zero-filled blocks.
+    await fh.sync();
+    return out.bytesWritten;
+  } finally {
+    // The stream holds a reference on the handle, so fh.close() alone would wait
+    // forever; destroying the stream releases and closes it. A close error after a
+    // successful fsync loses nothing, so it is not allowed to crash the process.
+    out.on('error', () => undefined);
+    out.destroy();
+    await fh.close();
+  }
+}
+
+/**
+ * BlobStore on a local filesystem.
+ *
+ * Layout: `<dir>/<id[0..2]>/<id[2..4]>/<id>`, plus `<dir>/tmp/` for writes in
+ * progress. Two levels of 256 shards keep directories small (a million blobs is
+ * about 15 per leaf directory) without needing a manifest.
+ *
+ * A blob appears under its final name only by `rename(2)` from `tmp/` after the
+ * file was fsynced, so a reader (or a restart after a crash) sees either no blob
+ * or the complete one. Temp files left by a crash are removed by {@link sweepTemp}.
+ */
+export class FsBlobStore implements BlobStore {
+  /** Shard directories created (or found) durably by this instance. */
+  private readonly dirs = new Map<string, Promise<void>>();
+
+  private constructor(readonly dir: string) {}
+
+  /** Open (creating if needed, mode 0700) a store rooted at `dir`. */
+  static async open(dir: string): Promise<FsBlobStore> {
+    await mkdir(dir, { recursive: true, mode: DIR_MODE });
+    await mkdirDurable(join(dir, TMP_DIR));
+    // The root's own entry must be durable before the first put is acknowledged.
+    await fsyncDir(dir);
+    await fsyncDir(dirname(dir));
+    return new FsBlobStore(dir);
+  }
+
+  private shardDir(id: string): string {
+    return join(this.dir, id.slice(0, 2), id.slice(2, 4));
+  }
+
+  private blobPath(id: string): string {
+    return join(this.shardDir(id), id);
+  }
+
+  /**
+   * mkdir + fsync(parent), once per directory. The promise is shared so that a
+   * concurrent put into the same new directory also waits for the parent's fsync
+   * instead of seeing EEXIST and racing ahead of it.
+   */
+  private ensureDir(path: string): Promise<void> {
+    let p = this.dirs.get(path);
+    if (p === undefined) {
+      p = mkdirDurable(path);
+      // A failed mkdir (ENOSPC, EIO) must be retried by the next put, not cached.
+      p.catch(() => this.dirs.delete(path));
+      this.dirs.set(path, p);
+    }
+    return p;
+  }
+
+  private async ensureShard(id: string): Promise<void> {
+    const outer = join(this.dir, id.slice(0, 2));
+    await this.ensureDir(outer);
+    await this.ensureDir(join(outer, id.slice(2, 4)));
+  }
+
+  /**
+   * Write `body` as blob `id` and resolve once it is durable (see BlobStore).
+   * Rejects with code 'EEXIST' if the id is already taken: blobs are immutable,
+   * and a reused id would mean a reused encryption context, so that is a bug to
+   * surface, not to paper over by overwriting.
+   */
+  async put(id: string, body: Readable, signal?: AbortSignal): Promise<{ size: number }> {
+    assertBlobId(id);
+    signal?.throwIfAborted();
+    if ((await this.stat(id)) !== undefined) {
+      throw Object.assign(new Error(`blob ${id} already exists`), { code: 'EEXIST' });
+    }
+    await this.ensureShard(id);
+
+    const tmpPath = join(this.dir, TMP_DIR, `${id}.${randomBytes(8).toString('hex')}`);
+    const finalPath = this.blobPath(id);
+    let renamed = false;
+    try {
+      const size = await writeDurably(tmpPath, body, signal);
+      signal?.throwIfAborted();
+      await rename(tmpPath, finalPath);
+      renamed = true;
+      // The rename itself is only durable once the directory holding it is synced.
+      await fsyncDir(dirname(finalPath));
+      return { size };
+    } catch (err) {
+      await unlinkQuiet(tmpPath).catch(() => undefined);
+      // We checked the id was free above, so a file under it now is ours; the caller
+      // was told the put failed and will not reference it.
+      if (renamed) await unlinkQuiet(finalPath).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /**
+   * Stream the blob, or bytes [start, end] inclusive of it. A range past the end
+   * yields the bytes that exist. A missing blob makes the stream emit an error with
+   * code 'ENOENT'. An invalid id or range throws synchronously.
+   */
+  get(id: string, range?: { start: number; end: number }): Readable {
+    assertBlobId(id);
+    if (range === undefined) return createReadStream(this.blobPath(id));
+    const { start, end } = range;
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
+      throw new RangeError(`invalid blob range [${start}, ${end}]`);
+    }
+    return createReadStream(this.blobPath(id), { start, end });
+  }
+
+  /** Read up to `length` bytes at `offset`; shorter at the end of the blob. Missing blob: ENOENT. */
+  async read(id: string, offset: number, length: number): Promise<Buffer> {
+    assertBlobId(id);
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+      throw new RangeError(`invalid read offset ${offset} length ${length}`);
+    }
+    const fh = await open(this.blobPath(id), 'r');
+    try {
+      const buf = Buffer.alloc(length);
+      let filled = 0;
+      // read(2) may return fewer bytes than asked even before EOF; loop until 0.
+      while (filled < length) {
+        const { bytesRead } = await fh.read(buf, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? buf : buf.subarray(0, filled);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  /** Size of the blob, or undefined when it does not exist. */
+  async stat(id: string): Promise<{ size: number } | undefined> {
+    assertBlobId(id);
+    try {
+      const st = await stat(this.blobPath(id));
+      return { size: st.size };
+    } catch (err) {
+      if (isErrnoCode(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Remove the blob; a missing blob is fine. The directory is not fsynced: if the
+   * unlink is lost in a crash the blob is merely unreferenced again and the next
+   * garbage sweep removes it. Shard directories are never removed, because a
+   * concurrent put may be about to rename into one.
+   */
+  async delete(id: string): Promise<void> {
+    assertBlobId(id);
+    await unlinkQuiet(this.blobPath(id));
+  }
+
+  /**
+   * Every blob id on disk, shard by shard (not sorted). Reads directories as
+   * streams so memory stays flat however many blobs there are. Temp files and
+   * stray names are skipped. Does not sweep temp files: see {@link sweepTemp}.
+   */
+  async *list(): AsyncIterable<string> {
+    for await (const outer of await opendir(this.dir)) {
+      if (!outer.isDirectory() || !SHARD_RE.test(outer.name)) continue;
+      const outerPath = join(this.dir, outer.name);
+      for await (const inner of await opendir(outerPath)) {
+        if (!inner.isDirectory() || !SHARD_RE.test(inner.name)) continue;
+        const prefix = outer.name + inner.name;
+        for await (const entry of await opendir(join(outerPath, inner.name))) {
+          if (entry.isFile() && BLOB_ID_RE.test(entry.name) && entry.name.startsWith(prefix)) {
+            yield entry.name;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Remove temp files not modified for `olderThanMs` (leftovers of a crash or a
+   * killed process) and resolve with how many were removed. A put in progress
+   * touches its temp file on every write, so choose `olderThanMs` well above the
+   * longest stall a request may have; if a live put's file is removed anyway, its
+   * rename fails and the put rejects, so nothing is published half-written.
+   */
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    const tmp = join(this.dir, TMP_DIR);
+    let removed = 0;
+    for await (const entry of await opendir(tmp)) {
+      if (!entry.isFile()) continue;
+      const path = join(tmp, entry.name);
+      try {
+        if ((await stat(path)).mtimeMs > cutoff) continue;
+        await unlink(path);
+        removed++;
+      } catch (err) {
+        if (!isErrnoCode(err, 'ENOENT')) throw err;
+      }
+    }
+    return removed;
+  }
+}
