@@ -34,23 +34,20 @@ async function read(ctx: S3RequestContext, bucket: string, key: string, withBody
 }
 
 function headersFor(ctx: S3RequestContext, b: BucketRecord, r: ReadResult): { status: number; headers: Record<string, string> } {
-  const whole = r.range === undefined || (r.range.start === 0 && r.range.end === r.record.size - 1 && r.partsCount === undefined);
   // A whole-object checksum must never accompany a partial body: SDKs validate it against the bytes received.
   const withChecksums = header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.range === undefined;
   const headers = { ...objectHeaders(b, r.record, r.meta, withChecksums), ...responseOverrides(ctx.query) };
-  let status = 200;
-  if (r.range && !whole) status = 206;
-  if (r.partsCount !== undefined) {
-    headers['x-amz-mp-parts-count'] = String(r.partsCount);
-    if (r.record.parts) status = 206;
-  }
-  if (r.range) {
+  if (r.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(r.partsCount);
+  // Any satisfiable Range (even one covering the whole object) is answered 206, as S3 does;
+  // partNumber on a single-part object is the whole object, 200.
+  const partial = r.range !== undefined && (r.partsCount === undefined || !!r.record.parts);
+  if (partial && r.range) {
     headers['content-range'] = `bytes ${r.range.start}-${r.range.end}/${r.record.size}`;
     headers['content-length'] = String(r.range.end - r.range.start + 1);
   } else {
     headers['content-length'] = String(r.record.size);
   }
-  return { status, headers };
+  return { status: partial ? 206 : 200, headers };
 }
 
 export async function handleGetObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {

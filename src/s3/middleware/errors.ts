@@ -35,10 +35,8 @@ export function errorsMiddleware(log: Logger) {
       }
       ctx.status = err.status;
       for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
-      if (ctx.method === 'HEAD' || err.status === 304) {
-        ctx.body = null;
-        return;
-      }
+      // No body on HEAD or 304. (Assigning null would make Koa turn the status into 204.)
+      if (ctx.method === 'HEAD' || err.status === 304) return;
       ctx.type = 'application/xml';
       ctx.body = errorXml(err, ctx.state.resource ?? ctx.path, requestId);
     }
