@@ -16,6 +16,7 @@ import { LevelMetaStore } from '../meta/levelMetaStore.js';
 import { errorXml } from '../s3/middleware/errors.js';
 import { S3Error } from '../s3/errors.js';
 import { BucketService } from '../services/bucketService.js';
+import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
 import type { BlobStore } from '../storage/BlobStore.js';
@@ -42,6 +43,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
   const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
   const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
+  const swept = await sweepGarbage(meta, blobs);
+  if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
   const buckets = new BucketService({
     meta,
     keys: kms.provider,
