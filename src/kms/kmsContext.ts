@@ -7,7 +7,7 @@ import { KmsError } from './errors.js';
 import { KeyState } from './KeyProvider.js';
 import type { KeyStore } from './keyStore.js';
 import { isActionAllowed, requiresRootKey, stateError, type KeyAction } from './keyStates.js';
-import type { KeyedMutex } from './mutex.js';
+import type { KeyedMutex } from '../util/keyedMutex.js';
 import { formatKeyCrn } from './crn.js';
 import { bumpEpoch } from './epochs.js';
 import type { InstanceRecord, KeyRecord, LifecycleEventType, VersionMeta } from './records.js';

@@ -20,7 +20,7 @@ import { iso, toKeyResource, type KeyResource, type KeyVersionRef } from './keyV
 import * as actions from './kmsActions.js';
 import * as admin from './keyAdmin.js';
 import { assertAction, getInstanceOr404, loadKey, TIMING, type KmsContext, type KmsEvent, type KmsEventListener } from './kmsContext.js';
-import { KeyedMutex } from './mutex.js';
+import { KeyedMutex } from '../util/keyedMutex.js';
 import type { InstanceRecord, KeyRecord, VersionMeta } from './records.js';
 import * as regs from './registrations.js';
 import {
