@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { gcmOpen, gcmSeal } from '../../../src/kms/aead.js';
 import { decodeBase64Field, decodeBase64Strict } from '../../../src/kms/encoding.js';
 import { lp, lpAll } from '../../../src/kms/lp.js';
-import { KeyedMutex } from '../../../src/kms/mutex.js';
+import { KeyedMutex } from '../../../src/util/keyedMutex.js';
 import { frameAad, validatePaging } from '../../../src/kms/validation.js';
 
 describe('lp framing', () => {
