@@ -25,8 +25,12 @@
  *     bucketUid is the bucket's random uid (not its name); dataId is the blob's
  *     random id (never the object name).
  *  5. L3: segments are AES-256-GCM under K_data (below). Sealed metadata (ETag,
- *     checksums, x-amz-meta-*) is sealBlob under K_meta with AAD =
- *     bucketUid ‖ object name ‖ versionId, laid out iv(12) ‖ ciphertext ‖ tag(16).
+ *     checksums, x-amz-meta-*, tags) is sealBlob under K_meta with AAD =
+ *     lp(bucketUid) ‖ lp(object name) ‖ lp(versionId) (framed, so that the
+ *     fields cannot be shifted into each other), laid out iv(12) ‖ ciphertext ‖
+ *     tag(16) (src/services/sealedMeta.ts). Multipart upload records seal the
+ *     upload's user metadata with versionId = uploadId, and each part's ETag
+ *     and checksums with versionId = "<uploadId>:<partNumber>".
  *
  *  Why a key per stream: GCM with random nonces is good for ~2^32 messages per
  *  key; a bucket DEK used directly on 64 KiB segments would cross that after
