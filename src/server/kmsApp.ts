@@ -1,0 +1,105 @@
+/**
+ * The Koa app for the Key Protect compatible KMS API, and its listener. The
+ * middleware order lives here: last-resort errors -> POST /identity/token ->
+ * /iam/v1 management -> /api/v2 Key Protect -> not found. Each route family
+ * renders its own errors (Key Protect's body under /api/v2, IBM IAM's under
+ * /identity and /iam); nothing here logs a header or a body.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import type { Context, Next } from 'koa';
+import type { AuditSink } from '../kms/audit.js';
+import type { KeyAuthorizer } from '../kms/authorizer.js';
+import type { KmsService } from '../kms/kmsService.js';
+import type { KmsApiDeps } from '../kms/api/context.js';
+import { ImportTokens } from '../kms/api/importTokens.js';
+import type { InstanceStateStore } from '../kms/api/instanceState.js';
+import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
+import { iamRouter } from '../iam/api/iamRoutes.js';
+import { renderIamError } from '../iam/api/http.js';
+import { tokenRouter } from '../iam/api/tokenRoute.js';
+import { IamError } from '../iam/errors.js';
+import type { Iam } from '../iam/openIam.js';
+import type { Logger } from '../util/logger.js';
+
+export interface KmsAppDeps {
+  service: KmsService;
+  iam: Iam;
+  authorizer: KeyAuthorizer;
+  state: InstanceStateStore;
+  audit: AuditSink;
+  log: Logger;
+  /** Region of instances created through /iam/v1/instances. */
+  region: string;
+  importTokens?: ImportTokens;
+  now?: () => number;
+}
+
+export function createKmsApp(d: KmsAppDeps): Koa {
+  const now = d.now ?? Date.now;
+  const api: KmsApiDeps = {
+    service: d.service,
+    iam: d.iam.service,
+    access: d.iam.access,
+    authorizer: d.authorizer,
+    state: d.state,
+    importTokens: d.importTokens ?? new ImportTokens(now),
+    audit: d.audit,
+    log: d.log,
+    now,
+  };
+  const app = new Koa();
+  app.proxy = false;
+  app.silent = true;
+  app.use(async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (e) {
+      renderKmsError(ctx, api, e);
+    }
+  });
+  const token = tokenRouter(d.iam.service, d.log);
+  const iam = iamRouter({ iam: d.iam.service, access: d.iam.access, kms: d.service, region: d.region, log: d.log });
+  const kms = kmsRouter(api);
+  app.use(token.routes());
+  app.use(iam.routes());
+  app.use(kms.routes());
+  app.use(async (ctx: Context) => {
+    if (ctx.path.startsWith('/iam/') || ctx.path.startsWith('/identity/')) {
+      renderIamError(ctx, new IamError(404, 'NOT_FOUND', 'The requested resource could not be found'), () => undefined);
+      return;
+    }
+    renderKmsError(ctx, api, notFoundError());
+  });
+  return app;
+}
+
+export interface KmsListener {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on host:port (0 = ephemeral). */
+export async function listenKms(app: Koa, host: string, port: number): Promise<KmsListener> {
+  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, app.callback());
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      }),
+  };
+}
