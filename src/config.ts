@@ -20,6 +20,8 @@ export interface Config {
   baseDomain: string;
   rootUser: string;
   rootPassword: string;
+  /** API key of the root account's owner for the KMS API; "" = generate one on first start (printed once). */
+  rootApiKey: string;
   /** Base64 of 32 bytes, or "" to use (and create) the key file in the data dir. */
   masterKey: string;
   segmentLog2: number;
@@ -47,6 +49,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_BASE_DOMAIN: 'baseDomain',
   COFFER_ROOT_USER: 'rootUser',
   COFFER_ROOT_PASSWORD: 'rootPassword',
+  COFFER_ROOT_APIKEY: 'rootApiKey',
   COFFER_MASTER_KEY: 'masterKey',
   COFFER_SEGMENT_LOG2: 'segmentLog2',
   COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
@@ -125,6 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (rootUser && !/^[A-Za-z0-9]{3,128}$/.test(rootUser)) throw new ConfigError(name('rootUser'), 'must be 3-128 letters or digits');
   const rootPassword = str(raw.rootPassword, name('rootPassword'));
   if (rootPassword && rootPassword.length < 8) throw new ConfigError(name('rootPassword'), 'must be at least 8 characters');
+  const rootApiKey = str(raw.rootApiKey, name('rootApiKey'));
+  if (rootApiKey && !/^[\x21-\x7e]{16,256}$/.test(rootApiKey)) throw new ConfigError(name('rootApiKey'), 'must be 16 to 256 printable characters without spaces');
   const kmsUrl = str(raw.kmsUrl, name('kmsUrl'));
   if (kmsUrl && !/^https?:\/\/[^/]+/.test(kmsUrl)) throw new ConfigError(name('kmsUrl'), 'must be an http(s) URL');
 
@@ -137,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     baseDomain: str(raw.baseDomain, name('baseDomain')).toLowerCase(),
     rootUser,
     rootPassword,
+    rootApiKey,
     masterKey,
     segmentLog2: int(raw.segmentLog2, name('segmentLog2'), 12, 24),
     dekCacheTtlSeconds: int(raw.dekCacheTtlSeconds, name('dekCacheTtlSeconds'), 0, 4 * 3600),

@@ -37,6 +37,10 @@ async function main(): Promise<void> {
     out.write(`  Secret access key:  ${gw.root.secretAccessKey}\n`);
     out.write(`  (generated now and shown once; set COFFER_ROOT_USER / COFFER_ROOT_PASSWORD to choose your own)\n`);
   }
+  if (gw.iam.rootApiKeyGenerated && gw.iam.rootApiKey !== undefined) {
+    out.write(`  Root API key:       ${gw.iam.rootApiKey}\n`);
+    out.write(`  (for the KMS API: POST ${gw.kmsUrl}/identity/token; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`);
+  }
   out.write('\n');
   let stopping = false;
   const stop = async (sig: string) => {

@@ -86,7 +86,7 @@ async function ensureRootApiKey(
     if (current && saved?.configured && constantTimeEqual(current.hash, hash(configured))) return { apiKey: configured, generated: false };
     // A changed COFFER_ROOT_APIKEY replaces the previous root key: the old one stops working.
     if (current) await service.deleteApiKey(current.id);
-    const { record } = await service.createApiKey(rootUser.id, 'root (COFFER_ROOT_APIKEY)', configured);
+    const { record } = await service.createApiKey(rootUser.id, 'root COFFER_ROOT_APIKEY', configured);
     await store.putMeta('rootApiKey', { apiKeyId: record.id, configured: true });
     return { apiKey: configured, generated: false };
   }

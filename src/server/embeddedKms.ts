@@ -4,6 +4,8 @@
  * to its lifecycle events (a disable drops cached DEKs before the call returns),
  * and the few tenant helpers the composition root and tests need.
  */
+import { AuditingKeyProvider, type AuditSink } from '../kms/audit.js';
+import type { KeyAuthorizer } from '../kms/authorizer.js';
 import { formatKeyCrn } from '../kms/crn.js';
 import { DekCache } from '../kms/dekCache.js';
 import { openLocalKms, type LocalKms } from '../kms/localKms.js';
@@ -31,10 +33,19 @@ export interface EmbeddedKmsOptions {
   region: string;
   dekCacheTtlMs: number;
   log: Logger;
+  /** Who may use which root key (the IAM authorizer; the core's OwnerAuthorizer when omitted). */
+  authorizer?: KeyAuthorizer;
+  /** Where every wrap/unwrap/rewrap the gateway makes is audited. */
+  audit?: AuditSink;
 }
 
 export async function openEmbeddedKms(o: EmbeddedKmsOptions): Promise<EmbeddedKms> {
-  const local = await openLocalKms({ dir: o.dir, masterKey: o.masterKey, defaultInstance: { region: o.region, name: 'coffer-default' } });
+  const local = await openLocalKms({
+    dir: o.dir,
+    masterKey: o.masterKey,
+    defaultInstance: { region: o.region, name: 'coffer-default' },
+    ...(o.authorizer ? { authorizer: o.authorizer } : {}),
+  });
   const dekCache = new DekCache({ ttlMs: o.dekCacheTtlMs });
   dekCache.attachTo(local.provider);
   const sweeper = setInterval(() => {
@@ -51,7 +62,7 @@ export async function openEmbeddedKms(o: EmbeddedKmsOptions): Promise<EmbeddedKm
   };
 
   return {
-    provider: local.provider,
+    provider: o.audit ? new AuditingKeyProvider(local.provider, o.audit) : local.provider,
     dekCache,
     local,
     gatewayInstance: 'coffer-s3',

@@ -7,9 +7,13 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { StaticCredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
+import { IamCredentialStore } from '../iam/iamCredentialStore.js';
+import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
+import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
+import { InstanceStateStore } from '../kms/api/instanceState.js';
+import { AuditLog } from '../kms/audit.js';
 import { formatBucketCrn, parseKeyCrn } from '../kms/crn.js';
 import { loadMasterKey } from '../kms/masterKey.js';
 import { LevelMetaStore } from '../meta/levelMetaStore.js';
@@ -23,6 +27,7 @@ import type { BlobStore } from '../storage/BlobStore.js';
 import { FsBlobStore } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
+import { createKmsApp, listenKms } from './kmsApp.js';
 import { createS3App } from './s3App.js';
 
 export interface Gateway {
@@ -30,6 +35,10 @@ export interface Gateway {
   s3Url: string;
   root: RootIdentity;
   kms: EmbeddedKms;
+  /** URL of the KMS REST API (Key Protect v2, /identity/token, /iam/v1). */
+  kmsUrl: string;
+  iam: Iam;
+  audit: AuditLog;
   defaultRootKeyCrn: string;
   server: Server;
   close(): Promise<void>;
@@ -37,10 +46,24 @@ export interface Gateway {
 
 export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
   const master = await loadMasterKey({ configured: config.masterKey || undefined, dataDir: config.dataDir, warn: (m) => log.warn(m) });
-  const kms = await openEmbeddedKms({ dir: join(config.dataDir, 'kms'), masterKey: master.key, region: config.region, dekCacheTtlMs: config.dekCacheTtlSeconds * 1000, log });
   const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
+  const iam = await openIam({ dir: join(config.dataDir, 'iam'), masterKey: master.key, rootAccountId: root.accountId, configuredRootApiKey: config.rootApiKey });
+  const audit = await AuditLog.open(join(config.dataDir, 'kms-audit.log'), { onError: (e) => log.warn('kms audit append failed', { err: e.message }) });
+  // The default key is known once the KMS has bootstrapped; every tenant may use it.
+  let defaultKey: { instanceId: string; keyId: string } | undefined;
+  const authorizer = new IamKeyAuthorizer(iam.access, { defaultKey: () => defaultKey });
+  const kms = await openEmbeddedKms({ dir: join(config.dataDir, 'kms'), masterKey: master.key, region: config.region, dekCacheTtlMs: config.dekCacheTtlSeconds * 1000, log, authorizer, audit });
+  const boot = await kms.local.provider.bootstrap();
+  defaultKey = { instanceId: boot.instanceId, keyId: boot.keyId };
   await kms.ensureTenant(root.accountId);
   const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
+  const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
+  const kmsListener = await listenKms(
+    createKmsApp({ service: kms.local.service, iam, authorizer, state: instanceState, audit, log, region: config.region }),
+    config.host,
+    config.kmsPort,
+  );
+  kms.url = kmsListener.url;
   const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
   const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
   const swept = await sweepGarbage(meta, blobs);
@@ -56,7 +79,8 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
   });
   const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
   const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
-  const credentials = new StaticCredentialStore([
+  // IAM accounts' access keys, with the root credentials first so they keep working as before.
+  const credentials = new IamCredentialStore(iam.service, [
     { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' } },
   ]);
   const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials, log });
@@ -80,6 +104,9 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
     s3Url,
     root,
     kms,
+    kmsUrl: kmsListener.url,
+    iam,
+    audit,
     defaultRootKeyCrn,
     server,
     async close() {
@@ -89,9 +116,13 @@ export async function startGateway(config: Config, log: Logger): Promise<Gateway
         server.close(() => r());
         server.closeAllConnections();
       });
+      await kmsListener.close();
       await meta.close();
       await (blobs as BlobStore).close?.();
       await kms.close();
+      await instanceState.close();
+      await iam.close();
+      await audit.close();
     },
   };
 }

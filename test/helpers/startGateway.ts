@@ -19,6 +19,10 @@ export interface TestGateway {
   accountId: string;
   dataDir: string;
   defaultRootKeyCrn: string;
+  /** URL of the KMS REST API (Key Protect v2 under /api/v2, POST /identity/token, /iam/v1). */
+  kmsUrl: string;
+  /** The root account owner's API key for the KMS API. */
+  rootApiKey: string;
   /** An @aws-sdk/client-s3 client with default settings (checksums WHEN_SUPPORTED), path-style. */
   client(overrides?: Partial<S3ClientConfig>): S3Client;
   /** Create a customer root key in the embedded KMS owned by the root tenant; returns its CRN. */
@@ -39,6 +43,7 @@ export async function startTestGateway(opts: { dataDir?: string; config?: Partia
       rootUser: 'TESTROOTACCESSKEY',
       rootPassword: 'test-root-secret-key-0123456789',
       masterKey: Buffer.alloc(32, 7).toString('base64'),
+      rootApiKey: 'test-root-apikey-0123456789abcdef',
       logLevel: (process.env.COFFER_TEST_LOG as Config['logLevel']) ?? 'silent',
       ...opts.config,
     },
@@ -54,6 +59,8 @@ export async function startTestGateway(opts: { dataDir?: string; config?: Partia
     accountId: gateway.root.accountId,
     dataDir,
     defaultRootKeyCrn: gateway.defaultRootKeyCrn,
+    kmsUrl: gateway.kmsUrl,
+    rootApiKey: gateway.iam.rootApiKey ?? '',
     client(overrides) {
       const c = new S3Client({
         endpoint: gateway.s3Url,
