@@ -136,8 +136,9 @@ function audit(deps: KmsApiDeps, action: string, correlationId: string, caller: 
 export function kmsRouter(deps: KmsApiDeps): Router {
   const router = new Router({ prefix: '/api/v2' });
   const ep = (action: string, h: Handler) => endpoint(deps, action, h);
-  router.get('/keys', ep('listKeys', keys.listKeys));
+  // HEAD before GET: the router also answers HEAD with the first matching GET route.
   router.head('/keys', ep('getKeyCollectionMetadata', keys.keyTotal));
+  router.get('/keys', ep('listKeys', keys.listKeys));
   router.post('/keys', ep('createKey', (r) => keys.createKey(r)));
   router.post('/keys_with_policy_overrides', ep('createKeyWithPolicyOverrides', (r) => keys.createKey(r, true)));
   router.get('/keys/registrations', ep('listRegistrationsAllKeys', (r) => listRegistrations(r, false)));
