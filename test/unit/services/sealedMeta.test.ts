@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import type { SealedMeta } from '../../../src/meta/records.js';
+import { DomainError } from '../../../src/services/errors.js';
+import { openJson, openMeta, sealJson, sealMeta, type SealIdentity } from '../../../src/services/sealedMeta.js';
+
+const DEK = Buffer.alloc(32, 0x11);
+const ID: SealIdentity = { bucketUid: 'a'.repeat(32), key: 'photos/cat.jpg', versionId: 'b'.repeat(32) };
+const META: SealedMeta = {
+  etag: 'd41d8cd98f00b204e9800998ecf8427e',
+  checksums: { CRC32: 'AAAAAA==' },
+  userMeta: { mtime: '1700000000.5', 's3cmd-attrs': 'uid:0/gid:0', 'unicode-é': '😀' },
+  tags: { env: 'prod' },
+};
+
+function openError(f: () => unknown): DomainError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof DomainError) return e;
+    throw e;
+  }
+  throw new Error('opened');
+}
+
+describe('sealMeta / openMeta', () => {
+  it('round-trips the metadata', () => {
+    const s = sealMeta(DEK, ID, META);
+    expect(openMeta(DEK, ID, s.metaSalt, s.sealed)).toEqual(META);
+  });
+
+  it('salt is 32 random bytes in hex, sealed is base64; sealing twice differs', () => {
+    const a = sealMeta(DEK, ID, META);
+    const b = sealMeta(DEK, ID, META);
+    expect(a.metaSalt).toMatch(/^[0-9a-f]{64}$/);
+    expect(Buffer.from(a.sealed, 'base64').toString('base64')).toBe(a.sealed);
+    expect(a.metaSalt).not.toBe(b.metaSalt);
+    expect(a.sealed).not.toBe(b.sealed);
+  });
+
+  it('uses a given salt', () => {
+    const salt = Buffer.alloc(32, 9);
+    const s = sealMeta(DEK, ID, META, salt);
+    expect(s.metaSalt).toBe(salt.toString('hex'));
+    expect(openMeta(DEK, ID, s.metaSalt, s.sealed)).toEqual(META);
+  });
+
+  it('does not keep the plaintext visible in the sealed blob', () => {
+    const s = sealMeta(DEK, ID, META);
+    const raw = Buffer.from(s.sealed, 'base64');
+    expect(raw.includes(Buffer.from(META.etag))).toBe(false);
+    expect(raw.includes(Buffer.from('s3cmd-attrs'))).toBe(false);
+  });
+
+  it('does not change the DEK it is given', () => {
+    const dek = Buffer.from(DEK);
+    const s = sealMeta(dek, ID, META);
+    openMeta(dek, ID, s.metaSalt, s.sealed);
+    expect(dek.equals(DEK)).toBe(true);
+  });
+
+  it('sealJson / openJson round-trip any JSON value', () => {
+    for (const v of [{ a: [1, 2, { b: null }] }, 'text', 42, true, null, []]) {
+      const s = sealJson(DEK, ID, v);
+      expect(openJson(DEK, ID, s.metaSalt, s.sealed)).toEqual(v);
+    }
+  });
+});
+
+describe('sealed metadata is bound to its record', () => {
+  const s = sealMeta(DEK, ID, META);
+
+  it('moving the blob to another key fails with IntegrityError', () => {
+    const e = openError(() => openMeta(DEK, { ...ID, key: 'photos/dog.jpg' }, s.metaSalt, s.sealed));
+    expect(e.code).toBe('IntegrityError');
+    expect(e.detail).toEqual({ key: 'photos/dog.jpg' });
+  });
+
+  it('moving it to another version of the same key fails', () => {
+    expect(openError(() => openMeta(DEK, { ...ID, versionId: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe('IntegrityError');
+  });
+
+  it('moving it to another bucket fails', () => {
+    expect(openError(() => openMeta(DEK, { ...ID, bucketUid: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe('IntegrityError');
+  });
+
+  it('length-prefixed identity: shifting characters between fields does not collide', () => {
+    const a: SealIdentity = { bucketUid: 'ab', key: 'c', versionId: 'd' };
+    const b: SealIdentity = { bucketUid: 'a', key: 'bc', versionId: 'd' };
+    const c: SealIdentity = { bucketUid: 'ab', key: 'cd', versionId: '' };
+    const sa = sealMeta(DEK, a, META);
+    expect(openError(() => openMeta(DEK, b, sa.metaSalt, sa.sealed)).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, c, sa.metaSalt, sa.sealed)).code).toBe('IntegrityError');
+  });
+
+  it('another DEK, another salt, or a flipped bit fails', () => {
+    expect(openError(() => openMeta(Buffer.alloc(32, 0x12), ID, s.metaSalt, s.sealed)).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, ID, '00'.repeat(32), s.sealed)).code).toBe('IntegrityError');
+    const raw = Buffer.from(s.sealed, 'base64');
+    for (const i of [0, 12, raw.length - 1]) {
+      const t = Buffer.from(raw);
+      t[i] ^= 1;
+      expect(openError(() => openMeta(DEK, ID, s.metaSalt, t.toString('base64'))).code, `byte ${i}`).toBe('IntegrityError');
+    }
+  });
+
+  it('a truncated or empty blob fails with IntegrityError, not a crash', () => {
+    const raw = Buffer.from(s.sealed, 'base64');
+    expect(openError(() => openMeta(DEK, ID, s.metaSalt, raw.subarray(0, 20).toString('base64'))).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, ID, s.metaSalt, '')).code).toBe('IntegrityError');
+  });
+
+  it('the error message names no secret material', () => {
+    const e = openError(() => openMeta(DEK, { ...ID, key: 'x' }, s.metaSalt, s.sealed));
+    expect(e.message).not.toContain(s.metaSalt);
+    expect(e.message).not.toContain(DEK.toString('hex'));
+  });
+});
