@@ -255,6 +255,16 @@ describe('userMetadata', () => {
   });
 });
 
+describe('userMetadata: bytes on the wire', () => {
+  it('counts UTF-8 bytes as received: Node hands header values over as latin1, one char per byte', () => {
+    // 1500 bytes of UTF-8 ("é" x 750) arrive as a 1500-char latin1 string; with the
+    // 1-byte name that is 1501 bytes, under the 2 KiB limit.
+    const wire = Buffer.from('é'.repeat(750), 'utf8').toString('latin1');
+    expect(wire.length).toBe(1500);
+    expect(codeOf(() => userMetadata({ 'x-amz-meta-k': wire }))).toBe('ok');
+  });
+});
+
 describe('taggingHeader', () => {
   it('parses k=v&k2=v2 with URL decoding; absent header is undefined', () => {
     expect(taggingHeader({ 'x-amz-tagging': 'a=1&b=x%20y&c=' })).toEqual({ a: '1', b: 'x y', c: '' });

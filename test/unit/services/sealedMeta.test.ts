@@ -109,6 +109,21 @@ describe('sealed metadata is bound to its record', () => {
     expect(openError(() => openMeta(DEK, ID, s.metaSalt, '')).code).toBe('IntegrityError');
   });
 
+  it('a tampered metaSalt (wrong length, not hex) fails with IntegrityError too, not a RangeError', () => {
+    const salts = ['', 'zz', '00', s.metaSalt.slice(0, 62)];
+    const got = Object.fromEntries(
+      salts.map((salt) => {
+        try {
+          openMeta(DEK, ID, salt, s.sealed);
+          return [salt, 'opened'];
+        } catch (e) {
+          return [salt, e instanceof DomainError ? e.code : (e as Error).name];
+        }
+      }),
+    );
+    expect(got).toEqual(Object.fromEntries(salts.map((salt) => [salt, 'IntegrityError'])));
+  });
+
   it('the error message names no secret material', () => {
     const e = openError(() => openMeta(DEK, { ...ID, key: 'x' }, s.metaSalt, s.sealed));
     expect(e.message).not.toContain(s.metaSalt);
