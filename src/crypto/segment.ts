@@ -70,7 +70,11 @@ export function segmentNonce(prefix: Buffer, index: number, last: boolean): Buff
  * chunks into one big buffer (1-byte writes would otherwise cost O(n^2)).
  */
 export class ByteQueue {
-  private chunks: Buffer[] = [];
+  // A consumed chunk's slot is cleared at once, so the queue never pins bytes it
+  // already handed out. (With 64 KiB input chunks the encryptor always holds one
+  // back; keeping consumed chunks until the periodic compaction pinned up to
+  // 64 MiB per stream.) The array itself is compacted now and then.
+  private chunks: Array<Buffer | undefined> = [];
   private head = 0; // index of the first live chunk
   private offset = 0; // bytes already consumed from chunks[head]
   private size = 0;
@@ -78,6 +82,11 @@ export class ByteQueue {
   /** Bytes currently held. */
   get length(): number {
     return this.size;
+  }
+
+  /** Chunks the queue still references (for the retention test). */
+  get retainedChunks(): number {
+    return this.chunks.length - this.head;
   }
 
   push(chunk: Buffer): void {
@@ -99,6 +108,7 @@ export class ByteQueue {
       out.push(chunk.subarray(this.offset, this.offset + used));
       need -= used;
       if (used === avail) {
+        this.chunks[this.head] = undefined;
         this.head++;
         this.offset = 0;
       } else {
@@ -106,7 +116,7 @@ export class ByteQueue {
       }
     }
     this.size -= n;
-    // Compact now and then so the array of consumed chunks does not grow without bound.
+    // Compact now and then so the array of cleared slots does not grow without bound.
     if (this.head > 1024 || this.head === this.chunks.length) {
       this.chunks = this.chunks.slice(this.head);
       this.head = 0;

@@ -57,3 +57,18 @@ describe('ByteQueue', () => {
     expect(Buffer.concat(out).equals(src)).toBe(true);
   });
 });
+
+describe('ByteQueue retention', () => {
+  it('drops its reference to every chunk it has fully consumed (a stream must not pin what it already sealed)', () => {
+    const q = new ByteQueue();
+    const segment = 64 * 1024;
+    // Steady state of the encryptor with 64 KiB input chunks: one chunk always held back.
+    q.push(Buffer.alloc(segment));
+    for (let i = 0; i < 2000; i++) {
+      q.push(Buffer.alloc(segment));
+      q.take(segment);
+    }
+    expect(q.length).toBe(segment);
+    expect(q.retainedChunks).toBeLessThanOrEqual(2);
+  });
+});
