@@ -200,6 +200,13 @@ export class AuditingKeyProvider implements KeyProvider {
     return this.run(caller, rootKeyCrn, 'rewrap', () => this.inner.rewrap(caller, rootKeyCrn, wrapped, aad), (r) => r.keyVersion);
   }
 
+  /** Forwarded only when the inner provider has it (an optional KeyProvider method). */
+  get wrapDataKey(): KeyProvider['wrapDataKey'] {
+    const inner = this.inner;
+    if (!inner.wrapDataKey) return undefined;
+    return (caller, rootKeyCrn, plaintext, aad) => this.run(caller, rootKeyCrn, 'wrap', () => inner.wrapDataKey!(caller, rootKeyCrn, plaintext, aad), (r) => r.keyVersion);
+  }
+
   getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState> {
     return this.run(caller, rootKeyCrn, 'getKeyState', () => this.inner.getKeyState(caller, rootKeyCrn), () => undefined);
   }

@@ -135,6 +135,12 @@ export class LocalKeyProvider implements KeyProvider {
     return { wrapped: r.ciphertext, keyVersion: r.rewrappedKeyVersion.id };
   }
 
+  async wrapDataKey(caller: KeyCaller, rootKeyCrn: string, plaintext: Buffer, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
+    const t = await this.resolve(caller, rootKeyCrn);
+    const r = await this.call(rootKeyCrn, () => this.service.wrap(t.instanceId, t.keyId, { plaintext, aad }));
+    return { wrapped: r.ciphertext, keyVersion: r.keyVersion.id };
+  }
+
   async getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState> {
     const t = await this.resolve(caller, rootKeyCrn);
     const k = await this.call(rootKeyCrn, () => this.service.getKeyMetadata(t.instanceId, t.keyId));

@@ -7,6 +7,7 @@ import type { KeyCaller, KeyProvider } from '../kms/KeyProvider.js';
 import { KmsError } from '../kms/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord } from '../meta/records.js';
+import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
 
@@ -50,6 +51,8 @@ export function validateBucketName(name: string): void {
 export const bucketAad = (uid: string) => ['coffer:bucket', uid];
 
 export class BucketService {
+  /** Serializes root-key changes per bucket name. */
+  private readonly keyChanges = new KeyedMutex();
   constructor(private readonly d: BucketServiceDeps) {}
 
   async create(input: CreateBucketInput): Promise<{ created: boolean; bucket: BucketRecord }> {
@@ -109,16 +112,16 @@ export class BucketService {
     return { created: true, bucket };
   }
 
-  private keyErrorAtCreate(e: unknown, crn: string): Error {
+  private keyErrorAtCreate(e: unknown, crn: string, argumentName = 'ibm-sse-kp-customer-root-key-crn'): Error {
     if (e instanceof KmsError) {
       if (e.status === 404 || e.status === 401 || e.status === 403 || e.reason === 'KEY_NOT_FOUND_ERR') {
         // Same answer for "no such key" and "not authorized": a CRN must leak nothing.
-        return new DomainError('KeyNotFound', `The Key CRN could not be found: ${crn}`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+        return new DomainError('KeyNotFound', `The Key CRN could not be found: ${crn}`, { ArgumentName: argumentName });
       }
       if (e.reason === 'KEY_ROOT_REQ_ERR' || e.reason === 'KEY_ROOT_REQ_REG_ERR') {
-        return new DomainError('InvalidArgument', `The key ${crn} is not a root key.`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+        return new DomainError('InvalidArgument', `The key ${crn} is not a root key.`, { ArgumentName: argumentName });
       }
-      return new DomainError('InvalidArgument', `The key ${crn} cannot be used: it is not active.`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+      return new DomainError('InvalidArgument', `The key ${crn} cannot be used: it is not active.`, { ArgumentName: argumentName });
     }
     return e as Error;
   }
@@ -144,6 +147,70 @@ export class BucketService {
     const caller: KeyCaller = { tenant: b.owner, requestId };
     await this.d.keys.unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name)).catch((e: unknown) => {
       this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
+    });
+  }
+
+  /**
+   * Move a bucket to another root key (PutBucketEncryption, DeleteBucketEncryption).
+   * `rootKeyCrn` undefined means the provider-managed default key. The DEK itself
+   * does not change, so no object is re-encrypted: it is unwrapped under the old
+   * key (the KMS checks the caller may still use it), wrapped under the new one,
+   * the bucket is registered on the new key, the record committed, and only then
+   * unregistered from the old key. Cached DEKs under the old wrapping are dropped.
+   */
+  async setRootKey(name: string, account: string, rootKeyCrn: string | undefined, opts: { requestId?: string; argumentName?: string } = {}): Promise<BucketRecord> {
+    const argumentName = opts.argumentName ?? 'KMSMasterKeyID';
+    return this.keyChanges.run(name, async () => {
+      const b = await this.resolve(name, account);
+      const caller: KeyCaller = { tenant: b.owner, requestId: opts.requestId };
+      if (rootKeyCrn !== undefined) {
+        try {
+          this.d.validateKeyCrn(rootKeyCrn);
+        } catch (e) {
+          throw new DomainError('InvalidArgument', `Invalid ${argumentName}: ${(e as Error).message}`, { ArgumentName: argumentName });
+        }
+      }
+      const defaultCrn = await this.d.keys.defaultRootKeyCrn(caller);
+      const crn = rootKeyCrn ?? defaultCrn;
+      const customerManaged = crn !== defaultCrn;
+      const old = b.encryption;
+      if (crn === old.rootKeyCrn && customerManaged === old.customerManaged) return b;
+      if (!this.d.keys.wrapDataKey) throw new DomainError('NotImplemented', 'This key provider cannot move a bucket to another root key.');
+      const unwrapped = await this.d.keys.unwrap(caller, old.rootKeyCrn, old.wrappedDek, old.aad);
+      const dek = unwrapped.plaintext;
+      try {
+        let next;
+        try {
+          next = await this.d.keys.wrapDataKey(caller, crn, dek, old.aad);
+        } catch (e) {
+          throw this.keyErrorAtCreate(e, crn, argumentName);
+        }
+        const resourceCrn = this.d.bucketCrn(b.owner, b.name);
+        if (crn !== old.rootKeyCrn) {
+          try {
+            await this.d.keys.register(caller, crn, { resourceCrn, description: `Coffer bucket ${b.name}`, keyVersion: next.keyVersion });
+          } catch (e) {
+            throw this.keyErrorAtCreate(e, crn, argumentName);
+          }
+        }
+        const updated: BucketRecord = { ...b, encryption: { ...old, rootKeyCrn: crn, customerManaged, wrappedDek: next.wrapped, keyVersion: next.keyVersion } };
+        try {
+          await this.d.meta.batch().putBucket(updated).commit();
+        } catch (e) {
+          if (crn !== old.rootKeyCrn) await this.d.keys.unregister(caller, crn, resourceCrn).catch(() => undefined);
+          throw e;
+        }
+        if (crn !== old.rootKeyCrn) {
+          await this.d.keys.unregister(caller, old.rootKeyCrn, resourceCrn).catch((e: unknown) => {
+            this.d.log.warn('kms unregister from the previous root key failed', { bucket: b.name, err: (e as Error).message });
+          });
+        }
+        this.d.dekCache.invalidateKey(old.rootKeyCrn);
+        this.d.dekCache.set(crn, next.wrapped, dek);
+        return updated;
+      } finally {
+        dek.fill(0);
+      }
     });
   }
 

@@ -33,7 +33,8 @@ export type DomainCode =
   | 'InvalidTag'
   | 'MalformedXML'
   | 'IntegrityError'
-  | 'ServiceUnavailable';
+  | 'ServiceUnavailable'
+  | 'NotImplemented';
 
 export class DomainError extends Error {
   constructor(

@@ -7,7 +7,7 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { header } from '../headers.js';
-import { decodeTagging, parseXml } from '../xml/decode.js';
+import { decodeServerSideEncryptionConfiguration, decodeTagging, parseXml } from '../xml/decode.js';
 import type { XmlDoc } from '../xml/encode.js';
 import { owner } from './bucket.js';
 import { verifySmallBody } from './delete.js';
@@ -110,15 +110,36 @@ export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: s
   return { xml: { root: 'ServerSideEncryptionConfiguration', body: { Rule: { ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: true } } } };
 }
 
-/** Every bucket is always encrypted: "deleting" the configuration is not possible. */
+/**
+ * As on AWS since 2023, every bucket stays encrypted: deleting the configuration
+ * returns the bucket to the default (AES256, the provider-managed root key).
+ */
 export async function handleDeleteBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  throw new S3Error('InvalidRequest', 'Every Coffer bucket is encrypted; its encryption configuration cannot be removed.');
+  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, undefined, { requestId: ctx.requestId });
+  return { status: 204 };
 }
 
+/**
+ * AWS-style default encryption. SSEAlgorithm aws:kms (or aws:kms:dsse) with a
+ * KMSMasterKeyID naming a root key CRN moves the bucket to that key (its DEK is
+ * rewrapped, objects are untouched); AES256, or aws:kms without a key id (AWS's
+ * "aws/s3" managed key), means the provider-managed default root key.
+ */
 export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
   await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  throw new S3Error('NotImplemented', 'Changing a bucket root key is not implemented yet.');
+  const text = await ctx.readText();
+  verifySmallBody(ctx, Buffer.from(text, 'utf8'));
+  const cfg = decodeServerSideEncryptionConfiguration(text);
+  let rootKeyCrn: string | undefined;
+  if (cfg.algorithm === 'AES256') {
+    if (cfg.kmsKeyId !== undefined) throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', { ArgumentName: 'ApplyServerSideEncryptionByDefault' });
+  } else if (cfg.algorithm === 'aws:kms' || cfg.algorithm === 'aws:kms:dsse') {
+    rootKeyCrn = cfg.kmsKeyId;
+  } else {
+    throw new S3Error('MalformedXML', `Unknown SSEAlgorithm ${cfg.algorithm}: expected AES256, aws:kms or aws:kms:dsse.`);
+  }
+  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, rootKeyCrn, { requestId: ctx.requestId, argumentName: 'KMSMasterKeyID' });
+  return {};
 }
 
 function noSuch(code: 'NoSuchBucketPolicy' | 'NoSuchCORSConfiguration' | 'NoSuchLifecycleConfiguration' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
