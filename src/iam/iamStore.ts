@@ -5,7 +5,7 @@
  * wrap/unwrap a DEK-cache miss causes) never touch the disk.
  *
  * Layout (one sublevel each):
- *   meta    rootApiKey -> { apiKeyId, configured }
+ *   meta    kcv -> hex | rootApiKey -> { apiKeyId, configured }
  *   acct    <account id>       -> AccountRecord
  *   ident   <identity id>      -> IdentityRecord
  *   apikey  <api key id>       -> ApiKeyRecord   (only the HMAC of the key)
@@ -24,6 +24,8 @@ import type {
 } from './records.js';
 
 export interface IamMeta {
+  /** Key check value of the derived secrets (hex): a different master key is refused at open. */
+  kcv: string;
   rootApiKey: { apiKeyId: string; configured: boolean };
 }
 

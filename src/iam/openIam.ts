@@ -12,7 +12,7 @@ import { AccessControl } from './accessControl.js';
 import { IamService } from './iamService.js';
 import { IamStore } from './iamStore.js';
 import type { IdentityRecord } from './records.js';
-import { constantTimeEqual, deriveIamSecrets, hashApiKey, zeroSecrets } from './secrets.js';
+import { constantTimeEqual, deriveIamSecrets, hashApiKey, secretsCheckValue, zeroSecrets } from './secrets.js';
 
 export interface OpenIamOptions {
   dir: string;
@@ -50,6 +50,7 @@ export async function openIam(o: OpenIamOptions): Promise<Iam> {
     await store.close();
   };
   try {
+    await checkMasterKey(store, secretsCheckValue(secrets), o.dir);
     const service = new IamService(store, secrets, o.now);
     const access = new AccessControl(store, o.now);
     const rootUser = await ensureRootAccount(service, o.rootAccountId);
@@ -63,6 +64,18 @@ export async function openIam(o: OpenIamOptions): Promise<Iam> {
   } catch (e) {
     await close();
     throw e;
+  }
+}
+
+/** With another master key every stored API key and S3 secret would silently fail: refuse to open instead. */
+async function checkMasterKey(store: IamStore, kcv: string, dir: string): Promise<void> {
+  const stored = await store.getMeta('kcv');
+  if (stored === undefined) {
+    await store.putMeta('kcv', kcv);
+    return;
+  }
+  if (!constantTimeEqual(stored, kcv)) {
+    throw new Error(`The IAM store in ${dir} was created with another master key: start Coffer with the master key this data dir was created with`);
   }
 }
 

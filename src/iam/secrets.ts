@@ -35,6 +35,11 @@ export function zeroSecrets(s: IamSecrets): void {
   s.s3Seal.fill(0);
 }
 
+/** Key check value: proves which master key the secrets came from, reveals nothing about it. */
+export function secretsCheckValue(s: IamSecrets): string {
+  return createHmac('sha256', s.apiKeyHmac).update('coffer/v1/iam/key-check-value').digest('hex');
+}
+
 /** HMAC-SHA256 of an API key, hex: what the store keeps and indexes by. */
 export function hashApiKey(secrets: IamSecrets, apiKey: string): string {
   return createHmac('sha256', secrets.apiKeyHmac).update(apiKey, 'utf8').digest('hex');

@@ -121,3 +121,14 @@ describe('S3 access keys and the credential store', () => {
     await expect(service.createIdentity({ accountId: ROOT_ACCOUNT, kind: 'user', name: 'u', gateway: true })).rejects.toMatchObject({ status: 400 });
   });
 });
+
+describe('master key check', () => {
+  it('refuses to open the store with another master key', async () => {
+    const { openIam } = await import('../../../src/iam/openIam.js');
+    const { randomBytes } = await import('node:crypto');
+    await t.iam.close();
+    await expect(openIam({ dir: join(t.dir, 'iam'), masterKey: randomBytes(32), rootAccountId: ROOT_ACCOUNT })).rejects.toThrow(/another master key/);
+    await t.reopen();
+    expect(t.iam.service.getAccount(ROOT_ACCOUNT)).toBeDefined();
+  });
+});
