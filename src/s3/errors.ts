@@ -95,7 +95,8 @@ export function toS3Error(err: unknown): S3Error {
       case 'KeyNotFound':
         return new S3Error('InvalidArgument', err.message, err.detail);
       case 'IntegrityError':
-        return new S3Error('InternalError', 'The stored object failed an integrity check.', err.detail);
+        // The detail (storage ids) is for the log, never for the client.
+        return new S3Error('InternalError', 'The stored object failed an integrity check.');
       default:
         return isCode(err.code) ? new S3Error(err.code, err.message, err.detail) : new S3Error('InternalError');
     }

@@ -45,7 +45,8 @@ export function userMetadata(h: IncomingHttpHeaders): Record<string, string> {
     if (!k.startsWith('x-amz-meta-') || v === undefined) continue;
     const name = k.slice('x-amz-meta-'.length);
     const value = Array.isArray(v) ? v.join(',') : v;
-    bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    // Node decodes header bytes as latin1, one char per byte on the wire.
+    bytes += Buffer.byteLength(name, 'latin1') + Buffer.byteLength(value, 'latin1');
     out[name] = value;
   }
   if (bytes > MAX_USER_META_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: bytes, MaxSizeAllowed: MAX_USER_META_BYTES });
@@ -74,7 +75,8 @@ export function uploadExpectations(h: IncomingHttpHeaders, length: number | unde
   const expect: UploadExpectations = { length, checksums: {}, compute: [] };
   const md5 = header(h, 'content-md5');
   if (md5 !== undefined) {
-    if (Buffer.from(md5, 'base64').length !== 16 || !/^[A-Za-z0-9+/]+=*$/.test(md5.trim())) throw new S3Error('InvalidDigest');
+    // Exactly the padded base64 of 16 bytes; anything else could never match.
+    if (!/^[A-Za-z0-9+/]{22}==$/.test(md5.trim())) throw new S3Error('InvalidDigest');
     expect.contentMd5 = md5.trim();
   }
   let algorithm: ChecksumAlgorithm | undefined;
@@ -116,12 +118,15 @@ export function sseHeaders(b: BucketRecord): Record<string, string> {
 
 /** Refuse SSE request headers that conflict with the bucket's key (COS answers 400 too). */
 export function checkSseRequest(h: IncomingHttpHeaders, b: BucketRecord): void {
-  if (header(h, 'x-amz-server-side-encryption-customer-algorithm') !== undefined) {
+  if (Object.keys(h).some((n) => n.startsWith('x-amz-server-side-encryption-customer-'))) {
     throw new S3Error('InvalidArgument', 'Server-side encryption with customer-provided keys is not supported: every bucket is encrypted with its own key.');
   }
   const sse = header(h, 'x-amz-server-side-encryption');
-  if (sse === undefined) return;
   const keyId = header(h, 'x-amz-server-side-encryption-aws-kms-key-id');
+  if (sse === undefined) {
+    if (keyId !== undefined) throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption-aws-kms-key-id requires x-amz-server-side-encryption: aws:kms', { ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id' });
+    return;
+  }
   if (sse === 'AES256' && !b.encryption.customerManaged) return;
   if (sse === 'aws:kms' && (keyId === undefined || keyId === b.encryption.rootKeyCrn)) return;
   if (sse === 'AES256' || sse === 'aws:kms') {

@@ -66,7 +66,24 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
 };
 
 /** Bucket-level sub-resources we recognise but do not implement: answer NotImplemented, not ListObjects. */
-const UNSUPPORTED_BUCKET_KEYWORDS = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory', 'intelligent-tiering'];
+const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory', 'intelligent-tiering'];
+
+/**
+ * Bucket sub-resources answered for GET only (their NoSuch... errors). Other
+ * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
+ * would delete an empty bucket.
+ */
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycle', 'tagging', 'website'];
+
+/**
+ * Object sub-resources we do not implement. Without this, PUT /b/k?retention
+ * would be a PutObject that replaces the data with the retention XML.
+ */
+const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'attributes', 'restore', 'select', 'renameObject'];
+
+function notImplemented(kw: string): S3Error {
+  return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
+}
 
 export function route(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): S3Operation {
   const m = method.toUpperCase();
@@ -76,13 +93,17 @@ export function route(method: string, bucket: string | undefined, key: string | 
   }
   if (key === undefined || key === '') {
     if (m === 'GET' || m === 'PUT' || m === 'DELETE') {
-      for (const kw of UNSUPPORTED_BUCKET_KEYWORDS) if (query.has(kw)) throw new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
+      for (const kw of UNSUPPORTED_BUCKET_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
+    }
+    if (m === 'PUT' || m === 'DELETE') {
+      for (const kw of GET_ONLY_BUCKET_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
     }
     let name = pick(BUCKET_RULES[m], query);
     if (name === 'ListObjects' && query.get('list-type') === '2') name = 'ListObjectsV2';
     if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'BUCKET' });
     return { name, bucket };
   }
+  for (const kw of UNSUPPORTED_OBJECT_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
   let name = pick(OBJECT_RULES[m], query);
   if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'OBJECT' });
   if (headers['x-amz-copy-source'] !== undefined) {

@@ -11,10 +11,16 @@ export interface Preconditions {
   ifUnmodifiedSince?: string;
 }
 
-function etagMatches(list: string, etag: string): boolean {
+/**
+ * If-Match uses the strong comparison (a weak tag never matches), If-None-Match
+ * the weak one (RFC 9110 13.1.1 and 13.1.2).
+ */
+function etagMatches(list: string, etag: string, strong: boolean): boolean {
   return list.split(',').some((t) => {
-    const v = t.trim().replace(/^W\//, '');
-    return v === '*' || v.replace(/^"|"$/g, '') === etag;
+    const v = t.trim();
+    if (v === '*') return true;
+    if (v.startsWith('W/') && strong) return false;
+    return v.replace(/^W\//, '').replace(/^"|"$/g, '') === etag;
   });
 }
 
@@ -30,13 +36,13 @@ export function checkPreconditions(p: Preconditions, etag: string, lastModified:
   const lm = Math.floor(lastModified / 1000) * 1000;
   const fail = () => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
   if (p.ifMatch !== undefined) {
-    if (!etagMatches(p.ifMatch, etag)) throw fail();
+    if (!etagMatches(p.ifMatch, etag, true)) throw fail();
   } else {
     const ius = parseDate(p.ifUnmodifiedSince);
     if (ius !== undefined && lm > ius) throw fail();
   }
   if (p.ifNoneMatch !== undefined) {
-    if (etagMatches(p.ifNoneMatch, etag)) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+    if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
   } else {
     const ims = parseDate(p.ifModifiedSince);
     if (ims !== undefined && lm <= ims) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');

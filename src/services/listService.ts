@@ -47,7 +47,7 @@ export async function listObjects(meta: MetaStore, buckets: BucketService, input
     dek = undefined;
   }
   // When resuming after a common prefix, every key under it was already rolled up.
-  const afterIsPrefix = delimiter !== '' && input.after.startsWith(prefix) && input.after.endsWith(delimiter) && input.after.slice(prefix.length).indexOf(delimiter) === input.after.length - prefix.length - delimiter.length;
+  const afterIsPrefix = delimiter !== '' && isCommonPrefix(input.after, prefix, delimiter);
   let count = 0;
   let lastPrefix: string | undefined;
   const it = meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER });
@@ -74,6 +74,17 @@ export async function listObjects(meta: MetaStore, buckets: BucketService, input
     }
   }
   return out;
+}
+
+/**
+ * True when `after` is itself a common prefix under `prefix` (it extends the
+ * prefix and its first delimiter after the prefix is its last character). The
+ * prefix itself is not: resuming at a folder-marker object "dir/" with prefix
+ * "dir/" must list the folder.
+ */
+function isCommonPrefix(after: string, prefix: string, delimiter: string): boolean {
+  if (after.length <= prefix.length || !after.startsWith(prefix) || !after.endsWith(delimiter)) return false;
+  return after.indexOf(delimiter, prefix.length) === after.length - delimiter.length;
 }
 
 function toListed(rec: ObjectRecord, bucket: BucketRecord, dek: Buffer | undefined): ListedObject {

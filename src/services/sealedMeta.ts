@@ -29,13 +29,15 @@ export function sealJson(dek: Buffer, id: SealIdentity, value: unknown, metaSalt
 }
 
 export function openJson<T>(dek: Buffer, id: SealIdentity, metaSalt: string, sealed: string): T {
-  const k = deriveMetaKey(dek, Buffer.from(metaSalt, 'hex'), id.bucketUid, id.versionId);
+  let k: Buffer | undefined;
   try {
+    // A tampered salt (wrong length, not hex) is tampering too, not a caller bug.
+    k = deriveMetaKey(dek, Buffer.from(metaSalt, 'hex'), id.bucketUid, id.versionId);
     return JSON.parse(openBlob(k, Buffer.from(sealed, 'base64'), aad(id)).toString('utf8')) as T;
   } catch {
     throw new DomainError('IntegrityError', 'sealed metadata failed authentication', { key: id.key });
   } finally {
-    k.fill(0);
+    k?.fill(0);
   }
 }
 

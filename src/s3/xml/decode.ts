@@ -10,7 +10,10 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   processEntities: false,
   parseTagValue: false,
-  trimValues: true,
+  // Whitespace is part of values (an object key may start or end with spaces).
+  trimValues: false,
+  // CDATA is kept apart so that it is not entity-decoded below.
+  cdataPropName: '#cdata',
   removeNSPrefix: true,
   isArray: (name) => ['Object', 'Part', 'Tag', 'Rule', 'Grant'].includes(name),
 });
@@ -27,24 +30,43 @@ export function parseXml(text: string): Node {
   return decodeEntities(doc) as Node;
 }
 
-function decodeEntities(v: unknown): unknown {
-  if (typeof v === 'string') {
-    return v.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
-      switch (e) {
-        case 'lt': return '<';
-        case 'gt': return '>';
-        case 'amp': return '&';
-        case 'quot': return '"';
-        case 'apos': return "'";
-        default: return String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10));
+/** XML 1.0 Char production: what a character reference may name. */
+function isXmlChar(cp: number): boolean {
+  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+}
+
+function decodeText(v: string): string {
+  return v.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
+    switch (e) {
+      case 'lt': return '<';
+      case 'gt': return '>';
+      case 'amp': return '&';
+      case 'quot': return '"';
+      case 'apos': return "'";
+      default: {
+        const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+        if (!isXmlChar(cp)) throw new S3Error('MalformedXML', 'The XML contains a character reference to a character XML does not allow.');
+        return String.fromCodePoint(cp);
       }
-    });
-  }
+    }
+  });
+}
+
+function decodeEntities(v: unknown): unknown {
+  if (typeof v === 'string') return decodeText(v);
   if (Array.isArray(v)) return v.map(decodeEntities);
   if (v && typeof v === 'object') {
-    const o: Node = {};
-    for (const [k, x] of Object.entries(v as Node)) o[k] = decodeEntities(x);
-    return o;
+    const o = v as Node;
+    const keys = Object.keys(o);
+    // A text node with CDATA sections: entity-decode the text, keep CDATA verbatim.
+    if (keys.length > 0 && keys.every((k) => k === '#text' || k === '#cdata')) {
+      const t = o['#text'];
+      const c = o['#cdata'];
+      return (typeof t === 'string' ? decodeText(t) : '') + (Array.isArray(c) ? c.join('') : typeof c === 'string' ? c : '');
+    }
+    const out: Node = {};
+    for (const [k, x] of Object.entries(o)) if (k !== '#text') out[k] = decodeEntities(x);
+    return out;
   }
   return v;
 }
@@ -104,8 +126,10 @@ export function decodeTagging(textBody: string): Record<string, string> {
   for (const t of tags) {
     const k = text(child(t, 'Key'));
     const v = text(child(t, 'Value')) ?? '';
-    if (k === undefined || k.length === 0 || k.length > 128 || v.length > 256 || k in out) throw new S3Error('InvalidTag');
-    out[k] = v;
+    // Limits are in Unicode characters, as AWS counts them.
+    if (k === undefined || k.length === 0 || [...k].length > 128 || [...v].length > 256 || Object.hasOwn(out, k)) throw new S3Error('InvalidTag');
+    // defineProperty: a key named __proto__ is a tag like any other, not a prototype.
+    Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   if (Object.keys(out).length > 10) throw new S3Error('InvalidTag', 'Object tags cannot be greater than 10');
   return out;

@@ -22,7 +22,9 @@ export interface XmlDoc {
 
 export function renderXml(doc: XmlDoc): string {
   const body: XmlNode = doc.ns === false ? doc.body : { '@_xmlns': S3_NS, ...doc.body };
-  return '<?xml version="1.0" encoding="UTF-8"?>\n' + builder.build({ [doc.root]: clean(body) });
+  // A raw CR would reach the client as LF (XML end-of-line handling), changing a
+  // key; markup never contains one, so every CR here is inside a value.
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + (builder.build({ [doc.root]: clean(body) }) as string).replace(/\r/g, '&#13;');
 }
 
 /** Drop undefined members so optional fields simply do not appear. */
