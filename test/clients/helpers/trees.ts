@@ -30,6 +30,8 @@ export interface TreeFile {
   size: number;
   md5: string;
   mtimeMs?: number;
+  /** The file's modification time as the file system keeps it, in ns since the epoch (decimal string). */
+  mtimeNs?: string;
 }
 
 /** A temporary directory under the OS tmp dir; remove it with `rm(dir, { recursive: true })`. */
@@ -77,6 +79,7 @@ export async function makeTree(dir: string, spec: TreeSpec): Promise<TreeFile[]>
       const ms = 1_609_459_200_000 + (rnd() % 94_608_000) * 1000 + (rnd() % 1000);
       await utimes(abs, ms / 1000, ms / 1000);
       f.mtimeMs = ms;
+      f.mtimeNs = (await stat(abs, { bigint: true })).mtimeNs.toString();
     }
     out.push(f);
   }
@@ -141,4 +144,12 @@ export function md5Sink(): { update(c: Buffer): void; size(): number; hex(): str
     size: () => n,
     hex: () => h.digest('hex'),
   };
+}
+
+/** An RFC 3339 time with up to 9 fractional digits ("2021-11-07T18:54:30.500999000Z") in ns since the epoch (decimal string). */
+export function isoToNs(iso: string): string {
+  const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(iso);
+  if (!m) throw new Error(`not an RFC 3339 time: ${iso}`);
+  const secs = BigInt(Date.parse(`${m[1]}${m[3]}`) / 1000);
+  return (secs * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'))).toString();
 }
