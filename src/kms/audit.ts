@@ -8,7 +8,8 @@
  * Appends are queued, not awaited by the caller: an audit write must not add a
  * disk round trip to every wrap. flush() waits for the queue (tests, shutdown).
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { parseKeyCrn } from './crn.js';
 import { KmsError } from './errors.js';
 import type {
@@ -77,6 +78,7 @@ export class AuditLog implements AuditSink {
   ) {}
 
   static async open(path: string, opts: { now?: () => number; onError?: (e: Error) => void } = {}): Promise<AuditLog> {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
     const fh = await open(path, 'a', 0o600);
     // An existing file keeps its mode on open: tighten it.
     await fh.chmod(0o600);
@@ -86,10 +88,8 @@ export class AuditLog implements AuditSink {
   record(e: AuditInput): void {
     if (this.closed) return;
     const line = formatAuditLine({ time: new Date(this.now()).toISOString(), ...e });
-    this.queue = this.queue.then(
-      () => this.fh.appendFile(line).then(() => undefined),
-      () => undefined,
-    ).catch((err: unknown) => this.onError(err as Error));
+    // Each link catches its own failure, so the queue itself never rejects.
+    this.queue = this.queue.then(() => this.fh.appendFile(line)).catch((err: unknown) => this.onError(err as Error));
   }
 
   flush(): Promise<void> {
