@@ -10,6 +10,7 @@ import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openBlob, sealBlob } from '../crypto/index.js';
+import { constantTimeEqual } from './secrets.js';
 
 export interface RootIdentity {
   accountId: string;
@@ -91,7 +92,7 @@ function seal(id: { accountId: string; accessKeyId: string }, secret: string, ma
 
 function secretMatches(s: Stored, masterKey: Buffer, secret: string): boolean {
   try {
-    return openBlob(masterKey, Buffer.from(s.sealedSecret, 'base64'), AAD).toString('utf8') === secret;
+    return constantTimeEqual(openBlob(masterKey, Buffer.from(s.sealedSecret, 'base64'), AAD), Buffer.from(secret, 'utf8'));
   } catch {
     return false;
   }

@@ -8,7 +8,7 @@
  * private key off disk means a copy of the data directory never holds it. A
  * restart invalidates outstanding tokens (the client asks for a new one).
  */
-import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import { iso } from '../keyView.js';
 import { invalidField, KmsApiError } from './errors.js';
@@ -117,7 +117,7 @@ export class ImportTokens {
       material.fill(0);
       throw new KmsApiError(400, 'INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
     }
-    if (!nonce.equals(t.nonce)) {
+    if (nonce.length !== t.nonce.length || !timingSafeEqual(nonce, t.nonce)) {
       material.fill(0);
       throw new KmsApiError(400, 'INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
     }
