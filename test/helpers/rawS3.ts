@@ -288,6 +288,8 @@ export interface ChunkedOptions {
   badChunkSignatureAt?: number;
   /** Corrupt the trailer signature (signed-trailer mode). */
   badTrailerSignature?: boolean;
+  /** -TRAILER modes: end the body after the zero chunk without the trailer block (x-amz-trailer still declared). */
+  omitTrailer?: boolean;
 }
 
 function dataSize(d: SeededData | Buffer): number {
@@ -365,7 +367,7 @@ export function* chunkedBody(o: ChunkedOptions, sig?: { seed: string; key: Buffe
   } else {
     yield Buffer.from('0\r\n');
   }
-  if (o.mode === STREAMING_SIGNED) {
+  if (o.mode === STREAMING_SIGNED || o.omitTrailer) {
     yield Buffer.from('\r\n');
     return;
   }
@@ -391,6 +393,8 @@ export interface StreamingPutOptions extends ChunkedOptions {
   declaredDecodedLength?: number;
   /** Omit Content-Encoding: aws-chunked (some clients do; servers should tolerate it). */
   omitContentEncoding?: boolean;
+  /** Declare this x-amz-trailer header instead of the name of the trailer actually sent. */
+  declaredTrailerName?: string;
   abortAfterBytes?: number;
   date?: Date;
   /** Host header to sign and send (default 127.0.0.1:<port>). */
@@ -418,8 +422,10 @@ export function buildStreamingRequest(ep: RawEndpoint, o: StreamingPutOptions): 
   if (!o.omitContentEncoding) headers['Content-Encoding'] = userCe ? `aws-chunked,${userCe[1]}` : 'aws-chunked';
   else if (userCe) headers['Content-Encoding'] = userCe[1];
   headers['X-Amz-Decoded-Content-Length'] = String(o.declaredDecodedLength ?? size);
-  if (trailer) headers['X-Amz-Trailer'] = trailer.name;
+  if (trailer) headers['X-Amz-Trailer'] = o.declaredTrailerName ?? trailer.name;
   if (o.transferEncodingChunked) headers['Transfer-Encoding'] = 'chunked';
+  // Without the trailer block: the zero chunk, then the blank line ("name:value\r\n" of an empty trailer is 3 bytes).
+  else if (o.omitTrailer) headers['Content-Length'] = String(o.mode === STREAMING_UNSIGNED_TRAILER ? chunkedLength(o.mode, size, o.chunkSize, { name: '', value: '' }) - 3 : chunkedLength(STREAMING_SIGNED, size, o.chunkSize));
   else headers['Content-Length'] = String(chunkedLength(o.mode, size, o.chunkSize, trailer));
   const method = o.method ?? 'PUT';
   const s = signHeaders(ep, { method, path: o.path, headers, payloadHash: o.mode, date: o.date, host: o.host, secretAccessKey: o.secretAccessKey, region: o.region });

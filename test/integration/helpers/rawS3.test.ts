@@ -87,6 +87,15 @@ describe('rawS3 signer (AWS documentation vectors)', () => {
     }
   });
 
+  it.each([STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER] as const)('%s with omitTrailer: Content-Length equals the bytes generated', (mode) => {
+    for (const size of [0, 70_000]) {
+      const r = buildStreamingRequest(ep, { mode, path: '/b/k', date: DATE, data: new SeededData(`omit-${size}`, size), chunkSize: 65536, omitTrailer: true });
+      const body = Buffer.concat([...r.body]);
+      expect(body.length).toBe(Number(r.headers['Content-Length']));
+      expect(body.toString('latin1')).toMatch(/0(;chunk-signature=[0-9a-f]{64})?\r\n\r\n$/);
+    }
+  });
+
   it('unsigned trailer framing: size lines, zero chunk, trailer, blank line', () => {
     const r = buildStreamingRequest(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: '/b/k', date: DATE, data: Buffer.from('hello world'), chunkSize: 65536 });
     expect(Buffer.concat([...r.body]).toString()).toBe('b\r\nhello world\r\n0\r\nx-amz-checksum-crc32:DUoRhQ==\r\n\r\n');

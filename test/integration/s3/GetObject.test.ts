@@ -4,7 +4,9 @@
  * ranged reads, and tamper detection on a blob corrupted on disk.
  */
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
@@ -71,6 +73,23 @@ describe('GetObject ranges', () => {
     expectXmlError(raw, 416, 'InvalidRange');
   });
 
+  it.each(['bytes=10-5', 'bytes=abc', 'items=0-5', 'bytes='])('a syntactically invalid Range (%s) is ignored: 200 with the whole object', async (range) => {
+    const { b, key, bytes } = await fixture('badrange');
+    const raw = await signedRequest(ep, { method: 'GET', path: objectPath(b, key), headers: { Range: range } });
+    expect(raw.status, raw.text().slice(0, 300)).toBe(200);
+    expect(raw.headers['content-range']).toBeUndefined();
+    expect(raw.body.equals(bytes)).toBe(true);
+  });
+
+  it('HEAD with a Range answers 206 with the range length and Content-Range, and no body', async () => {
+    const { b, key } = await fixture('headrange');
+    const raw = await signedRequest(ep, { method: 'HEAD', path: objectPath(b, key), headers: { Range: 'bytes=10-19' } });
+    expect(raw.status).toBe(206);
+    expect(raw.headers['content-length']).toBe('10');
+    expect(raw.headers['content-range']).toBe(`bytes 10-19/${SIZE}`);
+    expect(raw.body.length).toBe(0);
+  });
+
   it('a whole-object GET/HEAD with ChecksumMode ENABLED returns the stored CRC32', async () => {
     const { b, key, bytes, data } = await fixture('cksum');
     const out = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, ChecksumMode: 'ENABLED' }));
@@ -125,6 +144,25 @@ describe('GetObject / HeadObject conditionals', () => {
     const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfModifiedSince: new Date(lm.getTime() - 3600_000) }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
     await bodyBytes(ok);
+  });
+
+  it('If-Match that holds beats a failing If-Unmodified-Since (200); If-None-Match that fails beats If-Modified-Since (304)', async () => {
+    const { b, key, bytes } = await fixture('combo');
+    const etag = `"${md5Hex(bytes)}"`;
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key }));
+    const lm = head.LastModified!;
+    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: etag, IfUnmodifiedSince: new Date(lm.getTime() - 3600_000) }));
+    expect(ok.$metadata.httpStatusCode).toBe(200);
+    await bodyBytes(ok);
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: etag, IfModifiedSince: new Date(lm.getTime() - 3600_000) })), 304);
+  });
+
+  it('If-Match: * matches any existing object; If-None-Match: * is 304', async () => {
+    const { b, key } = await fixture('star');
+    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: '*' }));
+    expect(ok.$metadata.httpStatusCode).toBe(200);
+    await bodyBytes(ok);
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: '*' })), 304);
   });
 
   it('If-Unmodified-Since: an hour before Last-Modified 412, at Last-Modified 200', async () => {
@@ -198,6 +236,34 @@ describe('HeadObject', () => {
     const { b, key, bytes } = await fixture('headpart');
     const out = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key, PartNumber: 1 }));
     expect(out.ContentLength).toBe(bytes.length);
+  });
+});
+
+describe('read during overwrite', () => {
+  it('a GET in progress on a single-part object completes with the old bytes when the object is overwritten meanwhile', async () => {
+    const b = bucketName('readover');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const data = new SeededData('readover', 4 * 1024 * 1024);
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: data.bytes() }));
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
+    const it = (got.Body as Readable)[Symbol.asyncIterator]();
+    const h = createHash('md5');
+    let n = 0;
+    while (n < 256 * 1024) {
+      const r = (await it.next()) as IteratorResult<Buffer>;
+      if (r.done) break;
+      h.update(r.value);
+      n += r.value.length;
+    }
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('new') }));
+    for (;;) {
+      const r = (await it.next()) as IteratorResult<Buffer>;
+      if (r.done) break;
+      h.update(r.value);
+      n += r.value.length;
+    }
+    expect(n).toBe(data.size);
+    expect(h.digest('hex')).toBe(data.md5());
   });
 });
 

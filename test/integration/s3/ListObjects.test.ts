@@ -173,6 +173,48 @@ describe('ListObjectsV2', () => {
   it('a missing bucket is 404 NoSuchBucket', async () => {
     await expectSdkError(s3.send(new ListObjectsV2Command({ Bucket: bucketName('nolist') })), 404, 'NoSuchBucket');
   });
+
+  it('a delimiter other than "/" (multi-character too), and a prefix that contains the delimiter', async () => {
+    const b = await bucketWith('v2-otherdelim', ['x|1|a', 'x|1|b', 'x|2', 'y', 'a--b--c', 'a--d']);
+    const bar = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '|' }));
+    expect((bar.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(['x|']);
+    expect((bar.Contents ?? []).map((c) => c.Key)).toEqual(['a--b--c', 'a--d', 'y']);
+    const inner = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '|', Prefix: 'x|1' }));
+    expect((inner.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(['x|1|']);
+    expect(inner.Contents ?? []).toEqual([]);
+    const dash = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '--' }));
+    expect((dash.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(['a--']);
+    const deeper = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '--', Prefix: 'a--' }));
+    expect((deeper.CommonPrefixes ?? []).map((p) => p.Prefix)).toEqual(['a--b--']);
+    expect((deeper.Contents ?? []).map((c) => c.Key)).toEqual(['a--d']);
+  });
+
+  it('with more than 1000 keys a default page holds 1000 and is truncated; MaxKeys above 1000 is capped', async () => {
+    const b = bucketName('v2-1000');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    const keys = Array.from({ length: 1003 }, (_, i) => `k${String(i).padStart(5, '0')}`);
+    for (let i = 0; i < keys.length; i += 50) {
+      await Promise.all(keys.slice(i, i + 50).map((k) => s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.alloc(0) }))));
+    }
+    const first = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    expect(first.KeyCount).toBe(1000);
+    expect(first.IsTruncated).toBe(true);
+    const capped = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 5000 }));
+    expect(capped.KeyCount).toBe(1000);
+    const rest = await s3.send(new ListObjectsV2Command({ Bucket: b, ContinuationToken: first.NextContinuationToken }));
+    expect((rest.Contents ?? []).map((c) => c.Key)).toEqual(keys.slice(1000));
+    expect(rest.IsTruncated).toBe(false);
+    const v1 = await s3.send(new ListObjectsCommand({ Bucket: b }));
+    expect((v1.Contents ?? []).length).toBe(1000);
+    expect(v1.IsTruncated).toBe(true);
+  });
+
+  it('ContinuationToken takes precedence over StartAfter', async () => {
+    const b = await bucketWith('v2-token-after', TREE);
+    const p1 = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2 }));
+    const p2 = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2, ContinuationToken: p1.NextContinuationToken, StartAfter: 'd' }));
+    expect((p2.Contents ?? []).map((c) => c.Key)).toEqual(utf8Sort(TREE).slice(2, 4));
+  });
 });
 
 describe('ListObjects (v1)', () => {

@@ -4,10 +4,12 @@
  * STREAMING-UNSIGNED-PAYLOAD-TRAILER and a trailing CRC32), metadata round
  * trips, ETag = plaintext MD5, overwrites, concurrency, orphan blobs.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { crc32Base64, md5Base64, md5Hex, md5OfStream, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError } from '../../helpers/s3Test.js';
+import { endpointOf, objectPath, signedRequest } from '../../helpers/rawS3.js';
+import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 import type { Readable } from 'node:stream';
 
@@ -211,6 +213,58 @@ describe('PutObject headers and metadata', () => {
   });
 });
 
+describe('PutObject with flexible checksum algorithms', () => {
+  const ALGS = ['CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
+  const field = { CRC32C: 'ChecksumCRC32C', CRC64NVME: 'ChecksumCRC64NVME', SHA1: 'ChecksumSHA1', SHA256: 'ChecksumSHA256' } as const;
+
+  it.each(ALGS)('%s: Buffer and stream bodies are verified, stored and returned (the SDK validates them on GET)', async (alg) => {
+    const b = await newBucket(`put-${alg.toLowerCase()}`);
+    const data = new SeededData(`alg-${alg}`, 3 * 65536 + 11);
+    const header = `x-amz-checksum-${alg.toLowerCase()}`;
+    const put = captureHeaders(new PutObjectCommand({ Bucket: b, Key: 'buf', Body: data.bytes(), ChecksumAlgorithm: alg }));
+    const out = await s3.send(put.cmd);
+    const sent = put.requestHeaders()[header];
+    expect(sent, `the SDK sent ${header}`).toBeTruthy();
+    if (alg === 'SHA1' || alg === 'SHA256') expect(sent).toBe(createHash(alg === 'SHA1' ? 'sha1' : 'sha256').update(data.bytes()).digest('base64'));
+    expect(out[field[alg]], 'PUT echoes the checksum').toBe(sent);
+    const streamed = captureHeaders(new PutObjectCommand({ Bucket: b, Key: 'stream', Body: data.stream(), ContentLength: data.size, ChecksumAlgorithm: alg }));
+    await s3.send(streamed.cmd);
+    expect(streamed.requestHeaders()['x-amz-trailer']).toBe(header);
+    for (const key of ['buf', 'stream']) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key, ChecksumMode: 'ENABLED' }));
+      expect(head[field[alg]], `${key}: stored ${alg}`).toBe(sent);
+      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, ChecksumMode: 'ENABLED' }));
+      expect(got[field[alg]]).toBe(sent);
+      expect((await bodyBytes(got)).equals(data.bytes())).toBe(true);
+    }
+  });
+
+  it.each(ALGS)('a wrong x-amz-checksum-%s header is 400, stores nothing and leaves no blob', async (alg) => {
+    const b = await newBucket('put-badsum');
+    const before = await countBlobs(gw.dataDir);
+    const body = Buffer.from('checksum me');
+    const wrong = alg === 'SHA1' ? createHash('sha1').update('x').digest('base64') : alg === 'SHA256' ? createHash('sha256').update('x').digest('base64') : alg === 'CRC64NVME' ? 'AAAAAAAAAAA=' : 'AAAAAA==';
+    const res = await signedRequest(endpointOf(gw), { method: 'PUT', path: objectPath(b, 'k'), body, headers: { [`x-amz-checksum-${alg.toLowerCase()}`]: wrong } });
+    expectXmlError(res, 400);
+    await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), 404);
+    await expectBlobCount(gw.dataDir, before);
+  });
+});
+
+describe('PutObject keys that look like paths', () => {
+  it('dot segments, double slashes and a leading slash are literal key characters', async () => {
+    const b = await newBucket('put-dots');
+    const keys = ['dots/../escape', 'dots/./here', 'a//b', '/leading', '..', '.', 'trail/'];
+    for (const k of keys) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.from(`content of ${k}`) }));
+    for (const k of keys) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: k }));
+      expect((await bodyBytes(got)).toString(), k).toBe(`content of ${k}`);
+    }
+    const list = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    expect((list.Contents ?? []).map((c) => c.Key).sort()).toEqual([...keys].sort());
+  });
+});
+
 describe('PutObject overwrite and concurrency', () => {
   it('an overwrite replaces the content and removes the old blob', async () => {
     const b = await newBucket('put-over');
@@ -238,5 +292,28 @@ describe('PutObject overwrite and concurrency', () => {
     expect(got.ETag).toBe(`"${md5}"`);
     expect(got.ContentLength).toBe(bodies[match].size);
     await expectBlobCount(gw.dataDir, before + 1, 'blobs after 8 racing PUTs to one key');
+  });
+
+  it('PUTs racing DELETEs on one key: the end state is absent or exactly one body, with no orphan blob', async () => {
+    const b = await newBucket('put-del-race');
+    const before = await countBlobs(gw.dataDir);
+    const bodies = Array.from({ length: 6 }, (_, i) => new SeededData(`pdr-${i}`, 80_000 + i * 101));
+    const ops: Array<Promise<unknown>> = [];
+    for (let i = 0; i < bodies.length; i++) {
+      ops.push(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: bodies[i].bytes() })));
+      ops.push(s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k' })));
+    }
+    await Promise.allSettled(ops);
+    let present = false;
+    try {
+      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
+      const md5 = md5Hex(await bodyBytes(got));
+      expect(bodies.some((d) => d.md5() === md5)).toBe(true);
+      expect(got.ETag).toBe(`"${md5}"`);
+      present = true;
+    } catch (e) {
+      expect((e as { name?: string }).name).toBe('NoSuchKey');
+    }
+    await expectBlobCount(gw.dataDir, before + (present ? 1 : 0), 'blobs after racing PUT/DELETE');
   });
 });

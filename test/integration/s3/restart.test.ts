@@ -19,13 +19,14 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, captureHeaders, withHeaders } from '../../helpers/s3Test.js';
+import { blobFiles, bodyBytes, captureHeaders, tmpFiles, withHeaders } from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 
 const MiB = 1024 * 1024;
@@ -52,13 +53,13 @@ beforeAll(async () => {
   gw = g;
   await s3.send(new CreateBucketCommand({ Bucket: 'plain' }));
   crn = await g.createRootKey('restart-key');
-  await s3.send(withHeaders(new CreateBucketCommand({ Bucket: 'kp' }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
+  await s3.send(withHeaders(new CreateBucketCommand({ Bucket: 'kp-bucket' }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
   await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'small', Body: small, ContentType: 'text/plain', Metadata: { mtime: '1700000000' } }));
-  await s3.send(new PutObjectCommand({ Bucket: 'kp', Key: 'streamed', Body: streamed.stream(), ContentLength: streamed.size }));
-  const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'kp', Key: 'multi' }));
-  const e1 = await s3.send(new UploadPartCommand({ Bucket: 'kp', Key: 'multi', UploadId: up.UploadId, PartNumber: 1, Body: mp1.bytes() }));
-  const e2 = await s3.send(new UploadPartCommand({ Bucket: 'kp', Key: 'multi', UploadId: up.UploadId, PartNumber: 2, Body: mp2.bytes() }));
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'kp', Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
+  await s3.send(new PutObjectCommand({ Bucket: 'kp-bucket', Key: 'streamed', Body: streamed.stream(), ContentLength: streamed.size }));
+  const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
+  const e1 = await s3.send(new UploadPartCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, PartNumber: 1, Body: mp1.bytes() }));
+  const e2 = await s3.send(new UploadPartCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, PartNumber: 2, Body: mp2.bytes() }));
+  await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
   const pending = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'plain', Key: 'pending', Metadata: { state: 'pending' } }));
   pendingUploadId = pending.UploadId!;
   await s3.send(new UploadPartCommand({ Bucket: 'plain', Key: 'pending', UploadId: pendingUploadId, PartNumber: 1, Body: pendingPart.bytes() }));
@@ -77,9 +78,9 @@ describe('restart on the same data dir', () => {
     gw = g;
     try {
       const names = ((await s3.send(new ListBucketsCommand({}))).Buckets ?? []).map((b) => b.Name);
-      expect(names).toEqual(['kp', 'plain']);
+      expect(names).toEqual(['kp-bucket', 'plain']);
 
-      const cap = captureHeaders(new HeadBucketCommand({ Bucket: 'kp' }));
+      const cap = captureHeaders(new HeadBucketCommand({ Bucket: 'kp-bucket' }));
       await s3.send(cap.cmd);
       expect(cap.headers()['ibm-sse-kp-enabled']).toBe('true');
       expect(cap.headers()['ibm-sse-kp-customer-root-key-crn']).toBe(crn);
@@ -89,17 +90,17 @@ describe('restart on the same data dir', () => {
       expect(s.ContentType).toBe('text/plain');
       expect(s.Metadata).toEqual({ mtime: '1700000000' });
 
-      const st = await s3.send(new GetObjectCommand({ Bucket: 'kp', Key: 'streamed', ChecksumMode: 'ENABLED' }));
+      const st = await s3.send(new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'streamed', ChecksumMode: 'ENABLED' }));
       expect(st.ChecksumCRC32).toBe(streamed.crc32());
       const sres = await md5OfStream(st.Body as Readable);
       expect(sres).toEqual({ md5: streamed.md5(), size: streamed.size });
 
-      const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp', Key: 'multi' }));
+      const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
       expect(mh.ETag).toBe(`"${multipartEtag([mp1.md5(), mp2.md5()])}"`);
-      const m = await s3.send(new GetObjectCommand({ Bucket: 'kp', Key: 'multi', Range: `bytes=${5 * MiB - 3}-${5 * MiB + 2}` }));
+      const m = await s3.send(new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'multi', Range: `bytes=${5 * MiB - 3}-${5 * MiB + 2}` }));
       expect((await bodyBytes(m)).equals(Buffer.concat([mp1.bytes(5 * MiB - 3), mp2.bytes(0, 3)]))).toBe(true);
 
-      const list = await s3.send(new ListObjectsV2Command({ Bucket: 'kp' }));
+      const list = await s3.send(new ListObjectsV2Command({ Bucket: 'kp-bucket' }));
       expect((list.Contents ?? []).map((c) => [c.Key, c.Size])).toEqual([
         ['multi', mp1.size + mp2.size],
         ['streamed', streamed.size],
@@ -123,8 +124,35 @@ describe('restart on the same data dir', () => {
       const dres = await md5OfStream(done.Body as Readable);
       expect(dres.size).toBe(pendingPart.size + last.length);
 
-      await s3.send(new PutObjectCommand({ Bucket: 'kp', Key: 'after', Body: Buffer.from('written after restart') }));
+      await s3.send(new PutObjectCommand({ Bucket: 'kp-bucket', Key: 'after', Body: Buffer.from('written after restart') }));
       await s3.send(new CreateBucketCommand({ Bucket: 'new-after-restart' }));
+    } finally {
+      await g.close({ keepData: true });
+      gw = undefined;
+    }
+  });
+
+  it('the start-up sweep removes planted orphan blobs and temp files, and keeps every live blob', async () => {
+    const live = (await blobFiles(dataDir)).sort();
+    expect(live.length).toBeGreaterThan(3);
+    const orphanId = 'ab' + 'cd' + randomBytes(14).toString('hex');
+    const orphan = join(dataDir, 'blobs', 'ab', 'cd', orphanId);
+    await mkdir(dirname(orphan), { recursive: true });
+    await writeFile(orphan, randomBytes(4096));
+    const tmp = join(dataDir, 'blobs', 'tmp', `${randomBytes(16).toString('hex')}.deadbeefdeadbeef`);
+    await writeFile(tmp, randomBytes(1000));
+    const old = new Date(Date.now() - 24 * 3600_000);
+    await utimes(tmp, old, old);
+    await utimes(orphan, old, old);
+
+    const { gw: g, s3 } = await startOnDir();
+    gw = g;
+    try {
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && (await blobFiles(dataDir)).includes(orphan)) await new Promise((r) => setTimeout(r, 50));
+      expect((await blobFiles(dataDir)).sort(), 'exactly the live blobs remain').toEqual(live);
+      expect(await tmpFiles(dataDir)).toEqual([]);
+      expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small)).toBe(true);
     } finally {
       await g.close({ keepData: true });
       gw = undefined;
@@ -160,9 +188,9 @@ describe('restart on the same data dir', () => {
     gw = g;
     try {
       expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small)).toBe(true);
-      const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp', Key: 'multi' }));
+      const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
       expect(mh.ETag).toBe(`"${multipartEtag([mp1.md5(), mp2.md5()])}"`);
-      const st = await s3.send(new GetObjectCommand({ Bucket: 'kp', Key: 'streamed' }));
+      const st = await s3.send(new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'streamed' }));
       expect(await md5OfStream(st.Body as Readable)).toEqual({ md5: streamed.md5(), size: streamed.size });
     } finally {
       await g.close({ keepData: true });

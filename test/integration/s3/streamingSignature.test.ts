@@ -16,6 +16,7 @@ import {
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
   STREAMING_UNSIGNED_TRAILER,
+  signedRequest,
   streamingPut,
   type RawEndpoint,
   type StreamingMode,
@@ -222,5 +223,81 @@ describe('streaming failures store nothing', () => {
     expect((await bodyBytes(got)).equals(old)).toBe(true);
     await expectBlobCount(gw.dataDir, before, 'blobs after an aborted streaming upload');
     expect((await tmpFiles(gw.dataDir)).length, 'temp files after an aborted upload').toBe(tmpBefore);
+  });
+
+  it('a trailer whose name differs from the declared x-amz-trailer is 400 and stores nothing', async () => {
+    const b = await newBucket('stream-trname');
+    const before = await countBlobs(gw.dataDir);
+    const res = await streamingPut(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, declaredTrailerName: 'x-amz-checksum-sha256' });
+    expectXmlError(res, 400);
+    await expectAbsent(b, 'k');
+    await expectBlobCount(gw.dataDir, before);
+  });
+
+  it.each([STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED_TRAILER] as const)('a declared trailer that never comes (%s) is 400 and stores nothing', async (mode) => {
+    const b = await newBucket('stream-notrailer');
+    const before = await countBlobs(gw.dataDir);
+    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data, chunkSize: CHUNK, omitTrailer: true });
+    expectXmlError(res, 400);
+    await expectAbsent(b, 'k');
+    await expectBlobCount(gw.dataDir, before);
+  });
+});
+
+describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', () => {
+  const headersFor = (decoded: number) => ({
+    'Content-Encoding': 'aws-chunked',
+    'X-Amz-Decoded-Content-Length': String(decoded),
+    'X-Amz-Trailer': 'x-amz-checksum-crc32',
+  });
+  const ten = Buffer.from('0123456789');
+  const trailerBlock = `0\r\nx-amz-checksum-crc32:${crc32Base64(ten)}\r\n\r\n`;
+  const cases: Array<[string, Buffer]> = [
+    ['a 5000-character size line with no CRLF', Buffer.from('a'.repeat(5000))],
+    ['a size that is not hex', Buffer.from(`zz\r\n${ten.toString()}\r\n${trailerBlock}`)],
+    ['a chunk shorter than its declared size', Buffer.from(`100\r\n${ten.toString()}\r\n${trailerBlock}`)],
+    ['chunks longer than x-amz-decoded-content-length', Buffer.from(`a\r\n${ten.toString()}\r\na\r\n${ten.toString()}\r\n${trailerBlock}`)],
+    ['no final zero-size chunk', Buffer.from(`a\r\n${ten.toString()}\r\n`)],
+    ['data not followed by CRLF', Buffer.from(`a\r\n${ten.toString()}XX${trailerBlock}`)],
+    ['a negative size', Buffer.from(`-a\r\n${ten.toString()}\r\n${trailerBlock}`)],
+  ];
+
+  it.each(cases)('%s', async (_l, body) => {
+    const b = await newBucket('stream-hostile');
+    const before = await countBlobs(gw.dataDir);
+    const t0 = Date.now();
+    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: headersFor(10), timeoutMs: 15_000 });
+    expect(Date.now() - t0, 'answered without waiting for a timeout').toBeLessThan(10_000);
+    expect(res.status, res.text()).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expectXmlError(res, res.status);
+    await expectAbsent(b, 'k');
+    await expectBlobCount(gw.dataDir, before);
+  });
+
+  it('the same framing done right is accepted (control)', async () => {
+    const b = await newBucket('stream-hostile-ok');
+    const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
+    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: headersFor(10) });
+    expect(res.status, res.text()).toBe(200);
+    expect(res.headers['etag']).toBe(`"${md5Hex(ten)}"`);
+  });
+});
+
+describe('clients that omit Content-Encoding: aws-chunked', () => {
+  it.each(MODES)('%s without Content-Encoding: accepted with the decoded bytes, or refused; never stored with its framing', async (mode) => {
+    const b = await newBucket('stream-noce');
+    const data2 = new SeededData(`noce-${mode}`, CHUNK + 99);
+    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data: data2, chunkSize: CHUNK, omitContentEncoding: true });
+    if (res.status === 200) {
+      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
+      const bytes = await bodyBytes(got);
+      expect(bytes.length, 'stored size').toBe(data2.size);
+      expect(md5Hex(bytes)).toBe(data2.md5());
+    } else {
+      expectXmlError(res, res.status);
+      expect(res.status).toBeLessThan(500);
+      await expectAbsent(b, 'k');
+    }
   });
 });
