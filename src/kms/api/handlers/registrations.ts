@@ -12,8 +12,9 @@ import { invalidField, KmsApiError } from '../errors.js';
 import { asObject, envelope, onlyFields, onlyQuery, optBool, optString, parseEnvelope, qBool, qInt, qString, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 
+/** registrationMetadata only for the service that wrote the registration. */
 function shown(r: ApiRequest, reg: RegistrationResource): RegistrationResource {
-  if (r.caller.identity.kind === 'service') return reg;
+  if (r.caller.identity.kind === 'service' && reg.createdBy === r.caller.identity.id) return reg;
   const { registrationMetadata: _private, ...rest } = reg;
   return rest;
 }

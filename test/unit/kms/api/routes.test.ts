@@ -167,7 +167,12 @@ describe('service identities and the gateway tenant header', () => {
     const reg = (r: Record<string, unknown>) => ({ metadata: { collectionType: 'application/vnd.ibm.kms.registration_input+json', collectionTotal: 1 }, resources: [r] });
     const path = `/api/v2/keys/${key.id}/registrations/${crn}`;
     expect((await call(k.url, svc.token, 'POST', path, { body: reg({ preventKeyDeletion: true }), headers: h })).status).toBe(201);
-    expect((await call(k.url, svc.token, 'PATCH', path, { body: reg({ description: 'd' }), headers: h })).status).toBe(200);
+    expect((await call(k.url, svc.token, 'PATCH', path, { body: reg({ description: 'd', registrationMetadata: 'svc-private' }), headers: h })).status).toBe(200);
+    const other = await identityWithRole(k.url, token, k.account, 'service', 'other-adopter', { instanceId: k.instanceId, role: 'Reader' });
+    const seen = async (t: string) => (await call<Coll<{ registrationMetadata?: string }>>(k.url, t, 'GET', `/api/v2/keys/${key.id}/registrations`, { headers: h })).json.resources[0]!.registrationMetadata;
+    expect(await seen(svc.token)).toBe('svc-private');
+    expect(await seen(other.token)).toBeUndefined();
+    expect(await seen(token)).toBeUndefined();
     const put = await call<Coll<{ preventKeyDeletion: boolean }>>(k.url, svc.token, 'PUT', path, { body: reg({ description: 'r' }), headers: h });
     expect(put.json.resources[0]!.preventKeyDeletion).toBe(false);
     expect((await call(k.url, token, 'DELETE', path, { headers: h })).status).toBe(403);
