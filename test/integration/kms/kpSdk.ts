@@ -35,6 +35,12 @@ export function keyProtectClient(serviceUrl: string, apikey: string): KeyProtect
   return new KeyProtectV2({ authenticator: new IamAuthenticator({ apikey, url: serviceUrl }), serviceUrl });
 }
 
+/** Every operation the SDK's client class defines (its own prototype, not BaseService's). */
+export function sdkOperations(): string[] {
+  const KeyProtectV2 = req('@ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2') as SdkModule & { prototype: object };
+  return Object.getOwnPropertyNames(KeyProtectV2.prototype).filter((n) => n !== 'constructor');
+}
+
 /** The rejection of an SDK call: status and the Key Protect reason code of the body. */
 export async function sdkFailure(p: Promise<unknown>): Promise<{ status: number; code: string | undefined; body: unknown }> {
   try {
