@@ -119,6 +119,15 @@ describe('DeleteObjects', () => {
     expect(await keysOf(b)).toEqual(['y']);
   });
 
+  it('a key over 1024 bytes gets a per-key error while the others are deleted', async () => {
+    const b = await bucketWith('dels-longkey', ['x', 'y']);
+    const long = 'k'.repeat(1025);
+    const out = await s3.send(new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'x' }, { Key: long }, { Key: 'y' }] } }));
+    expect((out.Deleted ?? []).map((d) => d.Key).sort()).toEqual(['x', 'y']);
+    expect((out.Errors ?? []).map((e) => [e.Key, e.Code])).toEqual([[long, 'KeyTooLongError']]);
+    expect(await keysOf(b)).toEqual([]);
+  });
+
   it('more than 1000 keys is 400 MalformedXML', async () => {
     const b = await bucketWith('dels-1001', ['k0']);
     const body = deleteXml(Array.from({ length: 1001 }, (_, i) => `k${i}`));

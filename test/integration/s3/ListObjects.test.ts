@@ -209,6 +209,14 @@ describe('ListObjectsV2', () => {
     expect(v1.IsTruncated).toBe(true);
   });
 
+  it('Owner appears in V2 only with FetchOwner=true', async () => {
+    const b = await bucketWith('v2-owner', ['k']);
+    const without = await s3.send(new ListObjectsV2Command({ Bucket: b }));
+    expect(without.Contents?.[0].Owner).toBeUndefined();
+    const withOwner = await s3.send(new ListObjectsV2Command({ Bucket: b, FetchOwner: true }));
+    expect(withOwner.Contents?.[0].Owner?.ID).toBeTruthy();
+  });
+
   it('ContinuationToken takes precedence over StartAfter', async () => {
     const b = await bucketWith('v2-token-after', TREE);
     const p1 = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2 }));

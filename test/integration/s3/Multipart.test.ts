@@ -131,6 +131,8 @@ describe('multipart upload', () => {
     expect(h2.PartsCount).toBe(2);
     const g2 = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 2 }));
     expect((await bodyBytes(g2)).equals(parts[1].bytes())).toBe(true);
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 3 })), 416);
+    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 1, Range: 'bytes=0-9' })), 400);
   });
 
   it('UploadPartCopy with CopySourceRange builds an object from slices of another', async () => {

@@ -251,6 +251,23 @@ describe('PutObject with flexible checksum algorithms', () => {
   });
 });
 
+describe('PutObject checksum declarations that contradict each other', () => {
+  const body = Buffer.from('declared twice');
+  const sha = createHash('sha256').update(body).digest('base64');
+  it.each([
+    ['two x-amz-checksum-* headers', { 'x-amz-checksum-crc32': crc32Base64(body), 'x-amz-checksum-sha256': sha }],
+    ['x-amz-sdk-checksum-algorithm naming another algorithm than the header sent', { 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-sha256': sha }],
+    ['an unknown x-amz-sdk-checksum-algorithm', { 'x-amz-sdk-checksum-algorithm': 'MD4' }],
+  ])('%s is 400 and stores nothing', async (_l, headers) => {
+    const b = await newBucket('put-contra');
+    const before = await countBlobs(gw.dataDir);
+    const res = await signedRequest(endpointOf(gw), { method: 'PUT', path: objectPath(b, 'k'), body, headers });
+    expectXmlError(res, 400);
+    await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), 404);
+    await expectBlobCount(gw.dataDir, before);
+  });
+});
+
 describe('PutObject keys that look like paths', () => {
   it('dot segments, double slashes and a leading slash are literal key characters', async () => {
     const b = await newBucket('put-dots');

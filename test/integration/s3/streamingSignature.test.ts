@@ -275,6 +275,34 @@ describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', (
     await expectBlobCount(gw.dataDir, before);
   });
 
+  it('no x-amz-decoded-content-length in a streaming mode is a 4xx and stores nothing', async () => {
+    const b = await newBucket('stream-nolen');
+    const before = await countBlobs(gw.dataDir);
+    const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      payloadHash: STREAMING_UNSIGNED_TRAILER,
+      headers: { 'Content-Encoding': 'aws-chunked', 'X-Amz-Trailer': 'x-amz-checksum-crc32' },
+    });
+    expect(res.status, res.text()).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+    expectXmlError(res, res.status);
+    await expectAbsent(b, 'k');
+    await expectBlobCount(gw.dataDir, before);
+  });
+
+  it('x-amz-trailer together with an x-amz-checksum-* header is 400 and stores nothing', async () => {
+    const b = await newBucket('stream-both');
+    const before = await countBlobs(gw.dataDir);
+    const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
+    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: { ...headersFor(10), 'x-amz-checksum-crc32': crc32Base64(ten) } });
+    expectXmlError(res, 400);
+    await expectAbsent(b, 'k');
+    await expectBlobCount(gw.dataDir, before);
+  });
+
   it('the same framing done right is accepted (control)', async () => {
     const b = await newBucket('stream-hostile-ok');
     const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
