@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { DomainError } from './errors.js';
-import type { ObjectService, WriteResult } from './objectService.js';
+import { dataIds, type ObjectService, type WriteResult } from './objectService.js';
 import { concatDecrypted, piecesFor } from './streamIO.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 
@@ -45,16 +45,24 @@ export interface OpenedSource {
   record: ObjectRecord;
   meta: SealedMeta;
   dek: Buffer;
+  /** Releases the source's blob lease (idempotent); call when the copy is done. */
+  release: () => void;
 }
 
 export async function openCopySource(objects: ObjectService, bucket: BucketRecord, key: string, versionId: string | undefined, cond: Preconditions, requestId?: string): Promise<OpenedSource> {
   const record = await objects.load(bucket, key);
-  if (versionId !== undefined && versionId !== 'null' && versionId !== record.versionId) {
-    throw new DomainError('NoSuchKey', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+  const release = objects.leases.acquire(dataIds(record));
+  try {
+    if (versionId !== undefined && versionId !== 'null' && versionId !== record.versionId) {
+      throw new DomainError('NoSuchKey', 'The specified version does not exist.', { Key: key, VersionId: versionId });
+    }
+    const { dek, meta } = await objects.unseal(bucket, record, requestId);
+    checkPreconditions(cond, meta.etag, record.lastModified, true);
+    return { record, meta, dek, release };
+  } catch (e) {
+    release();
+    throw e;
   }
-  const { dek, meta } = await objects.unseal(bucket, record, requestId);
-  checkPreconditions(cond, meta.etag, record.lastModified, true);
-  return { record, meta, dek };
 }
 
 /** Decrypted bytes [start, end] of the source. */

@@ -45,7 +45,14 @@ export interface CompletedPartInput {
 }
 
 export class MultipartService {
-  private readonly partLocks = new KeyedMutex();
+  /**
+   * One lock per upload around every change of its part list: a part's record
+   * swap, Complete and Abort. Without it, Complete racing Abort could commit an
+   * object whose part blobs Abort then deletes, and a part replaced during
+   * Complete could delete a blob the new object names. Part data streams in
+   * outside the lock; only the short metadata step is serialized.
+   */
+  private readonly uploadLocks = new KeyedMutex();
   constructor(private readonly d: MultipartDeps) {}
 
   private partId(bucket: BucketRecord, key: string, uploadId: string, partNumber: number) {
@@ -81,7 +88,7 @@ export class MultipartService {
     const secrets: PartSecrets = { etag: hasher.etag, checksums: { ...hasher.checksums } };
     const sealed = sealJson(dek, this.partId(bucket, key, uploadId, partNumber), secrets);
     const part: PartRecord & { bucketUid: string } = { ...stream, bucketUid: bucket.uid, partNumber, uploadId, sealedEtag: sealed.sealed + '.' + sealed.metaSalt, lastModified: Date.now() };
-    const old = await this.partLocks.run(`${uploadId}/${partNumber}`, async () => {
+    await this.uploadLocks.run(uploadId, async () => {
       // The upload may have been completed or aborted while the part streamed in.
       if (!(await this.d.meta.getUpload(bucket.uid, key, uploadId))) {
         await this.d.blobs.delete(stream.dataId).catch(() => undefined);
@@ -89,9 +96,8 @@ export class MultipartService {
       }
       const prev = await this.d.meta.getPart(uploadId, partNumber);
       await this.d.meta.batch().putPart(part).commit();
-      return prev;
+      if (prev && prev.dataId !== stream.dataId) await this.d.blobs.delete(prev.dataId).catch(() => undefined);
     });
-    if (old && old.dataId !== stream.dataId) await this.d.blobs.delete(old.dataId).catch(() => undefined);
     return secrets;
   }
 
@@ -110,6 +116,10 @@ export class MultipartService {
   }
 
   async complete(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], requestId?: string) {
+    return this.uploadLocks.run(uploadId, () => this.completeLocked(bucket, key, uploadId, requested, requestId));
+  }
+
+  private async completeLocked(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], requestId?: string) {
     const up = await this.upload(bucket, key, uploadId);
     if (requested.length === 0) throw new DomainError('MalformedXML', 'You must specify at least one part');
     const dek = await this.d.buckets.dek(bucket, requestId);
@@ -172,6 +182,10 @@ export class MultipartService {
   }
 
   async abort(bucket: BucketRecord, key: string, uploadId: string): Promise<void> {
+    return this.uploadLocks.run(uploadId, () => this.abortLocked(bucket, key, uploadId));
+  }
+
+  private async abortLocked(bucket: BucketRecord, key: string, uploadId: string): Promise<void> {
     await this.upload(bucket, key, uploadId);
     const all = await this.d.meta.listParts(uploadId, 0, MAX_PARTS + 1);
     const b = this.d.meta.batch().deleteUpload(bucket.uid, key, uploadId);

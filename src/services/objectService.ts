@@ -11,6 +11,7 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
 import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
+import { BlobLeases } from './blobLeases.js';
 import type { Logger } from '../util/logger.js';
 import type { BucketService } from './bucketService.js';
 import { checkPreconditions, parseRange, type Preconditions } from './conditions.js';
@@ -77,6 +78,8 @@ export function validateKey(key: string): void {
 
 export class ObjectService {
   readonly locks = new KeyedMutex();
+  /** Readers hold the blobs of the record they loaded; replaced blobs are deleted when free. */
+  readonly leases = new BlobLeases();
   constructor(private readonly d: ObjectServiceDeps) {}
 
   async put(input: PutInput): Promise<WriteResult> {
@@ -136,7 +139,9 @@ export class ObjectService {
     const keepIds = new Set(dataIds(keep));
     for (const id of dataIds(old)) {
       if (keepIds.has(id)) continue;
-      await this.d.blobs.delete(id).catch((e: unknown) => this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }));
+      await this.leases
+        .deleteWhenFree(id, () => this.d.blobs.delete(id))
+        .catch((e: unknown) => this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }));
     }
   }
 
@@ -156,6 +161,18 @@ export class ObjectService {
   async read(input: ReadInput, withBody: boolean): Promise<ReadResult> {
     validateKey(input.key);
     const rec = await this.load(input.bucket, input.key);
+    // Hold the blobs from the moment the record is loaded: an overwrite that
+    // commits meanwhile defers deleting them until this read is done.
+    const release = this.leases.acquire(dataIds(rec));
+    try {
+      return await this.readLoaded(input, rec, withBody, release);
+    } catch (e) {
+      release();
+      throw e;
+    }
+  }
+
+  private async readLoaded(input: ReadInput, rec: ObjectRecord, withBody: boolean, release: () => void): Promise<ReadResult> {
     const { dek, meta } = await this.unseal(input.bucket, rec, input.requestId);
     checkPreconditions(input.conditions, meta.etag, rec.lastModified);
     let range: { start: number; end: number } | undefined;
@@ -178,7 +195,9 @@ export class ObjectService {
     if (withBody) {
       const start = range?.start ?? 0;
       const end = range?.end ?? rec.size - 1;
-      result.body = concatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end));
+      result.body = concatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
+    } else {
+      release();
     }
     return result;
   }
@@ -207,7 +226,7 @@ export class ObjectService {
   }
 }
 
-function dataIds(r: ObjectRecord | undefined): string[] {
+export function dataIds(r: ObjectRecord | undefined): string[] {
   if (!r) return [];
   if (r.stream) return [r.stream.dataId];
   return (r.parts ?? []).map((p) => p.dataId);

@@ -139,12 +139,15 @@ export function piecesFor(stream: StreamRef | undefined, parts: PartRef[] | unde
  * most one blob is open and memory stays at a few segments). Integrity errors
  * surface as stream errors; the responder destroys the socket on them.
  */
-export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[]): Readable {
+export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[], onClose?: () => void): Readable {
   async function* gen(): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
       const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
       for await (const chunk of r) yield chunk as Buffer;
     }
   }
-  return Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
+  const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
+  // 'close' follows end, error and destroy alike (a client that goes away included).
+  if (onClose) out.once('close', onClose);
+  return out;
 }

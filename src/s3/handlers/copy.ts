@@ -4,7 +4,8 @@ import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
-import { copyObject, openCopySource, parseCopySource, sourceStream } from '../../services/copyService.js';
+import { copyObject, openCopySource, parseCopySource, sourceStream, type OpenedSource } from '../../services/copyService.js';
+import type { BucketRecord } from '../../meta/records.js';
 import type { Preconditions } from '../../services/conditions.js';
 import { storageClass } from './put.js';
 
@@ -31,18 +32,23 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
   const tagDirective = (header(ctx.headers, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   const { srcBucket, src } = await source(ctx);
-  const res = await copyObject(ctx.services.objects, ctx.services.blobs, {
-    source: src,
-    sourceBucket: srcBucket,
-    target,
-    key,
-    replace: directive === 'REPLACE',
-    headers: standardHeaders(ctx.headers),
-    userMeta: userMetadata(ctx.headers),
-    tags: tagDirective === 'REPLACE' ? (taggingHeader(ctx.headers) ?? {}) : undefined,
-    storageClass: storageClass(ctx),
-    requestId: ctx.requestId,
-  });
+  let res;
+  try {
+    res = await copyObject(ctx.services.objects, ctx.services.blobs, {
+      source: src,
+      sourceBucket: srcBucket,
+      target,
+      key,
+      replace: directive === 'REPLACE',
+      headers: standardHeaders(ctx.headers),
+      userMeta: userMetadata(ctx.headers),
+      tags: tagDirective === 'REPLACE' ? (taggingHeader(ctx.headers) ?? {}) : undefined,
+      storageClass: storageClass(ctx),
+      requestId: ctx.requestId,
+    });
+  } finally {
+    src.release();
+  }
   return {
     headers: sseHeaders(target),
     xml: { root: 'CopyObjectResult', body: { LastModified: isoDate(res.lastModified), ETag: quoteEtag(res.etag) } },
@@ -55,6 +61,14 @@ export async function handleUploadPartCopy(ctx: S3RequestContext, bucket: string
   const partNumber = Number(ctx.query.get('partNumber'));
   await ctx.services.multipart.upload(target, key, uploadId);
   const { srcBucket, src } = await source(ctx);
+  try {
+    return await uploadPartFromSource(ctx, target, key, uploadId, partNumber, srcBucket, src);
+  } finally {
+    src.release();
+  }
+}
+
+async function uploadPartFromSource(ctx: S3RequestContext, target: BucketRecord, key: string, uploadId: string, partNumber: number, srcBucket: BucketRecord, src: OpenedSource): Promise<HandlerResult> {
   const size = src.record.size;
   let start = 0;
   let end = size - 1;
