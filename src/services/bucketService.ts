@@ -64,8 +64,10 @@ export class BucketService {
     const existing = await this.d.meta.getBucket(input.name);
     if (existing) {
       if (existing.owner !== input.owner) throw new DomainError('BucketAlreadyExists', 'The requested bucket name is not available.', { BucketName: input.name });
+      // A repeat that asks for another root key must not "succeed" with the old one.
+      const keyDiffers = input.rootKeyCrn !== undefined && (!existing.encryption.customerManaged || existing.encryption.rootKeyCrn !== input.rootKeyCrn);
       // AWS us-east-1 answers 200 to a repeated CreateBucket by the owner; other regions 409.
-      if (this.d.region === 'us-east-1') return { created: false, bucket: existing };
+      if (this.d.region === 'us-east-1' && !keyDiffers) return { created: false, bucket: existing };
       throw new DomainError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: input.name });
     }
     const caller: KeyCaller = { tenant: input.owner, requestId: input.requestId };

@@ -173,6 +173,18 @@ describe('CreateBucket with Key Protect headers', () => {
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe('kp data');
   });
 
+  it('re-creating an owned bucket with a different root key is refused (409), never a silent 200 that keeps the old key', async () => {
+    const crn = await gw.createRootKey('kp-recreate');
+    const b = bucketName('kp-again');
+    await s3.send(new CreateBucketCommand({ Bucket: b }));
+    await expectSdkError(s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: crn })), 409, 'BucketAlreadyOwnedByYou');
+    // The same key again is the harmless us-east-1 repeat.
+    const b2 = bucketName('kp-same');
+    await s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }));
+    const again = await s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }));
+    expect(again.$metadata.httpStatusCode).toBe(200);
+  });
+
   it('a bucket created without KP headers does not claim ibm-sse-kp-enabled', async () => {
     const b = bucketName('nokp');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
