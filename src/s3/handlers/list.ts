@@ -2,6 +2,7 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { listObjects, type ListOutput } from '../../services/listService.js';
+import type { BucketRecord } from '../../meta/records.js';
 import { isoDate, quoteEtag, urlEncodeKey, type XmlNode } from '../xml/encode.js';
 import { kpHeaders, owner } from './bucket.js';
 
@@ -30,14 +31,29 @@ function contents(ctx: S3RequestContext, out: ListOutput, enc: (s: string) => st
   }));
 }
 
-export async function handleListObjects(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+interface ListRun {
+  b: BucketRecord;
+  enc: (s: string) => string;
+  prefix: string;
+  delimiter: string;
+  mk: number;
+  out: ListOutput;
+}
+
+/** The part every listing flavour shares: bucket, encoding, prefix, delimiter, max-keys, the listing itself. */
+async function runList(ctx: S3RequestContext, bucket: string, after: string): Promise<ListRun> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   const enc = encoder(ctx);
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
-  const marker = ctx.query.get('marker') ?? '';
   const mk = maxKeys(ctx);
-  const out = await listObjects(ctx.services.meta, ctx.services.buckets, { bucket: b, prefix, delimiter, after: marker, maxKeys: mk, requestId: ctx.requestId });
+  const out = await listObjects(ctx.services.meta, ctx.services.buckets, { bucket: b, prefix, delimiter, after, maxKeys: mk, requestId: ctx.requestId });
+  return { b, enc, prefix, delimiter, mk, out };
+}
+
+export async function handleListObjects(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const marker = ctx.query.get('marker') ?? '';
+  const { b, enc, prefix, delimiter, mk, out } = await runList(ctx, bucket, marker);
   return {
     headers: kpHeaders(b),
     xml: {
@@ -60,10 +76,6 @@ export async function handleListObjects(ctx: S3RequestContext, bucket: string): 
 }
 
 export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const enc = encoder(ctx);
-  const prefix = ctx.query.get('prefix') ?? '';
-  const delimiter = ctx.query.get('delimiter') ?? '';
   const token = ctx.query.get('continuation-token');
   const startAfter = ctx.query.get('start-after') ?? '';
   let after = startAfter;
@@ -72,8 +84,7 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
     if (!decoded.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
     after = decoded.slice(2);
   }
-  const mk = maxKeys(ctx);
-  const out = await listObjects(ctx.services.meta, ctx.services.buckets, { bucket: b, prefix, delimiter, after, maxKeys: mk, requestId: ctx.requestId });
+  const { b, enc, prefix, delimiter, mk, out } = await runList(ctx, bucket, after);
   return {
     xml: {
       root: 'ListBucketResult',
@@ -97,13 +108,8 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
 
 /** Versioning is never enabled: every object is its one "null" version. */
 export async function handleListObjectVersions(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const enc = encoder(ctx);
-  const prefix = ctx.query.get('prefix') ?? '';
-  const delimiter = ctx.query.get('delimiter') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
-  const mk = maxKeys(ctx);
-  const out = await listObjects(ctx.services.meta, ctx.services.buckets, { bucket: b, prefix, delimiter, after: keyMarker, maxKeys: mk, requestId: ctx.requestId });
+  const { b, enc, prefix, delimiter, mk, out } = await runList(ctx, bucket, keyMarker);
   return {
     xml: {
       root: 'ListVersionsResult',
