@@ -129,6 +129,17 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
     expect(Buffer.from(await get.arrayBuffer()).equals(body)).toBe(true);
   });
 
+  it('a key with a trailing slash and awkward characters round-trips through PutObject, listings and GetObject', async () => {
+    const key = 'dirs/sub ü+%20/';
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: '' }));
+    const flat = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'dirs/' }));
+    expect(flat.Contents?.map((o) => [o.Key, o.Size])).toEqual([[key, 0]]);
+    const grouped = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'dirs/', Delimiter: '/' }));
+    expect(grouped.CommonPrefixes?.map((p) => p.Prefix)).toEqual([key]);
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect((await bodyBytes(got)).length).toBe(0);
+  });
+
   it('DeleteObjects (a CRC32 checksum, no Content-MD5) deletes every key, awkward ones included', async () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!);

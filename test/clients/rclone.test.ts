@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateMultipartUploadCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 import { childEnv, describeRun, requireProgram, run, runOk, type RunResult } from './helpers/programs.js';
@@ -153,6 +153,13 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
     expect(e.Hashes?.MD5 ?? e.Hashes?.md5).toBe(shared!.bigMd5);
     const back = await catMd5(remote('big/big-300MiB.bin'));
     expect(back).toEqual({ size: BIG, md5: shared!.bigMd5 });
+  });
+
+  it('a folder-marker key (trailing slash) made by another client shows as a directory', async () => {
+    await gw.client().send(new PutObjectCommand({ Bucket: bucket, Key: 'markers/folder é+%/', Body: '' }));
+    // Non-recursive (delimiter '/'): the marker is a common prefix. rclone's recursive listing skips marker objects by design.
+    const entries = await lsjson(remote('markers'));
+    expect(entries.map((e) => [e.Path, e.IsDir])).toEqual([['folder é+%', true]]);
   });
 
   it('delete removes the files, rmdirs the empty directories', async () => {

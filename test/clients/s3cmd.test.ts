@@ -6,7 +6,7 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 import { childEnv, describeRun, requireProgram, runOk, type RunResult } from './helpers/programs.js';
@@ -99,6 +99,26 @@ describe('s3cmd', () => {
     expect(oi.stdout).toMatch(/SSE:\s+AES256/);
   });
 
+  it('cp and mv inside the bucket (CopyObject, then s3cmd copies the ACL over with Get/PutObjectAcl) keep the bytes', async () => {
+    const key = `small/${AWKWARD_NAMES.join(' ')}`;
+    const cp = await s3cmd('cp', `s3://${bucket}/${key}`, `s3://${bucket}/copies/${AWKWARD_NAMES[4]}`);
+    expect(lines(cp, /^remote copy: /).length, describeRun(cp)).toBe(1);
+    const mv = await s3cmd('mv', `s3://${bucket}/copies/${AWKWARD_NAMES[4]}`, `s3://${bucket}/moved/${AWKWARD_NAMES[3]}`);
+    expect(lines(mv, /^move: /).length, describeRun(mv)).toBe(1);
+    const back = join(work, 'moved.back');
+    await s3cmd('get', '--force', `s3://${bucket}/moved/${AWKWARD_NAMES[3]}`, back);
+    expect((await readFile(back)).equals(await readFile(join(work, 'small.bin')))).toBe(true);
+    expect((await s3cmd('ls', `s3://${bucket}/copies/`)).stdout).toBe('');
+  });
+
+  it('a folder-marker key (trailing slash) made by another client is listed and described', async () => {
+    await gw.client().send(new PutObjectCommand({ Bucket: bucket, Key: 'markers/folder é+%/', Body: '' }));
+    const ls = await s3cmd('ls', '--recursive', `s3://${bucket}/markers/`);
+    expect(ls.stdout).toMatch(/\s0\s+s3:\/\/s3cmd-bucket\/markers\/folder é\+%\/$/m);
+    const info = await s3cmd('info', `s3://${bucket}/markers/folder é+%/`);
+    expect(info.stdout).toMatch(/File size:\s+0/);
+  });
+
   it('sync up 500 files, then again (nothing transferred); sync down reproduces the tree, and again transfers nothing', async () => {
     const tree = join(work, 'tree');
     const files = await makeTree(tree, { files: 500, seed: 's3cmd-tree' });
@@ -134,7 +154,7 @@ describe('s3cmd', () => {
 
   it('del --recursive empties the bucket; rb removes it', async () => {
     const del = await s3cmd('del', '--recursive', '--force', `s3://${bucket}`);
-    expect(lines(del, /^delete: /).length).toBe(502);
+    expect(lines(del, /^delete: /).length).toBe(504);
     expect((await s3cmd('ls', '--recursive', `s3://${bucket}`)).stdout).toBe('');
     const rb = await s3cmd('rb', `s3://${bucket}`);
     expect(rb.stdout).toContain(`Bucket 's3://${bucket}/' removed`);
