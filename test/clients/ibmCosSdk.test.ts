@@ -82,6 +82,8 @@ describe('IBM COS SDK (ibm-cos-sdk)', () => {
     const data = new SeededData('ibm-upload', 17 * MiB);
     const res = await cos.upload({ Bucket: bucket, Key: 'big/managed.bin', Body: Readable.from(data.pieces(), { objectMode: false }) }, { partSize: 5 * MiB, queueSize: 2 }).promise();
     expect(res.Key).toBe('big/managed.bin');
+    // The SDK hands CompleteMultipartUpload's Location to the caller as the object's URL.
+    expect(res.Location).toBe(`${gw.s3Url}/${bucket}/big/managed.bin`);
     const head = await cos.headObject({ Bucket: bucket, Key: 'big/managed.bin' }).promise();
     expect(head.ContentLength).toBe(17 * MiB);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}-4"$/);

@@ -52,9 +52,23 @@ export async function handleCompleteMultipartUpload(ctx: S3RequestContext, bucke
     headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true) },
     xml: {
       root: 'CompleteMultipartUploadResult',
-      body: { Location: `/${bucket}/${urlEncodeKey(key)}`, Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },
+      body: { Location: objectUrl(ctx, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },
     },
   };
+}
+
+/**
+ * The object's URL, as AWS gives it in CompleteMultipartUploadResult/Location
+ * (SDKs hand it to the caller, e.g. the v2-style ManagedUpload's `Location`):
+ * the address the client used (Host and path, so either addressing style), no query.
+ */
+function objectUrl(ctx: S3RequestContext, bucket: string, key: string): string {
+  const host = header(ctx.headers, 'host');
+  const url = ctx.req.url ?? '';
+  const q = url.indexOf('?');
+  const path = q >= 0 ? url.slice(0, q) : url;
+  if (!host || !path.startsWith('/')) return `/${bucket}/${urlEncodeKey(key)}`;
+  return `http://${host}${path}`;
 }
 
 export async function handleAbortMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
