@@ -17,16 +17,16 @@ describe('AWS CLI', () => {
   let gw: TestGateway;
   let work: string;
   let env: NodeJS.ProcessEnv;
-  let bin: string;
+  /** Resolved on every use: a missing program fails each test with the install hint, none is skipped. */
+  const bin = () => requireProgram('aws', '/usr/bin/aws');
   const bucket = 'aws-cli-bucket';
 
-  const aws = (...args: string[]) => runOk(bin, ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
-  const awsRaw = (...args: string[]) => run(bin, ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
+  const aws = (...args: string[]) => runOk(bin(), ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
+  const awsRaw = (...args: string[]) => run(bin(), ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
   const json = async <T>(...args: string[]): Promise<T> => JSON.parse((await aws(...args, '--output', 'json')).stdout) as T;
   const lines = (r: RunResult, re: RegExp) => r.output.split(/[\r\n]+/).filter((l) => re.test(l));
 
   beforeAll(async () => {
-    bin = requireProgram('aws', '/usr/bin/aws');
     gw = await startTestGateway();
     work = await tempDir('aws');
     const home = join(work, 'home');
@@ -44,6 +44,10 @@ describe('AWS CLI', () => {
   afterAll(async () => {
     await gw?.close();
     await removeDir(work);
+  });
+
+  it('Debian\'s AWS CLI is installed at /usr/bin/aws', () => {
+    expect(bin()).toBe('/usr/bin/aws');
   });
 
   it('s3 mb creates the bucket; a second mb of a bucket we own succeeds, as in us-east-1', async () => {

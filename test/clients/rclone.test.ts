@@ -27,16 +27,17 @@ interface LsJsonEntry {
   Hashes?: Record<string, string>;
 }
 
-let shared: { dir: string; tree: TreeFile[]; treeDir: string; big: string; bigMd5: string; bin: string } | undefined;
+let shared: { dir: string; tree: TreeFile[]; treeDir: string; big: string; bigMd5: string } | undefined;
+/** Resolved on every use: a missing program fails each test with the install hint, none is skipped. */
+const bin = () => requireProgram('rclone');
 
 beforeAll(async () => {
-  const bin = requireProgram('rclone');
   const dir = await tempDir('rclone');
   const treeDir = join(dir, 'tree');
   const tree = await makeTree(treeDir, { files: 500, seed: 'rclone-tree', mtimes: true });
   const big = join(dir, 'big-300MiB.bin');
   const bigMd5 = await writeSeededFile(big, BIG, 'rclone-300MiB');
-  shared = { dir, tree, treeDir, big, bigMd5, bin };
+  shared = { dir, tree, treeDir, big, bigMd5 };
 });
 
 afterAll(async () => {
@@ -52,14 +53,14 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
   const remote = (p = '') => `coffer:${bucket}${p ? '/' + p : ''}`;
 
   const rclone = async (...args: string[]): Promise<RunResult> => {
-    const r = await runOk(shared!.bin, ['--config', conf, '--retries', '1', '--low-level-retries', '1', ...args], { env, cwd: work });
+    const r = await runOk(bin(), ['--config', conf, '--retries', '1', '--low-level-retries', '1', ...args], { env, cwd: work });
     expect(r.output, `rclone reported trouble\n${describeRun(r)}`).not.toMatch(TROUBLE);
     return r;
   };
   const lsjson = async (path: string, ...flags: string[]): Promise<LsJsonEntry[]> => JSON.parse((await rclone('lsjson', ...flags, path)).stdout) as LsJsonEntry[];
   const catMd5 = async (path: string): Promise<{ md5: string; size: number }> => {
     const sink = md5Sink();
-    const r = await run(shared!.bin, ['--config', conf, 'cat', path], { env, cwd: work, onStdout: (c) => sink.update(c) });
+    const r = await run(bin(), ['--config', conf, 'cat', path], { env, cwd: work, onStdout: (c) => sink.update(c) });
     if (r.code !== 0) throw new Error(`rclone cat failed\n${describeRun(r)}`);
     return { size: sink.size(), md5: sink.hex() };
   };
@@ -81,6 +82,10 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
   afterAll(async () => {
     await gw?.close();
     await removeDir(work);
+  });
+
+  it('rclone is installed', () => {
+    expect(bin()).toMatch(/\/rclone$/);
   });
 
   it('mkdir creates the bucket; copy of a file with an awkward name reads back byte for byte', async () => {

@@ -15,18 +15,18 @@ describe('restic', () => {
   let gw: TestGateway;
   let work: string;
   let env: NodeJS.ProcessEnv;
-  let bin: string;
+  /** Resolved on every use: a missing program fails each test with the install hint, none is skipped. */
+  const bin = () => requireProgram('restic');
   let files: TreeFile[];
   const bucket = 'restic-repo';
 
   const restic = async (...args: string[]): Promise<RunResult> => {
-    const r = await runOk(bin, args, { env, cwd: work, timeoutMs: 280_000 });
+    const r = await runOk(bin(), args, { env, cwd: work, timeoutMs: 280_000 });
     expect(r.output, `restic reported trouble\n${describeRun(r)}`).not.toMatch(/Fatal|error:|returned error|retrying|unable to/i);
     return r;
   };
 
   beforeAll(async () => {
-    bin = requireProgram('restic');
     gw = await startTestGateway();
     work = await tempDir('restic');
     const home = join(work, 'home');
@@ -46,6 +46,10 @@ describe('restic', () => {
   afterAll(async () => {
     await gw?.close();
     await removeDir(work);
+  });
+
+  it('restic is installed', () => {
+    expect(bin()).toMatch(/\/restic$/);
   });
 
   it('init creates the repository (and its bucket)', async () => {

@@ -21,18 +21,18 @@ describe('s3cmd', () => {
   let work: string;
   let cfg: string;
   let env: NodeJS.ProcessEnv;
-  let bin: string;
+  /** Resolved on every use: a missing program fails each test with the install hint, none is skipped. */
+  const bin = () => requireProgram('s3cmd');
   const bucket = 's3cmd-bucket';
 
   const s3cmd = async (...args: string[]): Promise<RunResult> => {
-    const r = await runOk(bin, ['-c', cfg, '--no-progress', ...args], { env, cwd: work });
+    const r = await runOk(bin(), ['-c', cfg, '--no-progress', ...args], { env, cwd: work });
     expect(r.output, `s3cmd reported trouble\n${describeRun(r)}`).not.toMatch(TROUBLE);
     return r;
   };
   const lines = (r: RunResult, re: RegExp) => r.output.split(/\r?\n/).filter((l) => re.test(l));
 
   beforeAll(async () => {
-    bin = requireProgram('s3cmd');
     gw = await startTestGateway();
     work = await tempDir('s3cmd');
     const home = join(work, 'home');
@@ -46,6 +46,10 @@ describe('s3cmd', () => {
   afterAll(async () => {
     await gw?.close();
     await removeDir(work);
+  });
+
+  it('s3cmd is installed', () => {
+    expect(bin()).toMatch(/\/s3cmd$/);
   });
 
   it('mb, then ls lists the bucket', async () => {
