@@ -31,6 +31,12 @@ export interface Config {
   maxXmlBytes: number;
   /** Split mode: URL of a remote KMS; "" = embedded. */
   kmsUrl: string;
+  /**
+   * API key of the KMS's gateway service identity. A split-mode gateway
+   * authenticates with it; the KMS process registers it (replacing a previous
+   * one). Absent when not set (`coffer kms` then generates one on first start).
+   */
+  gatewayApiKey?: string;
 }
 
 export class ConfigError extends Error {
@@ -55,6 +61,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
   COFFER_LOG_LEVEL: 'logLevel',
   COFFER_KMS_URL: 'kmsUrl',
+  COFFER_GATEWAY_APIKEY: 'gatewayApiKey',
 };
 
 function defaultsPath(): string {
@@ -130,6 +137,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (rootPassword && rootPassword.length < 8) throw new ConfigError(name('rootPassword'), 'must be at least 8 characters');
   const rootApiKey = str(raw.rootApiKey, name('rootApiKey'));
   if (rootApiKey && !/^[\x21-\x7e]{16,256}$/.test(rootApiKey)) throw new ConfigError(name('rootApiKey'), 'must be 16 to 256 printable characters without spaces');
+  const gatewayApiKey = str(raw.gatewayApiKey, name('gatewayApiKey'));
+  if (gatewayApiKey && !/^[\x21-\x7e]{16,256}$/.test(gatewayApiKey)) throw new ConfigError(name('gatewayApiKey'), 'must be 16 to 256 printable characters without spaces');
   const kmsUrl = str(raw.kmsUrl, name('kmsUrl'));
   if (kmsUrl && !/^https?:\/\/[^/]+/.test(kmsUrl)) throw new ConfigError(name('kmsUrl'), 'must be an http(s) URL');
 
@@ -151,5 +160,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxXmlBytes: int(raw.maxXmlBytes, name('maxXmlBytes'), 1024, 64 << 20),
     kmsUrl,
   };
+  if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
   return Object.freeze(cfg);
+}
+
+/** What the `coffer` client commands need: where the KMS API is, and whose API key to use. */
+export interface ClientConfig {
+  /** COFFER_KMS_URL or --url; default http://127.0.0.1:9001. */
+  url: string;
+  /** COFFER_API_KEY or --apikey; "" when neither is set. */
+  apiKey: string;
+  /** COFFER_KMS_INSTANCE or --instance; "" = the caller's own instance. */
+  instance: string;
+}
+
+export function loadClientConfig(env: NodeJS.ProcessEnv = process.env, flags: { url?: string; apiKey?: string; instance?: string } = {}): ClientConfig {
+  const url = (flags.url ?? env.COFFER_KMS_URL ?? '') || 'http://127.0.0.1:9001';
+  const setting = flags.url !== undefined ? '--url' : 'COFFER_KMS_URL';
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(setting, `must be an http(s) URL, got ${JSON.stringify(url)}`);
+  const apiKey = flags.apiKey ?? env.COFFER_API_KEY ?? '';
+  const instance = flags.instance ?? env.COFFER_KMS_INSTANCE ?? '';
+  if (instance && !/^[A-Za-z0-9._-]{1,128}$/.test(instance)) throw new ConfigError(flags.instance !== undefined ? '--instance' : 'COFFER_KMS_INSTANCE', 'must be a KMS instance id');
+  return { url: url.replace(/\/+$/, ''), apiKey, instance };
 }

@@ -1,35 +1,24 @@
 /**
- * Composition root of a running Coffer: opens the stores, the KMS and the
- * services, and starts the S3 listener. main.ts and the test helpers both call
- * startGateway, so tests run exactly the production wiring.
+ * Composition root of a running Coffer in embedded mode: the KMS side
+ * (kmsServer.ts: key store, IAM, audit, the KMS REST listener) and the S3 side
+ * (s3Server.ts) in one process, the S3 side using the KMS through
+ * LocalKeyProvider and receiving its lifecycle events (a disable drops cached
+ * DEKs before the call returns; a rotate rewraps every bucket DEK under the key).
+ * main.ts, `coffer server` and the test helpers all call startGateway, so tests
+ * run exactly the production wiring. Split mode (remoteGateway.ts) runs the same
+ * S3 side against a KMS in another process.
  */
-import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
+import type { Server } from 'node:http';
 import type { Config } from '../config.js';
-import { IamCredentialStore } from '../iam/iamCredentialStore.js';
-import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
-import { openIam, type Iam } from '../iam/openIam.js';
-import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
-import { InstanceStateStore } from '../kms/api/instanceState.js';
-import { AuditLog } from '../kms/audit.js';
-import { formatBucketCrn, parseKeyCrn } from '../kms/crn.js';
-import type { KeyAuthorizer } from '../kms/authorizer.js';
-import { loadMasterKey } from '../kms/masterKey.js';
-import { LevelMetaStore } from '../meta/levelMetaStore.js';
-import { errorXml } from '../s3/middleware/errors.js';
-import { S3Error } from '../s3/errors.js';
-import { BucketService } from '../services/bucketService.js';
-import { sweepGarbage } from '../services/garbageSweep.js';
-import { MultipartService } from '../services/multipartService.js';
-import { ObjectService } from '../services/objectService.js';
-import type { BlobStore } from '../storage/BlobStore.js';
-import { FsBlobStore } from '../storage/fsBlobStore.js';
+import type { Iam } from '../iam/openIam.js';
+import type { RootIdentity } from '../iam/rootIdentity.js';
+import type { AuditLog } from '../kms/audit.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
-import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
-import { createKmsApp, listenKms } from './kmsApp.js';
-import { createS3App } from './s3App.js';
+import type { EmbeddedKms } from './embeddedKms.js';
+import { startKmsServer } from './kmsServer.js';
+import { startS3Server } from './s3Server.js';
 
 export interface Gateway {
   config: Config;
@@ -42,104 +31,46 @@ export interface Gateway {
   audit: AuditLog;
   defaultRootKeyCrn: string;
   server: Server;
+  meta: MetaStore;
+  buckets: BucketService;
+  /** Resolves when the eager rewraps started by rotations so far have finished. */
+  rewrapsSettled(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startGateway(config: Config, log: Logger): Promise<Gateway> {
-  const master = await loadMasterKey({ configured: config.masterKey || undefined, dataDir: config.dataDir, warn: (m) => log.warn(m) });
-  // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
-  const opened: Array<() => Promise<unknown>> = [];
+export interface StartGatewayOptions {
+  /** The KMS clock (tests cross Key Protect's 30 s / 4 h / 30 d rules with a manual one). */
+  kmsNow?: () => number;
+}
+
+export async function startGateway(config: Config, log: Logger, opts: StartGatewayOptions = {}): Promise<Gateway> {
+  const kms = await startKmsServer(config, log, opts.kmsNow ? { now: opts.kmsNow } : {});
+  let s3;
   try {
-    // The IAM authorizer is bound once IAM is open: the KMS opens first because its
-    // key check value is what refuses a wrong master key before anything is written.
-    let iamAuthorizer: KeyAuthorizer | undefined;
-    const authorizer: KeyAuthorizer = { canUse: async (t, k, r) => (iamAuthorizer ? iamAuthorizer.canUse(t, k, r) : false) };
-    const audit = await AuditLog.open(join(config.dataDir, 'kms-audit.log'), { onError: (e) => log.warn('kms audit append failed', { err: e.message }) });
-    opened.push(() => audit.close());
-    const kms = await openEmbeddedKms({ dir: join(config.dataDir, 'kms'), masterKey: master.key, region: config.region, dekCacheTtlMs: config.dekCacheTtlSeconds * 1000, log, authorizer, audit });
-    opened.push(() => kms.close());
-    const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
-    const iam = await openIam({ dir: join(config.dataDir, 'iam'), masterKey: master.key, rootAccountId: root.accountId, configuredRootApiKey: config.rootApiKey });
-    opened.push(() => iam.close());
-    // The default key is usable by every tenant.
-    const boot = await kms.local.provider.bootstrap();
-    iamAuthorizer = new IamKeyAuthorizer(iam.access, { defaultKey: () => ({ instanceId: boot.instanceId, keyId: boot.keyId }) });
-    await kms.ensureTenant(root.accountId);
-    const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
-    const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
-    opened.push(() => instanceState.close());
-    const kmsListener = await listenKms(
-      createKmsApp({ service: kms.local.service, iam, authorizer, state: instanceState, audit, log, region: config.region }),
-      config.host,
-      config.kmsPort,
-    );
-    opened.push(() => kmsListener.close());
-    kms.url = kmsListener.url;
-    const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
-    opened.push(() => meta.close());
-    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
-    opened.push(async () => (blobs as BlobStore).close?.());
-    const swept = await sweepGarbage(meta, blobs);
-    if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
-    const buckets = new BucketService({
-      meta,
-      keys: kms.provider,
-      dekCache: kms.dekCache,
-      region: config.region,
-      bucketCrn: (owner, name) => formatBucketCrn({ account: owner, instance: kms.gatewayInstance, bucket: name }),
-      validateKeyCrn: (crn) => void parseKeyCrn(crn),
-      log,
-    });
-    const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
-    const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
-    // IAM accounts' access keys, with the root credentials first so they keep working as before.
-    const credentials = new IamCredentialStore(iam.service, [
-      { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' } },
-    ]);
-    const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials, log });
-    const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, app.callback());
-    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // Node answers bad requests with a bare status line; S3 clients want XML (s3cmd falls back to SigV2 on a 400 without a body).
-      if (!socket.writable || (socket as unknown as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
-      const e = err.code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
-      const body = errorXml(e, '/', randomBytes(8).toString('hex').toUpperCase());
-      socket.end(`HTTP/1.1 ${e.status === 500 ? 400 : e.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.s3Port, config.host, () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
-    const s3Url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
-    let closed = false;
-    return {
-      config,
-      s3Url,
-      root,
-      kms,
-      kmsUrl: kmsListener.url,
-      iam,
-      audit,
-      defaultRootKeyCrn,
-      server,
-      async close() {
-        if (closed) return;
-        closed = true;
-        await new Promise<void>((r) => {
-          server.close(() => r());
-          server.closeAllConnections();
-        });
-        await kmsListener.close();
-        await meta.close();
-        await (blobs as BlobStore).close?.();
-        await kms.close();
-        await instanceState.close();
-        await iam.close();
-        await audit.close();
-      },
-    };
+    s3 = await startS3Server({ config, log, keys: kms.kms.provider, dekCache: kms.kms.dekCache, credentials: kms.credentials, keyEvents: kms.kms.local.provider });
   } catch (e) {
-    for (const close of opened.reverse()) await close().catch(() => undefined);
+    await kms.close().catch(() => undefined);
     throw e;
   }
+  let closed = false;
+  return {
+    config,
+    s3Url: s3.url,
+    root: kms.root,
+    kms: kms.kms,
+    kmsUrl: kms.url,
+    iam: kms.iam,
+    audit: kms.audit,
+    defaultRootKeyCrn: kms.defaultRootKeyCrn,
+    server: s3.server,
+    meta: s3.meta,
+    buckets: s3.buckets,
+    rewrapsSettled: () => s3.rewrapsSettled(),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await s3.close();
+      await kms.close();
+    },
+  };
 }

@@ -1,7 +1,8 @@
 /**
  * The Koa app for the Key Protect compatible KMS API, and its listener. The
  * middleware order lives here: last-resort errors -> POST /identity/token ->
- * /iam/v1 management -> /api/v2 Key Protect -> not found. Each route family
+ * /iam/v1 management -> /iam/v1 gateway lookups and audit -> /api/v2 Key
+ * Protect -> not found. Each route family
  * renders its own errors (Key Protect's body under /api/v2, IBM IAM's under
  * /identity and /iam); nothing here logs a header or a body.
  */
@@ -9,13 +10,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
-import type { AuditSink } from '../kms/audit.js';
+import type { CredentialStore } from '../auth/credentials.js';
+import type { AuditEntry, AuditQuery, AuditSink } from '../kms/audit.js';
 import type { KeyAuthorizer } from '../kms/authorizer.js';
 import type { KmsService } from '../kms/kmsService.js';
 import type { KmsApiDeps } from '../kms/api/context.js';
 import { ImportTokens } from '../kms/api/importTokens.js';
 import type { InstanceStateStore } from '../kms/api/instanceState.js';
 import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
+import { auditRouter } from '../iam/api/auditRoutes.js';
+import { gatewayRouter } from '../iam/api/gatewayRoutes.js';
 import { iamRouter } from '../iam/api/iamRoutes.js';
 import { renderIamError } from '../iam/api/http.js';
 import { tokenRouter } from '../iam/api/tokenRoute.js';
@@ -34,6 +38,10 @@ export interface KmsAppDeps {
   region: string;
   importTokens?: ImportTokens;
   now?: () => number;
+  /** What split-mode gateways look up here: S3 credentials and the default root key (gatewayRoutes.ts). */
+  gateway?: { credentials: CredentialStore; defaultRootKeyCrn: () => Promise<string> };
+  /** Reads the audit log for GET /iam/v1/audit. */
+  readAudit?: (q: AuditQuery) => Promise<AuditEntry[]>;
 }
 
 export function createKmsApp(d: KmsAppDeps): Koa {
@@ -64,6 +72,8 @@ export function createKmsApp(d: KmsAppDeps): Koa {
   const kms = kmsRouter(api);
   app.use(token.routes());
   app.use(iam.routes());
+  if (d.gateway) app.use(gatewayRouter({ iam: d.iam.service, credentials: d.gateway.credentials, defaultRootKeyCrn: d.gateway.defaultRootKeyCrn, log: d.log }).routes());
+  if (d.readAudit) app.use(auditRouter({ iam: d.iam.service, kms: d.service, read: d.readAudit, log: d.log }).routes());
   app.use(kms.routes());
   app.use(async (ctx: Context) => {
     if (ctx.path.startsWith('/iam/') || ctx.path.startsWith('/identity/')) {

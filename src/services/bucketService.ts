@@ -230,6 +230,50 @@ export class BucketService {
     });
   }
 
+  /**
+   * Eager rewrap after a rotation (key-protect.md 1.6, the adopter's duty on a
+   * rotate event): every bucket whose record names `rootKeyCrn` gets its DEK
+   * rewrapped server side under the newest key version (the DEK never leaves the
+   * KMS), the new ciphertext committed, and its registration moved to that
+   * version. A bucket already on the newest version is left alone. Each bucket
+   * is handled under the same per-bucket lock as a root-key change, on a fresh
+   * read, so a concurrent PutBucketEncryption or lazy rewrap is never undone.
+   * One bucket's failure (e.g. its tenant lost the authorization) is logged and
+   * does not stop the others; the lazy path in dek() still covers it later.
+   */
+  async rewrapAll(rootKeyCrn: string, requestId?: string): Promise<{ rewrapped: number; unchanged: number; failed: number }> {
+    const out = { rewrapped: 0, unchanged: 0, failed: 0 };
+    const targets = (await this.d.meta.listBuckets()).filter((b) => b.encryption.rootKeyCrn === rootKeyCrn);
+    for (const t of targets) {
+      try {
+        const done = await this.keyChanges.run(t.name, async () => {
+          const b = await this.d.meta.getBucket(t.name);
+          if (!b || b.uid !== t.uid || b.encryption.rootKeyCrn !== rootKeyCrn) return false;
+          const caller: KeyCaller = { tenant: b.owner, requestId };
+          const enc = b.encryption;
+          const next = await this.d.keys.rewrap(caller, rootKeyCrn, enc.wrappedDek, enc.aad);
+          if (next.keyVersion === enc.keyVersion) return false;
+          // The lazy path may have committed a rewrap meanwhile (it takes no lock): keep the newest read.
+          const fresh = await this.d.meta.getBucket(b.name);
+          if (!fresh || fresh.uid !== b.uid || fresh.encryption.wrappedDek !== enc.wrappedDek) return false;
+          fresh.encryption = { ...fresh.encryption, wrappedDek: next.wrapped, keyVersion: next.keyVersion };
+          await this.d.meta.batch().putBucket(fresh).commit();
+          const resourceCrn = this.d.bucketCrn(b.owner, b.name);
+          await this.d.keys.register(caller, rootKeyCrn, { resourceCrn, description: `Coffer bucket ${b.name}`, keyVersion: next.keyVersion }).catch((e: unknown) => {
+            this.d.log.warn('kms registration update after rewrap failed', { bucket: b.name, err: (e as Error).message });
+          });
+          return true;
+        });
+        if (done) out.rewrapped++;
+        else out.unchanged++;
+      } catch (e) {
+        out.failed++;
+        this.d.log.warn('eager rewrap failed; the next unwrap rewraps lazily', { bucket: t.name, err: (e as Error).message });
+      }
+    }
+    return out;
+  }
+
   /** Lazy rewrap after a rotation: store the ciphertext under the newest key version. */
   private async persistRewrap(b: BucketRecord, rewrapped: { wrapped: string; keyVersion: string }): Promise<void> {
     const fresh = await this.d.meta.getBucket(b.name);

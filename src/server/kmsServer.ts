@@ -1,0 +1,141 @@
+/**
+ * The KMS side of Coffer: the key store and KmsService (with the default
+ * instance and root key), IAM (accounts, identities, API keys, S3 access keys,
+ * authorizations), the root identity, the audit log, and the KMS REST listener
+ * (Key Protect v2 under /api/v2, POST /identity/token, /iam/v1).
+ *
+ * `coffer kms` runs this alone (split mode): gateways in other processes reach
+ * it over HTTP as their gateway service identity. The embedded gateway
+ * (gateway.ts) runs exactly this and puts the S3 listener next to it. Either
+ * way IAM lives here: its store is one LevelDB directory that one process opens.
+ *
+ * Files in the data dir: kms-master.key (unless COFFER_MASTER_KEY), kms/ (key
+ * store), iam/, kms-instance/ (instance policies), kms-audit.log,
+ * root-credentials.json.
+ */
+import { join } from 'node:path';
+import type { CredentialStore } from '../auth/credentials.js';
+import type { Config } from '../config.js';
+import { IamCredentialStore } from '../iam/iamCredentialStore.js';
+import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
+import { openIam, type Iam } from '../iam/openIam.js';
+import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
+import { InstanceStateStore } from '../kms/api/instanceState.js';
+import { AuditLog, readAuditLog } from '../kms/audit.js';
+import type { KeyAuthorizer } from '../kms/authorizer.js';
+import { loadMasterKey } from '../kms/masterKey.js';
+import type { Logger } from '../util/logger.js';
+import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
+import { createKmsApp, listenKms } from './kmsApp.js';
+
+export interface KmsServer {
+  config: Config;
+  /** URL of the KMS REST API. */
+  url: string;
+  kms: EmbeddedKms;
+  iam: Iam;
+  audit: AuditLog;
+  root: RootIdentity;
+  /** Root credentials, then IAM access keys: what SigV4 checks (embedded) and what gateways look up (split). */
+  credentials: CredentialStore;
+  defaultRootKeyCrn: string;
+  close(): Promise<void>;
+}
+
+export interface KmsServerOptions {
+  /** The KMS clock (tests); Date.now by default. */
+  now?: () => number;
+  /** `coffer kms`: give the gateway identity an API key on first start when COFFER_GATEWAY_APIKEY is not set. */
+  generateGatewayApiKey?: boolean;
+}
+
+export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
+  const master = await loadMasterKey({ configured: config.masterKey || undefined, dataDir: config.dataDir, warn: (m) => log.warn(m) });
+  // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
+  const opened: Array<() => Promise<unknown>> = [];
+  try {
+    // The IAM authorizer is bound once IAM is open: the KMS opens first because its
+    // key check value is what refuses a wrong master key before anything is written.
+    let iamAuthorizer: KeyAuthorizer | undefined;
+    const authorizer: KeyAuthorizer = { canUse: async (t, k, r) => (iamAuthorizer ? iamAuthorizer.canUse(t, k, r) : false) };
+    const auditPath = join(config.dataDir, 'kms-audit.log');
+    const audit = await AuditLog.open(auditPath, { onError: (e) => log.warn('kms audit append failed', { err: e.message }) });
+    opened.push(() => audit.close());
+    const kms = await openEmbeddedKms({
+      dir: join(config.dataDir, 'kms'),
+      masterKey: master.key,
+      region: config.region,
+      dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
+      log,
+      authorizer,
+      audit,
+      ...(opts.now ? { now: opts.now } : {}),
+    });
+    opened.push(() => kms.close());
+    const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
+    const iam = await openIam({
+      dir: join(config.dataDir, 'iam'),
+      masterKey: master.key,
+      rootAccountId: root.accountId,
+      configuredRootApiKey: config.rootApiKey,
+      configuredGatewayApiKey: config.gatewayApiKey ?? '',
+      generateGatewayApiKey: opts.generateGatewayApiKey === true,
+    });
+    opened.push(() => iam.close());
+    // The default key is usable by every tenant.
+    const boot = await kms.local.provider.bootstrap();
+    iamAuthorizer = new IamKeyAuthorizer(iam.access, { defaultKey: () => ({ instanceId: boot.instanceId, keyId: boot.keyId }) });
+    await kms.ensureTenant(root.accountId);
+    const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
+    const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
+    opened.push(() => instanceState.close());
+    // IAM accounts' access keys, with the root credentials first so they keep working as before.
+    const credentials = new IamCredentialStore(iam.service, [
+      { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' } },
+    ]);
+    const app = createKmsApp({
+      service: kms.local.service,
+      iam,
+      authorizer,
+      state: instanceState,
+      audit,
+      log,
+      region: config.region,
+      ...(opts.now ? { now: opts.now } : {}),
+      gateway: { credentials, defaultRootKeyCrn: async () => defaultRootKeyCrn },
+      readAudit: async (q) => {
+        await audit.flush();
+        return readAuditLog(auditPath, q);
+      },
+    });
+    const listener = await listenKms(app, config.host, config.kmsPort);
+    opened.push(() => listener.close());
+    kms.url = listener.url;
+    let closed = false;
+    return {
+      config,
+      url: listener.url,
+      kms,
+      iam,
+      audit,
+      root,
+      credentials,
+      defaultRootKeyCrn,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await listener.close();
+        await kms.close();
+        await instanceState.close();
+        await iam.close();
+        await audit.close();
+      },
+    };
+  } catch (e) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw e;
+  } finally {
+    // Every store keeps what it needs (derived keys, its own copy).
+    master.key.fill(0);
+  }
+}

@@ -1,0 +1,104 @@
+/**
+ * Composition root of a split-mode gateway (`coffer server --kms-url URL`): the
+ * S3 side of s3Server.ts - the same services and data path as embedded mode -
+ * over a KMS in another process (`coffer kms`), reached as the KMS's gateway
+ * service identity (COFFER_GATEWAY_APIKEY):
+ *
+ *   keys         RemoteKeyProvider: Key Protect v2 wrap/unwrap/rewrap and
+ *                registrations, with x-coffer-tenant per call
+ *   credentials  RemoteCredentialStore: S3 secrets looked up at the KMS (which
+ *                owns IAM), cached for a few seconds
+ *   DEK cache    no pushed lifecycle events: the TTL (dekCacheTtlSeconds) bounds
+ *                how long a disabled or deleted key's data stays readable
+ *
+ * The gateway holds no key material of its own and needs no master key.
+ */
+import type { Server } from 'node:http';
+import { ConfigError, type Config } from '../config.js';
+import { RemoteCredentialStore } from '../iam/remoteCredentialStore.js';
+import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../iam/serviceClient.js';
+import { DekCache } from '../kms/dekCache.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import { RemoteKeyProvider } from '../kms/remoteKeyProvider.js';
+import type { BucketService } from '../services/bucketService.js';
+import type { Logger } from '../util/logger.js';
+import { startS3Server } from './s3Server.js';
+
+export interface RemoteGateway {
+  config: Config;
+  s3Url: string;
+  kmsUrl: string;
+  defaultRootKeyCrn: string;
+  provider: RemoteKeyProvider;
+  dekCache: DekCache;
+  credentials: RemoteCredentialStore;
+  server: Server;
+  meta: MetaStore;
+  buckets: BucketService;
+  close(): Promise<void>;
+}
+
+export interface RemoteGatewayOptions {
+  /** How long to wait for the KMS to answer at start (it may still be starting). Default 15 s. */
+  startupWaitMs?: number;
+  /** Credential cache TTL (default 10 s). */
+  credentialTtlMs?: number;
+}
+
+export async function startRemoteGateway(config: Config, log: Logger, opts: RemoteGatewayOptions = {}): Promise<RemoteGateway> {
+  if (!config.kmsUrl) throw new ConfigError('COFFER_KMS_URL', 'split mode needs the URL of the KMS (--kms-url)');
+  if (!config.gatewayApiKey) {
+    throw new ConfigError('COFFER_GATEWAY_APIKEY', "split mode needs the API key of the KMS's gateway identity (printed once by `coffer kms`)");
+  }
+  const client = new ServiceClient({ url: config.kmsUrl, apiKey: config.gatewayApiKey });
+  await waitForKms(client, opts.startupWaitMs ?? 15_000);
+  const provider = new RemoteKeyProvider(client, { log });
+  const defaultRootKeyCrn = await provider.defaultRootKeyCrn({ tenant: '' });
+  const dekCache = new DekCache({ ttlMs: config.dekCacheTtlSeconds * 1000 });
+  const sweeper = setInterval(() => dekCache.sweep(), 60_000);
+  sweeper.unref();
+  const credentials = new RemoteCredentialStore(client, opts.credentialTtlMs !== undefined ? { ttlMs: opts.credentialTtlMs } : {});
+  let s3;
+  try {
+    s3 = await startS3Server({ config, log, keys: provider, dekCache, credentials });
+  } catch (e) {
+    clearInterval(sweeper);
+    dekCache.clear();
+    throw e;
+  }
+  let closed = false;
+  return {
+    config,
+    s3Url: s3.url,
+    kmsUrl: client.url,
+    defaultRootKeyCrn,
+    provider,
+    dekCache,
+    credentials,
+    server: s3.server,
+    meta: s3.meta,
+    buckets: s3.buckets,
+    async close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweeper);
+      await s3.close();
+      dekCache.clear();
+    },
+  };
+}
+
+/** The first token exchange, retried while the KMS is unreachable; a refused API key fails at once. */
+async function waitForKms(client: ServiceClient, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      await client.token();
+      return;
+    } catch (e) {
+      if (e instanceof ServiceAuthError) throw new Error(`the KMS at ${client.url} refused COFFER_GATEWAY_APIKEY: use the gateway API key \`coffer kms\` printed or was given`);
+      if (!(e instanceof ServiceUnavailableError) || Date.now() >= deadline) throw new Error(`cannot reach the KMS at ${client.url}: ${(e as Error).message}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}

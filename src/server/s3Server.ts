@@ -1,0 +1,140 @@
+/**
+ * The S3 side of Coffer, the same in both deployment modes: the metadata and
+ * blob stores, the services, the S3 Koa app and its HTTP listener. What differs
+ * between modes is handed in: the KeyProvider (LocalKeyProvider in process, or
+ * RemoteKeyProvider over HTTP), the DEK cache, and the CredentialStore.
+ *
+ * When the provider delivers lifecycle events (embedded mode), a 'rotate'
+ * rewraps the DEK of every bucket under that key at once (BucketService.rewrapAll);
+ * otherwise the next unwrap after the DEK cache TTL rewraps lazily.
+ *
+ * Files in the data dir: meta/ (LevelDB), blobs/ (shard files).
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { CredentialStore } from '../auth/credentials.js';
+import type { Config } from '../config.js';
+import { formatBucketCrn, parseKeyCrn } from '../kms/crn.js';
+import type { DekCache } from '../kms/dekCache.js';
+import type { KeyEvent, KeyProvider } from '../kms/KeyProvider.js';
+import { LevelMetaStore } from '../meta/levelMetaStore.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import { errorXml } from '../s3/middleware/errors.js';
+import { S3Error } from '../s3/errors.js';
+import { BucketService } from '../services/bucketService.js';
+import { sweepGarbage } from '../services/garbageSweep.js';
+import { MultipartService } from '../services/multipartService.js';
+import { ObjectService } from '../services/objectService.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { FsBlobStore } from '../storage/fsBlobStore.js';
+import type { Logger } from '../util/logger.js';
+import { createS3App } from './s3App.js';
+
+/** Instance segment of the bucket CRNs registered on root keys. */
+export const GATEWAY_INSTANCE = 'coffer-s3';
+
+export interface S3ServerDeps {
+  config: Config;
+  log: Logger;
+  keys: KeyProvider;
+  dekCache: DekCache;
+  credentials: CredentialStore;
+  /** Lifecycle events of the KMS, when it delivers them (embedded mode). */
+  keyEvents?: Pick<KeyProvider, 'onKeyEvent'>;
+}
+
+export interface S3Server {
+  url: string;
+  server: Server;
+  meta: MetaStore;
+  buckets: BucketService;
+  /** Resolves when every eager rewrap started so far has finished. */
+  rewrapsSettled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
+  const { config, log } = d;
+  const opened: Array<() => Promise<unknown>> = [];
+  try {
+    const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
+    opened.push(() => meta.close());
+    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
+    opened.push(async () => (blobs as BlobStore).close?.());
+    const swept = await sweepGarbage(meta, blobs);
+    if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
+    const buckets = new BucketService({
+      meta,
+      keys: d.keys,
+      dekCache: d.dekCache,
+      region: config.region,
+      bucketCrn: (owner, name) => formatBucketCrn({ account: owner, instance: GATEWAY_INSTANCE, bucket: name }),
+      validateKeyCrn: (crn) => void parseKeyCrn(crn),
+      log,
+    });
+    const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
+    const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
+
+    // Eager rewrap on rotation; tracked so close() waits for it before closing the stores.
+    const rewraps = new Set<Promise<unknown>>();
+    let stopping = false;
+    d.keyEvents?.onKeyEvent?.((e: KeyEvent) => {
+      if (e.type !== 'rotate' || stopping) return;
+      const p = buckets
+        .rewrapAll(e.keyCrn)
+        .then((r) => {
+          if (r.rewrapped || r.failed) log.info('rewrapped bucket DEKs after a key rotation', { keyCrn: e.keyCrn, keyVersion: e.keyVersion, ...r });
+        })
+        .catch((err: unknown) => log.warn('eager rewrap failed', { keyCrn: e.keyCrn, err: (err as Error).message }))
+        .finally(() => rewraps.delete(p));
+      rewraps.add(p);
+    });
+
+    const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials: d.credentials, log });
+    const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, app.callback());
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      // Node answers bad requests with a bare status line; S3 clients want XML (s3cmd falls back to SigV2 on a 400 without a body).
+      if (!socket.writable || (socket as unknown as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
+      const e = err.code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
+      const body = errorXml(e, '/', randomBytes(8).toString('hex').toUpperCase());
+      socket.end(`HTTP/1.1 ${e.status === 500 ? 400 : e.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.s3Port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address() as AddressInfo;
+    const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const settled = async () => {
+      while (rewraps.size) await Promise.allSettled([...rewraps]);
+    };
+    let closed = false;
+    return {
+      url,
+      server,
+      meta,
+      buckets,
+      rewrapsSettled: settled,
+      async close() {
+        if (closed) return;
+        closed = true;
+        stopping = true;
+        await new Promise<void>((r) => {
+          server.close(() => r());
+          server.closeAllConnections();
+        });
+        await settled();
+        await meta.close();
+        await (blobs as BlobStore).close?.();
+      },
+    };
+  } catch (e) {
+    for (const close of opened.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}
