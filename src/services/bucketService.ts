@@ -140,11 +140,17 @@ export class BucketService {
     return (await this.d.meta.listBuckets()).filter((b) => b.owner === account);
   }
 
-  async delete(name: string, account: string, requestId?: string): Promise<void> {
+  /**
+   * DeleteBucket. Objects make it BucketNotEmpty; uploads in progress do not (AWS
+   * deletes the bucket and them): `abortUploads` aborts them first, then the
+   * emptiness check runs again so an upload started meanwhile still refuses.
+   */
+  async delete(name: string, account: string, requestId?: string, abortUploads?: (b: BucketRecord) => Promise<void>): Promise<void> {
     const b = await this.resolve(name, account);
-    if (await this.d.meta.bucketHasContent(b.uid)) {
-      throw new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
-    }
+    const notEmpty = () => new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+    for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1 })) throw notEmpty();
+    await abortUploads?.(b);
+    if (await this.d.meta.bucketHasContent(b.uid)) throw notEmpty();
     await this.d.meta.batch().deleteBucket(name).commit();
     const caller: KeyCaller = { tenant: b.owner, requestId };
     await this.d.keys.unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name)).catch((e: unknown) => {

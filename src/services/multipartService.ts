@@ -194,6 +194,17 @@ export class MultipartService {
     for (const p of all) await this.d.blobs.delete(p.dataId).catch(() => undefined);
   }
 
+  /** Abort every upload in progress in the bucket (DeleteBucket). */
+  async abortAll(bucket: BucketRecord): Promise<void> {
+    for (;;) {
+      const { uploads } = await this.listUploads(bucket, '', undefined, undefined, 1000);
+      if (uploads.length === 0) return;
+      for (const u of uploads) await this.abort(bucket, u.key, u.uploadId).catch((e: unknown) => {
+        if (!(e instanceof DomainError && e.code === 'NoSuchUpload')) throw e;
+      });
+    }
+  }
+
   async listUploads(bucket: BucketRecord, prefix: string, afterKey: string | undefined, afterUploadId: string | undefined, max: number) {
     const out: UploadRecord[] = [];
     for await (const u of this.d.meta.listUploads({ bucketUid: bucket.uid, prefix, afterKey, afterUploadId, limit: max + 1 })) out.push(u);

@@ -45,7 +45,7 @@ export async function handleCreateBucket(ctx: S3RequestContext, bucket: string):
 }
 
 export async function handleDeleteBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId);
+  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId, (b) => ctx.services.multipart.abortAll(b));
   return { status: 204 };
 }
 
