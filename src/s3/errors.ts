@@ -11,6 +11,7 @@ import { DomainError } from '../services/errors.js';
 import { KmsError } from '../kms/errors.js';
 
 export const ERROR_TABLE = {
+  AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccessDenied: [403, 'Access Denied'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],

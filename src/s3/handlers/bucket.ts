@@ -1,5 +1,5 @@
 /** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
-import { header, KP_ALGORITHM, KP_CRK_ID, KP_ENABLED, KP_ROOT_KEY_CRN } from '../headers.js';
+import { header, KP_ALGORITHM, KP_CRK_ID, KP_ENABLED, KP_ROOT_KEY_CRN, checkWriteAcl } from '../headers.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { decodeCreateBucketConfiguration } from '../xml/decode.js';
@@ -24,6 +24,7 @@ export async function handleListBuckets(ctx: S3RequestContext): Promise<HandlerR
 }
 
 export async function handleCreateBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  checkWriteAcl(ctx.headers);
   const cfg = decodeCreateBucketConfiguration(await ctx.readText());
   const alg = header(ctx.headers, KP_ALGORITHM);
   const crn = header(ctx.headers, KP_ROOT_KEY_CRN);

@@ -2,7 +2,7 @@
 import { Transform } from 'node:stream';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
+import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata, checkWriteAcl } from '../headers.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import { copyObject, openCopySource, parseCopySource, sourceStream, type OpenedSource } from '../../services/copyService.js';
 import type { BucketRecord } from '../../meta/records.js';
@@ -28,6 +28,7 @@ async function source(ctx: S3RequestContext) {
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, target);
+  checkWriteAcl(ctx.headers);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
   const tagDirective = (header(ctx.headers, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();

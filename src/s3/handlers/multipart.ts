@@ -1,7 +1,7 @@
 /** CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata } from '../headers.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl } from '../headers.js';
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { parseChecksumAlgorithm } from '../../util/checksums.js';
@@ -15,6 +15,7 @@ function uploadIdOf(ctx: S3RequestContext): string {
 export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, b);
+  checkWriteAcl(ctx.headers);
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
   const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');

@@ -1,7 +1,7 @@
 /** PutObject. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata } from '../headers.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl } from '../headers.js';
 import { quoteEtag } from '../xml/encode.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
@@ -21,6 +21,7 @@ export function requireLength(ctx: S3RequestContext): number {
 export async function handlePutObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, b);
+  checkWriteAcl(ctx.headers);
   const length = requireLength(ctx);
   const { expect, algorithm } = uploadExpectations(ctx.headers, length);
   const res = await ctx.services.objects.put({
