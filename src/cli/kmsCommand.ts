@@ -4,7 +4,6 @@
  * mode. `coffer kms keys ...` and `coffer kms audit ...` are client commands
  * against a running KMS (keysCommand.ts, auditCommand.ts).
  */
-import { startKmsServer } from '../server/kmsServer.js';
 import { createLogger } from '../util/logger.js';
 import { UsageError } from './args.js';
 import { runAudit } from './auditCommand.js';
@@ -34,6 +33,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
   const log = createLogger(config.logLevel);
   let kms;
   try {
+    const { startKmsServer } = await import('../server/kmsServer.js');
     kms = await startKmsServer(config, log, { generateGatewayApiKey: true });
   } catch (e) {
     io.err(`coffer: cannot start: ${(e as Error).message}\n`);

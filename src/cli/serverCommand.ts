@@ -6,11 +6,10 @@
  * (remoteGateway.ts), authenticating with COFFER_GATEWAY_APIKEY.
  *
  * Prints where it listens (and generated secrets, once), then runs until
- * SIGINT/SIGTERM and shuts down cleanly.
+ * SIGINT/SIGTERM and shuts down cleanly. The server code is imported only when
+ * a server starts, so client commands start fast.
  */
 import { ConfigError, loadConfig, type Config } from '../config.js';
-import { startGateway } from '../server/gateway.js';
-import { startRemoteGateway } from '../server/remoteGateway.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { flag, parse, str, UsageError } from './args.js';
 import type { Io } from './output.js';
@@ -75,6 +74,7 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
   if (config.kmsUrl) return runSplit(config, log, io);
   let gw;
   try {
+    const { startGateway } = await import('../server/gateway.js');
     gw = await startGateway(config, log);
   } catch (e) {
     io.err(`coffer: cannot start: ${(e as Error).message}\n`);
@@ -104,6 +104,7 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
 async function runSplit(config: Config, log: Logger, io: Io): Promise<number> {
   let gw;
   try {
+    const { startRemoteGateway } = await import('../server/remoteGateway.js');
     gw = await startRemoteGateway(config, log);
   } catch (e) {
     if (e instanceof ConfigError) {
