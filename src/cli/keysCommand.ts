@@ -3,7 +3,7 @@
  * (key-protect.md 2.3-2.8) - create, list, show, versions, rotate, disable,
  * enable, delete [--force], restore, purge, registrations [<id>].
  */
-import { CLIENT_OPTIONS, flag, int, parse, str, UsageError, type Parsed } from './args.js';
+import { CliError, CLIENT_OPTIONS, flag, int, parse, str, UsageError, type Parsed } from './args.js';
 import { clientFrom, type ApiClient } from './client.js';
 import { json, stateName, table, type Io } from './output.js';
 
@@ -65,7 +65,7 @@ const OPTIONS = {
 
 function one<T>(body: { resources?: T[] } | undefined): T {
   const r = body?.resources?.[0];
-  if (!r) throw new UsageError('the KMS answered without a resource');
+  if (!r) throw new CliError('the KMS answered without a resource');
   return r;
 }
 

@@ -17,8 +17,8 @@
 import { DeleteBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketName } from '../../helpers/s3Test.js';
-import { identityWithRole, reasonOf, tokenFor } from './kmsHttp.js';
-import { access, createKpBucket, DAY, HOUR, SEC, startClockedGateway, timeUntil, type ClockedGateway } from './lifecycleKit.js';
+import { call, identityWithRole, reasonOf, tokenFor } from './kmsHttp.js';
+import { access, createKpBucket, DAY, HOUR, s3Client, SEC, startClockedGateway, timeUntil, type ClockedGateway } from './lifecycleKit.js';
 
 const DATA = 'the quick brown fox, encrypted under a customer root key';
 
@@ -170,5 +170,26 @@ describe('key lifecycle governs S3 data (embedded KMS)', () => {
     await c.s3.send(new PutObjectCommand({ Bucket: buckets[0], Key: 'after-rotate', Body: 'new' }));
     expect(await (await c.s3.send(new GetObjectCommand({ Bucket: buckets[0], Key: 'after-rotate' }))).Body!.transformToString()).toBe('new');
     expect((await c.cos.getObject({ Bucket: buckets[1]!, Key: 'o' }).promise()).Body?.toString()).toBe(`${DATA} ${buckets[1]}`);
+  });
+
+  it("rotate: a bucket whose tenant lost its authorization is left as it was (its DEK is not the gateway's to rewrap); the others are rewrapped", async () => {
+    const key = await c.kp.createRootKey('rotate-mixed');
+    const mine = bucketName('rot-mine');
+    await createKpBucket(c.s3, mine, key.crn);
+    const admin = await tokenFor(c.gw.kmsUrl, c.kp.apikey);
+    const acct = await call<{ account: { id: string }; s3: { accessKeyId: string; secretAccessKey: string } }>(c.gw.kmsUrl, admin, 'POST', '/iam/v1/accounts', { body: { name: 'rotate tenant' } });
+    const grant = await call<{ id: string }>(c.gw.kmsUrl, admin, 'POST', '/iam/v1/authorizations', { body: { sourceAccount: acct.json.account.id, target: { instanceId: c.kp.instanceId, keyId: key.id }, role: 'Reader' } });
+    const tenantBucket = bucketName('rot-tenant');
+    const tenant = s3Client(c.gw.s3Url, 'us-east-1', acct.json.s3);
+    await createKpBucket(tenant, tenantBucket, key.crn);
+    tenant.destroy();
+    expect((await call(c.gw.kmsUrl, admin, 'DELETE', `/iam/v1/authorizations/${grant.json.id}`)).status).toBe(204);
+    const tenantBefore = { ...(await c.gw.meta.getBucket(tenantBucket))!.encryption };
+
+    expect((await c.kp.req('POST', `/keys/${key.id}/actions/rotate`)).status).toBe(204);
+    await c.gw.rewrapsSettled();
+    const v2 = await c.kp.keyVersion(key.id);
+    expect((await c.gw.meta.getBucket(mine))!.encryption.keyVersion).toBe(v2);
+    expect((await c.gw.meta.getBucket(tenantBucket))!.encryption).toMatchObject({ keyVersion: tenantBefore.keyVersion, wrappedDek: tenantBefore.wrappedDek });
   });
 });
