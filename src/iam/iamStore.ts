@@ -22,6 +22,7 @@ import type {
   IdentityRecord,
   S3AccessKeyRecord,
 } from './records.js';
+import { ensurePrivateDir } from '../util/privateDir.js';
 
 export interface IamMeta {
   /** Key check value of the derived secrets (hex): a different master key is refused at open. */
@@ -63,6 +64,7 @@ export class IamStore {
   private constructor(private readonly db: Db) {}
 
   static async open(dir: string): Promise<IamStore> {
+    await ensurePrivateDir(dir);
     const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     await db.open();
     const store = new IamStore(db);

@@ -25,6 +25,7 @@ import { KmsError } from './errors.js';
 import { lpAll } from './lp.js';
 import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';
+import { ensurePrivateDir } from '../util/privateDir.js';
 
 interface SealedVersion {
   id: string;
@@ -90,6 +91,7 @@ export class KeyStore {
    */
   static async open(dir: string, masterKey: Buffer, opts: { randomBytes?: (n: number) => Buffer } = {}): Promise<KeyStore> {
     if (masterKey.length !== MASTER_KEY_BYTES) throw new RangeError(`The KMS master key must be ${MASTER_KEY_BYTES} bytes`);
+    await ensurePrivateDir(dir);
     const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     await db.open();
     const store = new KeyStore(db, Buffer.from(masterKey), opts.randomBytes ?? nodeRandomBytes);

@@ -19,6 +19,7 @@ import {
   uploadRange,
 } from './keyCodec.js';
 import type { KeyRange } from './keyCodec.js';
+import { ensurePrivateDir } from '../util/privateDir.js';
 
 type Db = Level<Buffer, unknown>;
 type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
@@ -96,6 +97,7 @@ export class LevelMetaStore implements MetaStore {
   /** Open (creating if needed, mode 0700) the database in `dir`. LevelDB's LOCK file makes this exclusive per process. */
   static async open(dir: string): Promise<LevelMetaStore> {
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    await ensurePrivateDir(dir);
     const db: Db = new Level<Buffer, unknown>(dir, { keyEncoding: 'buffer', valueEncoding: 'json' });
     await db.open();
     return new LevelMetaStore(db);

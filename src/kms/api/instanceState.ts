@@ -8,6 +8,7 @@
  *   ipol  <instance>!<policy type>  -> InstancePolicyRecord
  */
 import { Level } from 'level';
+import { ensurePrivateDir } from '../../util/privateDir.js';
 
 export const DEFAULT_KEY_RING = 'default';
 
@@ -52,6 +53,7 @@ export class InstanceStateStore {
   private constructor(private readonly db: Db) {}
 
   static async open(dir: string): Promise<InstanceStateStore> {
+    await ensurePrivateDir(dir);
     const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     await db.open();
     const s = new InstanceStateStore(db);

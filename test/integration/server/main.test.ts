@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,6 +68,10 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
     // The generated key file and credentials are private to the owner.
     expect((await stat(join(dir, 'a', 'kms-master.key'))).mode & 0o077).toBe(0);
     expect((await stat(join(dir, 'a', 'root-credentials.json'))).mode & 0o077).toBe(0);
+    // Nothing in the data dir is readable by group or others (LevelDB would create its dirs 0755).
+    for (const entry of await readdir(join(dir, 'a'))) {
+      expect((await stat(join(dir, 'a', entry))).mode & 0o077, entry).toBe(0);
+    }
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
