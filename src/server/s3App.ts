@@ -58,7 +58,9 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   ctx.state.op = op.name;
   if (unsigned) throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
   const auth = await verifySigV4(
-    { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers },
+    // headersDistinct keeps repeated headers apart: SigV4 joins their values with
+    // ",", where Node's joined form uses ", " and would never verify.
+    { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct },
     deps.credentials,
     { region: config.region, service: 's3', now: deps.now?.() ?? new Date(), maxSkewSeconds: 900, maxPresignSeconds: 604800 },
   );

@@ -6,6 +6,8 @@
  * and leave no blob.
  */
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import aws4 from 'aws4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { endpointOf, errorBody, objectPath, send, signedRequest, signHeaders, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64, md5Hex, SeededData, sha256Hex } from '../../helpers/seeded.js';
@@ -187,5 +189,28 @@ describe('credentials and signature', () => {
     const res = await signedRequest(ep, { method: 'GET', path: objectPath(b, 'missing') });
     expectXmlError(res, 404, 'NoSuchKey');
     expect(res.headers['x-amz-request-id']).toBe(errorBody(res).RequestId);
+  });
+});
+
+describe('repeated headers', () => {
+  it('a signed header sent twice verifies: SigV4 joins the values with "," where Node joins them with ", "', async () => {
+    const b = await newBucket('auth-dup');
+    const path = objectPath(b, 'dup');
+    const body = 'repeated';
+    const signed = aws4.sign(
+      { host: `127.0.0.1:${ep.port}`, path, method: 'PUT', service: 's3', region: ep.region, body, headers: { 'x-amz-meta-twice': ['one', 'two'] as unknown as string, 'content-length': String(body.length) } },
+      { accessKeyId: ep.accessKeyId, secretAccessKey: ep.secretAccessKey },
+    );
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: ep.port, path, method: 'PUT', headers: signed.headers as OutgoingHttpHeaders }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(status).toBe(200);
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'dup' }));
+    expect((await bodyBytes(got)).toString()).toBe(body);
   });
 });
