@@ -12,7 +12,7 @@
  */
 import { createCipheriv, createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, open, rm, unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -36,6 +36,26 @@ function timeIt(fn: () => void): number {
   const t = process.hrtime.bigint();
   fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/**
+ * MB/s of writing a new 64 MiB file in 256 KiB writes and fsyncing it, on the
+ * data dir's filesystem: what every durable PUT has to pay, whatever the server.
+ */
+async function diskBaseline(dir: string): Promise<number> {
+  const block = randomBytes(256 * 1024);
+  const runs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    const path = join(dir, `disk-baseline-${r}`);
+    const t0 = process.hrtime.bigint();
+    const fh = await open(path, 'wx', 0o600);
+    for (let i = 0; i < OBJ / block.length; i++) await fh.write(block);
+    await fh.sync();
+    await fh.close();
+    runs.push(OBJ / MiB / (Number(process.hrtime.bigint() - t0) / 1e9));
+    await unlink(path);
+  }
+  return median(runs);
 }
 
 /** MB/s of one core doing AES-256-GCM and MD5 over 64 MiB in 64 KiB pieces (what the server does per byte). */
@@ -194,16 +214,17 @@ async function main(): Promise<void> {
   try {
     await send(t, 'PUT', '/bench');
     const base = baselines();
+    const disk = await diskBaseline(dataDir);
     const one = await throughput(t, 1);
     const four = await throughput(t, 4);
     const small = await smallOps(t);
     const f = (x: number) => x.toFixed(0).padStart(6);
     const ratio = (x: number, b: number) => (x / b).toFixed(2);
     console.log(`Coffer bench: medians of ${RUNS} runs, 64 MiB objects, server in its own process, node ${process.version}`);
-    console.log(`baseline (one core):  AES-256-GCM ${f(base.aesGcm)} MB/s   MD5 ${f(base.md5)} MB/s`);
-    console.log('                         MB/s   vs AES-GCM   vs MD5');
+    console.log(`baseline (one core):  AES-256-GCM ${f(base.aesGcm)} MB/s   MD5 ${f(base.md5)} MB/s   new-file write+fsync ${f(disk)} MB/s`);
+    console.log('                         MB/s   vs AES-GCM   vs MD5   vs disk');
     for (const [name, v] of [['PUT x1', one.put], ['GET x1', one.get], ['PUT x4', four.put], ['GET x4', four.get]] as const) {
-      console.log(`${name.padEnd(20)} ${f(v)}        ${ratio(v, base.aesGcm)}       ${ratio(v, base.md5)}`);
+      console.log(`${name.padEnd(20)} ${f(v)}        ${ratio(v, base.aesGcm)}       ${ratio(v, base.md5)}     ${ratio(v, disk)}`);
     }
     console.log(`4 KiB objects (8 concurrent): PUT ${small.put.toFixed(0)} ops/s, GET ${small.get.toFixed(0)} ops/s`);
   } finally {
