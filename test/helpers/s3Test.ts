@@ -1,14 +1,39 @@
 /**
- * Shared assertions for the S3 integration suite: S3 error documents (raw and
- * SDK), orphan-blob accounting on the data dir, per-test bucket names, and SDK
- * middleware to add request headers or capture raw response headers.
+ * Shared helpers for the S3 integration suite: the per-file gateway, S3 error
+ * documents (raw and SDK), orphan-blob accounting on the data dir, per-test
+ * bucket names, and SDK middleware to add request headers or capture raw
+ * response headers.
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { S3ServiceException } from '@aws-sdk/client-s3';
-import { expect } from 'vitest';
-import { errorBody, type RawResponse } from './rawS3.js';
+import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { endpointOf, errorBody, type RawEndpoint, type RawResponse } from './rawS3.js';
+import { startTestGateway, type TestGateway } from './startGateway.js';
+
+export interface GatewayUnderTest {
+  gw: TestGateway;
+  /** @aws-sdk/client-s3 with default settings, path-style. */
+  s3: S3Client;
+  /** For raw aws4-signed requests. */
+  ep: RawEndpoint;
+}
+
+/**
+ * One real gateway for a test file: started before its tests, closed after.
+ * `set` receives it (assign it to the file's own variables).
+ */
+export function useGateway(set: (t: GatewayUnderTest) => void, opts?: Parameters<typeof startTestGateway>[0]): void {
+  let gw: TestGateway | undefined;
+  beforeAll(async () => {
+    gw = await startTestGateway(opts);
+    set({ gw, s3: gw.client(), ep: endpointOf(gw) });
+  });
+  afterAll(async () => {
+    await gw?.close();
+  });
+}
 
 let counter = 0;
 /** A fresh, valid bucket name: every test gets its own. */

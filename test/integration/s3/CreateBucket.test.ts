@@ -15,8 +15,8 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
-import { bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, withHeaders } from '../../helpers/s3Test.js';
+import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
+import { bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, useGateway, withHeaders } from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 
 const KP_ALG = 'ibm-sse-kp-encryption-algorithm';
@@ -25,15 +25,7 @@ const KP_CRN = 'ibm-sse-kp-customer-root-key-crn';
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 describe('CreateBucket / ListBuckets / HeadBucket', () => {
   it('creates a bucket without a body; ListBuckets and HeadBucket see it', async () => {

@@ -4,24 +4,16 @@
  * Both must work and both must be verified.
  */
 import { CreateBucketCommand, DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { crc32Base64, md5Base64 } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 async function bucketWith(prefix: string, keys: string[]): Promise<string> {
   const b = bucketName(prefix);

@@ -7,24 +7,16 @@ import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectComm
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { blobFiles, bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { blobFiles, bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 /** A bucket holding one 300,000-byte object (several 64 KiB segments). */
 async function fixture(prefix: string): Promise<{ b: string; key: string; data: SeededData; bytes: Buffer }> {

@@ -4,24 +4,16 @@
  * (spaces, '+', '%', XML specials, unicode, trailing slashes), UTF-8 byte order.
  */
 import { CreateBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, objectPath, parseXml, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { objectPath, parseXml, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex } from '../../helpers/seeded.js';
-import { bucketName, expectSdkError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bucketName, expectSdkError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 /** S3 order: lexicographic by UTF-8 bytes (not JS UTF-16 order). */
 const utf8Sort = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));

@@ -5,24 +5,16 @@
  * stack trace; HEAD errors have no body; failed uploads leave no blob.
  */
 import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, errorBody, objectPath, send, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { errorBody, objectPath, send, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64 } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectNoStackTrace, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectNoStackTrace, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 async function bucketWith(prefix: string, keys: string[] = []): Promise<string> {
   const b = bucketName(prefix);

@@ -8,24 +8,16 @@
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import aws4 from 'aws4';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, errorBody, objectPath, send, signedRequest, signHeaders, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { errorBody, objectPath, send, signedRequest, signHeaders, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64, md5Hex, SeededData, sha256Hex } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectSdkError, expectXmlError, tmpFiles } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectSdkError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 async function newBucket(prefix: string): Promise<string> {
   const b = bucketName(prefix);

@@ -6,24 +6,16 @@
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpointOf, objectPath, presign, send, type RawEndpoint } from '../../helpers/rawS3.js';
+import { describe, expect, it } from 'vitest';
+import { objectPath, presign, send, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 async function bucketWithObject(prefix: string, body: Buffer): Promise<string> {
   const b = bucketName(prefix);

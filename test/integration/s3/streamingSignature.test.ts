@@ -9,9 +9,8 @@
  */
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  endpointOf,
   objectPath,
   STREAMING_SIGNED,
   STREAMING_SIGNED_TRAILER,
@@ -22,8 +21,8 @@ import {
   type StreamingMode,
 } from '../../helpers/rawS3.js';
 import { crc32Base64, md5Hex, md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError, tmpFiles } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 const CHUNK = 64 * 1024;
 const MODES: StreamingMode[] = [STREAMING_SIGNED, STREAMING_SIGNED_TRAILER, STREAMING_UNSIGNED_TRAILER];
@@ -37,15 +36,7 @@ const SIZES: Array<[string, number]> = [
 let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-  ep = endpointOf(gw);
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3, ep } = t));
 
 async function newBucket(prefix: string): Promise<string> {
   const b = bucketName(prefix);
