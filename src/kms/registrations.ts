@@ -64,6 +64,34 @@ function assertRegistrable(k: LoadedKey, action: 'registerResource' | 'updateReg
   assertAction(k, action);
 }
 
+/** Optional fields from the input, then write and answer. */
+async function save(ctx: KmsContext, rec: RegistrationRecord, input: RegistrationInput): Promise<RegistrationResource> {
+  if (input.description !== undefined) rec.description = input.description;
+  if (input.registrationMetadata !== undefined) rec.registrationMetadata = input.registrationMetadata;
+  await ctx.store.batch().putRegistration(rec).write();
+  return toRegistrationResource(rec);
+}
+
+/**
+ * Create (POST) or replace (PUT): every field comes from `input`; only the
+ * creation stamp of an existing registration is kept.
+ */
+function putFromInput(ctx: KmsContext, k: LoadedKey, resourceCrn: string, input: RegistrationInput, by: string, existing: RegistrationRecord | undefined): Promise<RegistrationResource> {
+  const now = ctx.now();
+  const rec: RegistrationRecord = {
+    instanceId: k.instance.id,
+    keyId: k.key.id,
+    resourceCrn,
+    createdBy: existing?.createdBy ?? by,
+    creationDate: existing?.creationDate ?? now,
+    updatedBy: by,
+    lastUpdated: now,
+    preventKeyDeletion: input.preventKeyDeletion ?? false,
+    keyVersion: pickVersion(k, input.keyVersion, existing?.keyVersion),
+  };
+  return save(ctx, rec, input);
+}
+
 export async function createRegistration(
   ctx: KmsContext,
   instanceId: string,
@@ -77,22 +105,7 @@ export async function createRegistration(
   return withKey(ctx, instanceId, idOrAlias, async (k) => {
     assertRegistrable(k, 'registerResource');
     const existing = await ctx.store.getRegistration(k.instance.id, k.key.id, resourceCrn);
-    const now = ctx.now();
-    const rec: RegistrationRecord = {
-      instanceId: k.instance.id,
-      keyId: k.key.id,
-      resourceCrn,
-      createdBy: existing?.createdBy ?? by,
-      creationDate: existing?.creationDate ?? now,
-      updatedBy: by,
-      lastUpdated: now,
-      preventKeyDeletion: input.preventKeyDeletion ?? false,
-      keyVersion: pickVersion(k, input.keyVersion, existing?.keyVersion),
-    };
-    if (input.description !== undefined) rec.description = input.description;
-    if (input.registrationMetadata !== undefined) rec.registrationMetadata = input.registrationMetadata;
-    await ctx.store.batch().putRegistration(rec).write();
-    return toRegistrationResource(rec);
+    return putFromInput(ctx, k, resourceCrn, input, by, existing);
   });
 }
 
@@ -110,21 +123,7 @@ export async function replaceRegistration(
     assertRegistrable(k, 'updateRegistration');
     const existing = await ctx.store.getRegistration(k.instance.id, k.key.id, resourceCrn);
     if (!existing) throw notFound(`Registration for ${resourceCrn} could not be found`);
-    const rec: RegistrationRecord = {
-      instanceId: existing.instanceId,
-      keyId: existing.keyId,
-      resourceCrn,
-      createdBy: existing.createdBy,
-      creationDate: existing.creationDate,
-      updatedBy: by,
-      lastUpdated: ctx.now(),
-      preventKeyDeletion: input.preventKeyDeletion ?? false,
-      keyVersion: pickVersion(k, input.keyVersion, existing.keyVersion),
-    };
-    if (input.description !== undefined) rec.description = input.description;
-    if (input.registrationMetadata !== undefined) rec.registrationMetadata = input.registrationMetadata;
-    await ctx.store.batch().putRegistration(rec).write();
-    return toRegistrationResource(rec);
+    return putFromInput(ctx, k, resourceCrn, input, by, existing);
   });
 }
 
@@ -149,10 +148,7 @@ export async function updateRegistration(
       preventKeyDeletion: input.preventKeyDeletion ?? existing.preventKeyDeletion,
       keyVersion: input.keyVersion === undefined ? existing.keyVersion : pickVersion(k, input.keyVersion, existing.keyVersion),
     };
-    if (input.description !== undefined) rec.description = input.description;
-    if (input.registrationMetadata !== undefined) rec.registrationMetadata = input.registrationMetadata;
-    await ctx.store.batch().putRegistration(rec).write();
-    return toRegistrationResource(rec);
+    return save(ctx, rec, input);
   });
 }
 
