@@ -29,6 +29,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   maxHeaderBytes: number;
   maxXmlBytes: number;
+  /** A connection with no bytes moving for this long is closed (a stalled upload must not hold a request forever). */
+  idleTimeoutSeconds: number;
   /** Split mode: URL of a remote KMS; "" = embedded. */
   kmsUrl: string;
   /**
@@ -60,6 +62,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_SEGMENT_LOG2: 'segmentLog2',
   COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
   COFFER_LOG_LEVEL: 'logLevel',
+  COFFER_IDLE_TIMEOUT_SECONDS: 'idleTimeoutSeconds',
   COFFER_KMS_URL: 'kmsUrl',
   COFFER_GATEWAY_APIKEY: 'gatewayApiKey',
 };
@@ -158,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: logLevel as Config['logLevel'],
     maxHeaderBytes: int(raw.maxHeaderBytes, name('maxHeaderBytes'), 1024, 1 << 20),
     maxXmlBytes: int(raw.maxXmlBytes, name('maxXmlBytes'), 1024, 64 << 20),
+    idleTimeoutSeconds: int(raw.idleTimeoutSeconds ?? 120, name('idleTimeoutSeconds'), 1, 3600),
     kmsUrl,
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;

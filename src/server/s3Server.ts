@@ -93,7 +93,11 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
 
     const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials: d.credentials, log });
+    // No overall request timeout (a 5 GiB upload may take long), but a socket on
+    // which nothing moves for idleTimeoutSeconds is closed: the request's body
+    // stream then errors and the write leaves nothing behind.
     const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, app.callback());
+    server.setTimeout(config.idleTimeoutSeconds * 1000, (socket) => socket.destroy());
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Node answers bad requests with a bare status line; S3 clients want XML (s3cmd falls back to SigV2 on a 400 without a body).
       if (!socket.writable || (socket as unknown as { _httpMessage?: unknown })._httpMessage) return socket.destroy();

@@ -50,6 +50,7 @@ describe('loadConfig: defaults', () => {
       logLevel: 'info',
       maxHeaderBytes: 16384,
       maxXmlBytes: 1048576,
+      idleTimeoutSeconds: 120,
       kmsUrl: '',
     } satisfies Config);
   });
@@ -90,6 +91,7 @@ describe('loadConfig: environment overrides', () => {
       COFFER_SEGMENT_LOG2: '20',
       COFFER_DEK_CACHE_TTL_SECONDS: '0',
       COFFER_LOG_LEVEL: 'debug',
+      COFFER_IDLE_TIMEOUT_SECONDS: '30',
       COFFER_KMS_URL: 'https://kms.example.com:9001',
     });
     expect(c).toEqual({
@@ -108,6 +110,7 @@ describe('loadConfig: environment overrides', () => {
       logLevel: 'debug',
       maxHeaderBytes: 16384,
       maxXmlBytes: 1048576,
+      idleTimeoutSeconds: 30,
       kmsUrl: 'https://kms.example.com:9001',
     } satisfies Config);
   });
