@@ -126,7 +126,8 @@ export class SegmentDecryptStream extends Transform {
   }
 
   private open(pieces: Buffer[]): Buffer {
-    const body = Buffer.concat(pieces); // one copy, at most one segment
+    // A segment that arrived in one piece is used in place; otherwise one copy, at most one segment.
+    const body = pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
     const last = this.index === this.segments - 1;
     const decipher = createDecipheriv('aes-256-gcm', this.kData, segmentNonce(this.noncePrefix, this.index, last), {
       authTagLength: TAG_SIZE,
