@@ -10,6 +10,7 @@ import { DomainError } from './errors.js';
 import { dataIds, type ObjectService, type WriteResult } from './objectService.js';
 import { concatDecrypted, piecesFor } from './streamIO.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 
 export interface CopySourceSpec {
   bucket: string;
@@ -99,6 +100,9 @@ export async function copyObject(objects: ObjectService, blobs: BlobStore, c: Co
     return { etag: meta.etag, checksums: meta.checksums, versionId: next.versionId, lastModified: next.lastModified, size: next.size };
   }
   const body = sourceStream(blobs, source, c.sourceBucket.uid, 0, source.record.size - 1);
+  // The source's flexible checksums are computed again over the copied bytes
+  // (a multipart source's composite value becomes a whole-object one).
+  const algorithms = Object.keys(source.meta.checksums).map(parseChecksumAlgorithm).filter((a): a is ChecksumAlgorithm => a !== undefined);
   const res = await objects.put({
     bucket: c.target,
     key: c.key,
@@ -107,7 +111,8 @@ export async function copyObject(objects: ObjectService, blobs: BlobStore, c: Co
     userMeta: meta.userMeta,
     tags: meta.tags,
     storageClass: c.storageClass ?? source.record.storageClass,
-    expect: { length: source.record.size },
+    expect: { length: source.record.size, compute: algorithms },
+    checksumAlgorithm: algorithms[0],
     requestId: c.requestId,
   });
   // A copied multipart object becomes one stream whose ETag is the MD5 of the

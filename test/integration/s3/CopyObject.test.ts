@@ -79,6 +79,16 @@ describe('CopyObject', () => {
     expect((await bodyBytes(src)).equals(bytes)).toBe(true);
   });
 
+  it('a copy keeps the flexible checksum of its source (recomputed over the copied bytes)', async () => {
+    const b = await newBucket('cp-sum');
+    const body = Buffer.from('checksummed copy source');
+    const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: body, ChecksumAlgorithm: 'SHA256' }));
+    expect(put.ChecksumSHA256).toBeDefined();
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src` }));
+    const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'dst', ChecksumMode: 'ENABLED' }));
+    expect(head.ChecksumSHA256).toBe(put.ChecksumSHA256);
+  });
+
   it('REPLACE takes metadata and headers from the request, not the source', async () => {
     const b = await newBucket('cp-replace');
     const bytes = await source(b);
