@@ -7,7 +7,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadObjectCommand, S3ServiceException, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { endpointOf, errorBody, type RawEndpoint, type RawResponse } from './rawS3.js';
 import { startTestGateway, type TestGateway } from './startGateway.js';
@@ -18,6 +18,18 @@ export interface GatewayUnderTest {
   s3: S3Client;
   /** For raw aws4-signed requests. */
   ep: RawEndpoint;
+}
+
+/** Create a bucket with a fresh name (see bucketName) and return the name. */
+export async function createBucket(s3: S3Client, prefix: string): Promise<string> {
+  const b = bucketName(prefix);
+  await s3.send(new CreateBucketCommand({ Bucket: b }));
+  return b;
+}
+
+/** The object must not exist (HEAD answers 404). */
+export async function expectAbsent(s3: S3Client, bucket: string, key: string): Promise<void> {
+  await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })), 404);
 }
 
 /**

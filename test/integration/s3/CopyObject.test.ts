@@ -14,28 +14,17 @@ import {
   UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { encodeKey } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectSdkError, withHeaders } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, countBlobs, createBucket, expectBlobCount, expectSdkError, useGateway, withHeaders } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
 let s3: S3Client;
+useGateway((t) => ({ gw, s3 } = t));
 
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-});
-afterAll(async () => {
-  await gw?.close();
-});
-
-async function newBucket(prefix: string): Promise<string> {
-  const b = bucketName(prefix);
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  return b;
-}
+const newBucket = (prefix: string) => createBucket(s3, prefix);
 
 const SRC_META = { origin: 'source', mtime: '1700000000.5' };
 

@@ -24,29 +24,18 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { crc32Base64, md5Base64, md5Hex, md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, captureHeaders, countBlobs, createBucket, expectBlobCount, expectSdkError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 
 const MiB = 1024 * 1024;
 
 let gw: TestGateway;
 let s3: S3Client;
+useGateway((t) => ({ gw, s3 } = t));
 
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-});
-afterAll(async () => {
-  await gw?.close();
-});
-
-async function newBucket(prefix: string): Promise<string> {
-  const b = bucketName(prefix);
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  return b;
-}
+const newBucket = (prefix: string) => createBucket(s3, prefix);
 
 async function create(b: string, key: string, extra: { ContentType?: string; Metadata?: Record<string, string> } = {}): Promise<string> {
   const out = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key, ...extra }));

@@ -4,25 +4,18 @@
  * STREAMING-UNSIGNED-PAYLOAD-TRAILER and a trailing CRC32), metadata round
  * trips, ETag = plaintext MD5, overwrites, concurrency, orphan blobs.
  */
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { crc32Base64, md5Base64, md5Hex, md5OfStream, SeededData } from '../../helpers/seeded.js';
 import { endpointOf, objectPath, signedRequest } from '../../helpers/rawS3.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError } from '../../helpers/s3Test.js';
-import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
+import { bodyBytes, bucketName, captureHeaders, countBlobs, createBucket, expectBlobCount, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import type { TestGateway } from '../../helpers/startGateway.js';
 import type { Readable } from 'node:stream';
 
 let gw: TestGateway;
 let s3: S3Client;
-
-beforeAll(async () => {
-  gw = await startTestGateway();
-  s3 = gw.client();
-});
-afterAll(async () => {
-  await gw?.close();
-});
+useGateway((t) => ({ gw, s3 } = t));
 
 interface HeadOutputLike {
   ContentType?: string;
@@ -38,11 +31,7 @@ interface HeadOutputLike {
   LastModified?: Date;
 }
 
-async function newBucket(prefix: string): Promise<string> {
-  const b = bucketName(prefix);
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  return b;
-}
+const newBucket = (prefix: string) => createBucket(s3, prefix);
 
 describe('PutObject with a Buffer body', () => {
   it.each([0, 1, 65535, 65536, 65537, 1024 * 1024 + 3])('%i bytes: ETag is the quoted MD5, sizes are plaintext sizes, bytes round-trip', async (size) => {

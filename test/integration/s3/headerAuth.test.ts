@@ -5,13 +5,13 @@
  * unknown query parameters, and bodies cut short. Failed uploads store nothing
  * and leave no blob.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import aws4 from 'aws4';
 import { describe, expect, it } from 'vitest';
 import { errorBody, objectPath, send, signedRequest, signHeaders, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64, md5Hex, SeededData, sha256Hex } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectSdkError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import { bodyBytes, countBlobs, createBucket, expectAbsent as expectS3Absent, expectBlobCount, expectHeadError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -19,15 +19,9 @@ let s3: S3Client;
 let ep: RawEndpoint;
 useGateway((t) => ({ gw, s3, ep } = t));
 
-async function newBucket(prefix: string): Promise<string> {
-  const b = bucketName(prefix);
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  return b;
-}
+const newBucket = (prefix: string) => createBucket(s3, prefix);
 
-async function expectAbsent(b: string, key: string): Promise<void> {
-  await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: key })), 404);
-}
+const expectAbsent = (b: string, key: string) => expectS3Absent(s3, b, key);
 
 describe('payload hash', () => {
   it('a correct hex x-amz-content-sha256 (s3cmd style) is accepted', async () => {

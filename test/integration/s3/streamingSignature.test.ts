@@ -7,7 +7,7 @@
  * wrong decoded length, a body cut short. A failed upload stores nothing and
  * leaves no blob.
  */
-import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,7 +21,7 @@ import {
   type StreamingMode,
 } from '../../helpers/rawS3.js';
 import { crc32Base64, md5Hex, md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, captureHeaders, countBlobs, expectBlobCount, expectSdkError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import { bodyBytes, captureHeaders, countBlobs, createBucket, expectAbsent as expectS3Absent, expectBlobCount, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 const CHUNK = 64 * 1024;
@@ -38,15 +38,9 @@ let s3: S3Client;
 let ep: RawEndpoint;
 useGateway((t) => ({ gw, s3, ep } = t));
 
-async function newBucket(prefix: string): Promise<string> {
-  const b = bucketName(prefix);
-  await s3.send(new CreateBucketCommand({ Bucket: b }));
-  return b;
-}
+const newBucket = (prefix: string) => createBucket(s3, prefix);
 
-async function expectAbsent(b: string, key: string): Promise<void> {
-  await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: key })), 404);
-}
+const expectAbsent = (b: string, key: string) => expectS3Absent(s3, b, key);
 
 describe.each(MODES)('%s round trips', (mode) => {
   it.each(SIZES)('%s', async (_label, size) => {
