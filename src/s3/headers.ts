@@ -3,7 +3,7 @@
  * standard headers, x-amz-meta-*, checksum declarations, SSE, KP headers.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
+import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
 import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import type { UploadExpectations } from '../services/uploadHasher.js';
 import { S3Error } from './errors.js';

@@ -24,6 +24,7 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import { errorXml } from '../s3/middleware/errors.js';
 import { S3Error } from '../s3/errors.js';
 import { BucketService } from '../services/bucketService.js';
+import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
@@ -76,6 +77,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
     const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
+    const lists = new ListService({ meta, buckets });
 
     // Eager rewrap on rotation; tracked so close() waits for it before closing the stores.
     const rewraps = new Set<Promise<unknown>>();
@@ -92,7 +94,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       rewraps.add(p);
     });
 
-    const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials: d.credentials, log });
+    const app = createS3App({ config, services: { buckets, objects, multipart, lists }, credentials: d.credentials, log });
     // No overall request timeout (a 5 GiB upload may take long), but a socket on
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
     // stream then errors and the write leaves nothing behind.

@@ -3,7 +3,7 @@ import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { header, objectHeaders, responseOverrides } from '../headers.js';
 import type { ReadResult } from '../../services/objectService.js';
-import type { BucketRecord } from '../../meta/records.js';
+import type { BucketRecord } from '../../services/types.js';
 
 async function read(ctx: S3RequestContext, bucket: string, key: string, withBody: boolean): Promise<{ b: BucketRecord; r: ReadResult }> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
