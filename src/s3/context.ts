@@ -34,7 +34,7 @@ export interface S3RequestContext {
   log: Logger;
   /** The verified, de-framed body (aws-chunked stripped, signatures checked as it flows). */
   body(): Readable;
-  /** Declared plaintext length (x-amz-decoded-content-length, else Content-Length). */
+  /** Declared plaintext length: x-amz-decoded-content-length for an aws-chunked body, else Content-Length (bodyDecoder's declaredLength). */
   bodyLength(): number | undefined;
   /** Whole small body as text, bounded by maxXmlBytes (MaxMessageLengthExceeded beyond). */
   readText(): Promise<string>;

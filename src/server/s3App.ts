@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CredentialStore } from '../auth/credentials.js';
-import { createBodyDecoder } from '../auth/sigv4/bodyDecoder.js';
+import { createBodyDecoder, declaredLength } from '../auth/sigv4/bodyDecoder.js';
 import { isAnonymous, verifySigV4, type VerifiedAuth } from '../auth/sigv4/verify.js';
 import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
@@ -98,11 +98,7 @@ function buildContext(ctx: Context, deps: S3AppDeps, auth: VerifiedAuth, op: S3R
     log: deps.log.child({ requestId: ctx.state.requestId }),
     signal,
     body: () => getDecoder().stream,
-    bodyLength: () => {
-      const d = header(ctx.req.headers, 'x-amz-decoded-content-length') ?? header(ctx.req.headers, 'content-length');
-      if (d === undefined || !/^\d+$/.test(d.trim())) return undefined;
-      return Number(d);
-    },
+    bodyLength: () => declaredLength(auth.payloadMode, ctx.req.headers),
     readText: async () => {
       const limit = deps.config.maxXmlBytes;
       const declared = Number(header(ctx.req.headers, 'content-length') ?? 0);
