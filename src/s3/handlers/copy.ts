@@ -1,6 +1,7 @@
 /** CopyObject, UploadPartCopy. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
+import type { PartOperation } from '../operations.js';
 import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata, checkWriteAcl } from '../headers.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
@@ -44,11 +45,9 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
   };
 }
 
-export async function handleUploadPartCopy(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const uploadId = ctx.query.get('uploadId') ?? '';
-  const partNumber = Number(ctx.query.get('partNumber'));
-  const res = await ctx.services.multipart.uploadPartCopy(target, key, uploadId, partNumber, { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') }, ctx.requestId);
+export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
+  const target = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const res = await ctx.services.multipart.uploadPartCopy(target, op.key, op.uploadId, op.partNumber, { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') }, ctx.requestId);
   return {
     headers: sseHeaders(target),
     xml: { root: 'CopyPartResult', body: { LastModified: isoDate(Date.now()), ETag: quoteEtag(res.etag) } },
