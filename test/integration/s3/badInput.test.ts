@@ -213,6 +213,16 @@ describe('names and sizes', () => {
 });
 
 describe('bad parameters', () => {
+  it.each(['0', '10001', 'abc'])('UploadPartCopy with partNumber=%s is 400 InvalidArgument, as UploadPart', async (pn) => {
+    const b = await bucketWith('bad-pn-copy', ['src']);
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
+    const before = await countBlobs(gw.dataDir);
+    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k', `partNumber=${pn}&uploadId=${encodeURIComponent(up.UploadId!)}`), headers: { 'x-amz-copy-source': `/${b}/src` } });
+    expectXmlError(res, 400, 'InvalidArgument');
+    expect(errorBody(res).Message).toBe('Part number must be an integer between 1 and 10000, inclusive');
+    await expectBlobCount(gw.dataDir, before);
+  });
+
   it.each(['0', '10001', 'abc', '-1'])('UploadPart with partNumber=%s is 400 InvalidArgument', async (pn) => {
     const b = await bucketWith('bad-pn');
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
