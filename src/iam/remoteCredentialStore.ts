@@ -12,8 +12,8 @@
  * client must not be told its key does not exist.
  */
 import type { CredentialStore, Principal } from '../auth/credentials.js';
-import { KmsError } from '../kms/errors.js';
-import { ServiceAuthError, ServiceUnavailableError, type ServiceClient } from './serviceClient.js';
+import { KmsError } from '../keys/errors.js';
+import { ServiceAuthError, ServiceUnavailableError, type ServiceClient } from '../keys/serviceClient.js';
 
 export interface RemoteCredentialStoreOptions {
   ttlMs?: number;

@@ -3,7 +3,7 @@
  * junk characters; Key Protect answers 400 INVALID_FIELD_ERR ("illegal base64
  * data") instead, and so must we.
  */
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 

@@ -3,7 +3,7 @@
  * (interval 1-12 months) and dualAuthDelete.
  */
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
 import { iso } from './keyView.js';
 import { assertAction, loadKey, withKey, type KmsContext } from './kmsContext.js';

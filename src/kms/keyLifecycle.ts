@@ -5,10 +5,11 @@
  * in-flight wrap/unwrap re-checks the state, see kmsActions.ts) and then emits
  * the lifecycle event.
  */
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 import {
   assertAction,
+  bumpEpoch,
   effectiveState,
   keyCrnOf,
   newestVersion,
@@ -18,7 +19,6 @@ import {
   type KmsContext,
   type LoadedKey,
 } from './kmsContext.js';
-import { bumpEpoch } from './epochs.js';
 import { toKeyResource, type KeyResource } from './keyView.js';
 import type { KeyRecord, LifecycleEventType, VersionMeta } from './records.js';
 import { validateRootMaterial } from './validation.js';

@@ -10,8 +10,8 @@
  * exist. Actions beyond the table in 2.8 are placed from the rest of the docs,
  * noted per row. The table is data so the REST layer, tests and docs can read it.
  */
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 
 export type KeyAction =
   | 'get'

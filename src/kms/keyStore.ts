@@ -21,7 +21,7 @@
 import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 import { Level } from 'level';
 import { gcmOpen, gcmSeal, GCM_IV_BYTES } from './aead.js';
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 import { lpAll } from './lp.js';
 import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';

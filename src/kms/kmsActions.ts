@@ -10,8 +10,7 @@
  */
 import { gcmOpen, gcmSeal, GCM_IV_BYTES, GCM_TAG_BYTES } from './aead.js';
 import { decodeBase64Strict, invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
-import { currentEpoch } from './epochs.js';
+import { KmsError } from '../keys/errors.js';
 import { assertAction, loadKey, newestVersion, type KmsContext, type LoadedKey } from './kmsContext.js';
 import type { VersionMeta } from './records.js';
 import { frameAad, LIMITS } from './validation.js';
@@ -19,7 +18,7 @@ import { frameAad, LIMITS } from './validation.js';
 export const CIPHERTEXT_FORMAT_VERSION = '4.0.0';
 /** A generated DEK is 32 random bytes. */
 export const GENERATED_DEK_BYTES = 32;
-/** Retries when a key state change races an operation (see epochs.ts). */
+/** Retries when a key state change races an operation (see KmsContext.epoch). */
 const MAX_EPOCH_RETRIES = 8;
 
 export interface WrapInput {
@@ -98,9 +97,9 @@ export function decodeCiphertext(text: unknown): Envelope {
  */
 async function epochChecked<T>(ctx: KmsContext, op: () => Promise<T>, discard: (out: T) => void = () => undefined): Promise<T> {
   for (let i = 0; i < MAX_EPOCH_RETRIES; i++) {
-    const before = currentEpoch(ctx);
+    const before = ctx.epoch;
     const out = await op();
-    if (currentEpoch(ctx) === before) return out;
+    if (ctx.epoch === before) return out;
     discard(out);
   }
   throw new KmsError(503, 'KMS_UNAVAILABLE', 'Key state is changing too fast to complete the action; retry');

@@ -10,8 +10,8 @@
  */
 import { randomBytes as nodeRandomBytes, randomUUID } from 'node:crypto';
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 import { filterKeys, type ListKeysQuery } from './keyQuery.js';
 import * as life from './keyLifecycle.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
@@ -79,6 +79,7 @@ export class KmsService {
       newId: opts.newId ?? randomUUID,
       locks: new KeyedMutex(),
       emit: (e) => this.emit(e),
+      epoch: 0,
     };
   }
 

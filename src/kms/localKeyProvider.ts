@@ -11,8 +11,8 @@
  * The provider-managed default root key lives in a default instance created by
  * bootstrap() on first start; every tenant may use it.
  */
-import { formatKeyCrn, parseKeyCrn } from './crn.js';
-import { KmsError } from './errors.js';
+import { formatKeyCrn, parseKeyCrn } from '../keys/crn.js';
+import { keyNotFound, KmsError } from '../keys/errors.js';
 import type {
   GeneratedDataKey,
   KeyCaller,
@@ -21,8 +21,9 @@ import type {
   KeyState,
   RegistrationRequest,
   UnwrappedDataKey,
-} from './KeyProvider.js';
-import { OwnerAuthorizer, type KeyAuthorizer } from './authorizer.js';
+} from '../keys/KeyProvider.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
+import { OwnerAuthorizer } from './authorizer.js';
 import type { KmsService } from './kmsService.js';
 
 export interface LocalKeyProviderOptions {
@@ -198,8 +199,4 @@ export class LocalKeyProvider implements KeyProvider {
       throw e;
     }
   }
-}
-
-export function keyNotFound(crn: string): KmsError {
-  return new KmsError(404, 'KEY_NOT_FOUND_ERR', `The key ${crn} could not be found`);
 }

@@ -9,9 +9,9 @@
  * Key Protect does not document that case, and it makes the gateway's
  * register-at-CreateBucket idempotent under retries.
  */
-import { assertResourceCrn } from './crn.js';
+import { assertResourceCrn } from '../keys/crn.js';
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 import { assertAction, getInstanceOr404, loadKey, newestVersion, notFound, withKey, type KmsContext, type LoadedKey } from './kmsContext.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
 import { toRegistrationResource, type RegistrationResource } from './keyView.js';

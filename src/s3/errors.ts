@@ -8,7 +8,7 @@
  * error is logged with the request id by the errors middleware.
  */
 import { DomainError } from '../services/errors.js';
-import { KmsError } from '../kms/errors.js';
+import { KmsError } from '../keys/errors.js';
 
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],

@@ -12,7 +12,7 @@ import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { AuditEntry, AuditQuery, AuditSink } from '../kms/audit.js';
-import type { KeyAuthorizer } from '../kms/authorizer.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { KmsService } from '../kms/kmsService.js';
 import type { KmsApiDeps } from '../kms/api/context.js';
 import { ImportTokens } from '../kms/api/importTokens.js';

@@ -22,7 +22,7 @@ import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
 import { InstanceStateStore } from '../kms/api/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
-import type { KeyAuthorizer } from '../kms/authorizer.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';

@@ -15,7 +15,8 @@ import type { KmsService } from '../../kms/kmsService.js';
 import type { Logger } from '../../util/logger.js';
 import type { AccessControl } from '../accessControl.js';
 import { IamError, notFound } from '../errors.js';
-import type { Caller, IamService } from '../iamService.js';
+import type { Caller } from '../../identity/caller.js';
+import type { IamService } from '../iamService.js';
 import type { IdentityKind } from '../records.js';
 import { bearer, fields, readJson, renderIamError } from './http.js';
 

@@ -12,10 +12,12 @@
  * authorization, or the shared default key) - the split-mode twin of
  * LocalKeyProvider's check.
  */
-import { minimumRole, type KmsOperation, type KmsRole } from '../authorizer.js';
+import { minimumRole, type KmsOperation } from '../authorizer.js';
 import type { InstanceRecord } from '../records.js';
-import { TokenError } from '../../iam/tokens.js';
-import type { Caller } from '../../iam/iamService.js';
+import type { Caller } from '../../identity/caller.js';
+import type { KmsRole } from '../../identity/roles.js';
+import { TokenError } from '../../identity/tokenError.js';
+import { callerFromBearer } from '../../restApi/bearer.js';
 import type { ApiRequest, KmsApiDeps } from './context.js';
 import { invalidField, KmsApiError, unauthorized } from './errors.js';
 
@@ -58,10 +60,8 @@ function header(r: { ctx: { get(name: string): string } }, name: string): string
 
 /** `authorization: Bearer <jwt>` -> the verified caller. */
 export function authenticate(deps: KmsApiDeps, authorization: string | undefined): Caller {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!m) throw unauthorized();
   try {
-    return deps.iam.verify(m[1] as string);
+    return callerFromBearer(deps.iam, authorization, unauthorized);
   } catch (e) {
     if (e instanceof TokenError && e.kind === 'malformed') {
       throw new KmsApiError(400, 'BEARER_SUB_EXTRACTION_ERR', 'The subject could not be extracted from the bearer token');

@@ -4,12 +4,13 @@
  * headers Key Protect defines, query, body).
  */
 import type { Context } from 'koa';
-import type { KeyAuthorizer } from '../authorizer.js';
+import type { KeyAuthorizer } from '../../identity/keyAuthorizer.js';
 import type { AuditSink } from '../audit.js';
 import type { KmsService } from '../kmsService.js';
 import type { InstanceRecord } from '../records.js';
 import type { AccessControl } from '../../iam/accessControl.js';
-import type { Caller, IamService } from '../../iam/iamService.js';
+import type { IamService } from '../../iam/iamService.js';
+import type { Caller } from '../../identity/caller.js';
 import type { Logger } from '../../util/logger.js';
 import type { ImportTokens } from './importTokens.js';
 import type { InstanceStateStore } from './instanceState.js';

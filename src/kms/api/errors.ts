@@ -11,7 +11,7 @@
  * sent (it could name a path or worse).
  */
 import { STATUS_CODES } from 'node:http';
-import { KmsError, type KmsReason } from '../errors.js';
+import { KmsError, type KmsReason } from '../../keys/errors.js';
 
 export type ApiReason =
   | KmsReason

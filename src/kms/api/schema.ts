@@ -6,46 +6,29 @@
  * COLLECTION_TOTAL_MISMATCH_ERR, bad values INVALID_FIELD_ERR naming the field.
  */
 import type { IncomingMessage } from 'node:http';
+import { BodyError, parseJsonObject as parseJson, readBody as readRawBody, type JsonObject } from '../../restApi/body.js';
 import { decodeBase64Strict } from '../encoding.js';
 import { badBody, invalidField, KmsApiError } from './errors.js';
 
 /** Key Protect bodies are small: the largest is an imported standard key (7,500 bytes, ~10 KB in base64). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export type Json = Record<string, unknown>;
+export type Json = JsonObject;
 
-/** Reads the whole body, refusing more than `limit` bytes (declared or actual). */
+/** Reads the whole body, refusing more than `limit` bytes (declared or actual): BAD_BODY_ERR. */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    throw badBody(`The request body is larger than ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      req.resume();
-      throw badBody(`The request body is larger than ${limit} bytes`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+  return readRawBody(req, limit).catch((e: unknown) => {
+    throw e instanceof BodyError ? badBody(e.message) : e;
+  });
 }
 
-/** JSON object or undefined for an empty body. Not an object: BAD_BODY_ERR. */
+/** JSON object or undefined for an empty (or blank) body. Not an object: BAD_BODY_ERR. */
 export function parseJsonObject(raw: Buffer): Json | undefined {
-  if (raw.length === 0 || raw.toString('utf8').trim() === '') return undefined;
-  let v: unknown;
   try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badBody('The request body is not valid JSON');
+    return parseJson(raw, { blankIsEmpty: true });
+  } catch (e) {
+    throw e instanceof BodyError ? badBody(e.message) : e;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badBody('The request body must be a JSON object');
-  return v as Json;
 }
 
 export function requireBody(body: Json | undefined): Json {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SigV4Error, type SigV4ErrorCode } from '../../../src/auth/sigv4/errors.js';
 import { CryptoIntegrityError } from '../../../src/crypto/index.js';
-import { KmsError, type KmsReason } from '../../../src/kms/errors.js';
+import { KmsError, type KmsReason } from '../../../src/keys/errors.js';
 import { ERROR_TABLE, S3Error, toS3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import { DomainError, type DomainCode } from '../../../src/services/errors.js';
 

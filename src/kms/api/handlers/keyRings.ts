@@ -3,7 +3,7 @@
  * instance; a ring can be deleted only when it holds no key that is not
  * Destroyed, and with force=true its Destroyed keys move to `default`.
  */
-import { KeyState } from '../../KeyProvider.js';
+import { KeyState } from '../../../keys/KeyProvider.js';
 import type { KmsContext } from '../../kmsContext.js';
 import { withKey } from '../../kmsContext.js';
 import type { KmsService } from '../../kmsService.js';

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditingKeyProvider, AuditLog, formatAuditLine, readAuditLog, type AuditInput } from '../../../../src/kms/audit.js';
-import { KmsError } from '../../../../src/kms/errors.js';
-import type { KeyProvider } from '../../../../src/kms/KeyProvider.js';
+import { KmsError } from '../../../../src/keys/errors.js';
+import type { KeyProvider } from '../../../../src/keys/KeyProvider.js';
 
 let dir: string;
 beforeEach(async () => {

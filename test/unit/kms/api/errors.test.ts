@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KmsError } from '../../../../src/kms/errors.js';
+import { KmsError } from '../../../../src/keys/errors.js';
 import { errorBody, KmsApiError, MORE_INFO, toErrorResponse } from '../../../../src/kms/api/errors.js';
 
 describe('Key Protect error body', () => {

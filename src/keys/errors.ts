@@ -46,3 +46,11 @@ export class KmsError extends Error {
     this.name = 'KmsError';
   }
 }
+
+/**
+ * What both KeyProviders throw for an unknown key, a key of another instance,
+ * and a key the tenant may not use alike: the message names only the CRN given.
+ */
+export function keyNotFound(crn: string): KmsError {
+  return new KmsError(404, 'KEY_NOT_FOUND_ERR', `The key ${crn} could not be found`);
+}

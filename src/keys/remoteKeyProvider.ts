@@ -22,16 +22,15 @@
  * how long a disabled or deleted key's DEKs stay usable (dekCacheTtlSeconds).
  */
 import { parseKeyCrn } from './crn.js';
-import { KmsError, type KmsReason } from './errors.js';
+import { keyNotFound, KmsError, type KmsReason } from './errors.js';
 import type { GeneratedDataKey, KeyCaller, KeyProvider, KeyState, RegistrationRequest, UnwrappedDataKey } from './KeyProvider.js';
-import { keyNotFound } from './localKeyProvider.js';
-import { ServiceAuthError, ServiceClient, ServiceUnavailableError, type ServiceResponse } from '../iam/serviceClient.js';
+import { ServiceAuthError, ServiceClient, ServiceUnavailableError, type ServiceResponse } from './serviceClient.js';
 import type { Logger } from '../util/logger.js';
 
 export const TENANT_HEADER = 'x-coffer-tenant';
 const REGISTRATION_INPUT = 'application/vnd.ibm.kms.registration_input+json';
 
-/** Reason codes a KeyProvider may pass on (src/kms/errors.ts); anything else gets the status's default. */
+/** Reason codes a KeyProvider may pass on (src/keys/errors.ts); anything else gets the status's default. */
 const PASSED_REASONS: ReadonlySet<string> = new Set<KmsReason>([
   'BAD_BODY_ERR',
   'INVALID_FIELD_ERR',
