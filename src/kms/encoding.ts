@@ -25,5 +25,5 @@ export function decodeBase64Field(text: string, field: string, must: string): Bu
 }
 
 export function invalidField(field: string, must: string, type = 'field'): KmsError {
-  return new KmsError(400, 'INVALID_FIELD_ERR', `The field '${field}' must be: ${must}`, { type, name: field });
+  return new KmsError('INVALID_FIELD_ERR', `The field '${field}' must be: ${must}`, { type, name: field });
 }

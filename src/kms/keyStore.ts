@@ -176,9 +176,9 @@ export class KeyStore {
    */
   async openMaterial(instanceId: string, keyId: string, versionId: string): Promise<Buffer> {
     const rec = await this.ver.get(instanceId + SEP + keyId + SEP + versionId);
-    if (!rec) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
+    if (!rec) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
     const out = gcmOpen(this.master, Buffer.from(rec.iv, 'base64'), Buffer.from(rec.sealed, 'base64'), versionAad(instanceId, keyId, versionId));
-    if (!out) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
+    if (!out) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
     return out;
   }
 

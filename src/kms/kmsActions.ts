@@ -62,7 +62,7 @@ interface Envelope {
 }
 
 function unprocessable(): KmsError {
-  return new KmsError(422, 'UNPROCESSABLE_CIPHERTEXT_ERR', 'The provided ciphertext is invalid or corrupted');
+  return new KmsError('UNPROCESSABLE_CIPHERTEXT_ERR', 'The provided ciphertext is invalid or corrupted');
 }
 
 export function encodeCiphertext(ct: Buffer, iv: Buffer, handle: string): string {
@@ -102,7 +102,7 @@ async function epochChecked<T>(ctx: KmsContext, op: () => Promise<T>, discard: (
     if (ctx.epoch === before) return out;
     discard(out);
   }
-  throw new KmsError(503, 'KMS_UNAVAILABLE', 'Key state is changing too fast to complete the action; retry');
+  throw new KmsError('KMS_UNAVAILABLE', 'Key state is changing too fast to complete the action; retry');
 }
 
 async function sealUnder(ctx: KmsContext, k: LoadedKey, v: VersionMeta, dek: Buffer, aad: Buffer): Promise<string> {

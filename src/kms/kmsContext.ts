@@ -84,7 +84,7 @@ export interface LoadedKey {
 
 /** KP's 404 carries no reason; KEY_NOT_FOUND_ERR is our name for it. */
 export function notFound(message: string): KmsError {
-  return new KmsError(404, 'KEY_NOT_FOUND_ERR', message);
+  return new KmsError('KEY_NOT_FOUND_ERR', message);
 }
 
 export function effectiveState(key: KeyRecord, now: number): KeyState {
@@ -101,7 +101,7 @@ export function keyCrnOf(instance: InstanceRecord, keyId: string): string {
 
 export function newestVersion(key: KeyRecord): VersionMeta {
   const v = key.versions[key.versions.length - 1];
-  if (!v) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: the key has no version');
+  if (!v) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: the key has no version');
   return v;
 }
 
@@ -149,7 +149,7 @@ export function lockName(instanceId: string, keyId: string): string {
 /** Root-key requirement, then the state table. */
 export function assertAction(k: LoadedKey, action: KeyAction): void {
   if (requiresRootKey(action) && k.key.extractable) {
-    throw new KmsError(400, 'KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
+    throw new KmsError('KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
   }
   if (!isActionAllowed(k.state, action)) throw stateError(k.state, action);
 }

@@ -239,7 +239,7 @@ export class KmsService {
     const k = await loadKey(this.ctx, instanceId, idOrAlias);
     assertAction(k, 'get');
     if (k.state === KeyState.Destroyed && !q.allKeyStates) {
-      throw new KmsError(410, 'KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
+      throw new KmsError('KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
     }
     const all = [...k.key.versions].reverse().map((v) => ({ id: v.id, creationDate: iso(v.creationDate) }));
     return { versions: all.slice(offset, offset + limit), total: all.length };

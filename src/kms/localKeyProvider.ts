@@ -4,7 +4,7 @@
  * role), and calls KmsService.
  *
  * Unknown key, purged key, a CRN that is not exactly this KMS's CRN for the key,
- * and no authorization all throw the same KmsError(404, KEY_NOT_FOUND_ERR) whose
+ * and no authorization all throw the same KmsError KEY_NOT_FOUND_ERR (404) whose
  * message names only the CRN: a CRN must not reveal whether a key exists
  * (encryption.md threat model). A malformed CRN throws CrnError (400).
  *
@@ -116,7 +116,7 @@ export class LocalKeyProvider implements KeyProvider {
   async generateDataKey(caller: KeyCaller, rootKeyCrn: string, aad: string[]): Promise<GeneratedDataKey> {
     const t = await this.resolve(caller, rootKeyCrn);
     const r = await this.call(rootKeyCrn, () => this.service.wrap(t.instanceId, t.keyId, { aad }));
-    if (!r.plaintext) throw new KmsError(500, 'INTERNAL_ERR', 'wrap without plaintext returned no generated DEK');
+    if (!r.plaintext) throw new KmsError('INTERNAL_ERR', 'wrap without plaintext returned no generated DEK');
     return { plaintext: r.plaintext, wrapped: r.ciphertext, keyVersion: r.keyVersion.id };
   }
 

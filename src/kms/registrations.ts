@@ -36,7 +36,7 @@ export interface ListRegistrationsQuery {
 }
 
 function keyVersionInvalid(): KmsError {
-  return new KmsError(422, 'KEY_VERSION_INVALID', 'This request requires that the key version is later than current registration key version');
+  return new KmsError('KEY_VERSION_INVALID', 'This request requires that the key version is later than current registration key version');
 }
 
 function pickVersion(k: LoadedKey, id: string | undefined, current?: VersionMeta): VersionMeta {
@@ -60,7 +60,7 @@ function validateInput(input: RegistrationInput): void {
 
 /** Registration creation needs a root key (422 KEY_ROOT_REQ_REG_ERR), then an Active one. */
 function assertRegistrable(k: LoadedKey, action: 'registerResource' | 'updateRegistration'): void {
-  if (k.key.extractable) throw new KmsError(422, 'KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
+  if (k.key.extractable) throw new KmsError('KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
   assertAction(k, action);
 }
 

@@ -10,8 +10,9 @@
  */
 import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { KmsError } from '../../keys/errors.js';
 import { iso } from '../keyView.js';
-import { invalidField, KmsApiError } from './errors.js';
+import { invalidField } from './errors.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -48,8 +49,8 @@ export interface SecureImport {
   encryptionAlgorithm?: string;
 }
 
-function expired(): KmsApiError {
-  return new KmsApiError(409, 'IMPORT_TOKEN_EXPIRED_ERR', 'The import token has expired or has no retrievals left: create a new one');
+function expired(): KmsError {
+  return new KmsError('IMPORT_TOKEN_EXPIRED_ERR', 'The import token has expired or has no retrievals left: create a new one');
 }
 
 export class ImportTokens {
@@ -85,7 +86,7 @@ export class ImportTokens {
   /** GET /import_token: the public key and nonce; each call uses one retrieval. */
   retrieve(instanceId: string): ImportTokenView {
     const t = this.live(instanceId);
-    if (!t) throw new KmsApiError(404, 'IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
+    if (!t) throw new KmsError('IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
     if (t.remainingRetrievals <= 0) throw expired();
     t.remainingRetrievals--;
     return { ...view(t), payload: Buffer.from(t.publicPem, 'utf8').toString('base64'), nonce: t.nonce.toString('base64') };
@@ -115,11 +116,11 @@ export class ImportTokens {
     const nonce = openNonce(material, s.iv, s.encryptedNonce);
     if (!nonce) {
       material.fill(0);
-      throw new KmsApiError(400, 'INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError('INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
     }
     if (nonce.length !== t.nonce.length || !timingSafeEqual(nonce, t.nonce)) {
       material.fill(0);
-      throw new KmsApiError(400, 'INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError('INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
     }
     return material;
   }

@@ -6,9 +6,10 @@
  * COLLECTION_TOTAL_MISMATCH_ERR, bad values INVALID_FIELD_ERR naming the field.
  */
 import type { IncomingMessage } from 'node:http';
+import { KmsError } from '../../keys/errors.js';
 import { BodyError, parseJsonObject as parseJson, readBody as readRawBody, type JsonObject } from '../../restApi/body.js';
 import { decodeBase64Strict } from '../encoding.js';
-import { badBody, invalidField, KmsApiError } from './errors.js';
+import { badBody, invalidField } from './errors.js';
 
 /** Key Protect bodies are small: the largest is an imported standard key (7,500 bytes, ~10 KB in base64). */
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -32,7 +33,7 @@ export function parseJsonObject(raw: Buffer): Json | undefined {
 }
 
 export function requireBody(body: Json | undefined): Json {
-  if (body === undefined) throw new KmsApiError(400, 'NO_BODY_ERR', 'A request body is required');
+  if (body === undefined) throw new KmsError('NO_BODY_ERR', 'A request body is required');
   return body;
 }
 
@@ -64,7 +65,7 @@ export function parseEnvelope(body: Json | undefined, types: readonly string[], 
   if (!Array.isArray(b.resources)) throw invalidField('resources', 'an array');
   if (typeof m.collectionTotal !== 'number' || !Number.isInteger(m.collectionTotal)) throw invalidField('collectionTotal', 'an integer');
   if (m.collectionTotal !== b.resources.length) {
-    throw new KmsApiError(400, 'COLLECTION_TOTAL_MISMATCH_ERR', 'The collectionTotal does not match the number of resources in the request', {
+    throw new KmsError('COLLECTION_TOTAL_MISMATCH_ERR', 'The collectionTotal does not match the number of resources in the request', {
       type: 'field',
       name: 'collectionTotal',
     });
@@ -72,7 +73,7 @@ export function parseEnvelope(body: Json | undefined, types: readonly string[], 
   const min = opts.min ?? 1;
   const max = opts.max ?? 1;
   if (b.resources.length < min || b.resources.length > max) {
-    throw new KmsApiError(400, 'NUM_COLLECTION_RESOURCE_ERR', `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`, { type: 'field', name: 'resources' });
+    throw new KmsError('NUM_COLLECTION_RESOURCE_ERR', `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`, { type: 'field', name: 'resources' });
   }
   return b.resources.map((r, i) => asObject(r, `resources[${i}]`));
 }

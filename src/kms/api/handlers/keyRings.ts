@@ -3,6 +3,7 @@
  * instance; a ring can be deleted only when it holds no key that is not
  * Destroyed, and with force=true its Destroyed keys move to `default`.
  */
+import { KmsError } from '../../../keys/errors.js';
 import { KeyState } from '../../../keys/KeyProvider.js';
 import type { KmsContext } from '../../kmsContext.js';
 import { withKey } from '../../kmsContext.js';
@@ -10,7 +11,7 @@ import type { KmsService } from '../../kmsService.js';
 import { iso } from '../../keyView.js';
 import { authorize } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { DEFAULT_KEY_RING, type KeyRingRecord } from '../instanceState.js';
 import { envelope, onlyQuery, qBool, qInt } from '../schema.js';
 import { json, MEDIA, noContent } from './common.js';
@@ -57,9 +58,9 @@ export async function createKeyRing(r: ApiRequest): Promise<Reply> {
   await authorize(r, 'createKeyRing');
   const id = ringParam(r);
   const { state } = r.deps;
-  if (state.hasKeyRing(r.instance.id, id)) throw new KmsApiError(409, 'KEY_RING_EXISTS_ERR', `Key ring ${id} already exists`);
+  if (state.hasKeyRing(r.instance.id, id)) throw new KmsError('KEY_RING_EXISTS_ERR', `Key ring ${id} already exists`);
   if (state.listKeyRings(r.instance.id, r.instance.createdAt).length >= MAX_KEY_RINGS) {
-    throw new KmsApiError(409, 'FEATURE_RESTRICTED_ERR', `An instance holds at most ${MAX_KEY_RINGS} key rings`);
+    throw new KmsError('FEATURE_RESTRICTED_ERR', `An instance holds at most ${MAX_KEY_RINGS} key rings`);
   }
   const rec: KeyRingRecord = { instanceId: r.instance.id, id, createdBy: actor(r), creationDate: r.deps.now() };
   await state.putKeyRing(rec);
@@ -71,14 +72,14 @@ export async function deleteKeyRing(r: ApiRequest): Promise<Reply> {
   await authorize(r, 'deleteKeyRing');
   const id = ringParam(r);
   const { state, service } = r.deps;
-  if (id === DEFAULT_KEY_RING) throw new KmsApiError(409, 'FEATURE_RESTRICTED_ERR', 'The default key ring cannot be deleted');
-  if (!state.hasKeyRing(r.instance.id, id)) throw new KmsApiError(404, 'KEY_RING_NOT_FOUND_ERR', `Key ring ${id} could not be found`);
+  if (id === DEFAULT_KEY_RING) throw new KmsError('FEATURE_RESTRICTED_ERR', 'The default key ring cannot be deleted');
+  if (!state.hasKeyRing(r.instance.id, id)) throw new KmsError('KEY_RING_NOT_FOUND_ERR', `Key ring ${id} could not be found`);
   const inRing = (await service.store.listKeys(r.instance.id)).filter((k) => k.keyRingID === id);
   if (inRing.some((k) => k.state !== KeyState.Destroyed)) {
-    throw new KmsApiError(409, 'KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds keys that are not deleted`);
+    throw new KmsError('KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds keys that are not deleted`);
   }
   if (inRing.length > 0) {
-    if (qBool(r.query, 'force') !== true) throw new KmsApiError(409, 'KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds deleted keys: delete it with force=true to move them to ${DEFAULT_KEY_RING}`);
+    if (qBool(r.query, 'force') !== true) throw new KmsError('KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds deleted keys: delete it with force=true to move them to ${DEFAULT_KEY_RING}`);
     for (const k of inRing) await moveKeyToRing(service, r.instance.id, k.id, DEFAULT_KEY_RING);
   }
   await state.deleteKeyRing(r.instance.id, id);

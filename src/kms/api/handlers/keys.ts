@@ -3,10 +3,11 @@
  * import, secure import with an import token), list, count, get, metadata,
  * patch, delete, purge, restore, versions, aliases.
  */
+import { KmsError } from '../../../keys/errors.js';
 import type { KeyResource } from '../../keyView.js';
 import { authorize, type ApiOperation } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError, unauthorized } from '../errors.js';
+import { invalidField, unauthorized } from '../errors.js';
 import { DEFAULT_KEY_RING } from '../instanceState.js';
 import {
   asObject,
@@ -50,7 +51,7 @@ function checkCreateImportAccess(r: ApiRequest, extractable: boolean, imported: 
   const a = p.policy_data.attributes ?? {};
   const allowed = imported ? (extractable ? a.import_standard_key : a.import_root_key) !== false : (extractable ? a.create_standard_key : a.create_root_key) !== false;
   if (!allowed || (imported && a.enforce_token === true && !secure)) {
-    throw new KmsApiError(409, 'KEY_CREATE_IMPORT_ACCESS_ERR', 'The keyCreateImportAccess instance policy does not allow this key to be created or imported');
+    throw new KmsError('KEY_CREATE_IMPORT_ACCESS_ERR', 'The keyCreateImportAccess instance policy does not allow this key to be created or imported');
   }
 }
 
@@ -61,10 +62,10 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
   if (res.type !== undefined && res.type !== MEDIA.key) throw invalidField('type', MEDIA.key);
   const bodyRing = optString(res, 'keyRingID');
   if (bodyRing !== undefined && r.keyRing !== undefined && bodyRing !== r.keyRing) {
-    throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', 'The keyRingID in the body differs from the x-kms-key-ring header');
+    throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', 'The keyRingID in the body differs from the x-kms-key-ring header');
   }
   const keyRingID = bodyRing ?? r.keyRing ?? DEFAULT_KEY_RING;
-  if (!r.deps.state.hasKeyRing(r.instance.id, keyRingID)) throw new KmsApiError(404, 'KEY_RING_NOT_FOUND_ERR', `Key ring ${keyRingID} could not be found`);
+  if (!r.deps.state.hasKeyRing(r.instance.id, keyRingID)) throw new KmsError('KEY_RING_NOT_FOUND_ERR', `Key ring ${keyRingID} could not be found`);
   const extractable = optBool(res, 'extractable') ?? false;
   const secure = res.encryptedNonce !== undefined;
   checkCreateImportAccess(r, extractable, res.payload !== undefined, secure);
@@ -124,7 +125,7 @@ async function listFor(r: ApiRequest, allowed: readonly string[]): Promise<{ key
   try {
     await authorize(r, 'listKeys');
   } catch (e) {
-    if (!(e instanceof KmsApiError && e.status === 401) || r.tenant !== undefined || !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)) throw e;
+    if (!(e instanceof KmsError && e.status === 401) || r.tenant !== undefined || !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)) throw e;
     r.authorized = true;
     return { keys: [], total: 0 };
   }
@@ -184,7 +185,7 @@ export async function patchKey(r: ApiRequest): Promise<Reply> {
   onlyFields(body, ['keyRingID'], 'the request body');
   const ring = optString(body, 'keyRingID');
   if (ring === undefined) throw invalidField('keyRingID', 'the id of the key ring to move the key to');
-  if (!r.deps.state.hasKeyRing(r.instance.id, ring)) throw new KmsApiError(404, 'KEY_RING_NOT_FOUND_ERR', `Key ring ${ring} could not be found`);
+  if (!r.deps.state.hasKeyRing(r.instance.id, ring)) throw new KmsError('KEY_RING_NOT_FOUND_ERR', `Key ring ${ring} could not be found`);
   await moveKeyToRing(r.deps.service, r.instance.id, id, ring);
   return keys(200, [await r.deps.service.getKeyMetadata(r.instance.id, id)]);
 }

@@ -7,12 +7,13 @@
  * returned (a local KMS has no private endpoint or metrics service).
  */
 import { isIP } from 'node:net';
+import { KmsError } from '../../../keys/errors.js';
 import type { PolicyResource } from '../../keyAdmin.js';
 import { iso } from '../../keyView.js';
 import { keyCrnOf } from '../../kmsContext.js';
 import { authorize } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { INSTANCE_POLICY_TYPES, type InstancePolicyAttributes, type InstancePolicyRecord, type InstancePolicyType } from '../instanceState.js';
 import { asObject, envelope, onlyFields, onlyQuery, optBool, parseEnvelope, qString, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
@@ -57,7 +58,7 @@ export async function putKeyPolicies(r: ApiRequest): Promise<Reply> {
     if (has.length !== 1) throw invalidField('resources', 'one policy (rotation or dualAuthDelete) per resource');
     const type = has[0] as KeyPolicyType;
     if (only !== undefined && type !== only) {
-      throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', `The policy in the body (${type}) differs from the policy query parameter (${only})`);
+      throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy in the body (${type}) differs from the policy query parameter (${only})`);
     }
     const p = asObject(res[type], type);
     if (type === 'rotation') {
@@ -159,7 +160,7 @@ export async function putInstancePolicies(r: ApiRequest): Promise<Reply> {
     onlyFields(res, ['policy_type', 'policy_data']);
     const type = res.policy_type;
     if (typeof type !== 'string' || !(INSTANCE_POLICY_TYPES as readonly string[]).includes(type)) throw invalidField('policy_type', INSTANCE_POLICY_TYPES.join(', '));
-    if (only !== undefined && type !== only) throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', `The policy_type in the body (${type}) differs from the policy query parameter (${only})`);
+    if (only !== undefined && type !== only) throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy_type in the body (${type}) differs from the policy query parameter (${only})`);
     if (seen.has(type)) throw invalidField('policy_type', 'each policy type at most once');
     seen.add(type);
     const data = asObject(res.policy_data, 'policy_data');

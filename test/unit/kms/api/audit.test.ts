@@ -51,7 +51,7 @@ describe('audit log', () => {
       defaultRootKeyCrn: async () => crn,
       generateDataKey: async () => ({ plaintext: Buffer.alloc(32), wrapped: 'w', keyVersion: 'v2' }),
       unwrap: async () => {
-        throw new KmsError(410, 'KEY_DELETED_ERR', 'deleted');
+        throw new KmsError('KEY_DELETED_ERR', 'deleted');
       },
       rewrap: async () => ({ wrapped: 'w2', keyVersion: 'v3' }),
       getKeyState: async () => 1,
