@@ -21,7 +21,7 @@ import {
   type IamSecrets,
 } from './secrets.js';
 import { ACCESS_TOKEN_TTL_S, issueToken, REFRESH_TOKEN_TTL_S, verifyToken } from './tokens.js';
-import type { Caller, TokenClaims } from '../identity/caller.js';
+import type { Caller } from '../identity/caller.js';
 import { TokenError } from '../identity/tokenError.js';
 
 export interface TokenResponse {

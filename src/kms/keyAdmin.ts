@@ -129,3 +129,14 @@ export async function setDualAuthDeletePolicy(
   });
   return getPolicies(ctx, instanceId, idOrAlias);
 }
+
+/**
+ * Changes a key's ring under the key's lock, so it cannot interleave with a
+ * lifecycle change of the same key.
+ */
+export async function setKeyRing(ctx: KmsContext, instanceId: string, idOrAlias: string, ring: string): Promise<void> {
+  await withKey(ctx, instanceId, idOrAlias, async (k) => {
+    if (k.key.keyRingID === ring) return;
+    await ctx.store.batch().putKey({ ...k.key, keyRingID: ring, lastUpdateDate: ctx.now() }).write();
+  });
+}

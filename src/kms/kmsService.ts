@@ -262,6 +262,10 @@ export class KmsService {
   setDualAuthDeletePolicy(instanceId: string, idOrAlias: string, p: { enabled: boolean }, by?: string): Promise<admin.PolicyResource[]> {
     return admin.setDualAuthDeletePolicy(this.ctx, instanceId, idOrAlias, p, by);
   }
+  /** Moves a key to another key ring; KeyRings (keyRings.ts) checks that the ring exists. */
+  setKeyRing(instanceId: string, idOrAlias: string, ring: string): Promise<void> {
+    return admin.setKeyRing(this.ctx, instanceId, idOrAlias, ring);
+  }
 
   // ---- lifecycle (keyLifecycle.ts) -----------------------------------------
 

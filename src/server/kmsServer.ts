@@ -20,7 +20,7 @@ import { IamCredentialStore } from '../iam/iamCredentialStore.js';
 import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
-import { InstanceStateStore } from '../kms/api/instanceState.js';
+import { InstanceStateStore } from '../kms/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { loadMasterKey } from '../kms/masterKey.js';

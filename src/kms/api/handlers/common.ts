@@ -45,10 +45,7 @@ export function withoutPayload(k: KeyResource): KeyResource {
  */
 export async function checkKeyRing(r: ApiRequest, keyId: string | undefined): Promise<void> {
   if (r.keyRing === undefined || keyId === undefined) return;
-  const rec = await r.deps.service.store.getKey(r.instance.id, keyId);
-  if (rec && rec.keyRingID !== r.keyRing) {
-    throw new KmsError('KEY_NOT_FOUND_ERR', `Key ${keyId} could not be found in key ring ${r.keyRing}`);
-  }
+  await r.deps.keyRings.assertKeyInRing(r.instance.id, keyId, r.keyRing);
 }
 
 /** The key id path parameter (already URL-decoded by the router). */

@@ -10,9 +10,9 @@
  */
 import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { KmsError } from '../../keys/errors.js';
-import { iso } from '../keyView.js';
-import { invalidField } from './errors.js';
+import { KmsError } from '../keys/errors.js';
+import { iso } from './keyView.js';
+import { invalidField } from './encoding.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
