@@ -8,8 +8,9 @@
  * private key off disk means a copy of the data directory never holds it. A
  * restart invalidates outstanding tokens (the client asks for a new one).
  */
-import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
+import { gcmOpen } from '../crypto/aead.js';
 import { KmsError } from '../keys/errors.js';
 import { iso } from './keyView.js';
 import { invalidField } from './encoding.js';
@@ -149,14 +150,7 @@ function view(t: Token): ImportTokenView {
   };
 }
 
-/** AES-GCM (key = the material, 12-byte iv, ciphertext ‖ 16-byte tag), as Key Protect's clients seal the nonce. */
+/** AES-GCM (key = the material, 12-byte iv, ciphertext ‖ 16-byte tag, no AAD), as Key Protect's clients seal the nonce. */
 function openNonce(material: Buffer, iv: Buffer, sealed: Buffer): Buffer | undefined {
-  if (iv.length !== 12 || sealed.length < 16) return undefined;
-  try {
-    const d = createDecipheriv(`aes-${material.length * 8}-gcm` as 'aes-256-gcm', material, iv);
-    d.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]);
-  } catch {
-    return undefined;
-  }
+  return gcmOpen(material, iv, sealed, Buffer.alloc(0));
 }

@@ -20,7 +20,7 @@
  */
 import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 import { Level } from 'level';
-import { gcmOpen, gcmSeal, GCM_IV_BYTES } from './aead.js';
+import { gcmOpen, gcmSeal, IV_SIZE } from '../crypto/aead.js';
 import { KmsError } from '../keys/errors.js';
 import { lpAll } from './lp.js';
 import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
@@ -183,7 +183,7 @@ export class KeyStore {
   }
 
   seal(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): SealedVersion {
-    const iv = this.random(GCM_IV_BYTES);
+    const iv = this.random(IV_SIZE);
     const sealed = gcmSeal(this.master, iv, material, versionAad(instanceId, keyId, version.id));
     return { id: version.id, creationDate: version.creationDate, iv: iv.toString('base64'), sealed: sealed.toString('base64') };
   }

@@ -8,7 +8,8 @@
  * use, so callers never store the version separately. Part of the stored format
  * of every bucket: never change it without a new "version".
  */
-import { gcmOpen, gcmSeal, GCM_IV_BYTES, GCM_TAG_BYTES } from './aead.js';
+import { gcmOpen, gcmSeal, IV_SIZE } from '../crypto/aead.js';
+import { TAG_SIZE } from '../crypto/format.js';
 import { decodeBase64Strict, invalidField } from './encoding.js';
 import { KmsError } from '../keys/errors.js';
 import { assertAction, loadKey, newestVersion, type KmsContext, type LoadedKey } from './kmsContext.js';
@@ -87,7 +88,7 @@ export function decodeCiphertext(text: unknown): Envelope {
   }
   const ct = decodeBase64Strict(d.ciphertext);
   const iv = decodeBase64Strict(d.iv);
-  if (!ct || !iv || iv.length !== GCM_IV_BYTES || ct.length < GCM_TAG_BYTES) throw unprocessable();
+  if (!ct || !iv || iv.length !== IV_SIZE || ct.length < TAG_SIZE) throw unprocessable();
   return { ct, iv, handle: d.handle };
 }
 
@@ -108,7 +109,7 @@ async function epochChecked<T>(ctx: KmsContext, op: () => Promise<T>, discard: (
 async function sealUnder(ctx: KmsContext, k: LoadedKey, v: VersionMeta, dek: Buffer, aad: Buffer): Promise<string> {
   const material = await ctx.store.openMaterial(k.instance.id, k.key.id, v.id);
   try {
-    const iv = ctx.randomBytes(GCM_IV_BYTES);
+    const iv = ctx.randomBytes(IV_SIZE);
     return encodeCiphertext(gcmSeal(material, iv, dek, aad), iv, v.id);
   } finally {
     material.fill(0);
