@@ -8,7 +8,6 @@ import type { KmsRole } from '../identity/roles.js';
 
 // Defined below the IAM core because a Caller carries one; persisted here.
 export type { IdentityKind, IdentityRecord } from '../identity/caller.js';
-export type { KmsRole };
 
 /** An account (tenant). Its id is the CRN scope `a/<id>` and the S3 principal's accountId. */
 export interface AccountRecord {
