@@ -9,7 +9,7 @@
  * `<status> <code>: <message>`. The API key and tokens are never printed.
  */
 import { ConfigError, loadClientConfig, type ClientConfig } from '../config.js';
-import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../iam/serviceClient.js';
+import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../keys/serviceClient.js';
 import { CliError, str, UsageError, type Parsed } from './args.js';
 import type { Io } from './output.js';
 

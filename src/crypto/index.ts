@@ -98,6 +98,6 @@ export {
   type StreamHeader,
 } from './format.js';
 export { deriveDataKey, deriveMetaKey, keyCommitment, lp } from './kdf.js';
-export { openBlob, sealBlob } from './aead.js';
+export { gcmOpen, gcmSeal, IV_SIZE, openBlob, sealBlob } from './aead.js';
 export { createEncryptor, SegmentEncryptStream, type Encryptor, type EncryptorOptions, type StreamBinding } from './streamEncryptor.js';
 export { createDecryptor, SegmentDecryptStream, type DecryptorOptions } from './streamDecryptor.js';

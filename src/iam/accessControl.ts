@@ -9,12 +9,12 @@
  *   The tenant that owns the instance needs none.
  *
  * Roles are additive Reader < ReaderPlus < Writer < Manager; KeyPurge stands
- * alone (roleSatisfies in kms/authorizer.ts).
+ * alone (roleSatisfies in src/identity/roles.ts).
  */
-import { roleSatisfies, type KmsRole } from '../kms/authorizer.js';
+import { isKmsRole, roleSatisfies, type KmsRole } from '../identity/roles.js';
 import { IamError, invalidInput, notFound } from './errors.js';
 import type { IamStore } from './iamStore.js';
-import { isKmsRole, type AccessPolicyRecord, type AccessTarget, type AuthorizationRecord, type IdentityRecord } from './records.js';
+import type { AccessPolicyRecord, AccessTarget, AuthorizationRecord, IdentityRecord } from './records.js';
 import { newId } from './secrets.js';
 
 /** An instance as access control sees it: its id and owning account. */

@@ -6,7 +6,8 @@
  * or to the key holds the role, or - for Reader - when the key is the
  * provider-managed default root key, which every tenant shares.
  */
-import type { KeyAuthorizer, KeyRef, KmsRole } from '../kms/authorizer.js';
+import type { KeyAuthorizer, KeyRef } from '../identity/keyAuthorizer.js';
+import type { KmsRole } from '../identity/roles.js';
 import type { AccessControl } from './accessControl.js';
 
 export interface IamKeyAuthorizerOptions {

@@ -20,7 +20,9 @@ import {
   newSecretAccessKey,
   type IamSecrets,
 } from './secrets.js';
-import { ACCESS_TOKEN_TTL_S, issueToken, REFRESH_TOKEN_TTL_S, TokenError, verifyToken, type TokenClaims } from './tokens.js';
+import { ACCESS_TOKEN_TTL_S, issueToken, REFRESH_TOKEN_TTL_S, verifyToken } from './tokens.js';
+import type { Caller } from '../identity/caller.js';
+import { TokenError } from '../identity/tokenError.js';
 
 export interface TokenResponse {
   access_token: string;
@@ -30,12 +32,6 @@ export interface TokenResponse {
   /** Epoch seconds. */
   expiration: number;
   scope: string;
-}
-
-/** Who a verified bearer token speaks for. */
-export interface Caller {
-  identity: IdentityRecord;
-  claims: TokenClaims;
 }
 
 const NAME = /^[\p{L}\p{N} ._@-]{1,64}$/u;

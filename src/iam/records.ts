@@ -4,9 +4,10 @@
  * kept as an HMAC, S3 secret keys sealed under a key derived from the master key
  * (SigV4 needs the secret itself, so it cannot be a one-way hash).
  */
-import type { KmsRole } from '../kms/authorizer.js';
+import type { KmsRole } from '../identity/roles.js';
 
-export type { KmsRole };
+// Defined below the IAM core because a Caller carries one; persisted here.
+export type { IdentityKind, IdentityRecord } from '../identity/caller.js';
 
 /** An account (tenant). Its id is the CRN scope `a/<id>` and the S3 principal's accountId. */
 export interface AccountRecord {
@@ -15,24 +16,6 @@ export interface AccountRecord {
   createdAt: number;
   /** The root account: its owner administers every account of this Coffer. */
   system?: boolean;
-}
-
-export type IdentityKind = 'user' | 'service';
-
-/** A user or a service identity; tokens are issued to these. */
-export interface IdentityRecord {
-  id: string;
-  kind: IdentityKind;
-  accountId: string;
-  name: string;
-  createdAt: number;
-  /** The account owner: implicit Manager on the account's KMS instances (never KeyPurge). */
-  owner?: boolean;
-  /**
-   * A gateway service identity (split mode): it may act for a tenant named in the
-   * request, and is then held to that tenant's service-to-service authorizations.
-   */
-  gateway?: boolean;
 }
 
 export interface ApiKeyRecord {
@@ -83,10 +66,4 @@ export interface S3AccessKeyRecord {
   /** sealBlob(s3 secret key, secret, AAD = access key id), base64. */
   sealedSecret: string;
   createdAt: number;
-}
-
-export const KMS_ROLES: readonly KmsRole[] = ['Reader', 'ReaderPlus', 'Writer', 'Manager', 'KeyPurge'];
-
-export function isKmsRole(x: unknown): x is KmsRole {
-  return typeof x === 'string' && (KMS_ROLES as readonly string[]).includes(x);
 }

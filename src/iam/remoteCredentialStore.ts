@@ -12,8 +12,8 @@
  * client must not be told its key does not exist.
  */
 import type { CredentialStore, Principal } from '../auth/credentials.js';
-import { KmsError } from '../kms/errors.js';
-import { ServiceAuthError, ServiceUnavailableError, type ServiceClient } from './serviceClient.js';
+import { KmsError } from '../keys/errors.js';
+import { ServiceAuthError, ServiceUnavailableError, type ServiceClient } from '../keys/serviceClient.js';
 
 export interface RemoteCredentialStoreOptions {
   ttlMs?: number;
@@ -71,15 +71,15 @@ export class RemoteCredentialStore implements CredentialStore {
     try {
       res = await this.client.request('GET', `/iam/v1/s3-credentials/${encodeURIComponent(accessKeyId)}`);
     } catch (e) {
-      if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError) throw new KmsError(503, 'KMS_UNAVAILABLE', 'The identity service is unavailable');
+      if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError) throw new KmsError('KMS_UNAVAILABLE', 'The identity service is unavailable');
       throw e;
     }
     let value: Found | undefined;
     if (res.status === 200) {
       value = parseFound(res.text, accessKeyId);
-      if (!value) throw new KmsError(503, 'KMS_UNAVAILABLE', 'The identity service answered malformed data');
+      if (!value) throw new KmsError('KMS_UNAVAILABLE', 'The identity service answered malformed data');
     } else if (res.status !== 404) {
-      throw new KmsError(503, 'KMS_UNAVAILABLE', `The identity service answered ${res.status}`);
+      throw new KmsError('KMS_UNAVAILABLE', `The identity service answered ${res.status}`);
     }
     this.cache.delete(accessKeyId);
     this.cache.set(accessKeyId, { value, expiresAt: this.now() + (value ? this.ttlMs : this.negativeTtlMs) });

@@ -6,36 +6,13 @@
  * (notably "none") is rejected before its signature is even looked at.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import type { IdentityKind } from './records.js';
+import type { IdentityKind, TokenClaims } from '../identity/caller.js';
+import { TokenError } from '../identity/tokenError.js';
 import { constantTimeEqual } from './secrets.js';
 
 export const ACCESS_TOKEN_TTL_S = 3600;
 export const REFRESH_TOKEN_TTL_S = 7 * 24 * 3600;
 export const TOKEN_ISSUER = 'coffer-iam';
-
-export interface TokenClaims {
-  iss: string;
-  /** Identity id (user or service identity). */
-  sub: string;
-  /** Account the identity belongs to. */
-  account: string;
-  kind: IdentityKind;
-  /** The API key that was exchanged: tokens die with it. */
-  akid: string;
-  /** 'access' or 'refresh'. */
-  typ: 'access' | 'refresh';
-  iat: number;
-  exp: number;
-  jti: string;
-}
-
-export class TokenError extends Error {
-  /** malformed: not a JWT at all (KP: 400 BEARER_SUB_EXTRACTION_ERR); invalid: bad signature, expired, wrong type (401). */
-  constructor(readonly kind: 'malformed' | 'invalid', message: string) {
-    super(message);
-    this.name = 'TokenError';
-  }
-}
 
 function b64url(buf: Buffer): string {
   return buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');

@@ -10,8 +10,8 @@
  */
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { parseKeyCrn } from './crn.js';
-import { KmsError } from './errors.js';
+import { parseKeyCrn } from '../keys/crn.js';
+import { KmsError } from '../keys/errors.js';
 import type {
   GeneratedDataKey,
   KeyCaller,
@@ -20,7 +20,7 @@ import type {
   KeyState,
   RegistrationRequest,
   UnwrappedDataKey,
-} from './KeyProvider.js';
+} from '../keys/KeyProvider.js';
 
 export interface AuditEntry {
   /** RFC 3339. */

@@ -1,31 +1,10 @@
 /**
- * The seam for service-to-service authorization (key-protect.md 5). Coffer's
- * gateway asks, for each tenant, whether it may use a key with a role; the IAM
- * layer (a later issue) supplies the real implementation. Until then the owner
- * of an instance's account may use its keys.
+ * The KMS side of authorization: the least role each Key Protect operation
+ * needs, and the default KeyAuthorizer (instance owner) used when no IAM is
+ * wired in. Roles and the KeyAuthorizer seam are in src/identity/.
  */
-export type KmsRole = 'Reader' | 'ReaderPlus' | 'Writer' | 'Manager' | 'KeyPurge';
-
-export interface KeyRef {
-  instanceId: string;
-  keyId: string;
-  /** Account that owns the instance. */
-  account: string;
-}
-
-export interface KeyAuthorizer {
-  canUse(tenant: string, key: KeyRef, role: KmsRole): Promise<boolean>;
-}
-
-/**
- * Roles are additive Reader < ReaderPlus < Writer < Manager; KeyPurge stands
- * alone (not even a Manager may purge without it).
- */
-export function roleSatisfies(held: KmsRole, needed: KmsRole): boolean {
-  if (needed === 'KeyPurge' || held === 'KeyPurge') return held === needed;
-  const order: readonly KmsRole[] = ['Reader', 'ReaderPlus', 'Writer', 'Manager'];
-  return order.indexOf(held) >= order.indexOf(needed);
-}
+import type { KeyAuthorizer, KeyRef } from '../identity/keyAuthorizer.js';
+import type { KmsRole } from '../identity/roles.js';
 
 /** Operations of the Key Protect API, for the REST layer's role checks. */
 export type KmsOperation =

@@ -3,7 +3,7 @@
  * junk characters; Key Protect answers 400 INVALID_FIELD_ERR ("illegal base64
  * data") instead, and so must we.
  */
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -25,5 +25,5 @@ export function decodeBase64Field(text: string, field: string, must: string): Bu
 }
 
 export function invalidField(field: string, must: string, type = 'field'): KmsError {
-  return new KmsError(400, 'INVALID_FIELD_ERR', `The field '${field}' must be: ${must}`, { type, name: field });
+  return new KmsError('INVALID_FIELD_ERR', `The field '${field}' must be: ${must}`, { type, name: field });
 }

@@ -3,7 +3,7 @@
  * (interval 1-12 months) and dualAuthDelete.
  */
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
 import { iso } from './keyView.js';
 import { assertAction, loadKey, withKey, type KmsContext } from './kmsContext.js';
@@ -62,7 +62,7 @@ export async function createAlias(ctx: KmsContext, instanceId: string, idOrAlias
 export async function deleteAlias(ctx: KmsContext, instanceId: string, idOrAlias: string, alias: string): Promise<void> {
   await withKey(ctx, instanceId, idOrAlias, async (k) => {
     assertAction(k, 'alias');
-    if (!k.key.aliases.includes(alias)) throw new KmsError(404, 'KEY_NOT_FOUND_ERR', `Alias ${alias} could not be found on this key`);
+    if (!k.key.aliases.includes(alias)) throw new KmsError('KEY_NOT_FOUND_ERR', `Alias ${alias} could not be found on this key`);
     const key: KeyRecord = { ...k.key, aliases: k.key.aliases.filter((a) => a !== alias), lastUpdateDate: ctx.now() };
     await ctx.store.batch().putKey(key).delAlias(k.instance.id, alias).write();
   });
@@ -102,7 +102,7 @@ export async function setRotationPolicy(
   if (!Number.isInteger(p.intervalMonth) || p.intervalMonth < 1 || p.intervalMonth > 12) throw invalidField('interval_month', 'an integer from 1 to 12');
   await withKey(ctx, instanceId, idOrAlias, async (k) => {
     assertAction(k, 'setPolicy');
-    if (k.key.extractable) throw new KmsError(400, 'KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
+    if (k.key.extractable) throw new KmsError('KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
     const now = ctx.now();
     const rotation = { ...nextMeta(k.key.policies.rotation, by, now), enabled: p.enabled ?? true, intervalMonth: p.intervalMonth };
     await ctx.store.batch().putKey({ ...k.key, lastUpdateDate: now, policies: { ...k.key.policies, rotation } }).write();
@@ -128,4 +128,15 @@ export async function setDualAuthDeletePolicy(
     await ctx.store.batch().putKey(key).write();
   });
   return getPolicies(ctx, instanceId, idOrAlias);
+}
+
+/**
+ * Changes a key's ring under the key's lock, so it cannot interleave with a
+ * lifecycle change of the same key.
+ */
+export async function setKeyRing(ctx: KmsContext, instanceId: string, idOrAlias: string, ring: string): Promise<void> {
+  await withKey(ctx, instanceId, idOrAlias, async (k) => {
+    if (k.key.keyRingID === ring) return;
+    await ctx.store.batch().putKey({ ...k.key, keyRingID: ring, lastUpdateDate: ctx.now() }).write();
+  });
 }

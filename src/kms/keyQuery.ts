@@ -3,7 +3,7 @@
  * paging. Pure functions over records so they are easy to test.
  */
 import { invalidField } from './encoding.js';
-import { KeyState } from './KeyProvider.js';
+import { KeyState } from '../keys/KeyProvider.js';
 import { effectiveState } from './kmsContext.js';
 import type { KeyRecord } from './records.js';
 

@@ -10,8 +10,8 @@
  * exist. Actions beyond the table in 2.8 are placed from the rest of the docs,
  * noted per row. The table is data so the REST layer, tests and docs can read it.
  */
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 
 export type KeyAction =
   | 'get'
@@ -104,7 +104,7 @@ export function stateError(state: KeyState, action: KeyAction): KmsError {
     case 'registerResource':
     case 'updateRegistration':
     case 'deleteRegistration':
-      return new KmsError(422, 'KEY_INVALID_STATE_ERR', `Key is not in a valid state: ${stateName(state)} keys do not allow this registration change`);
+      return new KmsError('KEY_INVALID_STATE_ERR', `Key is not in a valid state: ${stateName(state)} keys do not allow this registration change`);
     case 'get':
     case 'list':
     case 'wrap':
@@ -126,12 +126,12 @@ export function stateError(state: KeyState, action: KeyAction): KmsError {
       return assertNever(action);
   }
   if (state === KeyState.Destroyed) {
-    return new KmsError(410, 'KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
+    return new KmsError('KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
   }
   if (state === KeyState.Deactivated && action === 'wrap') {
-    return new KmsError(400, 'KEY_EXPIRED_ERR', 'The action could not be performed on the key because the key is expired');
+    return new KmsError('KEY_EXPIRED_ERR', 'The action could not be performed on the key because the key is expired');
   }
-  return new KmsError(409, 'KEY_ACTION_INVALID_STATE_ERR', `Key is not in a valid state: cannot ${action} a key in state ${stateName(state)}`);
+  return new KmsError('KEY_ACTION_INVALID_STATE_ERR', `Key is not in a valid state: cannot ${action} a key in state ${stateName(state)}`);
 }
 
 export function stateName(state: KeyState): string {

@@ -20,8 +20,8 @@
  */
 import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
 import { Level } from 'level';
-import { gcmOpen, gcmSeal, GCM_IV_BYTES } from './aead.js';
-import { KmsError } from './errors.js';
+import { gcmOpen, gcmSeal, IV_SIZE } from '../crypto/aead.js';
+import { KmsError } from '../keys/errors.js';
 import { lpAll } from './lp.js';
 import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';
@@ -176,14 +176,14 @@ export class KeyStore {
    */
   async openMaterial(instanceId: string, keyId: string, versionId: string): Promise<Buffer> {
     const rec = await this.ver.get(instanceId + SEP + keyId + SEP + versionId);
-    if (!rec) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
+    if (!rec) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
     const out = gcmOpen(this.master, Buffer.from(rec.iv, 'base64'), Buffer.from(rec.sealed, 'base64'), versionAad(instanceId, keyId, versionId));
-    if (!out) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
+    if (!out) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
     return out;
   }
 
   seal(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): SealedVersion {
-    const iv = this.random(GCM_IV_BYTES);
+    const iv = this.random(IV_SIZE);
     const sealed = gcmSeal(this.master, iv, material, versionAad(instanceId, keyId, version.id));
     return { id: version.id, creationDate: version.creationDate, iv: iv.toString('base64'), sealed: sealed.toString('base64') };
   }

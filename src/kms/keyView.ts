@@ -4,7 +4,7 @@
  * dates as RFC 3339 strings. The REST layer wraps these in the collection
  * envelope unchanged.
  */
-import type { KeyState } from './KeyProvider.js';
+import type { KeyState } from '../keys/KeyProvider.js';
 import { effectiveState, keyCrnOf, newestVersion, TIMING } from './kmsContext.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord } from './records.js';
 

@@ -8,10 +8,10 @@
  * use, so callers never store the version separately. Part of the stored format
  * of every bucket: never change it without a new "version".
  */
-import { gcmOpen, gcmSeal, GCM_IV_BYTES, GCM_TAG_BYTES } from './aead.js';
+import { gcmOpen, gcmSeal, IV_SIZE } from '../crypto/aead.js';
+import { TAG_SIZE } from '../crypto/format.js';
 import { decodeBase64Strict, invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
-import { currentEpoch } from './epochs.js';
+import { KmsError } from '../keys/errors.js';
 import { assertAction, loadKey, newestVersion, type KmsContext, type LoadedKey } from './kmsContext.js';
 import type { VersionMeta } from './records.js';
 import { frameAad, LIMITS } from './validation.js';
@@ -19,7 +19,7 @@ import { frameAad, LIMITS } from './validation.js';
 export const CIPHERTEXT_FORMAT_VERSION = '4.0.0';
 /** A generated DEK is 32 random bytes. */
 export const GENERATED_DEK_BYTES = 32;
-/** Retries when a key state change races an operation (see epochs.ts). */
+/** Retries when a key state change races an operation (see KmsContext.epoch). */
 const MAX_EPOCH_RETRIES = 8;
 
 export interface WrapInput {
@@ -63,7 +63,7 @@ interface Envelope {
 }
 
 function unprocessable(): KmsError {
-  return new KmsError(422, 'UNPROCESSABLE_CIPHERTEXT_ERR', 'The provided ciphertext is invalid or corrupted');
+  return new KmsError('UNPROCESSABLE_CIPHERTEXT_ERR', 'The provided ciphertext is invalid or corrupted');
 }
 
 export function encodeCiphertext(ct: Buffer, iv: Buffer, handle: string): string {
@@ -88,7 +88,7 @@ export function decodeCiphertext(text: unknown): Envelope {
   }
   const ct = decodeBase64Strict(d.ciphertext);
   const iv = decodeBase64Strict(d.iv);
-  if (!ct || !iv || iv.length !== GCM_IV_BYTES || ct.length < GCM_TAG_BYTES) throw unprocessable();
+  if (!ct || !iv || iv.length !== IV_SIZE || ct.length < TAG_SIZE) throw unprocessable();
   return { ct, iv, handle: d.handle };
 }
 
@@ -98,18 +98,18 @@ export function decodeCiphertext(text: unknown): Envelope {
  */
 async function epochChecked<T>(ctx: KmsContext, op: () => Promise<T>, discard: (out: T) => void = () => undefined): Promise<T> {
   for (let i = 0; i < MAX_EPOCH_RETRIES; i++) {
-    const before = currentEpoch(ctx);
+    const before = ctx.epoch;
     const out = await op();
-    if (currentEpoch(ctx) === before) return out;
+    if (ctx.epoch === before) return out;
     discard(out);
   }
-  throw new KmsError(503, 'KMS_UNAVAILABLE', 'Key state is changing too fast to complete the action; retry');
+  throw new KmsError('KMS_UNAVAILABLE', 'Key state is changing too fast to complete the action; retry');
 }
 
 async function sealUnder(ctx: KmsContext, k: LoadedKey, v: VersionMeta, dek: Buffer, aad: Buffer): Promise<string> {
   const material = await ctx.store.openMaterial(k.instance.id, k.key.id, v.id);
   try {
-    const iv = ctx.randomBytes(GCM_IV_BYTES);
+    const iv = ctx.randomBytes(IV_SIZE);
     return encodeCiphertext(gcmSeal(material, iv, dek, aad), iv, v.id);
   } finally {
     material.fill(0);

@@ -3,13 +3,12 @@
  * randomness, per-key locks, event emission, and key lookup with Key Protect's
  * not-found / purged semantics.
  */
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 import type { KeyStore } from './keyStore.js';
 import { isActionAllowed, requiresRootKey, stateError, type KeyAction } from './keyStates.js';
 import type { KeyedMutex } from '../util/keyedMutex.js';
-import { formatKeyCrn } from './crn.js';
-import { bumpEpoch } from './epochs.js';
+import { formatKeyCrn } from '../keys/crn.js';
 import type { InstanceRecord, KeyRecord, LifecycleEventType, VersionMeta } from './records.js';
 
 const SECOND = 1000;
@@ -53,6 +52,27 @@ export interface KmsContext {
   newId(): string;
   locks: KeyedMutex;
   emit(event: KmsEvent): void;
+  /**
+   * The in-memory state epoch. Every key state change bumps it right after its
+   * batch commits and before its event is emitted (bumpEpoch). A wrap/unwrap/rewrap
+   * notes the epoch before it reads anything and checks it again after its last
+   * await; if it moved, the operation is redone against the new state.
+   *
+   * Why: an unwrap that read a key just before a disable committed could otherwise
+   * resolve after the disable event was delivered, and the gateway would cache a
+   * disabled key's DEK for a whole TTL. With the check, an unwrap that succeeds
+   * resolves (in the same macrotask as its check) before the event can fire, so
+   * the gateway's invalidation always lands after anything it cached.
+   *
+   * One counter for all keys: state changes are rare and a spurious retry is cheap,
+   * while a per-key counter would need the key id before the (alias) lookup.
+   */
+  epoch: number;
+}
+
+/** Called after a key state change commits, before its event is emitted (see KmsContext.epoch). */
+export function bumpEpoch(ctx: KmsContext): void {
+  ctx.epoch++;
 }
 
 export interface LoadedKey {
@@ -64,7 +84,7 @@ export interface LoadedKey {
 
 /** KP's 404 carries no reason; KEY_NOT_FOUND_ERR is our name for it. */
 export function notFound(message: string): KmsError {
-  return new KmsError(404, 'KEY_NOT_FOUND_ERR', message);
+  return new KmsError('KEY_NOT_FOUND_ERR', message);
 }
 
 export function effectiveState(key: KeyRecord, now: number): KeyState {
@@ -81,7 +101,7 @@ export function keyCrnOf(instance: InstanceRecord, keyId: string): string {
 
 export function newestVersion(key: KeyRecord): VersionMeta {
   const v = key.versions[key.versions.length - 1];
-  if (!v) throw new KmsError(500, 'INTERNAL_ERR', 'Key metadata became corrupted: the key has no version');
+  if (!v) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: the key has no version');
   return v;
 }
 
@@ -129,7 +149,7 @@ export function lockName(instanceId: string, keyId: string): string {
 /** Root-key requirement, then the state table. */
 export function assertAction(k: LoadedKey, action: KeyAction): void {
   if (requiresRootKey(action) && k.key.extractable) {
-    throw new KmsError(400, 'KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
+    throw new KmsError('KEY_ROOT_REQ_ERR', 'Requested action can only be completed with a root key');
   }
   if (!isActionAllowed(k.state, action)) throw stateError(k.state, action);
 }

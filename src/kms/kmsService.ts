@@ -10,8 +10,8 @@
  */
 import { randomBytes as nodeRandomBytes, randomUUID } from 'node:crypto';
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
-import { KeyState } from './KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
+import { KeyState } from '../keys/KeyProvider.js';
 import { filterKeys, type ListKeysQuery } from './keyQuery.js';
 import * as life from './keyLifecycle.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
@@ -79,6 +79,7 @@ export class KmsService {
       newId: opts.newId ?? randomUUID,
       locks: new KeyedMutex(),
       emit: (e) => this.emit(e),
+      epoch: 0,
     };
   }
 
@@ -238,7 +239,7 @@ export class KmsService {
     const k = await loadKey(this.ctx, instanceId, idOrAlias);
     assertAction(k, 'get');
     if (k.state === KeyState.Destroyed && !q.allKeyStates) {
-      throw new KmsError(410, 'KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
+      throw new KmsError('KEY_DELETED_ERR', 'Key has already been deleted: Please delete references to this key');
     }
     const all = [...k.key.versions].reverse().map((v) => ({ id: v.id, creationDate: iso(v.creationDate) }));
     return { versions: all.slice(offset, offset + limit), total: all.length };
@@ -260,6 +261,10 @@ export class KmsService {
   }
   setDualAuthDeletePolicy(instanceId: string, idOrAlias: string, p: { enabled: boolean }, by?: string): Promise<admin.PolicyResource[]> {
     return admin.setDualAuthDeletePolicy(this.ctx, instanceId, idOrAlias, p, by);
+  }
+  /** Moves a key to another key ring; KeyRings (keyRings.ts) checks that the ring exists. */
+  setKeyRing(instanceId: string, idOrAlias: string, ring: string): Promise<void> {
+    return admin.setKeyRing(this.ctx, instanceId, idOrAlias, ring);
   }
 
   // ---- lifecycle (keyLifecycle.ts) -----------------------------------------

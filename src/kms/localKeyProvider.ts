@@ -4,15 +4,15 @@
  * role), and calls KmsService.
  *
  * Unknown key, purged key, a CRN that is not exactly this KMS's CRN for the key,
- * and no authorization all throw the same KmsError(404, KEY_NOT_FOUND_ERR) whose
+ * and no authorization all throw the same KmsError KEY_NOT_FOUND_ERR (404) whose
  * message names only the CRN: a CRN must not reveal whether a key exists
  * (encryption.md threat model). A malformed CRN throws CrnError (400).
  *
  * The provider-managed default root key lives in a default instance created by
  * bootstrap() on first start; every tenant may use it.
  */
-import { formatKeyCrn, parseKeyCrn } from './crn.js';
-import { KmsError } from './errors.js';
+import { formatKeyCrn, parseKeyCrn } from '../keys/crn.js';
+import { keyNotFound, KmsError } from '../keys/errors.js';
 import type {
   GeneratedDataKey,
   KeyCaller,
@@ -21,8 +21,9 @@ import type {
   KeyState,
   RegistrationRequest,
   UnwrappedDataKey,
-} from './KeyProvider.js';
-import { OwnerAuthorizer, type KeyAuthorizer } from './authorizer.js';
+} from '../keys/KeyProvider.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
+import { OwnerAuthorizer } from './authorizer.js';
 import type { KmsService } from './kmsService.js';
 
 export interface LocalKeyProviderOptions {
@@ -115,7 +116,7 @@ export class LocalKeyProvider implements KeyProvider {
   async generateDataKey(caller: KeyCaller, rootKeyCrn: string, aad: string[]): Promise<GeneratedDataKey> {
     const t = await this.resolve(caller, rootKeyCrn);
     const r = await this.call(rootKeyCrn, () => this.service.wrap(t.instanceId, t.keyId, { aad }));
-    if (!r.plaintext) throw new KmsError(500, 'INTERNAL_ERR', 'wrap without plaintext returned no generated DEK');
+    if (!r.plaintext) throw new KmsError('INTERNAL_ERR', 'wrap without plaintext returned no generated DEK');
     return { plaintext: r.plaintext, wrapped: r.ciphertext, keyVersion: r.keyVersion.id };
   }
 
@@ -198,8 +199,4 @@ export class LocalKeyProvider implements KeyProvider {
       throw e;
     }
   }
-}
-
-export function keyNotFound(crn: string): KmsError {
-  return new KmsError(404, 'KEY_NOT_FOUND_ERR', `The key ${crn} could not be found`);
 }

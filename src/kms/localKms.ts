@@ -2,7 +2,7 @@
  * Wiring of the embedded KMS (openLocalKms) for the composition root and tests: key store (its
  * own LevelDB directory) + KmsService + LocalKeyProvider, bootstrapped.
  */
-import type { KeyAuthorizer } from './authorizer.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { KeyStore } from './keyStore.js';
 import { KmsService } from './kmsService.js';
 import { LocalKeyProvider } from './localKeyProvider.js';

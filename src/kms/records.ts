@@ -3,7 +3,7 @@
  * milliseconds here; keyView.ts turns them into Key Protect's ISO strings.
  * No record holds key material: versions are sealed separately.
  */
-import type { KeyState } from './KeyProvider.js';
+import type { KeyState } from '../keys/KeyProvider.js';
 
 export interface InstanceRecord {
   /** Instance GUID (the `bluemix-instance` header, CRN segment 8). */

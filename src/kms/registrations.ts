@@ -9,9 +9,9 @@
  * Key Protect does not document that case, and it makes the gateway's
  * register-at-CreateBucket idempotent under retries.
  */
-import { assertResourceCrn } from './crn.js';
+import { assertResourceCrn } from '../keys/crn.js';
 import { invalidField } from './encoding.js';
-import { KmsError } from './errors.js';
+import { KmsError } from '../keys/errors.js';
 import { assertAction, getInstanceOr404, loadKey, newestVersion, notFound, withKey, type KmsContext, type LoadedKey } from './kmsContext.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
 import { toRegistrationResource, type RegistrationResource } from './keyView.js';
@@ -36,7 +36,7 @@ export interface ListRegistrationsQuery {
 }
 
 function keyVersionInvalid(): KmsError {
-  return new KmsError(422, 'KEY_VERSION_INVALID', 'This request requires that the key version is later than current registration key version');
+  return new KmsError('KEY_VERSION_INVALID', 'This request requires that the key version is later than current registration key version');
 }
 
 function pickVersion(k: LoadedKey, id: string | undefined, current?: VersionMeta): VersionMeta {
@@ -60,7 +60,7 @@ function validateInput(input: RegistrationInput): void {
 
 /** Registration creation needs a root key (422 KEY_ROOT_REQ_REG_ERR), then an Active one. */
 function assertRegistrable(k: LoadedKey, action: 'registerResource' | 'updateRegistration'): void {
-  if (k.key.extractable) throw new KmsError(422, 'KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
+  if (k.key.extractable) throw new KmsError('KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
   assertAction(k, action);
 }
 

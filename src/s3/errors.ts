@@ -7,8 +7,9 @@
  * it does not know becomes InternalError with a generic message, and the real
  * error is logged with the request id by the errors middleware.
  */
+import { SigV4Error } from '../auth/sigv4/errors.js';
 import { DomainError } from '../services/errors.js';
-import { KmsError } from '../kms/errors.js';
+import { KmsError } from '../keys/errors.js';
 
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
@@ -103,10 +104,9 @@ export function toS3Error(err: unknown): S3Error {
     }
   }
   if (err instanceof KmsError) return kmsToS3(err);
-  if (err && typeof err === 'object' && 'name' in err && (err as Error).name === 'SigV4Error') {
-    const e = err as Error & { code: string; detail?: Record<string, string> };
-    if (isCode(e.code)) return new S3Error(e.code, e.message, e.detail ?? {});
-    return new S3Error('AccessDenied', e.message);
+  if (err instanceof SigV4Error) {
+    if (isCode(err.code)) return new S3Error(err.code, err.message, err.detail ?? {});
+    return new S3Error('AccessDenied', err.message);
   }
   return new S3Error('InternalError');
 }

@@ -5,11 +5,11 @@
  * and the few tenant helpers the composition root and tests need.
  */
 import { AuditingKeyProvider, type AuditSink } from '../kms/audit.js';
-import type { KeyAuthorizer } from '../kms/authorizer.js';
-import { formatKeyCrn } from '../kms/crn.js';
-import { DekCache } from '../kms/dekCache.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
+import { formatKeyCrn } from '../keys/crn.js';
+import { DekCache } from '../keys/dekCache.js';
 import { openLocalKms, type LocalKms } from '../kms/localKms.js';
-import type { KeyProvider } from '../kms/KeyProvider.js';
+import type { KeyProvider } from '../keys/KeyProvider.js';
 import type { Logger } from '../util/logger.js';
 
 export interface EmbeddedKms {

@@ -12,11 +12,13 @@ import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { AuditEntry, AuditQuery, AuditSink } from '../kms/audit.js';
-import type { KeyAuthorizer } from '../kms/authorizer.js';
+import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { KmsService } from '../kms/kmsService.js';
 import type { KmsApiDeps } from '../kms/api/context.js';
-import { ImportTokens } from '../kms/api/importTokens.js';
-import type { InstanceStateStore } from '../kms/api/instanceState.js';
+import { ImportTokens } from '../kms/importTokens.js';
+import { InstancePolicies } from '../kms/instancePolicies.js';
+import type { InstanceStateStore } from '../kms/instanceState.js';
+import { KeyRings } from '../kms/keyRings.js';
 import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
 import { auditRouter } from '../iam/api/auditRoutes.js';
 import { gatewayRouter } from '../iam/api/gatewayRoutes.js';
@@ -51,7 +53,8 @@ export function createKmsApp(d: KmsAppDeps): Koa {
     iam: d.iam.service,
     access: d.iam.access,
     authorizer: d.authorizer,
-    state: d.state,
+    keyRings: new KeyRings(d.state, d.service, now),
+    policies: new InstancePolicies(d.state, d.service, now),
     importTokens: d.importTokens ?? new ImportTokens(now),
     audit: d.audit,
     log: d.log,

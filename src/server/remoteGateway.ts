@@ -16,10 +16,10 @@
 import type { Server } from 'node:http';
 import { ConfigError, type Config } from '../config.js';
 import { RemoteCredentialStore } from '../iam/remoteCredentialStore.js';
-import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../iam/serviceClient.js';
-import { DekCache } from '../kms/dekCache.js';
+import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../keys/serviceClient.js';
+import { DekCache } from '../keys/dekCache.js';
 import type { MetaStore } from '../meta/MetaStore.js';
-import { RemoteKeyProvider } from '../kms/remoteKeyProvider.js';
+import { RemoteKeyProvider } from '../keys/remoteKeyProvider.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import { startS3Server } from './s3Server.js';

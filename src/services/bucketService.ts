@@ -3,8 +3,8 @@
  * delete, list, and the one place that turns a bucket into its plaintext DEK.
  */
 import { randomBytes } from 'node:crypto';
-import type { KeyCaller, KeyProvider } from '../kms/KeyProvider.js';
-import { KmsError } from '../kms/errors.js';
+import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
+import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';

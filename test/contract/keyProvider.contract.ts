@@ -10,8 +10,8 @@
  * action is refused (409 REQ_TOO_EARLY_ERR), as in Key Protect.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KmsError } from '../../src/kms/errors.js';
-import { KeyState, type KeyCaller, type KeyEvent, type KeyProvider } from '../../src/kms/KeyProvider.js';
+import { KmsError } from '../../src/keys/errors.js';
+import { KeyState, type KeyCaller, type KeyEvent, type KeyProvider } from '../../src/keys/KeyProvider.js';
 
 export interface KeyProviderHarness {
   provider: KeyProvider;

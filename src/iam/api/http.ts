@@ -1,14 +1,17 @@
 /**
  * HTTP helpers of the IAM endpoints: IBM IAM's error shape
- * ({errorCode, errorMessage}; IBM's SDK core reads errorMessage), body reading
- * with a size limit, and bearer authentication.
+ * ({errorCode, errorMessage}; IBM's SDK core reads errorMessage), and IAM's
+ * errors for the shared body reading and bearer authentication (src/restApi/).
  */
 import type { Context } from 'koa';
-import { readBody } from '../../kms/api/schema.js';
-import { KmsApiError } from '../../kms/api/errors.js';
+import { KmsError } from '../../keys/errors.js';
+import { callerFromBearer } from '../../restApi/bearer.js';
+import { BodyError, parseJsonObject, readBody } from '../../restApi/body.js';
+import { writeJson } from '../../restApi/response.js';
 import { IamError } from '../errors.js';
-import type { Caller, IamService } from '../iamService.js';
-import { TokenError } from '../tokens.js';
+import type { Caller } from '../../identity/caller.js';
+import { TokenError } from '../../identity/tokenError.js';
+import type { IamService } from '../iamService.js';
 
 export const MAX_IAM_BODY_BYTES = 16 * 1024;
 
@@ -20,11 +23,11 @@ export function renderIamError(ctx: Context, err: unknown, log: (msg: string, f:
     status = err.status;
     errorCode = err.code;
     errorMessage = err.message;
-  } else if (err instanceof KmsApiError || (err instanceof Error && err.name === 'KmsError')) {
-    const e = err as KmsApiError;
-    status = e.status;
-    errorCode = e.reason;
-    errorMessage = e.message;
+  } else if (err instanceof KmsError) {
+    // The KMS core's errors (e.g. creating an instance), in IAM's shape.
+    status = err.status;
+    errorCode = err.reason;
+    errorMessage = err.message;
   } else if (err instanceof TokenError) {
     status = 401;
     errorCode = 'BXNIM0407E';
@@ -32,24 +35,18 @@ export function renderIamError(ctx: Context, err: unknown, log: (msg: string, f:
   } else {
     log('iam api internal error', { err: (err as Error)?.message, path: ctx.path });
   }
-  ctx.status = status;
-  ctx.type = 'application/json';
-  ctx.body = JSON.stringify({ errorCode, errorMessage, status });
+  writeJson(ctx, status, { errorCode, errorMessage, status });
 }
 
 export async function readJson(ctx: Context): Promise<Record<string, unknown>> {
   const raw = await readBody(ctx.req, MAX_IAM_BODY_BYTES).catch(() => {
     throw new IamError(400, 'INVALID_INPUT', `The request body is larger than ${MAX_IAM_BODY_BYTES} bytes`);
   });
-  if (raw.length === 0) return {};
-  let v: unknown;
   try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw new IamError(400, 'INVALID_INPUT', 'The request body is not valid JSON');
+    return parseJsonObject(raw) ?? {};
+  } catch (e) {
+    throw e instanceof BodyError ? new IamError(400, 'INVALID_INPUT', e.message) : e;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new IamError(400, 'INVALID_INPUT', 'The request body must be a JSON object');
-  return v as Record<string, unknown>;
 }
 
 export async function readForm(ctx: Context): Promise<URLSearchParams> {
@@ -60,9 +57,7 @@ export async function readForm(ctx: Context): Promise<URLSearchParams> {
 }
 
 export function bearer(ctx: Context, iam: IamService): Caller {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('authorization'));
-  if (!m) throw new IamError(401, 'UNAUTHORIZED', 'A bearer token from POST /identity/token is required');
-  return iam.verify(m[1] as string);
+  return callerFromBearer(iam, ctx.get('authorization'), () => new IamError(401, 'UNAUTHORIZED', 'A bearer token from POST /identity/token is required'));
 }
 
 /** Only the named fields; anything else is an error (typos must not be silently ignored). */

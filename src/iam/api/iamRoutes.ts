@@ -3,19 +3,20 @@
  * automation: accounts, users and service identities, API keys, S3 access
  * keys, KMS instances, access policies, and service-to-service authorizations.
  *
- * Who may do what: the owner user of the root (system) account administers
- * everything; the owner user of an account administers that account, its
- * identities and keys, and grants on its own KMS instances. Any identity may
- * read itself and manage its own API keys. Secrets (API keys, S3 secret keys)
- * are in the creating response only.
+ * Who may do what and see what is the IAM core's (src/iam/adminScope.ts);
+ * besides, any identity may read itself and manage its own API keys. Secrets
+ * (API keys, S3 secret keys) are in the creating response only.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { KmsService } from '../../kms/kmsService.js';
+import type { InstanceRecord } from '../../kms/records.js';
 import type { Logger } from '../../util/logger.js';
 import type { AccessControl } from '../accessControl.js';
+import { AdminScope, forbidden } from '../adminScope.js';
 import { IamError, notFound } from '../errors.js';
-import type { Caller, IamService } from '../iamService.js';
+import type { Caller } from '../../identity/caller.js';
+import type { IamService } from '../iamService.js';
 import type { IdentityKind } from '../records.js';
 import { bearer, fields, readJson, renderIamError } from './http.js';
 
@@ -29,35 +30,7 @@ export interface IamApiDeps {
 }
 
 type Ctx = Context & { params: Record<string, string> };
-type H = (ctx: Ctx, caller: Caller, deps: IamApiDeps) => Promise<{ status: number; body?: unknown }>;
-
-function forbidden(): IamError {
-  return new IamError(403, 'FORBIDDEN', 'The caller may not administer this resource');
-}
-
-export function isSystemAdmin(deps: IamApiDeps, c: Caller): boolean {
-  return c.identity.owner === true && deps.iam.getAccount(c.identity.accountId)?.system === true;
-}
-
-export function canAdminAccount(deps: IamApiDeps, c: Caller, accountId: string): boolean {
-  return isSystemAdmin(deps, c) || (c.identity.owner === true && c.identity.accountId === accountId);
-}
-
-function requireAdmin(deps: IamApiDeps, c: Caller, accountId: string): void {
-  if (!canAdminAccount(deps, c, accountId)) throw forbidden();
-}
-
-/** Grants on an instance are made by whoever administers the account that owns it. */
-async function requireInstanceAdmin(deps: IamApiDeps, c: Caller, target: unknown): Promise<void> {
-  const id = typeof target === 'object' && target !== null ? (target as { instanceId?: unknown }).instanceId : undefined;
-  const inst = typeof id === 'string' ? await deps.kms.findInstance(id) : undefined;
-  if (!inst || !canAdminAccount(deps, c, inst.account)) throw forbidden();
-}
-
-async function administeredInstances(deps: IamApiDeps, c: Caller): Promise<Set<string>> {
-  const all = await deps.kms.listInstances();
-  return new Set(all.filter((i) => canAdminAccount(deps, c, i.account)).map((i) => i.id));
-}
+type H = (ctx: Ctx, caller: Caller, deps: IamApiDeps, scope: AdminScope<InstanceRecord>) => Promise<{ status: number; body?: unknown }>;
 
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '') throw new IamError(400, 'INVALID_INPUT', `'${name}' must be a non-empty string`);
@@ -67,8 +40,8 @@ function str(v: unknown, name: string): string {
 const handlers: Record<string, H> = {
   whoami: async (_ctx, c, d) => ({ status: 200, body: { identity: c.identity, account: d.iam.getAccount(c.identity.accountId) } }),
 
-  createAccount: async (ctx, c, d) => {
-    if (!isSystemAdmin(d, c)) throw forbidden();
+  createAccount: async (ctx, c, d, s) => {
+    if (!s.isSystemAdmin(c)) throw forbidden();
     const body = await readJson(ctx);
     fields(body, ['name', 'id']);
     const { account, owner } = await d.iam.createAccount({ name: str(body.name, 'name'), ...(body.id !== undefined ? { id: str(body.id, 'id') } : {}) });
@@ -76,121 +49,112 @@ const handlers: Record<string, H> = {
     const s3 = await d.iam.createS3AccessKey(account.id, owner.id);
     return { status: 201, body: { account, owner, apikey: key.apiKey, apikeyId: key.record.id, s3 } };
   },
-  listAccounts: async (_ctx, c, d) => ({ status: 200, body: { accounts: d.iam.listAccounts().filter((a) => canAdminAccount(d, c, a.id) || a.id === c.identity.accountId) } }),
+  listAccounts: async (_ctx, c, _d, s) => ({ status: 200, body: { accounts: s.visibleAccounts(c) } }),
 
-  createIdentity: async (ctx, c, d) => {
-    requireAdmin(d, c, ctx.params.account as string);
+  createIdentity: async (ctx, c, d, s) => {
+    s.requireAdmin(c, ctx.params.account as string);
     const body = await readJson(ctx);
     fields(body, ['kind', 'name', 'gateway']);
-    if (body.gateway !== undefined && (typeof body.gateway !== 'boolean' || !isSystemAdmin(d, c))) throw forbidden();
+    if (body.gateway !== undefined && (typeof body.gateway !== 'boolean' || !s.isSystemAdmin(c))) throw forbidden();
     const ident = await d.iam.createIdentity({ accountId: ctx.params.account as string, kind: body.kind as IdentityKind, name: str(body.name, 'name'), gateway: body.gateway === true });
     return { status: 201, body: ident };
   },
-  listIdentities: async (ctx, c, d) => {
-    requireAdmin(d, c, ctx.params.account as string);
+  listIdentities: async (ctx, c, d, s) => {
+    s.requireAdmin(c, ctx.params.account as string);
     return { status: 200, body: { identities: d.iam.listIdentities(ctx.params.account) } };
   },
-  deleteIdentity: async (ctx, c, d) => {
+  deleteIdentity: async (ctx, c, d, s) => {
     const ident = d.iam.getIdentity(ctx.params.id as string);
     if (!ident) throw notFound(`Identity ${ctx.params.id}`);
-    requireAdmin(d, c, ident.accountId);
+    s.requireAdmin(c, ident.accountId);
     await d.iam.deleteIdentity(ident.id);
     return { status: 204 };
   },
 
-  createApiKey: async (ctx, c, d) => {
+  createApiKey: async (ctx, c, d, s) => {
     const ident = d.iam.getIdentity(ctx.params.id as string);
     if (!ident) throw notFound(`Identity ${ctx.params.id}`);
-    if (ident.id !== c.identity.id) requireAdmin(d, c, ident.accountId);
+    if (ident.id !== c.identity.id) s.requireAdmin(c, ident.accountId);
     const body = await readJson(ctx);
     fields(body, ['name']);
     const { record, apiKey } = await d.iam.createApiKey(ident.id, body.name === undefined ? 'apikey' : str(body.name, 'name'));
     const { hash: _h, ...shown } = record;
     return { status: 201, body: { ...shown, apikey: apiKey } };
   },
-  listApiKeys: async (ctx, c, d) => {
+  listApiKeys: async (ctx, c, d, s) => {
     const ident = d.iam.getIdentity(ctx.params.id as string);
     if (!ident) throw notFound(`Identity ${ctx.params.id}`);
-    if (ident.id !== c.identity.id) requireAdmin(d, c, ident.accountId);
+    if (ident.id !== c.identity.id) s.requireAdmin(c, ident.accountId);
     return { status: 200, body: { apikeys: d.iam.listApiKeys(ident.id) } };
   },
-  deleteApiKey: async (ctx, c, d) => {
+  deleteApiKey: async (ctx, c, d, s) => {
     const k = d.iam.getApiKey(ctx.params.id as string);
     const ident = k ? d.iam.getIdentity(k.identityId) : undefined;
     if (!k || !ident) throw notFound(`API key ${ctx.params.id}`);
-    if (ident.id !== c.identity.id) requireAdmin(d, c, ident.accountId);
+    if (ident.id !== c.identity.id) s.requireAdmin(c, ident.accountId);
     await d.iam.deleteApiKey(k.id);
     return { status: 204 };
   },
 
-  createAccessKey: async (ctx, c, d) => {
-    requireAdmin(d, c, ctx.params.account as string);
+  createAccessKey: async (ctx, c, d, s) => {
+    s.requireAdmin(c, ctx.params.account as string);
     const body = await readJson(ctx);
     fields(body, ['identityId']);
     const out = await d.iam.createS3AccessKey(ctx.params.account as string, body.identityId === undefined ? undefined : str(body.identityId, 'identityId'));
     return { status: 201, body: out };
   },
-  listAccessKeys: async (ctx, c, d) => {
-    requireAdmin(d, c, ctx.params.account as string);
+  listAccessKeys: async (ctx, c, d, s) => {
+    s.requireAdmin(c, ctx.params.account as string);
     return { status: 200, body: { accessKeys: d.iam.listS3AccessKeys(ctx.params.account) } };
   },
-  deleteAccessKey: async (ctx, c, d) => {
+  deleteAccessKey: async (ctx, c, d, s) => {
     const k = d.iam.listS3AccessKeys().find((x) => x.accessKeyId === ctx.params.id);
     if (!k) throw notFound(`Access key ${ctx.params.id}`);
-    requireAdmin(d, c, k.accountId);
+    s.requireAdmin(c, k.accountId);
     await d.iam.deleteS3AccessKey(k.accessKeyId);
     return { status: 204 };
   },
 
-  createInstance: async (ctx, c, d) => {
+  createInstance: async (ctx, c, d, s) => {
     const body = await readJson(ctx);
     fields(body, ['accountId', 'name']);
     const account = body.accountId === undefined ? c.identity.accountId : str(body.accountId, 'accountId');
-    requireAdmin(d, c, account);
+    s.requireAdmin(c, account);
     if (!d.iam.getAccount(account)) throw notFound(`Account ${account}`);
     const inst = await d.kms.createInstance({ account, region: d.region, name: body.name === undefined ? `${account}-kms` : str(body.name, 'name') });
     return { status: 201, body: inst };
   },
-  listInstances: async (_ctx, c, d) => {
-    const all = await d.kms.listInstances();
-    return { status: 200, body: { instances: all.filter((i) => canAdminAccount(d, c, i.account) || i.account === c.identity.accountId) } };
-  },
+  listInstances: async (_ctx, c, _d, s) => ({ status: 200, body: { instances: await s.visibleInstances(c) } }),
 
-  createPolicy: async (ctx, c, d) => {
+  createPolicy: async (ctx, c, d, s) => {
     const body = await readJson(ctx);
     fields(body, ['subjectId', 'target', 'role']);
-    await requireInstanceAdmin(d, c, body.target);
+    await s.requireInstanceAdmin(c, body.target);
     return { status: 201, body: await d.access.createPolicy({ subjectId: str(body.subjectId, 'subjectId'), target: body.target, role: body.role, by: c.identity.id }) };
   },
-  listPolicies: async (ctx, c, d) => {
-    const mine = await administeredInstances(d, c);
-    const subject = typeof ctx.query.subjectId === 'string' ? ctx.query.subjectId : undefined;
-    const list = d.access.listPolicies(subject ? { subjectId: subject } : {}).filter((p) => mine.has(p.target.instanceId) || p.subjectId === c.identity.id);
-    return { status: 200, body: { policies: list } };
+  listPolicies: async (ctx, c, _d, s) => {
+    const subject = typeof ctx.query.subjectId === 'string' && ctx.query.subjectId !== '' ? ctx.query.subjectId : undefined;
+    return { status: 200, body: { policies: await s.visiblePolicies(c, subject) } };
   },
-  deletePolicy: async (ctx, c, d) => {
+  deletePolicy: async (ctx, c, d, s) => {
     const p = d.access.getPolicy(ctx.params.id as string);
     if (!p) throw notFound(`Policy ${ctx.params.id}`);
-    await requireInstanceAdmin(d, c, p.target);
+    await s.requireInstanceAdmin(c, p.target);
     await d.access.deletePolicy(p.id);
     return { status: 204 };
   },
 
-  createAuthorization: async (ctx, c, d) => {
+  createAuthorization: async (ctx, c, d, s) => {
     const body = await readJson(ctx);
     fields(body, ['sourceAccount', 'target', 'role']);
-    await requireInstanceAdmin(d, c, body.target);
+    await s.requireInstanceAdmin(c, body.target);
     return { status: 201, body: await d.access.createAuthorization({ sourceAccount: body.sourceAccount, target: body.target, role: body.role, by: c.identity.id }) };
   },
-  listAuthorizations: async (_ctx, c, d) => {
-    const mine = await administeredInstances(d, c);
-    const list = d.access.listAuthorizations().filter((a) => mine.has(a.target.instanceId) || a.sourceAccount === c.identity.accountId);
-    return { status: 200, body: { authorizations: list } };
-  },
-  deleteAuthorization: async (ctx, c, d) => {
+  listAuthorizations: async (_ctx, c, _d, s) => ({ status: 200, body: { authorizations: await s.visibleAuthorizations(c) } }),
+  deleteAuthorization: async (ctx, c, d, s) => {
     const a = d.access.getAuthorization(ctx.params.id as string);
     if (!a) throw notFound(`Authorization ${ctx.params.id}`);
-    await requireInstanceAdmin(d, c, a.target);
+    await s.requireInstanceAdmin(c, a.target);
     await d.access.deleteAuthorization(a.id);
     return { status: 204 };
   },
@@ -198,10 +162,11 @@ const handlers: Record<string, H> = {
 
 export function iamRouter(deps: IamApiDeps): Router {
   const router = new Router({ prefix: '/iam/v1' });
+  const scope = new AdminScope(deps.iam, deps.access, deps.kms);
   const h = (name: keyof typeof handlers) => async (ctx: Ctx) => {
     try {
       const caller = bearer(ctx, deps.iam);
-      const out = await (handlers[name] as H)(ctx, caller, deps);
+      const out = await (handlers[name] as H)(ctx, caller, deps, scope);
       ctx.status = out.status;
       if (out.body !== undefined) {
         ctx.set('cache-control', 'no-store');

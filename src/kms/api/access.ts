@@ -12,12 +12,15 @@
  * authorization, or the shared default key) - the split-mode twin of
  * LocalKeyProvider's check.
  */
-import { minimumRole, type KmsOperation, type KmsRole } from '../authorizer.js';
+import { KmsError } from '../../keys/errors.js';
+import { minimumRole, type KmsOperation } from '../authorizer.js';
 import type { InstanceRecord } from '../records.js';
-import { TokenError } from '../../iam/tokens.js';
-import type { Caller } from '../../iam/iamService.js';
+import type { Caller } from '../../identity/caller.js';
+import type { KmsRole } from '../../identity/roles.js';
+import { TokenError } from '../../identity/tokenError.js';
+import { callerFromBearer } from '../../restApi/bearer.js';
 import type { ApiRequest, KmsApiDeps } from './context.js';
-import { invalidField, KmsApiError, unauthorized } from './errors.js';
+import { invalidField, unauthorized } from './errors.js';
 
 /** Operations of this API beyond the core's KmsOperation, with their least role (key-protect.md 5). */
 export type ApiOperation =
@@ -58,13 +61,11 @@ function header(r: { ctx: { get(name: string): string } }, name: string): string
 
 /** `authorization: Bearer <jwt>` -> the verified caller. */
 export function authenticate(deps: KmsApiDeps, authorization: string | undefined): Caller {
-  const m = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!m) throw unauthorized();
   try {
-    return deps.iam.verify(m[1] as string);
+    return callerFromBearer(deps.iam, authorization, unauthorized);
   } catch (e) {
     if (e instanceof TokenError && e.kind === 'malformed') {
-      throw new KmsApiError(400, 'BEARER_SUB_EXTRACTION_ERR', 'The subject could not be extracted from the bearer token');
+      throw new KmsError('BEARER_SUB_EXTRACTION_ERR', 'The subject could not be extracted from the bearer token');
     }
     if (e instanceof TokenError) throw unauthorized();
     throw e;
@@ -83,7 +84,7 @@ export async function resolveInstance(deps: KmsApiDeps, id: string | undefined):
 export function tenantOf(r: Pick<ApiRequest, 'caller' | 'ctx'>): string | undefined {
   const t = header(r, TENANT_HEADER);
   if (t === undefined) return undefined;
-  if (!r.caller.identity.gateway) throw new KmsApiError(403, 'SERVICE_ONLY_ERR', `Only a gateway service identity may send ${TENANT_HEADER}`);
+  if (!r.caller.identity.gateway) throw new KmsError('SERVICE_ONLY_ERR', `Only a gateway service identity may send ${TENANT_HEADER}`);
   return t;
 }
 
@@ -121,6 +122,6 @@ export async function authorize(r: ApiRequest, op: ApiOperation, idOrAlias?: str
 /** Registration writes and event acknowledgements: service identities only (403 SERVICE_ONLY_ERR for users). */
 export function requireService(r: ApiRequest): void {
   if (r.caller.identity.kind !== 'service') {
-    throw new KmsApiError(403, 'SERVICE_ONLY_ERR', 'This action can only be performed by a service, not a user');
+    throw new KmsError('SERVICE_ONLY_ERR', 'This action can only be performed by a service, not a user');
   }
 }

@@ -1,18 +1,20 @@
 /**
- * What the KMS API handlers share: the dependencies (KMS service, IAM, the
- * instance-level state, audit) and the per-request view (caller, instance,
+ * What the KMS API handlers share: the dependencies (the KMS core: service,
+ * key rings, instance policies, import tokens; IAM; audit) and the per-request view (caller, instance,
  * headers Key Protect defines, query, body).
  */
 import type { Context } from 'koa';
-import type { KeyAuthorizer } from '../authorizer.js';
+import type { KeyAuthorizer } from '../../identity/keyAuthorizer.js';
 import type { AuditSink } from '../audit.js';
 import type { KmsService } from '../kmsService.js';
 import type { InstanceRecord } from '../records.js';
 import type { AccessControl } from '../../iam/accessControl.js';
-import type { Caller, IamService } from '../../iam/iamService.js';
+import type { IamService } from '../../iam/iamService.js';
+import type { Caller } from '../../identity/caller.js';
 import type { Logger } from '../../util/logger.js';
-import type { ImportTokens } from './importTokens.js';
-import type { InstanceStateStore } from './instanceState.js';
+import type { ImportTokens } from '../importTokens.js';
+import type { InstancePolicies } from '../instancePolicies.js';
+import type { KeyRings } from '../keyRings.js';
 import type { Json, Query } from './schema.js';
 
 export interface KmsApiDeps {
@@ -21,7 +23,8 @@ export interface KmsApiDeps {
   access: AccessControl;
   /** Decides for a gateway acting for a tenant (split mode), as in embedded mode. */
   authorizer: KeyAuthorizer;
-  state: InstanceStateStore;
+  keyRings: KeyRings;
+  policies: InstancePolicies;
   importTokens: ImportTokens;
   audit: AuditSink;
   log: Logger;

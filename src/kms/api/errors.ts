@@ -5,43 +5,12 @@
  *     resources: [ { errorMsg: "<Reason Phrase>: ...",
  *                    reasons: [ { code, message, status, moreInfo, target? } ] } ] }
  *
- * KmsError (the service layer) and KmsApiError (this layer: reasons the core
- * never raises, such as key-ring conflicts) map one to one. Anything else is a
- * 500 with a generic message; the real error is logged by the caller, never
- * sent (it could name a path or worse).
+ * A KmsError (src/keys/errors.ts: the reason decides the status) maps one to
+ * one. Anything else is a 500 with a generic message; the real error is logged
+ * by the caller, never sent (it could name a path or worse).
  */
 import { STATUS_CODES } from 'node:http';
-import { KmsError, type KmsReason } from '../errors.js';
-
-export type ApiReason =
-  | KmsReason
-  | 'BODY_QUERY_PARAM_MISMATCH_ERR'
-  | 'BEARER_SUB_EXTRACTION_ERR'
-  | 'RESOURCE_OWNER_ERR'
-  | 'FEATURE_RESTRICTED_ERR'
-  | 'KEY_RING_NOT_FOUND_ERR'
-  | 'KEY_RING_EXISTS_ERR'
-  | 'KEY_RING_NOT_EMPTY_ERR'
-  | 'IMPORT_TOKEN_NOT_FOUND_ERR'
-  | 'NOT_FOUND_ERR'
-  | 'METHOD_NOT_ALLOWED_ERR';
-
-export interface ErrorTarget {
-  type: string;
-  name: string;
-}
-
-export class KmsApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly reason: ApiReason,
-    message: string,
-    readonly target?: ErrorTarget,
-  ) {
-    super(message);
-    this.name = 'KmsApiError';
-  }
-}
+import { KmsError, type ErrorTarget } from '../../keys/errors.js';
 
 export const ERROR_MEDIA_TYPE = 'application/vnd.ibm.kms.error+json';
 export const MORE_INFO = 'https://cloud.ibm.com/apidocs/key-protect';
@@ -93,22 +62,21 @@ export function errorBody(status: number, code: string, message: string, target?
 
 /** Any thrown value -> status and Key Protect error body; `internal` tells the caller to log it. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
-  if (err instanceof KmsApiError || err instanceof KmsError) {
-    // KP's 404 carries no documented reason; ours names it so clients can match on it.
+  if (err instanceof KmsError) {
     if (err.status >= 500) return { status: err.status, body: errorBody(err.status, err.reason, err.message), internal: err.status === 500 };
     return { status: err.status, body: errorBody(err.status, err.reason, err.message, err.target), internal: false };
   }
   return { status: 500, body: errorBody(500, 'INTERNAL_ERR', 'The service encountered an internal error'), internal: true };
 }
 
-export function badBody(message: string, field?: string): KmsApiError {
-  return new KmsApiError(400, 'BAD_BODY_ERR', message, field ? { type: 'field', name: field } : undefined);
+export function badBody(message: string, field?: string): KmsError {
+  return new KmsError('BAD_BODY_ERR', message, field ? { type: 'field', name: field } : undefined);
 }
 
-export function invalidField(name: string, must: string, type: 'field' | 'query_param' | 'header' = 'field'): KmsApiError {
-  return new KmsApiError(400, 'INVALID_FIELD_ERR', `The ${type === 'field' ? 'field' : type === 'header' ? 'header' : 'query parameter'} '${name}' must be: ${must}`, { type, name });
+export function invalidField(name: string, must: string, type: 'field' | 'query_param' | 'header' = 'field'): KmsError {
+  return new KmsError('INVALID_FIELD_ERR', `The ${type === 'field' ? 'field' : type === 'header' ? 'header' : 'query parameter'} '${name}' must be: ${must}`, { type, name });
 }
 
-export function unauthorized(): KmsApiError {
-  return new KmsApiError(401, 'UNAUTHORIZED_ERR', 'The user does not have access to the specified resource');
+export function unauthorized(): KmsError {
+  return new KmsError('UNAUTHORIZED_ERR', 'The user does not have access to the specified resource');
 }

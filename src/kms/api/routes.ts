@@ -10,11 +10,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
+import { KmsError } from '../../keys/errors.js';
 import type { AuditInput } from '../audit.js';
-import type { Caller } from '../../iam/iamService.js';
+import type { Caller } from '../../identity/caller.js';
+import { writeJson } from '../../restApi/response.js';
 import { authenticate, resolveInstance, tenantOf } from './access.js';
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
-import { invalidField, KmsApiError, toErrorResponse } from './errors.js';
+import { invalidField, toErrorResponse } from './errors.js';
 import { keyAction } from './handlers/actions.js';
 import { eventAck } from './handlers/eventAck.js';
 import { createImportToken, getImportToken } from './handlers/importToken.js';
@@ -65,9 +67,7 @@ export function renderKmsError(ctx: Context, deps: KmsApiDeps, err: unknown): vo
   const { status, body, internal } = toErrorResponse(err);
   // Never the error itself in the log line's message field from user input alone: name and message of our own errors only.
   if (internal) deps.log.error('kms api internal error', { err: (err as Error)?.message, path: ctx.path, correlationId: ctx.response.get('correlation-id') });
-  ctx.status = status;
-  ctx.type = 'application/json';
-  ctx.body = ctx.method === 'HEAD' ? null : JSON.stringify(body);
+  writeJson(ctx, status, ctx.method === 'HEAD' ? null : body);
 }
 
 /** One API endpoint: `action` names it in the audit log. */
@@ -173,6 +173,6 @@ export function kmsRouter(deps: KmsApiDeps): Router {
 }
 
 /** Unknown paths and methods under /api/v2 in Key Protect's shape. */
-export function notFoundError(): KmsApiError {
-  return new KmsApiError(404, 'NOT_FOUND_ERR', 'The requested resource could not be found');
+export function notFoundError(): KmsError {
+  return new KmsError('NOT_FOUND_ERR', 'The requested resource could not be found');
 }

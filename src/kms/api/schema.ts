@@ -6,50 +6,34 @@
  * COLLECTION_TOTAL_MISMATCH_ERR, bad values INVALID_FIELD_ERR naming the field.
  */
 import type { IncomingMessage } from 'node:http';
+import { KmsError } from '../../keys/errors.js';
+import { BodyError, parseJsonObject as parseJson, readBody as readRawBody, type JsonObject } from '../../restApi/body.js';
 import { decodeBase64Strict } from '../encoding.js';
-import { badBody, invalidField, KmsApiError } from './errors.js';
+import { badBody, invalidField } from './errors.js';
 
 /** Key Protect bodies are small: the largest is an imported standard key (7,500 bytes, ~10 KB in base64). */
 export const MAX_BODY_BYTES = 64 * 1024;
 
-export type Json = Record<string, unknown>;
+export type Json = JsonObject;
 
-/** Reads the whole body, refusing more than `limit` bytes (declared or actual). */
+/** Reads the whole body, refusing more than `limit` bytes (declared or actual): BAD_BODY_ERR. */
 export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    req.resume();
-    throw badBody(`The request body is larger than ${limit} bytes`);
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const b = chunk as Buffer;
-    size += b.length;
-    if (size > limit) {
-      req.resume();
-      throw badBody(`The request body is larger than ${limit} bytes`);
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+  return readRawBody(req, limit).catch((e: unknown) => {
+    throw e instanceof BodyError ? badBody(e.message) : e;
+  });
 }
 
-/** JSON object or undefined for an empty body. Not an object: BAD_BODY_ERR. */
+/** JSON object or undefined for an empty (or blank) body. Not an object: BAD_BODY_ERR. */
 export function parseJsonObject(raw: Buffer): Json | undefined {
-  if (raw.length === 0 || raw.toString('utf8').trim() === '') return undefined;
-  let v: unknown;
   try {
-    v = JSON.parse(raw.toString('utf8'));
-  } catch {
-    throw badBody('The request body is not valid JSON');
+    return parseJson(raw, { blankIsEmpty: true });
+  } catch (e) {
+    throw e instanceof BodyError ? badBody(e.message) : e;
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badBody('The request body must be a JSON object');
-  return v as Json;
 }
 
 export function requireBody(body: Json | undefined): Json {
-  if (body === undefined) throw new KmsApiError(400, 'NO_BODY_ERR', 'A request body is required');
+  if (body === undefined) throw new KmsError('NO_BODY_ERR', 'A request body is required');
   return body;
 }
 
@@ -81,7 +65,7 @@ export function parseEnvelope(body: Json | undefined, types: readonly string[], 
   if (!Array.isArray(b.resources)) throw invalidField('resources', 'an array');
   if (typeof m.collectionTotal !== 'number' || !Number.isInteger(m.collectionTotal)) throw invalidField('collectionTotal', 'an integer');
   if (m.collectionTotal !== b.resources.length) {
-    throw new KmsApiError(400, 'COLLECTION_TOTAL_MISMATCH_ERR', 'The collectionTotal does not match the number of resources in the request', {
+    throw new KmsError('COLLECTION_TOTAL_MISMATCH_ERR', 'The collectionTotal does not match the number of resources in the request', {
       type: 'field',
       name: 'collectionTotal',
     });
@@ -89,7 +73,7 @@ export function parseEnvelope(body: Json | undefined, types: readonly string[], 
   const min = opts.min ?? 1;
   const max = opts.max ?? 1;
   if (b.resources.length < min || b.resources.length > max) {
-    throw new KmsApiError(400, 'NUM_COLLECTION_RESOURCE_ERR', `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`, { type: 'field', name: 'resources' });
+    throw new KmsError('NUM_COLLECTION_RESOURCE_ERR', `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`, { type: 'field', name: 'resources' });
   }
   return b.resources.map((r, i) => asObject(r, `resources[${i}]`));
 }

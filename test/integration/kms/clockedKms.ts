@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IamKeyAuthorizer } from '../../../src/iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../../../src/iam/openIam.js';
-import { InstanceStateStore } from '../../../src/kms/api/instanceState.js';
+import { InstanceStateStore } from '../../../src/kms/instanceState.js';
 import { AuditLog } from '../../../src/kms/audit.js';
 import { KeyStore } from '../../../src/kms/keyStore.js';
 import { KmsService } from '../../../src/kms/kmsService.js';

@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { IV_SIZE, openBlob, sealBlob } from '../../../src/crypto/aead.js';
+import { gcmOpen, gcmSeal, IV_SIZE, openBlob, sealBlob } from '../../../src/crypto/aead.js';
 import { CryptoIntegrityError } from '../../../src/crypto/errors.js';
 import { hex, loadVectors } from './helpers.js';
 
@@ -57,5 +58,19 @@ describe('sealBlob / openBlob', () => {
 
   it('rejects a key that is not 32 bytes', () => {
     expect(() => sealBlob(Buffer.alloc(16), Buffer.alloc(1), aad)).toThrow(RangeError);
+  });
+});
+
+describe('gcmSeal / gcmOpen', () => {
+  it.each([16, 24, 32])('seals and opens with a %i-byte key; any change fails', (n) => {
+    const key = randomBytes(n);
+    const iv = randomBytes(12);
+    const sealed = gcmSeal(key, iv, Buffer.from('dek'), Buffer.from('aad'));
+    expect(gcmOpen(key, iv, sealed, Buffer.from('aad'))?.toString()).toBe('dek');
+    expect(gcmOpen(key, iv, sealed, Buffer.from('aae'))).toBeUndefined();
+    const flipped = Buffer.from(sealed);
+    flipped[0] = (flipped[0] ?? 0) ^ 1;
+    expect(gcmOpen(key, iv, flipped, Buffer.from('aad'))).toBeUndefined();
+    expect(gcmOpen(key, randomBytes(12), sealed, Buffer.from('aad'))).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IamError } from '../../../src/iam/errors.js';
 import { IamCredentialStore } from '../../../src/iam/iamCredentialStore.js';
-import { TokenError } from '../../../src/iam/tokens.js';
+import { TokenError } from '../../../src/identity/tokenError.js';
 import { openTestIam, ROOT_ACCOUNT, type TestIam } from './iamTestKit.js';
 
 let t: TestIam;

@@ -1,6 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { issueToken, TokenError, verifyToken } from '../../../src/iam/tokens.js';
+import { TokenError } from '../../../src/identity/tokenError.js';
+import { issueToken, verifyToken } from '../../../src/iam/tokens.js';
 
 const key = randomBytes(32);
 const base = { sub: 'user-1', account: 'acct', kind: 'user' as const, akid: 'apikey-1', nowS: 1_700_000_000, ttlS: 3600 };

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KeyState } from '../../../src/kms/KeyProvider.js';
+import { KeyState } from '../../../src/keys/KeyProvider.js';
 import type { KmsEvent } from '../../../src/kms/kmsService.js';
 import { openTestKms, type TestKms } from './kmsTestKit.js';
 

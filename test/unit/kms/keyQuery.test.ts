@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyState } from '../../../src/kms/KeyProvider.js';
+import { KeyState } from '../../../src/keys/KeyProvider.js';
 import { comparator, filterKeys, matchesSearch, parseSearch } from '../../../src/kms/keyQuery.js';
 import type { KeyRecord } from '../../../src/kms/records.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KeyState } from '../../../src/kms/KeyProvider.js';
+import { KeyState } from '../../../src/keys/KeyProvider.js';
 import { ALL_KEY_ACTIONS, allowedActions, isActionAllowed, requiresRootKey, stateError, stateName, type KeyAction } from '../../../src/kms/keyStates.js';
 
 describe('key state table (key-protect.md 2.8)', () => {

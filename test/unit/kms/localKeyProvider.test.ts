@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatKeyCrn } from '../../../src/kms/crn.js';
-import { DekCache } from '../../../src/kms/dekCache.js';
+import { formatKeyCrn } from '../../../src/keys/crn.js';
+import { DekCache } from '../../../src/keys/dekCache.js';
 import { openLocalKms } from '../../../src/kms/localKms.js';
-import { KmsError } from '../../../src/kms/errors.js';
-import { KeyState, type KeyEvent } from '../../../src/kms/KeyProvider.js';
+import { KmsError } from '../../../src/keys/errors.js';
+import { KeyState, type KeyEvent } from '../../../src/keys/KeyProvider.js';
 import { keyProviderContract } from '../../contract/keyProvider.contract.js';
 import { ManualClock, openTestKms, tempDir, type TestKms } from './kmsTestKit.js';
 

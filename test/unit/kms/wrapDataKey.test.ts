@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { KmsError } from '../../../src/kms/errors.js';
+import { KmsError } from '../../../src/keys/errors.js';
 import { openTestKms, type TestKms } from './kmsTestKit.js';
 
 const AAD = ['coffer:bucket', 'uid-1'];

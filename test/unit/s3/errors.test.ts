@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SigV4Error, type SigV4ErrorCode } from '../../../src/auth/sigv4/errors.js';
 import { CryptoIntegrityError } from '../../../src/crypto/index.js';
-import { KmsError, type KmsReason } from '../../../src/kms/errors.js';
+import { KmsError, type KmsReason } from '../../../src/keys/errors.js';
 import { ERROR_TABLE, S3Error, toS3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import { DomainError, type DomainCode } from '../../../src/services/errors.js';
 
@@ -175,20 +175,20 @@ describe('toS3Error: KmsError by reason', () => {
   ];
   for (const [reason, code, status] of cases) {
     it(`${reason} -> ${code} ${status}`, () => {
-      const e = toS3Error(new KmsError(409, reason, `kms said ${reason}`));
+      const e = toS3Error(new KmsError(reason, `kms said ${reason}`));
       expect([e.code, e.status]).toEqual([code, status]);
       expect(e.message).not.toContain('kms said');
     });
   }
 
   it('the mapping depends on the reason, not on the KMS HTTP status', () => {
-    expect(toS3Error(new KmsError(500, 'KEY_DELETED_ERR', 'x')).code).toBe('KMS.KMSInvalidStateException');
-    expect(toS3Error(new KmsError(404, 'KMS_UNAVAILABLE', 'x')).code).toBe('ServiceUnavailable');
+    expect(toS3Error(new KmsError('KEY_DELETED_ERR', 'x')).code).toBe('KMS.KMSInvalidStateException');
+    expect(toS3Error(new KmsError('KMS_UNAVAILABLE', 'x')).code).toBe('ServiceUnavailable');
   });
 
   it('any other reason is an InternalError with the generic message', () => {
     for (const reason of ['INTERNAL_ERR', 'BAD_BODY_ERR', 'KEY_ROOT_REQ_ERR', 'PROTECTED_RESOURCE_ERR'] as const) {
-      const e = toS3Error(new KmsError(400, reason, `secret detail ${reason}`));
+      const e = toS3Error(new KmsError(reason, `secret detail ${reason}`));
       expect([e.code, e.status, e.message]).toEqual(['InternalError', 500, GENERIC_INTERNAL]);
       expect(e.fields).toEqual({});
     }

@@ -5,9 +5,10 @@
  * Wrap/unwrap/rewrap bodies are not wrapped in the collection envelope.
  * Plaintext DEKs leave as base64 and their buffers are zeroed here.
  */
+import { KmsError } from '../../../keys/errors.js';
 import { authorize, type ApiOperation } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { onlyFields, onlyQuery, optBase64, optStringArray, requireBody, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, keys, noContent } from './common.js';
 import { materialFrom, restoreKey } from './keys.js';
@@ -148,7 +149,7 @@ export async function keyAction(r: ApiRequest, legacy: boolean): Promise<Reply> 
       return noContent();
     default: {
       const never: never = action;
-      throw new KmsApiError(400, 'INVALID_FIELD_ERR', `unknown action ${String(never)}`);
+      throw new KmsError('INVALID_FIELD_ERR', `unknown action ${String(never)}`);
     }
   }
 }

@@ -2,9 +2,9 @@
  * Helpers the handler families share: media types, replies, the key-ring
  * header, `prefer`, and zeroing of base64 secrets on their way out.
  */
+import { KmsError } from '../../../keys/errors.js';
 import type { KeyResource } from '../../keyView.js';
 import type { ApiRequest, Reply } from '../context.js';
-import { KmsApiError } from '../errors.js';
 import { envelope } from '../schema.js';
 
 export const MEDIA = {
@@ -45,15 +45,12 @@ export function withoutPayload(k: KeyResource): KeyResource {
  */
 export async function checkKeyRing(r: ApiRequest, keyId: string | undefined): Promise<void> {
   if (r.keyRing === undefined || keyId === undefined) return;
-  const rec = await r.deps.service.store.getKey(r.instance.id, keyId);
-  if (rec && rec.keyRingID !== r.keyRing) {
-    throw new KmsApiError(404, 'KEY_NOT_FOUND_ERR', `Key ${keyId} could not be found in key ring ${r.keyRing}`);
-  }
+  await r.deps.keyRings.assertKeyInRing(r.instance.id, keyId, r.keyRing);
 }
 
 /** The key id path parameter (already URL-decoded by the router). */
 export function keyParam(r: ApiRequest): string {
   const id = r.params.id;
-  if (!id) throw new KmsApiError(404, 'KEY_NOT_FOUND_ERR', 'Key could not be found');
+  if (!id) throw new KmsError('KEY_NOT_FOUND_ERR', 'Key could not be found');
   return id;
 }

@@ -3,11 +3,12 @@
  * import, secure import with an import token), list, count, get, metadata,
  * patch, delete, purge, restore, versions, aliases.
  */
+import { KmsError } from '../../../keys/errors.js';
 import type { KeyResource } from '../../keyView.js';
 import { authorize, type ApiOperation } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError, unauthorized } from '../errors.js';
-import { DEFAULT_KEY_RING } from '../instanceState.js';
+import { invalidField, unauthorized } from '../errors.js';
+import { DEFAULT_KEY_RING } from '../../instanceState.js';
 import {
   asObject,
   envelope,
@@ -25,7 +26,6 @@ import {
   type Json,
 } from '../schema.js';
 import { checkKeyRing, json, keyParam, keys, MEDIA, noContent, withoutPayload } from './common.js';
-import { moveKeyToRing } from './keyRings.js';
 
 const CREATE_FIELDS = ['type', 'name', 'description', 'aliases', 'expirationDate', 'extractable', 'keyRingID', 'payload', 'encryptedNonce', 'iv', 'encryptionAlgorithm'];
 
@@ -43,17 +43,6 @@ export function materialFrom(r: ApiRequest, res: Json): Buffer | undefined {
   return r.deps.importTokens.open(r.instance.id, { payload, encryptedNonce, iv, ...(algorithm !== undefined ? { encryptionAlgorithm: algorithm } : {}) });
 }
 
-/** keyCreateImportAccess instance policy: 409 KEY_CREATE_IMPORT_ACCESS_ERR for what it forbids. */
-function checkCreateImportAccess(r: ApiRequest, extractable: boolean, imported: boolean, secure: boolean): void {
-  const p = r.deps.state.getPolicy(r.instance.id, 'keyCreateImportAccess');
-  if (!p?.policy_data.enabled) return;
-  const a = p.policy_data.attributes ?? {};
-  const allowed = imported ? (extractable ? a.import_standard_key : a.import_root_key) !== false : (extractable ? a.create_standard_key : a.create_root_key) !== false;
-  if (!allowed || (imported && a.enforce_token === true && !secure)) {
-    throw new KmsApiError(409, 'KEY_CREATE_IMPORT_ACCESS_ERR', 'The keyCreateImportAccess instance policy does not allow this key to be created or imported');
-  }
-}
-
 export async function createKey(r: ApiRequest, withPolicies = false): Promise<Reply> {
   await authorize(r, 'createKey');
   const [res] = parseEnvelope(r.body, [MEDIA.key]) as [Json];
@@ -61,13 +50,12 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
   if (res.type !== undefined && res.type !== MEDIA.key) throw invalidField('type', MEDIA.key);
   const bodyRing = optString(res, 'keyRingID');
   if (bodyRing !== undefined && r.keyRing !== undefined && bodyRing !== r.keyRing) {
-    throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', 'The keyRingID in the body differs from the x-kms-key-ring header');
+    throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', 'The keyRingID in the body differs from the x-kms-key-ring header');
   }
   const keyRingID = bodyRing ?? r.keyRing ?? DEFAULT_KEY_RING;
-  if (!r.deps.state.hasKeyRing(r.instance.id, keyRingID)) throw new KmsApiError(404, 'KEY_RING_NOT_FOUND_ERR', `Key ring ${keyRingID} could not be found`);
+  r.deps.keyRings.assertExists(r.instance.id, keyRingID);
   const extractable = optBool(res, 'extractable') ?? false;
-  const secure = res.encryptedNonce !== undefined;
-  checkCreateImportAccess(r, extractable, res.payload !== undefined, secure);
+  r.deps.policies.assertCreateImportAccess(r.instance.id, { extractable, imported: res.payload !== undefined, secure: res.encryptedNonce !== undefined });
   const material = materialFrom(r, res);
   const expirationDate = res.expirationDate;
   if (expirationDate !== undefined && typeof expirationDate !== 'string') throw invalidField('expirationDate', 'an RFC 3339 date');
@@ -96,26 +84,24 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
   return keys(201, [r.prefer === 'minimal' ? withoutPayload(out) : out]);
 }
 
-/** Instance policies that apply to new keys (dualAuthDelete, rotation), then the request's own overrides. */
+/** The request's policy overrides (keys_with_policy_overrides), then the instance policies that apply to new keys. */
 async function applyCreatePolicies(r: ApiRequest, key: KeyResource, overrides: Json | undefined): Promise<void> {
-  const { service, state } = r.deps;
+  const { policies } = r.deps;
   const by = actor(r);
   const dual = overrides?.dualAuthDelete !== undefined ? asObject(overrides.dualAuthDelete, 'dualAuthDelete') : undefined;
   const rot = overrides?.rotation !== undefined ? asObject(overrides.rotation, 'rotation') : undefined;
   if (dual) onlyFields(dual, ['enabled'], 'dualAuthDelete');
   if (rot) onlyFields(rot, ['enabled', 'interval_month'], 'rotation');
-  const instDual = state.getPolicy(r.instance.id, 'dualAuthDelete')?.policy_data.enabled === true;
-  const dualOn = dual ? optBool(dual, 'enabled') : instDual ? true : undefined;
-  if (dualOn !== undefined) await service.setDualAuthDeletePolicy(r.instance.id, key.id, { enabled: dualOn }, by);
+  const dualEnabled = dual ? optBool(dual, 'enabled') : undefined;
+  await policies.applyDualAuthDelete(r.instance.id, key, dual ? (dualEnabled !== undefined ? { enabled: dualEnabled } : {}) : undefined, by);
   if (key.extractable) return;
-  const instRot = state.getPolicy(r.instance.id, 'rotation');
+  let requested: { enabled: boolean; intervalMonth: number } | undefined;
   if (rot) {
     const interval = rot.interval_month;
     if (typeof interval !== 'number') throw invalidField('interval_month', 'an integer from 1 to 12');
-    await service.setRotationPolicy(r.instance.id, key.id, { enabled: optBool(rot, 'enabled') ?? true, intervalMonth: interval }, by);
-  } else if (instRot?.policy_data.enabled && !key.imported) {
-    await service.setRotationPolicy(r.instance.id, key.id, { enabled: true, intervalMonth: instRot.policy_data.attributes?.interval_month ?? 1 }, by);
+    requested = { enabled: optBool(rot, 'enabled') ?? true, intervalMonth: interval };
   }
+  await policies.applyRotation(r.instance.id, key, requested, by);
 }
 
 /** GET /keys and HEAD /keys. Keys a caller reaches only through key-level policies are omitted (key-protect.md 2.5). */
@@ -124,7 +110,7 @@ async function listFor(r: ApiRequest, allowed: readonly string[]): Promise<{ key
   try {
     await authorize(r, 'listKeys');
   } catch (e) {
-    if (!(e instanceof KmsApiError && e.status === 401) || r.tenant !== undefined || !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)) throw e;
+    if (!(e instanceof KmsError && e.status === 401) || r.tenant !== undefined || !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)) throw e;
     r.authorized = true;
     return { keys: [], total: 0 };
   }
@@ -184,8 +170,7 @@ export async function patchKey(r: ApiRequest): Promise<Reply> {
   onlyFields(body, ['keyRingID'], 'the request body');
   const ring = optString(body, 'keyRingID');
   if (ring === undefined) throw invalidField('keyRingID', 'the id of the key ring to move the key to');
-  if (!r.deps.state.hasKeyRing(r.instance.id, ring)) throw new KmsApiError(404, 'KEY_RING_NOT_FOUND_ERR', `Key ring ${ring} could not be found`);
-  await moveKeyToRing(r.deps.service, r.instance.id, id, ring);
+  await r.deps.keyRings.moveKey(r.instance.id, id, ring);
   return keys(200, [await r.deps.service.getKeyMetadata(r.instance.id, id)]);
 }
 

@@ -1,19 +1,20 @@
 /**
  * Key policies (rotation, dualAuthDelete) and instance policies
  * (dualAuthDelete, allowedNetwork, allowedIP, keyCreateImportAccess, metrics,
- * rotation), key-protect.md 2.3 and 2.7. Instance dualAuthDelete and rotation
- * apply to keys created afterwards, keyCreateImportAccess is enforced at key
- * creation (keys.ts); allowedNetwork, allowedIP and metrics are stored and
- * returned (a local KMS has no private endpoint or metrics service).
+ * rotation), key-protect.md 2.3 and 2.7: parsing and validating the bodies,
+ * and rendering. What instance policies do is the core's
+ * (src/kms/instancePolicies.ts).
  */
 import { isIP } from 'node:net';
+import { KmsError } from '../../../keys/errors.js';
 import type { PolicyResource } from '../../keyAdmin.js';
 import { iso } from '../../keyView.js';
 import { keyCrnOf } from '../../kmsContext.js';
 import { authorize } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError } from '../errors.js';
-import { INSTANCE_POLICY_TYPES, type InstancePolicyAttributes, type InstancePolicyRecord, type InstancePolicyType } from '../instanceState.js';
+import { invalidField } from '../errors.js';
+import type { InstancePolicyInput } from '../../instancePolicies.js';
+import { INSTANCE_POLICY_TYPES, type InstancePolicyAttributes, type InstancePolicyRecord, type InstancePolicyType } from '../../instanceState.js';
 import { asObject, envelope, onlyFields, onlyQuery, optBool, parseEnvelope, qString, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 
@@ -57,7 +58,7 @@ export async function putKeyPolicies(r: ApiRequest): Promise<Reply> {
     if (has.length !== 1) throw invalidField('resources', 'one policy (rotation or dualAuthDelete) per resource');
     const type = has[0] as KeyPolicyType;
     if (only !== undefined && type !== only) {
-      throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', `The policy in the body (${type}) differs from the policy query parameter (${only})`);
+      throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy in the body (${type}) differs from the policy query parameter (${only})`);
     }
     const p = asObject(res[type], type);
     if (type === 'rotation') {
@@ -101,7 +102,7 @@ function instanceView(p: InstancePolicyRecord): Json {
 export async function getInstancePolicies(r: ApiRequest): Promise<Reply> {
   const only = instancePolicyQuery(r);
   await authorize(r, 'getInstancePolicies');
-  const list = r.deps.state.listPolicies(r.instance.id).filter((p) => only === undefined || p.policy_type === only);
+  const list = r.deps.policies.list(r.instance.id, only);
   return json(200, envelope(MEDIA.policy, list.map(instanceView)));
 }
 
@@ -152,14 +153,12 @@ export async function putInstancePolicies(r: ApiRequest): Promise<Reply> {
   const only = instancePolicyQuery(r);
   await authorize(r, 'setInstancePolicies');
   const resources = parseEnvelope(r.body, [MEDIA.policy], { min: 1, max: INSTANCE_POLICY_TYPES.length });
-  const now = r.deps.now();
-  const by = actor(r);
   const seen = new Set<string>();
-  const recs: InstancePolicyRecord[] = resources.map((res) => {
+  const inputs: InstancePolicyInput[] = resources.map((res) => {
     onlyFields(res, ['policy_type', 'policy_data']);
     const type = res.policy_type;
     if (typeof type !== 'string' || !(INSTANCE_POLICY_TYPES as readonly string[]).includes(type)) throw invalidField('policy_type', INSTANCE_POLICY_TYPES.join(', '));
-    if (only !== undefined && type !== only) throw new KmsApiError(400, 'BODY_QUERY_PARAM_MISMATCH_ERR', `The policy_type in the body (${type}) differs from the policy query parameter (${only})`);
+    if (only !== undefined && type !== only) throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy_type in the body (${type}) differs from the policy query parameter (${only})`);
     if (seen.has(type)) throw invalidField('policy_type', 'each policy type at most once');
     seen.add(type);
     const data = asObject(res.policy_data, 'policy_data');
@@ -168,18 +167,9 @@ export async function putInstancePolicies(r: ApiRequest): Promise<Reply> {
     if (enabled === undefined) throw invalidField('enabled', 'a boolean');
     const t = type as InstancePolicyType;
     const attributes = validAttributes(t, enabled, data.attributes);
-    const prev = r.deps.state.getPolicy(r.instance.id, t);
-    return {
-      instanceId: r.instance.id,
-      policy_type: t,
-      policy_data: attributes ? { enabled, attributes } : { enabled },
-      createdBy: prev?.createdBy ?? by,
-      creationDate: prev?.creationDate ?? now,
-      updatedBy: by,
-      lastUpdated: now,
-    };
+    return attributes ? { type: t, enabled, attributes } : { type: t, enabled };
   });
-  await r.deps.state.putPolicies(recs);
+  await r.deps.policies.put(r.instance.id, inputs, actor(r));
   return noContent();
 }
 

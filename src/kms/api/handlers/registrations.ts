@@ -4,11 +4,12 @@
  * SERVICE_ONLY_ERR). `registrationMetadata` is private to the registering
  * service and is never shown to a user.
  */
+import { KmsError } from '../../../keys/errors.js';
 import type { RegistrationResource } from '../../keyView.js';
 import type { RegistrationInput } from '../../registrations.js';
 import { authorize, requireService } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
-import { invalidField, KmsApiError } from '../errors.js';
+import { invalidField } from '../errors.js';
 import { asObject, envelope, onlyFields, onlyQuery, optBool, optString, parseEnvelope, qBool, qInt, qString, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 
@@ -75,7 +76,7 @@ export async function writeRegistration(r: ApiRequest, kind: WriteKind): Promise
   requireService(r);
   const id = keyParam(r);
   const crn = r.params.crn;
-  if (!crn) throw new KmsApiError(404, 'KEY_NOT_FOUND_ERR', 'Registration could not be found');
+  if (!crn) throw new KmsError('KEY_NOT_FOUND_ERR', 'Registration could not be found');
   await checkKeyRing(r, await authorize(r, 'writeRegistration', id));
   const { service } = r.deps;
   const inst = r.instance.id;

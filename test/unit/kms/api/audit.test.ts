@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AuditingKeyProvider, AuditLog, formatAuditLine, readAuditLog, type AuditInput } from '../../../../src/kms/audit.js';
-import { KmsError } from '../../../../src/kms/errors.js';
-import type { KeyProvider } from '../../../../src/kms/KeyProvider.js';
+import { KmsError } from '../../../../src/keys/errors.js';
+import type { KeyProvider } from '../../../../src/keys/KeyProvider.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -51,7 +51,7 @@ describe('audit log', () => {
       defaultRootKeyCrn: async () => crn,
       generateDataKey: async () => ({ plaintext: Buffer.alloc(32), wrapped: 'w', keyVersion: 'v2' }),
       unwrap: async () => {
-        throw new KmsError(410, 'KEY_DELETED_ERR', 'deleted');
+        throw new KmsError('KEY_DELETED_ERR', 'deleted');
       },
       rewrap: async () => ({ wrapped: 'w2', keyVersion: 'v3' }),
       getKeyState: async () => 1,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { KmsApiError } from '../../../../src/kms/api/errors.js';
+import { KmsError } from '../../../../src/keys/errors.js';
 import { onlyFields, optBase64, parseEnvelope, parseJsonObject, qBool, qInt, qIntList, qString, readBody } from '../../../../src/kms/api/schema.js';
 
 const KEY = 'application/vnd.ibm.kms.key+json';
@@ -10,10 +10,10 @@ function reason(fn: () => unknown): string {
   try {
     fn();
   } catch (e) {
-    expect(e).toBeInstanceOf(KmsApiError);
-    return `${(e as KmsApiError).status} ${(e as KmsApiError).reason}`;
+    expect(e).toBeInstanceOf(KmsError);
+    return `${(e as KmsError).status} ${(e as KmsError).reason}`;
   }
-  throw new Error('expected a KmsApiError');
+  throw new Error('expected a KmsError');
 }
 
 function req(body: Buffer, headers: Record<string, string> = {}): IncomingMessage {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DekCache } from '../../../src/kms/dekCache.js';
-import type { KeyEvent } from '../../../src/kms/KeyProvider.js';
-import { ManualClock } from './kmsTestKit.js';
+import { DekCache } from '../../../src/keys/dekCache.js';
+import type { KeyEvent } from '../../../src/keys/KeyProvider.js';
+import { ManualClock } from '../kms/kmsTestKit.js';
 
 describe('DekCache', () => {
   it('returns copies and expires entries after the TTL (default 30 s)', () => {

@@ -10,8 +10,10 @@
  * Errors become the KmsErrors LocalKeyProvider throws, so the S3 layer cannot
  * tell the modes apart:
  *   401, 403, 404        -> 404 KEY_NOT_FOUND_ERR naming only the CRN (a CRN leaks nothing)
- *   400, 409, 410, 422   -> the same status and reason code the KMS sent
+ *   400, 409, 410, 422   -> the same status and reason code the KMS sent (a code
+ *                           unknown here: the status's default reason)
  *   connection errors, 5xx after the retries, a refused API key -> 503 KMS_UNAVAILABLE
+ *   any other status     -> 500 INTERNAL_ERR (KmsError's status follows its reason)
  *
  * A CRN must be exactly the KMS's CRN for the key: the first use of a CRN reads
  * the key's metadata and compares (an alias, another region or account in the
@@ -22,16 +24,15 @@
  * how long a disabled or deleted key's DEKs stay usable (dekCacheTtlSeconds).
  */
 import { parseKeyCrn } from './crn.js';
-import { KmsError, type KmsReason } from './errors.js';
+import { keyNotFound, KMS_ERROR_STATUS, KmsError, type KmsReason } from './errors.js';
 import type { GeneratedDataKey, KeyCaller, KeyProvider, KeyState, RegistrationRequest, UnwrappedDataKey } from './KeyProvider.js';
-import { keyNotFound } from './localKeyProvider.js';
-import { ServiceAuthError, ServiceClient, ServiceUnavailableError, type ServiceResponse } from '../iam/serviceClient.js';
+import { ServiceAuthError, ServiceClient, ServiceUnavailableError, type ServiceResponse } from './serviceClient.js';
 import type { Logger } from '../util/logger.js';
 
 export const TENANT_HEADER = 'x-coffer-tenant';
 const REGISTRATION_INPUT = 'application/vnd.ibm.kms.registration_input+json';
 
-/** Reason codes a KeyProvider may pass on (src/kms/errors.ts); anything else gets the status's default. */
+/** Reason codes a KeyProvider may pass on (src/keys/errors.ts); anything else gets the status's default. */
 const PASSED_REASONS: ReadonlySet<string> = new Set<KmsReason>([
   'BAD_BODY_ERR',
   'INVALID_FIELD_ERR',
@@ -102,7 +103,7 @@ export class RemoteKeyProvider implements KeyProvider {
     const res = await this.transport(() => this.client.request('GET', '/iam/v1/default-root-key'));
     const body = parseJson(res.text) as { crn?: unknown } | undefined;
     if (res.status !== 200 || typeof body?.crn !== 'string') {
-      throw new KmsError(503, 'KMS_UNAVAILABLE', `The KMS at ${this.client.url} did not name its default root key (${res.status})`);
+      throw new KmsError('KMS_UNAVAILABLE', `The KMS at ${this.client.url} did not name its default root key (${res.status})`);
     }
     parseKeyCrn(body.crn);
     return body.crn;
@@ -212,7 +213,7 @@ export class RemoteKeyProvider implements KeyProvider {
     } catch (e) {
       if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError) {
         this.opts.log?.warn('kms unavailable', { kmsUrl: this.client.url, err: e.message });
-        throw new KmsError(503, 'KMS_UNAVAILABLE', e instanceof ServiceAuthError ? 'The key management service refused the gateway credentials' : 'The key management service is unavailable');
+        throw new KmsError('KMS_UNAVAILABLE', e instanceof ServiceAuthError ? 'The key management service refused the gateway credentials' : 'The key management service is unavailable');
       }
       throw e;
     }
@@ -224,11 +225,13 @@ export class RemoteKeyProvider implements KeyProvider {
     if (res.status === 401 || res.status === 403 || res.status === 404) throw keyNotFound(crn);
     if (res.status >= 500 || res.status === 429) {
       this.opts.log?.warn('kms error', { kmsUrl: this.client.url, status: res.status });
-      throw new KmsError(503, 'KMS_UNAVAILABLE', 'The key management service is unavailable');
+      throw new KmsError('KMS_UNAVAILABLE', 'The key management service is unavailable');
     }
     const reason = reasonOf(res.text);
-    const code: KmsReason = reason !== undefined && PASSED_REASONS.has(reason.code) ? (reason.code as KmsReason) : defaultReason(res.status);
-    throw new KmsError(res.status, code, reason?.message ?? `The key management service answered ${res.status}`, reason?.target);
+    // A passed reason keeps its code only when the KMS sent it with the status the table gives it.
+    const passed = reason !== undefined && PASSED_REASONS.has(reason.code) && KMS_ERROR_STATUS[reason.code as KmsReason] === res.status;
+    const code: KmsReason = passed ? (reason.code as KmsReason) : defaultReason(res.status);
+    throw new KmsError(code, reason?.message ?? `The key management service answered ${res.status}`, reason?.target);
   }
 }
 
@@ -259,7 +262,7 @@ function b64(v: unknown): Buffer | undefined {
 }
 
 function malformed(url: string, what: string): KmsError {
-  return new KmsError(503, 'KMS_UNAVAILABLE', `The key management service at ${url} answered malformed data: ${what}`);
+  return new KmsError('KMS_UNAVAILABLE', `The key management service at ${url} answered malformed data: ${what}`);
 }
 
 function str(v: unknown, url: string): string {

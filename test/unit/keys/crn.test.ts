@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { assertResourceCrn, CrnError, formatBucketCrn, formatKeyCrn, isKeyCrn, parseKeyCrn } from '../../../src/kms/crn.js';
-import { KmsError } from '../../../src/kms/errors.js';
+import { assertResourceCrn, CrnError, formatBucketCrn, formatKeyCrn, isKeyCrn, parseKeyCrn } from '../../../src/keys/crn.js';
+import { KmsError } from '../../../src/keys/errors.js';
 
 const KP = 'crn:v1:bluemix:public:kms:us-south:a/f047b55a3362ac06afad8a3f2f5586ea:12e8c9c2-a162-472d-b7d6-8b9a86b815a6:key:02fd6835-6001-4482-a892-13bd2085f75d';
 

@@ -8,10 +8,12 @@
  * private key off disk means a copy of the data directory never holds it. A
  * restart invalidates outstanding tokens (the client asks for a new one).
  */
-import { constants, createDecipheriv, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { constants, generateKeyPair, privateDecrypt, randomBytes, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
-import { iso } from '../keyView.js';
-import { invalidField, KmsApiError } from './errors.js';
+import { gcmOpen } from '../crypto/aead.js';
+import { KmsError } from '../keys/errors.js';
+import { iso } from './keyView.js';
+import { invalidField } from './encoding.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
@@ -48,8 +50,8 @@ export interface SecureImport {
   encryptionAlgorithm?: string;
 }
 
-function expired(): KmsApiError {
-  return new KmsApiError(409, 'IMPORT_TOKEN_EXPIRED_ERR', 'The import token has expired or has no retrievals left: create a new one');
+function expired(): KmsError {
+  return new KmsError('IMPORT_TOKEN_EXPIRED_ERR', 'The import token has expired or has no retrievals left: create a new one');
 }
 
 export class ImportTokens {
@@ -85,7 +87,7 @@ export class ImportTokens {
   /** GET /import_token: the public key and nonce; each call uses one retrieval. */
   retrieve(instanceId: string): ImportTokenView {
     const t = this.live(instanceId);
-    if (!t) throw new KmsApiError(404, 'IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
+    if (!t) throw new KmsError('IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
     if (t.remainingRetrievals <= 0) throw expired();
     t.remainingRetrievals--;
     return { ...view(t), payload: Buffer.from(t.publicPem, 'utf8').toString('base64'), nonce: t.nonce.toString('base64') };
@@ -115,11 +117,11 @@ export class ImportTokens {
     const nonce = openNonce(material, s.iv, s.encryptedNonce);
     if (!nonce) {
       material.fill(0);
-      throw new KmsApiError(400, 'INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError('INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
     }
     if (nonce.length !== t.nonce.length || !timingSafeEqual(nonce, t.nonce)) {
       material.fill(0);
-      throw new KmsApiError(400, 'INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError('INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
     }
     return material;
   }
@@ -148,14 +150,7 @@ function view(t: Token): ImportTokenView {
   };
 }
 
-/** AES-GCM (key = the material, 12-byte iv, ciphertext ‖ 16-byte tag), as Key Protect's clients seal the nonce. */
+/** AES-GCM (key = the material, 12-byte iv, ciphertext ‖ 16-byte tag, no AAD), as Key Protect's clients seal the nonce. */
 function openNonce(material: Buffer, iv: Buffer, sealed: Buffer): Buffer | undefined {
-  if (iv.length !== 12 || sealed.length < 16) return undefined;
-  try {
-    const d = createDecipheriv(`aes-${material.length * 8}-gcm` as 'aes-256-gcm', material, iv);
-    d.setAuthTag(sealed.subarray(sealed.length - 16));
-    return Buffer.concat([d.update(sealed.subarray(0, sealed.length - 16)), d.final()]);
-  } catch {
-    return undefined;
-  }
+  return gcmOpen(material, iv, sealed, Buffer.alloc(0));
 }

@@ -8,7 +8,7 @@
  *   ipol  <instance>!<policy type>  -> InstancePolicyRecord
  */
 import { Level } from 'level';
-import { ensurePrivateDir } from '../../util/privateDir.js';
+import { ensurePrivateDir } from '../util/privateDir.js';
 
 export const DEFAULT_KEY_RING = 'default';
 

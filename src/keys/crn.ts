@@ -31,7 +31,7 @@ export interface KeyCrn {
 /** A malformed CRN. A KmsError (400 INVALID_FIELD_ERR) so every KMS caller handles it alike. */
 export class CrnError extends KmsError {
   constructor(message: string) {
-    super(400, 'INVALID_FIELD_ERR', message, { type: 'field', name: 'crn' });
+    super('INVALID_FIELD_ERR', message, { type: 'field', name: 'crn' });
     this.name = 'CrnError';
   }
 }
@@ -114,7 +114,7 @@ export function formatBucketCrn(p: { account: string; instance: string; bucket: 
 export function assertResourceCrn(crn: string): void {
   const seg = typeof crn === 'string' ? crn.split(':') : [];
   if (crn.length > MAX_CRN_LENGTH || seg.length !== 10 || seg[0] !== 'crn' || seg[1] !== 'v1' || !seg[8] || !seg[9]) {
-    throw new KmsError(400, 'INVALID_FIELD_ERR', `The field 'resourceCrn' must be: a valid CRN with a resource type and resource, got "${crn}"`, {
+    throw new KmsError('INVALID_FIELD_ERR', `The field 'resourceCrn' must be: a valid CRN with a resource type and resource, got "${crn}"`, {
       type: 'field',
       name: 'resourceCrn',
     });
