@@ -13,7 +13,7 @@
 import type { FileHandle } from 'node:fs/promises';
 import { errText } from './drive.js';
 import { InsufficientShardsError } from './errors.js';
-import type { ErasureContext } from './shardWriter.js';
+import { writeQuorum, type ErasureContext } from './shardWriter.js';
 import { blockBinding, CHECKSUM_SIZE, decodeHeader, HEADER_SIZE, StripeLayout, type ShardHeader } from './shardFormat.js';
 
 /** Bytes read from one shard file per read call (several stripes' blocks are contiguous there). */
@@ -64,15 +64,21 @@ export class ShardSet {
     const { k, m, drives } = ctx;
     const headers: Array<ShardHeader | undefined> = [];
     let absent = 0;
+    let unreachable = 0;
     const shards: Shard[] = await Promise.all(
       drives.map(async (d, i): Promise<Shard> => {
         let fh: FileHandle | undefined;
         try {
           fh = await d.openShard(id);
-          if (!fh) {
-            absent++;
-            return { failure: 'missing' };
-          }
+        } catch (err) {
+          unreachable++;
+          return { failure: errText(err) };
+        }
+        if (!fh) {
+          absent++;
+          return { failure: 'missing' };
+        }
+        try {
           const h = decodeHeader(await readFully(fh, HEADER_SIZE, 0), ctx.sum);
           if (typeof h === 'string') throw new Error(h);
           if (h.id !== id) throw new Error(`holds blob ${h.id}`);
@@ -81,7 +87,7 @@ export class ShardSet {
           headers[i] = h;
           return { fh };
         } catch (err) {
-          await fh?.close().catch(() => undefined);
+          await fh.close().catch(() => undefined);
           return { failure: errText(err) };
         }
       }),
@@ -101,7 +107,9 @@ export class ShardSet {
     };
     if (count < k) {
       for (const s of shards) await s.fh?.close().catch(() => undefined);
-      if (absent === drives.length) throw notFound(id);
+      // No drive has a file of it, and too few drives are unreachable to hold the
+      // write quorum a stored blob had: it does not exist.
+      if (absent + unreachable === drives.length && unreachable < writeQuorum(k, m)) throw notFound(id);
       // Some shards exist but too few to read: heal cannot help either, so nothing is queued.
       throw new InsufficientShardsError('read', id, count, k, k + m, reasonsOf(shards));
     }
