@@ -2,7 +2,8 @@
  * `npm run bench:erasure`: Reed-Solomon encode/reconstruct and block-checksum
  * throughput, the figures behind the choices in src/storage/erasure/.
  *
- * Reed-Solomon: the hand-written GF(2^8) code that the store uses, and, when
+ * Reed-Solomon: the hand-written GF(2^8) code that the store uses, with its
+ * WebAssembly SIMD kernel and with its portable table kernel, and, when
  * installed, @ronomon/reed-solomon (native) and
  * @digitaldefiance/reed-solomon-erasure.wasm (WASM). They are not dependencies
  * of Coffer: to compare, install them into a scratch directory and name it in
@@ -19,7 +20,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { createBLAKE3, createXXHash128 } from 'hash-wasm';
-import { ReedSolomon } from '../src/storage/erasure/reedSolomon.js';
+import { ReedSolomon, type KernelName } from '../src/storage/erasure/reedSolomon.js';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -65,17 +66,17 @@ interface Candidate {
   reconstruct(k: number, m: number, stripes: number): Promise<void> | void;
 }
 
-function handWritten(): Candidate {
+function handWritten(kernel: KernelName): Candidate {
   const shardsFor = (k: number, m: number) => Array.from({ length: k + m }, () => Buffer.from(randomBytes(BLOCK)));
   return {
-    name: 'hand-written GF(2^8)',
+    name: `hand-written, ${kernel} kernel`,
     encode(k, m, stripes) {
-      const rs = new ReedSolomon(k, m);
+      const rs = new ReedSolomon(k, m, kernel);
       const s = shardsFor(k, m);
       for (let i = 0; i < stripes; i++) rs.encode(s.slice(0, k), s.slice(k));
     },
     reconstruct(k, m, stripes) {
-      const rs = new ReedSolomon(k, m);
+      const rs = new ReedSolomon(k, m, kernel);
       const s = shardsFor(k, m);
       rs.encode(s.slice(0, k), s.slice(k));
       const lost = Math.min(m, k);
@@ -136,7 +137,7 @@ function wasm(rs: Wasm): Candidate {
 }
 
 async function main(): Promise<void> {
-  const candidates: Candidate[] = [handWritten()];
+  const candidates: Candidate[] = [handWritten('simd'), handWritten('js')];
   const ron = optional<Ronomon>('@ronomon/reed-solomon');
   if (ron) candidates.push(ronomon(ron));
   const w = optional<{ ReedSolomonErasure: { fromCurrentDirectorySync(): Wasm } }>('@digitaldefiance/reed-solomon-erasure.wasm');

@@ -8,13 +8,15 @@
  * stored as they are, and a read with every data shard present decodes
  * nothing) and every k x k submatrix stays invertible.
  *
- * Speed comes from a 64 KiB product table: multiplying a shard by a constant c
- * is one table lookup per byte in the 256-byte row of c. That was measured
- * against the native and WASM libraries (scripts/bench-erasure.ts); the choice
- * and the figures are in the commit that added this file.
+ * Shards are multiplied by a WebAssembly SIMD kernel (gfSimd.ts) where the
+ * platform has one, else by product-table loops here; both compute the same
+ * bytes. Measured against a native and a WASM library in
+ * scripts/bench-erasure.ts; the figures are in the commits.
  *
  * Matrices are tiny (at most 255 x 255), so they are plain number arrays.
  */
+
+import { simdKernel, type GfKernel } from './gfSimd.js';
 
 const EXP = new Uint8Array(512);
 const LOG = new Uint8Array(256);
@@ -142,7 +144,22 @@ function combine(coef: readonly number[], inputs: readonly Uint8Array[], out: Ui
   }
 }
 
+/** The portable kernel: the table loops above, one output at a time. */
+const JS_KERNEL: GfKernel = {
+  combine(rows, inputs, outs) {
+    for (const [o, out] of outs.entries()) combine(rows[o], inputs, out);
+  },
+};
+
+const SIMD_KERNEL = simdKernel(MUL_TABLE);
+
+export type KernelName = 'simd' | 'js';
+
+/** The kernel in use by default: SIMD where the platform has it. */
+export const DEFAULT_KERNEL: KernelName = SIMD_KERNEL ? 'simd' : 'js';
+
 export class ReedSolomon {
+  private readonly kernel: GfKernel;
   /** (k+m) x k; rows 0..k-1 are the identity. */
   private readonly matrix: Matrix;
   /** Decode matrices by the set of shards used (a bit mask), since the same few losses repeat. */
@@ -151,7 +168,10 @@ export class ReedSolomon {
   constructor(
     readonly k: number,
     readonly m: number,
+    kernel: KernelName = DEFAULT_KERNEL,
   ) {
+    if (kernel === 'simd' && !SIMD_KERNEL) throw new Error('WebAssembly SIMD is not available here');
+    this.kernel = kernel === 'simd' ? SIMD_KERNEL! : JS_KERNEL;
     if (!Number.isInteger(k) || !Number.isInteger(m) || k < 1 || m < 0 || k + m > 32) {
       throw new RangeError(`Reed-Solomon: need 1 <= k and 0 <= m with k + m <= 32, got k=${k} m=${m}`);
     }
@@ -164,7 +184,7 @@ export class ReedSolomon {
   encode(data: readonly Uint8Array[], parity: readonly Uint8Array[]): void {
     this.check(data, this.k, 'data');
     this.check(parity, this.m, 'parity');
-    for (let p = 0; p < this.m; p++) combine(this.matrix[this.k + p], data, parity[p]);
+    this.kernel.combine(this.matrix.slice(this.k), data, parity);
   }
 
   /**
@@ -192,12 +212,10 @@ export class ReedSolomon {
     }
     const sources = use.map((i) => shards[i]);
     // Data shards first: a missing parity shard is then encoded from complete data.
-    for (const t of targets) if (t < k) combine(decode[t], sources, shards[t]);
+    const dataTargets = targets.filter((t) => t < k);
+    if (dataTargets.length) this.kernel.combine(dataTargets.map((t) => decode[t]), sources, dataTargets.map((t) => shards[t]));
     const parityTargets = targets.filter((t) => t >= k);
-    if (parityTargets.length) {
-      const data = shards.slice(0, k);
-      for (const t of parityTargets) combine(this.matrix[t], data, shards[t]);
-    }
+    if (parityTargets.length) this.kernel.combine(parityTargets.map((t) => this.matrix[t]), shards.slice(0, k), parityTargets.map((t) => shards[t]));
   }
 
   private check(shards: readonly Uint8Array[], n: number, what: string): void {
