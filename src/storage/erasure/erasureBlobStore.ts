@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../BlobStore.js';
 import { assertBlobId } from '../fsBlobStore.js';
 import { Checksummer } from './checksum.js';
-import { Drive, isErrnoCode, unlinkQuiet } from './drive.js';
+import { Drive, errText, isErrnoCode, unlinkQuiet } from './drive.js';
 import { HealQueue } from './healQueue.js';
 import { ReedSolomon } from './reedSolomon.js';
 import { ShardSet } from './shardReader.js';
@@ -50,7 +50,8 @@ export class ErasureBlobStore implements BlobStore {
   /**
    * Open the set, creating drive directories that do not exist yet. A drive
    * that cannot be opened (say, its path is a file) does not stop the store: it
-   * is missing, and the store runs while a quorum remains.
+   * is missing, and the store runs degraded. Fewer than k usable drives is an
+   * error.
    */
   static async open(opts: ErasureOptions): Promise<ErasureBlobStore> {
     const n = opts.drives.length;
@@ -63,7 +64,9 @@ export class ErasureBlobStore implements BlobStore {
     if (new Set(opts.drives).size !== n) throw new RangeError('the same drive is named twice');
     const drives = opts.drives.map((d, i) => new Drive(d, i));
     const k = n - m;
-    await Promise.all(drives.map((d) => d.init().catch(() => undefined)));
+    const failed = (await Promise.all(drives.map((d) => d.init().then(() => undefined, (e: unknown) => `${d.root}: ${errText(e)}`)))).filter(Boolean);
+    // Fewer than k usable drives cannot serve a single read: a configuration error, not a degraded set.
+    if (n - failed.length < k) throw new Error(`only ${n - failed.length} of ${n} drives could be opened, ${k} are needed (${failed.join('; ')})`);
     return new ErasureBlobStore({ drives, k, m, blockSize, rs: new ReedSolomon(k, m), sum: await Checksummer.create(), heal: new HealQueue() });
   }
 

@@ -292,3 +292,26 @@ describe('ErasureBlobStore: quorum writes and healing', () => {
     expect(await store.stat(id)).toBeUndefined();
   });
 });
+
+describe('ErasureBlobStore.open', () => {
+  it('opens degraded with a drive that is a file, and refuses fewer than k usable drives', async () => {
+    root = await mkdtemp(join(tmpdir(), 'coffer-ec-'));
+    const paths = [0, 1, 2, 3].map((i) => join(root!, `d${i}`));
+    await writeFile(paths[0], 'x');
+    const store = await ErasureBlobStore.open({ drives: paths, parity: 2 });
+    const id = newId();
+    await store.put(id, Readable.from([Buffer.from('degraded')]));
+    expect((await collect(store.get(id))).toString()).toBe('degraded');
+    await writeFile(join(root!, 'f1'), 'x');
+    await writeFile(join(root!, 'f2'), 'x');
+    await writeFile(join(root!, 'f3'), 'x');
+    const files = ['f1', 'f2', 'f3'].map((f) => join(root!, f));
+    await expect(ErasureBlobStore.open({ drives: [...files, paths[1]], parity: 2 })).rejects.toThrow(/only 1 of 4 drives could be opened, 2 are needed/);
+  });
+
+  it('rejects impossible parity and block sizes', async () => {
+    await expect(ErasureBlobStore.open({ drives: ['/a', '/b'], parity: 2 })).rejects.toThrow(/parity must be 0 to 1/);
+    await expect(ErasureBlobStore.open({ drives: ['/a', '/b'], parity: 1, blockSize: 100 })).rejects.toThrow(/multiple of 8/);
+    await expect(ErasureBlobStore.open({ drives: ['/a', '/a'], parity: 1 })).rejects.toThrow(/same drive/);
+  });
+});
