@@ -2,7 +2,7 @@
  * The S3 server with COFFER_DRIVES naming four drives (2+2 erasure coding): PUT
  * and GET through @aws-sdk/client-s3, no drive holding a whole object, and
  * objects still read byte for byte after drive directories are deleted under
- * the running server, up to the two the code tolerates.
+ * the running server, up to the two the code tolerates; past that, 503.
  */
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
@@ -65,11 +65,12 @@ describe('S3 over four erasure-coded drives', () => {
     expect((await get(b, 'big')).equals(big)).toBe(true);
     expect((await get(b, 'later')).equals(later)).toBe(true);
     // Two drives left: below the write quorum, so the PUT is refused.
-    const refused = await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'refused', Body: randomBytes(1000) })), 500);
-    expect(refused.name).toBe('InternalError');
+    const refused = await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'refused', Body: randomBytes(1000) })), 503);
+    expect(refused.name).toBe('ServiceUnavailable');
 
     await rm(drives[0], { recursive: true, force: true });
-    const lost = await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'big' })), 500);
-    expect(lost.name).toBe('InternalError');
+    const lost = await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'big' })), 503);
+    expect(lost.name).toBe('ServiceUnavailable');
+    expect(lost.message).toMatch(/Too few storage drives/);
   });
 });
