@@ -262,6 +262,41 @@ describe('ErasureBlobStore: quorum writes and healing', () => {
     expect(ids).toEqual([]);
   });
 
+  /** A put whose body pauses after its first stripes, so drives can fail while it is in flight. */
+  async function putWithFailureMidway(store: ErasureBlobStore, fail: () => Promise<void>) {
+    const id = newId();
+    const data = randomBytes(SIZE);
+    const body = new Readable({ read() {} });
+    body.push(data.subarray(0, 20_000));
+    const put = store.put(id, body);
+    await new Promise((r) => setTimeout(r, 50));
+    await fail();
+    body.push(data.subarray(20_000));
+    body.push(null);
+    return { id, data, put };
+  }
+
+  it('a drive that fails in the middle of a put is dropped; the put succeeds on the others', async () => {
+    const { store, paths } = await setup(4, 2);
+    const { id, data, put } = await putWithFailureMidway(store, () => kill.replacedByFile(paths[2]));
+    await expect(put).resolves.toEqual({ size: SIZE });
+    expect(store.healQueue.drain()).toEqual([{ id, shard: 2, reason: 'write failed: ENOTDIR' }]);
+    expect((await collect(store.get(id))).equals(data)).toBe(true);
+    expect(await tmpFilesOf(paths)).toEqual([]);
+  });
+
+  it('two drives failing in the middle of a put make it fail, and the shards already published are removed', async () => {
+    const { store, paths, shardFile } = await setup(4, 2);
+    const { id, put } = await putWithFailureMidway(store, async () => {
+      await kill.replacedByFile(paths[0]);
+      await kill.replacedByFile(paths[3]);
+    });
+    await expect(put).rejects.toThrow(/2 of 4 drives accepted the write, a quorum of 3 is needed/);
+    for (const d of [1, 2]) await expect(stat(shardFile(d, id))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await tmpFilesOf(paths)).toEqual([]);
+    expect(await store.stat(id)).toBeUndefined();
+  });
+
   it('2+1 needs all three drives to write (quorum k+1); 2+0 needs both', async () => {
     const a = await setup(3, 1);
     await kill.deleted(a.paths[2]);
