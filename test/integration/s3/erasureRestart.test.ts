@@ -23,9 +23,10 @@ let dataDir: string;
 let drives: string[];
 let gw: TestGateway | undefined;
 
-const start = async () => {
-  gw = await startTestGateway({ dataDir, config: { drives, parity: 2 } });
-  return gw.client();
+const start = async (): Promise<S3Client> => {
+  const g = await startTestGateway({ dataDir, config: { drives, parity: 2 } });
+  gw = g;
+  return g.client();
 };
 
 beforeAll(async () => {
@@ -43,7 +44,7 @@ beforeAll(async () => {
   }
   await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'ec-restart', Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
   await s3.send(new CopyObjectCommand({ Bucket: 'ec-restart', Key: 'copy', CopySource: 'ec-restart/single' }));
-  await gw.close({ keepData: true });
+  await gw?.close({ keepData: true });
   gw = undefined;
 });
 
