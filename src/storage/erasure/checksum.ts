@@ -1,5 +1,7 @@
 /**
- * Block checksums: xxhash128 (XXH3-128) from hash-wasm.
+ * Block checksums: xxhash128 from hash-wasm, which is XXH3-128 (the same digest
+ * as the reference implementation). Part of the shard format: never change it
+ * without a new format version.
  *
  * Fast and 128 bits wide, so a corrupted block passing its check is not a
  * practical worry (bitrot is not an adversary; the blobs are authenticated
