@@ -8,6 +8,11 @@
  * InsufficientShardsError. A write succeeds once a write quorum (k + 1 with
  * parity, k without) has its shard durable. Shards found missing or bad are
  * queued in `healQueue` for `heal(id)`.
+ *
+ * The drive list is fixed for the data on it: shard i lives on drive i and the
+ * headers record k and m, so reordering COFFER_DRIVES or changing COFFER_PARITY
+ * over existing blobs makes their shards count as bad (never misread). Moving
+ * between layouts needs a rewrite of the blobs, which this store does not do.
  */
 import { Readable } from 'node:stream';
 import type { BlobStore } from '../BlobStore.js';
