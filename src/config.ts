@@ -39,6 +39,15 @@ export interface Config {
    * one). Absent when not set (`coffer kms` then generates one on first start).
    */
   gatewayApiKey?: string;
+  /**
+   * Blob drives (COFFER_DRIVES, comma-separated; or a JSON array in the config
+   * file), each a directory standing for one disk, resolved. Absent when not
+   * set: blobs then live in <dataDir>/blobs. One drive keeps that plain layout;
+   * two or more are erasure-coded (src/storage/erasure).
+   */
+  drives?: readonly string[];
+  /** Parity shards m over `drives` (COFFER_PARITY); default half the drives, at least 1 from two drives. Set exactly when `drives` is. */
+  parity?: number;
 }
 
 export class ConfigError extends Error {
@@ -65,6 +74,8 @@ const ENV: Record<string, keyof Config> = {
   COFFER_IDLE_TIMEOUT_SECONDS: 'idleTimeoutSeconds',
   COFFER_KMS_URL: 'kmsUrl',
   COFFER_GATEWAY_APIKEY: 'gatewayApiKey',
+  COFFER_DRIVES: 'drives',
+  COFFER_PARITY: 'parity',
 };
 
 function defaultsPath(): string {
@@ -108,6 +119,24 @@ function str(raw: unknown, name: string): string {
   if (raw === undefined || raw === null) return '';
   if (typeof raw !== 'string') throw new ConfigError(name, 'must be a string');
   return raw;
+}
+
+/** `drives` and `parity`, validated; {} when no drives are configured. */
+function drivesOf(rawDrives: unknown, rawParity: unknown, drivesName: string, parityName: string): Pick<Config, 'drives' | 'parity'> {
+  const list = typeof rawDrives === 'string' ? rawDrives.split(',').map((d) => d.trim()) : rawDrives;
+  if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) {
+    if (rawParity !== undefined && rawParity !== null) throw new ConfigError(parityName, 'needs drives to be set');
+    return {};
+  }
+  if (!Array.isArray(list) || !list.every((d) => typeof d === 'string' && d !== '')) {
+    throw new ConfigError(drivesName, 'must be a comma-separated list (or an array) of directories, none empty');
+  }
+  const drives = list.map((d: string) => resolve(d));
+  if (new Set(drives).size !== drives.length) throw new ConfigError(drivesName, 'names the same directory twice');
+  const n = drives.length;
+  if (n > 32) throw new ConfigError(drivesName, `at most 32 drives, got ${n}`);
+  const parity = rawParity === undefined || rawParity === null ? (n >= 2 ? Math.max(1, Math.floor(n / 2)) : 0) : int(rawParity, parityName, 0, n - 1);
+  return { drives: Object.freeze(drives), parity };
 }
 
 /** Load and validate. `env` and `overrides` are injectable for tests. */
@@ -165,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     kmsUrl,
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
+  Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   return Object.freeze(cfg);
 }
 

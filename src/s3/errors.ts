@@ -108,6 +108,7 @@ export function toS3Error(err: unknown): S3Error {
     if (isCode(err.code)) return new S3Error(err.code, err.message, err.detail ?? {});
     return new S3Error('AccessDenied', err.message);
   }
+  if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS') return new S3Error('ServiceUnavailable', 'Too few storage drives are available to serve this request.');
   return new S3Error('InternalError');
 }
 

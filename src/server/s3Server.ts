@@ -8,7 +8,8 @@
  * rewraps the DEK of every bucket under that key at once (BucketService.rewrapAll);
  * otherwise the next unwrap after the DEK cache TTL rewraps lazily.
  *
- * Files in the data dir: meta/ (LevelDB), blobs/ (shard files).
+ * Files in the data dir: meta/ (LevelDB), blobs/ (shard files), unless
+ * COFFER_DRIVES puts the blobs on drives of their own.
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -30,7 +31,8 @@ import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { FsBlobStore, type FsBlobStoreOptions } from '../storage/fsBlobStore.js';
+import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
+import { openBlobStore } from '../storage/openBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { createS3App } from './s3App.js';
 
@@ -77,7 +79,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
   try {
     const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
     opened.push(() => meta.close());
-    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), blobIoSizes());
+    const blobs = await openBlobStore(config.drives ?? [join(config.dataDir, 'blobs')], config.parity ?? 0, blobIoSizes());
     opened.push(async () => (blobs as BlobStore).close?.());
     const swept = await sweepGarbage(meta, blobs);
     if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });

@@ -80,6 +80,7 @@ export interface StreamPiece {
 export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUid: string, piece: StreamPiece): Promise<Readable> {
   const { ref } = piece;
   const header = await blobs.read(ref.dataId, 0, HEADER_SIZE).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'EINSUFFICIENTSHARDS') throw e; // drives missing, not data damaged: 503, not 500
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
   });
   const span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);

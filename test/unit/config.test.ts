@@ -248,3 +248,38 @@ describe('loadConfig: COFFER_CONFIG file', () => {
     }
   });
 });
+
+describe('loadConfig: drives', () => {
+  it('COFFER_DRIVES lists the drives (resolved); parity defaults to half of them, at least 1 from two', () => {
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4' })).toMatchObject({ drives: ['/d1', '/d2', '/d3', '/d4'], parity: 2 });
+    expect(loadConfig({ COFFER_DRIVES: ' /d1 , rel/d2,/d3' })).toMatchObject({ drives: ['/d1', resolve('rel/d2'), '/d3'], parity: 1 });
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2' })).toMatchObject({ parity: 1 });
+    expect(loadConfig({ COFFER_DRIVES: '/only' })).toMatchObject({ drives: ['/only'], parity: 0 });
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4,/d5' })).toMatchObject({ parity: 2 });
+  });
+
+  it('COFFER_PARITY sets m; unset drives leave both settings out', () => {
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4', COFFER_PARITY: '1' })).toMatchObject({ parity: 1 });
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2', COFFER_PARITY: '0' })).toMatchObject({ parity: 0 });
+    const plain = loadConfig({});
+    expect('drives' in plain || 'parity' in plain).toBe(false);
+  });
+
+  it('the config file may give drives as an array, and the environment wins', async () => {
+    const p = await file('drives.json', JSON.stringify({ drives: ['/a', '/b', '/c'], parity: 1 }));
+    expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({ drives: ['/a', '/b', '/c'], parity: 1 });
+    expect(loadConfig({ COFFER_CONFIG: p, COFFER_DRIVES: '/x,/y' })).toMatchObject({ drives: ['/x', '/y'], parity: 1 });
+  });
+
+  it.each([
+    [{ COFFER_DRIVES: '/d1,/d2', COFFER_PARITY: '2' }, 'COFFER_PARITY', /from 0 to 1/],
+    [{ COFFER_DRIVES: '/d1', COFFER_PARITY: '1' }, 'COFFER_PARITY', /from 0 to 0/],
+    [{ COFFER_PARITY: '1' }, 'COFFER_PARITY', /needs drives/],
+    [{ COFFER_DRIVES: '/d1,,/d2' }, 'COFFER_DRIVES', /none empty/],
+    [{ COFFER_DRIVES: '/d1,/d1/' }, 'COFFER_DRIVES', /same directory twice/],
+  ])('%j is a ConfigError naming %s', (env, setting, message) => {
+    const e = configError(() => loadConfig(env));
+    expect(e.setting).toBe(setting);
+    expect(e.message).toMatch(message);
+  });
+});

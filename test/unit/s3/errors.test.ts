@@ -4,6 +4,7 @@ import { CryptoIntegrityError } from '../../../src/crypto/index.js';
 import { KmsError, type KmsReason } from '../../../src/keys/errors.js';
 import { ERROR_TABLE, S3Error, toS3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import { DomainError, type DomainCode } from '../../../src/services/errors.js';
+import { InsufficientShardsError } from '../../../src/storage/erasure/errors.js';
 
 const GENERIC_INTERNAL = ERROR_TABLE.InternalError[1];
 
@@ -255,4 +256,15 @@ describe('toS3Error: anything else is InternalError with a generic message', () 
       expect(JSON.stringify({ m: e.message, f: e.fields, h: e.headers })).not.toContain('coffer');
     });
   }
+});
+
+describe('toS3Error: storage', () => {
+  it('too few drives for a read or a write is 503 ServiceUnavailable, without the storage detail', () => {
+    for (const op of ['read', 'write'] as const) {
+      const e = toS3Error(new InsufficientShardsError(op, '0123456789abcdef0123456789abcdef', 1, 2, 4, new Map([[0, 'ENOENT']])));
+      expect([e.code, e.status]).toEqual(['ServiceUnavailable', 503]);
+      expect(e.message).not.toContain('0123456789abcdef');
+      expect(e.message).not.toContain('shard');
+    }
+  });
 });

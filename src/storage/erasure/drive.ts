@@ -1,0 +1,168 @@
+/**
+ * One drive of an erasure set: a directory standing for one disk, with the
+ * FsBlobStore layout (see shardFormat.ts). Only file-system mechanics live here;
+ * what a failure means (a missing shard, a lost quorum) is the store's call.
+ *
+ * A drive whose root has gone (unmounted, deleted) is not recreated: writing
+ * into the mount point would put shards on the wrong disk. A root that exists
+ * but is empty (a replaced disk) gets its tmp/ and shard directories back.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+
+const TMP_DIR = 'tmp';
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+const SHARD_RE = /^[0-9a-f]{2}$/;
+const BLOB_ID_RE = /^[0-9a-f]{32}$/;
+
+export function isErrnoCode(err: unknown, code: string): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
+}
+
+export function errText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code ?? e?.message ?? String(err);
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** mkdir; when it created the directory, fsync the parent so the entry survives a crash. */
+async function mkdirDurable(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { mode: DIR_MODE });
+  } catch (err) {
+    if (isErrnoCode(err, 'EEXIST')) return;
+    throw err;
+  }
+  await fsyncDir(dirname(dir));
+}
+
+export async function unlinkQuiet(path: string): Promise<void> {
+  try {
+    await unlink(path);
+  } catch (err) {
+    if (!isErrnoCode(err, 'ENOENT')) throw err;
+  }
+}
+
+export class Drive {
+  constructor(
+    readonly root: string,
+    readonly index: number,
+  ) {}
+
+  /** Create the root (first start) and tmp/, durably. Fails for a root that is a file. */
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    await mkdirDurable(join(this.root, TMP_DIR));
+    await fsyncDir(this.root);
+    await fsyncDir(dirname(this.root));
+  }
+
+  shardPath(id: string): string {
+    return join(this.root, id.slice(0, 2), id.slice(2, 4), id);
+  }
+
+  /** A new temp file for a shard of `id`, opened for writing. */
+  async createTemp(id: string): Promise<{ fh: FileHandle; path: string }> {
+    const path = join(this.root, TMP_DIR, `${id}.${randomBytes(8).toString('hex')}`);
+    try {
+      return { fh: await open(path, 'wx', FILE_MODE), path };
+    } catch (err) {
+      // A replaced (empty) disk has no tmp/ yet: make it, but only under a root that exists.
+      if (!isErrnoCode(err, 'ENOENT') || !(await this.rootExists())) throw err;
+      await mkdirDurable(join(this.root, TMP_DIR));
+      return { fh: await open(path, 'wx', FILE_MODE), path };
+    }
+  }
+
+  /** Move a synced temp file to its final name and make the rename durable. */
+  async publish(tmpPath: string, id: string): Promise<void> {
+    const outer = join(this.root, id.slice(0, 2));
+    await mkdirDurable(outer);
+    await mkdirDurable(join(outer, id.slice(2, 4)));
+    const final = this.shardPath(id);
+    await rename(tmpPath, final);
+    await fsyncDir(dirname(final));
+  }
+
+  /** Open the shard of `id` for reading; undefined when this drive has none. */
+  async openShard(id: string): Promise<FileHandle | undefined> {
+    try {
+      return await open(this.shardPath(id), 'r');
+    } catch (err) {
+      if (isErrnoCode(err, 'ENOENT')) return undefined;
+      throw err;
+    }
+  }
+
+  async hasShard(id: string): Promise<boolean> {
+    try {
+      await stat(this.shardPath(id));
+      return true;
+    } catch (err) {
+      if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return false;
+      throw err;
+    }
+  }
+
+  private async rootExists(): Promise<boolean> {
+    try {
+      return (await stat(this.root)).isDirectory();
+    } catch {
+      return false;
+    }
+  }
+
+  /** Names of the two-hex-digit directories under `rel` (empty for a missing drive or directory). */
+  async shardDirs(rel: string): Promise<string[]> {
+    return (await this.names(join(this.root, rel), (e) => e.isDirectory() && SHARD_RE.test(e.name))) ?? [];
+  }
+
+  /** Blob ids in leaf directory `outer/inner`. */
+  async idsIn(outer: string, inner: string): Promise<string[]> {
+    const prefix = outer + inner;
+    return (await this.names(join(this.root, outer, inner), (e) => e.isFile() && BLOB_ID_RE.test(e.name) && e.name.startsWith(prefix))) ?? [];
+  }
+
+  private async names(dir: string, keep: (e: { name: string; isFile(): boolean; isDirectory(): boolean }) => boolean): Promise<string[] | undefined> {
+    let d;
+    try {
+      d = await opendir(dir);
+    } catch (err) {
+      if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return undefined;
+      throw err;
+    }
+    const out: string[] = [];
+    for await (const e of d) if (keep(e)) out.push(e.name);
+    return out;
+  }
+
+  /** Remove temp files not modified for `olderThanMs`; a missing drive has none. */
+  async sweepTemp(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    const tmp = join(this.root, TMP_DIR);
+    const names = await this.names(tmp, (e) => e.isFile());
+    let removed = 0;
+    for (const name of names ?? []) {
+      const path = join(tmp, name);
+      try {
+        if ((await stat(path)).mtimeMs > cutoff) continue;
+        await unlink(path);
+        removed++;
+      } catch (err) {
+        if (!isErrnoCode(err, 'ENOENT')) throw err;
+      }
+    }
+    return removed;
+  }
+}
