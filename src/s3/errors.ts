@@ -9,6 +9,7 @@
  */
 import { DomainError } from '../services/errors.js';
 import { KmsError } from '../kms/errors.js';
+import { BlobBackendError } from '../storage/blobBackendError.js';
 
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
@@ -60,6 +61,7 @@ export const ERROR_TABLE = {
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
+  SlowDown: [503, 'Please reduce your request rate.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
   XAmzContentChecksumMismatch: [400, 'The provided checksum does not match the computed checksum.'],
   XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
@@ -103,6 +105,8 @@ export function toS3Error(err: unknown): S3Error {
     }
   }
   if (err instanceof KmsError) return kmsToS3(err);
+  // A throttling or unreachable data tier: 503 with the code that makes S3 clients back off and retry.
+  if (err instanceof BlobBackendError) return new S3Error(err.code);
   if (err && typeof err === 'object' && 'name' in err && (err as Error).name === 'SigV4Error') {
     const e = err as Error & { code: string; detail?: Record<string, string> };
     if (isCode(e.code)) return new S3Error(e.code, e.message, e.detail ?? {});
