@@ -1,0 +1,47 @@
+/**
+ * Which MetaStore and BlobStore a gateway runs on. Embedded mode (the default)
+ * keeps both in the data dir: LevelDB in meta/, blob files in blobs/. Scale-out
+ * gateways share them instead: COFFER_META_URL selects PostgreSQL,
+ * COFFER_DATA_S3_ENDPOINT an S3 cluster. The shared stores' modules are loaded
+ * only when configured, so embedded start-up is unchanged.
+ */
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { LevelMetaStore } from '../meta/levelMetaStore.js';
+import type { MetaStore } from '../meta/MetaStore.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { FsBlobStore } from '../storage/fsBlobStore.js';
+import type { Logger } from '../util/logger.js';
+
+export async function openMetaStore(config: Config, log: Logger): Promise<MetaStore> {
+  if (!config.metaUrl) return LevelMetaStore.open(join(config.dataDir, 'meta'));
+  const { PgMetaStore } = await import('../meta/pg/pgMetaStore.js');
+  const store = await PgMetaStore.open(config.metaUrl);
+  // Never the URL: it may carry a password.
+  log.info('metadata store: PostgreSQL');
+  return store;
+}
+
+export interface OpenedBlobStore {
+  blobs: BlobStore;
+  /**
+   * True when other gateways write to the same store. The start-up garbage
+   * sweep must then not run: a blob another gateway has written but not yet
+   * committed metadata for looks exactly like an orphan.
+   */
+  shared: boolean;
+}
+
+export async function openBlobStore(config: Config, log: Logger): Promise<OpenedBlobStore> {
+  if (!config.dataS3Endpoint) return { blobs: await FsBlobStore.open(join(config.dataDir, 'blobs')), shared: false };
+  const { S3BlobStore } = await import('../storage/s3BlobStore.js');
+  const blobs = await S3BlobStore.open({
+    endpoint: config.dataS3Endpoint,
+    bucket: config.dataS3Bucket ?? '',
+    accessKeyId: config.dataS3AccessKey ?? '',
+    secretAccessKey: config.dataS3SecretKey ?? '',
+    region: config.dataS3Region ?? 'us-east-1',
+  });
+  log.info('data tier: S3', { endpoint: config.dataS3Endpoint, bucket: config.dataS3Bucket });
+  return { blobs, shared: true };
+}
