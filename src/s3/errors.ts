@@ -9,6 +9,7 @@
  */
 import { DomainError } from '../services/errors.js';
 import { KmsError } from '../kms/errors.js';
+import { MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';
 import { BlobBackendError } from '../storage/blobBackendError.js';
 
 export const ERROR_TABLE = {
@@ -107,6 +108,7 @@ export function toS3Error(err: unknown): S3Error {
   if (err instanceof KmsError) return kmsToS3(err);
   // A throttling or unreachable data tier: 503 with the code that makes S3 clients back off and retry.
   if (err instanceof BlobBackendError) return new S3Error(err.code);
+  if (err instanceof MetaStoreUnavailableError) return new S3Error('ServiceUnavailable');
   if (err && typeof err === 'object' && 'name' in err && (err as Error).name === 'SigV4Error') {
     const e = err as Error & { code: string; detail?: Record<string, string> };
     if (isCode(e.code)) return new S3Error(e.code, e.message, e.detail ?? {});

@@ -16,7 +16,9 @@ import type { Logger } from '../util/logger.js';
 export async function openMetaStore(config: Config, log: Logger): Promise<MetaStore> {
   if (!config.metaUrl) return LevelMetaStore.open(join(config.dataDir, 'meta'));
   const { PgMetaStore } = await import('../meta/pg/pgMetaStore.js');
-  const store = await PgMetaStore.open(config.metaUrl);
+  const { reportingUnavailable } = await import('../meta/pg/pgUnavailable.js');
+  // A database that is down answers 503 (clients retry), not 500.
+  const store = reportingUnavailable(await PgMetaStore.open(config.metaUrl));
   // Never the URL: it may carry a password.
   log.info('metadata store: PostgreSQL');
   return store;

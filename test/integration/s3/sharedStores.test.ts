@@ -148,4 +148,14 @@ describe('gateway on PostgreSQL + S3 data tier', () => {
     expect(list.Contents?.map((c) => c.Key)).toEqual(['dir/small.txt', 'dir/sub/multi.bin']);
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' })))).equals(small)).toBe(true);
   });
+
+  it('a data tier or database that is down answers 503 ServiceUnavailable, not 500', async () => {
+    const once = gw.client({ maxAttempts: 1 });
+    await backend.stop();
+    const noData = await once.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' })).catch((e: unknown) => e);
+    expect(noData).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    await pgServer.stop();
+    const noMeta = await once.send(new ListObjectsV2Command({ Bucket: bucket })).catch((e: unknown) => e);
+    expect(noMeta).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+  });
 });
