@@ -2,7 +2,8 @@
  * A throwaway PostgreSQL server for tests: `initdb` in a temp dir, started on a
  * free loopback port with its Unix socket in that dir, one fresh database per
  * `createDatabase()`, stopped and removed by `stop()` (call it in afterAll) and,
- * should the test process die first, by a process 'exit' hook.
+ * should the test process die first, by a process 'exit' hook or, when it is
+ * killed by a signal, by a watchdog shell that outlives it.
  *
  * PostgreSQL refuses to run as root, and CI runs as root: then the cluster is
  * owned by, and every server program runs as, an unprivileged user (the
@@ -10,7 +11,7 @@
  * `runuser`. The programs are found on PATH or in the distribution's versioned
  * directories (Debian's /usr/lib/postgresql/<major>/bin), newest first.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { accessSync, chownSync, constants, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,7 +102,9 @@ export async function startPostgres(): Promise<TestPostgres> {
   if (user) chownSync(dir, user.uid, user.gid);
   const pgCtl = join(bin, 'pg_ctl');
   let running = false;
+  let watchdog: ChildProcess | undefined;
   const stopSync = () => {
+    watchdog?.kill();
     if (running) {
       const argv = ['-D', data, '-m', 'immediate', '-w', 'stop'];
       spawnSync(user ? 'runuser' : pgCtl, user ? ['-u', user.name, '--', pgCtl, ...argv] : argv, { stdio: 'ignore' });
@@ -109,8 +112,17 @@ export async function startPostgres(): Promise<TestPostgres> {
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  // If the test process exits without afterAll (a crash, a timeout kill), do not leave a server behind.
+  // If the test process exits without afterAll (a crash), do not leave a server behind.
   process.once('exit', stopSync);
+  // A process killed by a signal runs no 'exit' hook (test runners end their workers that way): a
+  // watchdog outside it stops the server and removes the dir once this process is gone.
+  const as = user ? `runuser -u ${user.name} -- ` : '';
+  watchdog = spawn(
+    'sh',
+    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${as}"${pgCtl}" -D "${data}" -m immediate -w stop >/dev/null 2>&1; rm -rf "${dir}"`],
+    { detached: true, stdio: 'ignore' },
+  );
+  watchdog.unref();
   try {
     // Trust auth on loopback and a private socket dir: nothing else on the machine can reach it.
     await run(join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user?.name);

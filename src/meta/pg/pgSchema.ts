@@ -5,7 +5,7 @@
  * Each migration runs in its own transaction together with the row that
  * records it in coffer_schema_migrations. Statements are idempotent (IF NOT
  * EXISTS) so that two gateways starting at once cannot break each other: the
- * loser of a catalog race gets 23505/42P07, retries, and then finds the work
+ * loser of a catalog race gets 23505/42P07/42710, retries, and then finds the work
  * done (no advisory lock, which CockroachDB lacks). On YugabyteDB, where DDL is
  * not transactional, idempotence is also what makes a half-applied migration
  * safe to run again. A database at a newer version than this code knows is
@@ -65,8 +65,12 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
 
-/** Catalog races of concurrent CREATE ... IF NOT EXISTS: unique_violation, duplicate_table. */
-const CATALOG_RACE = new Set(['23505', '42P07']);
+/**
+ * Catalog races of concurrent CREATE ... IF NOT EXISTS (the check and the insert
+ * into the catalog are not atomic): unique_violation, duplicate_table, and
+ * duplicate_object ("type ... already exists", the table's row type).
+ */
+const CATALOG_RACE = new Set(['23505', '42P07', '42710']);
 
 export interface MigrationResult {
   /** Version found before, 0 for an empty database. */
