@@ -18,7 +18,9 @@ export async function openMetaStore(config: Config, log: Logger): Promise<MetaSt
   const { PgMetaStore } = await import('../meta/pg/pgMetaStore.js');
   const { reportingUnavailable } = await import('../meta/pg/pgUnavailable.js');
   // A database that is down answers 503 (clients retry), not 500.
-  const store = reportingUnavailable(await PgMetaStore.open(config.metaUrl));
+  const store = reportingUnavailable(
+    await PgMetaStore.open(config.metaUrl, { onConnectionError: (e) => log.warn('metadata database connection lost', { err: e.message }) }),
+  );
   // Never the URL: it may carry a password.
   log.info('metadata store: PostgreSQL');
   return store;
@@ -44,6 +46,7 @@ export async function openBlobStore(config: Config, log: Logger): Promise<Opened
     secretAccessKey: config.dataS3SecretKey ?? '',
     region: config.dataS3Region ?? 'us-east-1',
   });
-  log.info('data tier: S3', { endpoint: config.dataS3Endpoint, bucket: config.dataS3Bucket });
+  // Host only: an endpoint URL could carry user info.
+  log.info('data tier: S3', { host: new URL(config.dataS3Endpoint).host, bucket: config.dataS3Bucket });
   return { blobs, shared: true };
 }

@@ -18,6 +18,8 @@ export interface PgMetaStoreOptions {
   poolSize?: number;
   /** Run pending migrations at open (default true; `coffer migrate` does it explicitly). */
   migrate?: boolean;
+  /** Told when an idle pooled connection fails (the pool replaces it). */
+  onConnectionError?: (e: Error) => void;
 }
 
 const utf8 = (s: string) => Buffer.from(s, 'utf8');
@@ -45,7 +47,7 @@ export class PgMetaStore implements MetaStore {
 
   /** Connect, check the connection, and bring the schema up to date. */
   static async open(url: string, opts: PgMetaStoreOptions = {}): Promise<PgMetaStore> {
-    const pool = createPool(url, opts.poolSize);
+    const pool = createPool(url, opts.poolSize, opts.onConnectionError);
     try {
       if (opts.migrate ?? true) await migrate(pool);
       else await pool.query('SELECT 1');
