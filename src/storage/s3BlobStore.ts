@@ -207,8 +207,14 @@ export class S3BlobStore implements BlobStore {
     let size = 0;
     let bodyError: unknown;
     body.once('error', (e: unknown) => (bodyError ??= e));
-    const counted = new PassThrough();
-    counted.on('data', (c: Buffer) => (size += c.length));
+    // Counted in the transform, not with a 'data' listener: that would set the stream flowing
+    // and drop whatever passed before the upload started reading.
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        size += chunk.length;
+        done(null, chunk);
+      },
+    });
     // pipeline destroys `counted` with the body's error (which fails the upload), and the body when the upload stops reading.
     const piped = pipeline(body, counted).catch(() => undefined);
     const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: counted }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
