@@ -10,7 +10,7 @@ import type { Config } from '../config.js';
 import { LevelMetaStore } from '../meta/levelMetaStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { FsBlobStore } from '../storage/fsBlobStore.js';
+import { FsBlobStore, type FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 
 export async function openMetaStore(config: Config, log: Logger): Promise<MetaStore> {
@@ -36,8 +36,9 @@ export interface OpenedBlobStore {
   shared: boolean;
 }
 
-export async function openBlobStore(config: Config, log: Logger): Promise<OpenedBlobStore> {
-  if (!config.dataS3Endpoint) return { blobs: await FsBlobStore.open(join(config.dataDir, 'blobs')), shared: false };
+/** `io`: read chunk and write buffer sizes, chosen by the caller from the stream format (the stores know nothing of it). */
+export async function openBlobStore(config: Config, log: Logger, io: FsBlobStoreOptions = {}): Promise<OpenedBlobStore> {
+  if (!config.dataS3Endpoint) return { blobs: await FsBlobStore.open(join(config.dataDir, 'blobs'), io), shared: false };
   const { S3BlobStore } = await import('../storage/s3BlobStore.js');
   const blobs = await S3BlobStore.open({
     endpoint: config.dataS3Endpoint,
@@ -45,6 +46,7 @@ export async function openBlobStore(config: Config, log: Logger): Promise<Opened
     accessKeyId: config.dataS3AccessKey ?? '',
     secretAccessKey: config.dataS3SecretKey ?? '',
     region: config.dataS3Region ?? 'us-east-1',
+    ...(io.readChunkBytes !== undefined ? { readChunkBytes: io.readChunkBytes } : {}),
   });
   // Host only: an endpoint URL could carry user info.
   log.info('data tier: S3', { host: new URL(config.dataS3Endpoint).host, bucket: config.dataS3Bucket });

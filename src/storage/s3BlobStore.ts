@@ -44,6 +44,8 @@ export interface S3BlobStoreOptions {
   maxConcurrentPuts?: number;
   /** SDK attempts per request, the first included (default 4). */
   maxAttempts?: number;
+  /** Bytes per chunk of a blob read stream (default: Node's, 64 KiB); the caller sizes it to the stream format. */
+  readChunkBytes?: number;
 }
 
 const KEY_PREFIX = 'blobs/';
@@ -53,8 +55,6 @@ const MAX_SOCKETS = 64;
 /** 8 MiB parts: 10,000 parts then cover 80 GiB, well above S3's 5 GiB single PUT. */
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
-/** Read chunking as in FsBlobStore: four 64 KiB segments with their tags. */
-const READ_CHUNK = 4 * (64 * 1024 + 16);
 
 const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'TooManyRequestsException']);
 const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
@@ -159,6 +159,7 @@ export class S3BlobStore implements BlobStore {
     private readonly client: S3Client,
     private readonly bucket: string,
     maxPuts: number,
+    private readonly readChunkBytes: number | undefined,
   ) {
     this.slots = new Slots(maxPuts);
   }
@@ -189,7 +190,7 @@ export class S3BlobStore implements BlobStore {
       const status = (e as SdkError).$metadata?.httpStatusCode;
       throw new Error(`data bucket ${JSON.stringify(o.bucket)} at ${o.endpoint} is not usable: ${status ? `HTTP ${status}` : (e as Error).message}`);
     }
-    return new S3BlobStore(client, o.bucket, o.maxConcurrentPuts ?? MAX_PUTS);
+    return new S3BlobStore(client, o.bucket, o.maxConcurrentPuts ?? MAX_PUTS, o.readChunkBytes);
   }
 
   private key(id: string): string {
@@ -251,7 +252,7 @@ export class S3BlobStore implements BlobStore {
         throw new RangeError(`invalid blob range [${start}, ${end}]`);
       }
     }
-    const out = new PassThrough({ highWaterMark: READ_CHUNK });
+    const out = new PassThrough(this.readChunkBytes !== undefined ? { highWaterMark: this.readChunkBytes } : {});
     const ac = new AbortController();
     // A reader that stops early must not leave the backend request (and its socket) running.
     out.once('close', () => ac.abort());
