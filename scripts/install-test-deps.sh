@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real S3 clients the test suite drives (Debian packages), when missing.
+# Installs the real S3 clients the test suite drives and the PostgreSQL server the
+# metadata-store tests start (Debian packages), when missing.
 # Needs root (or sudo) on Debian/Ubuntu; does nothing if everything is present.
 set -euo pipefail
 need=()
@@ -7,6 +8,8 @@ command -v s3cmd >/dev/null 2>&1 || need+=(s3cmd)
 command -v rclone >/dev/null 2>&1 || need+=(rclone)
 command -v restic >/dev/null 2>&1 || need+=(restic)
 [ -x /usr/bin/aws ] || need+=(awscli)
+# initdb/pg_ctl live in the versioned dir; test/helpers/postgres.ts finds them there or on PATH.
+command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi

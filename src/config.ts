@@ -48,6 +48,14 @@ export interface Config {
   drives?: readonly string[];
   /** Parity shards m over `drives` (COFFER_PARITY); default half the drives, at least 1 from two drives. Set exactly when `drives` is. */
   parity?: number;
+  /** PostgreSQL URL of a shared metadata store (postgres://...); absent = LevelDB in the data dir (embedded mode). */
+  metaUrl?: string;
+  /** S3 endpoint of a shared data tier; absent = blob files in the data dir. The other dataS3* are set with it. */
+  dataS3Endpoint?: string;
+  dataS3Bucket?: string;
+  dataS3AccessKey?: string;
+  dataS3SecretKey?: string;
+  dataS3Region?: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +84,12 @@ const ENV: Record<string, keyof Config> = {
   COFFER_GATEWAY_APIKEY: 'gatewayApiKey',
   COFFER_DRIVES: 'drives',
   COFFER_PARITY: 'parity',
+  COFFER_META_URL: 'metaUrl',
+  COFFER_DATA_S3_ENDPOINT: 'dataS3Endpoint',
+  COFFER_DATA_S3_BUCKET: 'dataS3Bucket',
+  COFFER_DATA_S3_ACCESS_KEY: 'dataS3AccessKey',
+  COFFER_DATA_S3_SECRET_KEY: 'dataS3SecretKey',
+  COFFER_DATA_S3_REGION: 'dataS3Region',
 };
 
 function defaultsPath(): string {
@@ -195,7 +209,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
+  Object.assign(cfg, scaleOut(raw, name));
   return Object.freeze(cfg);
+}
+
+/** A setting that is not set anywhere is named by its environment variable, the usual way to set it. */
+function envName(k: keyof Config): string {
+  return Object.keys(ENV).find((e) => ENV[e] === k) ?? k;
+}
+
+/**
+ * The shared stores of a scale-out deployment; only the settings that are set
+ * appear, so an embedded configuration is exactly what it was before them.
+ */
+function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
+  const out: Partial<Config> = {};
+  const metaUrl = str(raw.metaUrl, name('metaUrl'));
+  if (metaUrl) {
+    // The URL may hold a password, so the error never repeats it.
+    if (!/^postgres(ql)?:\/\/[^/]/.test(metaUrl)) throw new ConfigError(name('metaUrl'), 'must be a postgres:// or postgresql:// URL');
+    out.metaUrl = metaUrl;
+  }
+  const s3 = {
+    dataS3Endpoint: str(raw.dataS3Endpoint, name('dataS3Endpoint')),
+    dataS3Bucket: str(raw.dataS3Bucket, name('dataS3Bucket')),
+    dataS3AccessKey: str(raw.dataS3AccessKey, name('dataS3AccessKey')),
+    dataS3SecretKey: str(raw.dataS3SecretKey, name('dataS3SecretKey')),
+    dataS3Region: str(raw.dataS3Region, name('dataS3Region')),
+  };
+  if (!s3.dataS3Endpoint) {
+    const stray = (Object.keys(s3) as Array<keyof typeof s3>).find((k) => s3[k] !== '');
+    if (stray) throw new ConfigError(name(stray), `is set but ${envName('dataS3Endpoint')} is not`);
+    return out;
+  }
+  if (!/^https?:\/\/[^/]+/.test(s3.dataS3Endpoint)) throw new ConfigError(name('dataS3Endpoint'), 'must be an http(s) URL');
+  for (const k of ['dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey'] as const) {
+    if (!s3[k]) throw new ConfigError(envName(k), `is required with ${name('dataS3Endpoint')}`);
+  }
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.dataS3Bucket)) throw new ConfigError(name('dataS3Bucket'), 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+  s3.dataS3Region ||= 'us-east-1';
+  if (!/^[a-z0-9-]{1,32}$/.test(s3.dataS3Region)) throw new ConfigError(name('dataS3Region'), 'must be a region name like us-east-1');
+  return { ...out, ...s3 };
 }
 
 /** What the `coffer` client commands need: where the KMS API is, and whose API key to use. */

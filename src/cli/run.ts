@@ -7,6 +7,7 @@
 import { CliError } from './args.js';
 import { runIam, IAM_USAGE } from './iamCommand.js';
 import { KMS_USAGE, runKms } from './kmsCommand.js';
+import { MIGRATE_USAGE, runMigrate } from './migrateCommand.js';
 import type { Io } from './output.js';
 import { runServer, SERVER_USAGE } from './serverCommand.js';
 
@@ -17,6 +18,8 @@ ${SERVER_USAGE}
 ${KMS_USAGE}
 
 ${IAM_USAGE}
+
+${MIGRATE_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
 http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
@@ -32,6 +35,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await runKms(rest, io);
       case 'iam':
         return await runIam(rest, io);
+      case 'migrate':
+        return await runMigrate(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -7,6 +7,13 @@ export interface ListObjectsQuery {
   after?: string;
   /** Max entries (objects) to return. */
   limit: number;
+  /**
+   * Optional hint for delimiter listings: after returning a key that has
+   * `delimiter` after `prefix`, a store may leave out the other keys of that
+   * common prefix (the caller rolls them up into it anyway) and seek past them.
+   * A store that ignores the hint is still correct, only slower on wide trees.
+   */
+  delimiter?: string;
 }
 
 export interface ListUploadsQuery {

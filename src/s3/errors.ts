@@ -10,6 +10,8 @@
 import { SigV4Error } from '../auth/sigv4/errors.js';
 import { DomainError } from '../services/errors.js';
 import { KmsError } from '../keys/errors.js';
+import { MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';
+import { BlobBackendError } from '../storage/blobBackendError.js';
 
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
@@ -61,6 +63,7 @@ export const ERROR_TABLE = {
   RequestTimeTooSkewed: [403, 'The difference between the request time and the current time is too large.'],
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
+  SlowDown: [503, 'Please reduce your request rate.'],
   SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
   XAmzContentChecksumMismatch: [400, 'The provided checksum does not match the computed checksum.'],
   XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
@@ -104,6 +107,9 @@ export function toS3Error(err: unknown): S3Error {
     }
   }
   if (err instanceof KmsError) return kmsToS3(err);
+  // A throttling or unreachable data tier: 503 with the code that makes S3 clients back off and retry.
+  if (err instanceof BlobBackendError) return new S3Error(err.code);
+  if (err instanceof MetaStoreUnavailableError) return new S3Error('ServiceUnavailable');
   if (err instanceof SigV4Error) {
     if (isCode(err.code)) return new S3Error(err.code, err.message, err.detail ?? {});
     return new S3Error('AccessDenied', err.message);

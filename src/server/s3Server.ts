@@ -9,19 +9,18 @@
  * otherwise the next unwrap after the DEK cache TTL rewraps lazily.
  *
  * Files in the data dir: meta/ (LevelDB), blobs/ (shard files), unless
- * COFFER_DRIVES puts the blobs on drives of their own.
+ * COFFER_DRIVES puts the blobs on drives of their own or the stores are shared
+ * ones (stores.ts: PostgreSQL metadata, an S3 data tier).
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import { DEFAULT_SEGMENT_LOG2, TAG_SIZE } from '../crypto/index.js';
 import { formatBucketCrn, parseKeyCrn } from '../keys/crn.js';
 import type { DekCache } from '../keys/dekCache.js';
 import type { KeyEvent, KeyProvider } from '../keys/KeyProvider.js';
-import { LevelMetaStore } from '../meta/levelMetaStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import { errorXml } from '../s3/middleware/errors.js';
 import { S3Error } from '../s3/errors.js';
@@ -30,11 +29,10 @@ import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
-import type { BlobStore } from '../storage/BlobStore.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
-import { openBlobStore } from '../storage/openBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { createS3App } from './s3App.js';
+import { openBlobStore, openMetaStore } from './stores.js';
 
 /**
  * Blob file I/O sized to the stream format (storage knows nothing of it): reads
@@ -77,12 +75,15 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
   const { config, log } = d;
   const opened: Array<() => Promise<unknown>> = [];
   try {
-    const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
+    const meta = await openMetaStore(config, log);
     opened.push(() => meta.close());
-    const blobs = await openBlobStore(config.drives ?? [join(config.dataDir, 'blobs')], config.parity ?? 0, blobIoSizes());
-    opened.push(async () => (blobs as BlobStore).close?.());
-    const swept = await sweepGarbage(meta, blobs);
-    if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
+    const { blobs, shared } = await openBlobStore(config, log, blobIoSizes());
+    opened.push(async () => blobs.close?.());
+    // A shared data tier is never swept at start-up: another gateway's write in flight would look like an orphan.
+    if (!shared) {
+      const swept = await sweepGarbage(meta, blobs);
+      if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
+    }
     const buckets = new BucketService({
       meta,
       keys: d.keys,
@@ -153,7 +154,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
         });
         await settled();
         await meta.close();
-        await (blobs as BlobStore).close?.();
+        await blobs.close?.();
       },
     };
   } catch (e) {

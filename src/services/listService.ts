@@ -59,7 +59,8 @@ export class ListService {
     const afterIsPrefix = delimiter !== '' && isCommonPrefix(input.after, prefix, delimiter);
     let count = 0;
     let lastPrefix: string | undefined;
-    const it = this.d.meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER });
+    // The delimiter lets a store that supports it skip each common prefix with one seek instead of reading every key under it.
+    const it = this.d.meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER, ...(delimiter ? { delimiter } : {}) });
     for await (const rec of it) {
       if (afterIsPrefix && rec.key.startsWith(input.after)) continue;
       let cp: string | undefined;

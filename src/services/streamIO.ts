@@ -20,6 +20,7 @@ import {
   type StreamBinding,
 } from '../crypto/index.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import { BlobBackendError } from '../storage/blobBackendError.js';
 import type { PartRef, StreamRef } from '../meta/records.js';
 import { DomainError } from './errors.js';
 import type { UploadHasher } from './uploadHasher.js';
@@ -81,6 +82,8 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
   const { ref } = piece;
   const header = await blobs.read(ref.dataId, 0, HEADER_SIZE).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'EINSUFFICIENTSHARDS') throw e; // drives missing, not data damaged: 503, not 500
+    // A busy or unreachable data tier is not missing data: let the S3 layer answer 503.
+    if (e instanceof BlobBackendError) throw e;
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
   });
   const span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);

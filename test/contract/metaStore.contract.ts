@@ -159,6 +159,40 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
       }
     });
 
+    it('listObjects: the delimiter hint only ever leaves out keys of a common prefix already returned', async () => {
+      const keys = ['a', 'a/1', 'a/2', 'a/b/1', 'a0', 'b/', 'b/x', 'c', 'd//e', 'd//f', 'é/1', 'é/2', '😀/1', '😀/2'];
+      await putObjects(uid, keys);
+      // What the list service makes of a listing: each key, or the common prefix it rolls up into, once.
+      const rollup = (ks: string[], prefix: string, d: string) => {
+        const out: string[] = [];
+        for (const k of ks) {
+          const at = k.indexOf(d, prefix.length);
+          const entry = at >= 0 ? k.slice(0, at + d.length) : k;
+          if (out[out.length - 1] !== entry) out.push(entry);
+        }
+        return out;
+      };
+      const cases: Array<[string, string, string | undefined]> = [
+        ['', '/', undefined],
+        ['a/', '/', undefined],
+        ['', '/', 'a/'],
+        ['', '/', 'a/1'],
+        ['', '//', undefined],
+        ['a', '/', undefined],
+        ['', 'é', undefined],
+      ];
+      for (const [prefix, delimiter, after] of cases) {
+        const q = { bucketUid: uid, prefix, ...(after === undefined ? {} : { after }), limit: 1000 };
+        const hinted = await keysOf({ ...q, delimiter });
+        const full = await keysOf(q);
+        expect(rollup(hinted, prefix, delimiter)).toEqual(rollup(full, prefix, delimiter));
+        // Keys that roll up into no common prefix are all there, and nothing is invented or reordered.
+        const plain = (ks: string[]) => ks.filter((k) => k.indexOf(delimiter, prefix.length) < 0);
+        expect(plain(hinted)).toEqual(plain(full));
+        expect(full.filter((k) => hinted.includes(k))).toEqual(hinted);
+      }
+    });
+
     it('listObjects: buckets are isolated, and stopping early is harmless', async () => {
       const other = newUid();
       await putObjects(uid, ['k1', 'k2', 'k3']);

@@ -1,0 +1,12 @@
+/**
+ * A shared metadata database (PgMetaStore) that cannot be reached or is
+ * overloaded, after the store's own retries. Not the client's fault and not
+ * data loss: the S3 layer answers 503 ServiceUnavailable, which S3 clients
+ * retry with backoff. The message is for the log and never holds the URL.
+ */
+export class MetaStoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MetaStoreUnavailableError';
+  }
+}
