@@ -5,9 +5,9 @@
  * flush (before the stream ends) means the encryptor never emits its final
  * segment, the blob is never renamed into place, and no record is committed.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { createChecksum, type Checksum, type ChecksumAlgorithm } from '../util/checksums.js';
-import { ParallelMd5 } from '../util/parallelMd5.js';
 import { DomainError } from './errors.js';
 
 export interface UploadExpectations {
@@ -24,8 +24,7 @@ export interface UploadExpectations {
 }
 
 export class UploadHasher extends Transform {
-  /** On a worker thread past 1 MiB, in parallel with the encryption downstream (see ParallelMd5). */
-  private readonly md5 = new ParallelMd5();
+  private readonly md5: Hash = createHash('md5');
   private readonly sums = new Map<ChecksumAlgorithm, Checksum>();
   size = 0;
   etag = '';
@@ -47,16 +46,9 @@ export class UploadHasher extends Transform {
       cb(new DomainError('IncompleteBody', 'The request body is longer than the declared length.'));
       return;
     }
-    let wait: Promise<void> | undefined;
-    try {
-      wait = this.md5.update(chunk);
-    } catch (e) {
-      cb(e as Error);
-      return;
-    }
+    this.md5.update(chunk);
     for (const c of this.sums.values()) c.update(chunk);
-    if (wait === undefined) cb(null, chunk);
-    else wait.then(() => cb(null, chunk), cb);
+    cb(null, chunk);
   }
 
   override _flush(cb: TransformCallback): void {
@@ -64,15 +56,7 @@ export class UploadHasher extends Transform {
       cb(new DomainError('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'));
       return;
     }
-    this.md5.digest().then((md5) => this.finish(md5, cb), cb);
-  }
-
-  override _destroy(err: Error | null, cb: (error?: Error | null) => void): void {
-    this.md5.discard();
-    cb(err);
-  }
-
-  private finish(md5: Buffer, cb: TransformCallback): void {
+    const md5 = this.md5.digest();
     this.etag = md5.toString('hex');
     if (this.expect.contentMd5 !== undefined && md5.toString('base64') !== this.expect.contentMd5) {
       cb(new DomainError('BadDigest', 'The Content-MD5 you specified did not match what we received.'));
