@@ -12,11 +12,14 @@
  * and a final JSON line.
  *
  * BENCH_SERVER_ARGS: extra node flags for the Coffer process, e.g. --cpu-prof.
+ * --baseline=<other build>/dist/src/main.js: A/B mode, that build takes
+ * s3rver's place (its column and ratios), so a change is measured against the
+ * code before it in one interleaved run instead of two runs minutes apart.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { diskWriteFsync, machineLimits } from './bench/baselines.js';
 import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
@@ -27,6 +30,10 @@ import { evaluateTargets, median, phaseTable, TARGETS, targetLines, type PhaseRe
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.find((a) => a.startsWith('--phases='))?.slice('--phases='.length).split(',');
+const baselineArg = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
+// Absolute: the server runs with its data dir as working directory.
+const baseline = baselineArg === undefined ? undefined : resolve(baselineArg);
+const OTHER = baseline ? 'baseline' : 's3rver';
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? (quick ? 3 : 5)));
 const SIZES: BenchSizes = quick ? { ranges: 16, smallOps: 200, listings: 2 } : { ranges: 48, smallOps: 600, listings: 5 };
 
@@ -50,7 +57,7 @@ process.once('exit', () => {
 async function main(): Promise<void> {
   const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   servers.push(await startCoffer(extra));
-  servers.push(await startS3rver());
+  servers.push(baseline ? await startCoffer(extra, baseline, OTHER) : await startS3rver());
   const subjects = servers.map((srv) => {
     const client = new LeanS3Client(srv.endpoint);
     clients.push(client);
@@ -78,24 +85,25 @@ async function main(): Promise<void> {
       name: phase.name,
       unit: phase.unit,
       coffer: median(samples.get('coffer')!),
-      s3rver: median(samples.get('s3rver')!),
+      s3rver: median(samples.get(OTHER)!),
       limit: phase.limit,
     };
     results.push(result);
-    process.stderr.write(`${phase.name}: coffer ${samples.get('coffer')!.map((x) => x.toFixed(0)).join(' ')} | s3rver ${samples.get('s3rver')!.map((x) => x.toFixed(0)).join(' ')} ${phase.unit}\n`);
+    process.stderr.write(`${phase.name}: coffer ${samples.get('coffer')!.map((x) => x.toFixed(0)).join(' ')} | ${OTHER} ${samples.get(OTHER)!.map((x) => x.toFixed(0)).join(' ')} ${phase.unit}\n`);
   }
 
-  const outcomes = evaluateTargets(results, limits).filter((o) => results.some((p) => p.id === o.phase));
-  console.log(`\nCoffer vs s3rver: medians of ${RUNS} repetitions${quick ? ' (--quick)' : ''}, each server in its own process, node ${process.version}`);
+  // The targets are ratios to s3rver and the machine; an A/B run has no s3rver.
+  const outcomes = baseline ? [] : evaluateTargets(results, limits).filter((o) => results.some((p) => p.id === o.phase));
+  console.log(`\nCoffer vs ${baseline ? `baseline ${baseline}` : 's3rver'}: medians of ${RUNS} repetitions${quick ? ' (--quick)' : ''}, each server in its own process, node ${process.version}`);
   console.log(
     `machine, one core: MD5 ${limits.md5.toFixed(0)} MB/s, AES-256-GCM encrypt ${limits.aesGcmEncrypt.toFixed(0)} MB/s, decrypt ${limits.aesGcmDecrypt.toFixed(0)} MB/s; new file write+fsync ${disk.toFixed(0)} MB/s`,
   );
-  console.log(phaseTable(results, limits));
-  console.log('\ntargets:');
+  console.log(phaseTable(results, limits, OTHER));
+  console.log(baseline ? '\ntargets: not evaluated in A/B mode' : '\ntargets:');
   for (const l of targetLines(outcomes, results)) console.log(`  ${l}`);
   console.log(
     JSON.stringify({
-      bench: 'coffer-vs-s3rver',
+      bench: baseline ? 'coffer-vs-baseline' : 'coffer-vs-s3rver',
       node: process.version,
       runs: RUNS,
       quick,

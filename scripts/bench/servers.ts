@@ -84,13 +84,16 @@ async function started(name: string, child: ChildProcess, dataDir: string, ready
   }
 }
 
-/** `node dist/src/main.js` with a fresh data dir and master key. extraNodeArgs: e.g. --cpu-prof. */
-export async function startCoffer(extraNodeArgs: string[] = []): Promise<RunningServer> {
+/**
+ * `node dist/src/main.js` with a fresh data dir and master key. extraNodeArgs:
+ * e.g. --cpu-prof. mainPath: another build's entry point (A/B runs), under `name`.
+ */
+export async function startCoffer(extraNodeArgs: string[] = [], mainPath?: string, name = 'coffer'): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
   const port = await freePort();
   const accessKeyId = 'BENCHACCESSKEY';
   const secretAccessKey = randomBytes(24).toString('hex');
-  const main = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+  const main = mainPath ?? fileURLToPath(new URL('../../src/main.js', import.meta.url));
   const child = spawn(process.execPath, [...extraNodeArgs, main], {
     cwd: dataDir,
     env: {
@@ -106,7 +109,7 @@ export async function startCoffer(extraNodeArgs: string[] = []): Promise<Running
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return started('coffer', child, dataDir, (out) => out.includes('Default root key'), () => ({
+  return started(name, child, dataDir, (out) => out.includes('Default root key'), () => ({
     host: '127.0.0.1',
     port,
     region: 'us-east-1',

@@ -89,8 +89,8 @@ export function formatTable(header: readonly string[], rows: readonly (readonly 
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-/** The phase table: phase, Coffer, s3rver, Coffer/s3rver, Coffer/machine limit. */
-export function phaseTable(phases: readonly PhaseResult[], limits: MachineLimits): string {
+/** The phase table: phase, Coffer, s3rver, Coffer/s3rver, Coffer/machine limit. `other` renames the s3rver column (A/B runs). */
+export function phaseTable(phases: readonly PhaseResult[], limits: MachineLimits, other = 's3rver'): string {
   const rows = phases.map((p) => [
     `${p.name} (${p.unit})`,
     fmt(p.coffer),
@@ -98,7 +98,7 @@ export function phaseTable(phases: readonly PhaseResult[], limits: MachineLimits
     fmt(ratio(p.coffer, p.s3rver)),
     p.limit === undefined ? '-' : `${fmt(ratio(p.coffer, limits[p.limit]))} x ${p.limit === 'md5' ? 'MD5' : 'GCM-dec'}`,
   ]);
-  return formatTable(['phase', 'Coffer', 's3rver', 'ratio', 'vs machine limit'], rows);
+  return formatTable(['phase', 'Coffer', other, 'ratio', 'vs machine limit'], rows);
 }
 
 export function targetLines(outcomes: readonly TargetOutcome[], phases: readonly PhaseResult[]): string[] {
