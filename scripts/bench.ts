@@ -24,8 +24,8 @@ import { diskWriteFsync, machineLimits } from './bench/baselines.js';
 import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
 import { phases, Subject, type BenchSizes } from './bench/phases.js';
-import { startCoffer, startS3rver, type RunningServer } from './bench/servers.js';
-import { evaluateTargets, median, phaseTable, TARGETS, targetLines, type PhaseResult } from './bench/stats.js';
+import { cpuSeconds, startCoffer, startS3rver, type RunningServer } from './bench/servers.js';
+import { cpuTable, cpuUnitOf, evaluateTargets, median, phaseTable, TARGETS, targetLines, type PhaseResult } from './bench/stats.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -63,6 +63,7 @@ async function main(): Promise<void> {
     clients.push(client);
     return new Subject(srv.name, client, 'bench');
   });
+  const childOf = new Map(subjects.map((s, i) => [s, servers[i].child]));
   for (const s of subjects) await s.client.createBucket(s.bucket);
 
   const limits = machineLimits(RUNS);
@@ -75,11 +76,20 @@ async function main(): Promise<void> {
     if (only && !only.includes(phase.id)) continue;
     for (const s of subjects) await phase.setup?.(s);
     const samples = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const cpu = new Map<string, number[]>(subjects.map((s) => [s.name, []]));
+    const { per } = cpuUnitOf(phase.unit);
     for (let r = 0; r < RUNS; r++) {
       // Alternate who goes first, so neither always runs on a warmer (or busier) machine.
       const order = r % 2 === 0 ? subjects : [...subjects].reverse();
-      for (const s of order) samples.get(s.name)!.push(await phase.rep(s, r));
+      for (const s of order) {
+        const c0 = await cpuSeconds(childOf.get(s)!);
+        const { perSecond, units } = await phase.rep(s, r);
+        const c1 = await cpuSeconds(childOf.get(s)!);
+        samples.get(s.name)!.push(perSecond);
+        if (c0 !== undefined && c1 !== undefined) cpu.get(s.name)!.push(((c1 - c0) * 1000 * per) / units);
+      }
     }
+    const cpuMedian = (name: string) => (cpu.get(name)!.length === RUNS ? median(cpu.get(name)!) : undefined);
     const result: PhaseResult = {
       id: phase.id,
       name: phase.name,
@@ -87,6 +97,8 @@ async function main(): Promise<void> {
       coffer: median(samples.get('coffer')!),
       s3rver: median(samples.get(OTHER)!),
       limit: phase.limit,
+      cofferCpu: cpuMedian('coffer'),
+      s3rverCpu: cpuMedian(OTHER),
     };
     results.push(result);
     process.stderr.write(`${phase.name}: coffer ${samples.get('coffer')!.map((x) => x.toFixed(0)).join(' ')} | ${OTHER} ${samples.get(OTHER)!.map((x) => x.toFixed(0)).join(' ')} ${phase.unit}\n`);
@@ -99,6 +111,8 @@ async function main(): Promise<void> {
     `machine, one core: MD5 ${limits.md5.toFixed(0)} MB/s, AES-256-GCM encrypt ${limits.aesGcmEncrypt.toFixed(0)} MB/s, decrypt ${limits.aesGcmDecrypt.toFixed(0)} MB/s; new file write+fsync ${disk.toFixed(0)} MB/s`,
   );
   console.log(phaseTable(results, limits, OTHER));
+  const cpuLines = cpuTable(results, OTHER);
+  if (cpuLines !== undefined) console.log(`\n${cpuLines}`);
   console.log(baseline ? '\ntargets: not evaluated in A/B mode' : '\ntargets:');
   for (const l of targetLines(outcomes, results)) console.log(`  ${l}`);
   console.log(

@@ -1,6 +1,6 @@
 /**
  * The bench's phases. Each repetition returns one figure (MB/s, ops/s or keys/s)
- * for one server; bench.ts alternates the servers repetition by repetition. Every
+ * and the work it did (MiB, operations, keys) for one server; bench.ts alternates the servers repetition by repetition. Every
  * GET is checked against what was last written under its key (SHA-256 of the
  * body, status and length), so a server that answers wrongly fails the run
  * instead of looking fast.
@@ -51,11 +51,17 @@ export interface Phase {
   /** Untimed preparation, once per server. */
   setup?(s: Subject): Promise<void>;
   /** One timed repetition; resolves with the figure. */
-  rep(s: Subject, r: number): Promise<number>;
+  rep(s: Subject, r: number): Promise<RepResult>;
 }
 
-function seconds(t0: bigint): number {
-  return Number(process.hrtime.bigint() - t0) / 1e9;
+/** One repetition: the figure (units per second) and the units of work done. */
+export interface RepResult {
+  perSecond: number;
+  units: number;
+}
+
+function rate(units: number, t0: bigint): RepResult {
+  return { perSecond: units / (Number(process.hrtime.bigint() - t0) / 1e9), units };
 }
 
 /** Run `n` tasks, `inFlight` at a time. */
@@ -95,14 +101,14 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
     const contents = Array.from({ length: streams }, () => new PatternContent(block, ++seed, BIG));
     const t0 = process.hrtime.bigint();
     await Promise.all(contents.map((c, i) => putBig(s, bigKey(i), c)));
-    return (streams * BIG) / MiB / seconds(t0);
+    return rate((streams * BIG) / MiB, t0);
   };
   const getStreams = (streams: number): Phase['rep'] => async (s) => {
     // Hash the expected contents before the clock starts.
     for (let i = 0; i < streams; i++) s.expectedSha(s.big.get(bigKey(i))!);
     const t0 = process.hrtime.bigint();
     await Promise.all(Array.from({ length: streams }, (_, i) => getBig(s, bigKey(i))));
-    return (streams * BIG) / MiB / seconds(t0);
+    return rate((streams * BIG) / MiB, t0);
   };
   const ensureBig = async (s: Subject) => {
     for (let i = 0; i < 4; i++) if (!s.big.has(bigKey(i))) await putBig(s, bigKey(i), new PatternContent(block, ++seed, BIG));
@@ -132,7 +138,7 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
           const { key, start, end, sha } = ranges[i];
           verify(`${s.name} GET ${key} bytes=${start}-${end}`, await s.client.getObject(s.bucket, key, { start, end }), 206, MiB, sha);
         });
-        return (ranges.length * MiB) / MiB / seconds(t0);
+        return rate(ranges.length, t0);
       },
     },
     {
@@ -146,7 +152,7 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
           await s.client.putObject(s.bucket, `small/${i}`, bodies[i]);
           s.small.set(`small/${i}`, sha256Hex(bodies[i]));
         });
-        return bodies.length / seconds(t0);
+        return rate(bodies.length, t0);
       },
     },
     {
@@ -167,7 +173,7 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
           const key = `small/${i}`;
           verify(`${s.name} GET ${key}`, await s.client.getObject(s.bucket, key), 200, SMALL, s.small.get(key)!);
         });
-        return sizes.smallOps / seconds(t0);
+        return rate(sizes.smallOps, t0);
       },
     },
     {
@@ -186,7 +192,7 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
             throw new Error(`${s.name} LIST: ${keys.length} keys in ${pages} pages, not the ${LIST_KEYS} written in order in 2`);
           }
         }
-        return (sizes.listings * LIST_KEYS) / seconds(t0);
+        return rate(sizes.listings * LIST_KEYS, t0);
       },
     },
   ];

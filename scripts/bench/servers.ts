@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,26 @@ export interface RunningServer {
 }
 
 const STARTUP_MS = 30_000;
+/** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
+const CLOCK_TICKS = 100;
+
+/**
+ * CPU seconds (user + system, all threads, the thread pool's included) the
+ * process has used so far, from /proc; undefined where there is no /proc. On a
+ * shared machine this is steadier than wall time: it does not count the time
+ * the server waited for a core.
+ */
+export async function cpuSeconds(child: ChildProcess): Promise<number | undefined> {
+  if (child.pid === undefined) return undefined;
+  try {
+    const stat = await readFile(`/proc/${child.pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

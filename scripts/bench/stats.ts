@@ -29,6 +29,16 @@ export interface PhaseResult {
   coffer: number;
   s3rver: number;
   limit?: LimitId;
+  /** Median server CPU (all threads) per unit of work, in cpuUnitOf(unit); absent without /proc. */
+  cofferCpu?: number;
+  s3rverCpu?: number;
+}
+
+/** How server CPU is shown for a phase measured in `unit`: its label and how many work units it is per. */
+export function cpuUnitOf(unit: string): { label: string; per: number } {
+  if (unit === 'MB/s') return { label: 'ms/MiB', per: 1 };
+  if (unit === 'keys/s') return { label: 'ms/1000 keys', per: 1000 };
+  return { label: `ms/${unit.replace(/s\/s$/, '')}`, per: 1 };
 }
 
 export interface MachineLimits {
@@ -99,6 +109,14 @@ export function phaseTable(phases: readonly PhaseResult[], limits: MachineLimits
     p.limit === undefined ? '-' : `${fmt(ratio(p.coffer, limits[p.limit]))} x ${p.limit === 'md5' ? 'MD5' : 'GCM-dec'}`,
   ]);
   return formatTable(['phase', 'Coffer', other, 'ratio', 'vs machine limit'], rows);
+}
+
+/** Server CPU per unit of work (lower is better), when it was measured. */
+export function cpuTable(phases: readonly PhaseResult[], other = 's3rver'): string | undefined {
+  const rows = phases
+    .filter((p) => p.cofferCpu !== undefined || p.s3rverCpu !== undefined)
+    .map((p) => [`${p.name} (${cpuUnitOf(p.unit).label})`, fmt(p.cofferCpu), fmt(p.s3rverCpu), fmt(ratio(p.cofferCpu, p.s3rverCpu))]);
+  return rows.length === 0 ? undefined : formatTable(['server CPU, all threads', 'Coffer', other, 'ratio'], rows);
 }
 
 export function targetLines(outcomes: readonly TargetOutcome[], phases: readonly PhaseResult[]): string[] {

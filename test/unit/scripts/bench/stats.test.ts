@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateTargets, fmt, formatTable, median, phaseTable, ratio, TARGETS, targetLines, type MachineLimits, type PhaseResult } from '../../../../scripts/bench/stats.js';
+import { cpuTable, cpuUnitOf, evaluateTargets, fmt, formatTable, median, phaseTable, ratio, TARGETS, targetLines, type MachineLimits, type PhaseResult } from '../../../../scripts/bench/stats.js';
 
 const limits: MachineLimits = { md5: 700, aesGcmEncrypt: 1400, aesGcmDecrypt: 1600 };
 
@@ -95,5 +95,21 @@ describe('phaseTable and targetLines', () => {
     const phases = [phase('list2000', 9000, 3000), phase('put4kx16', 100, 100)];
     const lines = targetLines(evaluateTargets(phases, limits).filter((o) => o.phase === 'list2000' || o.phase === 'put4kx16'), phases);
     expect(lines).toEqual(['NOT MET  put4kx16: 1.00 x s3rver (target >= 2)', 'MET      list2000: 3.00 x s3rver (target >= 3)']);
+  });
+});
+
+describe('server CPU figures', () => {
+  it('are per MiB, per op, or per 1000 keys', () => {
+    expect(cpuUnitOf('MB/s')).toEqual({ label: 'ms/MiB', per: 1 });
+    expect(cpuUnitOf('ops/s')).toEqual({ label: 'ms/op', per: 1 });
+    expect(cpuUnitOf('keys/s')).toEqual({ label: 'ms/1000 keys', per: 1000 });
+  });
+  it('are tabled only for phases that measured them, with Coffer / other as the ratio', () => {
+    const measured = { ...phase('put4kx16', 300, 400), unit: 'ops/s', cofferCpu: 3, s3rverCpu: 1.5 };
+    const lines = cpuTable([measured, phase('list2000', 1, 1)], 'baseline')!.split('\n');
+    expect(lines[0]).toMatch(/^server CPU, all threads\s+Coffer\s+baseline\s+ratio$/);
+    expect(lines).toHaveLength(3);
+    expect(lines[2]).toMatch(/^put4kx16 \(ms\/op\)\s+3\.00\s+1\.50\s+2\.00$/);
+    expect(cpuTable([phase('list2000', 1, 1)])).toBeUndefined();
   });
 });
