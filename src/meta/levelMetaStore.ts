@@ -20,9 +20,12 @@ import {
 } from './keyCodec.js';
 import type { KeyRange } from './keyCodec.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
+import { GroupCommit } from '../util/groupCommit.js';
 
 type Db = Level<Buffer, unknown>;
 type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
+/** An op with its value already JSON text: what the 'json' encoding would store, byte for byte. */
+type EncodedOp = { type: 'put'; key: Buffer; value: string; valueEncoding: 'utf8' } | { type: 'del'; key: Buffer };
 
 /** Largest `limit` classic-level passes through intact (it is read as an int32). */
 const MAX_NATIVE_LIMIT = 0x7fff_ffff;
@@ -39,7 +42,7 @@ class LevelMetaBatch implements MetaBatch {
   private readonly ops: Op[] = [];
   private done = false;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly commits: GroupCommit<EncodedOp[]>) {}
 
   private push(op: Op): this {
     if (this.done) throw new Error('MetaBatch already committed');
@@ -74,12 +77,19 @@ class LevelMetaBatch implements MetaBatch {
     return this.push({ type: 'del', key: partKey(uploadId, partNumber) });
   }
 
-  /** Write every operation atomically and durably. A batch commits at most once. */
+  /**
+   * Write every operation atomically and durably. A batch commits at most once.
+   * Concurrent batches share one synced LevelDB write (see LevelMetaStore): each
+   * is still applied whole or not at all, in commit order, and this resolves only
+   * after the write holding it is synced. Values are encoded here, so a value
+   * that cannot be encoded fails this commit alone, not the group it would join.
+   */
   async commit(): Promise<void> {
     if (this.done) throw new Error('MetaBatch already committed');
     this.done = true;
     if (this.ops.length === 0) return;
-    await this.db.batch(this.ops, { sync: true });
+    const encoded = this.ops.map((op): EncodedOp => (op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op));
+    await this.commits.submit(encoded);
   }
 }
 
@@ -92,7 +102,18 @@ class LevelMetaBatch implements MetaBatch {
  * single listing page to be self-consistent.
  */
 export class LevelMetaStore implements MetaStore {
-  private constructor(private readonly db: Db) {}
+  /**
+   * Group commit: while one synced batch is being written, batches committed by
+   * other requests queue up and go into the next write together, so N concurrent
+   * small PUTs cost about two log fsyncs instead of N (and N thread-pool slots).
+   */
+  private readonly commits: GroupCommit<EncodedOp[]>;
+
+  private constructor(private readonly db: Db) {
+    // EncodedOp is an Op with a per-operation valueEncoding, which level's batch
+    // accepts; its typings only spell out the plain form.
+    this.commits = new GroupCommit((groups) => this.db.batch(groups.flat() as Op[], { sync: true }));
+  }
 
   /** Open (creating if needed, mode 0700) the database in `dir`. LevelDB's LOCK file makes this exclusive per process. */
   static async open(dir: string): Promise<LevelMetaStore> {
@@ -209,12 +230,18 @@ export class LevelMetaStore implements MetaStore {
   }
 
   batch(): MetaBatch {
-    return new LevelMetaBatch(this.db);
+    return new LevelMetaBatch(this.commits);
   }
 
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+function encodeJson(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (typeof text !== 'string') throw new TypeError('metadata value is not JSON-encodable');
+  return text;
 }
 
 function checkLimit(limit: number): number {

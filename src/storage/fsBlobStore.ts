@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './BlobStore.js';
+import { GroupCommit } from '../util/groupCommit.js';
 
 /**
  * Blob ids are 16 random bytes in lowercase hex. Anything else is refused before
@@ -108,6 +109,8 @@ async function writeDurably(path: string, body: Readable, writeBufferBytes: numb
 export class FsBlobStore implements BlobStore {
   /** Shard directories created (or found) durably by this instance. */
   private readonly dirs = new Map<string, Promise<void>>();
+  /** Per directory with renames waiting to be made durable: one fsync covers every rename done before it starts. */
+  private readonly dirSyncs = new Map<string, GroupCommit<void>>();
 
   private constructor(
     readonly dir: string,
@@ -177,7 +180,7 @@ export class FsBlobStore implements BlobStore {
       await rename(tmpPath, finalPath);
       renamed = true;
       // The rename itself is only durable once the directory holding it is synced.
-      await fsyncDir(dirname(finalPath));
+      await this.syncDir(dirname(finalPath));
       return { size };
     } catch (err) {
       await unlinkQuiet(tmpPath).catch(() => undefined);
@@ -186,6 +189,27 @@ export class FsBlobStore implements BlobStore {
       if (renamed) await unlinkQuiet(finalPath).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * fsync `dir` after a rename into it. Concurrent callers share fsyncs: while
+   * one is in flight, later callers (whose renames it may not cover) wait for the
+   * next one, which then covers them all.
+   */
+  private syncDir(dir: string): Promise<void> {
+    let g = this.dirSyncs.get(dir);
+    if (g === undefined) {
+      const group = new GroupCommit<void>(() => fsyncDir(dir));
+      this.dirSyncs.set(dir, (g = group));
+    }
+    const group = g;
+    const done = group.submit(undefined);
+    // Forget idle directories, so the map holds only those being written to now.
+    const forget = () => {
+      if (group.idle && this.dirSyncs.get(dir) === group) this.dirSyncs.delete(dir);
+    };
+    done.then(forget, forget);
+    return done;
   }
 
   /**

@@ -114,6 +114,41 @@ describe('LevelMetaStore', () => {
     expect(await store.getUpload(uid, 'new', 'up')).toBeUndefined();
   });
 
+  it('concurrent commits share synced writes, each applied whole and in commit order', async () => {
+    await store.batch().putBucket(makeBucket('b', uid)).commit();
+    // Count the LevelDB writes the store makes (the db is private; this is a test seam).
+    const db = (store as unknown as { db: { batch: (...a: unknown[]) => Promise<void> } }).db;
+    const original = db.batch.bind(db);
+    const writes: unknown[][] = [];
+    db.batch = (ops: unknown, opts: unknown) => {
+      writes.push(ops as unknown[]);
+      return original(ops, opts);
+    };
+    const n = 20;
+    const records = Array.from({ length: n }, (_, i) => makeObject(uid, `k${i}`));
+    await Promise.all(records.map((r, i) => store.batch().putObject(r).putObject(makeObject(uid, 'shared', { size: i })).commit()));
+    // The first write goes alone; the other 19 batches were queued behind it.
+    expect(writes.length).toBeLessThan(n);
+    expect(writes.length).toBeGreaterThanOrEqual(2);
+    expect(writes.flat()).toHaveLength(2 * n);
+    for (const r of records) expect(await store.getObject(uid, r.key)).toEqual(r);
+    // Later batches win on the same key, as if they had committed one by one.
+    expect((await store.getObject(uid, 'shared'))?.size).toBe(n - 1);
+  });
+
+  it('a batch whose value cannot be encoded fails alone, not the batches committed with it', async () => {
+    const bad = { ...makeObject(uid, 'bad'), size: 10n as unknown as number };
+    const results = await Promise.allSettled([
+      store.batch().putObject(makeObject(uid, 'one')).commit(),
+      store.batch().putObject(bad).commit(),
+      store.batch().putObject(makeObject(uid, 'two')).commit(),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.getObject(uid, 'one')).toBeDefined();
+    expect(await store.getObject(uid, 'two')).toBeDefined();
+    expect(await store.getObject(uid, 'bad')).toBeUndefined();
+  });
+
   it('refuses a second open of the same directory (LevelDB LOCK)', async () => {
     await expect(LevelMetaStore.open(dbDir)).rejects.toThrow();
   });

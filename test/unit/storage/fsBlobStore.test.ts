@@ -64,6 +64,16 @@ describe('FsBlobStore', () => {
     expect(await tmpFiles()).toEqual([]);
   });
 
+  it('concurrent puts into one shard directory all land (their directory fsyncs are shared)', async () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `abcd${i.toString(16).padStart(2, '0')}${randomBytes(13).toString('hex')}`);
+    const bodies = ids.map(() => randomBytes(3000));
+    await Promise.all(ids.map((id, i) => store.put(id, Readable.from([bodies[i]]))));
+    for (const [i, id] of ids.entries()) expect((await collect(store.get(id))).equals(bodies[i])).toBe(true);
+    expect((await readdir(join(dir, 'ab', 'cd'))).sort()).toEqual([...ids].sort());
+    // Nothing is kept for a directory once its writers are done.
+    expect((store as unknown as { dirSyncs: Map<string, unknown> }).dirSyncs.size).toBe(0);
+  });
+
   it('a body that errors halfway leaves no temp file and no blob', async () => {
     const id = newId();
     await expect(store.put(id, failingBody(randomBytes(300_000), new Error('boom')))).rejects.toThrow('boom');
