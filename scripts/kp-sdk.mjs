@@ -28,6 +28,8 @@ if (installed && have === want && !process.argv.includes('--force')) process.exi
 // npm sets npm_execpath when it runs this script; `npm` from PATH otherwise.
 const npmCli = process.env.npm_execpath;
 const [cmd, args] = npmCli ? [process.execPath, [npmCli]] : ['npm', []];
-const r = spawnSync(cmd, [...args, 'ci', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], { stdio: 'inherit' });
+const r = spawnSync(cmd, [...args, 'ci', '--prefix', dir, '--no-audit', '--no-fund', '--loglevel=error'], {
+  stdio: 'inherit',
+});
 if (r.status !== 0) process.exit(r.status ?? 1);
 writeFileSync(stamp, want + '\n');

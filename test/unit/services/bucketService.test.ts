@@ -32,19 +32,25 @@ describe('BucketService (memory stores, local key provider)', () => {
 
   it('a repeated create is BucketAlreadyOwnedByYou for the owner, BucketAlreadyExists for others', async () => {
     await s.bucket('taken');
-    await expect(s.buckets.create({ owner: OWNER, name: 'taken' })).rejects.toMatchObject({ code: 'BucketAlreadyOwnedByYou' });
-    await expect(s.buckets.create({ owner: 'acct-other', name: 'taken' })).rejects.toMatchObject({ code: 'BucketAlreadyExists' });
+    await expect(s.buckets.create({ owner: OWNER, name: 'taken' })).rejects.toMatchObject({
+      code: 'BucketAlreadyOwnedByYou',
+    });
+    await expect(s.buckets.create({ owner: 'acct-other', name: 'taken' })).rejects.toMatchObject({
+      code: 'BucketAlreadyExists',
+    });
   });
 
   it('rejects invalid names and a foreign location constraint before touching the KMS', async () => {
     for (const name of ['ab', 'UPPER', 'a..b', '192.168.0.1', 'xn--abc', '-start']) {
       await expect(s.buckets.create({ owner: OWNER, name })).rejects.toMatchObject({ code: 'InvalidBucketName' });
     }
-    await expect(s.buckets.create({ owner: OWNER, name: 'elsewhere', locationConstraint: 'eu-de' })).rejects.toMatchObject({ code: 'InvalidArgument' });
+    await expect(
+      s.buckets.create({ owner: OWNER, name: 'elsewhere', locationConstraint: 'eu-de' }),
+    ).rejects.toMatchObject({ code: 'InvalidArgument' });
     expect(await s.meta.listBuckets()).toEqual([]);
   });
 
-  it('list returns only the account\'s buckets, in name order', async () => {
+  it("list returns only the account's buckets, in name order", async () => {
     await s.bucket('zeta');
     await s.bucket('alpha');
     await s.buckets.create({ owner: 'acct-other', name: 'theirs' });

@@ -59,7 +59,15 @@ export async function openMemoryServices(opts: { segmentLog2?: number } = {}): P
     multipart,
     bucket: async (name = `bucket-${++n}`) => (await buckets.create({ owner: OWNER, name })).bucket,
     put: (bucket, key, body, extra = {}) =>
-      objects.put({ bucket, key, body: Readable.from([Buffer.from(body)]), headers: {}, userMeta: {}, expect: {}, ...extra }),
+      objects.put({
+        bucket,
+        key,
+        body: Readable.from([Buffer.from(body)]),
+        headers: {},
+        userMeta: {},
+        expect: {},
+        ...extra,
+      }),
     close: async () => {
       await meta.close();
       await blobs.close();

@@ -10,7 +10,8 @@ const md5 = (b: Buffer) => createHash('md5').update(b).digest();
 describe('MultipartService (memory stores, local key provider)', () => {
   let s: MemoryServices;
   let b: BucketRecord;
-  const part = (uploadId: string, n: number, data: Buffer) => s.multipart.uploadPart(b, 'big', uploadId, n, chunked(data, 256 * 1024), {});
+  const part = (uploadId: string, n: number, data: Buffer) =>
+    s.multipart.uploadPart(b, 'big', uploadId, n, chunked(data, 256 * 1024), {});
   beforeEach(async () => {
     s = await openMemoryServices();
     b = await s.bucket('multi');
@@ -28,12 +29,22 @@ describe('MultipartService (memory stores, local key provider)', () => {
     expect(e1.etag).toBe(md5(p1).toString('hex'));
 
     const listed = await s.multipart.listParts(b, 'big', uploadId, 0, 1000);
-    expect(listed.parts.map((p) => [p.record.partNumber, p.etag])).toEqual([[1, e1.etag], [2, e2.etag]]);
+    expect(listed.parts.map((p) => [p.record.partNumber, p.etag])).toEqual([
+      [1, e1.etag],
+      [2, e2.etag],
+    ]);
     expect(listed.truncated).toBe(false);
-    expect((await s.multipart.listUploads(b, '', undefined, undefined, 10)).uploads.map((u) => u.uploadId)).toEqual([uploadId]);
+    expect((await s.multipart.listUploads(b, '', undefined, undefined, 10)).uploads.map((u) => u.uploadId)).toEqual([
+      uploadId,
+    ]);
 
-    const done = await s.multipart.complete(b, 'big', uploadId, [{ partNumber: 1, etag: `"${e1.etag}"` }, { partNumber: 2, etag: e2.etag }]);
-    const expected = createHash('md5').update(Buffer.concat([md5(p1), md5(p2)])).digest('hex');
+    const done = await s.multipart.complete(b, 'big', uploadId, [
+      { partNumber: 1, etag: `"${e1.etag}"` },
+      { partNumber: 2, etag: e2.etag },
+    ]);
+    const expected = createHash('md5')
+      .update(Buffer.concat([md5(p1), md5(p2)]))
+      .digest('hex');
     expect(done.etag).toBe(`${expected}-2`);
 
     const r = await s.objects.read({ bucket: b, key: 'big', conditions: {} }, true);
@@ -43,7 +54,10 @@ describe('MultipartService (memory stores, local key provider)', () => {
     const second = await s.objects.read({ bucket: b, key: 'big', partNumber: 2, conditions: {} }, true);
     expect(second.partsCount).toBe(2);
     expect((await collect(second.body)).equals(p2)).toBe(true);
-    const across = await s.objects.read({ bucket: b, key: 'big', range: `bytes=${MIN_PART_SIZE - 5}-${MIN_PART_SIZE + 4}`, conditions: {} }, true);
+    const across = await s.objects.read(
+      { bucket: b, key: 'big', range: `bytes=${MIN_PART_SIZE - 5}-${MIN_PART_SIZE + 4}`, conditions: {} },
+      true,
+    );
     expect((await collect(across.body)).equals(Buffer.concat([p1.subarray(-5), p2.subarray(0, 5)]))).toBe(true);
 
     // The upload and its part records are gone; the blobs are now the object's.
@@ -66,10 +80,21 @@ describe('MultipartService (memory stores, local key provider)', () => {
     const uploadId = await s.multipart.create(b, 'big', {}, {}, {});
     const e1 = await part(uploadId, 1, Buffer.from('small'));
     const e2 = await part(uploadId, 2, Buffer.from('tail'));
-    const complete = (parts: Array<{ partNumber: number; etag: string }>) => s.multipart.complete(b, 'big', uploadId, parts);
+    const complete = (parts: Array<{ partNumber: number; etag: string }>) =>
+      s.multipart.complete(b, 'big', uploadId, parts);
     await expect(complete([{ partNumber: 1, etag: '0'.repeat(32) }])).rejects.toMatchObject({ code: 'InvalidPart' });
-    await expect(complete([{ partNumber: 2, etag: e2.etag }, { partNumber: 1, etag: e1.etag }])).rejects.toMatchObject({ code: 'InvalidPartOrder' });
-    await expect(complete([{ partNumber: 1, etag: e1.etag }, { partNumber: 2, etag: e2.etag }])).rejects.toMatchObject({ code: 'EntityTooSmall' });
+    await expect(
+      complete([
+        { partNumber: 2, etag: e2.etag },
+        { partNumber: 1, etag: e1.etag },
+      ]),
+    ).rejects.toMatchObject({ code: 'InvalidPartOrder' });
+    await expect(
+      complete([
+        { partNumber: 1, etag: e1.etag },
+        { partNumber: 2, etag: e2.etag },
+      ]),
+    ).rejects.toMatchObject({ code: 'EntityTooSmall' });
     await expect(complete([])).rejects.toMatchObject({ code: 'MalformedXML' });
     // Nothing was committed: the upload is still there and no object exists.
     await expect(s.multipart.upload(b, 'big', uploadId)).resolves.toBeDefined();
@@ -91,7 +116,9 @@ describe('MultipartService (memory stores, local key provider)', () => {
   it('rejects part numbers outside 1..10000', async () => {
     const uploadId = await s.multipart.create(b, 'big', {}, {}, {});
     for (const n of [0, 10_001, 1.5]) {
-      await expect(s.multipart.uploadPart(b, 'big', uploadId, n, Readable.from([Buffer.from('x')]), {})).rejects.toMatchObject({ code: 'InvalidArgument' });
+      await expect(
+        s.multipart.uploadPart(b, 'big', uploadId, n, Readable.from([Buffer.from('x')]), {}),
+      ).rejects.toMatchObject({ code: 'InvalidArgument' });
     }
   });
 });

@@ -9,7 +9,17 @@ const md5hex = (s: string | Buffer) => createHash('md5').update(s).digest('hex')
 describe('ObjectService (memory stores, local key provider)', () => {
   let s: MemoryServices;
   let b: BucketRecord;
-  const read = (key: string, extra: { range?: string; ifMatch?: string; ifNoneMatch?: string; ifModifiedSince?: string; ifUnmodifiedSince?: string } = {}, withBody = true) => {
+  const read = (
+    key: string,
+    extra: {
+      range?: string;
+      ifMatch?: string;
+      ifNoneMatch?: string;
+      ifModifiedSince?: string;
+      ifUnmodifiedSince?: string;
+    } = {},
+    withBody = true,
+  ) => {
     const { range, ...conditions } = extra;
     return s.objects.read({ bucket: b, key, range, conditions }, withBody);
   };
@@ -23,13 +33,24 @@ describe('ObjectService (memory stores, local key provider)', () => {
 
   it('put then get returns the bytes, the MD5 ETag and the user metadata', async () => {
     const data = randomBytes(300_000);
-    const w = await s.objects.put({ bucket: b, key: 'dir/obj.bin', body: chunked(data), headers: { contentType: 'application/x-test' }, userMeta: { color: 'blue' }, expect: {} });
+    const w = await s.objects.put({
+      bucket: b,
+      key: 'dir/obj.bin',
+      body: chunked(data),
+      headers: { contentType: 'application/x-test' },
+      userMeta: { color: 'blue' },
+      expect: {},
+    });
     expect(w.etag).toBe(md5hex(data));
     expect(w.size).toBe(data.length);
     const r = await read('dir/obj.bin');
     expect((await collect(r.body)).equals(data)).toBe(true);
     expect(r.meta).toMatchObject({ etag: w.etag, userMeta: { color: 'blue' } });
-    expect(r.record).toMatchObject({ size: data.length, versionId: w.versionId, headers: { contentType: 'application/x-test' } });
+    expect(r.record).toMatchObject({
+      size: data.length,
+      versionId: w.versionId,
+      headers: { contentType: 'application/x-test' },
+    });
   });
 
   it('stores only ciphertext: the blob differs from the plaintext and is larger', async () => {
@@ -129,7 +150,9 @@ describe('ObjectService (memory stores, local key provider)', () => {
 
   it('a body that fails its Content-MD5 leaves no record and no blob', async () => {
     const wrongMd5 = createHash('md5').update('other').digest('base64');
-    await expect(s.put(b, 'bad', 'payload', { expect: { contentMd5: wrongMd5 } })).rejects.toMatchObject({ code: 'BadDigest' });
+    await expect(s.put(b, 'bad', 'payload', { expect: { contentMd5: wrongMd5 } })).rejects.toMatchObject({
+      code: 'BadDigest',
+    });
     expect(await s.meta.getObject(b.uid, 'bad')).toBeUndefined();
     expect(s.blobs.size).toBe(0);
   });
@@ -142,13 +165,31 @@ describe('ObjectService (memory stores, local key provider)', () => {
     const keys = ['a/1', 'a/2', 'b', '\u{FFFF}', '😀'];
     const etags = new Map<string, string>();
     for (const k of [...keys].reverse()) etags.set(k, (await s.put(b, k, `body of ${k}`)).etag);
-    const all = await listObjects(s.meta, s.buckets, { bucket: b, prefix: '', delimiter: '', after: '', maxKeys: 1000 });
+    const all = await listObjects(s.meta, s.buckets, {
+      bucket: b,
+      prefix: '',
+      delimiter: '',
+      after: '',
+      maxKeys: 1000,
+    });
     expect(all.objects.map((o) => o.key)).toEqual(keys);
     expect(all.objects.map((o) => o.etag)).toEqual(keys.map((k) => etags.get(k)));
-    const rolled = await listObjects(s.meta, s.buckets, { bucket: b, prefix: '', delimiter: '/', after: '', maxKeys: 1000 });
+    const rolled = await listObjects(s.meta, s.buckets, {
+      bucket: b,
+      prefix: '',
+      delimiter: '/',
+      after: '',
+      maxKeys: 1000,
+    });
     expect(rolled.commonPrefixes).toEqual(['a/']);
     expect(rolled.objects.map((o) => o.key)).toEqual(['b', '\u{FFFF}', '😀']);
-    const page = await listObjects(s.meta, s.buckets, { bucket: b, prefix: 'a/', delimiter: '', after: '', maxKeys: 1 });
+    const page = await listObjects(s.meta, s.buckets, {
+      bucket: b,
+      prefix: 'a/',
+      delimiter: '',
+      after: '',
+      maxKeys: 1,
+    });
     expect(page).toMatchObject({ isTruncated: true, last: 'a/1' });
   });
 });
