@@ -28,6 +28,10 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
+          // Files share a worker's module cache instead of re-importing everything per
+          // file: 64 files in ~17 s instead of ~66 s here (CPU 10 s instead of 22 s).
+          // Unit tests must therefore leave no global state behind (env, timers, mocks).
+          isolate: false,
           exclude: [...configDefaults.exclude, ...UNIT_TESTS_WITH_A_SERVER],
           sequence: { groupOrder: 0 },
         },
