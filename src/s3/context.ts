@@ -7,20 +7,19 @@ import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import type { BucketService } from '../services/bucketService.js';
+import type { ListService } from '../services/listService.js';
 import type { MultipartService } from '../services/multipartService.js';
 import type { ObjectService } from '../services/objectService.js';
-import type { MetaStore } from '../meta/MetaStore.js';
-import type { BlobStore } from '../storage/BlobStore.js';
 import type { Logger } from '../util/logger.js';
 import type { S3Operation } from './operations.js';
 import type { XmlDoc } from './xml/encode.js';
 
+/** Services only: the stores and the DEKs stay behind them (handlers parse, call one method, render). */
 export interface Services {
   buckets: BucketService;
   objects: ObjectService;
   multipart: MultipartService;
-  meta: MetaStore;
-  blobs: BlobStore;
+  lists: ListService;
 }
 
 export interface S3RequestContext {
@@ -35,7 +34,7 @@ export interface S3RequestContext {
   log: Logger;
   /** The verified, de-framed body (aws-chunked stripped, signatures checked as it flows). */
   body(): Readable;
-  /** Declared plaintext length (x-amz-decoded-content-length, else Content-Length). */
+  /** Declared plaintext length: x-amz-decoded-content-length for an aws-chunked body, else Content-Length (bodyDecoder's declaredLength). */
   bodyLength(): number | undefined;
   /** Whole small body as text, bounded by maxXmlBytes (MaxMessageLengthExceeded beyond). */
   readText(): Promise<string>;

@@ -3,7 +3,9 @@
  * standard headers, x-amz-meta-*, checksum declarations, SSE, KP headers.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
+import { stripAwsChunked } from '../auth/sigv4/bodyDecoder.js';
+import { headerValue as header } from '../util/httpHeaders.js';
+import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
 import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import type { UploadExpectations } from '../services/uploadHasher.js';
 import { S3Error } from './errors.js';
@@ -15,22 +17,14 @@ export const KP_CRK_ID = 'ibm-sse-kp-crk-id';
 export const KP_ENABLED = 'ibm-sse-kp-enabled';
 export const MAX_USER_META_BYTES = 2048;
 
-export function header(h: IncomingHttpHeaders, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v.join(',') : v;
-}
-
-/** Content-Encoding without the transport-only `aws-chunked` token (never stored). */
-function storedContentEncoding(v: string | undefined): string | undefined {
-  if (!v) return undefined;
-  const kept = v.split(',').map((s) => s.trim()).filter((s) => s && s.toLowerCase() !== 'aws-chunked');
-  return kept.length ? kept.join(', ') : undefined;
-}
+/** One request header's value, a repeated one joined with "," (the one reader, shared with SigV4). */
+export { headerValue as header } from '../util/httpHeaders.js';
 
 export function standardHeaders(h: IncomingHttpHeaders): StandardHeaders {
   return {
     contentType: header(h, 'content-type'),
-    contentEncoding: storedContentEncoding(header(h, 'content-encoding')),
+    // Content-Encoding without the transport-only `aws-chunked` token (never stored).
+    contentEncoding: stripAwsChunked(header(h, 'content-encoding')),
     contentDisposition: header(h, 'content-disposition'),
     contentLanguage: header(h, 'content-language'),
     cacheControl: header(h, 'cache-control'),

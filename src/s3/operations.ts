@@ -3,6 +3,9 @@
  * (Garage's Endpoint enum). The router produces one; the dispatcher switches on
  * `name` exhaustively, so adding an operation fails to compile until handled.
  */
+import { MAX_PARTS } from '../services/multipartService.js';
+import { S3Error } from './errors.js';
+
 export type BucketOpName =
   | 'CreateBucket'
   | 'DeleteBucket'
@@ -44,59 +47,87 @@ export type ObjectOpName =
   | 'PutObjectTagging'
   | 'DeleteObjectTagging';
 
-export type S3Operation =
+/** What the router decides: the operation's name and its target, before any parameter is read. */
+export type RoutedOperation =
   | { name: 'ListBuckets' }
   | { name: BucketOpName; bucket: string }
   | { name: ObjectOpName; bucket: string; key: string };
 
+/** Operations on one multipart upload (?uploadId=). */
+export type UploadOpName = 'CompleteMultipartUpload' | 'AbortMultipartUpload' | 'ListParts';
+/** Operations that write one part (?uploadId=&partNumber=). */
+export type PartOpName = 'UploadPart' | 'UploadPartCopy';
+/** Operations that may read one part (?partNumber=). */
+export type ReadOpName = 'GetObject' | 'HeadObject';
+
+/** The operation a handler gets: routed, and its query parameters parsed and validated (see {@link withParams}). */
+export type S3Operation =
+  | { name: 'ListBuckets' }
+  | { name: BucketOpName; bucket: string }
+  | { name: Exclude<ObjectOpName, UploadOpName | PartOpName | ReadOpName>; bucket: string; key: string }
+  | ReadOperation
+  | UploadOperation
+  | PartOperation;
+
+export interface ReadOperation {
+  name: ReadOpName;
+  bucket: string;
+  key: string;
+  partNumber?: number;
+}
+
+export interface UploadOperation {
+  name: UploadOpName;
+  bucket: string;
+  key: string;
+  uploadId: string;
+}
+
+export interface PartOperation {
+  name: PartOpName;
+  bucket: string;
+  key: string;
+  uploadId: string;
+  partNumber: number;
+}
+
 export type OperationName = S3Operation['name'];
 
-export type Permission = 'Read' | 'Write' | 'Owner' | 'Authenticated';
+const PART_NUMBER_MESSAGE = `Part number must be an integer between 1 and ${MAX_PARTS}, inclusive`;
 
-/** Permission an operation needs on its bucket (authorization as data, not scattered ifs). */
-export function requiredPermission(name: OperationName): Permission {
-  switch (name) {
-    case 'ListBuckets':
-    case 'CreateBucket':
-      return 'Authenticated';
-    case 'HeadBucket':
-    case 'GetBucketLocation':
-    case 'ListObjects':
-    case 'ListObjectsV2':
-    case 'ListObjectVersions':
-    case 'ListMultipartUploads':
+/**
+ * Parse and validate the query parameters an operation takes (uploadId,
+ * partNumber), once, into typed fields. Runs after authentication, so an
+ * unsigned or badly signed request is answered as such first.
+ *
+ * partNumber is read as S3 reads it for each operation: UploadPart(Copy) needs
+ * digits (InvalidArgument naming the value) between 1 and 10000; GetObject /
+ * HeadObject take any integer, and one outside the object's parts is the
+ * service's InvalidRange.
+ */
+export function withParams(op: RoutedOperation, query: URLSearchParams): S3Operation {
+  switch (op.name) {
     case 'GetObject':
-    case 'HeadObject':
-    case 'ListParts':
-    case 'GetObjectAcl':
-    case 'GetObjectTagging':
-    case 'GetBucketVersioning':
-      return 'Read';
-    case 'PutObject':
-    case 'CopyObject':
-    case 'DeleteObject':
-    case 'DeleteObjects':
-    case 'CreateMultipartUpload':
-    case 'UploadPart':
-    case 'UploadPartCopy':
+    case 'HeadObject': {
+      const raw = query.get('partNumber');
+      if (raw === null) return { ...op, name: op.name };
+      const partNumber = Number(raw);
+      if (!Number.isInteger(partNumber)) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
+      return { ...op, name: op.name, partNumber };
+    }
     case 'CompleteMultipartUpload':
     case 'AbortMultipartUpload':
-    case 'PutObjectAcl':
-    case 'PutObjectTagging':
-    case 'DeleteObjectTagging':
-      return 'Write';
-    case 'DeleteBucket':
-    case 'PutBucketVersioning':
-    case 'GetBucketAcl':
-    case 'PutBucketAcl':
-    case 'GetBucketEncryption':
-    case 'PutBucketEncryption':
-    case 'DeleteBucketEncryption':
-    case 'GetBucketPolicy':
-    case 'GetBucketCors':
-    case 'GetBucketLifecycleConfiguration':
-    case 'GetBucketTagging':
-    case 'GetBucketWebsite':
-      return 'Owner';
+    case 'ListParts':
+      return { ...op, name: op.name, uploadId: query.get('uploadId') ?? '' };
+    case 'UploadPart':
+    case 'UploadPartCopy': {
+      const raw = query.get('partNumber') ?? '';
+      if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber', ArgumentValue: raw });
+      const partNumber = Number(raw);
+      if (partNumber < 1 || partNumber > MAX_PARTS) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
+      return { ...op, name: op.name, uploadId: query.get('uploadId') ?? '', partNumber };
+    }
+    default:
+      return op as S3Operation;
   }
 }

@@ -1,5 +1,6 @@
 /**
- * (method, bucket, key, query, headers) -> S3Operation, or an S3Error. No I/O.
+ * (method, bucket, key, query, headers) -> RoutedOperation, or an S3Error. No I/O.
+ * The operation's parameters are parsed after authentication (withParams).
  *
  * Dispatch is on method, then on the query "keyword" (?uploads, ?acl, ...),
  * then on headers only where AWS does (x-amz-copy-source tells CopyObject from
@@ -7,7 +8,7 @@
  * ignored, as AWS ignores them.
  */
 import { S3Error } from './errors.js';
-import type { BucketOpName, ObjectOpName, S3Operation } from './operations.js';
+import type { BucketOpName, ObjectOpName, RoutedOperation } from './operations.js';
 
 type Rule<N> = [keyword: string | null, name: N];
 
@@ -85,7 +86,7 @@ function notImplemented(kw: string): S3Error {
   return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
 }
 
-export function route(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): S3Operation {
+export function route(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): RoutedOperation {
   const m = method.toUpperCase();
   if (!bucket) {
     if (m === 'GET') return { name: 'ListBuckets' };

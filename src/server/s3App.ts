@@ -7,7 +7,7 @@ import type { Context } from 'koa';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CredentialStore } from '../auth/credentials.js';
-import { createBodyDecoder } from '../auth/sigv4/bodyDecoder.js';
+import { createBodyDecoder, declaredLength } from '../auth/sigv4/bodyDecoder.js';
 import { isAnonymous, verifySigV4, type VerifiedAuth } from '../auth/sigv4/verify.js';
 import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
@@ -17,6 +17,7 @@ import { header } from '../s3/headers.js';
 import { errorsMiddleware } from '../s3/middleware/errors.js';
 import { resolveTarget } from '../s3/middleware/hostStyle.js';
 import { requestIdMiddleware } from '../s3/middleware/requestId.js';
+import { withParams } from '../s3/operations.js';
 import { route } from '../s3/router.js';
 import { renderXml } from '../s3/xml/encode.js';
 import type { Logger } from '../util/logger.js';
@@ -54,8 +55,8 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
   ctx.state.bucket = target.bucket;
   const query = new URLSearchParams(target.rawQuery);
-  const op = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
-  ctx.state.op = op.name;
+  const routed = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
+  ctx.state.op = routed.name;
   if (unsigned) throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
   const auth = await verifySigV4(
     // headersDistinct keeps repeated headers apart: SigV4 joins their values with
@@ -65,6 +66,7 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     { region: config.region, service: 's3', now: deps.now?.() ?? new Date(), maxSkewSeconds: 900, maxPresignSeconds: 604800 },
   );
   ctx.state.accessKeyId = auth.accessKeyId;
+  const op = withParams(routed, query);
   const abort = new AbortController();
   ctx.req.once('close', () => {
     if (!ctx.req.complete) abort.abort();
@@ -98,11 +100,7 @@ function buildContext(ctx: Context, deps: S3AppDeps, auth: VerifiedAuth, op: S3R
     log: deps.log.child({ requestId: ctx.state.requestId }),
     signal,
     body: () => getDecoder().stream,
-    bodyLength: () => {
-      const d = header(ctx.req.headers, 'x-amz-decoded-content-length') ?? header(ctx.req.headers, 'content-length');
-      if (d === undefined || !/^\d+$/.test(d.trim())) return undefined;
-      return Number(d);
-    },
+    bodyLength: () => declaredLength(auth.payloadMode, ctx.req.headers),
     readText: async () => {
       const limit = deps.config.maxXmlBytes;
       const declared = Number(header(ctx.req.headers, 'content-length') ?? 0);

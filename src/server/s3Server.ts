@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
+import { DEFAULT_SEGMENT_LOG2, TAG_SIZE } from '../crypto/index.js';
 import { formatBucketCrn, parseKeyCrn } from '../kms/crn.js';
 import type { DekCache } from '../kms/dekCache.js';
 import type { KeyEvent, KeyProvider } from '../kms/KeyProvider.js';
@@ -24,13 +25,28 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import { errorXml } from '../s3/middleware/errors.js';
 import { S3Error } from '../s3/errors.js';
 import { BucketService } from '../services/bucketService.js';
+import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { FsBlobStore } from '../storage/fsBlobStore.js';
+import { FsBlobStore, type FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { createS3App } from './s3App.js';
+
+/**
+ * Blob file I/O sized to the stream format (storage knows nothing of it): reads
+ * of four default-size segments with their tags (a range read starts on a
+ * segment boundary, so a reader mostly gets whole segments in one chunk and
+ * need not copy them together), and writes that may queue four segments so the
+ * file stream batches them (writev) instead of one thread-pool round trip per
+ * segment. The default segment size, not config.segmentLog2: a 16 MiB segment
+ * setting must not make every read 64 MiB.
+ */
+function blobIoSizes(): FsBlobStoreOptions {
+  const segment = 2 ** DEFAULT_SEGMENT_LOG2;
+  return { readChunkBytes: 4 * (segment + TAG_SIZE), writeBufferBytes: 4 * segment };
+}
 
 /** Instance segment of the bucket CRNs registered on root keys. */
 export const GATEWAY_INSTANCE = 'coffer-s3';
@@ -61,7 +77,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
   try {
     const meta = await LevelMetaStore.open(join(config.dataDir, 'meta'));
     opened.push(() => meta.close());
-    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'));
+    const blobs = await FsBlobStore.open(join(config.dataDir, 'blobs'), blobIoSizes());
     opened.push(async () => (blobs as BlobStore).close?.());
     const swept = await sweepGarbage(meta, blobs);
     if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
@@ -76,6 +92,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
     const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
+    const lists = new ListService({ meta, buckets });
 
     // Eager rewrap on rotation; tracked so close() waits for it before closing the stores.
     const rewraps = new Set<Promise<unknown>>();
@@ -92,7 +109,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       rewraps.add(p);
     });
 
-    const app = createS3App({ config, services: { buckets, objects, multipart, meta, blobs }, credentials: d.credentials, log });
+    const app = createS3App({ config, services: { buckets, objects, multipart, lists }, credentials: d.credentials, log });
     // No overall request timeout (a 5 GiB upload may take long), but a socket on
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
     // stream then errors and the write leaves nothing behind.

@@ -1,3 +1,5 @@
+import type { ObjectRecord } from '../meta/records.js';
+
 /**
  * Blob leases: a reader that has loaded a record holds its blobs until it is
  * done, and a writer that replaced the record defers deleting them until then.
@@ -49,4 +51,11 @@ export class BlobLeases {
   get held(): number {
     return this.readers.size;
   }
+}
+
+/** The blobs a record's data lives in (what a reader leases and a replacing writer deletes). */
+export function dataIds(r: ObjectRecord | undefined): string[] {
+  if (!r) return [];
+  if (r.stream) return [r.stream.dataId];
+  return (r.parts ?? []).map((p) => p.dataId);
 }

@@ -2,12 +2,16 @@
  * CopyObject and UploadPartCopy sources. A copy re-encrypts: the source is
  * decrypted and streamed through the normal write path under a fresh salt and
  * the target bucket's DEK. Copy onto itself with REPLACE rewrites metadata only.
+ * The source's DEK stays in here: ObjectService.copy and
+ * MultipartService.uploadPartCopy are the entry points.
  */
 import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { DomainError } from './errors.js';
-import { dataIds, type ObjectService, type WriteResult } from './objectService.js';
+import { dataIds } from './blobLeases.js';
+import type { BucketService } from './bucketService.js';
+import type { ObjectService, WriteResult } from './objectService.js';
 import { concatDecrypted, piecesFor } from './streamIO.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
@@ -42,7 +46,19 @@ export function parseCopySource(raw: string): CopySourceSpec {
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }
 
+/** The source of a copy, as the request names it. */
+export interface CopySource {
+  /** x-amz-copy-source as sent ("/bucket/key", URL-encoded, optional ?versionId=). */
+  copySource: string;
+  /** The account the source bucket must belong to. */
+  owner: string;
+  /** x-amz-copy-source-if-* */
+  conditions: Preconditions;
+}
+
+/** An opened source: services only (it holds the source's DEK). */
 export interface OpenedSource {
+  bucket: BucketRecord;
   record: ObjectRecord;
   meta: SealedMeta;
   dek: Buffer;
@@ -50,7 +66,10 @@ export interface OpenedSource {
   release: () => void;
 }
 
-export async function openCopySource(objects: ObjectService, bucket: BucketRecord, key: string, versionId: string | undefined, cond: Preconditions, requestId?: string): Promise<OpenedSource> {
+/** Parse x-amz-copy-source, resolve its bucket, load and unseal the object, check the copy conditions. */
+export async function openCopySource(objects: ObjectService, buckets: BucketService, source: CopySource, requestId?: string): Promise<OpenedSource> {
+  const { key, versionId, bucket: bucketName } = parseCopySource(source.copySource);
+  const bucket = await buckets.resolve(bucketName, source.owner);
   const record = await objects.load(bucket, key);
   const release = objects.leases.acquire(dataIds(record));
   try {
@@ -58,8 +77,8 @@ export async function openCopySource(objects: ObjectService, bucket: BucketRecor
       throw new DomainError('NoSuchKey', 'The specified version does not exist.', { Key: key, VersionId: versionId });
     }
     const { dek, meta } = await objects.unseal(bucket, record, requestId);
-    checkPreconditions(cond, meta.etag, record.lastModified, true);
-    return { record, meta, dek, release };
+    checkPreconditions(source.conditions, meta.etag, record.lastModified, true);
+    return { bucket, record, meta, dek, release };
   } catch (e) {
     release();
     throw e;
@@ -71,9 +90,22 @@ export function sourceStream(blobs: BlobStore, src: OpenedSource, bucketUid: str
   return concatDecrypted(blobs, src.dek, bucketUid, piecesFor(src.record.stream, src.record.parts, start, end));
 }
 
+/**
+ * x-amz-copy-source-range (UploadPartCopy) against the source's size: the
+ * inclusive byte range to copy, the whole source when no range is given.
+ */
+export function copySourceRange(raw: string | undefined, size: number): { start: number; end: number } {
+  if (raw === undefined) return { start: 0, end: size - 1 };
+  const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
+  if (!m) throw new DomainError('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range' });
+  const start = Number(m[1]);
+  const end = Number(m[2]);
+  if (start > end || end >= size) throw new DomainError('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: size });
+  return { start, end };
+}
+
 export interface CopyInput {
-  source: OpenedSource;
-  sourceBucket: BucketRecord;
+  source: CopySource;
   target: BucketRecord;
   key: string;
   replace: boolean;
@@ -84,9 +116,19 @@ export interface CopyInput {
   requestId?: string;
 }
 
-export async function copyObject(objects: ObjectService, blobs: BlobStore, c: CopyInput): Promise<WriteResult> {
-  const { source } = c;
-  const self = c.sourceBucket.uid === c.target.uid && source.record.key === c.key;
+/** CopyObject (ObjectService.copy): open the source, copy, release the source's lease. */
+export async function copyObject(objects: ObjectService, buckets: BucketService, blobs: BlobStore, c: CopyInput): Promise<WriteResult> {
+  const source = await openCopySource(objects, buckets, c.source, c.requestId);
+  try {
+    return await copyOpened(objects, blobs, source, c);
+  } finally {
+    source.release();
+  }
+}
+
+async function copyOpened(objects: ObjectService, blobs: BlobStore, source: OpenedSource, c: CopyInput): Promise<WriteResult> {
+  const sourceBucket = source.bucket;
+  const self = sourceBucket.uid === c.target.uid && source.record.key === c.key;
   const meta: SealedMeta = {
     ...source.meta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
@@ -99,7 +141,7 @@ export async function copyObject(objects: ObjectService, blobs: BlobStore, c: Co
     const next = await objects.rewriteMeta(c.target, source.record, source.dek, meta, c.replace ? c.headers : { ...source.record.headers });
     return { etag: meta.etag, checksums: meta.checksums, versionId: next.versionId, lastModified: next.lastModified, size: next.size };
   }
-  const body = sourceStream(blobs, source, c.sourceBucket.uid, 0, source.record.size - 1);
+  const body = sourceStream(blobs, source, sourceBucket.uid, 0, source.record.size - 1);
   // The source's flexible checksums are computed again over the copied bytes
   // (a multipart source's composite value becomes a whole-object one).
   const algorithms = Object.keys(source.meta.checksums).map(parseChecksumAlgorithm).filter((a): a is ChecksumAlgorithm => a !== undefined);

@@ -36,44 +36,54 @@ export interface ListOutput {
   last?: string;
 }
 
-export async function listObjects(meta: MetaStore, buckets: BucketService, input: ListInput): Promise<ListOutput> {
-  const { bucket, prefix, delimiter, maxKeys } = input;
-  const out: ListOutput = { objects: [], commonPrefixes: [], isTruncated: false };
-  if (maxKeys <= 0) return out;
-  let dek: Buffer | undefined;
-  try {
-    dek = await buckets.dek(bucket, input.requestId);
-  } catch {
-    dek = undefined;
+export interface ListServiceDeps {
+  meta: MetaStore;
+  buckets: BucketService;
+}
+
+export class ListService {
+  constructor(private readonly d: ListServiceDeps) {}
+
+  /** One page of the bucket's keys and common prefixes after `input.after`. */
+  async list(input: ListInput): Promise<ListOutput> {
+    const { bucket, prefix, delimiter, maxKeys } = input;
+    const out: ListOutput = { objects: [], commonPrefixes: [], isTruncated: false };
+    if (maxKeys <= 0) return out;
+    let dek: Buffer | undefined;
+    try {
+      dek = await this.d.buckets.dek(bucket, input.requestId);
+    } catch {
+      dek = undefined;
+    }
+    // When resuming after a common prefix, every key under it was already rolled up.
+    const afterIsPrefix = delimiter !== '' && isCommonPrefix(input.after, prefix, delimiter);
+    let count = 0;
+    let lastPrefix: string | undefined;
+    const it = this.d.meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER });
+    for await (const rec of it) {
+      if (afterIsPrefix && rec.key.startsWith(input.after)) continue;
+      let cp: string | undefined;
+      if (delimiter) {
+        const idx = rec.key.indexOf(delimiter, prefix.length);
+        if (idx >= 0) cp = rec.key.slice(0, idx + delimiter.length);
+      }
+      if (cp !== undefined && cp === lastPrefix) continue;
+      if (count === maxKeys) {
+        out.isTruncated = true;
+        break;
+      }
+      count++;
+      if (cp !== undefined) {
+        lastPrefix = cp;
+        out.commonPrefixes.push(cp);
+        out.last = cp;
+      } else {
+        out.objects.push(toListed(rec, bucket, dek));
+        out.last = rec.key;
+      }
+    }
+    return out;
   }
-  // When resuming after a common prefix, every key under it was already rolled up.
-  const afterIsPrefix = delimiter !== '' && isCommonPrefix(input.after, prefix, delimiter);
-  let count = 0;
-  let lastPrefix: string | undefined;
-  const it = meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER });
-  for await (const rec of it) {
-    if (afterIsPrefix && rec.key.startsWith(input.after)) continue;
-    let cp: string | undefined;
-    if (delimiter) {
-      const idx = rec.key.indexOf(delimiter, prefix.length);
-      if (idx >= 0) cp = rec.key.slice(0, idx + delimiter.length);
-    }
-    if (cp !== undefined && cp === lastPrefix) continue;
-    if (count === maxKeys) {
-      out.isTruncated = true;
-      break;
-    }
-    count++;
-    if (cp !== undefined) {
-      lastPrefix = cp;
-      out.commonPrefixes.push(cp);
-      out.last = cp;
-    } else {
-      out.objects.push(toListed(rec, bucket, dek));
-      out.last = rec.key;
-    }
-  }
-  return out;
 }
 
 /**

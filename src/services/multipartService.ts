@@ -5,13 +5,14 @@
  * list in the object record, in the same batch that drops the upload.
  */
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, PartRef, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { BucketService } from './bucketService.js';
+import { copySourceRange, openCopySource, sourceStream, type CopySource } from './copyService.js';
 import { DomainError } from './errors.js';
 import { validateKey, type ObjectService } from './objectService.js';
 import { openJson, sealJson } from './sealedMeta.js';
@@ -99,6 +100,24 @@ export class MultipartService {
       if (prev && prev.dataId !== stream.dataId) await this.d.blobs.delete(prev.dataId).catch(() => undefined);
     });
     return secrets;
+  }
+
+  /**
+   * UploadPartCopy: bytes `range` (x-amz-copy-source-range, as sent; the whole
+   * source when absent) of the source become part `partNumber`. The upload is
+   * checked before the source is even parsed, the range against the source's size.
+   */
+  async uploadPartCopy(bucket: BucketRecord, key: string, uploadId: string, partNumber: number, source: CopySource & { range?: string }, requestId?: string): Promise<PartSecrets> {
+    await this.upload(bucket, key, uploadId);
+    const src = await openCopySource(this.d.objects, this.d.buckets, source, requestId);
+    try {
+      const size = src.record.size;
+      const { start, end } = copySourceRange(source.range, size);
+      const body = size === 0 ? new PassThrough().end() : sourceStream(this.d.blobs, src, src.bucket.uid, start, end);
+      return await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+    } finally {
+      src.release();
+    }
   }
 
   openPart(dek: Buffer, bucket: BucketRecord, key: string, p: PartRecord): PartSecrets {

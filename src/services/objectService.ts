@@ -11,10 +11,11 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
 import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
-import { BlobLeases } from './blobLeases.js';
+import { BlobLeases, dataIds } from './blobLeases.js';
 import type { Logger } from '../util/logger.js';
 import type { BucketService } from './bucketService.js';
 import { checkPreconditions, parseRange, type Preconditions } from './conditions.js';
+import { copyObject, type CopyInput } from './copyService.js';
 import { DomainError } from './errors.js';
 import { openMeta, sealMeta } from './sealedMeta.js';
 import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
@@ -151,6 +152,7 @@ export class ObjectService {
     return rec;
   }
 
+  /** The record's DEK and opened metadata. Services only: a DEK never leaves src/services/. */
   async unseal(bucket: BucketRecord, rec: ObjectRecord, requestId?: string): Promise<{ dek: Buffer; meta: SealedMeta }> {
     const dek = await this.d.buckets.dek(bucket, requestId);
     const meta = openMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
@@ -212,7 +214,30 @@ export class ObjectService {
     if (old) await this.deleteBlobsNotIn(old);
   }
 
-  /** Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams are kept. */
+  /** CopyObject: the source is opened (and its DEK used) here, never by the caller. */
+  copy(input: CopyInput): Promise<WriteResult> {
+    return copyObject(this, this.d.buckets, this.d.blobs, input);
+  }
+
+  /** The object's tags (GetObjectTagging). */
+  async getTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<Record<string, string>> {
+    const rec = await this.load(bucket, key);
+    const { meta } = await this.unseal(bucket, rec, requestId);
+    return meta.tags ?? {};
+  }
+
+  /** Replace the object's tags (PutObjectTagging; DeleteObjectTagging puts none). */
+  async putTagging(bucket: BucketRecord, key: string, tags: Record<string, string>, requestId?: string): Promise<void> {
+    const rec = await this.load(bucket, key);
+    const { dek, meta } = await this.unseal(bucket, rec, requestId);
+    await this.rewriteMeta(bucket, rec, dek, { ...meta, tags });
+  }
+
+  async deleteTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<void> {
+    await this.putTagging(bucket, key, {}, requestId);
+  }
+
+  /** Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams are kept. Services only (takes the DEK). */
   async rewriteMeta(bucket: BucketRecord, rec: ObjectRecord, dek: Buffer, meta: SealedMeta, headers?: StandardHeaders): Promise<ObjectRecord> {
     const versionId = newId();
     const sealed = sealMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId }, meta, randomBytes(32));
@@ -224,10 +249,4 @@ export class ObjectService {
     });
     return next;
   }
-}
-
-export function dataIds(r: ObjectRecord | undefined): string[] {
-  if (!r) return [];
-  if (r.stream) return [r.stream.dataId];
-  return (r.parts ?? []).map((p) => p.dataId);
 }

@@ -58,27 +58,24 @@ async function unlinkQuiet(path: string): Promise<void> {
 }
 
 /**
- * Read size: four 64 KiB segments with their tags (the reads of a range start on
- * a segment boundary), so a reader mostly gets whole segments in one chunk and
- * need not copy them together.
+ * How a store reads and writes its files. The creator knows what the blobs hold
+ * (the crypto format's segment size) and sizes them to it; the store does not.
  */
-const READ_CHUNK = 4 * (64 * 1024 + 16);
-
-/**
- * Bytes a blob write may have queued before back-pressure stops the encryptor: a
- * few segments, so the file stream can batch them (writev) instead of one
- * thread-pool round trip per 64 KiB segment.
- */
-const WRITE_BUFFER = 256 * 1024;
+export interface FsBlobStoreOptions {
+  /** Bytes per chunk of a blob read stream (default: Node's, 64 KiB). */
+  readChunkBytes?: number;
+  /** Bytes a blob write may have queued before back-pressure stops the writer (default: Node's, 16 KiB). */
+  writeBufferBytes?: number;
+}
 
 /**
  * Stream `body` into a new file at `path` and fsync it; resolves with the byte
  * count. The file is closed on every path; removing it on failure is the caller's.
  */
-async function writeDurably(path: string, body: Readable, signal?: AbortSignal): Promise<number> {
+async function writeDurably(path: string, body: Readable, writeBufferBytes: number | undefined, signal?: AbortSignal): Promise<number> {
   const fh = await open(path, 'wx', FILE_MODE);
   // autoClose:false keeps the descriptor open after 'finish' so it can be fsynced.
-  const out = fh.createWriteStream({ autoClose: false, highWaterMark: WRITE_BUFFER });
+  const out = fh.createWriteStream({ autoClose: false, ...(writeBufferBytes !== undefined ? { highWaterMark: writeBufferBytes } : {}) });
   try {
     // pipeline gives back-pressure and, on a body error or abort, destroys both
     // streams and rejects.
@@ -112,16 +109,19 @@ export class FsBlobStore implements BlobStore {
   /** Shard directories created (or found) durably by this instance. */
   private readonly dirs = new Map<string, Promise<void>>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly opts: FsBlobStoreOptions,
+  ) {}
 
   /** Open (creating if needed, mode 0700) a store rooted at `dir`. */
-  static async open(dir: string): Promise<FsBlobStore> {
+  static async open(dir: string, opts: FsBlobStoreOptions = {}): Promise<FsBlobStore> {
     await mkdir(dir, { recursive: true, mode: DIR_MODE });
     await mkdirDurable(join(dir, TMP_DIR));
     // The root's own entry must be durable before the first put is acknowledged.
     await fsyncDir(dir);
     await fsyncDir(dirname(dir));
-    return new FsBlobStore(dir);
+    return new FsBlobStore(dir, { ...opts });
   }
 
   private shardDir(id: string): string {
@@ -172,7 +172,7 @@ export class FsBlobStore implements BlobStore {
     const finalPath = this.blobPath(id);
     let renamed = false;
     try {
-      const size = await writeDurably(tmpPath, body, signal);
+      const size = await writeDurably(tmpPath, body, this.opts.writeBufferBytes, signal);
       signal?.throwIfAborted();
       await rename(tmpPath, finalPath);
       renamed = true;
@@ -195,12 +195,13 @@ export class FsBlobStore implements BlobStore {
    */
   get(id: string, range?: { start: number; end: number }): Readable {
     assertBlobId(id);
-    if (range === undefined) return createReadStream(this.blobPath(id), { highWaterMark: READ_CHUNK });
+    const chunk = this.opts.readChunkBytes !== undefined ? { highWaterMark: this.opts.readChunkBytes } : {};
+    if (range === undefined) return createReadStream(this.blobPath(id), chunk);
     const { start, end } = range;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`invalid blob range [${start}, ${end}]`);
     }
-    return createReadStream(this.blobPath(id), { start, end, highWaterMark: READ_CHUNK });
+    return createReadStream(this.blobPath(id), { start, end, ...chunk });
   }
 
   /** Read up to `length` bytes at `offset`; shorter at the end of the blob. Missing blob: ENOENT. */

@@ -14,7 +14,8 @@ import { AwsChunkedDecoder } from './chunkedStream.js';
 import { H_CONTENT_LENGTH, H_DECODED_LENGTH, H_TRAILER } from './constants.js';
 import { SigV4Error } from './errors.js';
 import { PayloadHashStream } from './payloadHash.js';
-import type { VerifiedAuth } from './verify.js';
+import type { PayloadMode, VerifiedAuth } from './verify.js';
+import { headerValue, type HeaderMap } from '../../util/httpHeaders.js';
 
 /** What the decoder learnt from the body; read it after the stream's 'end'. */
 export interface BodyDecoderResult {
@@ -32,11 +33,11 @@ export interface BodyDecoder {
   result(): BodyDecoderResult;
 }
 
-type Headers = Record<string, string | string[] | undefined>;
+type Headers = HeaderMap;
 
 function header(headers: Headers, name: string): string | undefined {
-  const v = headers[name];
-  return (Array.isArray(v) ? v[0] : v)?.trim();
+  // Lengths are singletons: a field sent twice reads as its first value, as in the verifier.
+  return headerValue(headers, name, { repeated: 'first' })?.trim();
 }
 
 function parseLength(value: string | undefined, name: string): number | undefined {
@@ -45,6 +46,27 @@ function parseLength(value: string | undefined, name: string): number | undefine
     throw new SigV4Error('InvalidArgument', `${name} must be a non-negative integer.`);
   }
   return Number(value);
+}
+
+function isStreaming(mode: PayloadMode): boolean {
+  return mode === 'streaming-signed' || mode === 'streaming-signed-trailer' || mode === 'streaming-unsigned-trailer';
+}
+
+/**
+ * The body's declared plaintext length, the one source for it: an aws-chunked
+ * body (streaming-*) declares it in x-amz-decoded-content-length, which it must
+ * send; any other body in Content-Length, when there is one.
+ * @throws SigV4Error MissingContentLength when a streaming body has no
+ *   x-amz-decoded-content-length; InvalidArgument for a malformed length
+ */
+export function declaredLength(mode: PayloadMode, headers: Headers): number | undefined {
+  return isStreaming(mode) ? decodedLength(headers) : parseLength(header(headers, H_CONTENT_LENGTH), 'Content-Length');
+}
+
+function decodedLength(headers: Headers): number {
+  const n = parseLength(header(headers, H_DECODED_LENGTH), 'x-amz-decoded-content-length');
+  if (n === undefined) throw new SigV4Error('MissingContentLength', 'A streaming upload must send x-amz-decoded-content-length.');
+  return n;
 }
 
 /**
@@ -59,7 +81,7 @@ export function createBodyDecoder(auth: VerifiedAuth, headers: Headers): BodyDec
     case 'sha256':
     case 'unsigned': {
       const stream = new PayloadHashStream(auth.payloadMode === 'sha256' ? auth.payloadHash : undefined);
-      const expectedLength = parseLength(header(headers, H_CONTENT_LENGTH), 'Content-Length');
+      const expectedLength = declaredLength(auth.payloadMode, headers);
       return {
         stream,
         ...(expectedLength !== undefined ? { expectedLength } : {}),
@@ -69,10 +91,7 @@ export function createBodyDecoder(auth: VerifiedAuth, headers: Headers): BodyDec
     case 'streaming-signed':
     case 'streaming-signed-trailer':
     case 'streaming-unsigned-trailer': {
-      const decodedLength = parseLength(header(headers, H_DECODED_LENGTH), 'x-amz-decoded-content-length');
-      if (decodedLength === undefined) {
-        throw new SigV4Error('MissingContentLength', 'A streaming upload must send x-amz-decoded-content-length.');
-      }
+      const length = decodedLength(headers);
       const trailer = auth.payloadMode !== 'streaming-signed';
       const declaredTrailers = (header(headers, H_TRAILER) ?? '')
         .split(',')
@@ -81,14 +100,14 @@ export function createBodyDecoder(auth: VerifiedAuth, headers: Headers): BodyDec
       const stream = new AwsChunkedDecoder({
         trailer,
         declaredTrailers: trailer ? declaredTrailers : [],
-        decodedLength,
+        decodedLength: length,
         ...(auth.payloadMode === 'streaming-unsigned-trailer'
           ? {}
           : { signing: { signingKey: auth.signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature } }),
       });
       return {
         stream,
-        expectedLength: decodedLength,
+        expectedLength: length,
         result: () => ({ trailers: { ...stream.trailers }, decodedLength: stream.decodedLength }),
       };
     }

@@ -24,6 +24,7 @@ import { formatAmzDate, parseAmzDate, parseHttpDate } from './dates.js';
 import { SigV4Error } from './errors.js';
 import { PRESIGN_PARAMETERS, parseAuthorizationHeader, parsePresignedQuery, queryParameters, type ParsedAuth } from './parse.js';
 import { SigningKeyCache, signHex, signaturesEqual } from './signingKey.js';
+import { headerValue } from '../../util/httpHeaders.js';
 
 /** The parts of an HTTP request that SigV4 covers. */
 export interface SigV4Request {
@@ -79,13 +80,11 @@ export interface VerifiedAuth {
   payloadHash?: string;
 }
 
+/** Auth fields are singletons: one sent twice reads as its first value (Node keeps the first Authorization too). */
+const FIRST = { repeated: 'first' } as const;
+
 /** Process-wide memo of derived signing keys (pure cache; no behaviour depends on it). */
 const signingKeys = new SigningKeyCache(256);
-
-function headerValue(headers: SigV4Request['headers'], name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 function hasPresignParameters(rawQuery: string): boolean {
   if (rawQuery === '') return false;
@@ -101,13 +100,13 @@ function hasPresignParameters(rawQuery: string): boolean {
  * @param req the request
  */
 export function isAnonymous(req: SigV4Request): boolean {
-  return headerValue(req.headers, H_AUTHORIZATION) === undefined && !hasPresignParameters(req.rawQuery);
+  return headerValue(req.headers, H_AUTHORIZATION, FIRST) === undefined && !hasPresignParameters(req.rawQuery);
 }
 
 /** The request time for header auth: x-amz-date, else the Date header. */
 function headerAuthDate(headers: SigV4Request['headers']): { amzDate: string; time: Date } {
-  const amz = headerValue(headers, H_AMZ_DATE);
-  const time = amz !== undefined ? parseAmzDate(amz.trim()) : parseHttpDate(headerValue(headers, H_DATE));
+  const amz = headerValue(headers, H_AMZ_DATE, FIRST);
+  const time = amz !== undefined ? parseAmzDate(amz.trim()) : parseHttpDate(headerValue(headers, H_DATE, FIRST));
   if (!time) {
     throw new SigV4Error('AccessDenied', 'AWS authentication requires a valid Date or x-amz-date header');
   }
@@ -175,7 +174,7 @@ function checkSignedHeaders(auth: ParsedAuth, headers: SigV4Request['headers']):
 
 /** Payload mode and the literal for the canonical request's last line. */
 function payloadOf(auth: ParsedAuth, headers: SigV4Request['headers']): { mode: PayloadMode; literal: string; hash?: string } {
-  const value = headerValue(headers, H_CONTENT_SHA256)?.trim();
+  const value = headerValue(headers, H_CONTENT_SHA256, FIRST)?.trim();
   if (value === undefined) {
     if (auth.kind === 'presigned') return { mode: 'unsigned', literal: UNSIGNED_PAYLOAD };
     throw new SigV4Error('InvalidRequest', 'Missing required header for this request: x-amz-content-sha256');
@@ -206,7 +205,7 @@ function payloadOf(auth: ParsedAuth, headers: SigV4Request['headers']): { mode: 
  * @throws SigV4Error with the S3 error code to send
  */
 export async function verifySigV4(req: SigV4Request, creds: CredentialStore, opts: VerifyOptions): Promise<VerifiedAuth> {
-  const authorization = headerValue(req.headers, H_AUTHORIZATION);
+  const authorization = headerValue(req.headers, H_AUTHORIZATION, FIRST);
   const presigned = hasPresignParameters(req.rawQuery);
   if (authorization !== undefined && presigned) {
     throw new SigV4Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');

@@ -4,7 +4,7 @@ import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { decodeCreateBucketConfiguration } from '../xml/decode.js';
 import { isoDate } from '../xml/encode.js';
-import type { BucketRecord } from '../../meta/records.js';
+import type { BucketRecord } from '../../services/types.js';
 
 export function owner(ctx: S3RequestContext) {
   return { ID: ctx.principal.accountId, DisplayName: ctx.principal.displayName };

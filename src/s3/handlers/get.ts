@@ -2,22 +2,18 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { header, objectHeaders, responseOverrides } from '../headers.js';
+import type { ReadOperation } from '../operations.js';
 import type { ReadResult } from '../../services/objectService.js';
-import type { BucketRecord } from '../../meta/records.js';
+import type { BucketRecord } from '../../services/types.js';
 
-async function read(ctx: S3RequestContext, bucket: string, key: string, withBody: boolean): Promise<{ b: BucketRecord; r: ReadResult }> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const pn = ctx.query.get('partNumber');
-  let partNumber: number | undefined;
-  if (pn !== null) {
-    partNumber = Number(pn);
-    if (!Number.isInteger(partNumber)) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
-    if (header(ctx.headers, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
-  }
+async function read(ctx: S3RequestContext, op: ReadOperation, withBody: boolean): Promise<{ b: BucketRecord; r: ReadResult }> {
+  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const { partNumber } = op;
+  if (partNumber !== undefined && header(ctx.headers, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   const r = await ctx.services.objects.read(
     {
       bucket: b,
-      key,
+      key: op.key,
       range: header(ctx.headers, 'range'),
       partNumber,
       conditions: {
@@ -50,12 +46,12 @@ function headersFor(ctx: S3RequestContext, b: BucketRecord, r: ReadResult): { st
   return { status: partial ? 206 : 200, headers };
 }
 
-export async function handleGetObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const { b, r } = await read(ctx, bucket, key, true);
+export async function handleGetObject(ctx: S3RequestContext, op: ReadOperation): Promise<HandlerResult> {
+  const { b, r } = await read(ctx, op, true);
   return { ...headersFor(ctx, b, r), body: r.body };
 }
 
-export async function handleHeadObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const { b, r } = await read(ctx, bucket, key, false);
+export async function handleHeadObject(ctx: S3RequestContext, op: ReadOperation): Promise<HandlerResult> {
+  const { b, r } = await read(ctx, op, false);
   return headersFor(ctx, b, r);
 }

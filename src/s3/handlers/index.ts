@@ -21,15 +21,15 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
     switch (op.name) {
       case 'PutObject': return put.handlePutObject(ctx, b, k);
       case 'CopyObject': return copy.handleCopyObject(ctx, b, k);
-      case 'GetObject': return get.handleGetObject(ctx, b, k);
-      case 'HeadObject': return get.handleHeadObject(ctx, b, k);
+      case 'GetObject': return get.handleGetObject(ctx, op);
+      case 'HeadObject': return get.handleHeadObject(ctx, op);
       case 'DeleteObject': return del.handleDeleteObject(ctx, b, k);
       case 'CreateMultipartUpload': return mp.handleCreateMultipartUpload(ctx, b, k);
-      case 'UploadPart': return mp.handleUploadPart(ctx, b, k);
-      case 'UploadPartCopy': return copy.handleUploadPartCopy(ctx, b, k);
-      case 'CompleteMultipartUpload': return mp.handleCompleteMultipartUpload(ctx, b, k);
-      case 'AbortMultipartUpload': return mp.handleAbortMultipartUpload(ctx, b, k);
-      case 'ListParts': return mp.handleListParts(ctx, b, k);
+      case 'UploadPart': return mp.handleUploadPart(ctx, op);
+      case 'UploadPartCopy': return copy.handleUploadPartCopy(ctx, op);
+      case 'CompleteMultipartUpload': return mp.handleCompleteMultipartUpload(ctx, op);
+      case 'AbortMultipartUpload': return mp.handleAbortMultipartUpload(ctx, op);
+      case 'ListParts': return mp.handleListParts(ctx, op);
       case 'GetObjectAcl': return sub.handleGetObjectAcl(ctx, b, k);
       case 'PutObjectAcl': return sub.handlePutObjectAcl(ctx, b, k);
       case 'GetObjectTagging': return sub.handleGetObjectTagging(ctx, b, k);

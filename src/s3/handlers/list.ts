@@ -1,8 +1,8 @@
 /** ListObjects (v1), ListObjectsV2, ListObjectVersions (non-versioned view). */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { listObjects, type ListOutput } from '../../services/listService.js';
-import type { BucketRecord } from '../../meta/records.js';
+import type { ListOutput } from '../../services/listService.js';
+import type { BucketRecord } from '../../services/types.js';
 import { isoDate, quoteEtag, urlEncodeKey, type XmlNode } from '../xml/encode.js';
 import { kpHeaders, owner } from './bucket.js';
 
@@ -47,7 +47,7 @@ async function runList(ctx: S3RequestContext, bucket: string, after: string): Pr
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   const mk = maxKeys(ctx);
-  const out = await listObjects(ctx.services.meta, ctx.services.buckets, { bucket: b, prefix, delimiter, after, maxKeys: mk, requestId: ctx.requestId });
+  const out = await ctx.services.lists.list({ bucket: b, prefix, delimiter, after, maxKeys: mk, requestId: ctx.requestId });
   return { b, enc, prefix, delimiter, mk, out };
 }
 

@@ -1,16 +1,13 @@
 /** CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
+import type { PartOperation, UploadOperation } from '../operations.js';
 import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl } from '../headers.js';
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { parseChecksumAlgorithm } from '../../util/checksums.js';
 import { owner } from './bucket.js';
 import { requireLength, storageClass } from './put.js';
-
-function uploadIdOf(ctx: S3RequestContext): string {
-  return ctx.query.get('uploadId') ?? '';
-}
 
 export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
@@ -33,20 +30,19 @@ export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket:
   return { headers, xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket, Key: key, UploadId: uploadId } } };
 }
 
-export async function handleUploadPart(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
   const length = requireLength(ctx);
   const { expect } = uploadExpectations(ctx.headers, length);
-  const pn = ctx.query.get('partNumber') ?? '';
-  if (!/^\d+$/.test(pn)) throw new S3Error('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber', ArgumentValue: pn });
-  const res = await ctx.services.multipart.uploadPart(b, key, uploadIdOf(ctx), Number(pn), ctx.body(), expect, ctx.requestId);
+  const res = await ctx.services.multipart.uploadPart(b, op.key, op.uploadId, op.partNumber, ctx.body(), expect, ctx.requestId);
   return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
 }
 
-export async function handleCompleteMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleCompleteMultipartUpload(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
+  const { bucket, key } = op;
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   const parts = decodeCompleteMultipartUpload(await ctx.readText());
-  const res = await ctx.services.multipart.complete(b, key, uploadIdOf(ctx), parts, ctx.requestId);
+  const res = await ctx.services.multipart.complete(b, key, op.uploadId, parts, ctx.requestId);
   const cs: Record<string, string> = {};
   for (const [alg, v] of Object.entries(res.checksums)) cs[`Checksum${alg}`] = v;
   return {
@@ -72,9 +68,9 @@ function objectUrl(ctx: S3RequestContext, bucket: string, key: string): string {
   return `http://${host}${path}`;
 }
 
-export async function handleAbortMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await ctx.services.multipart.abort(b, key, uploadIdOf(ctx));
+export async function handleAbortMultipartUpload(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  await ctx.services.multipart.abort(b, op.key, op.uploadId);
   return { status: 204 };
 }
 
@@ -85,11 +81,12 @@ function intParam(ctx: S3RequestContext, name: string, def: number, max: number)
   return Math.min(Number(raw), max);
 }
 
-export async function handleListParts(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleListParts(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
+  const { bucket, key } = op;
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   const after = intParam(ctx, 'part-number-marker', 0, 10000);
   const max = intParam(ctx, 'max-parts', 1000, 1000);
-  const res = await ctx.services.multipart.listParts(b, key, uploadIdOf(ctx), after, max, ctx.requestId);
+  const res = await ctx.services.multipart.listParts(b, key, op.uploadId, after, max, ctx.requestId);
   const last = res.parts[res.parts.length - 1];
   return {
     xml: {

@@ -79,29 +79,23 @@ export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, 
 
 export async function handleGetObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const rec = await ctx.services.objects.load(b, key);
-  const { meta } = await ctx.services.objects.unseal(b, rec, ctx.requestId);
-  const tags = Object.entries(meta.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  const tags = Object.entries(await ctx.services.objects.getTagging(b, key, ctx.requestId)).map(([Key, Value]) => ({ Key, Value }));
   return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
-}
-
-async function setTags(ctx: S3RequestContext, bucket: string, key: string, tags: Record<string, string>): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const rec = await ctx.services.objects.load(b, key);
-  const { dek, meta } = await ctx.services.objects.unseal(b, rec, ctx.requestId);
-  await ctx.services.objects.rewriteMeta(b, rec, dek, { ...meta, tags });
-  return {};
 }
 
 export async function handlePutObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
-  return setTags(ctx, bucket, key, decodeTagging(text));
+  const tags = decodeTagging(text);
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.objects.putTagging(b, key, tags, ctx.requestId);
+  return {};
 }
 
 export async function handleDeleteObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const r = await setTags(ctx, bucket, key, {});
-  return { ...r, status: 204 };
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.objects.deleteTagging(b, key, ctx.requestId);
+  return { status: 204 };
 }
 
 export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {

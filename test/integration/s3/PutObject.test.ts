@@ -181,9 +181,9 @@ describe('PutObject headers and metadata', () => {
     const b = await newBucket('put-sse');
     const out = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('x'), StorageClass: 'STANDARD', ACL: 'private', ServerSideEncryption: 'AES256' }));
     expect(out.$metadata.httpStatusCode).toBe(200);
-    expect(out.ServerSideEncryption).toBeTruthy();
+    expect(out.ServerSideEncryption).toBe('AES256');
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' }));
-    expect(head.ServerSideEncryption).toBeTruthy();
+    expect(head.ServerSideEncryption).toBe('AES256');
   });
 
   it('a correct Content-MD5 is accepted; a wrong one is 400 BadDigest, stores nothing and leaves no blob', async () => {

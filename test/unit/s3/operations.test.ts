@@ -1,78 +1,86 @@
 import { describe, expect, it } from 'vitest';
-import { requiredPermission, type OperationName, type Permission } from '../../../src/s3/operations.js';
+import { S3Error } from '../../../src/s3/errors.js';
+import { withParams, type RoutedOperation, type S3Operation } from '../../../src/s3/operations.js';
 
-/**
- * The whole authorization table. `satisfies Record<OperationName, Permission>`
- * makes tsc (npm run typecheck:test) fail when an operation is added without
- * deciding its permission here.
- */
-const EXPECTED = {
-  ListBuckets: 'Authenticated',
-  CreateBucket: 'Authenticated',
+const PART_MESSAGE = 'Part number must be an integer between 1 and 10000, inclusive';
 
-  HeadBucket: 'Read',
-  GetBucketLocation: 'Read',
-  ListObjects: 'Read',
-  ListObjectsV2: 'Read',
-  ListObjectVersions: 'Read',
-  ListMultipartUploads: 'Read',
-  GetBucketVersioning: 'Read',
-  GetObject: 'Read',
-  HeadObject: 'Read',
-  ListParts: 'Read',
-  GetObjectAcl: 'Read',
-  GetObjectTagging: 'Read',
+function params(name: RoutedOperation['name'], query: string): S3Operation {
+  const op = (name === 'ListBuckets' ? { name } : { name, bucket: 'b', key: 'k' }) as RoutedOperation;
+  return withParams(op, new URLSearchParams(query));
+}
 
-  PutObject: 'Write',
-  CopyObject: 'Write',
-  DeleteObject: 'Write',
-  DeleteObjects: 'Write',
-  CreateMultipartUpload: 'Write',
-  UploadPart: 'Write',
-  UploadPartCopy: 'Write',
-  CompleteMultipartUpload: 'Write',
-  AbortMultipartUpload: 'Write',
-  PutObjectAcl: 'Write',
-  PutObjectTagging: 'Write',
-  DeleteObjectTagging: 'Write',
+function failure(name: RoutedOperation['name'], query: string): S3Error {
+  try {
+    params(name, query);
+  } catch (e) {
+    if (e instanceof S3Error) return e;
+    throw e;
+  }
+  throw new Error(`${name}?${query} was accepted`);
+}
 
-  DeleteBucket: 'Owner',
-  PutBucketVersioning: 'Owner',
-  GetBucketAcl: 'Owner',
-  PutBucketAcl: 'Owner',
-  GetBucketEncryption: 'Owner',
-  PutBucketEncryption: 'Owner',
-  DeleteBucketEncryption: 'Owner',
-  GetBucketPolicy: 'Owner',
-  GetBucketCors: 'Owner',
-  GetBucketLifecycleConfiguration: 'Owner',
-  GetBucketTagging: 'Owner',
-  GetBucketWebsite: 'Owner',
-} as const satisfies Record<OperationName, Permission>;
+describe('withParams: UploadPart and UploadPartCopy', () => {
+  for (const name of ['UploadPart', 'UploadPartCopy'] as const) {
+    it(`${name} gets a typed uploadId and partNumber`, () => {
+      expect(params(name, 'uploadId=u1&partNumber=3')).toEqual({ name, bucket: 'b', key: 'k', uploadId: 'u1', partNumber: 3 });
+      expect(params(name, 'uploadId=u1&partNumber=10000')).toMatchObject({ partNumber: 10000 });
+      expect(params(name, 'uploadId=u1&partNumber=1')).toMatchObject({ partNumber: 1 });
+    });
 
-const NAMES = Object.keys(EXPECTED) as OperationName[];
+    it(`${name}: a partNumber that is not digits is InvalidArgument naming the value`, () => {
+      for (const raw of ['abc', '', '-1', '1.5', '+1', ' 1', '0x10']) {
+        const e = failure(name, `uploadId=u&partNumber=${encodeURIComponent(raw)}`);
+        expect([e.code, e.status, e.message], raw).toEqual(['InvalidArgument', 400, PART_MESSAGE]);
+        expect(e.fields).toEqual({ ArgumentName: 'partNumber', ArgumentValue: raw });
+      }
+      expect(failure(name, 'uploadId=u').fields).toEqual({ ArgumentName: 'partNumber', ArgumentValue: '' });
+    });
 
-describe('requiredPermission', () => {
-  it('covers every operation name', () => {
-    expect(NAMES).toHaveLength(38);
-    for (const name of NAMES) expect(['Authenticated', 'Read', 'Write', 'Owner']).toContain(requiredPermission(name));
-  });
-
-  for (const name of NAMES) {
-    it(`${name} needs ${EXPECTED[name]}`, () => {
-      expect(requiredPermission(name)).toBe(EXPECTED[name]);
+    it(`${name}: a partNumber outside 1..10000 is InvalidArgument`, () => {
+      for (const raw of ['0', '10001', '99999999999999999999']) {
+        const e = failure(name, `uploadId=u&partNumber=${raw}`);
+        expect([e.code, e.status, e.message], raw).toEqual(['InvalidArgument', 400, PART_MESSAGE]);
+        expect(e.fields).toEqual({ ArgumentName: 'partNumber' });
+      }
     });
   }
+});
 
-  it('every operation that changes data or metadata needs more than Read', () => {
-    const mutating = NAMES.filter((n) => /^(Put|Delete|Create|Upload|Complete|Abort|Copy)/.test(n));
-    expect(mutating.length).toBeGreaterThan(15);
-    for (const n of mutating) expect(requiredPermission(n), n).not.toBe('Read');
-  });
+describe('withParams: GetObject and HeadObject', () => {
+  for (const name of ['GetObject', 'HeadObject'] as const) {
+    it(`${name} without partNumber has none`, () => {
+      expect(params(name, '')).toEqual({ name, bucket: 'b', key: 'k' });
+    });
 
-  it('bucket configuration (encryption, ACL, policy) is owner-only, even to read', () => {
-    for (const n of ['GetBucketEncryption', 'GetBucketAcl', 'GetBucketPolicy', 'PutBucketEncryption', 'DeleteBucketEncryption'] as const) {
-      expect(requiredPermission(n)).toBe('Owner');
-    }
+    it(`${name} takes any integer partNumber (the service answers InvalidRange outside the parts)`, () => {
+      expect(params(name, 'partNumber=2')).toEqual({ name, bucket: 'b', key: 'k', partNumber: 2 });
+      expect(params(name, 'partNumber=0')).toMatchObject({ partNumber: 0 });
+      expect(params(name, 'partNumber=20000')).toMatchObject({ partNumber: 20000 });
+    });
+
+    it(`${name}: a partNumber that is not an integer is InvalidArgument`, () => {
+      for (const raw of ['abc', '1.5']) {
+        const e = failure(name, `partNumber=${raw}`);
+        expect([e.code, e.status, e.message], raw).toEqual(['InvalidArgument', 400, PART_MESSAGE]);
+        expect(e.fields).toEqual({ ArgumentName: 'partNumber' });
+      }
+    });
+  }
+});
+
+describe('withParams: operations on an upload', () => {
+  for (const name of ['CompleteMultipartUpload', 'AbortMultipartUpload', 'ListParts'] as const) {
+    it(`${name} gets a typed uploadId`, () => {
+      expect(params(name, 'uploadId=u2')).toEqual({ name, bucket: 'b', key: 'k', uploadId: 'u2' });
+      expect(params(name, 'uploadId=')).toMatchObject({ uploadId: '' });
+    });
+  }
+});
+
+describe('withParams: everything else passes through', () => {
+  it('object, bucket and service operations are returned as routed', () => {
+    expect(params('PutObject', 'partNumber=abc&uploadId=u')).toEqual({ name: 'PutObject', bucket: 'b', key: 'k' });
+    expect(withParams({ name: 'ListObjects', bucket: 'b' }, new URLSearchParams('partNumber=x'))).toEqual({ name: 'ListObjects', bucket: 'b' });
+    expect(params('ListBuckets', '')).toEqual({ name: 'ListBuckets' });
   });
 });

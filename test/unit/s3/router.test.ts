@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { S3Error } from '../../../src/s3/errors.js';
-import type { OperationName, S3Operation } from '../../../src/s3/operations.js';
+import type { OperationName, RoutedOperation } from '../../../src/s3/operations.js';
 import { route } from '../../../src/s3/router.js';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-function r(method: string, path: string, headers: Headers = {}): S3Operation {
+function r(method: string, path: string, headers: Headers = {}): RoutedOperation {
   const q = path.indexOf('?');
   const p = q >= 0 ? path.slice(0, q) : path;
   const query = new URLSearchParams(q >= 0 ? path.slice(q + 1) : '');
@@ -17,7 +17,7 @@ function r(method: string, path: string, headers: Headers = {}): S3Operation {
 }
 
 function routeError(method: string, path: string, headers: Headers = {}): S3Error {
-  let op: S3Operation;
+  let op: RoutedOperation;
   try {
     op = r(method, path, headers);
   } catch (e) {

@@ -6,12 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../../src/meta/levelMetaStore.js';
 import type { BucketRecord, ObjectRecord } from '../../../src/meta/records.js';
 import type { BucketService } from '../../../src/services/bucketService.js';
-import { listObjects, type ListInput, type ListOutput } from '../../../src/services/listService.js';
+import { ListService, type ListInput, type ListOutput } from '../../../src/services/listService.js';
 import { sealMeta } from '../../../src/services/sealedMeta.js';
 
 const DEK = Buffer.alloc(32, 0x42);
 
-/** What listObjects needs of a BucketService: dek(). */
+/** What ListService needs of a BucketService: dek(). */
 class FakeBuckets {
   calls = 0;
   constructor(private readonly key: Buffer | Error) {}
@@ -56,7 +56,7 @@ function objectRecord(bucketUid: string, key: string, i: number): ObjectRecord {
   };
 }
 
-describe('listObjects (LevelMetaStore, sealed ETags)', () => {
+describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
   let dir: string;
   let meta: LevelMetaStore;
   let bucket: BucketRecord;
@@ -80,7 +80,7 @@ describe('listObjects (LevelMetaStore, sealed ETags)', () => {
   }
 
   function list(over: Partial<ListInput> = {}): Promise<ListOutput> {
-    return listObjects(meta, buckets.asService(), { bucket, prefix: '', delimiter: '', after: '', maxKeys: 1000, ...over });
+    return new ListService({ meta, buckets: buckets.asService() }).list({ bucket, prefix: '', delimiter: '', after: '', maxKeys: 1000, ...over });
   }
 
   /** Keys and prefixes in the order a client sees them (objects and prefixes interleaved by key). */

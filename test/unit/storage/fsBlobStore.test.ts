@@ -34,6 +34,25 @@ describe('FsBlobStore', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('reads in the chunk size its creator gives (readChunkBytes), whole or ranged', async () => {
+    const sized = await FsBlobStore.open(join(root, 'sized'), { readChunkBytes: 1000, writeBufferBytes: 512 });
+    const id = newId();
+    const data = randomBytes(4500);
+    await sized.put(id, chunked(data, 100));
+    const sizes = async (r: Readable) => {
+      const out: number[] = [];
+      for await (const c of r as AsyncIterable<Buffer>) out.push(c.length);
+      return out;
+    };
+    expect(await sizes(sized.get(id))).toEqual([1000, 1000, 1000, 1000, 500]);
+    expect(await sizes(sized.get(id, { start: 100, end: 2099 }))).toEqual([1000, 1000]);
+    expect((await collect(sized.get(id))).equals(data)).toBe(true);
+    // Without options the store reads as Node does by default (64 KiB): one chunk here.
+    const plain = newId();
+    await store.put(plain, chunked(data, 100));
+    expect(await sizes(store.get(plain))).toEqual([4500]);
+  });
+
   it('creates its directories with mode 0700 and blobs with 0600, sharded by id', async () => {
     const id = 'abcdef0123456789abcdef0123456789';
     await store.put(id, Readable.from([Buffer.from('hello')]));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createBodyDecoder, stripAwsChunked } from '../../../../src/auth/sigv4/bodyDecoder.js';
+import { createBodyDecoder, declaredLength, stripAwsChunked } from '../../../../src/auth/sigv4/bodyDecoder.js';
 import { SigV4Error, type SigV4ErrorCode } from '../../../../src/auth/sigv4/errors.js';
 import { authFor, run, session, splitAt } from './chunkedFixtures.js';
 
@@ -51,6 +51,16 @@ describe('createBodyDecoder: headers', () => {
     expect(() => createBodyDecoder(authFor(S, 'streaming-signed'), { 'x-amz-decoded-content-length': '-1' })).toThrow(
       expect.objectContaining({ code: 'InvalidArgument' }),
     );
+  });
+
+  it('declaredLength: x-amz-decoded-content-length for an aws-chunked body, Content-Length otherwise', () => {
+    const both = { 'content-length': '200', 'x-amz-decoded-content-length': '150' };
+    for (const mode of ['streaming-signed', 'streaming-signed-trailer', 'streaming-unsigned-trailer'] as const) expect(declaredLength(mode, both)).toBe(150);
+    for (const mode of ['sha256', 'unsigned'] as const) expect(declaredLength(mode, both)).toBe(200);
+    expect(declaredLength('unsigned', {})).toBeUndefined();
+    expect(declaredLength('sha256', { 'content-length': ' 7 ' })).toBe(7);
+    expect(() => declaredLength('streaming-signed', { 'content-length': '10' })).toThrow(expect.objectContaining({ code: 'MissingContentLength' }));
+    expect(() => declaredLength('streaming-signed', { 'x-amz-decoded-content-length': 'ten' })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
   });
 
   it('stripAwsChunked removes only the aws-chunked coding', () => {

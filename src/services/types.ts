@@ -1,0 +1,6 @@
+/**
+ * The record types the S3 layer renders, as services hand them out. Handlers
+ * import them from here, never from meta/: what a record looks like on disk is
+ * the services' business, and this is the one seam that exposes it.
+ */
+export type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
