@@ -3,11 +3,8 @@ import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './BlobStore.js';
 import { assertBlobId } from './fsBlobStore.js';
 
-/**
- * Chunk size of `get`: the same four segments-with-tags as FsBlobStore reads, so
- * the decryptor sees the chunking it sees in production.
- */
-const READ_CHUNK = 4 * (64 * 1024 + 16);
+/** Default chunk size of `get`: Node's file read-stream default, as FsBlobStore without options. */
+const DEFAULT_READ_CHUNK = 64 * 1024;
 
 function errnoError(code: string, message: string): NodeJS.ErrnoException {
   return Object.assign(new Error(message), { code });
@@ -25,7 +22,15 @@ function errnoError(code: string, message: string): NodeJS.ErrnoException {
  */
 export class MemoryBlobStore implements BlobStore {
   private readonly blobs = new Map<string, Buffer>();
+  private readonly readChunk: number;
   private closed = false;
+
+  /** `readChunkBytes` as in FsBlobStoreOptions: the chunking the reader of `get` sees. */
+  constructor(opts: { readChunkBytes?: number } = {}) {
+    this.readChunk = opts.readChunkBytes ?? DEFAULT_READ_CHUNK;
+    if (!Number.isSafeInteger(this.readChunk) || this.readChunk < 1)
+      throw new RangeError(`invalid readChunkBytes ${this.readChunk}`);
+  }
 
   /** Number of blobs held (tests use it to check that nothing leaked). */
   get size(): number {
@@ -77,14 +82,15 @@ export class MemoryBlobStore implements BlobStore {
       }
     }
     const blobs = this.blobs;
+    const chunk = this.readChunk;
     // A generator so a missing blob errors the stream (as a missing file does), not the call.
     return Readable.from(
       (function* () {
         const blob = blobs.get(id);
         if (blob === undefined) throw errnoError('ENOENT', `ENOENT: no such blob ${id}`);
         const stop = Math.min(end + 1, blob.length);
-        for (let at = start; at < stop; at += READ_CHUNK) {
-          yield Buffer.from(blob.subarray(at, Math.min(at + READ_CHUNK, stop)));
+        for (let at = start; at < stop; at += chunk) {
+          yield Buffer.from(blob.subarray(at, Math.min(at + chunk, stop)));
         }
       })(),
       { objectMode: false },

@@ -9,6 +9,7 @@ import { DekCache } from '../../../src/kms/dekCache.js';
 import { MemoryMetaStore } from '../../../src/meta/memoryMetaStore.js';
 import type { BucketRecord } from '../../../src/meta/records.js';
 import { BucketService } from '../../../src/services/bucketService.js';
+import { ListService } from '../../../src/services/listService.js';
 import { MultipartService } from '../../../src/services/multipartService.js';
 import { ObjectService, type PutInput, type WriteResult } from '../../../src/services/objectService.js';
 import { MemoryBlobStore } from '../../../src/storage/memoryBlobStore.js';
@@ -25,6 +26,7 @@ export interface MemoryServices {
   buckets: BucketService;
   objects: ObjectService;
   multipart: MultipartService;
+  lists: ListService;
   /** Create a bucket owned by OWNER under the provider's default root key. */
   bucket(name?: string): Promise<BucketRecord>;
   /** PUT `body` (a string or bytes) with no expectations and no user metadata. */
@@ -49,6 +51,7 @@ export async function openMemoryServices(opts: { segmentLog2?: number } = {}): P
   });
   const objects = new ObjectService({ meta, blobs, buckets, segmentLog2, log });
   const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2 });
+  const lists = new ListService({ meta, buckets });
   let n = 0;
   return {
     meta,
@@ -57,6 +60,7 @@ export async function openMemoryServices(opts: { segmentLog2?: number } = {}): P
     buckets,
     objects,
     multipart,
+    lists,
     bucket: async (name = `bucket-${++n}`) => (await buckets.create({ owner: OWNER, name })).bucket,
     put: (bucket, key, body, extra = {}) =>
       objects.put({

@@ -1,7 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BucketRecord } from '../../../src/meta/records.js';
-import { listObjects } from '../../../src/services/listService.js';
 import { chunked, collect, openMemoryServices, type MemoryServices } from './memoryServices.js';
 
 const md5hex = (s: string | Buffer) => createHash('md5').update(s).digest('hex');
@@ -165,7 +164,7 @@ describe('ObjectService (memory stores, local key provider)', () => {
     const keys = ['a/1', 'a/2', 'b', '\u{FFFF}', '😀'];
     const etags = new Map<string, string>();
     for (const k of [...keys].reverse()) etags.set(k, (await s.put(b, k, `body of ${k}`)).etag);
-    const all = await listObjects(s.meta, s.buckets, {
+    const all = await s.lists.list({
       bucket: b,
       prefix: '',
       delimiter: '',
@@ -174,7 +173,7 @@ describe('ObjectService (memory stores, local key provider)', () => {
     });
     expect(all.objects.map((o) => o.key)).toEqual(keys);
     expect(all.objects.map((o) => o.etag)).toEqual(keys.map((k) => etags.get(k)));
-    const rolled = await listObjects(s.meta, s.buckets, {
+    const rolled = await s.lists.list({
       bucket: b,
       prefix: '',
       delimiter: '/',
@@ -183,7 +182,7 @@ describe('ObjectService (memory stores, local key provider)', () => {
     });
     expect(rolled.commonPrefixes).toEqual(['a/']);
     expect(rolled.objects.map((o) => o.key)).toEqual(['b', '\u{FFFF}', '😀']);
-    const page = await listObjects(s.meta, s.buckets, {
+    const page = await s.lists.list({
       bucket: b,
       prefix: 'a/',
       delimiter: '',

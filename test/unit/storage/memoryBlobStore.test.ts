@@ -4,6 +4,11 @@ import { MemoryBlobStore } from '../../../src/storage/memoryBlobStore.js';
 import { blobStoreContract, collect, newId } from '../../contract/blobStore.contract.js';
 
 blobStoreContract('MemoryBlobStore', async () => ({ store: new MemoryBlobStore(), cleanup: async () => undefined }));
+// Chunks that do not divide the segment size, as FsBlobStore's configurable read chunk may not.
+blobStoreContract('MemoryBlobStore, 1000-byte read chunks', async () => ({
+  store: new MemoryBlobStore({ readChunkBytes: 1000 }),
+  cleanup: async () => undefined,
+}));
 
 describe('MemoryBlobStore', () => {
   it('hands out copies: changing a chunk read back does not change the blob', async () => {
@@ -29,6 +34,16 @@ describe('MemoryBlobStore', () => {
     await expect(first).rejects.toMatchObject({ code: 'EEXIST' });
     expect((await collect(store.get(id))).toString()).toBe('fast');
     expect(store.size).toBe(1);
+  });
+
+  it('get streams in chunks of readChunkBytes, and refuses a chunk size below 1', async () => {
+    const store = new MemoryBlobStore({ readChunkBytes: 3 });
+    const id = newId();
+    await store.put(id, Readable.from([Buffer.from('abcdefgh')]));
+    const chunks: string[] = [];
+    for await (const c of store.get(id, { start: 1, end: 6 })) chunks.push(String(c));
+    expect(chunks).toEqual(['bcd', 'efg']);
+    expect(() => new MemoryBlobStore({ readChunkBytes: 0 })).toThrow(RangeError);
   });
 
   it('refuses every operation after close', async () => {
