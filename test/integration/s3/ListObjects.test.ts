@@ -8,12 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { objectPath, parseXml, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex } from '../../helpers/seeded.js';
 import { bucketName, expectSdkError, useGateway } from '../../helpers/s3Test.js';
-import type { TestGateway } from '../../helpers/startGateway.js';
 
-let gw: TestGateway;
 let s3: S3Client;
 let ep: RawEndpoint;
-useGateway((t) => ({ gw, s3, ep } = t));
+useGateway((t) => ({ s3, ep } = t));
 
 /** S3 order: lexicographic by UTF-8 bytes (not JS UTF-16 order). */
 const utf8Sort = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
