@@ -31,7 +31,6 @@ export function table<T>(rows: readonly T[], columns: ReadonlyArray<Column<T>>, 
 function cell(v: string | number | boolean | undefined | null): string {
   if (v === undefined || v === null) return '-';
   // One line per row, whatever a name or message holds.
-  // eslint-disable-next-line no-control-regex
   return String(v).replace(/[\x00-\x1f\x7f]/g, ' ');
 }
 

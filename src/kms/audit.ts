@@ -50,7 +50,6 @@ const FIELDS: ReadonlyArray<keyof AuditEntry> = ['time', 'identity', 'tenant', '
 function clean(v: unknown): unknown {
   if (typeof v === 'number') return v;
   if (typeof v !== 'string') return undefined;
-  // eslint-disable-next-line no-control-regex
   return v.replace(/[\x00-\x1f\x7f]/g, '?').slice(0, MAX_FIELD);
 }
 

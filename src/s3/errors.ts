@@ -8,10 +8,8 @@
  * error is logged with the request id by the errors middleware.
  */
 import { SigV4Error } from '../auth/sigv4/errors.js';
-import { DomainError } from '../services/errors.js';
+import { BlobBackendError, DomainError, MetaStoreUnavailableError } from '../services/errors.js';
 import { KmsError } from '../keys/errors.js';
-import { MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';
-import { BlobBackendError } from '../storage/blobBackendError.js';
 
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],

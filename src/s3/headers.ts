@@ -7,7 +7,7 @@ import { stripAwsChunked } from '../auth/sigv4/bodyDecoder.js';
 import { headerValue as header } from '../util/httpHeaders.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
 import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
-import type { UploadExpectations } from '../services/uploadHasher.js';
+import type { UploadExpectations } from '../services/types.js';
 import { S3Error } from './errors.js';
 import { httpDate, quoteEtag } from './xml/encode.js';
 

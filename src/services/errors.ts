@@ -46,3 +46,12 @@ export class DomainError extends Error {
     this.name = 'DomainError';
   }
 }
+
+/**
+ * Failures of the stores that are not the request's fault and not damaged data:
+ * a data tier that throttles or cannot be reached, a metadata database that is
+ * down. The services let them through unchanged; they are re-exported here so
+ * the S3 error table can map them (503) without reaching into the stores.
+ */
+export { BlobBackendError } from '../storage/blobBackendError.js';
+export { MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';

@@ -4,3 +4,4 @@
  * the services' business, and this is the one seam that exposes it.
  */
 export type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
+export type { UploadExpectations } from './uploadHasher.js';
