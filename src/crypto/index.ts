@@ -99,5 +99,17 @@ export {
 } from './format.js';
 export { deriveDataKey, deriveMetaKey, keyCommitment, lp } from './kdf.js';
 export { openBlob, sealBlob } from './aead.js';
+export {
+  HEADER_FIELDS,
+  NULL_VERSION,
+  RECORD_SEAL_V1,
+  RECORD_SEAL_V2,
+  objectSealAad,
+  streamRefDigest,
+  type BoundPart,
+  type BoundRecord,
+  type BoundStream,
+  type ObjectAddress,
+} from './recordBinding.js';
 export { createEncryptor, SegmentEncryptStream, type Encryptor, type EncryptorOptions, type StreamBinding } from './streamEncryptor.js';
 export { createDecryptor, SegmentDecryptStream, type DecryptorOptions } from './streamDecryptor.js';

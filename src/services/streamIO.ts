@@ -5,8 +5,11 @@
  * blob id (dataId) is random and chosen before the first byte because it is bound
  * into the key derivation and the segment AAD.
  *
- * read: header (64 B) checked against the record's digest and the key commitment,
- * then only the segments the range needs are read and decrypted.
+ * read: the blob's stored size checked against the size the record implies
+ * (encryptedSize: catches bytes appended after the final segment, which a read
+ * of the segments never reaches, and truncation before any byte is sent), the
+ * header (64 B) against the record's digest and the key commitment, then only
+ * the segments the range needs are read and decrypted.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
@@ -15,6 +18,7 @@ import {
   createDecryptor,
   createEncryptor,
   CryptoIntegrityError,
+  encryptedSize,
   HEADER_SIZE,
   segmentSpan,
   type StreamBinding,
@@ -76,13 +80,27 @@ export interface StreamPiece {
   end: number;
 }
 
-/** Decrypt [start, end] of one stream. Verifies header digest and commitment before any data. */
+/** Decrypt [start, end] of one stream. Verifies stored size, header digest and commitment before any data. */
 export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUid: string, piece: StreamPiece): Promise<Readable> {
   const { ref } = piece;
-  const header = await blobs.read(ref.dataId, 0, HEADER_SIZE).catch((e: NodeJS.ErrnoException) => {
+  const missing = (e: NodeJS.ErrnoException) => {
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
-  });
-  const span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);
+  };
+  const [stored, header] = await Promise.all([blobs.stat(ref.dataId).catch(missing), blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing)]);
+  let span: ReturnType<typeof segmentSpan>;
+  let expected: number;
+  try {
+    span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);
+    expected = encryptedSize(ref.size, ref.segmentLog2);
+  } catch {
+    // The record's size or segment size is out of range: an edited record (format-1
+    // records carry no seal over these fields).
+    throw new DomainError('IntegrityError', 'stream reference is malformed', { dataId: ref.dataId });
+  }
+  if (stored === undefined) throw new DomainError('IntegrityError', 'stored data is missing', { dataId: ref.dataId });
+  if (stored.size !== expected) {
+    throw new DomainError('IntegrityError', `stored blob is ${stored.size} bytes, the record implies ${expected} (${stored.size > expected ? 'extended' : 'truncated'})`, { dataId: ref.dataId });
+  }
   let dec: Transform;
   try {
     dec = createDecryptor({
