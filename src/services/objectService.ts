@@ -18,7 +18,7 @@ import { checkPreconditions, parseRange, type Preconditions } from './conditions
 import { copyObject, type CopyInput } from './copyService.js';
 import { DomainError } from './errors.js';
 import { addressOf, openObject, sealObject } from './sealedMeta.js';
-import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
+import { newId, openConcatDecrypted, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
 export const MAX_KEY_BYTES = 1024;
@@ -199,7 +199,7 @@ export class ObjectService {
     if (withBody) {
       const start = range?.start ?? 0;
       const end = range?.end ?? rec.size - 1;
-      result.body = concatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
+      result.body = await openConcatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
     } else {
       release();
     }

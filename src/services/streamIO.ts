@@ -117,6 +117,8 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
   }
   const src = blobs.get(ref.dataId, { start: span.cipherStart, end: span.cipherEnd });
   src.on('error', (e) => dec.destroy(e));
+  // pipe() does not pass a destroy upstream: a reader that stops early must not leave the blob open.
+  dec.once('close', () => src.destroy());
   return src.pipe(dec);
 }
 
@@ -167,5 +169,30 @@ export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string
   const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
   // 'close' follows end, error and destroy alike (a client that goes away included).
   if (onClose) out.once('close', onClose);
+  return out;
+}
+
+/**
+ * concatDecrypted, but the first piece's checks (stored size, header digest, key
+ * commitment) run before this resolves: a GET whose first blob is swapped, rolled
+ * back, cut or extended gets an error response instead of a 200 whose body dies
+ * at once. Later pieces are still opened one at a time as the body is read.
+ */
+export async function openConcatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[], onClose?: () => void): Promise<Readable> {
+  const [head, ...rest] = pieces;
+  const first = head && (await openDecryptedRange(blobs, dek, bucketUid, head));
+  async function* gen(): AsyncGenerator<Buffer> {
+    if (first) for await (const chunk of first) yield chunk as Buffer;
+    for (const piece of rest) {
+      const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
+      for await (const chunk of r) yield chunk as Buffer;
+    }
+  }
+  const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
+  // A body destroyed before it was read never starts gen(): close the open blob here.
+  out.once('close', () => {
+    first?.destroy();
+    onClose?.();
+  });
   return out;
 }
