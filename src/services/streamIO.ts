@@ -155,6 +155,20 @@ export function piecesFor(stream: StreamRef | undefined, parts: PartRef[] | unde
 }
 
 /**
+ * The chunks of one decrypted piece. A segment that fails authentication is the
+ * same IntegrityError as a failed header check (one error code and log line,
+ * naming the blob, whether or not the response has started).
+ */
+async function* integrityChecked(r: Readable, piece: StreamPiece): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of r) yield chunk as Buffer;
+  } catch (e) {
+    if (e instanceof CryptoIntegrityError) throw new DomainError('IntegrityError', e.message, { dataId: piece.ref.dataId });
+    throw e;
+  }
+}
+
+/**
  * One Readable over several decrypted pieces, opened one after the other (so at
  * most one blob is open and memory stays at a few segments). Integrity errors
  * surface as stream errors; the responder destroys the socket on them.
@@ -163,7 +177,7 @@ export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string
   async function* gen(): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
       const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
-      for await (const chunk of r) yield chunk as Buffer;
+      yield* integrityChecked(r, piece);
     }
   }
   const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
@@ -182,10 +196,10 @@ export async function openConcatDecrypted(blobs: BlobStore, dek: Buffer, bucketU
   const [head, ...rest] = pieces;
   const first = head && (await openDecryptedRange(blobs, dek, bucketUid, head));
   async function* gen(): AsyncGenerator<Buffer> {
-    if (first) for await (const chunk of first) yield chunk as Buffer;
+    if (first) yield* integrityChecked(first, head);
     for (const piece of rest) {
       const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
-      for await (const chunk of r) yield chunk as Buffer;
+      yield* integrityChecked(r, piece);
     }
   }
   const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
