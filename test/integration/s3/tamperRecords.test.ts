@@ -20,8 +20,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bucketKey, objectKey } from '../../../src/meta/keyCodec.js';
-import type { BucketRecord, ObjectRecord } from '../../../src/meta/records.js';
+import { bucketKey, objectKey, partKey } from '../../../src/meta/keyCodec.js';
+import type { BucketRecord, ObjectRecord, PartRecord } from '../../../src/meta/records.js';
 import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { SeededData } from '../../helpers/seeded.js';
 import { expectIntegrityError } from '../../helpers/tamper.js';
@@ -37,6 +37,9 @@ const partData = (obj: string, n: number) => new SeededData(`rec-${obj}-${n}`, n
 
 const SINGLES = ['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b', 'size', 'ctype', 'downgrade', 'ok'];
 const MULTIS = ['mp-donor', 'mp-order', 'mp-partswap', 'mp-drop', 'mp-ok'];
+
+/** Two uploads in progress for the same key; the second gets the first's part record planted. */
+const uploads = { from: '', into: '', etag: '' };
 
 let dataDir: string;
 let gw: TestGateway | undefined;
@@ -96,6 +99,9 @@ async function tamperRecords(): Promise<void> {
     await put({ ...partswap, parts: [partswap.parts![0], donor.parts![1]] });
     const drop = await get('mp-drop');
     await put({ ...drop, parts: [drop.parts![0]], size: drop.parts![0].size });
+    // A part record of one upload copied into another upload of the same key.
+    const planted = (await db.get(partKey(uploads.from, 1))) as PartRecord;
+    await db.put(partKey(uploads.into, 1), planted);
     // Bucket record swap: the names now lead to each other's uid, DEK and objects.
     const [ba, bb] = await Promise.all([bucket(BA), bucket(BB)]);
     await db.put(bucketKey(BA), bb);
@@ -113,6 +119,12 @@ beforeAll(async () => {
   for (const k of MULTIS) await putMultipart(k);
   await s3.send(new PutObjectCommand({ Bucket: BA, Key: 'obj', Body: single('bucket-a') }));
   await s3.send(new PutObjectCommand({ Bucket: BB, Key: 'obj', Body: single('bucket-b') }));
+  for (const k of ['from', 'into'] as const) {
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'pending' }));
+    uploads[k] = up.UploadId!;
+    const r = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'pending', UploadId: up.UploadId, PartNumber: 1, Body: single(`pending-${k}`) }));
+    if (k === 'from') uploads.etag = r.ETag!;
+  }
   await gw!.close({ keepData: true });
   gw = undefined;
   await tamperRecords();
@@ -177,6 +189,12 @@ describe('tampered object records are refused before any data', () => {
   it('bucket record swap: a bucket name leading to another bucket\'s objects', async () => {
     expectIntegrityError(await get(BA, 'obj'), 'GET through a swapped bucket record');
     expectIntegrityError(await get(BB, 'obj'), 'GET through a swapped bucket record');
+  });
+
+  it("multipart upload: a part record planted from another upload of the same key does not complete", async () => {
+    const done = s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'pending', UploadId: uploads.into, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: uploads.etag }] } }));
+    await expect(done).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
+    expect((await head(B, 'pending')).status).toBe(404);
   });
 
   it('a tampered object is not copied either: CopyObject fails and writes nothing', async () => {
