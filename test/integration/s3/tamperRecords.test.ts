@@ -9,6 +9,7 @@
 import {
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  PutObjectTaggingCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   PutObjectCommand,
@@ -23,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketKey, objectKey, partKey } from '../../../src/meta/keyCodec.js';
 import type { BucketRecord, ObjectRecord, PartRecord } from '../../../src/meta/records.js';
 import { endpointOf, objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
-import { SeededData } from '../../helpers/seeded.js';
+import { md5Hex, SeededData } from '../../helpers/seeded.js';
+import { addressOf, openObject, sealMeta } from '../../../src/services/sealedMeta.js';
 import { expectIntegrityError } from '../../helpers/tamper.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 
@@ -35,8 +37,11 @@ const BB = 'tamper-rec-b';
 const single = (name: string) => new SeededData(`rec-${name}`, SIZE).bytes();
 const partData = (obj: string, n: number) => new SeededData(`rec-${obj}-${n}`, n === 1 ? 5 * MiB : 1000).bytes();
 
-const SINGLES = ['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b', 'size', 'ctype', 'downgrade', 'ok'];
-const MULTIS = ['mp-donor', 'mp-order', 'mp-partswap', 'mp-drop', 'mp-ok'];
+const SINGLES = ['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b', 'size', 'ctype', 'downgrade', 'ok', 'legacy', 'legacy-tag', 'legacy-swap-a', 'legacy-swap-b'];
+const MULTIS = ['mp-donor', 'mp-order', 'mp-partswap', 'mp-drop', 'mp-ok', 'legacy-mp'];
+const LEGACY = ['legacy', 'legacy-tag', 'legacy-swap-a', 'legacy-swap-b', 'legacy-mp'];
+/** Records rewritten as an older release wrote them (seal format 1), stored with the tampering. */
+const legacy = new Map<string, ObjectRecord>();
 
 /** Two uploads in progress for the same key; the second gets the first's part record planted. */
 const uploads = { from: '', into: '', etag: '' };
@@ -106,6 +111,10 @@ async function tamperRecords(): Promise<void> {
     const [ba, bb] = await Promise.all([bucket(BA), bucket(BB)]);
     await db.put(bucketKey(BA), bb);
     await db.put(bucketKey(BB), ba);
+    // Format-1 records, as written before seal format 2; two of them swapped.
+    for (const [k, r] of legacy) await put(r, k);
+    await put(legacy.get('legacy-swap-b')!, 'legacy-swap-a');
+    await put(legacy.get('legacy-swap-a')!, 'legacy-swap-b');
   } finally {
     await db.close();
   }
@@ -124,6 +133,17 @@ beforeAll(async () => {
     uploads[k] = up.UploadId!;
     const r = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'pending', UploadId: up.UploadId, PartNumber: 1, Body: single(`pending-${k}`) }));
     if (k === 'from') uploads.etag = r.ETag!;
+  }
+  // What an older release stored for LEGACY: the same record without sealFormat,
+  // sealed with the format-1 AAD (bucketUid ‖ key ‖ versionId).
+  const bucket = (await gw!.gateway.meta.getBucket(B))!;
+  const dek = await gw!.gateway.buckets.dek(bucket);
+  for (const k of LEGACY) {
+    const current = (await gw!.gateway.meta.getObject(bucket.uid, k))!;
+    const meta = openObject(dek, addressOf(bucket, k), current);
+    const { sealFormat: _format, ...rec } = current;
+    const s1 = sealMeta(dek, { bucketUid: bucket.uid, key: k, versionId: rec.versionId }, meta);
+    legacy.set(k, { ...rec, metaSalt: s1.metaSalt, sealed: s1.sealed });
   }
   await gw!.close({ keepData: true });
   gw = undefined;
@@ -155,6 +175,26 @@ describe('tampered object records are refused before any data', () => {
       expect(r.status, k).toBe(200);
       expect(r.body.equals(Buffer.concat([partData(k, 1), partData(k, 2)])), k).toBe(true);
     }
+  });
+
+  it('format-1 records (written before stream binding) still read, and a rewrite upgrades them to format 2', async () => {
+    const r = await get(B, 'legacy');
+    expect(r.status).toBe(200);
+    expect(r.body.equals(single('legacy'))).toBe(true);
+    expect(r.headers.etag).toBe(`"${md5Hex(single('legacy'))}"`);
+    const mp = await get(B, 'legacy-mp');
+    expect(mp.status).toBe(200);
+    expect(mp.body.equals(Buffer.concat([partData('legacy-mp', 1), partData('legacy-mp', 2)]))).toBe(true);
+    const uid = (await gw!.gateway.meta.getBucket(B))!.uid;
+    expect((await gw!.gateway.meta.getObject(uid, 'legacy-tag'))!.sealFormat).toBeUndefined();
+    await s3.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'legacy-tag', Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }));
+    expect((await gw!.gateway.meta.getObject(uid, 'legacy-tag'))!.sealFormat).toBe(2);
+    expect((await get(B, 'legacy-tag')).body.equals(single('legacy-tag'))).toBe(true);
+  });
+
+  it('format-1 records are still bound to the key they are looked up under (record swap)', async () => {
+    await expectRefusedRecord(B, 'legacy-swap-a', 'format-1 record of legacy-swap-b under legacy-swap-a');
+    await expectRefusedRecord(B, 'legacy-swap-b', 'format-1 record of legacy-swap-a under legacy-swap-b');
   });
 
   it('record swap: two keys holding each other\'s records', async () => {
