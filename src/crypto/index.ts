@@ -104,6 +104,10 @@
  *  on the format-1 path (its AAD starts with the label, a format-1 one with a
  *  zero byte), and any other sealFormat value is refused.
  *
+ *  Listings have no name to look up but the record's own: an entry's ETag is
+ *  opened under rec.key (and left out if that fails); GET/HEAD/copy/tagging
+ *  always use the request's.
+ *
  *  Not detected (no freshness anchor outside the drives): a whole older record
  *  of the same key put back together with its blobs (metadata rollback).
  *
