@@ -25,12 +25,13 @@
  *     bucketUid is the bucket's random uid (not its name); dataId is the blob's
  *     random id (never the object name).
  *  5. L3: segments are AES-256-GCM under K_data (below). Sealed metadata (ETag,
- *     checksums, x-amz-meta-*, tags) is sealBlob under K_meta with AAD =
- *     lp(bucketUid) ‖ lp(object name) ‖ lp(versionId) (framed, so that the
- *     fields cannot be shifted into each other), laid out iv(12) ‖ ciphertext ‖
- *     tag(16) (src/services/sealedMeta.ts). Multipart upload records seal the
- *     upload's user metadata with versionId = uploadId, and each part's ETag
- *     and checksums with versionId = "<uploadId>:<partNumber>".
+ *     checksums, x-amz-meta-*, tags) is sealBlob under K_meta, laid out
+ *     iv(12) ‖ ciphertext ‖ tag(16) (src/services/sealedMeta.ts), with an AAD
+ *     that depends on the record's seal format (OBJECT RECORD SEAL below).
+ *     Multipart upload records seal the upload's user metadata with AAD =
+ *     lp(bucketUid) ‖ lp(key) ‖ lp(uploadId), and each part's ETag and
+ *     checksums with lp(bucketUid) ‖ lp(key) ‖ lp("<uploadId>:<partNumber>"),
+ *     key and uploadId always those the request named.
  *
  *  Why a key per stream: GCM with random nonces is good for ~2^32 messages per
  *  key; a bucket DEK used directly on 64 KiB segments would cross that after
@@ -58,19 +59,75 @@
  *                       ‖ lp(uploadId or "") ‖ uint32-BE(partNumber or 0))
  *  The blob is exactly encryptedSize(size, log2) = 64 + size + 16n bytes.
  *
- * WHAT EACH CHECK CATCHES (all raise CryptoIntegrityError)
+ * OBJECT RECORD SEAL (recordBinding.ts; ObjectRecord.sealFormat)
  *
+ *  Format 2 (every record written now): AAD of the sealed metadata =
+ *       "coffer/v2/object-seal" ‖ lp(bucketUid) ‖ lp(bucketName) ‖ lp(key)
+ *       ‖ lp(version) ‖ lp(record versionId) ‖ uint64 lastModified
+ *       ‖ uint32 dekGeneration ‖ opt(contentType) ‖ opt(contentEncoding)
+ *       ‖ opt(contentDisposition) ‖ opt(contentLanguage) ‖ opt(cacheControl)
+ *       ‖ opt(expires) ‖ opt(storageClass) ‖ opt(checksumAlgorithm)
+ *       ‖ streamRefDigest
+ *     streamRefDigest = SHA-256("coffer/v2/streams" ‖ uint64 size ‖ refs), refs =
+ *       single PUT: 0x00 ‖ S(stream)
+ *       multipart:  0x01 ‖ uint32 n ‖ n × (uint32 partNumber ‖ lp(uploadId)
+ *                   ‖ S(part) ‖ lp(sealed part ETag)), in object order
+ *       S(s) = lp(dataId) ‖ lp(salt) ‖ lp(headerDigest) ‖ uint64 size ‖ uint8 segmentLog2
+ *     opt(x) = 0x00 if absent, else 0x01 ‖ lp(x). Integers big-endian.
+ *  bucketUid and bucketName are those of the bucket record found under the
+ *  name the request gave (BucketService.resolve refuses a record carrying
+ *  another name); key is the name the request gave; version is the S3 version
+ *  id the read resolved. None is ever taken from the object record, so a record
+ *  stored under another name (or bucket) does not open. The record's clear
+ *  fields that choose the bytes of a GET (stream reference or part list, size)
+ *  and its headers are taken from the record and bound, so editing or swapping
+ *  any of them, alone or together with `sealed`/`metaSalt`, fails to open.
+ *  The opened seal then vouches for dataId, headerDigest, size and the part
+ *  list, and the stream checks below vouch for the blob against those.
+ *
+ *  Versions: there are none yet; every object is S3's "null" version and
+ *  version = NULL_VERSION ("null"). When versioning lands, a record stored as
+ *  version V is sealed with version = V, and a read binds the version it looked
+ *  up: the versionId of the request, or the id the "latest" pointer resolved
+ *  to (which must then be the id under which the record was found, not a field
+ *  copied from it). Records of the null version keep "null". ObjectRecord.versionId
+ *  today is the record's random id (a new one per rewrite); it stays bound
+ *  separately as "record versionId" and in K_meta's info.
+ *
+ *  Format 1 (records without sealFormat, written before format 2): AAD =
+ *  lp(bucketUid) ‖ lp(key) ‖ lp(versionId). Still read, so nothing stored by an
+ *  older release is lost; never written; a tagging change or copy onto itself
+ *  reseals such a record in format 2. On this path the key is the looked-up one
+ *  (so a whole-record swap is caught) but the stream reference is not sealed:
+ *  for format-1 records a swap of `stream`/`parts` between two objects of the
+ *  same bucket goes unnoticed. A format-2 record edited to drop sealFormat fails
+ *  on the format-1 path (its AAD starts with the label, a format-1 one with a
+ *  zero byte), and any other sealFormat value is refused.
+ *
+ *  Listings have no name to look up but the record's own: an entry's ETag is
+ *  opened under rec.key (and left out if that fails); GET/HEAD/copy/tagging
+ *  always use the request's.
+ *
+ *  Not detected (no freshness anchor outside the drives): a whole older record
+ *  of the same key put back together with its blobs (metadata rollback).
+ *
+ * WHAT EACH CHECK CATCHES (all are integrity errors)
+ *
+ *  - object seal (format 2): a record swapped with another key's (record
+ *    swap), stream or part fields replaced with another object's (stream-field
+ *    swap), sealed/metaSalt copied from another record (sealed-field swap), an
+ *    edited size, header, part list or part order, a bucket record moved.
+ *  - blob stored size ≠ encryptedSize(record size): bytes appended after the
+ *    final segment (extension), or a blob cut short; checked before any byte
+ *    is read, also for ranged reads that would never reach the end.
  *  - header digest ≠ record's headerDigest: a blob swapped in from another
- *    object, or an older write of this one put back (rollback).
+ *    object, or an older write of this one put back (blob rollback).
  *  - key commitment ≠ HMAC(K_data): wrong DEK, bucketUid or dataId.
  *  - a segment's tag: bit flips anywhere (the header is in the AAD), segments
  *    reordered (index in the nonce), wrong uploadId/partNumber (in the AAD),
  *    a stream cut at a segment boundary (the new last segment was sealed with
  *    last = 0x00), or a record size that disagrees with the blob.
  *  - input that ends before, or continues after, the requested segments.
- *  Callers that read a span rather than the whole blob should also compare the
- *  blob's stored size with encryptedSize(): appended bytes outside the span are
- *  otherwise never read, so harmless, but worth reporting.
  *
  * READS: segmentSpan(size, log2, a, b) names the segments floor(a/S)..floor(b/S)
  * and their byte offsets; createDecryptor checks the header and emits exactly
@@ -99,5 +156,17 @@ export {
 } from './format.js';
 export { deriveDataKey, deriveMetaKey, keyCommitment, lp } from './kdf.js';
 export { gcmOpen, gcmSeal, IV_SIZE, openBlob, sealBlob } from './aead.js';
+export {
+  HEADER_FIELDS,
+  NULL_VERSION,
+  RECORD_SEAL_V1,
+  RECORD_SEAL_V2,
+  objectSealAad,
+  streamRefDigest,
+  type BoundPart,
+  type BoundRecord,
+  type BoundStream,
+  type ObjectAddress,
+} from './recordBinding.js';
 export { createEncryptor, SegmentEncryptStream, type Encryptor, type EncryptorOptions, type StreamBinding } from './streamEncryptor.js';
 export { createDecryptor, SegmentDecryptStream, type DecryptorOptions } from './streamDecryptor.js';

@@ -95,6 +95,13 @@ export interface ObjectRecord {
   metaSalt: string;
   /** base64 of AES-GCM(K_meta, JSON(SealedMeta)). */
   sealed: string;
+  /**
+   * Seal format (src/crypto/recordBinding.ts). 2: the seal's AAD binds the
+   * looked-up address and the stream reference, sizes and headers below.
+   * Absent: format 1, written before that (AAD = bucketUid ‖ key ‖ versionId);
+   * still read, never written.
+   */
+  sealFormat?: number;
   /** DEK generation the object was written under. */
   dekGeneration: number;
   /** Single PUT: exactly one stream. */

@@ -133,6 +133,9 @@ export class BucketService {
     const b = await this.d.meta.getBucket(name);
     if (!b) throw new DomainError('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
     if (b.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
+    // Object seals bind the bucket name: a bucket record moved under another
+    // name must not serve its objects there (sealedMeta.addressOf).
+    if (b.name !== name) throw new DomainError('IntegrityError', 'bucket record does not match its name', { BucketName: name });
     return b;
   }
 

@@ -59,6 +59,8 @@ export interface CopySource {
 /** An opened source: services only (it holds the source's DEK). */
 export interface OpenedSource {
   bucket: BucketRecord;
+  /** The source key as x-amz-copy-source named it (the record was found, and its seal opened, under it). */
+  key: string;
   record: ObjectRecord;
   meta: SealedMeta;
   dek: Buffer;
@@ -76,9 +78,9 @@ export async function openCopySource(objects: ObjectService, buckets: BucketServ
     if (versionId !== undefined && versionId !== 'null' && versionId !== record.versionId) {
       throw new DomainError('NoSuchKey', 'The specified version does not exist.', { Key: key, VersionId: versionId });
     }
-    const { dek, meta } = await objects.unseal(bucket, record, requestId);
+    const { dek, meta } = await objects.unseal(bucket, key, record, requestId);
     checkPreconditions(source.conditions, meta.etag, record.lastModified, true);
-    return { bucket, record, meta, dek, release };
+    return { bucket, key, record, meta, dek, release };
   } catch (e) {
     release();
     throw e;
@@ -128,7 +130,7 @@ export async function copyObject(objects: ObjectService, buckets: BucketService,
 
 async function copyOpened(objects: ObjectService, blobs: BlobStore, source: OpenedSource, c: CopyInput): Promise<WriteResult> {
   const sourceBucket = source.bucket;
-  const self = sourceBucket.uid === c.target.uid && source.record.key === c.key;
+  const self = sourceBucket.uid === c.target.uid && source.key === c.key;
   const meta: SealedMeta = {
     ...source.meta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
@@ -138,7 +140,7 @@ async function copyOpened(objects: ObjectService, blobs: BlobStore, source: Open
     if (!c.replace && c.storageClass === undefined) {
       throw new DomainError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
     }
-    const next = await objects.rewriteMeta(c.target, source.record, source.dek, meta, c.replace ? c.headers : { ...source.record.headers });
+    const next = await objects.rewriteMeta(c.target, c.key, source.record, source.dek, meta, c.replace ? c.headers : { ...source.record.headers });
     return { etag: meta.etag, checksums: meta.checksums, versionId: next.versionId, lastModified: next.lastModified, size: next.size };
   }
   const body = sourceStream(blobs, source, sourceBucket.uid, 0, source.record.size - 1);

@@ -7,7 +7,7 @@
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord } from '../meta/records.js';
 import type { BucketService } from './bucketService.js';
-import { openMeta } from './sealedMeta.js';
+import { addressOf, openObject } from './sealedMeta.js';
 
 export interface ListInput {
   bucket: BucketRecord;
@@ -102,7 +102,9 @@ function toListed(rec: ObjectRecord, bucket: BucketRecord, dek: Buffer | undefin
   let etag: string | undefined;
   if (dek) {
     try {
-      etag = openMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed).etag;
+      // A listing has no name to look up but the record's own: the entry is shown
+      // under rec.key, and its seal must open under that name.
+      etag = openObject(dek, addressOf(bucket, rec.key), rec).etag;
     } catch {
       etag = undefined;
     }

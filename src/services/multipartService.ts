@@ -15,7 +15,7 @@ import type { BucketService } from './bucketService.js';
 import { copySourceRange, openCopySource, sourceStream, type CopySource } from './copyService.js';
 import { DomainError } from './errors.js';
 import { validateKey, type ObjectService } from './objectService.js';
-import { openJson, sealJson } from './sealedMeta.js';
+import { addressOf, openJson, sealJson, sealObject } from './sealedMeta.js';
 import { newId, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
@@ -120,9 +120,10 @@ export class MultipartService {
     }
   }
 
-  openPart(dek: Buffer, bucket: BucketRecord, key: string, p: PartRecord): PartSecrets {
+  /** Open a part record listed under `uploadId` (the caller's, not the record's copy). */
+  openPart(dek: Buffer, bucket: BucketRecord, key: string, uploadId: string, p: PartRecord): PartSecrets {
     const [sealed, metaSalt] = p.sealedEtag.split('.');
-    return openJson<PartSecrets>(dek, this.partId(bucket, key, p.uploadId, p.partNumber), metaSalt, sealed);
+    return openJson<PartSecrets>(dek, this.partId(bucket, key, uploadId, p.partNumber), metaSalt, sealed);
   }
 
   async listParts(bucket: BucketRecord, key: string, uploadId: string, after: number, max: number, requestId?: string) {
@@ -130,7 +131,7 @@ export class MultipartService {
     const dek = await this.d.buckets.dek(bucket, requestId);
     const parts = await this.d.meta.listParts(uploadId, after, max + 1);
     const truncated = parts.length > max;
-    const page = parts.slice(0, max).map((p) => ({ record: p, ...this.openPart(dek, bucket, key, p) }));
+    const page = parts.slice(0, max).map((p) => ({ record: p, ...this.openPart(dek, bucket, key, uploadId, p) }));
     return { upload: up, parts: page, truncated };
   }
 
@@ -150,7 +151,7 @@ export class MultipartService {
       if (r.partNumber <= prev) throw new DomainError('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: uploadId });
       prev = r.partNumber;
       const rec = byNumber.get(r.partNumber);
-      const secrets = rec && this.openPart(dek, bucket, key, rec);
+      const secrets = rec && this.openPart(dek, bucket, key, uploadId, rec);
       if (!rec || !secrets || normEtag(r.etag) !== secrets.etag) {
         throw new DomainError('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', { UploadId: uploadId, PartNumber: r.partNumber });
       }
@@ -175,9 +176,10 @@ export class MultipartService {
     const secrets = openJson<UploadSecrets>(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, up.metaSalt, up.sealed);
     const versionId = newId();
     const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
-    const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId }, meta);
-    const parts: PartRef[] = chosen.map(({ rec }) => ({ dataId: rec.dataId, salt: rec.salt, headerDigest: rec.headerDigest, size: rec.size, segmentLog2: rec.segmentLog2, partNumber: rec.partNumber, uploadId: rec.uploadId, sealedEtag: rec.sealedEtag }));
-    const record: ObjectRecord = {
+    // uploadId is the one this request names (and the part records were listed
+    // under), not a copy from the part record: the object seal binds the list.
+    const parts: PartRef[] = chosen.map(({ rec }) => ({ dataId: rec.dataId, salt: rec.salt, headerDigest: rec.headerDigest, size: rec.size, segmentLog2: rec.segmentLog2, partNumber: rec.partNumber, uploadId, sealedEtag: rec.sealedEtag }));
+    const record: ObjectRecord = sealObject(dek, addressOf(bucket, key), {
       bucketUid: bucket.uid,
       key,
       versionId,
@@ -185,12 +187,10 @@ export class MultipartService {
       lastModified: Date.now(),
       headers: up.headers,
       storageClass: up.storageClass,
-      metaSalt: sealed.metaSalt,
-      sealed: sealed.sealed,
       dekGeneration: bucket.encryption.dekGeneration,
       parts,
       checksumAlgorithm: up.checksumAlgorithm,
-    };
+    }, meta);
     const used = new Set(parts.map((p) => p.dataId));
     await this.d.objects.commit(record, (b) => {
       b.deleteUpload(bucket.uid, key, uploadId);

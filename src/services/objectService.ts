@@ -17,8 +17,8 @@ import type { BucketService } from './bucketService.js';
 import { checkPreconditions, parseRange, type Preconditions } from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
 import { DomainError } from './errors.js';
-import { openMeta, sealMeta } from './sealedMeta.js';
-import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
+import { addressOf, openObject, sealObject } from './sealedMeta.js';
+import { newId, openConcatDecrypted, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
 export const MAX_KEY_BYTES = 1024;
@@ -99,8 +99,7 @@ export class ObjectService {
     });
     const versionId = newId();
     const sealedMeta: SealedMeta = { etag: hasher.etag, checksums: { ...hasher.checksums }, userMeta: input.userMeta, tags: input.tags };
-    const sealed = sealMeta(dek, { bucketUid: bucket.uid, key: input.key, versionId }, sealedMeta);
-    const record: ObjectRecord = {
+    const record: ObjectRecord = sealObject(dek, addressOf(bucket, input.key), {
       bucketUid: bucket.uid,
       key: input.key,
       versionId,
@@ -108,12 +107,10 @@ export class ObjectService {
       lastModified: Date.now(),
       headers: input.headers,
       storageClass: input.storageClass,
-      metaSalt: sealed.metaSalt,
-      sealed: sealed.sealed,
       dekGeneration: bucket.encryption.dekGeneration,
       stream,
       checksumAlgorithm: input.checksumAlgorithm,
-    };
+    }, sealedMeta);
     try {
       await this.commit(record);
     } catch (e) {
@@ -152,10 +149,15 @@ export class ObjectService {
     return rec;
   }
 
-  /** The record's DEK and opened metadata. Services only: a DEK never leaves src/services/. */
-  async unseal(bucket: BucketRecord, rec: ObjectRecord, requestId?: string): Promise<{ dek: Buffer; meta: SealedMeta }> {
+  /**
+   * The record's DEK and opened metadata. `key` is the name the record was
+   * looked up under (never rec.key): the seal binds it, and with it the record's
+   * stream reference, so a moved or edited record fails here, before any data.
+   * Services only: a DEK never leaves src/services/.
+   */
+  async unseal(bucket: BucketRecord, key: string, rec: ObjectRecord, requestId?: string): Promise<{ dek: Buffer; meta: SealedMeta }> {
     const dek = await this.d.buckets.dek(bucket, requestId);
-    const meta = openMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
+    const meta = openObject(dek, addressOf(bucket, key), rec);
     return { dek, meta };
   }
 
@@ -175,7 +177,7 @@ export class ObjectService {
   }
 
   private async readLoaded(input: ReadInput, rec: ObjectRecord, withBody: boolean, release: () => void): Promise<ReadResult> {
-    const { dek, meta } = await this.unseal(input.bucket, rec, input.requestId);
+    const { dek, meta } = await this.unseal(input.bucket, input.key, rec, input.requestId);
     checkPreconditions(input.conditions, meta.etag, rec.lastModified);
     let range: { start: number; end: number } | undefined;
     let partsCount: number | undefined;
@@ -197,7 +199,7 @@ export class ObjectService {
     if (withBody) {
       const start = range?.start ?? 0;
       const end = range?.end ?? rec.size - 1;
-      result.body = concatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
+      result.body = await openConcatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
     } else {
       release();
     }
@@ -222,28 +224,31 @@ export class ObjectService {
   /** The object's tags (GetObjectTagging). */
   async getTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<Record<string, string>> {
     const rec = await this.load(bucket, key);
-    const { meta } = await this.unseal(bucket, rec, requestId);
+    const { meta } = await this.unseal(bucket, key, rec, requestId);
     return meta.tags ?? {};
   }
 
   /** Replace the object's tags (PutObjectTagging; DeleteObjectTagging puts none). */
   async putTagging(bucket: BucketRecord, key: string, tags: Record<string, string>, requestId?: string): Promise<void> {
     const rec = await this.load(bucket, key);
-    const { dek, meta } = await this.unseal(bucket, rec, requestId);
-    await this.rewriteMeta(bucket, rec, dek, { ...meta, tags });
+    const { dek, meta } = await this.unseal(bucket, key, rec, requestId);
+    await this.rewriteMeta(bucket, key, rec, dek, { ...meta, tags });
   }
 
   async deleteTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<void> {
     await this.putTagging(bucket, key, {}, requestId);
   }
 
-  /** Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams are kept. Services only (takes the DEK). */
-  async rewriteMeta(bucket: BucketRecord, rec: ObjectRecord, dek: Buffer, meta: SealedMeta, headers?: StandardHeaders): Promise<ObjectRecord> {
-    const versionId = newId();
-    const sealed = sealMeta(dek, { bucketUid: bucket.uid, key: rec.key, versionId }, meta, randomBytes(32));
-    const next: ObjectRecord = { ...rec, versionId, metaSalt: sealed.metaSalt, sealed: sealed.sealed, headers: headers ?? rec.headers, lastModified: headers ? Date.now() : rec.lastModified };
-    await this.locks.run(`${bucket.uid}/${rec.key}`, async () => {
-      const cur = await this.d.meta.getObject(bucket.uid, rec.key);
+  /**
+   * Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams
+   * are kept (and sealed again, in format 2, whatever format `rec` had). `key` is
+   * the name `rec` was opened under. Services only (takes the DEK).
+   */
+  async rewriteMeta(bucket: BucketRecord, key: string, rec: ObjectRecord, dek: Buffer, meta: SealedMeta, headers?: StandardHeaders): Promise<ObjectRecord> {
+    const { metaSalt: _salt, sealed: _sealed, sealFormat: _format, ...clear } = rec;
+    const next = sealObject(dek, addressOf(bucket, key), { ...clear, key, versionId: newId(), headers: headers ?? rec.headers, lastModified: headers ? Date.now() : rec.lastModified }, meta, randomBytes(32));
+    await this.locks.run(`${bucket.uid}/${key}`, async () => {
+      const cur = await this.d.meta.getObject(bucket.uid, key);
       if (!cur || cur.versionId !== rec.versionId) throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
       await this.d.meta.batch().putObject(next).commit();
     });

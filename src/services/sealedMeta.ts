@@ -1,12 +1,18 @@
 /**
  * Sealing of per-record metadata (ETag, checksums, x-amz-meta-*, tags) under
  * K_meta = HKDF(DEK, metaSalt, "coffer/v1/meta" ‖ lp(bucketUid) ‖ lp(versionId)).
- * The AAD binds the sealed blob to its record (bucketUid ‖ key ‖ versionId), so
- * it cannot be moved to another object (encryption.md, "sealed metadata").
+ *
+ * Object records (sealObject/openObject) are written in seal format 2: the AAD
+ * is objectSealAad (src/crypto/recordBinding.ts), which binds the address the
+ * read looked up (bucket uid and name, key, version) and the record's stream
+ * reference, sizes and clear headers. Records written before format 2 carry no
+ * `sealFormat` and still open, on the format-1 path: AAD = lp(bucketUid) ‖
+ * lp(key) ‖ lp(versionId), with the key as looked up (encryption.md, "sealed
+ * metadata"). Upload and part records (sealJson/openJson) keep format 1.
  */
 import { randomBytes } from 'node:crypto';
-import { deriveMetaKey, lp, openBlob, sealBlob } from '../crypto/index.js';
-import type { SealedMeta } from '../meta/records.js';
+import { deriveMetaKey, lp, NULL_VERSION, objectSealAad, openBlob, RECORD_SEAL_V2, sealBlob, type ObjectAddress } from '../crypto/index.js';
+import type { BucketRecord, ObjectRecord, SealedMeta } from '../meta/records.js';
 import { DomainError } from './errors.js';
 
 export interface SealIdentity {
@@ -43,3 +49,54 @@ export function openJson<T>(dek: Buffer, id: SealIdentity, metaSalt: string, sea
 
 export const sealMeta = (dek: Buffer, id: SealIdentity, m: SealedMeta, metaSalt?: Buffer) => sealJson(dek, id, m, metaSalt);
 export const openMeta = (dek: Buffer, id: SealIdentity, metaSalt: string, sealed: string) => openJson<SealedMeta>(dek, id, metaSalt, sealed);
+
+/**
+ * The address of `key` in `bucket` as a request names it. `bucket` must come
+ * from BucketService.resolve, which checked that the record found under the
+ * bucket name carries that name. The version is NULL_VERSION until versioning
+ * exists; then it is the version id the read resolved (see crypto/index.ts).
+ */
+export function addressOf(bucket: BucketRecord, key: string, version: string = NULL_VERSION): ObjectAddress {
+  return { bucketUid: bucket.uid, bucketName: bucket.name, key, version };
+}
+
+/** The clear part of a record to be sealed: everything but the seal itself. */
+export type UnsealedRecord = Omit<ObjectRecord, 'metaSalt' | 'sealed' | 'sealFormat'>;
+
+/**
+ * Seal `m` into `rec` at address `at` (format 2). The returned record is the one
+ * to store: changing any bound field afterwards without sealing again makes it
+ * unreadable, which is the point.
+ */
+export function sealObject(dek: Buffer, at: ObjectAddress, rec: UnsealedRecord, m: SealedMeta, metaSalt?: Buffer): ObjectRecord {
+  const salt = metaSalt ?? randomBytes(32);
+  const k = deriveMetaKey(dek, salt, at.bucketUid, rec.versionId);
+  try {
+    const sealed = sealBlob(k, Buffer.from(JSON.stringify(m), 'utf8'), objectSealAad(at, rec));
+    return { ...rec, metaSalt: salt.toString('hex'), sealed: sealed.toString('base64'), sealFormat: RECORD_SEAL_V2 };
+  } finally {
+    k.fill(0);
+  }
+}
+
+/**
+ * Open the sealed metadata of a record found at `at`. Format 2 verifies the
+ * whole binding; a record without `sealFormat` is a format-1 record (written
+ * before stream binding) and is checked against bucketUid ‖ looked-up key ‖
+ * versionId only. Any other format value is tampering.
+ * @throws DomainError IntegrityError on any mismatch.
+ */
+export function openObject(dek: Buffer, at: ObjectAddress, rec: ObjectRecord): SealedMeta {
+  if (rec.sealFormat === undefined) return openMeta(dek, { bucketUid: at.bucketUid, key: at.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
+  let k: Buffer | undefined;
+  try {
+    if (rec.sealFormat !== RECORD_SEAL_V2) throw new Error('unknown seal format');
+    k = deriveMetaKey(dek, Buffer.from(rec.metaSalt, 'hex'), at.bucketUid, rec.versionId);
+    return JSON.parse(openBlob(k, Buffer.from(rec.sealed, 'base64'), objectSealAad(at, rec)).toString('utf8')) as SealedMeta;
+  } catch {
+    // Malformed fields (wrong types, a salt of the wrong length) are tampering too.
+    throw new DomainError('IntegrityError', 'sealed metadata failed authentication', { key: at.key });
+  } finally {
+    k?.fill(0);
+  }
+}

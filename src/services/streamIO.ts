@@ -5,8 +5,11 @@
  * blob id (dataId) is random and chosen before the first byte because it is bound
  * into the key derivation and the segment AAD.
  *
- * read: header (64 B) checked against the record's digest and the key commitment,
- * then only the segments the range needs are read and decrypted.
+ * read: the blob's stored size checked against the size the record implies
+ * (encryptedSize: catches bytes appended after the final segment, which a read
+ * of the segments never reaches, and truncation before any byte is sent), the
+ * header (64 B) against the record's digest and the key commitment, then only
+ * the segments the range needs are read and decrypted.
  */
 import { randomBytes } from 'node:crypto';
 import { Readable, type Transform } from 'node:stream';
@@ -15,6 +18,7 @@ import {
   createDecryptor,
   createEncryptor,
   CryptoIntegrityError,
+  encryptedSize,
   HEADER_SIZE,
   segmentSpan,
   type StreamBinding,
@@ -77,16 +81,30 @@ export interface StreamPiece {
   end: number;
 }
 
-/** Decrypt [start, end] of one stream. Verifies header digest and commitment before any data. */
+/** Decrypt [start, end] of one stream. Verifies stored size, header digest and commitment before any data. */
 export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUid: string, piece: StreamPiece): Promise<Readable> {
   const { ref } = piece;
-  const header = await blobs.read(ref.dataId, 0, HEADER_SIZE).catch((e: NodeJS.ErrnoException) => {
+  const missing = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EINSUFFICIENTSHARDS') throw e; // drives missing, not data damaged: 503, not 500
     // A busy or unreachable data tier is not missing data: let the S3 layer answer 503.
     if (e instanceof BlobBackendError) throw e;
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
-  });
-  const span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);
+  };
+  const [stored, header] = await Promise.all([blobs.stat(ref.dataId).catch(missing), blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing)]);
+  let span: ReturnType<typeof segmentSpan>;
+  let expected: number;
+  try {
+    span = segmentSpan(ref.size, ref.segmentLog2, piece.start, piece.end);
+    expected = encryptedSize(ref.size, ref.segmentLog2);
+  } catch {
+    // The record's size or segment size is out of range: an edited record (format-1
+    // records carry no seal over these fields).
+    throw new DomainError('IntegrityError', 'stream reference is malformed', { dataId: ref.dataId });
+  }
+  if (stored === undefined) throw new DomainError('IntegrityError', 'stored data is missing', { dataId: ref.dataId });
+  if (stored.size !== expected) {
+    throw new DomainError('IntegrityError', `stored blob is ${stored.size} bytes, the record implies ${expected} (${stored.size > expected ? 'extended' : 'truncated'})`, { dataId: ref.dataId });
+  }
   let dec: Transform;
   try {
     dec = createDecryptor({
@@ -103,6 +121,8 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
   }
   const src = blobs.get(ref.dataId, { start: span.cipherStart, end: span.cipherEnd });
   src.on('error', (e) => dec.destroy(e));
+  // pipe() does not pass a destroy upstream: a reader that stops early must not leave the blob open.
+  dec.once('close', () => src.destroy());
   return src.pipe(dec);
 }
 
@@ -139,6 +159,20 @@ export function piecesFor(stream: StreamRef | undefined, parts: PartRef[] | unde
 }
 
 /**
+ * The chunks of one decrypted piece. A segment that fails authentication is the
+ * same IntegrityError as a failed header check (one error code and log line,
+ * naming the blob, whether or not the response has started).
+ */
+async function* integrityChecked(r: Readable, piece: StreamPiece): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of r) yield chunk as Buffer;
+  } catch (e) {
+    if (e instanceof CryptoIntegrityError) throw new DomainError('IntegrityError', e.message, { dataId: piece.ref.dataId });
+    throw e;
+  }
+}
+
+/**
  * One Readable over several decrypted pieces, opened one after the other (so at
  * most one blob is open and memory stays at a few segments). Integrity errors
  * surface as stream errors; the responder destroys the socket on them.
@@ -147,11 +181,36 @@ export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string
   async function* gen(): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
       const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
-      for await (const chunk of r) yield chunk as Buffer;
+      yield* integrityChecked(r, piece);
     }
   }
   const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
   // 'close' follows end, error and destroy alike (a client that goes away included).
   if (onClose) out.once('close', onClose);
+  return out;
+}
+
+/**
+ * concatDecrypted, but the first piece's checks (stored size, header digest, key
+ * commitment) run before this resolves: a GET whose first blob is swapped, rolled
+ * back, cut or extended gets an error response instead of a 200 whose body dies
+ * at once. Later pieces are still opened one at a time as the body is read.
+ */
+export async function openConcatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[], onClose?: () => void): Promise<Readable> {
+  const [head, ...rest] = pieces;
+  const first = head && (await openDecryptedRange(blobs, dek, bucketUid, head));
+  async function* gen(): AsyncGenerator<Buffer> {
+    if (first) yield* integrityChecked(first, head);
+    for (const piece of rest) {
+      const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
+      yield* integrityChecked(r, piece);
+    }
+  }
+  const out = Readable.from(gen(), { objectMode: false, highWaterMark: 1 << 16 });
+  // A body destroyed before it was read never starts gen(): close the open blob here.
+  out.once('close', () => {
+    first?.destroy();
+    onClose?.();
+  });
   return out;
 }

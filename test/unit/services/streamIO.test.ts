@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -178,6 +178,59 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
       writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: 20_001 }) }),
     ).rejects.toBeInstanceOf(DomainError);
     expect(await ids()).toEqual([]);
+  });
+
+  /** The one blob file on disk (FsBlobStore shards files in subdirectories). */
+  async function blobFile(): Promise<string> {
+    const files = (await readdir(join(dir, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.includes('.tmp'));
+    expect(files.length).toBe(1);
+    return join(files[0].parentPath, files[0].name);
+  }
+
+  async function readError(r: Readable): Promise<{ code?: string; message: string; bytes: number }> {
+    let bytes = 0;
+    try {
+      for await (const c of r) bytes += (c as Buffer).length;
+    } catch (e) {
+      return { code: (e as DomainError).code, message: (e as Error).message, bytes };
+    }
+    return { message: 'read to the end', bytes };
+  }
+
+  it('bytes appended after the final segment are an IntegrityError before any byte, for whole and ranged reads', async () => {
+    const body = randomBytes(10_000);
+    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    // Sanity: untampered, both reads succeed.
+    expect((await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, 0, 9_999)))).equals(body)).toBe(true);
+    await appendFile(await blobFile(), Buffer.from('extra'));
+    for (const [s, e] of [[0, 9_999], [0, 9], [9_990, 9_999]]) {
+      const got = await readError(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, s, e)));
+      expect(got, `${s}-${e}`).toMatchObject({ code: 'IntegrityError', bytes: 0 });
+      expect(got.message).toMatch(/extended/);
+    }
+  });
+
+  it('a blob cut inside a segment or at a segment boundary is an IntegrityError before any byte, even for a range before the cut', async () => {
+    const body = randomBytes(10_000); // segments of 4096: 3 segments
+    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    const file = await blobFile();
+    for (const size of [64 + 2 * (4096 + 16), 64 + 4096 + 16 + 100]) {
+      await truncate(file, size);
+      for (const [s, e] of [[0, 9_999], [0, 9]]) {
+        const got = await readError(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, s, e)));
+        expect(got, `cut at ${size}, ${s}-${e}`).toMatchObject({ code: 'IntegrityError', bytes: 0 });
+        expect(got.message).toMatch(/truncated/);
+      }
+    }
+  });
+
+  it('a record size or segment size that does not fit the blob is an IntegrityError, not a RangeError', async () => {
+    const body = randomBytes(5_000);
+    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    for (const bad of [{ size: 4_999 }, { size: 5_001 }, { segmentLog2: 40 }]) {
+      const got = await readError(concatDecrypted(blobs, DEK, UID, [{ ref: { ...ref, ...bad }, start: 0, end: 9 }]));
+      expect(got, JSON.stringify(bad)).toMatchObject({ code: 'IntegrityError', bytes: 0 });
+    }
   });
 
   it('a missing blob is an IntegrityError on read', async () => {
