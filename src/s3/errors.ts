@@ -95,6 +95,9 @@ export function toS3Error(err: unknown): S3Error {
         return new S3Error('KMS.DisabledException', err.message, err.detail);
       case 'KeyNotFound':
         return new S3Error('InvalidArgument', err.message, err.detail);
+      case 'NotModified':
+        // 304 has no body: its validators go out as headers.
+        return new S3Error('NotModified', err.message, {}, err.detail.ETag === undefined ? {} : { etag: `"${err.detail.ETag}"`, 'last-modified': String(err.detail.LastModified) });
       case 'IntegrityError':
         // The detail (storage ids) is for the log, never for the client.
         return new S3Error('InternalError', 'The stored object failed an integrity check.');

@@ -41,11 +41,13 @@ export function checkPreconditions(p: Preconditions, etag: string, lastModified:
     const ius = parseDate(p.ifUnmodifiedSince);
     if (ius !== undefined && lm > ius) throw fail();
   }
+  // A 304 carries the validators of the representation it stands for (RFC 9110 15.4.5).
+  const notModified = () => new DomainError('NotModified', 'Not Modified', { ETag: etag, LastModified: new Date(lastModified).toUTCString() });
   if (p.ifNoneMatch !== undefined) {
-    if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+    if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : notModified();
   } else {
     const ims = parseDate(p.ifModifiedSince);
-    if (ims !== undefined && lm <= ims) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+    if (ims !== undefined && lm <= ims) throw copy ? fail() : notModified();
   }
 }
 

@@ -25,7 +25,14 @@ export function parseXml(text: string): Node {
   if (text.trim() === '') throw new S3Error('MalformedXML');
   const ok = XMLValidator.validate(text);
   if (ok !== true) throw new S3Error('MalformedXML');
-  const doc = parser.parse(text) as Node;
+  let doc: Node;
+  try {
+    doc = parser.parse(text) as Node;
+  } catch {
+    // The parser refuses what its validator let through (nesting deeper than it
+    // allows, for one): still the client's XML, so 400 and not 500.
+    throw new S3Error('MalformedXML');
+  }
   // Decode the five predefined entities and numeric references ourselves (processEntities is off).
   return decodeEntities(doc) as Node;
 }
