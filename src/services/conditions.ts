@@ -51,6 +51,36 @@ export function checkPreconditions(p: Preconditions, etag: string, lastModified:
   }
 }
 
+/** If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload), If-Match on DeleteObject. */
+export interface WriteConditions {
+  /** An ETag list (strong comparison) or '*'. */
+  ifMatch?: string;
+  /** Only '*' (the handler refuses anything else, as S3 does). */
+  ifNoneMatch?: '*';
+}
+
+export function hasWriteConditions(c: WriteConditions | undefined): c is WriteConditions {
+  return !!c && (c.ifMatch !== undefined || c.ifNoneMatch !== undefined);
+}
+
+/**
+ * Conditional writes as S3 answers them. `currentEtag` is the ETag of the key's
+ * current object (undefined: there is none). Checked before the body streams
+ * in, a failing condition is 412 PreconditionFailed (If-Match on a missing key:
+ * 404 NoSuchKey). Checked again at the commit point (`raced`), a condition that
+ * held before and fails now lost a race with another writer of the key: 409
+ * ConditionalRequestConflict, which tells the client to re-read and retry.
+ */
+export function checkWriteConditions(c: WriteConditions, currentEtag: string | undefined, raced: boolean): void {
+  const conflict = () => new DomainError('ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
+  const failed = (condition: string) => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+  if (c.ifNoneMatch !== undefined && currentEtag !== undefined) throw raced ? conflict() : failed('If-None-Match');
+  if (c.ifMatch !== undefined) {
+    if (currentEtag === undefined) throw raced ? conflict() : new DomainError('NoSuchKey', 'The specified key does not exist.');
+    if (!etagMatches(c.ifMatch, currentEtag, true)) throw raced ? conflict() : failed('If-Match');
+  }
+}
+
 /** Inclusive byte range, or undefined for "whole object" (absent or syntactically invalid Range: S3 ignores those). */
 export function parseRange(header: string | undefined, size: number): { start: number; end: number } | undefined {
   if (!header) return undefined;
