@@ -46,6 +46,7 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
     ['uploadId', 'ListParts'],
     ['acl', 'GetObjectAcl'],
     ['tagging', 'GetObjectTagging'],
+    ['attributes', 'GetObjectAttributes'],
     [null, 'GetObject'],
   ],
   HEAD: [[null, 'HeadObject']],
@@ -104,7 +105,7 @@ const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycl
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention
  * would be a PutObject that replaces the data with the retention XML.
  */
-const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'attributes', 'restore', 'select', 'renameObject'];
+const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'];
 
 function notImplemented(kw: string): S3Error {
   return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);

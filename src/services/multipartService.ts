@@ -18,6 +18,7 @@ import { DomainError } from './errors.js';
 import { completeChecksums, type ChecksumType, type CompleteChecksumRequest } from './multipartChecksum.js';
 import { validateKey, type ObjectService } from './objectService.js';
 import { openJson, sealJson } from './sealedMeta.js';
+import { openPartSecrets, partSealIdentity, type PartSecrets } from './partSecrets.js';
 import { newId, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
@@ -28,10 +29,6 @@ export const MAX_PARTS = 10000;
 interface UploadSecrets {
   userMeta: Record<string, string>;
   tags?: Record<string, string>;
-}
-interface PartSecrets {
-  etag: string;
-  checksums: Record<string, string>;
 }
 
 export interface MultipartDeps {
@@ -75,7 +72,7 @@ export class MultipartService {
   constructor(private readonly d: MultipartDeps) {}
 
   private partId(bucket: BucketRecord, key: string, uploadId: string, partNumber: number) {
-    return { bucketUid: bucket.uid, key, versionId: `${uploadId}:${partNumber}` };
+    return partSealIdentity(bucket.uid, key, uploadId, partNumber);
   }
 
   async create(bucket: BucketRecord, key: string, headers: StandardHeaders, userMeta: Record<string, string>, opts: { storageClass?: string; checksumAlgorithm?: ChecksumAlgorithm; checksumType?: ChecksumType; tags?: Record<string, string>; requestId?: string }): Promise<string> {
@@ -139,8 +136,7 @@ export class MultipartService {
   }
 
   openPart(dek: Buffer, bucket: BucketRecord, key: string, p: PartRecord): PartSecrets {
-    const [sealed, metaSalt] = p.sealedEtag.split('.');
-    return openJson<PartSecrets>(dek, this.partId(bucket, key, p.uploadId, p.partNumber), metaSalt, sealed);
+    return openPartSecrets(dek, bucket.uid, key, p);
   }
 
   async listParts(bucket: BucketRecord, key: string, uploadId: string, after: number, max: number, requestId?: string) {

@@ -16,6 +16,7 @@ import type { Logger } from '../util/logger.js';
 import type { BucketService } from './bucketService.js';
 import { checkPreconditions, checkWriteConditions, hasWriteConditions, parseRange, type Preconditions, type WriteConditions } from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
+import { objectAttributes, type AttributesInput, type AttributesResult } from './objectAttributes.js';
 import { DomainError } from './errors.js';
 import { openMeta, sealMeta } from './sealedMeta.js';
 import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
@@ -241,6 +242,12 @@ export class ObjectService {
   /** CopyObject: the source is opened (and its DEK used) here, never by the caller. */
   copy(input: CopyInput): Promise<WriteResult> {
     return copyObject(this, this.d.buckets, this.d.blobs, input);
+  }
+
+  /** GetObjectAttributes: metadata and the part list, no body. */
+  attributes(input: AttributesInput): Promise<AttributesResult> {
+    validateKey(input.key);
+    return objectAttributes(this, input);
   }
 
   /** The object's tags (GetObjectTagging). */

@@ -83,6 +83,7 @@ const EVERY_OPERATION = {
   AbortMultipartUpload: ['DELETE', '/b/k?uploadId=u1'],
   ListParts: ['GET', '/b/k?uploadId=u1'],
   GetObjectAcl: ['GET', '/b/k?acl'],
+  GetObjectAttributes: ['GET', '/b/k?attributes'],
   PutObjectAcl: ['PUT', '/b/k?acl'],
   GetObjectTagging: ['GET', '/b/k?tagging'],
   PutObjectTagging: ['PUT', '/b/k?tagging'],
@@ -245,7 +246,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
     expect(outcomes('PUT', paths)).toEqual(allNotImplemented(paths));
   });
   it('GET on an unsupported object sub-resource is NotImplemented, not GetObject', () => {
-    const paths = ['/b/k?retention', '/b/k?legal-hold', '/b/k?torrent', '/b/k?attributes'];
+    const paths = ['/b/k?retention', '/b/k?legal-hold', '/b/k?torrent'];
     expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
   });
   it('POST ?restore and ?select (RestoreObject, SelectObjectContent) are NotImplemented', () => {
