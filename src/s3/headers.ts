@@ -8,7 +8,7 @@ import { headerValue as header } from '../util/httpHeaders.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
 import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import type { UploadExpectations } from '../services/uploadHasher.js';
-import type { WriteConditions } from '../services/conditions.js';
+import type { WriteConditions } from '../services/objectService.js';
 import { S3Error } from './errors.js';
 import { httpDate, quoteEtag } from './xml/encode.js';
 

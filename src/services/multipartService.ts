@@ -22,6 +22,9 @@ import { openPartSecrets, partSealIdentity, type PartSecrets } from './partSecre
 import { newId, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
+/** CreateMultipartUpload's checksum type rules, for the handler that parses its headers. */
+export { uploadChecksumType, type ChecksumType } from './multipartChecksum.js';
+
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
 export const MAX_PARTS = 10000;

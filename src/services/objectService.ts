@@ -22,6 +22,9 @@ import { openMeta, sealMeta } from './sealedMeta.js';
 import { concatDecrypted, newId, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 
+/** Conditional writes, as callers outside src/services name them. */
+export type { WriteConditions } from './conditions.js';
+
 export const MAX_KEY_BYTES = 1024;
 export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
 

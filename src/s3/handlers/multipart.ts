@@ -6,8 +6,7 @@ import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, 
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
-import { uploadChecksumType } from '../../services/multipartChecksum.js';
-import type { CompleteOptions } from '../../services/multipartService.js';
+import { uploadChecksumType, type CompleteOptions } from '../../services/multipartService.js';
 import { owner } from './bucket.js';
 import { requireLength, storageClass } from './put.js';
 
