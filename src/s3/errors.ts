@@ -19,6 +19,7 @@ export const ERROR_TABLE = {
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
+  ConditionalRequestConflict: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
   BucketNotEmpty: [409, 'The bucket you tried to delete is not empty'],
   EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed size'],
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
@@ -97,6 +98,9 @@ export function toS3Error(err: unknown): S3Error {
         return new S3Error('KMS.DisabledException', err.message, err.detail);
       case 'KeyNotFound':
         return new S3Error('InvalidArgument', err.message, err.detail);
+      case 'NotModified':
+        // 304 has no body: its validators go out as headers.
+        return new S3Error('NotModified', err.message, {}, err.detail.ETag === undefined ? {} : { etag: `"${err.detail.ETag}"`, 'last-modified': String(err.detail.LastModified) });
       case 'IntegrityError':
         // The detail (storage ids) is for the log, never for the client.
         return new S3Error('InternalError', 'The stored object failed an integrity check.');

@@ -8,6 +8,7 @@ import { headerValue as header } from '../util/httpHeaders.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
 import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 import type { UploadExpectations } from '../services/types.js';
+import type { WriteConditions } from '../services/objectService.js';
 import { S3Error } from './errors.js';
 import { httpDate, quoteEtag } from './xml/encode.js';
 
@@ -112,6 +113,20 @@ const OWNER_ONLY_ACLS = new Set(['private', 'bucket-owner-full-control', 'bucket
  * way AWS refuses it, instead of storing a private object the client believes
  * is public.
  */
+/**
+ * If-Match / If-None-Match of a conditional write (PutObject,
+ * CompleteMultipartUpload). S3 takes only '*' in If-None-Match and not both
+ * headers together: anything else is 501 NotImplemented, as S3 answers.
+ */
+export function writeConditions(h: IncomingHttpHeaders): WriteConditions | undefined {
+  const ifMatch = header(h, 'if-match');
+  const ifNoneMatch = header(h, 'if-none-match');
+  if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
+  if (ifMatch !== undefined && ifNoneMatch !== undefined) throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-Match' });
+  return ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : { ifMatch };
+}
+
 export function checkWriteAcl(h: IncomingHttpHeaders): void {
   const canned = header(h, 'x-amz-acl');
   if (canned !== undefined && !OWNER_ONLY_ACLS.has(canned)) throw new S3Error('AccessControlListNotSupported', `The bucket does not allow ACLs (x-amz-acl: ${canned}); objects are private to their owner.`);

@@ -34,6 +34,7 @@ export type ObjectOpName =
   | 'CopyObject'
   | 'GetObject'
   | 'HeadObject'
+  | 'GetObjectAttributes'
   | 'DeleteObject'
   | 'CreateMultipartUpload'
   | 'UploadPart'

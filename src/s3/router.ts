@@ -46,6 +46,7 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
     ['uploadId', 'ListParts'],
     ['acl', 'GetObjectAcl'],
     ['tagging', 'GetObjectTagging'],
+    ['attributes', 'GetObjectAttributes'],
     [null, 'GetObject'],
   ],
   HEAD: [[null, 'HeadObject']],
@@ -67,7 +68,31 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
 };
 
 /** Bucket-level sub-resources we recognise but do not implement: answer NotImplemented, not ListObjects. */
-const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory', 'intelligent-tiering'];
+const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'policyStatus', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'metadataTable', 'metadataConfiguration', 'session'];
+
+/**
+ * The parameters each default operation (the rule without a keyword) takes,
+ * besides those every request may carry (x-id, response-*, X-Amz-* of a
+ * presigned URL). Any other parameter sent without a value names a
+ * sub-resource we do not know: NotImplemented, never the default operation
+ * (GET /b?someNewThing must not answer a listing, PUT /b/k?someNewThing must
+ * not overwrite the object).
+ */
+const DEFAULT_OP_PARAMS: Record<string, readonly string[]> = {
+  ListObjects: ['list-type', 'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'continuation-token', 'start-after', 'fetch-owner'],
+  GetObject: ['versionId', 'partNumber'],
+  HeadObject: ['versionId', 'partNumber'],
+  DeleteObject: ['versionId'],
+};
+
+function unknownSubresource(op: string, query: URLSearchParams): string | undefined {
+  const known = DEFAULT_OP_PARAMS[op] ?? [];
+  for (const [name, value] of query) {
+    if (value !== '' || name === 'x-id' || name.startsWith('response-') || /^x-amz-/i.test(name)) continue;
+    if (!known.includes(name)) return name;
+  }
+  return undefined;
+}
 
 /**
  * Bucket sub-resources answered for GET only (their NoSuch... errors). Other
@@ -80,7 +105,7 @@ const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycl
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention
  * would be a PutObject that replaces the data with the retention XML.
  */
-const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'attributes', 'restore', 'select', 'renameObject'];
+const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'];
 
 function notImplemented(kw: string): S3Error {
   return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
@@ -100,18 +125,27 @@ export function route(method: string, bucket: string | undefined, key: string | 
       for (const kw of GET_ONLY_BUCKET_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
     }
     let name = pick(BUCKET_RULES[m], query);
-    if (name === 'ListObjects' && query.get('list-type') === '2') name = 'ListObjectsV2';
     if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'BUCKET' });
+    const unknown = isDefault(BUCKET_RULES[m], name) ? unknownSubresource(name, query) : undefined;
+    if (unknown !== undefined) throw notImplemented(unknown);
+    if (name === 'ListObjects' && query.get('list-type') === '2') name = 'ListObjectsV2';
     return { name, bucket };
   }
   for (const kw of UNSUPPORTED_OBJECT_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
   let name = pick(OBJECT_RULES[m], query);
   if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'OBJECT' });
+  const unknown = isDefault(OBJECT_RULES[m], name) ? unknownSubresource(name, query) : undefined;
+  if (unknown !== undefined) throw notImplemented(unknown);
   if (headers['x-amz-copy-source'] !== undefined) {
     if (name === 'PutObject') name = 'CopyObject';
     else if (name === 'UploadPart') name = 'UploadPartCopy';
   }
   return { name, bucket, key };
+}
+
+/** `name` is what the rules give when no keyword is present. */
+function isDefault<N>(rules: Rule<N>[] | undefined, name: N): boolean {
+  return !!rules && rules.some(([kw, n]) => kw === null && n === name);
 }
 
 function pick<N>(rules: Rule<N>[] | undefined, query: URLSearchParams): N | undefined {

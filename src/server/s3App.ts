@@ -22,6 +22,9 @@ import { route } from '../s3/router.js';
 import { renderXml } from '../s3/xml/encode.js';
 import type { Logger } from '../util/logger.js';
 
+/** The 100-continue expectation, as Node recognises it. */
+const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
+
 export interface S3AppDeps {
   config: Config;
   services: Services;
@@ -53,6 +56,8 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     return;
   }
   ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
+  const expectation = header(ctx.req.headers, 'expect');
+  if (expectation !== undefined && !CONTINUE.test(expectation)) throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'Expect' });
   ctx.state.bucket = target.bucket;
   const query = new URLSearchParams(target.rawQuery);
   const routed = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
@@ -80,6 +85,10 @@ function buildContext(ctx: Context, deps: S3AppDeps, auth: VerifiedAuth, op: S3R
   let decoder: ReturnType<typeof createBodyDecoder> | undefined;
   const getDecoder = () => {
     if (!decoder) {
+      // Expect: 100-continue is answered here: after authentication, and only
+      // when a handler wants the body (a request refused first never sends it).
+      const expectation = header(ctx.req.headers, 'expect');
+      if (expectation !== undefined && CONTINUE.test(expectation) && !ctx.res.headersSent) ctx.res.writeContinue();
       decoder = createBodyDecoder(auth, ctx.req.headers);
       const d = decoder.stream;
       ctx.req.on('error', (e) => d.destroy(e));

@@ -116,7 +116,15 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     // No overall request timeout (a 5 GiB upload may take long), but a socket on
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
     // stream then errors and the write leaves nothing behind.
-    const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, app.callback());
+    const handler = app.callback();
+    const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, handler);
+    // Expect: by default Node answers 100 Continue before the app has seen the
+    // request, and 417 to any other expectation. Both go to the app instead: it
+    // sends 100 Continue once the request is authenticated and its body wanted
+    // (s3App), and refuses other expectations as S3 does. A response sent
+    // without the 100 closes the connection (Node), so no unsent body is awaited.
+    server.on('checkContinue', handler);
+    server.on('checkExpectation', handler);
     server.setTimeout(config.idleTimeoutSeconds * 1000, (socket) => socket.destroy());
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Node answers bad requests with a bare status line; S3 clients want XML (s3cmd falls back to SigV2 on a 400 without a body).

@@ -41,9 +41,14 @@ export interface CreateBucketInput {
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** Prefixes and suffixes AWS reserves (access points, aliases, directory and table buckets). */
+const RESERVED_PREFIXES: readonly string[] = ['xn--', 'sthree-', 'amzn-s3-demo-'];
+const RESERVED_SUFFIXES: readonly string[] = ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'];
 
 export function validateBucketName(name: string): void {
-  if (!BUCKET_NAME.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name) || name.startsWith('xn--') || name.endsWith('-s3alias')) {
+  // Each dot-separated label must start and end with a letter or digit (AWS refuses "a-.b" and "a.-b").
+  const badLabel = name.includes('..') || name.includes('.-') || name.includes('-.');
+  if (!BUCKET_NAME.test(name) || badLabel || /^\d+\.\d+\.\d+\.\d+$/.test(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p)) || RESERVED_SUFFIXES.some((x) => name.endsWith(x))) {
     throw new DomainError('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
   }
 }

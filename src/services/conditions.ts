@@ -41,11 +41,43 @@ export function checkPreconditions(p: Preconditions, etag: string, lastModified:
     const ius = parseDate(p.ifUnmodifiedSince);
     if (ius !== undefined && lm > ius) throw fail();
   }
+  // A 304 carries the validators of the representation it stands for (RFC 9110 15.4.5).
+  const notModified = () => new DomainError('NotModified', 'Not Modified', { ETag: etag, LastModified: new Date(lastModified).toUTCString() });
   if (p.ifNoneMatch !== undefined) {
-    if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+    if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : notModified();
   } else {
     const ims = parseDate(p.ifModifiedSince);
-    if (ims !== undefined && lm <= ims) throw copy ? fail() : new DomainError('NotModified', 'Not Modified');
+    if (ims !== undefined && lm <= ims) throw copy ? fail() : notModified();
+  }
+}
+
+/** If-Match / If-None-Match on a write (PutObject, CompleteMultipartUpload), If-Match on DeleteObject. */
+export interface WriteConditions {
+  /** An ETag list (strong comparison) or '*'. */
+  ifMatch?: string;
+  /** Only '*' (the handler refuses anything else, as S3 does). */
+  ifNoneMatch?: '*';
+}
+
+export function hasWriteConditions(c: WriteConditions | undefined): c is WriteConditions {
+  return !!c && (c.ifMatch !== undefined || c.ifNoneMatch !== undefined);
+}
+
+/**
+ * Conditional writes as S3 answers them. `currentEtag` is the ETag of the key's
+ * current object (undefined: there is none). Checked before the body streams
+ * in, a failing condition is 412 PreconditionFailed (If-Match on a missing key:
+ * 404 NoSuchKey). Checked again at the commit point (`raced`), a condition that
+ * held before and fails now lost a race with another writer of the key: 409
+ * ConditionalRequestConflict, which tells the client to re-read and retry.
+ */
+export function checkWriteConditions(c: WriteConditions, currentEtag: string | undefined, raced: boolean): void {
+  const conflict = () => new DomainError('ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
+  const failed = (condition: string) => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+  if (c.ifNoneMatch !== undefined && currentEtag !== undefined) throw raced ? conflict() : failed('If-None-Match');
+  if (c.ifMatch !== undefined) {
+    if (currentEtag === undefined) throw raced ? conflict() : new DomainError('NoSuchKey', 'The specified key does not exist.');
+    if (!etagMatches(c.ifMatch, currentEtag, true)) throw raced ? conflict() : failed('If-Match');
   }
 }
 

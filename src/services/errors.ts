@@ -23,6 +23,7 @@ export type DomainCode =
   | 'XAmzContentChecksumMismatch'
   | 'IncompleteBody'
   | 'PreconditionFailed'
+  | 'ConditionalRequestConflict'
   | 'NotModified'
   | 'InvalidRange'
   | 'AccessDenied'

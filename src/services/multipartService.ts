@@ -9,15 +9,21 @@ import { PassThrough, type Readable } from 'node:stream';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, PartRef, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
 import type { BlobStore } from '../storage/BlobStore.js';
-import { createChecksum, type ChecksumAlgorithm } from '../util/checksums.js';
+import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { BucketService } from './bucketService.js';
+import type { WriteConditions } from './conditions.js';
 import { copySourceRange, openCopySource, sourceStream, type CopySource } from './copyService.js';
 import { DomainError } from './errors.js';
+import { completeChecksums, type ChecksumType, type CompleteChecksumRequest } from './multipartChecksum.js';
 import { validateKey, type ObjectService } from './objectService.js';
 import { addressOf, openJson, sealJson, sealObject } from './sealedMeta.js';
+import { openPartSecrets, partSealIdentity, type PartSecrets } from './partSecrets.js';
 import { newId, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
+
+/** CreateMultipartUpload's checksum type rules, for the handler that parses its headers. */
+export { uploadChecksumType, type ChecksumType } from './multipartChecksum.js';
 
 export const MIN_PART_SIZE = 5 * 1024 * 1024;
 export const MAX_PART_SIZE = 5 * 1024 ** 3;
@@ -26,10 +32,6 @@ export const MAX_PARTS = 10000;
 interface UploadSecrets {
   userMeta: Record<string, string>;
   tags?: Record<string, string>;
-}
-interface PartSecrets {
-  etag: string;
-  checksums: Record<string, string>;
 }
 
 export interface MultipartDeps {
@@ -43,6 +45,22 @@ export interface MultipartDeps {
 export interface CompletedPartInput {
   partNumber: number;
   etag: string;
+  /** Checksum<alg> elements of the part in the Complete body, if any. */
+  checksums?: Partial<Record<ChecksumAlgorithm, string>>;
+}
+
+export interface CompleteOptions extends CompleteChecksumRequest {
+  /** If-Match / If-None-Match: checked before the parts are assembled and again at the commit point. */
+  conditions?: WriteConditions;
+  /** x-amz-mp-object-size: the size the client expects the object to have. */
+  objectSize?: number;
+  requestId?: string;
+}
+
+export interface CompleteResult {
+  etag: string;
+  checksums: Record<string, string>;
+  versionId: string;
 }
 
 export class MultipartService {
@@ -57,16 +75,16 @@ export class MultipartService {
   constructor(private readonly d: MultipartDeps) {}
 
   private partId(bucket: BucketRecord, key: string, uploadId: string, partNumber: number) {
-    return { bucketUid: bucket.uid, key, versionId: `${uploadId}:${partNumber}` };
+    return partSealIdentity(bucket.uid, key, uploadId, partNumber);
   }
 
-  async create(bucket: BucketRecord, key: string, headers: StandardHeaders, userMeta: Record<string, string>, opts: { storageClass?: string; checksumAlgorithm?: ChecksumAlgorithm; tags?: Record<string, string>; requestId?: string }): Promise<string> {
+  async create(bucket: BucketRecord, key: string, headers: StandardHeaders, userMeta: Record<string, string>, opts: { storageClass?: string; checksumAlgorithm?: ChecksumAlgorithm; checksumType?: ChecksumType; tags?: Record<string, string>; requestId?: string }): Promise<string> {
     validateKey(key);
     const dek = await this.d.buckets.dek(bucket, opts.requestId);
     const uploadId = newId();
     const secrets: UploadSecrets = { userMeta, tags: opts.tags };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
-    const rec: UploadRecord = { bucketUid: bucket.uid, key, uploadId, initiated: Date.now(), headers, storageClass: opts.storageClass, metaSalt: sealed.metaSalt, sealed: sealed.sealed, checksumAlgorithm: opts.checksumAlgorithm };
+    const rec: UploadRecord = { bucketUid: bucket.uid, key, uploadId, initiated: Date.now(), headers, storageClass: opts.storageClass, metaSalt: sealed.metaSalt, sealed: sealed.sealed, checksumAlgorithm: opts.checksumAlgorithm, checksumType: opts.checksumType };
     await this.d.meta.batch().putUpload(rec).commit();
     return uploadId;
   }
@@ -122,8 +140,7 @@ export class MultipartService {
 
   /** Open a part record listed under `uploadId` (the caller's, not the record's copy). */
   openPart(dek: Buffer, bucket: BucketRecord, key: string, uploadId: string, p: PartRecord): PartSecrets {
-    const [sealed, metaSalt] = p.sealedEtag.split('.');
-    return openJson<PartSecrets>(dek, this.partId(bucket, key, uploadId, p.partNumber), metaSalt, sealed);
+    return openPartSecrets(dek, bucket.uid, key, { ...p, uploadId });
   }
 
   async listParts(bucket: BucketRecord, key: string, uploadId: string, after: number, max: number, requestId?: string) {
@@ -135,17 +152,34 @@ export class MultipartService {
     return { upload: up, parts: page, truncated };
   }
 
-  async complete(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], requestId?: string) {
-    return this.uploadLocks.run(uploadId, () => this.completeLocked(bucket, key, uploadId, requested, requestId));
+  async complete(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], opts: CompleteOptions = {}): Promise<CompleteResult> {
+    return this.uploadLocks.run(uploadId, () => this.completeLocked(bucket, key, uploadId, requested, opts));
   }
 
-  private async completeLocked(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], requestId?: string) {
-    const up = await this.upload(bucket, key, uploadId);
+  /**
+   * A Complete retried after it succeeded (the answer was lost): the upload is
+   * gone, but if the key's current object is the one it made, S3 answers 200
+   * with the same ETag again instead of NoSuchUpload.
+   */
+  private async completedBefore(bucket: BucketRecord, key: string, uploadId: string, requestId?: string): Promise<CompleteResult> {
+    const rec = await this.d.meta.getObject(bucket.uid, key);
+    if (!rec?.parts?.length || rec.parts[0].uploadId !== uploadId) {
+      throw new DomainError('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+    }
+    const { meta } = await this.d.objects.unseal(bucket, key, rec, requestId);
+    return { etag: meta.etag, checksums: meta.checksums, versionId: rec.versionId };
+  }
+
+  private async completeLocked(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], opts: CompleteOptions): Promise<CompleteResult> {
+    const { requestId } = opts;
+    const up = await this.d.meta.getUpload(bucket.uid, key, uploadId);
+    if (!up) return this.completedBefore(bucket, key, uploadId, requestId);
     if (requested.length === 0) throw new DomainError('MalformedXML', 'You must specify at least one part');
+    const guard = await this.d.objects.writeGuard(bucket, key, opts.conditions, requestId);
     const dek = await this.d.buckets.dek(bucket, requestId);
     const all = await this.d.meta.listParts(uploadId, 0, MAX_PARTS + 1);
     const byNumber = new Map(all.map((p) => [p.partNumber, p]));
-    const chosen: Array<{ rec: PartRecord; secrets: PartSecrets }> = [];
+    const chosen: Array<{ rec: PartRecord; secrets: PartSecrets; sent: Partial<Record<ChecksumAlgorithm, string>> }> = [];
     let prev = 0;
     for (const r of requested) {
       if (r.partNumber <= prev) throw new DomainError('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: uploadId });
@@ -155,7 +189,7 @@ export class MultipartService {
       if (!rec || !secrets || normEtag(r.etag) !== secrets.etag) {
         throw new DomainError('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', { UploadId: uploadId, PartNumber: r.partNumber });
       }
-      chosen.push({ rec, secrets });
+      chosen.push({ rec, secrets, sent: r.checksums ?? {} });
     }
     chosen.forEach(({ rec }, i) => {
       if (i < chosen.length - 1 && rec.size < MIN_PART_SIZE) {
@@ -165,14 +199,13 @@ export class MultipartService {
     const md5 = createHash('md5');
     for (const c of chosen) md5.update(Buffer.from(c.secrets.etag, 'hex'));
     const etag = `${md5.digest('hex')}-${chosen.length}`;
-    const checksums: Record<string, string> = {};
-    const alg = up.checksumAlgorithm as ChecksumAlgorithm | undefined;
-    if (alg && chosen.every((c) => c.secrets.checksums[alg])) {
-      // Composite checksum: the checksum of the concatenated part checksums, "-N".
-      const cs = createChecksum(alg);
-      for (const c of chosen) cs.update(Buffer.from(c.secrets.checksums[alg], 'base64'));
-      checksums[alg] = `${cs.digest().toString('base64')}-${chosen.length}`;
-    }
+    const size = chosen.reduce((a, c) => a + c.rec.size, 0);
+    if (opts.objectSize !== undefined && opts.objectSize !== size) throw new DomainError('InvalidRequest', `The provided 'x-amz-mp-object-size' header value ${opts.objectSize} does not match the object size ${size}.`);
+    const checksums = completeChecksums(
+      { algorithm: up.checksumAlgorithm as ChecksumAlgorithm | undefined, type: up.checksumType as ChecksumType | undefined },
+      chosen.map((c) => ({ partNumber: c.rec.partNumber, size: c.rec.size, stored: c.secrets.checksums, sent: c.sent })),
+      opts,
+    );
     const secrets = openJson<UploadSecrets>(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, up.metaSalt, up.sealed);
     const versionId = newId();
     const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
@@ -195,7 +228,7 @@ export class MultipartService {
     await this.d.objects.commit(record, (b) => {
       b.deleteUpload(bucket.uid, key, uploadId);
       for (const p of all) b.deletePart(uploadId, p.partNumber);
-    });
+    }, guard);
     for (const p of all) if (!used.has(p.dataId)) await this.d.blobs.delete(p.dataId).catch(() => undefined);
     return { etag, checksums, versionId };
   }

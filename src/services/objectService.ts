@@ -14,12 +14,16 @@ import { KeyedMutex } from '../util/keyedMutex.js';
 import { BlobLeases, dataIds } from './blobLeases.js';
 import type { Logger } from '../util/logger.js';
 import type { BucketService } from './bucketService.js';
-import { checkPreconditions, parseRange, type Preconditions } from './conditions.js';
+import { checkPreconditions, checkWriteConditions, hasWriteConditions, parseRange, type Preconditions, type WriteConditions } from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
+import { objectAttributes, type AttributesInput, type AttributesResult } from './objectAttributes.js';
 import { DomainError } from './errors.js';
 import { addressOf, openObject, sealObject } from './sealedMeta.js';
 import { newId, openConcatDecrypted, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
+
+/** Conditional writes, as callers outside src/services name them. */
+export type { WriteConditions } from './conditions.js';
 
 export const MAX_KEY_BYTES = 1024;
 export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
@@ -42,9 +46,14 @@ export interface PutInput {
   storageClass?: string;
   expect: UploadExpectations;
   checksumAlgorithm?: ChecksumAlgorithm;
+  /** If-Match / If-None-Match: checked before the body is read and again at the commit point. */
+  conditions?: WriteConditions;
   requestId?: string;
   signal?: AbortSignal;
 }
+
+/** Runs inside the key's lock, on the record about to be replaced (undefined: none); throws to refuse the commit. */
+export type CommitGuard = (prev: ObjectRecord | undefined) => Promise<void>;
 
 export interface WriteResult {
   etag: string;
@@ -75,6 +84,8 @@ export interface ReadResult {
 export function validateKey(key: string): void {
   if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new DomainError('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(key) });
   if (key.length === 0) throw new DomainError('InvalidArgument', 'The object key must not be empty.');
+  // NUL separates fields in the metadata keys; refuse it here, as a client error, before any store sees it.
+  if (key.includes('\u0000')) throw new DomainError('InvalidArgument', 'Object key contains a NUL character, which is not supported.', { ArgumentName: 'key' });
 }
 
 export class ObjectService {
@@ -86,6 +97,7 @@ export class ObjectService {
   async put(input: PutInput): Promise<WriteResult> {
     validateKey(input.key);
     const { bucket } = input;
+    const guard = await this.writeGuard(bucket, input.key, input.conditions, input.requestId);
     const dek = await this.d.buckets.dek(bucket, input.requestId);
     const hasher = new UploadHasher({ ...input.expect, maxSize: MAX_SINGLE_PUT });
     const stream = await writeEncryptedStream({
@@ -112,7 +124,7 @@ export class ObjectService {
       checksumAlgorithm: input.checksumAlgorithm,
     }, sealedMeta);
     try {
-      await this.commit(record);
+      await this.commit(record, undefined, guard);
     } catch (e) {
       await this.d.blobs.delete(stream.dataId).catch(() => undefined);
       throw e;
@@ -120,11 +132,25 @@ export class ObjectService {
     return { etag: hasher.etag, checksums: sealedMeta.checksums, versionId, lastModified: record.lastModified, size: record.size };
   }
 
-  /** Make `record` the current version of its key; delete the blobs it replaces. */
-  async commit(record: ObjectRecord, extra?: (b: ReturnType<MetaStore['batch']>) => void): Promise<void> {
+  /**
+   * Conditional writes: check `conditions` against the key's current object now
+   * (412 / 404 before any byte is read) and return the guard that checks them
+   * again under the key's lock at the commit point (409 if another writer got
+   * in between). Undefined when the request has no conditions.
+   */
+  async writeGuard(bucket: BucketRecord, key: string, conditions: WriteConditions | undefined, requestId?: string): Promise<CommitGuard | undefined> {
+    if (!hasWriteConditions(conditions)) return undefined;
+    const etagOf = async (rec: ObjectRecord | undefined) => (rec ? (await this.unseal(bucket, key, rec, requestId)).meta.etag : undefined);
+    checkWriteConditions(conditions, await etagOf(await this.d.meta.getObject(bucket.uid, key)), false);
+    return async (prev) => checkWriteConditions(conditions, await etagOf(prev), true);
+  }
+
+  /** Make `record` the current version of its key; delete the blobs it replaces. `guard` may refuse, seeing the record replaced. */
+  async commit(record: ObjectRecord, extra?: (b: ReturnType<MetaStore['batch']>) => void, guard?: CommitGuard): Promise<void> {
     const lockKey = `${record.bucketUid}/${record.key}`;
     const old = await this.locks.run(lockKey, async () => {
       const prev = await this.d.meta.getObject(record.bucketUid, record.key);
+      await guard?.(prev);
       const batch = this.d.meta.batch().putObject(record);
       extra?.(batch);
       await batch.commit();
@@ -206,10 +232,12 @@ export class ObjectService {
     return result;
   }
 
-  async delete(bucket: BucketRecord, key: string): Promise<void> {
+  /** DeleteObject; `ifMatch` (conditional delete) is checked under the key's lock against the object it would delete. */
+  async delete(bucket: BucketRecord, key: string, ifMatch?: string, requestId?: string): Promise<void> {
     validateKey(key);
     const old = await this.locks.run(`${bucket.uid}/${key}`, async () => {
       const prev = await this.d.meta.getObject(bucket.uid, key);
+      if (ifMatch !== undefined) checkWriteConditions({ ifMatch }, prev && (await this.unseal(bucket, key, prev, requestId)).meta.etag, false);
       if (prev) await this.d.meta.batch().deleteObject(bucket.uid, key).commit();
       return prev;
     });
@@ -219,6 +247,12 @@ export class ObjectService {
   /** CopyObject: the source is opened (and its DEK used) here, never by the caller. */
   copy(input: CopyInput): Promise<WriteResult> {
     return copyObject(this, this.d.buckets, this.d.blobs, input);
+  }
+
+  /** GetObjectAttributes: metadata and the part list, no body. */
+  attributes(input: AttributesInput): Promise<AttributesResult> {
+    validateKey(input.key);
+    return objectAttributes(this, input);
   }
 
   /** The object's tags (GetObjectTagging). */

@@ -159,7 +159,25 @@ export function parseQuery(rawQuery: string): Array<[Buffer, Buffer]> {
 export function canonicalHeaderValue(value: string | string[] | undefined): string {
   if (value === undefined) return '';
   const values = Array.isArray(value) ? value : [value];
-  return values.map((v) => v.trim().replace(/\s+/g, ' ')).join(',');
+  return values.map((v) => headerText(v).trim().replace(/\s+/g, ' ')).join(',');
+}
+
+/**
+ * Node hands header values over as latin1, one character per byte. A client
+ * that sends a value as UTF-8 (x-amz-meta-* from several SDKs and tools)
+ * signed the UTF-8 bytes of its string, so a value whose bytes are valid UTF-8
+ * is canonicalized as the characters they encode: hashed as UTF-8 it gives
+ * back exactly the bytes on the wire, as AWS hashes them. Done before the
+ * whitespace rules, which would otherwise eat bytes of a character (0x85 and
+ * 0xA0 are whitespace in latin1 and continuation bytes in UTF-8). Values that
+ * are not UTF-8, and strings that are already characters, stay as they are.
+ * @param v a header value as Node gives it
+ */
+export function headerText(v: string): string {
+  if (!/[\x80-\xff]/.test(v) || /[^\x00-\xff]/.test(v)) return v;
+  const bytes = Buffer.from(v, 'latin1');
+  const text = bytes.toString('utf8');
+  return Buffer.from(text, 'utf8').equals(bytes) ? text : v;
 }
 
 /**

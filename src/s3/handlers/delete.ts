@@ -2,15 +2,15 @@
 import { createHash } from 'node:crypto';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
-import { uploadExpectations } from '../headers.js';
+import { header, uploadExpectations } from '../headers.js';
 import { decodeDelete } from '../xml/decode.js';
 import { createChecksum } from '../../util/checksums.js';
 import type { XmlNode } from '../xml/encode.js';
 
 export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  // Missing keys are not an error: S3 answers 204 either way.
-  await ctx.services.objects.delete(b, key);
+  // Missing keys are not an error: S3 answers 204 either way (unless If-Match asks for the object).
+  await ctx.services.objects.delete(b, key, header(ctx.headers, 'if-match'), ctx.requestId);
   return { status: 204 };
 }
 

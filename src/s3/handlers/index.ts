@@ -23,6 +23,7 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
       case 'CopyObject': return copy.handleCopyObject(ctx, b, k);
       case 'GetObject': return get.handleGetObject(ctx, op);
       case 'HeadObject': return get.handleHeadObject(ctx, op);
+      case 'GetObjectAttributes': return get.handleGetObjectAttributes(ctx, b, k);
       case 'DeleteObject': return del.handleDeleteObject(ctx, b, k);
       case 'CreateMultipartUpload': return mp.handleCreateMultipartUpload(ctx, b, k);
       case 'UploadPart': return mp.handleUploadPart(ctx, op);

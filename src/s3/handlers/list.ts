@@ -60,7 +60,9 @@ export async function handleListObjects(ctx: S3RequestContext, bucket: string): 
       root: 'ListBucketResult',
       body: {
         Name: b.name,
-        Prefix: enc(prefix),
+        // Version 1 echoes Prefix as sent even with encoding-type=url (SDKs decode only
+        // Delimiter, Marker, NextMarker, Key and CommonPrefixes there; V2 encodes Prefix).
+        Prefix: prefix,
         Marker: enc(marker),
         // NextMarker is only defined when a delimiter is given, but clients (s3cmd) use it when present.
         NextMarker: out.isTruncated && out.last !== undefined ? enc(out.last) : undefined,

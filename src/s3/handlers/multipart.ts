@@ -2,10 +2,11 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation, UploadOperation } from '../operations.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl } from '../headers.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl, writeConditions } from '../headers.js';
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
-import { parseChecksumAlgorithm } from '../../util/checksums.js';
+import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
+import { uploadChecksumType, type CompleteOptions } from '../../services/multipartService.js';
 import { owner } from './bucket.js';
 import { requireLength, storageClass } from './put.js';
 
@@ -16,16 +17,18 @@ export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket:
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
   const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
+  const checksumType = uploadChecksumType(alg, header(ctx.headers, 'x-amz-checksum-type')?.toUpperCase());
   const uploadId = await ctx.services.multipart.create(b, key, standardHeaders(ctx.headers), userMetadata(ctx.headers), {
     storageClass: storageClass(ctx),
     checksumAlgorithm: alg,
+    checksumType,
     tags: taggingHeader(ctx.headers),
     requestId: ctx.requestId,
   });
   const headers: Record<string, string> = { ...sseHeaders(b) };
-  if (alg) {
+  if (alg && checksumType) {
     headers['x-amz-checksum-algorithm'] = alg;
-    headers['x-amz-checksum-type'] = 'COMPOSITE';
+    headers['x-amz-checksum-type'] = checksumType;
   }
   return { headers, xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket, Key: key, UploadId: uploadId } } };
 }
@@ -41,10 +44,14 @@ export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation)
 export async function handleCompleteMultipartUpload(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
   const { bucket, key } = op;
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const opts = completeOptions(ctx);
   const parts = decodeCompleteMultipartUpload(await ctx.readText());
-  const res = await ctx.services.multipart.complete(b, key, op.uploadId, parts, ctx.requestId);
+  const res = await ctx.services.multipart.complete(b, key, op.uploadId, parts, opts);
   const cs: Record<string, string> = {};
-  for (const [alg, v] of Object.entries(res.checksums)) cs[`Checksum${alg}`] = v;
+  for (const [alg, v] of Object.entries(res.checksums)) {
+    cs[`Checksum${alg}`] = v;
+    cs.ChecksumType = /-\d+$/.test(v) ? 'COMPOSITE' : 'FULL_OBJECT';
+  }
   return {
     headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true) },
     xml: {
@@ -52,6 +59,22 @@ export async function handleCompleteMultipartUpload(ctx: S3RequestContext, op: U
       body: { Location: objectUrl(ctx, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },
     },
   };
+}
+
+/** CompleteMultipartUpload's headers: conditions, the whole-object checksum and its type, x-amz-mp-object-size. */
+function completeOptions(ctx: S3RequestContext): CompleteOptions {
+  const opts: CompleteOptions = { conditions: writeConditions(ctx.headers), requestId: ctx.requestId };
+  const sums = Object.keys(ctx.headers).filter((n) => checksumAlgorithmFromHeaderName(n) !== undefined);
+  if (sums.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+  if (sums.length === 1) opts.checksum = { algorithm: checksumAlgorithmFromHeaderName(sums[0])!, value: header(ctx.headers, sums[0])!.trim() };
+  const type = header(ctx.headers, 'x-amz-checksum-type');
+  if (type !== undefined) opts.type = type.toUpperCase();
+  const size = header(ctx.headers, 'x-amz-mp-object-size');
+  if (size !== undefined) {
+    if (!/^\d+$/.test(size)) throw new S3Error('InvalidArgument', 'x-amz-mp-object-size must be a non-negative integer.', { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: size });
+    opts.objectSize = Number(size);
+  }
+  return opts;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** PutObject. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl } from '../headers.js';
+import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl, writeConditions } from '../headers.js';
 import { quoteEtag } from '../xml/encode.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
@@ -24,6 +24,7 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
   checkWriteAcl(ctx.headers);
   const length = requireLength(ctx);
   const { expect, algorithm } = uploadExpectations(ctx.headers, length);
+  const conditions = writeConditions(ctx.headers);
   const res = await ctx.services.objects.put({
     bucket: b,
     key,
@@ -34,6 +35,7 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
     storageClass: storageClass(ctx),
     expect,
     checksumAlgorithm: algorithm,
+    conditions,
     requestId: ctx.requestId,
     signal: ctx.signal,
   });

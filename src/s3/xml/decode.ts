@@ -25,7 +25,14 @@ export function parseXml(text: string): Node {
   if (text.trim() === '') throw new S3Error('MalformedXML');
   const ok = XMLValidator.validate(text);
   if (ok !== true) throw new S3Error('MalformedXML');
-  const doc = parser.parse(text) as Node;
+  let doc: Node;
+  try {
+    doc = parser.parse(text) as Node;
+  } catch {
+    // The parser refuses what its validator let through (nesting deeper than it
+    // allows, for one): still the client's XML, so 400 and not 500.
+    throw new S3Error('MalformedXML');
+  }
   // Decode the five predefined entities and numeric references ourselves (processEntities is off).
   return decodeEntities(doc) as Node;
 }
@@ -108,14 +115,22 @@ export function decodeDelete(textBody: string): { quiet: boolean; objects: Array
   };
 }
 
-export function decodeCompleteMultipartUpload(textBody: string): Array<{ partNumber: number; etag: string }> {
+const PART_CHECKSUMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
+
+export function decodeCompleteMultipartUpload(textBody: string): Array<{ partNumber: number; etag: string; checksums: Partial<Record<(typeof PART_CHECKSUMS)[number], string>> }> {
   const r = root(parseXml(textBody), 'CompleteMultipartUpload');
   const parts = (child(r, 'Part') as unknown[] | undefined) ?? [];
   return parts.map((p) => {
     const n = Number(text(child(p, 'PartNumber')));
     const etag = text(child(p, 'ETag'));
     if (!Number.isInteger(n) || etag === undefined) throw new S3Error('MalformedXML');
-    return { partNumber: n, etag };
+    // Checksum<alg> of the part, when the client sends them (verified by the service).
+    const checksums: Partial<Record<(typeof PART_CHECKSUMS)[number], string>> = {};
+    for (const a of PART_CHECKSUMS) {
+      const v = text(child(p, `Checksum${a}`));
+      if (v !== undefined) checksums[a] = v.trim();
+    }
+    return { partNumber: n, etag, checksums };
   });
 }
 

@@ -123,6 +123,9 @@ describe('GetObject / HeadObject conditionals', () => {
     const raw = await signedRequest(ep, { method: 'GET', path: objectPath(b, key), headers: { 'If-None-Match': etag } });
     expect(raw.status).toBe(304);
     expect(raw.body.length).toBe(0);
+    // The 304 carries the validators: a cache refreshes its copy from them.
+    expect(raw.headers.etag).toBe(etag);
+    expect(raw.headers['last-modified']).toMatch(/GMT$/);
     const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: '"0123456789abcdef0123456789abcdef"' }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
     expect((await bodyBytes(ok)).equals(bytes)).toBe(true);

@@ -71,6 +71,17 @@ describe('malformed XML', () => {
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })), 404, 'NoSuchKey');
   });
 
+  it('a deeply nested XML body is 400 MalformedXML, not 500, and deletes nothing', async () => {
+    const b = await bucketWith('deep-xml', ['a']);
+    const depth = 5000;
+    const deep = `<Delete><Object><Key>a</Key></Object>${'<x>'.repeat(depth)}${'</x>'.repeat(depth)}</Delete>`;
+    expectXmlError(await postDelete(b, deep), 400, 'MalformedXML');
+    expect(await keysOf(b)).toEqual(['a']);
+    const { id, etag } = await uploadWithPart(b, 'k');
+    const complete = `<CompleteMultipartUpload>${'<Part>'.repeat(depth)}<PartNumber>1</PartNumber><ETag>${etag}</ETag>${'</Part>'.repeat(depth)}</CompleteMultipartUpload>`;
+    expectXmlError(await postComplete(b, 'k', id, complete), 400, 'MalformedXML');
+  });
+
   it('CreateBucket with a malformed CreateBucketConfiguration is 400 MalformedXML and creates nothing', async () => {
     const b = bucketName('bad-cbc');
     const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b), body: '<CreateBucketConfiguration><LocationConstraint>us-east-1' });
@@ -164,6 +175,12 @@ describe('names and sizes', () => {
     'x'.repeat(64),
     'bad!char',
     'xn--prefixed',
+    // A label next to a dot must start and end with a letter or digit.
+    'dash-.dot',
+    'dot.-dash',
+    'a.b-.c',
+    'sthree-reserved',
+    'reserved--x-s3',
   ])('CreateBucket %j is 400 InvalidBucketName', async (name) => {
     const res = await signedRequest(ep, { method: 'PUT', path: `/${encodeURIComponent(name)}` });
     expectXmlError(res, 400, 'InvalidBucketName');
@@ -187,6 +204,19 @@ describe('names and sizes', () => {
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: ok + 'a', Body: Buffer.from('too long') })), 400, 'KeyTooLongError');
     await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k'.repeat(1025), Body: Buffer.from('too long') })), 400, 'KeyTooLongError');
     await expectBlobCount(gw.dataDir, before, 'blobs after KeyTooLongError');
+  });
+
+  it('a key containing NUL is 400 InvalidArgument on PUT, GET, HEAD and DELETE, never a 500, and stores nothing', async () => {
+    const b = await bucketWith('nulkey');
+    const before = await countBlobs(gw.dataDir);
+    const path = `/${b}/a%00b`;
+    expectXmlError(await signedRequest(ep, { method: 'PUT', path, body: Buffer.from('x') }), 400, 'InvalidArgument');
+    expectXmlError(await signedRequest(ep, { method: 'GET', path }), 400, 'InvalidArgument');
+    expectXmlError(await signedRequest(ep, { method: 'DELETE', path }), 400, 'InvalidArgument');
+    expectHeadError(await signedRequest(ep, { method: 'HEAD', path }), 400);
+    expectXmlError(await signedRequest(ep, { method: 'POST', path: `${path}?uploads` }), 400, 'InvalidArgument');
+    await expectBlobCount(gw.dataDir, before);
+    expect(await keysOf(b)).toEqual([]);
   });
 
   it('user metadata over 2 KiB is 400 MetadataTooLarge and leaves no blob', async () => {
@@ -237,6 +267,15 @@ describe('bad parameters', () => {
     expectXmlError(await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, `list-type=2&max-keys=${mk}`) }), 400, 'InvalidArgument');
   });
 
+  // AWS refuses an empty token (boto3's ContinuationToken='' is a client bug, not "first page").
+  it('an empty continuation-token is 400 InvalidArgument naming it', async () => {
+    const b = await bucketWith('empty-token', ['a']);
+    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'list-type=2&continuation-token=') });
+    expectXmlError(res, 400, 'InvalidArgument');
+    expect(errorBody(res).Message).toBe('The continuation token provided is incorrect');
+    expect(errorBody(res).raw).toContain('<ArgumentName>continuation-token</ArgumentName>');
+  });
+
   it('a continuation token that was never issued is 400 InvalidArgument', async () => {
     const b = await bucketWith('bad-token', ['a']);
     expectXmlError(await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'list-type=2&continuation-token=bm90LWEtdG9rZW4') }), 400, 'InvalidArgument');
@@ -257,6 +296,8 @@ describe('every error is XML with Code, Message, RequestId, without internals', 
     ['PATCH on a bucket (405)', 'PATCH', '/some-bucket', 405],
     ['POST on the service (405)', 'POST', '/', 405],
     ['an unsupported sub-resource (501)', 'GET', '/some-bucket?replication', 501],
+    ['GetBucketPolicyStatus (501, not a listing)', 'GET', '/some-bucket?policyStatus', 501],
+    ['an unknown sub-resource (501, not a listing)', 'GET', '/some-bucket?someFutureThing', 501],
     ['a missing bucket (404)', 'GET', '/no-such-bucket-here', 404],
     ['a missing upload (404)', 'GET', '/no-such-bucket-here/k?uploadId=nope', 404],
   ] as const)('%s', async (_l, method, path, status) => {

@@ -107,6 +107,7 @@ describe('toS3Error: DomainError', () => {
     'XAmzContentChecksumMismatch',
     'IncompleteBody',
     'PreconditionFailed',
+    'ConditionalRequestConflict',
     'NotModified',
     'InvalidRange',
     'AccessDenied',

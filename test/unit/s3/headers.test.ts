@@ -18,6 +18,7 @@ import {
   taggingHeader,
   uploadExpectations,
   userMetadata,
+  writeConditions,
 } from '../../../src/s3/headers.js';
 import { UploadHasher } from '../../../src/services/uploadHasher.js';
 
@@ -435,5 +436,25 @@ describe('checkWriteAcl', () => {
   it('refuses wider canned ACLs and grants as AWS with ACLs disabled does (400 AccessControlListNotSupported)', () => {
     for (const acl of ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read']) expect(code({ 'x-amz-acl': acl })).toBe('400 AccessControlListNotSupported');
     expect(code({ 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })).toBe('400 AccessControlListNotSupported');
+  });
+});
+
+describe('writeConditions', () => {
+  const codeOf = (h: IncomingHttpHeaders) => {
+    try {
+      writeConditions(h);
+      return 'ok';
+    } catch (e) {
+      return e instanceof S3Error ? `${e.code}:${String(e.fields.Header)}` : 'other';
+    }
+  };
+  it('reads If-None-Match: * and If-Match; none gives undefined', () => {
+    expect(writeConditions({})).toBeUndefined();
+    expect(writeConditions({ 'if-none-match': ' * ' })).toEqual({ ifNoneMatch: '*' });
+    expect(writeConditions({ 'if-match': '"abc"' })).toEqual({ ifMatch: '"abc"' });
+  });
+  it('If-None-Match other than *, or both headers, is NotImplemented naming the header', () => {
+    expect(codeOf({ 'if-none-match': '"abc"' })).toBe('NotImplemented:If-None-Match');
+    expect(codeOf({ 'if-none-match': '*', 'if-match': '"abc"' })).toBe('NotImplemented:If-Match');
   });
 });

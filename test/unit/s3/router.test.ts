@@ -83,6 +83,7 @@ const EVERY_OPERATION = {
   AbortMultipartUpload: ['DELETE', '/b/k?uploadId=u1'],
   ListParts: ['GET', '/b/k?uploadId=u1'],
   GetObjectAcl: ['GET', '/b/k?acl'],
+  GetObjectAttributes: ['GET', '/b/k?attributes'],
   PutObjectAcl: ['PUT', '/b/k?acl'],
   GetObjectTagging: ['GET', '/b/k?tagging'],
   PutObjectTagging: ['PUT', '/b/k?tagging'],
@@ -180,9 +181,10 @@ describe('route: unknown query parameters are ignored', () => {
     expect(r('GET', '/b?foo=bar').name).toBe('ListObjects');
   });
 
-  it('a query parameter named like a keyword only by prefix is not that keyword', () => {
-    expect(r('GET', '/b?locations').name).toBe('ListObjects');
-    expect(r('GET', '/b/k?aclx').name).toBe('GetObject');
+  it('a query parameter named like a keyword only by prefix is not that keyword (and, valueless, an unknown sub-resource)', () => {
+    expect(outcome('GET', '/b?locations')).toBe('NotImplemented');
+    expect(outcome('GET', '/b/k?aclx')).toBe('NotImplemented');
+    expect(r('GET', '/b?locations=1').name).toBe('ListObjects');
   });
 });
 
@@ -198,6 +200,27 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
       });
     }
   }
+
+  // Every sub-resource we do not know, named or not, must not fall through to
+  // the default operation: a listing for GET /b?policyStatus, an overwrite for
+  // PUT /b/k?newThing, a delete for DELETE /b/k?newThing.
+  it('GET /b?policyStatus and any unknown valueless parameter are NotImplemented, never ListObjects', () => {
+    const paths = ['/b?policyStatus', '/b?policyStatus=', '/b?metadataTable', '/b?someFutureThing', '/b?list-type=2&someFutureThing', '/b?x-id=ListObjects&abac'];
+    expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
+    expect(routeError('GET', '/b?policyStatus').message).toContain('policyStatus');
+  });
+  it('an unknown valueless parameter on the default object and bucket operations is NotImplemented', () => {
+    expect(outcomes('PUT', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
+    expect(outcomes('DELETE', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
+    expect(outcomes('HEAD', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
+  });
+  it('the default operations still take their own parameters valueless', () => {
+    expect(r('GET', '/b?prefix&delimiter&marker').name).toBe('ListObjects');
+    expect(r('GET', '/b?list-type=2&continuation-token&start-after&fetch-owner').name).toBe('ListObjectsV2');
+    expect(r('GET', '/b/k?versionId').name).toBe('GetObject');
+    expect(r('DELETE', '/b/k?versionId').name).toBe('DeleteObject');
+    expect(r('GET', '/b/k?response-content-type').name).toBe('GetObject');
+  });
 
   it('an unsupported keyword wins over a supported one', () => {
     expect(routeError('GET', '/b?logging&location').code).toBe('NotImplemented');
@@ -223,7 +246,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
     expect(outcomes('PUT', paths)).toEqual(allNotImplemented(paths));
   });
   it('GET on an unsupported object sub-resource is NotImplemented, not GetObject', () => {
-    const paths = ['/b/k?retention', '/b/k?legal-hold', '/b/k?torrent', '/b/k?attributes'];
+    const paths = ['/b/k?retention', '/b/k?legal-hold', '/b/k?torrent'];
     expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
   });
   it('POST ?restore and ?select (RestoreObject, SelectObjectContent) are NotImplemented', () => {

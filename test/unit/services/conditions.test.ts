@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkPreconditions, parseRange, type Preconditions } from '../../../src/services/conditions.js';
+import { checkPreconditions, checkWriteConditions, parseRange, type Preconditions, type WriteConditions } from '../../../src/services/conditions.js';
 import { DomainError } from '../../../src/services/errors.js';
 
 const ETAG = '5d41402abc4b2a76b9719d911017c592';
@@ -188,5 +188,40 @@ describe('parseRange', () => {
     for (const h of ['bytes=', 'bytes=-', 'bytes=a-b', 'bytes=1-x', 'bytes=0-1,5-6', 'items=0-1', 'bytes 0-1', '0-1', 'bytes=1.5-2', 'bytes=-1-2', 'bytes=0x10-20', 'bytes=+1-2']) {
       expect(range(h, 100), h).toBeUndefined();
     }
+  });
+});
+
+function write(c: WriteConditions, current: string | undefined, raced: boolean): string {
+  try {
+    checkWriteConditions(c, current, raced);
+    return 'ok';
+  } catch (e) {
+    if (e instanceof DomainError) return e.code;
+    throw e;
+  }
+}
+
+describe('checkWriteConditions', () => {
+  it('If-None-Match: * holds only when there is no object: 412 before the body, 409 at the commit point', () => {
+    expect(write({ ifNoneMatch: '*' }, undefined, false)).toBe('ok');
+    expect(write({ ifNoneMatch: '*' }, ETAG, false)).toBe('PreconditionFailed');
+    expect(write({ ifNoneMatch: '*' }, ETAG, true)).toBe('ConditionalRequestConflict');
+  });
+
+  it('If-Match compares strongly with the current ETag; a missing object is NoSuchKey before the body, 409 after', () => {
+    expect(write({ ifMatch: `"${ETAG}"` }, ETAG, false)).toBe('ok');
+    expect(write({ ifMatch: ETAG }, ETAG, false)).toBe('ok');
+    expect(write({ ifMatch: '*' }, ETAG, false)).toBe('ok');
+    expect(write({ ifMatch: `"a", "${ETAG}"` }, ETAG, true)).toBe('ok');
+    expect(write({ ifMatch: `W/"${ETAG}"` }, ETAG, false)).toBe('PreconditionFailed');
+    expect(write({ ifMatch: '"other"' }, ETAG, false)).toBe('PreconditionFailed');
+    expect(write({ ifMatch: '"other"' }, ETAG, true)).toBe('ConditionalRequestConflict');
+    expect(write({ ifMatch: '*' }, undefined, false)).toBe('NoSuchKey');
+    expect(write({ ifMatch: `"${ETAG}"` }, undefined, true)).toBe('ConditionalRequestConflict');
+  });
+
+  it('no condition always holds', () => {
+    expect(write({}, ETAG, true)).toBe('ok');
+    expect(write({}, undefined, false)).toBe('ok');
   });
 });

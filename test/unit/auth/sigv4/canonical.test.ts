@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   canonicalHeaderValue,
+  headerText,
   canonicalQuery,
   canonicalRequest,
   canonicalUri,
@@ -113,6 +114,23 @@ describe('canonical headers and encoding helpers', () => {
     expect(canonicalHeaderValue('  a   b \t c  ')).toBe('a b c');
     expect(canonicalHeaderValue(['1', ' 2 , 3 '])).toBe('1,2 , 3');
     expect(canonicalHeaderValue(undefined)).toBe('');
+  });
+
+  it('a value whose bytes are UTF-8 (as Node gives them, latin1) canonicalizes to the characters: hashed as UTF-8, the wire bytes', () => {
+    const wire = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    // "Å" is C3 85 and "à" C3 A0: 0x85 and 0xA0 are whitespace to \s in latin1 and must not be collapsed or trimmed.
+    for (const v of ['café', 'naïve Åsa', 'x à', '日本語', '😀 end']) {
+      expect(canonicalHeaderValue(wire(v))).toBe(v);
+      expect(Buffer.from(canonicalHeaderValue(wire(`  ${v}  `)), 'utf8').equals(Buffer.from(v, 'utf8'))).toBe(true);
+    }
+    expect(canonicalHeaderValue([wire('é'), wire('ü')])).toBe('é,ü');
+  });
+
+  it('bytes that are not UTF-8, and strings already decoded, are left as they are', () => {
+    expect(headerText('\xe9t\xe9')).toBe('\xe9t\xe9'); // latin1 "été": not UTF-8
+    expect(headerText('café')).toBe('café');
+    expect(headerText('日本')).toBe('日本');
+    expect(headerText('plain ascii')).toBe('plain ascii');
   });
 
   it('uriEncode encodes everything but the unreserved set', () => {

@@ -196,15 +196,17 @@ describe('decodeCompleteMultipartUpload', () => {
 
   it('reads parts in document order with numeric part numbers', () => {
     const xml = doc('<Part><PartNumber>1</PartNumber><ETag>"aaa"</ETag></Part><Part><ETag>bbb</ETag><PartNumber>2</PartNumber></Part>');
-    expect(decodeCompleteMultipartUpload(xml)).toEqual([{ partNumber: 1, etag: '"aaa"' }, { partNumber: 2, etag: 'bbb' }]);
+    expect(decodeCompleteMultipartUpload(xml)).toEqual([{ partNumber: 1, etag: '"aaa"', checksums: {} }, { partNumber: 2, etag: 'bbb', checksums: {} }]);
   });
 
   it('one part is a list; &quot;-escaped ETags are decoded', () => {
-    expect(decodeCompleteMultipartUpload(doc('<Part><PartNumber>7</PartNumber><ETag>&quot;abc&quot;</ETag></Part>'))).toEqual([{ partNumber: 7, etag: '"abc"' }]);
+    expect(decodeCompleteMultipartUpload(doc('<Part><PartNumber>7</PartNumber><ETag>&quot;abc&quot;</ETag></Part>'))).toEqual([{ partNumber: 7, etag: '"abc"', checksums: {} }]);
   });
 
-  it('ignores the per-part checksum elements', () => {
-    expect(decodeCompleteMultipartUpload(doc('<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><PartNumber>1</PartNumber><ETag>e</ETag></Part>'))).toEqual([{ partNumber: 1, etag: 'e' }]);
+  it('reads the per-part checksum elements of every algorithm (the service verifies them)', () => {
+    expect(decodeCompleteMultipartUpload(doc('<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><PartNumber>1</PartNumber><ETag>e</ETag></Part>'))).toEqual([{ partNumber: 1, etag: 'e', checksums: { CRC32: 'AAAAAA==' } }]);
+    const all = '<ChecksumCRC32C>a</ChecksumCRC32C><ChecksumCRC64NVME>b</ChecksumCRC64NVME><ChecksumSHA1>c</ChecksumSHA1><ChecksumSHA256> d </ChecksumSHA256><ChecksumMD5>x</ChecksumMD5>';
+    expect(decodeCompleteMultipartUpload(doc(`<Part><PartNumber>1</PartNumber><ETag>e</ETag>${all}</Part>`))[0].checksums).toEqual({ CRC32C: 'a', CRC64NVME: 'b', SHA1: 'c', SHA256: 'd' });
   });
 
   it('keeps the order it was given (the service checks ascending order)', () => {
