@@ -6,6 +6,7 @@
  */
 import { CliError } from './args.js';
 import { runIam, IAM_USAGE } from './iamCommand.js';
+import { K8S_USAGE, runK8sKmsPlugin } from './k8sCommand.js';
 import { KMS_USAGE, runKms } from './kmsCommand.js';
 import type { Io } from './output.js';
 import { runServer, SERVER_USAGE } from './serverCommand.js';
@@ -17,6 +18,8 @@ ${SERVER_USAGE}
 ${KMS_USAGE}
 
 ${IAM_USAGE}
+
+${K8S_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
 http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
@@ -32,6 +35,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await runKms(rest, io);
       case 'iam':
         return await runIam(rest, io);
+      case 'k8s-kms-plugin':
+        return await runK8sKmsPlugin(rest, io);
       case undefined:
       case 'help':
       case '--help':
