@@ -135,8 +135,8 @@ export class KeyProtectClient {
     try {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
     } catch (e) {
-      const cause = (e as { cause?: { code?: unknown } }).cause;
-      const why = typeof cause?.code === 'string' ? cause.code : (e as Error).name;
+      const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
+      const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (e as Error).name;
       throw new KeyProtectError(0, undefined, `cannot reach the KMS at ${this.url} (${why})`);
     }
   }

@@ -12,14 +12,15 @@
  *   then removes the socket file.
  */
 import { connect } from 'node:net';
-import { chmod, lstat, rm } from 'node:fs/promises';
+import { chmod, lstat, rm, stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { kmsServiceDefinition, type KeyManagementServiceHandlers } from './kmsApi.js';
 
-export class SocketInUseError extends Error {
+export class SocketPathError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'SocketInUseError';
+    this.name = 'SocketPathError';
   }
 }
 
@@ -43,6 +44,8 @@ function answers(path: string): Promise<boolean> {
 }
 
 async function clearStale(path: string): Promise<void> {
+  const dir = await stat(dirname(path)).catch(() => undefined);
+  if (!dir?.isDirectory()) throw new SocketPathError(`the socket's directory ${dirname(path)} does not exist`);
   let st;
   try {
     st = await lstat(path);
@@ -50,8 +53,8 @@ async function clearStale(path: string): Promise<void> {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  if (!st.isSocket()) throw new SocketInUseError(`${path} exists and is not a socket: not removing it`);
-  if (await answers(path)) throw new SocketInUseError(`${path} is in use by a running server`);
+  if (!st.isSocket()) throw new SocketPathError(`${path} exists and is not a socket: not removing it`);
+  if (await answers(path)) throw new SocketPathError(`${path} is in use by a running server`);
   await rm(path, { force: true });
 }
 
@@ -60,13 +63,19 @@ export async function serveOnSocket(path: string, handlers: KeyManagementService
   const server = new grpc.Server();
   server.addService(kmsServiceDefinition(), handlers);
   const address = `unix://${path}`;
-  const old = process.umask(0o177);
+  // umask is per process and refused in worker threads; the chmod below still applies there.
+  let old: number | undefined;
+  try {
+    old = process.umask(0o177);
+  } catch {
+    old = undefined;
+  }
   try {
     await new Promise<void>((resolve, reject) => {
       server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
     });
   } finally {
-    process.umask(old);
+    if (old !== undefined) process.umask(old);
   }
   await chmod(path, 0o600);
   let closed: Promise<void> | undefined;

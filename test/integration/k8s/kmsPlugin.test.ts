@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KEY_CRN_ANNOTATION } from '../../../src/k8s/kmsPlugin.js';
-import { SocketInUseError } from '../../../src/k8s/socketServer.js';
+import { SocketPathError } from '../../../src/k8s/socketServer.js';
 import { startPlugin, type RunningPlugin } from '../../../src/k8s/startPlugin.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { identityWithRole } from '../kms/kmsHttp.js';
@@ -121,13 +121,14 @@ describe('k8s KMS v2 plugin over a Unix socket', () => {
     expect(r.code).toBe(status.INVALID_ARGUMENT);
   });
 
-  it('refuses a socket path that is in use or is not a socket, and keeps it', async () => {
-    await expect(startPlugin({ socket, keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toBeInstanceOf(SocketInUseError);
+  it('refuses a socket path that is in use, is not a socket (and keeps it) or has no directory', async () => {
+    await expect(startPlugin({ socket, keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toBeInstanceOf(SocketPathError);
     expect((await lstat(socket)).isSocket()).toBe(true);
     const file = join(kit.dir, 'not-a-socket');
     await writeFile(file, 'keep me');
-    await expect(startPlugin({ socket: file, keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toBeInstanceOf(SocketInUseError);
+    await expect(startPlugin({ socket: file, keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toBeInstanceOf(SocketPathError);
     expect((await stat(file)).isFile()).toBe(true);
+    await expect(startPlugin({ socket: join(kit.dir, 'no-such-dir', 'kms.sock'), keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toThrow(/does not exist/);
   });
 
   it("a user's API key cannot register, so the plugin does not start", async () => {
