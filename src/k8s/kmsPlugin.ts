@@ -10,7 +10,7 @@
  *   the key changes it, which the API server takes as a rotation and starts
  *   a new DEK seed; older ciphertexts still unwrap (Key Protect keeps every
  *   version, and the ciphertext names its own).
- * - The annotation kms.coffer.dev/key-crn records which root key wrapped, so
+ * - The annotation key-crn.kms.coffer.dev records which root key wrapped, so
  *   a plugin restarted with another --key (a key migration) still decrypts
  *   what the old key wrapped. Only keys of the same instance are accepted.
  * - Status probes with a wrap and unwrap of a fixed value, cached for
@@ -25,7 +25,12 @@ import { API_VERSION, type DecryptRequest, type EncryptResponse, type KeyManagem
 import { KeyProtectError, type KeyProtectClient } from './keyProtectClient.js';
 import { sameInstance, type KeyCrn } from './pluginCrn.js';
 
-export const KEY_CRN_ANNOTATION = 'kms.coffer.dev/key-crn';
+/**
+ * The API server checks each annotation key with IsFullyQualifiedDomainName
+ * (lowercase RFC 1123 labels, at least two): a Kubernetes-style `domain/name`
+ * key would make it refuse every EncryptResponse.
+ */
+export const KEY_CRN_ANNOTATION = 'key-crn.kms.coffer.dev';
 const PROBE = Buffer.from('coffer-k8s-kms-plugin-healthz');
 /** The API server refuses a larger EncryptResponse.ciphertext (its encrypted DEK source limit). */
 const MAX_CIPHERTEXT = 1024;

@@ -10,6 +10,7 @@ import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertBuilt, CLI, cli } from '../cli/runCli.js';
+import { encryptProblems } from './apiServerChecks.js';
 import { kmsV2Client } from './grpcClient.js';
 import { startPluginKit, type PluginKit } from './pluginKit.js';
 
@@ -67,6 +68,7 @@ describe('coffer k8s-kms-plugin (built CLI)', () => {
     let client = kmsV2Client(socket);
     expect(await client.status()).toMatchObject({ version: 'v2', healthz: 'ok', key_id: await kit.currentVersion(kit.key.id) });
     const enc = await client.encrypt(seed);
+    expect(encryptProblems(enc)).toEqual([]);
     expect((await client.decrypt({ ciphertext: enc.ciphertext, key_id: enc.key_id, annotations: enc.annotations })).equals(seed)).toBe(true);
     client.close();
 

@@ -14,6 +14,7 @@ import { SocketPathError } from '../../../src/k8s/socketServer.js';
 import { startPlugin, type RunningPlugin } from '../../../src/k8s/startPlugin.js';
 import { createLogger } from '../../../src/util/logger.js';
 import { identityWithRole } from '../kms/kmsHttp.js';
+import { encryptProblems, isFqdn, statusProblems } from './apiServerChecks.js';
 import { codeOf, kmsV2Client, type KmsV2 } from './grpcClient.js';
 import { startPluginKit, type PluginKit } from './pluginKit.js';
 
@@ -47,6 +48,7 @@ describe('k8s KMS v2 plugin over a Unix socket', () => {
   it('Status: version v2, healthz ok, key_id the root key version', async () => {
     const s = await grpc.status();
     expect(s).toEqual({ version: 'v2', healthz: 'ok', key_id: await kit.currentVersion(kit.key.id) });
+    expect(statusProblems(s)).toEqual([]);
   });
 
   it('Encrypt then Decrypt round-trips; the ciphertext is a Key Protect wrap that only the KMS opens', async () => {
@@ -57,6 +59,9 @@ describe('k8s KMS v2 plugin over a Unix socket', () => {
     expect(enc.ciphertext.includes(seed)).toBe(false);
     expect(enc.ciphertext.toString('utf8').includes(seed.toString('base64'))).toBe(false);
     expect(enc.annotations[KEY_CRN_ANNOTATION]?.toString()).toBe(kit.key.crn);
+    expect(encryptProblems(enc)).toEqual([]);
+    // The check itself: a Kubernetes-style label key would be refused.
+    expect(isFqdn('kms.coffer.dev/key-crn')).toBe(false);
     expect((await grpc.decrypt({ ciphertext: enc.ciphertext, key_id: enc.key_id, annotations: enc.annotations })).equals(seed)).toBe(true);
     // The KMS itself unwraps it: it is Key Protect ciphertext under the root key.
     const direct = await kit.kp<{ plaintext: string }>('POST', `/keys/${kit.key.id}/actions/unwrap`, { ciphertext: enc.ciphertext.toString('utf8') });
