@@ -126,6 +126,28 @@ describe('k8s KMS v2 plugin over a Unix socket', () => {
     expect(r.code).toBe(status.INVALID_ARGUMENT);
   });
 
+  it('moved to another root key of the instance, the plugin still decrypts what the first key wrapped (the annotation names it)', async () => {
+    const seed = randomBytes(32);
+    const old = await grpc.encrypt(seed);
+    const next = await kit.newRootKey('k8s-secrets-next');
+    await kit.grantReader(next.id);
+    const moved = await startPlugin({ socket: join(kit.dir, 'next.sock'), keyCrn: next.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, clusterName: 'prod-east', log });
+    const c = kmsV2Client(moved.server.path);
+    try {
+      const s = await c.status();
+      expect(s.key_id).toBe(await kit.currentVersion(next.id));
+      expect(s.key_id).not.toBe(old.key_id);
+      expect((await c.decrypt({ ciphertext: old.ciphertext, key_id: old.key_id, annotations: old.annotations })).equals(seed)).toBe(true);
+      // Without the annotation the new key is used, and it cannot open the old key's ciphertext.
+      const wrongKey = await codeOf(c.decrypt({ ciphertext: old.ciphertext, key_id: old.key_id, annotations: {} }));
+      expect([wrongKey.code, wrongKey.details]).toEqual([status.INVALID_ARGUMENT, expect.stringContaining('UNPROCESSABLE_CIPHERTEXT_ERR')]);
+      expect((await c.encrypt(seed)).annotations[KEY_CRN_ANNOTATION]?.toString()).toBe(next.crn);
+    } finally {
+      c.close();
+      await moved.close();
+    }
+  });
+
   it('refuses a socket path that is in use, is not a socket (and keeps it) or has no directory', async () => {
     await expect(startPlugin({ socket, keyCrn: kit.key.crn, kmsUrl: kit.kms.url, apiKey: kit.serviceApiKey, log })).rejects.toBeInstanceOf(SocketPathError);
     expect((await lstat(socket)).isSocket()).toBe(true);

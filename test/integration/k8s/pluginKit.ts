@@ -14,6 +14,9 @@ export interface PluginKit {
   dir: string;
   adminToken: string;
   serviceApiKey: string;
+  serviceId: string;
+  /** Gives the plugin's service identity Reader on another key. */
+  grantReader(keyId: string): Promise<void>;
   key: { id: string; crn: string };
   /** A Key Protect call as the instance owner. */
   kp<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<CallResult<T>>;
@@ -43,6 +46,11 @@ export async function startPluginKit(): Promise<PluginKit> {
     dir,
     adminToken,
     serviceApiKey: svc.apikey,
+    serviceId: svc.id,
+    async grantReader(keyId) {
+      const r = await call(kms.url, adminToken, 'POST', '/iam/v1/policies', { body: { subjectId: svc.id, target: { instanceId: kms.instanceId, keyId }, role: 'Reader' } });
+      if (r.status !== 201) throw new Error(`grant: ${r.status} ${JSON.stringify(r.json)}`);
+    },
     key,
     kp,
     newRootKey,
