@@ -17,7 +17,7 @@ export const floors = [
   { name: 'services', dirs: ['src/services/**'] },
   { name: 'restApi', dirs: ['src/restApi/**'] },
   { name: 's3, kms/api, iam/api', dirs: ['src/s3/**', 'src/kms/api/**', 'src/iam/api/**'] },
-  { name: 'server', dirs: ['src/server/**'] },
+  { name: 'server, k8s', dirs: ['src/server/**', 'src/k8s/**'] },
   { name: 'cli', dirs: ['src/cli/**', 'src/@(main).ts'] },
 ];
 

@@ -6,6 +6,7 @@
  */
 import { CliError } from './args.js';
 import { runIam, IAM_USAGE } from './iamCommand.js';
+import { K8S_USAGE, runK8sKmsPlugin } from './k8sCommand.js';
 import { KMS_USAGE, runKms } from './kmsCommand.js';
 import { MIGRATE_USAGE, runMigrate } from './migrateCommand.js';
 import type { Io } from './output.js';
@@ -20,6 +21,8 @@ ${KMS_USAGE}
 ${IAM_USAGE}
 
 ${MIGRATE_USAGE}
+
+${K8S_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
 http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
@@ -37,6 +40,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await runIam(rest, io);
       case 'migrate':
         return await runMigrate(rest, io);
+      case 'k8s-kms-plugin':
+        return await runK8sKmsPlugin(rest, io);
       case undefined:
       case 'help':
       case '--help':
