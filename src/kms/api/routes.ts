@@ -14,6 +14,7 @@ import { KmsError } from '../../keys/errors.js';
 import type { AuditInput } from '../audit.js';
 import type { Caller } from '../../identity/caller.js';
 import { writeJson } from '../../restApi/response.js';
+import { headerValue } from '../../util/httpHeaders.js';
 import { authenticate, resolveInstance, tenantOf } from './access.js';
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
 import { invalidField, toErrorResponse } from './errors.js';
@@ -29,19 +30,19 @@ import { parseJsonObject, readBody, type Query } from './schema.js';
 const KEY_RING = /^[A-Za-z0-9-]{2,100}$/;
 const CORRELATION = /^[\x21-\x7e]{1,128}$/;
 
-function headerValue(ctx: Context, name: string): string | undefined {
-  const v = ctx.get(name);
-  return v === '' ? undefined : v;
+/** A header as sent, or undefined when absent or empty (the one header reader, util/httpHeaders). */
+function headerOf(ctx: Context, name: string): string | undefined {
+  return headerValue(ctx.headers, name) || undefined;
 }
 
 /** `correlation-id` as sent (when printable and short), else a new UUID; echoed on every response. */
 export function correlationIdOf(ctx: Context): string {
-  const sent = headerValue(ctx, 'correlation-id');
+  const sent = headerOf(ctx, 'correlation-id');
   return sent !== undefined && CORRELATION.test(sent) ? sent : randomUUID();
 }
 
 function preferOf(ctx: Context): ApiRequest['prefer'] {
-  const v = headerValue(ctx, 'prefer')?.trim().toLowerCase();
+  const v = headerOf(ctx, 'prefer')?.trim().toLowerCase();
   if (v === undefined) return undefined;
   if (v === 'return=minimal') return 'minimal';
   if (v === 'return=representation') return 'representation';
@@ -49,7 +50,7 @@ function preferOf(ctx: Context): ApiRequest['prefer'] {
 }
 
 function keyRingOf(ctx: Context): string | undefined {
-  const v = headerValue(ctx, 'x-kms-key-ring');
+  const v = headerOf(ctx, 'x-kms-key-ring');
   if (v !== undefined && !KEY_RING.test(v)) throw invalidField('x-kms-key-ring', '2 to 100 letters, digits or hyphens', 'header');
   return v;
 }
@@ -78,8 +79,8 @@ function endpoint(deps: KmsApiDeps, action: string, handler: Handler) {
     let caller: Caller | undefined;
     let r: ApiRequest | undefined;
     try {
-      caller = authenticate(deps, headerValue(ctx, 'authorization'));
-      const instance = await resolveInstance(deps, headerValue(ctx, 'bluemix-instance'));
+      caller = authenticate(deps, headerOf(ctx, 'authorization'));
+      const instance = await resolveInstance(deps, headerOf(ctx, 'bluemix-instance'));
       r = {
         deps,
         ctx,
