@@ -87,14 +87,30 @@ function handWritten(kernel: KernelName): Candidate {
       rs.encode(s.slice(0, k), s.slice(k));
       const lost = Math.min(m, k);
       const present = s.map((_, i) => i >= lost);
-      for (let i = 0; i < stripes; i++) rs.reconstruct(s, present, Array.from({ length: lost }, (_, j) => j));
+      for (let i = 0; i < stripes; i++)
+        rs.reconstruct(
+          s,
+          present,
+          Array.from({ length: lost }, (_, j) => j),
+        );
     },
   };
 }
 
 interface Ronomon {
   create(k: number, m: number): unknown;
-  encode(ctx: unknown, sources: number, targets: number, buf: Buffer, bo: number, bs: number, par: Buffer, po: number, ps: number, cb: (e?: Error) => void): void;
+  encode(
+    ctx: unknown,
+    sources: number,
+    targets: number,
+    buf: Buffer,
+    bo: number,
+    bs: number,
+    par: Buffer,
+    po: number,
+    ps: number,
+    cb: (e?: Error) => void,
+  ): void;
 }
 
 function ronomon(lib: Ronomon): Candidate {
@@ -113,11 +129,22 @@ function ronomon(lib: Ronomon): Candidate {
     }
     let chain = Promise.resolve();
     for (let i = 0; i < stripes; i++) {
-      chain = chain.then(() => new Promise<void>((res, rej) => lib.encode(ctx, sources, targets, data, 0, data.length, parity, 0, parity.length, (e) => (e ? rej(e) : res()))));
+      chain = chain.then(
+        () =>
+          new Promise<void>((res, rej) =>
+            lib.encode(ctx, sources, targets, data, 0, data.length, parity, 0, parity.length, (e) =>
+              e ? rej(e) : res(),
+            ),
+          ),
+      );
     }
     return chain;
   };
-  return { name: '@ronomon/reed-solomon', encode: (k, m, n) => run(k, m, n, 0), reconstruct: (k, m, n) => run(k, m, n, Math.min(k, m)) };
+  return {
+    name: '@ronomon/reed-solomon',
+    encode: (k, m, n) => run(k, m, n, 0),
+    reconstruct: (k, m, n) => run(k, m, n, Math.min(k, m)),
+  };
 }
 
 interface Wasm {
@@ -137,7 +164,8 @@ function wasm(rs: Wasm): Candidate {
       rs.encode(s, k, m);
       const lost = Math.min(m, k);
       const avail = Array.from({ length: k + m }, (_, i) => i >= lost);
-      for (let i = 0; i < stripes; i++) if (rs.reconstruct(s, k, m, avail) !== 0) throw new Error('wasm reconstruct failed');
+      for (let i = 0; i < stripes; i++)
+        if (rs.reconstruct(s, k, m, avail) !== 0) throw new Error('wasm reconstruct failed');
     },
   };
 }
@@ -146,10 +174,14 @@ async function main(): Promise<void> {
   const candidates: Candidate[] = [handWritten('simd'), handWritten('js')];
   const ron = optional<Ronomon>('@ronomon/reed-solomon');
   if (ron) candidates.push(ronomon(ron));
-  const w = optional<{ ReedSolomonErasure: { fromCurrentDirectorySync(): Wasm } }>('@digitaldefiance/reed-solomon-erasure.wasm');
+  const w = optional<{ ReedSolomonErasure: { fromCurrentDirectorySync(): Wasm } }>(
+    '@digitaldefiance/reed-solomon-erasure.wasm',
+  );
   if (w) candidates.push(wasm(w.ReedSolomonErasure.fromCurrentDirectorySync()));
 
-  console.log(`Reed-Solomon, ${TOTAL / MiB} MiB of data in ${BLOCK / 1024} KiB shard blocks, MB/s of data (median of ${RUNS})`);
+  console.log(
+    `Reed-Solomon, ${TOTAL / MiB} MiB of data in ${BLOCK / 1024} KiB shard blocks, MB/s of data (median of ${RUNS})`,
+  );
   console.log(`${'implementation'.padEnd(28)} ${CODES.map(([k, m]) => `enc ${k}+${m}  rec ${k}+${m}`).join('  ')}`);
   for (const c of candidates) {
     const cells: string[] = [];
@@ -172,15 +204,21 @@ async function main(): Promise<void> {
   const hashes: Array<[string, () => Promise<void> | void]> = [
     ['xxhash128 (hash-wasm)', loop(await createXXHash128())],
     ['blake3 (hash-wasm)', loop(await createBLAKE3())],
-    ['sha-256 (node:crypto)', () => {
-      for (let i = 0; i < blocks; i++) createHash('sha256').update(block).digest();
-    }],
+    [
+      'sha-256 (node:crypto)',
+      () => {
+        for (let i = 0; i < blocks; i++) createHash('sha256').update(block).digest();
+      },
+    ],
   ];
   const nodeRs = optional<{ xxh3: { xxh128(d: Uint8Array, seed?: bigint): bigint } }>('@node-rs/xxhash');
   if (nodeRs) {
-    hashes.push(['xxh3-128 (@node-rs/xxhash)', () => {
-      for (let i = 0; i < blocks; i++) nodeRs.xxh3.xxh128(block, BigInt(i));
-    }]);
+    hashes.push([
+      'xxh3-128 (@node-rs/xxhash)',
+      () => {
+        for (let i = 0; i < blocks; i++) nodeRs.xxh3.xxh128(block, BigInt(i));
+      },
+    ]);
   }
   console.log(`\nBlock checksums over ${BLOCK / 1024} KiB blocks, MB/s (median of ${RUNS})`);
   for (const [name, fn] of hashes) console.log(`${name.padEnd(28)} ${await mbps(TOTAL, fn)}`);
@@ -190,9 +228,9 @@ async function main(): Promise<void> {
 async function stores(): Promise<void> {
   const root = await mkdtemp(join(tmpdir(), 'coffer-bench-ec-'));
   const body = randomBytes(TOTAL);
-  const chunks = (function* () {
+  const chunks = function* () {
     for (let i = 0; i < body.length; i += 256 * 1024) yield body.subarray(i, i + 256 * 1024);
-  });
+  };
   const drives = (n: number) => Array.from({ length: n }, (_, i) => join(root, `${n}-${i}`));
   const sets: Array<[string, () => Promise<BlobStore>]> = [
     ['FsBlobStore (1 drive)', () => FsBlobStore.open(join(root, 'fs'))],

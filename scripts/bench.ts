@@ -25,17 +25,31 @@ import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
 import { phases, Subject, type BenchSizes } from './bench/phases.js';
 import { cpuSeconds, startCoffer, startS3rver, type RunningServer } from './bench/servers.js';
-import { cpuTable, cpuUnitOf, evaluateTargets, median, phaseTable, TARGETS, targetLines, type PhaseResult } from './bench/stats.js';
+import {
+  cpuTable,
+  cpuUnitOf,
+  evaluateTargets,
+  median,
+  phaseTable,
+  TARGETS,
+  targetLines,
+  type PhaseResult,
+} from './bench/stats.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--phases='))?.slice('--phases='.length).split(',');
+const only = args
+  .find((a) => a.startsWith('--phases='))
+  ?.slice('--phases='.length)
+  .split(',');
 const baselineArg = args.find((a) => a.startsWith('--baseline='))?.slice('--baseline='.length);
 // Absolute: the server runs with its data dir as working directory.
 const baseline = baselineArg === undefined ? undefined : resolve(baselineArg);
 const OTHER = baseline ? 'baseline' : 's3rver';
 const RUNS = Math.max(3, Number(process.env.BENCH_RUNS ?? (quick ? 3 : 5)));
-const SIZES: BenchSizes = quick ? { ranges: 16, smallOps: 200, listings: 2 } : { ranges: 48, smallOps: 600, listings: 5 };
+const SIZES: BenchSizes = quick
+  ? { ranges: 16, smallOps: 200, listings: 2 }
+  : { ranges: 48, smallOps: 600, listings: 5 };
 
 const servers: RunningServer[] = [];
 const clients: LeanS3Client[] = [];
@@ -101,12 +115,24 @@ async function main(): Promise<void> {
       s3rverCpu: cpuMedian(OTHER),
     };
     results.push(result);
-    process.stderr.write(`${phase.name}: coffer ${samples.get('coffer')!.map((x) => x.toFixed(0)).join(' ')} | ${OTHER} ${samples.get(OTHER)!.map((x) => x.toFixed(0)).join(' ')} ${phase.unit}\n`);
+    process.stderr.write(
+      `${phase.name}: coffer ${samples
+        .get('coffer')!
+        .map((x) => x.toFixed(0))
+        .join(' ')} | ${OTHER} ${samples
+        .get(OTHER)!
+        .map((x) => x.toFixed(0))
+        .join(' ')} ${phase.unit}\n`,
+    );
   }
 
   // The targets are ratios to s3rver and the machine; an A/B run has no s3rver.
-  const outcomes = baseline ? [] : evaluateTargets(results, limits).filter((o) => results.some((p) => p.id === o.phase));
-  console.log(`\nCoffer vs ${baseline ? `baseline ${baseline}` : 's3rver'}: medians of ${RUNS} repetitions${quick ? ' (--quick)' : ''}, each server in its own process, node ${process.version}`);
+  const outcomes = baseline
+    ? []
+    : evaluateTargets(results, limits).filter((o) => results.some((p) => p.id === o.phase));
+  console.log(
+    `\nCoffer vs ${baseline ? `baseline ${baseline}` : 's3rver'}: medians of ${RUNS} repetitions${quick ? ' (--quick)' : ''}, each server in its own process, node ${process.version}`,
+  );
   console.log(
     `machine, one core: MD5 ${limits.md5.toFixed(0)} MB/s, AES-256-GCM encrypt ${limits.aesGcmEncrypt.toFixed(0)} MB/s, decrypt ${limits.aesGcmDecrypt.toFixed(0)} MB/s; new file write+fsync ${disk.toFixed(0)} MB/s`,
   );
@@ -123,7 +149,13 @@ async function main(): Promise<void> {
       quick,
       machine: { ...limits, diskWriteFsync: disk },
       phases: results,
-      targets: outcomes.map((o) => ({ phase: o.phase, against: o.against, min: o.min, value: o.value ?? null, met: o.met })),
+      targets: outcomes.map((o) => ({
+        phase: o.phase,
+        against: o.against,
+        min: o.min,
+        value: o.value ?? null,
+        met: o.met,
+      })),
       allTargetsMet: outcomes.length === TARGETS.length && outcomes.every((o) => o.met),
     }),
   );

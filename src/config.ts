@@ -59,7 +59,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(`${setting}: ${message}`);
     this.name = 'ConfigError';
   }
@@ -125,7 +128,8 @@ function readJson(path: string, setting: string): Record<string, unknown> {
 
 function int(raw: unknown, name: string, min: number, max: number): number {
   const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -136,7 +140,12 @@ function str(raw: unknown, name: string): string {
 }
 
 /** `drives` and `parity`, validated; {} when no drives are configured. */
-function drivesOf(rawDrives: unknown, rawParity: unknown, drivesName: string, parityName: string): Pick<Config, 'drives' | 'parity'> {
+function drivesOf(
+  rawDrives: unknown,
+  rawParity: unknown,
+  drivesName: string,
+  parityName: string,
+): Pick<Config, 'drives' | 'parity'> {
   const list = typeof rawDrives === 'string' ? rawDrives.split(',').map((d) => d.trim()) : rawDrives;
   if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) {
     if (rawParity !== undefined && rawParity !== null) throw new ConfigError(parityName, 'needs drives to be set');
@@ -149,7 +158,12 @@ function drivesOf(rawDrives: unknown, rawParity: unknown, drivesName: string, pa
   if (new Set(drives).size !== drives.length) throw new ConfigError(drivesName, 'names the same directory twice');
   const n = drives.length;
   if (n > 32) throw new ConfigError(drivesName, `at most 32 drives, got ${n}`);
-  const parity = rawParity === undefined || rawParity === null ? (n >= 2 ? Math.max(1, Math.floor(n / 2)) : 0) : int(rawParity, parityName, 0, n - 1);
+  const parity =
+    rawParity === undefined || rawParity === null
+      ? n >= 2
+        ? Math.max(1, Math.floor(n / 2))
+        : 0
+      : int(rawParity, parityName, 0, n - 1);
   return { drives: Object.freeze(drives), parity };
 }
 
@@ -178,13 +192,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const region = str(raw.region, name('region')) || 'us-east-1';
   if (!/^[a-z0-9-]{1,32}$/.test(region)) throw new ConfigError(name('region'), 'must be a region name like us-east-1');
   const rootUser = str(raw.rootUser, name('rootUser'));
-  if (rootUser && !/^[A-Za-z0-9]{3,128}$/.test(rootUser)) throw new ConfigError(name('rootUser'), 'must be 3-128 letters or digits');
+  if (rootUser && !/^[A-Za-z0-9]{3,128}$/.test(rootUser))
+    throw new ConfigError(name('rootUser'), 'must be 3-128 letters or digits');
   const rootPassword = str(raw.rootPassword, name('rootPassword'));
-  if (rootPassword && rootPassword.length < 8) throw new ConfigError(name('rootPassword'), 'must be at least 8 characters');
+  if (rootPassword && rootPassword.length < 8)
+    throw new ConfigError(name('rootPassword'), 'must be at least 8 characters');
   const rootApiKey = str(raw.rootApiKey, name('rootApiKey'));
-  if (rootApiKey && !/^[\x21-\x7e]{16,256}$/.test(rootApiKey)) throw new ConfigError(name('rootApiKey'), 'must be 16 to 256 printable characters without spaces');
+  if (rootApiKey && !/^[\x21-\x7e]{16,256}$/.test(rootApiKey))
+    throw new ConfigError(name('rootApiKey'), 'must be 16 to 256 printable characters without spaces');
   const gatewayApiKey = str(raw.gatewayApiKey, name('gatewayApiKey'));
-  if (gatewayApiKey && !/^[\x21-\x7e]{16,256}$/.test(gatewayApiKey)) throw new ConfigError(name('gatewayApiKey'), 'must be 16 to 256 printable characters without spaces');
+  if (gatewayApiKey && !/^[\x21-\x7e]{16,256}$/.test(gatewayApiKey))
+    throw new ConfigError(name('gatewayApiKey'), 'must be 16 to 256 printable characters without spaces');
   const kmsUrl = str(raw.kmsUrl, name('kmsUrl'));
   if (kmsUrl && !/^https?:\/\/[^/]+/.test(kmsUrl)) throw new ConfigError(name('kmsUrl'), 'must be an http(s) URL');
 
@@ -227,7 +245,8 @@ function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => strin
   const metaUrl = str(raw.metaUrl, name('metaUrl'));
   if (metaUrl) {
     // The URL may hold a password, so the error never repeats it.
-    if (!/^postgres(ql)?:\/\/[^/]/.test(metaUrl)) throw new ConfigError(name('metaUrl'), 'must be a postgres:// or postgresql:// URL');
+    if (!/^postgres(ql)?:\/\/[^/]/.test(metaUrl))
+      throw new ConfigError(name('metaUrl'), 'must be a postgres:// or postgresql:// URL');
     out.metaUrl = metaUrl;
   }
   const s3 = {
@@ -242,13 +261,19 @@ function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => strin
     if (stray) throw new ConfigError(name(stray), `is set but ${envName('dataS3Endpoint')} is not`);
     return out;
   }
-  if (!/^https?:\/\/[^/]+/.test(s3.dataS3Endpoint)) throw new ConfigError(name('dataS3Endpoint'), 'must be an http(s) URL');
+  if (!/^https?:\/\/[^/]+/.test(s3.dataS3Endpoint))
+    throw new ConfigError(name('dataS3Endpoint'), 'must be an http(s) URL');
   for (const k of ['dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey'] as const) {
     if (!s3[k]) throw new ConfigError(envName(k), `is required with ${name('dataS3Endpoint')}`);
   }
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.dataS3Bucket)) throw new ConfigError(name('dataS3Bucket'), 'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.dataS3Bucket))
+    throw new ConfigError(
+      name('dataS3Bucket'),
+      'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+    );
   s3.dataS3Region ||= 'us-east-1';
-  if (!/^[a-z0-9-]{1,32}$/.test(s3.dataS3Region)) throw new ConfigError(name('dataS3Region'), 'must be a region name like us-east-1');
+  if (!/^[a-z0-9-]{1,32}$/.test(s3.dataS3Region))
+    throw new ConfigError(name('dataS3Region'), 'must be a region name like us-east-1');
   return { ...out, ...s3 };
 }
 
@@ -262,12 +287,20 @@ export interface ClientConfig {
   instance: string;
 }
 
-export function loadClientConfig(env: NodeJS.ProcessEnv = process.env, flags: { url?: string; apiKey?: string; instance?: string } = {}): ClientConfig {
+export function loadClientConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  flags: { url?: string; apiKey?: string; instance?: string } = {},
+): ClientConfig {
   const url = (flags.url ?? env.COFFER_KMS_URL ?? '') || 'http://127.0.0.1:9001';
   const setting = flags.url !== undefined ? '--url' : 'COFFER_KMS_URL';
-  if (!/^https?:\/\/[^/]+/.test(url)) throw new ConfigError(setting, `must be an http(s) URL, got ${JSON.stringify(url)}`);
+  if (!/^https?:\/\/[^/]+/.test(url))
+    throw new ConfigError(setting, `must be an http(s) URL, got ${JSON.stringify(url)}`);
   const apiKey = flags.apiKey ?? env.COFFER_API_KEY ?? '';
   const instance = flags.instance ?? env.COFFER_KMS_INSTANCE ?? '';
-  if (instance && !/^[A-Za-z0-9._-]{1,128}$/.test(instance)) throw new ConfigError(flags.instance !== undefined ? '--instance' : 'COFFER_KMS_INSTANCE', 'must be a KMS instance id');
+  if (instance && !/^[A-Za-z0-9._-]{1,128}$/.test(instance))
+    throw new ConfigError(
+      flags.instance !== undefined ? '--instance' : 'COFFER_KMS_INSTANCE',
+      'must be a KMS instance id',
+    );
   return { url: url.replace(/\/+$/, ''), apiKey, instance };
 }

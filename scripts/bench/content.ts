@@ -35,7 +35,8 @@ export class PatternContent {
 
   /** Bytes [start, end] inclusive. */
   slice(start: number, end: number): Buffer {
-    if (start < 0 || end < start || end >= this.length) throw new RangeError(`bad slice [${start}, ${end}] of ${this.length}`);
+    if (start < 0 || end < start || end >= this.length)
+      throw new RangeError(`bad slice [${start}, ${end}] of ${this.length}`);
     const parts: Buffer[] = [];
     for (let i = Math.floor(start / MiB); i * MiB <= end; i++) {
       const c = this.chunk(i);

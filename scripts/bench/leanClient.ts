@@ -65,7 +65,11 @@ export class LeanS3Client {
   }
 
   /** One signed request. Rejects with S3Error on a non-2xx status. */
-  request(method: string, path: string, opts: { body?: Body; headers?: Record<string, string>; hash?: boolean } = {}): Promise<LeanResponse> {
+  request(
+    method: string,
+    path: string,
+    opts: { body?: Body; headers?: Record<string, string>; hash?: boolean } = {},
+  ): Promise<LeanResponse> {
     const { host, port, region, accessKeyId, secretAccessKey } = this.endpoint;
     const body = opts.body;
     const length = body === undefined ? 0 : Buffer.isBuffer(body) ? body.length : body.length;
@@ -85,26 +89,34 @@ export class LeanS3Client {
       { accessKeyId, secretAccessKey },
     );
     return new Promise<LeanResponse>((resolve, reject) => {
-      const req = request({ host, port, method, path, agent: this.agent, headers: signed.headers as Record<string, string> }, (res) => {
-        const status = res.statusCode ?? 0;
-        const ok = status >= 200 && status < 300;
-        // Error bodies are always kept, so the message says what the server said.
-        const hasher = ok && opts.hash ? createHash('sha256') : undefined;
-        const chunks: Buffer[] = [];
-        let bytes = 0;
-        res.on('data', (c: Buffer) => {
-          bytes += c.length;
-          if (hasher) hasher.update(c);
-          else chunks.push(c);
-        });
-        res.on('end', () => {
-          if (!res.complete) return reject(new Error(`${method} ${path}: response cut short after ${bytes} bytes`));
-          const buf = Buffer.concat(chunks);
-          if (!ok) return reject(new S3Error(method, path, status, buf.toString('utf8')));
-          resolve({ status, headers: res.headers, bytes, ...(hasher ? { sha256: hasher.digest('hex') } : { body: buf }) });
-        });
-        res.on('error', reject);
-      });
+      const req = request(
+        { host, port, method, path, agent: this.agent, headers: signed.headers as Record<string, string> },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          const ok = status >= 200 && status < 300;
+          // Error bodies are always kept, so the message says what the server said.
+          const hasher = ok && opts.hash ? createHash('sha256') : undefined;
+          const chunks: Buffer[] = [];
+          let bytes = 0;
+          res.on('data', (c: Buffer) => {
+            bytes += c.length;
+            if (hasher) hasher.update(c);
+            else chunks.push(c);
+          });
+          res.on('end', () => {
+            if (!res.complete) return reject(new Error(`${method} ${path}: response cut short after ${bytes} bytes`));
+            const buf = Buffer.concat(chunks);
+            if (!ok) return reject(new S3Error(method, path, status, buf.toString('utf8')));
+            resolve({
+              status,
+              headers: res.headers,
+              bytes,
+              ...(hasher ? { sha256: hasher.digest('hex') } : { body: buf }),
+            });
+          });
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       if (body === undefined) req.end();
       else if (Buffer.isBuffer(body)) req.end(body);
@@ -126,14 +138,21 @@ export class LeanS3Client {
   }
 
   /** GET an object (or the inclusive byte range); the body is hashed, not kept. */
-  async getObject(bucket: string, key: string, range?: { start: number; end: number }): Promise<{ status: number; bytes: number; sha256: string }> {
+  async getObject(
+    bucket: string,
+    key: string,
+    range?: { start: number; end: number },
+  ): Promise<{ status: number; bytes: number; sha256: string }> {
     const headers = range ? { range: `bytes=${range.start}-${range.end}` } : undefined;
     const res = await this.request('GET', `/${bucket}/${encodeKey(key)}`, { headers, hash: true });
     return { status: res.status, bytes: res.bytes, sha256: res.sha256 ?? '' };
   }
 
   /** One ListObjectsV2 page. */
-  async listPage(bucket: string, opts: { prefix?: string; maxKeys?: number; token?: string } = {}): Promise<{ keys: string[]; next?: string }> {
+  async listPage(
+    bucket: string,
+    opts: { prefix?: string; maxKeys?: number; token?: string } = {},
+  ): Promise<{ keys: string[]; next?: string }> {
     const q = [['list-type', '2']];
     if (opts.token !== undefined) q.push(['continuation-token', opts.token]);
     if (opts.maxKeys !== undefined) q.push(['max-keys', String(opts.maxKeys)]);
@@ -152,7 +171,10 @@ export class LeanS3Client {
   }
 
   /** Every key under `prefix`, page by page; also says how many pages it took. */
-  async listAll(bucket: string, opts: { prefix?: string; maxKeys?: number } = {}): Promise<{ keys: string[]; pages: number }> {
+  async listAll(
+    bucket: string,
+    opts: { prefix?: string; maxKeys?: number } = {},
+  ): Promise<{ keys: string[]; pages: number }> {
     const keys: string[] = [];
     let token: string | undefined;
     let pages = 0;

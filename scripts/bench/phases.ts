@@ -74,9 +74,17 @@ async function pool(n: number, inFlight: number, task: (i: number) => Promise<vo
   );
 }
 
-function verify(what: string, got: { status: number; bytes: number; sha256: string }, status: number, bytes: number, sha: string): void {
+function verify(
+  what: string,
+  got: { status: number; bytes: number; sha256: string },
+  status: number,
+  bytes: number,
+  sha: string,
+): void {
   if (got.status !== status || got.bytes !== bytes || got.sha256 !== sha) {
-    throw new Error(`${what}: got status ${got.status}, ${got.bytes} bytes, sha256 ${got.sha256}; expected ${status}, ${bytes}, ${sha}`);
+    throw new Error(
+      `${what}: got status ${got.status}, ${got.bytes} bytes, sha256 ${got.sha256}; expected ${status}, ${bytes}, ${sha}`,
+    );
   }
 }
 
@@ -97,28 +105,47 @@ const bigKey = (i: number) => `big/${i}`;
 export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
   // A new seed for every PUT, so a GET proves the latest write is what is served.
   let seed = 0;
-  const putStreams = (streams: number): Phase['rep'] => async (s) => {
-    const contents = Array.from({ length: streams }, () => new PatternContent(block, ++seed, BIG));
-    const t0 = process.hrtime.bigint();
-    await Promise.all(contents.map((c, i) => putBig(s, bigKey(i), c)));
-    return rate((streams * BIG) / MiB, t0);
-  };
-  const getStreams = (streams: number): Phase['rep'] => async (s) => {
-    // Hash the expected contents before the clock starts.
-    for (let i = 0; i < streams; i++) s.expectedSha(s.big.get(bigKey(i))!);
-    const t0 = process.hrtime.bigint();
-    await Promise.all(Array.from({ length: streams }, (_, i) => getBig(s, bigKey(i))));
-    return rate((streams * BIG) / MiB, t0);
-  };
+  const putStreams =
+    (streams: number): Phase['rep'] =>
+    async (s) => {
+      const contents = Array.from({ length: streams }, () => new PatternContent(block, ++seed, BIG));
+      const t0 = process.hrtime.bigint();
+      await Promise.all(contents.map((c, i) => putBig(s, bigKey(i), c)));
+      return rate((streams * BIG) / MiB, t0);
+    };
+  const getStreams =
+    (streams: number): Phase['rep'] =>
+    async (s) => {
+      // Hash the expected contents before the clock starts.
+      for (let i = 0; i < streams; i++) s.expectedSha(s.big.get(bigKey(i))!);
+      const t0 = process.hrtime.bigint();
+      await Promise.all(Array.from({ length: streams }, (_, i) => getBig(s, bigKey(i))));
+      return rate((streams * BIG) / MiB, t0);
+    };
   const ensureBig = async (s: Subject) => {
-    for (let i = 0; i < 4; i++) if (!s.big.has(bigKey(i))) await putBig(s, bigKey(i), new PatternContent(block, ++seed, BIG));
+    for (let i = 0; i < 4; i++)
+      if (!s.big.has(bigKey(i))) await putBig(s, bigKey(i), new PatternContent(block, ++seed, BIG));
   };
 
   return [
     { id: 'put64x1', name: 'PUT 64 MiB x1', unit: 'MB/s', limit: 'md5', rep: putStreams(1) },
     { id: 'put64x4', name: 'PUT 64 MiB x4', unit: 'MB/s', limit: 'md5', rep: putStreams(4) },
-    { id: 'get64x1', name: 'GET 64 MiB x1', unit: 'MB/s', limit: 'aesGcmDecrypt', setup: ensureBig, rep: getStreams(1) },
-    { id: 'get64x4', name: 'GET 64 MiB x4', unit: 'MB/s', limit: 'aesGcmDecrypt', setup: ensureBig, rep: getStreams(4) },
+    {
+      id: 'get64x1',
+      name: 'GET 64 MiB x1',
+      unit: 'MB/s',
+      limit: 'aesGcmDecrypt',
+      setup: ensureBig,
+      rep: getStreams(1),
+    },
+    {
+      id: 'get64x4',
+      name: 'GET 64 MiB x4',
+      unit: 'MB/s',
+      limit: 'aesGcmDecrypt',
+      setup: ensureBig,
+      rep: getStreams(4),
+    },
     {
       id: 'range1m',
       name: 'GET 1 MiB ranges x4',
@@ -136,7 +163,13 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
         const t0 = process.hrtime.bigint();
         await pool(ranges.length, 4, async (i) => {
           const { key, start, end, sha } = ranges[i];
-          verify(`${s.name} GET ${key} bytes=${start}-${end}`, await s.client.getObject(s.bucket, key, { start, end }), 206, MiB, sha);
+          verify(
+            `${s.name} GET ${key} bytes=${start}-${end}`,
+            await s.client.getObject(s.bucket, key, { start, end }),
+            206,
+            MiB,
+            sha,
+          );
         });
         return rate(ranges.length, t0);
       },
@@ -181,7 +214,11 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
       name: `LIST ${LIST_KEYS} keys, 1000/page`,
       unit: 'keys/s',
       async setup(s) {
-        await pool(LIST_KEYS, 16, async (i) => void (await s.client.putObject(s.bucket, listKey(i), Buffer.from(listKey(i)))));
+        await pool(
+          LIST_KEYS,
+          16,
+          async (i) => void (await s.client.putObject(s.bucket, listKey(i), Buffer.from(listKey(i)))),
+        );
       },
       async rep(s) {
         const expected = Array.from({ length: LIST_KEYS }, (_, i) => listKey(i));
@@ -189,7 +226,9 @@ export function phases(block: Buffer, sizes: BenchSizes): Phase[] {
         for (let n = 0; n < sizes.listings; n++) {
           const { keys, pages } = await s.client.listAll(s.bucket, { prefix: 'list/', maxKeys: 1000 });
           if (pages !== 2 || keys.length !== LIST_KEYS || keys.some((k, i) => k !== expected[i])) {
-            throw new Error(`${s.name} LIST: ${keys.length} keys in ${pages} pages, not the ${LIST_KEYS} written in order in 2`);
+            throw new Error(
+              `${s.name} LIST: ${keys.length} keys in ${pages} pages, not the ${LIST_KEYS} written in order in 2`,
+            );
           }
         }
         return rate(sizes.listings * LIST_KEYS, t0);

@@ -93,7 +93,13 @@ function stopper(child: ChildProcess, dataDir: string): () => Promise<void> {
     })());
 }
 
-async function started(name: string, child: ChildProcess, dataDir: string, ready: (out: string) => boolean, endpointOf: (out: string) => S3Endpoint): Promise<RunningServer> {
+async function started(
+  name: string,
+  child: ChildProcess,
+  dataDir: string,
+  ready: (out: string) => boolean,
+  endpointOf: (out: string) => S3Endpoint,
+): Promise<RunningServer> {
   const stop = stopper(child, dataDir);
   try {
     const out = await waitForOutput(child, ready, name);
@@ -108,7 +114,11 @@ async function started(name: string, child: ChildProcess, dataDir: string, ready
  * `node dist/src/main.js` with a fresh data dir and master key. extraNodeArgs:
  * e.g. --cpu-prof. mainPath: another build's entry point (A/B runs), under `name`.
  */
-export async function startCoffer(extraNodeArgs: string[] = [], mainPath?: string, name = 'coffer'): Promise<RunningServer> {
+export async function startCoffer(
+  extraNodeArgs: string[] = [],
+  mainPath?: string,
+  name = 'coffer',
+): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
   const port = await freePort();
   const accessKeyId = 'BENCHACCESSKEY';
@@ -129,13 +139,19 @@ export async function startCoffer(extraNodeArgs: string[] = [], mainPath?: strin
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return started(name, child, dataDir, (out) => out.includes('Default root key'), () => ({
-    host: '127.0.0.1',
-    port,
-    region: 'us-east-1',
-    accessKeyId,
-    secretAccessKey,
-  }));
+  return started(
+    name,
+    child,
+    dataDir,
+    (out) => out.includes('Default root key'),
+    () => ({
+      host: '127.0.0.1',
+      port,
+      region: 'us-east-1',
+      accessKeyId,
+      secretAccessKey,
+    }),
+  );
 }
 
 /** s3rver (devDependency) in its own process, with the legacy OpenSSL provider it needs to list past 1,000 keys. */
@@ -147,12 +163,18 @@ export async function startS3rver(): Promise<RunningServer> {
     env: { PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  return started('s3rver', child, dataDir, (out) => out.includes('\n'), (out) => ({
-    host: '127.0.0.1',
-    port: (JSON.parse(out.split('\n')[0]) as { port: number }).port,
-    region: 'us-east-1',
-    // s3rver's built-in account.
-    accessKeyId: 'S3RVER',
-    secretAccessKey: 'S3RVER',
-  }));
+  return started(
+    's3rver',
+    child,
+    dataDir,
+    (out) => out.includes('\n'),
+    (out) => ({
+      host: '127.0.0.1',
+      port: (JSON.parse(out.split('\n')[0]) as { port: number }).port,
+      region: 'us-east-1',
+      // s3rver's built-in account.
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    }),
+  );
 }

@@ -72,7 +72,11 @@ export interface TargetOutcome extends Target {
   met: boolean;
 }
 
-export function evaluateTargets(phases: readonly PhaseResult[], limits: MachineLimits, targets: readonly Target[] = TARGETS): TargetOutcome[] {
+export function evaluateTargets(
+  phases: readonly PhaseResult[],
+  limits: MachineLimits,
+  targets: readonly Target[] = TARGETS,
+): TargetOutcome[] {
   return targets.map((t) => {
     const p = phases.find((x) => x.id === t.phase);
     const base = p === undefined ? undefined : t.against === 's3rver' ? p.s3rver : limits[t.against];
@@ -92,9 +96,14 @@ export function fmt(x: number | undefined): string {
 /** Left-aligned first column, right-aligned others, two spaces between columns. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const all = [header, ...rows];
-  for (const r of all) if (r.length !== header.length) throw new RangeError(`row has ${r.length} cells, header ${header.length}`);
+  for (const r of all)
+    if (r.length !== header.length) throw new RangeError(`row has ${r.length} cells, header ${header.length}`);
   const widths = header.map((_, c) => Math.max(...all.map((r) => r[c].length)));
-  const line = (r: readonly string[]) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c])))
+      .join('  ')
+      .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
@@ -115,7 +124,12 @@ export function phaseTable(phases: readonly PhaseResult[], limits: MachineLimits
 export function cpuTable(phases: readonly PhaseResult[], other = 's3rver'): string | undefined {
   const rows = phases
     .filter((p) => p.cofferCpu !== undefined || p.s3rverCpu !== undefined)
-    .map((p) => [`${p.name} (${cpuUnitOf(p.unit).label})`, fmt(p.cofferCpu), fmt(p.s3rverCpu), fmt(ratio(p.cofferCpu, p.s3rverCpu))]);
+    .map((p) => [
+      `${p.name} (${cpuUnitOf(p.unit).label})`,
+      fmt(p.cofferCpu),
+      fmt(p.s3rverCpu),
+      fmt(ratio(p.cofferCpu, p.s3rverCpu)),
+    ]);
   return rows.length === 0 ? undefined : formatTable(['server CPU, all threads', 'Coffer', other, 'ratio'], rows);
 }
 

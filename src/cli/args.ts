@@ -38,7 +38,11 @@ export const CLIENT_OPTIONS: OptionSpec = {
   help: { type: 'boolean', short: 'h' },
 };
 
-export function parse(argv: string[], options: OptionSpec, positionals: { min?: number; max?: number; usage: string }): Parsed {
+export function parse(
+  argv: string[],
+  options: OptionSpec,
+  positionals: { min?: number; max?: number; usage: string },
+): Parsed {
   let out: Parsed;
   try {
     const r = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -65,6 +69,7 @@ export function flag(p: Parsed, name: string): boolean {
 export function int(p: Parsed, name: string, max = 1_000_000): number | undefined {
   const v = str(p, name);
   if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max)
+    throw new UsageError(`--${name} must be an integer from 1 to ${max}`);
   return Number(v);
 }

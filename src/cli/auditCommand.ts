@@ -20,12 +20,20 @@ export function sinceOf(v: string, now = Date.now()): string {
     const unit = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
     return new Date(now - Number(m[1]) * unit).toISOString();
   }
-  if (Number.isNaN(Date.parse(v))) throw new UsageError(`--since must be an RFC 3339 date or a duration like 15m, got "${v}"`);
+  if (Number.isNaN(Date.parse(v)))
+    throw new UsageError(`--since must be an RFC 3339 date or a duration like 15m, got "${v}"`);
   return v;
 }
 
 export async function runAudit(argv: string[], io: Io): Promise<number> {
-  const options = { ...CLIENT_OPTIONS, since: { type: 'string' as const }, key: { type: 'string' as const }, action: { type: 'string' as const }, outcome: { type: 'string' as const }, limit: { type: 'string' as const } };
+  const options = {
+    ...CLIENT_OPTIONS,
+    since: { type: 'string' as const },
+    key: { type: 'string' as const },
+    action: { type: 'string' as const },
+    outcome: { type: 'string' as const },
+    limit: { type: 'string' as const },
+  };
   const p = parse(argv, options, { usage: AUDIT_USAGE });
   if (flag(p, 'help')) {
     io.out(AUDIT_USAGE + '\n');
@@ -33,10 +41,17 @@ export async function runAudit(argv: string[], io: Io): Promise<number> {
   }
   const since = str(p, 'since');
   const outcome = str(p, 'outcome');
-  if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure') throw new UsageError('--outcome must be success or failure');
+  if (outcome !== undefined && outcome !== 'success' && outcome !== 'failure')
+    throw new UsageError('--outcome must be success or failure');
   const api = clientFrom(p, io);
   const { entries } = await api.call<{ entries: AuditEntry[] }>('GET', '/iam/v1/audit', {
-    query: { since: since === undefined ? undefined : sinceOf(since), key: str(p, 'key'), action: str(p, 'action'), outcome, limit: int(p, 'limit', 10_000) },
+    query: {
+      since: since === undefined ? undefined : sinceOf(since),
+      key: str(p, 'key'),
+      action: str(p, 'action'),
+      outcome,
+      limit: int(p, 'limit', 10_000),
+    },
   });
   io.out(
     flag(p, 'json')
@@ -50,7 +65,11 @@ export async function runAudit(argv: string[], io: Io): Promise<number> {
             { header: 'ACTION', value: (e) => e.action },
             { header: 'KEY', value: (e) => e.key },
             { header: 'VERSION', value: (e) => e.version },
-            { header: 'OUTCOME', value: (e) => (e.outcome === 'failure' ? `failure ${e.status ?? ''} ${e.reason ?? ''}`.trim() : e.outcome) },
+            {
+              header: 'OUTCOME',
+              value: (e) =>
+                e.outcome === 'failure' ? `failure ${e.status ?? ''} ${e.reason ?? ''}`.trim() : e.outcome,
+            },
           ],
           '(no entries)',
         ),

@@ -42,9 +42,14 @@ export class ApiClient {
     const url = qs.size ? `${path}?${qs.toString()}` : path;
     let res;
     try {
-      res = await this.http.request(method, url, { headers, ...(o.body !== undefined ? { body: o.body } : {}), idempotent: o.idempotent ?? ['GET', 'HEAD', 'DELETE'].includes(method) });
+      res = await this.http.request(method, url, {
+        headers,
+        ...(o.body !== undefined ? { body: o.body } : {}),
+        idempotent: o.idempotent ?? ['GET', 'HEAD', 'DELETE'].includes(method),
+      });
     } catch (e) {
-      if (e instanceof ServiceAuthError) throw new CliError(`${this.cfg.url} refused the API key (--apikey / COFFER_API_KEY)`);
+      if (e instanceof ServiceAuthError)
+        throw new CliError(`${this.cfg.url} refused the API key (--apikey / COFFER_API_KEY)`);
       if (e instanceof ServiceUnavailableError) throw new CliError(`cannot reach the KMS API: ${e.message}`);
       throw e;
     }
@@ -57,10 +62,17 @@ export class ApiClient {
   async instance(): Promise<string> {
     if (this.instanceId) return this.instanceId;
     const me = await this.call<{ identity: { accountId: string } }>('GET', '/iam/v1/identity');
-    const { instances } = await this.call<{ instances: Array<{ id: string; account: string; name: string }> }>('GET', '/iam/v1/instances');
+    const { instances } = await this.call<{ instances: Array<{ id: string; account: string; name: string }> }>(
+      'GET',
+      '/iam/v1/instances',
+    );
     const mine = instances.filter((i) => i.account === me.identity.accountId);
-    if (mine.length === 0) throw new CliError('the caller owns no KMS instance: pass --instance or set COFFER_KMS_INSTANCE');
-    if (mine.length > 1) throw new CliError(`the caller owns several KMS instances (${mine.map((i) => i.id).join(', ')}): pass --instance`);
+    if (mine.length === 0)
+      throw new CliError('the caller owns no KMS instance: pass --instance or set COFFER_KMS_INSTANCE');
+    if (mine.length > 1)
+      throw new CliError(
+        `the caller owns several KMS instances (${mine.map((i) => i.id).join(', ')}): pass --instance`,
+      );
     this.instanceId = mine[0]!.id;
     return this.instanceId;
   }
@@ -99,8 +111,10 @@ export function describeError(status: number, body: unknown): string {
     resources?: Array<{ errorMsg?: unknown; reasons?: Array<{ code?: unknown; message?: unknown }> }>;
   };
   const reason = b.resources?.[0]?.reasons?.[0];
-  if (reason && typeof reason.code === 'string') return `${status} ${reason.code}: ${typeof reason.message === 'string' ? reason.message : ''}`.trimEnd();
+  if (reason && typeof reason.code === 'string')
+    return `${status} ${reason.code}: ${typeof reason.message === 'string' ? reason.message : ''}`.trimEnd();
   if (typeof b.resources?.[0]?.errorMsg === 'string') return `${status}: ${b.resources[0].errorMsg}`;
-  if (typeof b.errorCode === 'string') return `${status} ${b.errorCode}: ${typeof b.errorMessage === 'string' ? b.errorMessage : ''}`.trimEnd();
+  if (typeof b.errorCode === 'string')
+    return `${status} ${b.errorCode}: ${typeof b.errorMessage === 'string' ? b.errorMessage : ''}`.trimEnd();
   return `the KMS API answered ${status}`;
 }

@@ -64,7 +64,11 @@ async function apikeys(cmd: string | undefined, argv: string[], io: Io): Promise
   const options = { ...CLIENT_OPTIONS, identity: { type: 'string' as const }, name: { type: 'string' as const } };
   const usage = `coffer iam apikeys ${cmd ?? '<create|list|delete>'} ...`;
   if (cmd !== 'create' && cmd !== 'list' && cmd !== 'delete') throw new UsageError(IAM_USAGE);
-  const p = parse(argv, options, cmd === 'delete' ? { min: 1, max: 1, usage: 'coffer iam apikeys delete <apikey-id>' } : { usage });
+  const p = parse(
+    argv,
+    options,
+    cmd === 'delete' ? { min: 1, max: 1, usage: 'coffer iam apikeys delete <apikey-id>' } : { usage },
+  );
   if (flag(p, 'help')) {
     io.out(IAM_USAGE + '\n');
     return 0;
@@ -74,13 +78,22 @@ async function apikeys(cmd: string | undefined, argv: string[], io: Io): Promise
   if (cmd === 'create') {
     const id = await identityOf(api, str(p, 'identity'));
     const name = str(p, 'name');
-    const out = await api.call<ApiKeyRow & { apikey: string }>('POST', `/iam/v1/identities/${encodeURIComponent(id)}/apikeys`, { body: name === undefined ? {} : { name }, idempotent: false });
-    io.out(asJson ? json(out) : `created API key ${out.id} for ${out.identityId}\nAPI key (shown once): ${out.apikey}\n`);
+    const out = await api.call<ApiKeyRow & { apikey: string }>(
+      'POST',
+      `/iam/v1/identities/${encodeURIComponent(id)}/apikeys`,
+      { body: name === undefined ? {} : { name }, idempotent: false },
+    );
+    io.out(
+      asJson ? json(out) : `created API key ${out.id} for ${out.identityId}\nAPI key (shown once): ${out.apikey}\n`,
+    );
     return 0;
   }
   if (cmd === 'list') {
     const id = await identityOf(api, str(p, 'identity'));
-    const { apikeys: list } = await api.call<{ apikeys: ApiKeyRow[] }>('GET', `/iam/v1/identities/${encodeURIComponent(id)}/apikeys`);
+    const { apikeys: list } = await api.call<{ apikeys: ApiKeyRow[] }>(
+      'GET',
+      `/iam/v1/identities/${encodeURIComponent(id)}/apikeys`,
+    );
     io.out(
       asJson
         ? json(list)
@@ -107,7 +120,13 @@ async function authorizations(cmd: string | undefined, argv: string[], io: Io): 
     role: { type: 'string' as const },
   };
   if (cmd !== 'grant' && cmd !== 'list' && cmd !== 'revoke') throw new UsageError(IAM_USAGE);
-  const p = parse(argv, options, cmd === 'revoke' ? { min: 1, max: 1, usage: 'coffer iam authorizations revoke <authorization-id>' } : { usage: `coffer iam authorizations ${cmd} ...` });
+  const p = parse(
+    argv,
+    options,
+    cmd === 'revoke'
+      ? { min: 1, max: 1, usage: 'coffer iam authorizations revoke <authorization-id>' }
+      : { usage: `coffer iam authorizations ${cmd} ...` },
+  );
   if (flag(p, 'help')) {
     io.out(IAM_USAGE + '\n');
     return 0;
@@ -124,16 +143,25 @@ async function authorizations(cmd: string | undefined, argv: string[], io: Io): 
   ];
   if (cmd === 'grant') {
     const source = str(p, 'source-account');
-    if (!source) throw new UsageError('usage: coffer iam authorizations grant --source-account ACCOUNT [--instance ID] [--key KEY_ID] [--role ROLE]');
+    if (!source)
+      throw new UsageError(
+        'usage: coffer iam authorizations grant --source-account ACCOUNT [--instance ID] [--key KEY_ID] [--role ROLE]',
+      );
     const instanceId = await api.instance();
     const key = str(p, 'key');
     const target = key === undefined ? { instanceId } : { instanceId, keyId: key };
-    const a = await api.call<AuthorizationRow>('POST', '/iam/v1/authorizations', { body: { sourceAccount: source, target, role: str(p, 'role') ?? 'Reader' }, idempotent: false });
+    const a = await api.call<AuthorizationRow>('POST', '/iam/v1/authorizations', {
+      body: { sourceAccount: source, target, role: str(p, 'role') ?? 'Reader' },
+      idempotent: false,
+    });
     io.out(asJson ? json(a) : table([a], columns));
     return 0;
   }
   if (cmd === 'list') {
-    const { authorizations: list } = await api.call<{ authorizations: AuthorizationRow[] }>('GET', '/iam/v1/authorizations');
+    const { authorizations: list } = await api.call<{ authorizations: AuthorizationRow[] }>(
+      'GET',
+      '/iam/v1/authorizations',
+    );
     io.out(asJson ? json(list) : table(list, columns, '(no authorizations)'));
     return 0;
   }

@@ -38,7 +38,8 @@ export async function runK8sKmsPlugin(argv: string[], io: Io): Promise<number> {
   const socket = str(p, 'socket');
   const keyCrn = str(p, 'key');
   if (!socket || !keyCrn) throw new UsageError(`--socket and --key are required\nusage: ${K8S_USAGE}`);
-  if (str(p, 'cluster-name') !== undefined && str(p, 'cluster-crn') !== undefined) throw new UsageError('give --cluster-name or --cluster-crn, not both');
+  if (str(p, 'cluster-name') !== undefined && str(p, 'cluster-crn') !== undefined)
+    throw new UsageError('give --cluster-name or --cluster-crn, not both');
   let cfg;
   try {
     const url = str(p, 'kms-url');
@@ -50,7 +51,9 @@ export async function runK8sKmsPlugin(argv: string[], io: Io): Promise<number> {
   if (!cfg.apiKey) throw new UsageError('an API key is needed: set COFFER_API_KEY');
   const cacheS = int(p, 'status-cache-seconds', 3600);
   const level = (io.env.COFFER_LOG_LEVEL as LogLevel | undefined) ?? 'info';
-  const log = createLogger(['debug', 'info', 'warn', 'error', 'silent'].includes(level) ? level : 'info', { component: 'k8s-kms-plugin' });
+  const log = createLogger(['debug', 'info', 'warn', 'error', 'silent'].includes(level) ? level : 'info', {
+    component: 'k8s-kms-plugin',
+  });
   // Imported here so other commands do not load gRPC.
   const { startPlugin } = await import('../k8s/startPlugin.js');
   const clusterName = str(p, 'cluster-name');

@@ -78,8 +78,13 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
   const needsId = ['show', 'versions', 'rotate', 'disable', 'enable', 'delete', 'restore', 'purge'];
   const usage = `coffer kms keys ${cmd}${cmd === 'create' ? ' <name>' : needsId.includes(cmd) ? ' <id>' : cmd === 'registrations' ? ' [<id>]' : ''} [options]`;
   const positional =
-    cmd === 'create' || needsId.includes(cmd) ? { min: 1, max: 1, usage } : cmd === 'registrations' ? { min: 0, max: 1, usage } : { min: 0, max: 0, usage };
-  if (cmd !== 'list' && cmd !== 'create' && cmd !== 'registrations' && !needsId.includes(cmd)) throw new UsageError(`unknown command "keys ${cmd}"\n\n${KEYS_USAGE}`);
+    cmd === 'create' || needsId.includes(cmd)
+      ? { min: 1, max: 1, usage }
+      : cmd === 'registrations'
+        ? { min: 0, max: 1, usage }
+        : { min: 0, max: 0, usage };
+  if (cmd !== 'list' && cmd !== 'create' && cmd !== 'registrations' && !needsId.includes(cmd))
+    throw new UsageError(`unknown command "keys ${cmd}"\n\n${KEYS_USAGE}`);
   const p = parse(rest, OPTIONS, positional);
   if (flag(p, 'help')) {
     io.out(KEYS_USAGE + '\n');
@@ -94,8 +99,12 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
       return create(api, p, arg, io);
     case 'list': {
       const state = str(p, 'state');
-      if (state !== undefined && !/^\d(,\d)*$/.test(state)) throw new UsageError('--state must be a comma-separated list of state numbers, e.g. 1,2,5');
-      const body = await api.call<{ resources?: Key[] }>('GET', '/api/v2/keys', { instance: true, query: { state, limit: int(p, 'limit', 5000) } });
+      if (state !== undefined && !/^\d(,\d)*$/.test(state))
+        throw new UsageError('--state must be a comma-separated list of state numbers, e.g. 1,2,5');
+      const body = await api.call<{ resources?: Key[] }>('GET', '/api/v2/keys', {
+        instance: true,
+        query: { state, limit: int(p, 'limit', 5000) },
+      });
       const keys = body?.resources ?? [];
       io.out(asJson ? json(keys) : table(keys, KEY_COLUMNS, '(no keys)'));
       return 0;
@@ -106,13 +115,30 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
       return 0;
     }
     case 'versions': {
-      const body = await api.call<{ resources?: Array<{ id: string; creationDate?: string }> }>('GET', `${path(arg)}/versions`, { instance: true });
+      const body = await api.call<{ resources?: Array<{ id: string; creationDate?: string }> }>(
+        'GET',
+        `${path(arg)}/versions`,
+        { instance: true },
+      );
       const v = body?.resources ?? [];
-      io.out(asJson ? json(v) : table(v, [{ header: 'VERSION', value: (x) => x.id }, { header: 'CREATED', value: (x) => x.creationDate }]));
+      io.out(
+        asJson
+          ? json(v)
+          : table(v, [
+              { header: 'VERSION', value: (x) => x.id },
+              { header: 'CREATED', value: (x) => x.creationDate },
+            ]),
+      );
       return 0;
     }
     case 'rotate': {
-      const key = one<Key>(await api.call('POST', `${path(arg)}/actions/rotate`, { instance: true, headers: { prefer: 'return=representation' }, idempotent: false }));
+      const key = one<Key>(
+        await api.call('POST', `${path(arg)}/actions/rotate`, {
+          instance: true,
+          headers: { prefer: 'return=representation' },
+          idempotent: false,
+        }),
+      );
       io.out(asJson ? json(key) : `rotated ${key.id}: new version ${key.keyVersion?.id ?? '?'}\n`);
       return 0;
     }
@@ -124,8 +150,19 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
     }
     case 'delete': {
       const force = flag(p, 'force');
-      const key = one<Key>(await api.call('DELETE', path(arg), { instance: true, query: { force: force ? 'true' : undefined }, headers: { prefer: 'return=representation' }, idempotent: false }));
-      io.out(asJson ? json(key) : `deleted ${key.id} (state ${stateName(key.state)}): its data is crypto-shredded; restore within 30 days\n`);
+      const key = one<Key>(
+        await api.call('DELETE', path(arg), {
+          instance: true,
+          query: { force: force ? 'true' : undefined },
+          headers: { prefer: 'return=representation' },
+          idempotent: false,
+        }),
+      );
+      io.out(
+        asJson
+          ? json(key)
+          : `deleted ${key.id} (state ${stateName(key.state)}): its data is crypto-shredded; restore within 30 days\n`,
+      );
       return 0;
     }
     case 'restore': {
@@ -141,7 +178,10 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
     case 'registrations': {
       const crn = str(p, 'crn');
       const url = arg ? `${path(arg)}/registrations` : '/api/v2/keys/registrations';
-      const body = await api.call<{ resources?: Registration[] }>('GET', url, { instance: true, query: { urlEncodedResourceCRNQuery: crn, limit: int(p, 'limit', 5000) } });
+      const body = await api.call<{ resources?: Registration[] }>('GET', url, {
+        instance: true,
+        query: { urlEncodedResourceCRNQuery: crn, limit: int(p, 'limit', 5000) },
+      });
       const regs = body?.resources ?? [];
       io.out(
         asJson
@@ -170,7 +210,16 @@ async function create(api: ApiClient, p: Parsed, name: string, io: Io): Promise<
   const description = str(p, 'description');
   if (description !== undefined) resource.description = description;
   const body = { metadata: { collectionType: KEY_TYPE, collectionTotal: 1 }, resources: [resource] };
-  const key = one<Key>(await api.call('POST', '/api/v2/keys', { instance: true, body, headers: { prefer: 'return=representation' }, idempotent: false }));
-  io.out(flag(p, 'json') ? json(key) : `created ${key.extractable ? 'standard' : 'root'} key ${key.id}\nCRN: ${key.crn}\n`);
+  const key = one<Key>(
+    await api.call('POST', '/api/v2/keys', {
+      instance: true,
+      body,
+      headers: { prefer: 'return=representation' },
+      idempotent: false,
+    }),
+  );
+  io.out(
+    flag(p, 'json') ? json(key) : `created ${key.extractable ? 'standard' : 'root'} key ${key.id}\nCRN: ${key.crn}\n`,
+  );
   return 0;
 }

@@ -53,7 +53,9 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
   }
   if (kms.iam.rootApiKeyGenerated && kms.iam.rootApiKey !== undefined) {
     lines.push(`  Root API key:       ${kms.iam.rootApiKey}\n`);
-    lines.push(`  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`);
+    lines.push(
+      `  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`,
+    );
   }
   if (kms.iam.gatewayApiKeyGenerated && kms.iam.gatewayApiKey !== undefined) {
     lines.push(`  Gateway API key:    ${kms.iam.gatewayApiKey}\n`);

@@ -15,7 +15,11 @@ export const MIGRATE_USAGE = `coffer migrate [--meta-url URL]
   (--meta-url or COFFER_META_URL, postgres://...). Gateways also do this at start.`;
 
 export async function runMigrate(argv: string[], io: Io): Promise<number> {
-  const p = parse(argv, { 'meta-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, { usage: MIGRATE_USAGE });
+  const p = parse(
+    argv,
+    { 'meta-url': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    { usage: MIGRATE_USAGE },
+  );
   if (flag(p, 'help')) {
     io.out(MIGRATE_USAGE + '\n');
     return 0;
@@ -25,10 +29,14 @@ export async function runMigrate(argv: string[], io: Io): Promise<number> {
   try {
     metaUrl = loadConfig(io.env, url !== undefined ? { metaUrl: url } : {}).metaUrl;
   } catch (e) {
-    if (e instanceof ConfigError) throw new UsageError(`invalid configuration: ${e.message.replace(/^metaUrl:/, '--meta-url:')}`);
+    if (e instanceof ConfigError)
+      throw new UsageError(`invalid configuration: ${e.message.replace(/^metaUrl:/, '--meta-url:')}`);
     throw e;
   }
-  if (!metaUrl) throw new UsageError('no metadata database: set COFFER_META_URL or --meta-url to a postgres:// URL (the embedded LevelDB store needs no migration)');
+  if (!metaUrl)
+    throw new UsageError(
+      'no metadata database: set COFFER_META_URL or --meta-url to a postgres:// URL (the embedded LevelDB store needs no migration)',
+    );
   const { migrateDatabase } = await import('../meta/pg/pgMetaStore.js');
   let r;
   try {
@@ -36,6 +44,10 @@ export async function runMigrate(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new CliError(`migration failed: ${(e as Error).message}`);
   }
-  io.out(r.applied.length ? `schema migrated from version ${r.from} to ${r.to} (applied ${r.applied.join(', ')})\n` : `schema is at version ${r.to}, nothing to do\n`);
+  io.out(
+    r.applied.length
+      ? `schema migrated from version ${r.from} to ${r.to} (applied ${r.applied.join(', ')})\n`
+      : `schema is at version ${r.to}, nothing to do\n`,
+  );
   return 0;
 }

@@ -61,4 +61,3 @@ export async function run(argv: string[], io: Io): Promise<number> {
     return 1;
   }
 }
-

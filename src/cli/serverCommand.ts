@@ -94,7 +94,9 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
   }
   if (gw.iam.rootApiKeyGenerated && gw.iam.rootApiKey !== undefined) {
     lines.push(`  Root API key:       ${gw.iam.rootApiKey}\n`);
-    lines.push(`  (for the KMS API: POST ${gw.kmsUrl}/identity/token; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`);
+    lines.push(
+      `  (for the KMS API: POST ${gw.kmsUrl}/identity/token; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`,
+    );
   }
   io.out(lines.join('') + '\n');
   onSignals(log, () => gw.close());

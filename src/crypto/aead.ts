@@ -85,7 +85,9 @@ export function sealBlob(key: Buffer, plaintext: Buffer, aad: Buffer): Buffer {
 export function openBlob(key: Buffer, sealed: Buffer, aad: Buffer): Buffer {
   assertKey(key);
   if (sealed.length < IV_SIZE + TAG_SIZE) {
-    throw new CryptoIntegrityError(`sealed blob is ${sealed.length} bytes, shorter than iv + tag (${IV_SIZE + TAG_SIZE})`);
+    throw new CryptoIntegrityError(
+      `sealed blob is ${sealed.length} bytes, shorter than iv + tag (${IV_SIZE + TAG_SIZE})`,
+    );
   }
   const out = gcmOpen(key, sealed.subarray(0, IV_SIZE), sealed.subarray(IV_SIZE), aad);
   // Node only says "Unsupported state or unable to authenticate data"; say what it means here.

@@ -114,7 +114,8 @@ export function parseHeader(buf: Buffer): StreamHeader {
     throw new CryptoIntegrityError(`unsupported stream algorithm ${algorithm}`);
   }
   const segmentLog2 = buf[OFF_SEGMENT_LOG2];
-  if (!isValidSegmentLog2(segmentLog2)) throw new CryptoIntegrityError(`stream header has bad segment size log2 ${segmentLog2}`);
+  if (!isValidSegmentLog2(segmentLog2))
+    throw new CryptoIntegrityError(`stream header has bad segment size log2 ${segmentLog2}`);
   if (buf[OFF_RESERVED_1] !== 0 || buf[OFF_RESERVED_2] !== 0) {
     throw new CryptoIntegrityError('stream header has non-zero reserved bytes');
   }
@@ -144,7 +145,8 @@ export function segmentCount(plainSize: number, segmentLog2: number): number {
   assertPlainSize(plainSize);
   assertSegmentLog2(segmentLog2);
   const n = Math.max(1, Math.ceil(plainSize / 2 ** segmentLog2));
-  if (n > MAX_SEGMENTS) throw new RangeError(`stream of ${plainSize} bytes needs ${n} segments; the format allows ${MAX_SEGMENTS}`);
+  if (n > MAX_SEGMENTS)
+    throw new RangeError(`stream of ${plainSize} bytes needs ${n} segments; the format allows ${MAX_SEGMENTS}`);
   return n;
 }
 
@@ -159,7 +161,8 @@ export function encryptedSize(plainSize: number, segmentLog2: number): number {
  */
 export function segmentPlainLength(plainSize: number, segmentLog2: number, index: number): number {
   const n = segmentCount(plainSize, segmentLog2);
-  if (!Number.isInteger(index) || index < 0 || index >= n) throw new RangeError(`segment ${index} out of range 0..${n - 1}`);
+  if (!Number.isInteger(index) || index < 0 || index >= n)
+    throw new RangeError(`segment ${index} out of range 0..${n - 1}`);
   const s = 2 ** segmentLog2;
   return index < n - 1 ? s : plainSize - (n - 1) * s;
 }
@@ -197,8 +200,16 @@ export interface SegmentSpan {
 export function segmentSpan(plainSize: number, segmentLog2: number, start: number, end: number): SegmentSpan {
   const n = segmentCount(plainSize, segmentLog2);
   if (plainSize === 0) {
-    if (start !== 0 || end !== -1) throw new RangeError(`the only range of an empty object is [0, -1], got [${start}, ${end}]`);
-    return { firstSegment: 0, lastSegment: 0, cipherStart: HEADER_SIZE, cipherEnd: HEADER_SIZE + TAG_SIZE - 1, skip: 0, length: 0 };
+    if (start !== 0 || end !== -1)
+      throw new RangeError(`the only range of an empty object is [0, -1], got [${start}, ${end}]`);
+    return {
+      firstSegment: 0,
+      lastSegment: 0,
+      cipherStart: HEADER_SIZE,
+      cipherEnd: HEADER_SIZE + TAG_SIZE - 1,
+      skip: 0,
+      length: 0,
+    };
   }
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end >= plainSize) {
     throw new RangeError(`range [${start}, ${end}] is not within an object of ${plainSize} bytes`);

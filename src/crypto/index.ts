@@ -168,5 +168,11 @@ export {
   type BoundStream,
   type ObjectAddress,
 } from './recordBinding.js';
-export { createEncryptor, SegmentEncryptStream, type Encryptor, type EncryptorOptions, type StreamBinding } from './streamEncryptor.js';
+export {
+  createEncryptor,
+  SegmentEncryptStream,
+  type Encryptor,
+  type EncryptorOptions,
+  type StreamBinding,
+} from './streamEncryptor.js';
 export { createDecryptor, SegmentDecryptStream, type DecryptorOptions } from './streamDecryptor.js';

@@ -25,7 +25,14 @@ const AAD_LABEL = Buffer.from('coffer/v2/object-seal', 'utf8');
 const STREAMS_LABEL = Buffer.from('coffer/v2/streams', 'utf8');
 
 /** StandardHeaders fields, in the order they are encoded. */
-export const HEADER_FIELDS = ['contentType', 'contentEncoding', 'contentDisposition', 'contentLanguage', 'cacheControl', 'expires'] as const;
+export const HEADER_FIELDS = [
+  'contentType',
+  'contentEncoding',
+  'contentDisposition',
+  'contentLanguage',
+  'cacheControl',
+  'expires',
+] as const;
 
 /** Where the reader found the record: from the request and the bucket lookup, never from the record. */
 export interface ObjectAddress {

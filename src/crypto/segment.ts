@@ -57,7 +57,8 @@ export function streamAad(header: Buffer, binding: StreamBinding): Buffer {
  */
 export function segmentNonce(prefix: Buffer, index: number, last: boolean): Buffer {
   if (prefix.length !== NONCE_PREFIX_SIZE) throw new RangeError(`nonce prefix must be ${NONCE_PREFIX_SIZE} bytes`);
-  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff) throw new RangeError(`segment index ${index} is not a uint32`);
+  if (!Number.isInteger(index) || index < 0 || index > 0xffffffff)
+    throw new RangeError(`segment index ${index} is not a uint32`);
   const nonce = Buffer.alloc(NONCE_PREFIX_SIZE + 5);
   prefix.copy(nonce, 0);
   nonce.writeUInt32BE(index, NONCE_PREFIX_SIZE);

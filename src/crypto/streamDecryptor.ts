@@ -161,7 +161,9 @@ export class SegmentDecryptStream extends Transform {
 export function createDecryptor(o: DecryptorOptions): SegmentDecryptStream {
   const digest = createHash('sha256').update(o.header).digest();
   if (!sameBytes(digest, o.expectedHeaderDigest)) {
-    throw new CryptoIntegrityError('stream header does not match the digest in the record (blob swapped or rolled back)');
+    throw new CryptoIntegrityError(
+      'stream header does not match the digest in the record (blob swapped or rolled back)',
+    );
   }
   const h = parseHeader(o.header);
   const kData = deriveDataKey(o.dek, h.salt, o.binding.bucketUid, o.binding.dataId);
@@ -170,7 +172,14 @@ export function createDecryptor(o: DecryptorOptions): SegmentDecryptStream {
     throw new CryptoIntegrityError('key commitment mismatch: wrong DEK, bucketUid or dataId for this stream');
   }
   checkSpan(o.plainSize, h.segmentLog2, o.span);
-  return new SegmentDecryptStream(kData, h.noncePrefix, streamAad(o.header, o.binding), o.plainSize, h.segmentLog2, o.span);
+  return new SegmentDecryptStream(
+    kData,
+    h.noncePrefix,
+    streamAad(o.header, o.binding),
+    o.plainSize,
+    h.segmentLog2,
+    o.span,
+  );
 }
 
 function checkSpan(plainSize: number, segmentLog2: number, span: SegmentSpan): void {
@@ -179,7 +188,9 @@ function checkSpan(plainSize: number, segmentLog2: number, span: SegmentSpan): v
   const keys = ['firstSegment', 'lastSegment', 'cipherStart', 'cipherEnd', 'skip', 'length'] as const;
   for (const k of keys) {
     if (span[k] !== expected[k]) {
-      throw new RangeError(`span.${k} is ${span[k]}, expected ${expected[k]} for ${plainSize} bytes at segment size 2^${segmentLog2}`);
+      throw new RangeError(
+        `span.${k} is ${span[k]}, expected ${expected[k]} for ${plainSize} bytes at segment size 2^${segmentLog2}`,
+      );
     }
   }
 }

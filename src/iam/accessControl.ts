@@ -27,8 +27,10 @@ const ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 function validTarget(t: unknown): AccessTarget {
   const x = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
-  if (typeof x.instanceId !== 'string' || !ID.test(x.instanceId)) throw invalidInput('target.instanceId must be a KMS instance id');
-  if (x.keyId !== undefined && (typeof x.keyId !== 'string' || !ID.test(x.keyId))) throw invalidInput('target.keyId must be a key id');
+  if (typeof x.instanceId !== 'string' || !ID.test(x.instanceId))
+    throw invalidInput('target.instanceId must be a KMS instance id');
+  if (x.keyId !== undefined && (typeof x.keyId !== 'string' || !ID.test(x.keyId)))
+    throw invalidInput('target.keyId must be a key id');
   return x.keyId === undefined ? { instanceId: x.instanceId } : { instanceId: x.instanceId, keyId: x.keyId };
 }
 
@@ -50,7 +52,12 @@ export class AccessControl {
 
   // ---- access policies -----------------------------------------------------
 
-  async createPolicy(input: { subjectId: string; target: unknown; role: unknown; by: string }): Promise<AccessPolicyRecord> {
+  async createPolicy(input: {
+    subjectId: string;
+    target: unknown;
+    role: unknown;
+    by: string;
+  }): Promise<AccessPolicyRecord> {
     if (!this.store.get('ident', input.subjectId)) throw notFound(`Identity ${input.subjectId}`);
     const rec: AccessPolicyRecord = {
       id: newId('policy'),
@@ -71,7 +78,11 @@ export class AccessControl {
   listPolicies(filter: { subjectId?: string; instanceId?: string } = {}): AccessPolicyRecord[] {
     return this.store
       .all('policy')
-      .filter((p) => (filter.subjectId === undefined || p.subjectId === filter.subjectId) && (filter.instanceId === undefined || p.target.instanceId === filter.instanceId));
+      .filter(
+        (p) =>
+          (filter.subjectId === undefined || p.subjectId === filter.subjectId) &&
+          (filter.instanceId === undefined || p.target.instanceId === filter.instanceId),
+      );
   }
 
   async deletePolicy(id: string): Promise<void> {
@@ -85,26 +96,41 @@ export class AccessControl {
    */
   identityHasRole(who: IdentityRecord, instance: InstanceRef, keyId: string | undefined, needed: KmsRole): boolean {
     if (who.owner && who.accountId === instance.account && needed !== 'KeyPurge') return true;
-    return this.store.all('policy').some((p) => p.subjectId === who.id && covers(p.target, instance.id, keyId) && roleSatisfies(p.role, needed));
+    return this.store
+      .all('policy')
+      .some((p) => p.subjectId === who.id && covers(p.target, instance.id, keyId) && roleSatisfies(p.role, needed));
   }
 
   /** True when `who` holds any key-level policy in the instance (lists then omit such keys instead of failing). */
   hasKeyLevelPolicies(who: IdentityRecord, instanceId: string): boolean {
-    return this.store.all('policy').some((p) => p.subjectId === who.id && p.target.instanceId === instanceId && p.target.keyId !== undefined);
+    return this.store
+      .all('policy')
+      .some((p) => p.subjectId === who.id && p.target.instanceId === instanceId && p.target.keyId !== undefined);
   }
 
   /** The key ids in the instance `who` reaches only through key-level policies with `needed`. */
   keyLevelKeys(who: IdentityRecord, instanceId: string, needed: KmsRole): Set<string> {
     const out = new Set<string>();
     for (const p of this.store.all('policy')) {
-      if (p.subjectId === who.id && p.target.instanceId === instanceId && p.target.keyId !== undefined && roleSatisfies(p.role, needed)) out.add(p.target.keyId);
+      if (
+        p.subjectId === who.id &&
+        p.target.instanceId === instanceId &&
+        p.target.keyId !== undefined &&
+        roleSatisfies(p.role, needed)
+      )
+        out.add(p.target.keyId);
     }
     return out;
   }
 
   // ---- service-to-service authorizations -----------------------------------
 
-  async createAuthorization(input: { sourceAccount: unknown; target: unknown; role?: unknown; by: string }): Promise<AuthorizationRecord> {
+  async createAuthorization(input: {
+    sourceAccount: unknown;
+    target: unknown;
+    role?: unknown;
+    by: string;
+  }): Promise<AuthorizationRecord> {
     if (typeof input.sourceAccount !== 'string' || !this.store.get('acct', input.sourceAccount)) {
       throw notFound(`Source account ${String(input.sourceAccount)}`);
     }
@@ -112,9 +138,22 @@ export class AccessControl {
     const role = validRole(input.role ?? 'Reader');
     const dup = this.store
       .all('authz')
-      .find((a) => a.sourceAccount === input.sourceAccount && a.target.instanceId === target.instanceId && a.target.keyId === target.keyId && a.role === role);
+      .find(
+        (a) =>
+          a.sourceAccount === input.sourceAccount &&
+          a.target.instanceId === target.instanceId &&
+          a.target.keyId === target.keyId &&
+          a.role === role,
+      );
     if (dup) throw new IamError(409, 'CONFLICT', `an identical authorization already exists (${dup.id})`);
-    const rec: AuthorizationRecord = { id: newId('authz'), sourceAccount: input.sourceAccount, target, role, createdAt: this.now(), createdBy: input.by };
+    const rec: AuthorizationRecord = {
+      id: newId('authz'),
+      sourceAccount: input.sourceAccount,
+      target,
+      role,
+      createdAt: this.now(),
+      createdBy: input.by,
+    };
     await this.store.write([{ type: 'put', table: 'authz', id: rec.id, value: rec }]);
     return rec;
   }
@@ -123,7 +162,9 @@ export class AccessControl {
     return this.store.get('authz', id);
   }
 
-  listAuthorizations(filter: { sourceAccount?: string; instanceIds?: ReadonlySet<string> } = {}): AuthorizationRecord[] {
+  listAuthorizations(
+    filter: { sourceAccount?: string; instanceIds?: ReadonlySet<string> } = {},
+  ): AuthorizationRecord[] {
     return this.store
       .all('authz')
       .filter(
@@ -145,6 +186,8 @@ export class AccessControl {
   tenantHasRole(tenant: string, instance: InstanceRef, keyId: string | undefined, needed: KmsRole): boolean {
     if (tenant === '') return false;
     if (tenant === instance.account && needed !== 'KeyPurge') return true;
-    return this.store.all('authz').some((a) => a.sourceAccount === tenant && covers(a.target, instance.id, keyId) && roleSatisfies(a.role, needed));
+    return this.store
+      .all('authz')
+      .some((a) => a.sourceAccount === tenant && covers(a.target, instance.id, keyId) && roleSatisfies(a.role, needed));
   }
 }

@@ -49,7 +49,8 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
 
   /** Grants on an instance are made by whoever administers the account that owns it. */
   async requireInstanceAdmin(c: Caller, target: unknown): Promise<void> {
-    const id = typeof target === 'object' && target !== null ? (target as { instanceId?: unknown }).instanceId : undefined;
+    const id =
+      typeof target === 'object' && target !== null ? (target as { instanceId?: unknown }).instanceId : undefined;
     const inst = typeof id === 'string' ? await this.instances.findInstance(id) : undefined;
     if (!inst || !this.canAdminAccount(c, inst.account)) throw forbidden();
   }
@@ -70,11 +71,15 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
 
   async visiblePolicies(c: Caller, subjectId?: string): Promise<AccessPolicyRecord[]> {
     const mine = await this.administeredInstances(c);
-    return this.access.listPolicies(subjectId !== undefined ? { subjectId } : {}).filter((p) => mine.has(p.target.instanceId) || p.subjectId === c.identity.id);
+    return this.access
+      .listPolicies(subjectId !== undefined ? { subjectId } : {})
+      .filter((p) => mine.has(p.target.instanceId) || p.subjectId === c.identity.id);
   }
 
   async visibleAuthorizations(c: Caller): Promise<AuthorizationRecord[]> {
     const mine = await this.administeredInstances(c);
-    return this.access.listAuthorizations().filter((a) => mine.has(a.target.instanceId) || a.sourceAccount === c.identity.accountId);
+    return this.access
+      .listAuthorizations()
+      .filter((a) => mine.has(a.target.instanceId) || a.sourceAccount === c.identity.accountId);
   }
 }

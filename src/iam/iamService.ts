@@ -38,7 +38,8 @@ const NAME = /^[\p{L}\p{N} ._@-]{1,64}$/u;
 const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 function validName(name: unknown, what: string): string {
-  if (typeof name !== 'string' || !NAME.test(name)) throw invalidInput(`${what} must be 1 to 64 letters, digits, spaces or . _ @ -`);
+  if (typeof name !== 'string' || !NAME.test(name))
+    throw invalidInput(`${what} must be 1 to 64 letters, digits, spaces or . _ @ -`);
   return name;
 }
 
@@ -60,14 +61,25 @@ export class IamService {
   // ---- accounts and identities ---------------------------------------------
 
   /** A new account and its owner user. */
-  async createAccount(input: { name: string; id?: string; system?: boolean }): Promise<{ account: AccountRecord; owner: IdentityRecord }> {
+  async createAccount(input: {
+    name: string;
+    id?: string;
+    system?: boolean;
+  }): Promise<{ account: AccountRecord; owner: IdentityRecord }> {
     const id = input.id ?? newId('acct').slice(5);
     if (!ACCOUNT_ID.test(id)) throw invalidInput('an account id must be 1 to 128 letters, digits, . _ or -');
     if (this.store.get('acct', id)) throw new IamError(409, 'CONFLICT', `account ${id} already exists`);
     const now = this.now();
     const account: AccountRecord = { id, name: validName(input.name, 'an account name'), createdAt: now };
     if (input.system) account.system = true;
-    const owner: IdentityRecord = { id: newId('user'), kind: 'user', accountId: id, name: 'owner', createdAt: now, owner: true };
+    const owner: IdentityRecord = {
+      id: newId('user'),
+      kind: 'user',
+      accountId: id,
+      name: 'owner',
+      createdAt: now,
+      owner: true,
+    };
     await this.store.write([
       { type: 'put', table: 'acct', id, value: account },
       { type: 'put', table: 'ident', id: owner.id, value: owner },
@@ -83,7 +95,12 @@ export class IamService {
     return this.store.all('acct');
   }
 
-  async createIdentity(input: { accountId: string; kind: IdentityKind; name: string; gateway?: boolean }): Promise<IdentityRecord> {
+  async createIdentity(input: {
+    accountId: string;
+    kind: IdentityKind;
+    name: string;
+    gateway?: boolean;
+  }): Promise<IdentityRecord> {
     if (!this.store.get('acct', input.accountId)) throw notFound(`Account ${input.accountId}`);
     if (input.kind !== 'user' && input.kind !== 'service') throw invalidInput("kind must be 'user' or 'service'");
     const rec: IdentityRecord = {
@@ -115,20 +132,34 @@ export class IamService {
     if (!ident) throw notFound(`Identity ${id}`);
     if (ident.owner) throw new IamError(409, 'CONFLICT', 'the owner of an account cannot be deleted');
     const ops: WriteOp[] = [{ type: 'del', table: 'ident', id }];
-    for (const k of this.store.all('apikey')) if (k.identityId === id) ops.push({ type: 'del', table: 'apikey', id: k.id });
-    for (const p of this.store.all('policy')) if (p.subjectId === id) ops.push({ type: 'del', table: 'policy', id: p.id });
-    for (const k of this.store.all('s3key')) if (k.identityId === id) ops.push({ type: 'del', table: 's3key', id: k.accessKeyId });
+    for (const k of this.store.all('apikey'))
+      if (k.identityId === id) ops.push({ type: 'del', table: 'apikey', id: k.id });
+    for (const p of this.store.all('policy'))
+      if (p.subjectId === id) ops.push({ type: 'del', table: 'policy', id: p.id });
+    for (const k of this.store.all('s3key'))
+      if (k.identityId === id) ops.push({ type: 'del', table: 's3key', id: k.accessKeyId });
     await this.store.write(ops);
   }
 
   // ---- API keys ------------------------------------------------------------
 
   /** A new API key for the identity. The key is returned here and never again. */
-  async createApiKey(identityId: string, name = 'apikey', apiKey: string = newApiKey()): Promise<{ record: ApiKeyRecord; apiKey: string }> {
+  async createApiKey(
+    identityId: string,
+    name = 'apikey',
+    apiKey: string = newApiKey(),
+  ): Promise<{ record: ApiKeyRecord; apiKey: string }> {
     if (!this.store.get('ident', identityId)) throw notFound(`Identity ${identityId}`);
     const hash = hashApiKey(this.secrets, apiKey);
-    if (this.store.apiKeyIdByHash(hash) !== undefined) throw new IamError(409, 'CONFLICT', 'this API key is already registered');
-    const record: ApiKeyRecord = { id: newId('apikey'), identityId, name: validName(name, 'an API key name'), createdAt: this.now(), hash };
+    if (this.store.apiKeyIdByHash(hash) !== undefined)
+      throw new IamError(409, 'CONFLICT', 'this API key is already registered');
+    const record: ApiKeyRecord = {
+      id: newId('apikey'),
+      identityId,
+      name: validName(name, 'an API key name'),
+      createdAt: this.now(),
+      hash,
+    };
     await this.store.write([{ type: 'put', table: 'apikey', id: record.id, value: record }]);
     return { record, apiKey };
   }
@@ -207,9 +238,15 @@ export class IamService {
   // ---- S3 access keys ------------------------------------------------------
 
   /** A new S3 access key for an account (its owner unless `identityId`); the secret is shown once. */
-  async createS3AccessKey(accountId: string, identityId?: string): Promise<{ accessKeyId: string; secretAccessKey: string }> {
+  async createS3AccessKey(
+    accountId: string,
+    identityId?: string,
+  ): Promise<{ accessKeyId: string; secretAccessKey: string }> {
     if (!this.store.get('acct', accountId)) throw notFound(`Account ${accountId}`);
-    const ident = identityId !== undefined ? this.store.get('ident', identityId) : this.listIdentities(accountId).find((i) => i.owner);
+    const ident =
+      identityId !== undefined
+        ? this.store.get('ident', identityId)
+        : this.listIdentities(accountId).find((i) => i.owner);
     if (!ident || ident.accountId !== accountId) throw notFound(`Identity ${identityId ?? '(owner)'}`);
     const accessKeyId = newAccessKeyId();
     const secretAccessKey = newSecretAccessKey();
@@ -217,7 +254,11 @@ export class IamService {
       accessKeyId,
       accountId,
       identityId: ident.id,
-      sealedSecret: sealBlob(this.secrets.s3Seal, Buffer.from(secretAccessKey, 'utf8'), s3SecretAad(accessKeyId)).toString('base64'),
+      sealedSecret: sealBlob(
+        this.secrets.s3Seal,
+        Buffer.from(secretAccessKey, 'utf8'),
+        s3SecretAad(accessKeyId),
+      ).toString('base64'),
       createdAt: this.now(),
     };
     await this.store.write([{ type: 'put', table: 's3key', id: accessKeyId, value: rec }]);
@@ -237,7 +278,9 @@ export class IamService {
   }
 
   /** For SigV4: the secret of an access key and the identity behind it. */
-  openS3AccessKey(accessKeyId: string): { secretAccessKey: string; record: S3AccessKeyRecord; identity: IdentityRecord } | undefined {
+  openS3AccessKey(
+    accessKeyId: string,
+  ): { secretAccessKey: string; record: S3AccessKeyRecord; identity: IdentityRecord } | undefined {
     const rec = this.store.get('s3key', accessKeyId);
     const identity = rec ? this.store.get('ident', rec.identityId) : undefined;
     if (!rec || !identity) return undefined;

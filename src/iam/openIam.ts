@@ -67,11 +67,44 @@ export async function openIam(o: OpenIamOptions): Promise<Iam> {
     const rootUser = await ensureRootAccount(service, o.rootAccountId);
     const gatewayIdentity =
       service.listIdentities(o.rootAccountId).find((i) => i.gateway && i.name === GATEWAY_IDENTITY_NAME) ??
-      (await service.createIdentity({ accountId: o.rootAccountId, kind: 'service', name: GATEWAY_IDENTITY_NAME, gateway: true }));
+      (await service.createIdentity({
+        accountId: o.rootAccountId,
+        kind: 'service',
+        name: GATEWAY_IDENTITY_NAME,
+        gateway: true,
+      }));
     const hash = (k: string) => hashApiKey(secrets, k);
-    const key = await ensureApiKey(service, store, 'rootApiKey', rootUser, 'root', o.configuredRootApiKey ?? '', hash, true);
-    const gw = await ensureApiKey(service, store, 'gatewayApiKey', gatewayIdentity, 'gateway', o.configuredGatewayApiKey ?? '', hash, o.generateGatewayApiKey === true);
-    const out: Iam = { store, service, access, rootAccountId: o.rootAccountId, rootUser, gatewayIdentity, rootApiKeyGenerated: key.generated, gatewayApiKeyGenerated: gw.generated, close };
+    const key = await ensureApiKey(
+      service,
+      store,
+      'rootApiKey',
+      rootUser,
+      'root',
+      o.configuredRootApiKey ?? '',
+      hash,
+      true,
+    );
+    const gw = await ensureApiKey(
+      service,
+      store,
+      'gatewayApiKey',
+      gatewayIdentity,
+      'gateway',
+      o.configuredGatewayApiKey ?? '',
+      hash,
+      o.generateGatewayApiKey === true,
+    );
+    const out: Iam = {
+      store,
+      service,
+      access,
+      rootAccountId: o.rootAccountId,
+      rootUser,
+      gatewayIdentity,
+      rootApiKeyGenerated: key.generated,
+      gatewayApiKeyGenerated: gw.generated,
+      close,
+    };
     if (key.apiKey !== undefined) out.rootApiKey = key.apiKey;
     if (gw.apiKey !== undefined) out.gatewayApiKey = gw.apiKey;
     return out;
@@ -89,7 +122,9 @@ async function checkMasterKey(store: IamStore, kcv: string, dir: string): Promis
     return;
   }
   if (!constantTimeEqual(stored, kcv)) {
-    throw new Error(`The IAM store in ${dir} was created with another master key: start Coffer with the master key this data dir was created with`);
+    throw new Error(
+      `The IAM store in ${dir} was created with another master key: start Coffer with the master key this data dir was created with`,
+    );
   }
 }
 
@@ -118,7 +153,8 @@ async function ensureApiKey(
   const saved = await store.getMeta(meta);
   const current = saved ? service.getApiKey(saved.apiKeyId) : undefined;
   if (configured !== '') {
-    if (current && saved?.configured && constantTimeEqual(current.hash, hash(configured))) return { apiKey: configured, generated: false };
+    if (current && saved?.configured && constantTimeEqual(current.hash, hash(configured)))
+      return { apiKey: configured, generated: false };
     if (current) await service.deleteApiKey(current.id);
     const envName = meta === 'rootApiKey' ? 'COFFER_ROOT_APIKEY' : 'COFFER_GATEWAY_APIKEY';
     const { record } = await service.createApiKey(identity.id, `${name} ${envName}`, configured);

@@ -71,7 +71,8 @@ export class RemoteCredentialStore implements CredentialStore {
     try {
       res = await this.client.request('GET', `/iam/v1/s3-credentials/${encodeURIComponent(accessKeyId)}`);
     } catch (e) {
-      if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError) throw new KmsError('KMS_UNAVAILABLE', 'The identity service is unavailable');
+      if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError)
+        throw new KmsError('KMS_UNAVAILABLE', 'The identity service is unavailable');
       throw e;
     }
     let value: Found | undefined;
@@ -94,11 +95,23 @@ export class RemoteCredentialStore implements CredentialStore {
 
 function parseFound(text: string, accessKeyId: string): Found | undefined {
   try {
-    const j = JSON.parse(text) as { accessKeyId?: unknown; secretAccessKey?: unknown; principal?: { accountId?: unknown; displayName?: unknown } };
-    if (j.accessKeyId !== accessKeyId || typeof j.secretAccessKey !== 'string' || j.secretAccessKey === '') return undefined;
+    const j = JSON.parse(text) as {
+      accessKeyId?: unknown;
+      secretAccessKey?: unknown;
+      principal?: { accountId?: unknown; displayName?: unknown };
+    };
+    if (j.accessKeyId !== accessKeyId || typeof j.secretAccessKey !== 'string' || j.secretAccessKey === '')
+      return undefined;
     const p = j.principal;
     if (!p || typeof p.accountId !== 'string' || p.accountId === '') return undefined;
-    return { secretAccessKey: j.secretAccessKey, principal: { accountId: p.accountId, accessKeyId, displayName: typeof p.displayName === 'string' ? p.displayName : p.accountId } };
+    return {
+      secretAccessKey: j.secretAccessKey,
+      principal: {
+        accountId: p.accountId,
+        accessKeyId,
+        displayName: typeof p.displayName === 'string' ? p.displayName : p.accountId,
+      },
+    };
   } catch {
     return undefined;
   }

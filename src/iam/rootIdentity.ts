@@ -54,7 +54,12 @@ function fileKey(master: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), 'coffer/v1/root-credentials-key', 32));
 }
 
-export async function loadRootIdentity(dataDir: string, master: Buffer, user: string, password: string): Promise<RootIdentity> {
+export async function loadRootIdentity(
+  dataDir: string,
+  master: Buffer,
+  user: string,
+  password: string,
+): Promise<RootIdentity> {
   const masterKey = fileKey(master);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const path = join(dataDir, FILE);
@@ -76,7 +81,9 @@ export async function loadRootIdentity(dataDir: string, master: Buffer, user: st
     try {
       secret = openBlob(masterKey, Buffer.from(stored.sealedSecret, 'base64'), AAD).toString('utf8');
     } catch {
-      throw new Error(`${FILE} cannot be opened with this master key: is COFFER_MASTER_KEY (or the key file) the one this data dir was created with?`);
+      throw new Error(
+        `${FILE} cannot be opened with this master key: is COFFER_MASTER_KEY (or the key file) the one this data dir was created with?`,
+      );
     }
     return { accountId, accessKeyId: stored.accessKeyId, secretAccessKey: secret, generated: false };
   }
@@ -92,7 +99,10 @@ function seal(id: { accountId: string; accessKeyId: string }, secret: string, ma
 
 function secretMatches(s: Stored, masterKey: Buffer, secret: string): boolean {
   try {
-    return constantTimeEqual(openBlob(masterKey, Buffer.from(s.sealedSecret, 'base64'), AAD), Buffer.from(secret, 'utf8'));
+    return constantTimeEqual(
+      openBlob(masterKey, Buffer.from(s.sealedSecret, 'base64'), AAD),
+      Buffer.from(secret, 'utf8'),
+    );
   } catch {
     return false;
   }

@@ -61,7 +61,9 @@ const URLSAFE = /[+/=]/g;
 
 /** A new API key: 32 random bytes, base64url (43 characters, like IBM's 44-character keys in spirit). */
 export function newApiKey(): string {
-  return randomBytes(32).toString('base64').replace(URLSAFE, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
+  return randomBytes(32)
+    .toString('base64')
+    .replace(URLSAFE, (c) => (c === '+' ? '-' : c === '/' ? '_' : ''));
 }
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';

@@ -90,7 +90,8 @@ export function verifyToken(key: Buffer, token: string, typ: 'access' | 'refresh
   if (typeof header !== 'object' || header === null || (header as { alg?: unknown }).alg !== 'HS256') {
     throw new TokenError('invalid', 'the bearer token is not signed by this service');
   }
-  if (!constantTimeEqual(sig, sign(key, `${h}.${p}`))) throw new TokenError('invalid', 'the bearer token is not signed by this service');
+  if (!constantTimeEqual(sig, sign(key, `${h}.${p}`)))
+    throw new TokenError('invalid', 'the bearer token is not signed by this service');
   if (!isClaims(payload)) throw new TokenError('invalid', 'the bearer token lacks required claims');
   if (payload.typ !== typ) throw new TokenError('invalid', `the token is not an ${typ} token`);
   if (nowS >= payload.exp) throw new TokenError('invalid', 'the bearer token has expired');

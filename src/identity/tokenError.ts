@@ -4,7 +4,10 @@
  */
 export class TokenError extends Error {
   /** malformed: not a JWT at all (KP: 400 BEARER_SUB_EXTRACTION_ERR); invalid: bad signature, expired, wrong type (401). */
-  constructor(readonly kind: 'malformed' | 'invalid', message: string) {
+  constructor(
+    readonly kind: 'malformed' | 'invalid',
+    message: string,
+  ) {
     super(message);
     this.name = 'TokenError';
   }

@@ -29,7 +29,8 @@ export function grpcCodeOf(e: KeyProtectError): status {
   if (s === 429) return status.RESOURCE_EXHAUSTED;
   if (s === 401 || s === 403) return status.PERMISSION_DENIED;
   if (e.reason === 'UNPROCESSABLE_CIPHERTEXT_ERR') return status.INVALID_ARGUMENT;
-  if (s === 404 || s === 409 || s === 410 || s === 422 || e.reason === 'KEY_EXPIRED_ERR') return status.FAILED_PRECONDITION;
+  if (s === 404 || s === 409 || s === 410 || s === 422 || e.reason === 'KEY_EXPIRED_ERR')
+    return status.FAILED_PRECONDITION;
   if (s === 400) return status.INVALID_ARGUMENT;
   return status.UNKNOWN;
 }
@@ -37,6 +38,12 @@ export function grpcCodeOf(e: KeyProtectError): status {
 /** Any error thrown while serving -> the status to answer; unexpected errors say no more than "internal error". */
 export function toGrpcError(e: unknown, what: string): ServerErrorResponse {
   if (e instanceof KeyProtectError) return grpcError(grpcCodeOf(e), `${what}: ${e.message}`);
-  if (e && typeof e === 'object' && typeof (e as { code?: unknown }).code === 'number' && typeof (e as { details?: unknown }).details === 'string') return e as ServerErrorResponse;
+  if (
+    e &&
+    typeof e === 'object' &&
+    typeof (e as { code?: unknown }).code === 'number' &&
+    typeof (e as { details?: unknown }).details === 'string'
+  )
+    return e as ServerErrorResponse;
   return grpcError(status.INTERNAL, `${what}: internal error`);
 }

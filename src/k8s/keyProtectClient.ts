@@ -63,17 +63,24 @@ export class KeyProtectClient {
   }
 
   async wrap(keyId: string, plaintext: Buffer): Promise<WrapResult> {
-    const body = (await this.kp('POST', `/keys/${encodeURIComponent(keyId)}/actions/wrap`, { plaintext: plaintext.toString('base64') })) as {
+    const body = (await this.kp('POST', `/keys/${encodeURIComponent(keyId)}/actions/wrap`, {
+      plaintext: plaintext.toString('base64'),
+    })) as {
       ciphertext?: unknown;
       keyVersion?: { id?: unknown };
     };
-    if (typeof body.ciphertext !== 'string' || typeof body.keyVersion?.id !== 'string') throw new KeyProtectError(502, undefined, 'the KMS answered wrap without a ciphertext and key version');
+    if (typeof body.ciphertext !== 'string' || typeof body.keyVersion?.id !== 'string')
+      throw new KeyProtectError(502, undefined, 'the KMS answered wrap without a ciphertext and key version');
     return { ciphertext: body.ciphertext, keyVersion: body.keyVersion.id };
   }
 
   async unwrap(keyId: string, ciphertext: string): Promise<UnwrapResult> {
-    const body = (await this.kp('POST', `/keys/${encodeURIComponent(keyId)}/actions/unwrap`, { ciphertext })) as { plaintext?: unknown; keyVersion?: { id?: unknown } };
-    if (typeof body.plaintext !== 'string' || typeof body.keyVersion?.id !== 'string') throw new KeyProtectError(502, undefined, 'the KMS answered unwrap without a plaintext and key version');
+    const body = (await this.kp('POST', `/keys/${encodeURIComponent(keyId)}/actions/unwrap`, { ciphertext })) as {
+      plaintext?: unknown;
+      keyVersion?: { id?: unknown };
+    };
+    if (typeof body.plaintext !== 'string' || typeof body.keyVersion?.id !== 'string')
+      throw new KeyProtectError(502, undefined, 'the KMS answered unwrap without a plaintext and key version');
     return { plaintext: Buffer.from(body.plaintext, 'base64'), keyVersion: body.keyVersion.id };
   }
 
@@ -91,7 +98,12 @@ export class KeyProtectClient {
       const token = await this.bearer();
       const res = await this.fetch(`${this.url}/api/v2${path}`, {
         method,
-        headers: { authorization: `Bearer ${token.value}`, 'bluemix-instance': this.o.instanceId, 'content-type': 'application/json', accept: 'application/json' },
+        headers: {
+          authorization: `Bearer ${token.value}`,
+          'bluemix-instance': this.o.instanceId,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
         body: JSON.stringify(body),
       });
       const text = await res.text();
@@ -120,10 +132,15 @@ export class KeyProtectClient {
       headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
       body: new URLSearchParams({ grant_type: APIKEY_GRANT, apikey: this.o.apiKey }).toString(),
     });
-    const json = parse(await res.text()) as { access_token?: unknown; expires_in?: unknown; errorCode?: unknown; errorMessage?: unknown } | undefined;
+    const json = parse(await res.text()) as
+      { access_token?: unknown; expires_in?: unknown; errorCode?: unknown; errorMessage?: unknown } | undefined;
     if (res.status !== 200 || typeof json?.access_token !== 'string') {
       const code = typeof json?.errorCode === 'string' ? json.errorCode : undefined;
-      throw new KeyProtectError(res.status === 200 ? 502 : res.status >= 500 ? res.status : 401, code, `the KMS refused the API key (${res.status}${code ? ` ${code}` : ''})`);
+      throw new KeyProtectError(
+        res.status === 200 ? 502 : res.status >= 500 ? res.status : 401,
+        code,
+        `the KMS refused the API key (${res.status}${code ? ` ${code}` : ''})`,
+      );
     }
     const ttlMs = typeof json.expires_in === 'number' && json.expires_in > 0 ? json.expires_in * 1000 : 3_600_000;
     const token = { value: json.access_token, renewAt: this.now() + Math.max(ttlMs - RENEW_BEFORE_MS, ttlMs / 2) };
@@ -136,7 +153,12 @@ export class KeyProtectClient {
       return await fetch(url, { ...init, signal: AbortSignal.timeout(this.o.timeoutMs ?? 10_000) });
     } catch (e) {
       const cause = (e as { cause?: { code?: unknown; message?: unknown } }).cause;
-      const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : (e as Error).name;
+      const why =
+        typeof cause?.code === 'string'
+          ? cause.code
+          : typeof cause?.message === 'string'
+            ? cause.message
+            : (e as Error).name;
       throw new KeyProtectError(0, undefined, `cannot reach the KMS at ${this.url} (${why})`);
     }
   }
@@ -153,9 +175,16 @@ function parse(text: string): unknown {
 
 /** Key Protect's error body -> status, first reason code and its message. */
 function kpError(status: number, body: unknown): KeyProtectError {
-  const b = (body ?? {}) as { resources?: Array<{ errorMsg?: unknown; reasons?: Array<{ code?: unknown; message?: unknown }> }> };
+  const b = (body ?? {}) as {
+    resources?: Array<{ errorMsg?: unknown; reasons?: Array<{ code?: unknown; message?: unknown }> }>;
+  };
   const reason = b.resources?.[0]?.reasons?.[0];
   const code = typeof reason?.code === 'string' ? reason.code : undefined;
-  const msg = typeof reason?.message === 'string' ? reason.message : typeof b.resources?.[0]?.errorMsg === 'string' ? b.resources[0].errorMsg : `the KMS answered ${status}`;
+  const msg =
+    typeof reason?.message === 'string'
+      ? reason.message
+      : typeof b.resources?.[0]?.errorMsg === 'string'
+        ? b.resources[0].errorMsg
+        : `the KMS answered ${status}`;
   return new KeyProtectError(status, code, code ? `${status} ${code}: ${msg}` : `${status}: ${msg}`);
 }

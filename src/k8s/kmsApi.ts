@@ -18,7 +18,13 @@ export const SERVICE_NAME = 'v2.KeyManagementService';
 export const API_VERSION = 'v2';
 
 /** Field names as in the .proto (keepCase), bytes as Buffers, absent fields at their defaults. */
-export const LOADER_OPTIONS: protoLoader.Options = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
+export const LOADER_OPTIONS: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: true,
+  oneofs: true,
+};
 
 const str = (id: number) => ({ type: 'string', id });
 const bytes = (id: number) => ({ type: 'bytes', id });
@@ -84,21 +90,38 @@ export interface KeyManagementServiceClient extends grpc.Client {
   Status(req: StatusRequest, cb: grpc.requestCallback<StatusResponse>): grpc.ClientUnaryCall;
   Status(req: StatusRequest, options: grpc.CallOptions, cb: grpc.requestCallback<StatusResponse>): grpc.ClientUnaryCall;
   Decrypt(req: Partial<DecryptRequest>, cb: grpc.requestCallback<DecryptResponse>): grpc.ClientUnaryCall;
-  Decrypt(req: Partial<DecryptRequest>, options: grpc.CallOptions, cb: grpc.requestCallback<DecryptResponse>): grpc.ClientUnaryCall;
+  Decrypt(
+    req: Partial<DecryptRequest>,
+    options: grpc.CallOptions,
+    cb: grpc.requestCallback<DecryptResponse>,
+  ): grpc.ClientUnaryCall;
   Encrypt(req: Partial<EncryptRequest>, cb: grpc.requestCallback<EncryptResponse>): grpc.ClientUnaryCall;
-  Encrypt(req: Partial<EncryptRequest>, options: grpc.CallOptions, cb: grpc.requestCallback<EncryptResponse>): grpc.ClientUnaryCall;
+  Encrypt(
+    req: Partial<EncryptRequest>,
+    options: grpc.CallOptions,
+    cb: grpc.requestCallback<EncryptResponse>,
+  ): grpc.ClientUnaryCall;
 }
 
-type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ClientOptions) => KeyManagementServiceClient;
+type ClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ClientOptions,
+) => KeyManagementServiceClient;
 
 /** The package definition proto-loader builds from the descriptor. */
 export function kmsPackageDefinition(): protoLoader.PackageDefinition {
   // protobuf.js's INamespace type cannot express the literal's shape; the test checks the content.
-  return protoLoader.fromJSON(KMS_V2_DESCRIPTOR as unknown as Parameters<typeof protoLoader.fromJSON>[0], LOADER_OPTIONS);
+  return protoLoader.fromJSON(
+    KMS_V2_DESCRIPTOR as unknown as Parameters<typeof protoLoader.fromJSON>[0],
+    LOADER_OPTIONS,
+  );
 }
 
 function serviceConstructor(def: protoLoader.PackageDefinition): grpc.ServiceClientConstructor {
-  const pkg = grpc.loadPackageDefinition(def) as unknown as { v2: { KeyManagementService: grpc.ServiceClientConstructor } };
+  const pkg = grpc.loadPackageDefinition(def) as unknown as {
+    v2: { KeyManagementService: grpc.ServiceClientConstructor };
+  };
   return pkg.v2.KeyManagementService;
 }
 

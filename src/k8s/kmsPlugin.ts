@@ -21,7 +21,13 @@
 import { status } from '@grpc/grpc-js';
 import type { Logger } from '../util/logger.js';
 import { grpcCodeOf, grpcError, toGrpcError } from './grpcErrors.js';
-import { API_VERSION, type DecryptRequest, type EncryptResponse, type KeyManagementServiceHandlers, type StatusResponse } from './kmsApi.js';
+import {
+  API_VERSION,
+  type DecryptRequest,
+  type EncryptResponse,
+  type KeyManagementServiceHandlers,
+  type StatusResponse,
+} from './kmsApi.js';
 import { KeyProtectError, type KeyProtectClient } from './keyProtectClient.js';
 import { sameInstance, type KeyCrn } from './pluginCrn.js';
 
@@ -78,12 +84,19 @@ export class KmsPlugin {
    */
   async register(): Promise<void> {
     try {
-      await this.o.client.register(this.o.key.keyId, this.o.clusterCrn, 'Kubernetes secrets encryption (KMS v2 plugin)');
+      await this.o.client.register(
+        this.o.key.keyId,
+        this.o.clusterCrn,
+        'Kubernetes secrets encryption (KMS v2 plugin)',
+      );
       this.registered = true;
       this.o.log.info('registered the cluster on the root key', { key: this.o.key.crn, resource: this.o.clusterCrn });
     } catch (e) {
       if (e instanceof KeyProtectError && (e.status === 401 || e.status === 403)) throw e;
-      this.o.log.warn('could not register the cluster on the root key yet; retrying after a healthy status', { key: this.o.key.crn, error: (e as Error).message });
+      this.o.log.warn('could not register the cluster on the root key yet; retrying after a healthy status', {
+        key: this.o.key.crn,
+        error: (e as Error).message,
+      });
     }
   }
 
@@ -93,15 +106,24 @@ export class KmsPlugin {
   }
 
   async encrypt(plaintext: Buffer, uid: string): Promise<EncryptResponse> {
-    if (plaintext.length === 0 || plaintext.length > MAX_PLAINTEXT) throw grpcError(status.INVALID_ARGUMENT, `plaintext must be 1 to ${MAX_PLAINTEXT} bytes`);
+    if (plaintext.length === 0 || plaintext.length > MAX_PLAINTEXT)
+      throw grpcError(status.INVALID_ARGUMENT, `plaintext must be 1 to ${MAX_PLAINTEXT} bytes`);
     try {
       const out = await this.o.client.wrap(this.o.key.keyId, plaintext);
       const ciphertext = Buffer.from(out.ciphertext, 'utf8');
-      if (ciphertext.length > MAX_CIPHERTEXT) throw grpcError(status.INTERNAL, `the wrapped key is ${ciphertext.length} bytes, more than the API server accepts`);
+      if (ciphertext.length > MAX_CIPHERTEXT)
+        throw grpcError(
+          status.INTERNAL,
+          `the wrapped key is ${ciphertext.length} bytes, more than the API server accepts`,
+        );
       if (out.keyVersion !== this.lastKeyId) this.probe = undefined;
       this.lastKeyId = out.keyVersion;
       this.o.log.debug('encrypt', { uid, keyVersion: out.keyVersion });
-      return { ciphertext, key_id: out.keyVersion, annotations: { [KEY_CRN_ANNOTATION]: Buffer.from(this.o.key.crn, 'utf8') } };
+      return {
+        ciphertext,
+        key_id: out.keyVersion,
+        annotations: { [KEY_CRN_ANNOTATION]: Buffer.from(this.o.key.crn, 'utf8') },
+      };
     } catch (e) {
       throw this.failed(e, 'encrypt', uid);
     }
@@ -110,7 +132,8 @@ export class KmsPlugin {
   async decrypt(req: DecryptRequest): Promise<Buffer> {
     const keyId = this.keyFor(req.annotations);
     const ciphertext = req.ciphertext.toString('utf8');
-    if (ciphertext.length === 0 || !/^[A-Za-z0-9+/=_-]+$/.test(ciphertext)) throw grpcError(status.INVALID_ARGUMENT, 'the ciphertext is not one this plugin made');
+    if (ciphertext.length === 0 || !/^[A-Za-z0-9+/=_-]+$/.test(ciphertext))
+      throw grpcError(status.INVALID_ARGUMENT, 'the ciphertext is not one this plugin made');
     try {
       const out = await this.o.client.unwrap(keyId, ciphertext);
       this.o.log.debug('decrypt', { uid: req.uid, keyVersion: out.keyVersion });
@@ -142,7 +165,11 @@ export class KmsPlugin {
     const named = annotations?.[KEY_CRN_ANNOTATION];
     if (named === undefined) return this.o.key.keyId;
     const other = sameInstance(this.o.key, named.toString('utf8'));
-    if (!other) throw grpcError(status.INVALID_ARGUMENT, `the ${KEY_CRN_ANNOTATION} annotation does not name a root key of this plugin's KMS instance`);
+    if (!other)
+      throw grpcError(
+        status.INVALID_ARGUMENT,
+        `the ${KEY_CRN_ANNOTATION} annotation does not name a root key of this plugin's KMS instance`,
+      );
     return other.keyId;
   }
 
@@ -166,7 +193,8 @@ export class KmsPlugin {
       const wrapped = await this.o.client.wrap(this.o.key.keyId, PROBE);
       const back = await this.o.client.unwrap(this.o.key.keyId, wrapped.ciphertext);
       if (!back.plaintext.equals(PROBE)) throw new Error('the probe did not unwrap to what was wrapped');
-      if (wrapped.keyVersion !== this.lastKeyId && this.lastKeyId) this.o.log.info('the root key has a new version', { key: this.o.key.crn, keyVersion: wrapped.keyVersion });
+      if (wrapped.keyVersion !== this.lastKeyId && this.lastKeyId)
+        this.o.log.info('the root key has a new version', { key: this.o.key.crn, keyVersion: wrapped.keyVersion });
       this.lastKeyId = wrapped.keyVersion;
     } catch (e) {
       healthz = `the root key cannot be used: ${(e as Error).message}`.slice(0, 512);
@@ -180,7 +208,9 @@ export class KmsPlugin {
 
   private retryRegistration(): void {
     this.registering ??= this.register()
-      .catch((e: unknown) => this.o.log.error('registration refused', { key: this.o.key.crn, error: (e as Error).message }))
+      .catch((e: unknown) =>
+        this.o.log.error('registration refused', { key: this.o.key.crn, error: (e as Error).message }),
+      )
       .finally(() => {
         this.registering = undefined;
       });

@@ -43,21 +43,43 @@ export function parseKeyCrn(crn: string): KeyCrn {
     scope !== undefined &&
     /^a\/[^\s:]+$/.test(scope) &&
     crn.length <= 512;
-  if (!ok) throw new CrnFormatError(`not a root key CRN: "${crn}" (expected crn:v1:<cname>:<ctype>:kms:<region>:a/<account>:<instance>:key:<key-id>)`);
-  return { crn, cname: cname!, ctype: ctype!, region: region ?? '', account: scope!.slice(2), instanceId: instanceId!, keyId: keyId! };
+  if (!ok)
+    throw new CrnFormatError(
+      `not a root key CRN: "${crn}" (expected crn:v1:<cname>:<ctype>:kms:<region>:a/<account>:<instance>:key:<key-id>)`,
+    );
+  return {
+    crn,
+    cname: cname!,
+    ctype: ctype!,
+    region: region ?? '',
+    account: scope!.slice(2),
+    instanceId: instanceId!,
+    keyId: keyId!,
+  };
 }
 
 /** The cluster's CRN in the key's account and region, from the cluster's name. */
 export function defaultClusterCrn(key: KeyCrn, clusterName: string): string {
-  if (!CLUSTER_NAME.test(clusterName)) throw new CrnFormatError(`--cluster-name must be 1-128 letters, digits, '.', '_' or '-', got "${clusterName}"`);
+  if (!CLUSTER_NAME.test(clusterName))
+    throw new CrnFormatError(`--cluster-name must be 1-128 letters, digits, '.', '_' or '-', got "${clusterName}"`);
   return `crn:v1:${key.cname}:${key.ctype}:kubernetes:${key.region}:a/${key.account}::cluster:${clusterName}`;
 }
 
 /** A resource CRN as the registration API takes it: 10 segments, the resource type and resource present. */
 export function checkResourceCrn(crn: string): string {
   const seg = crn.split(':');
-  if (crn.length > 512 || seg.length !== 10 || seg[0] !== 'crn' || seg[1] !== 'v1' || !seg[8] || !seg[9] || /\s/.test(crn)) {
-    throw new CrnFormatError(`--cluster-crn must be a CRN with a resource type and resource (crn:v1:...:<type>:<name>), got "${crn}"`);
+  if (
+    crn.length > 512 ||
+    seg.length !== 10 ||
+    seg[0] !== 'crn' ||
+    seg[1] !== 'v1' ||
+    !seg[8] ||
+    !seg[9] ||
+    /\s/.test(crn)
+  ) {
+    throw new CrnFormatError(
+      `--cluster-crn must be a CRN with a resource type and resource (crn:v1:...:<type>:<name>), got "${crn}"`,
+    );
   }
   return crn;
 }

@@ -35,9 +35,23 @@ export interface RunningPlugin {
 
 export async function startPlugin(o: PluginOptions): Promise<RunningPlugin> {
   const key = parseKeyCrn(o.keyCrn);
-  const clusterCrn = o.clusterCrn !== undefined ? checkResourceCrn(o.clusterCrn) : defaultClusterCrn(key, o.clusterName ?? DEFAULT_CLUSTER_NAME);
-  const client = new KeyProtectClient({ url: o.kmsUrl, apiKey: o.apiKey, instanceId: key.instanceId, ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}) });
-  const plugin = new KmsPlugin({ client, key, clusterCrn, log: o.log, ...(o.statusCacheMs !== undefined ? { statusCacheMs: o.statusCacheMs } : {}) });
+  const clusterCrn =
+    o.clusterCrn !== undefined
+      ? checkResourceCrn(o.clusterCrn)
+      : defaultClusterCrn(key, o.clusterName ?? DEFAULT_CLUSTER_NAME);
+  const client = new KeyProtectClient({
+    url: o.kmsUrl,
+    apiKey: o.apiKey,
+    instanceId: key.instanceId,
+    ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}),
+  });
+  const plugin = new KmsPlugin({
+    client,
+    key,
+    clusterCrn,
+    log: o.log,
+    ...(o.statusCacheMs !== undefined ? { statusCacheMs: o.statusCacheMs } : {}),
+  });
   await plugin.register();
   const server = await serveOnSocket(o.socket, plugin.handlers());
   o.log.info('KMS v2 plugin listening', { socket: server.address, key: key.crn, cluster: clusterCrn });

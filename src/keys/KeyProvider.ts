@@ -63,14 +63,24 @@ export interface KeyProvider {
   generateDataKey(caller: KeyCaller, rootKeyCrn: string, aad: string[]): Promise<GeneratedDataKey>;
   unwrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<UnwrappedDataKey>;
   /** Rewrap under the newest version, server side (the DEK never leaves the KMS). */
-  rewrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<{ wrapped: string; keyVersion: string }>;
+  rewrap(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    wrapped: string,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }>;
   /**
    * Wrap a DEK the gateway already holds under `rootKeyCrn` (newest version).
    * Moving a bucket to another root key (PutBucketEncryption) unwraps its DEK
    * under the old key and wraps the same bytes under the new one, so no object
    * needs re-encrypting. Optional: a provider without it cannot change keys.
    */
-  wrapDataKey?(caller: KeyCaller, rootKeyCrn: string, plaintext: Buffer, aad: string[]): Promise<{ wrapped: string; keyVersion: string }>;
+  wrapDataKey?(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    plaintext: Buffer,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }>;
   getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState>;
   register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void>;
   unregister(caller: KeyCaller, rootKeyCrn: string, resourceCrn: string): Promise<void>;

@@ -51,18 +51,29 @@ export function parseKeyCrn(crn: string): KeyCrn {
     throw new CrnError(`Invalid key CRN "${crn}": expected 10 colon-separated segments, got ${seg.length}`);
   }
   const [, , cname, ctype, service, region, scope, instanceId, resourceType, keyId] = seg as [
-    string, string, string, string, string, string, string, string, string, string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
   ];
   if (resourceType !== 'key') throw new CrnError(`Invalid key CRN "${crn}": ${RESOURCE_TYPE_MESSAGE}`);
   if (!SEGMENT.test(cname) || !SEGMENT.test(ctype)) {
     throw new CrnError(`Invalid key CRN "${crn}": the cname and ctype segments must not be empty`);
   }
-  if (service !== 'kms') throw new CrnError(`Invalid key CRN "${crn}": the service name must be "kms", got "${service}"`);
+  if (service !== 'kms')
+    throw new CrnError(`Invalid key CRN "${crn}": the service name must be "kms", got "${service}"`);
   if (!SEGMENT.test(region)) throw new CrnError(`Invalid key CRN "${crn}": the location (region) segment is empty`);
   if (!scope.startsWith('a/') || !SEGMENT.test(scope.slice(2))) {
     throw new CrnError(`Invalid key CRN "${crn}": the scope segment must be "a/<account id>"`);
   }
-  if (!SEGMENT.test(instanceId)) throw new CrnError(`Invalid key CRN "${crn}": the service instance (GUID) segment is empty`);
+  if (!SEGMENT.test(instanceId))
+    throw new CrnError(`Invalid key CRN "${crn}": the service instance (GUID) segment is empty`);
   if (!SEGMENT.test(keyId)) throw new CrnError(`Invalid key CRN "${crn}": the key id segment is empty`);
   return { cname, ctype, region, account: scope.slice(2), instanceId, keyId };
 }
@@ -89,8 +100,16 @@ export interface KeyCrnParts {
 export function formatKeyCrn(p: KeyCrnParts): string {
   const cname = p.cname ?? COFFER_CNAME;
   const ctype = p.ctype ?? COFFER_CTYPE;
-  for (const [name, v] of [['cname', cname], ['ctype', ctype], ['region', p.region], ['account', p.account], ['instanceId', p.instanceId], ['keyId', p.keyId]] as const) {
-    if (!SEGMENT.test(v)) throw new CrnError(`Cannot format a key CRN: ${name} "${v}" is empty or contains ':' or whitespace`);
+  for (const [name, v] of [
+    ['cname', cname],
+    ['ctype', ctype],
+    ['region', p.region],
+    ['account', p.account],
+    ['instanceId', p.instanceId],
+    ['keyId', p.keyId],
+  ] as const) {
+    if (!SEGMENT.test(v))
+      throw new CrnError(`Cannot format a key CRN: ${name} "${v}" is empty or contains ':' or whitespace`);
   }
   return `crn:v1:${cname}:${ctype}:kms:${p.region}:a/${p.account}:${p.instanceId}:key:${p.keyId}`;
 }
@@ -101,8 +120,13 @@ export function formatKeyCrn(p: KeyCrnParts): string {
  * Coffer uses its own cname/ctype.
  */
 export function formatBucketCrn(p: { account: string; instance: string; bucket: string }): string {
-  for (const [name, v] of [['account', p.account], ['instance', p.instance], ['bucket', p.bucket]] as const) {
-    if (!SEGMENT.test(v)) throw new CrnError(`Cannot format a bucket CRN: ${name} "${v}" is empty or contains ':' or whitespace`);
+  for (const [name, v] of [
+    ['account', p.account],
+    ['instance', p.instance],
+    ['bucket', p.bucket],
+  ] as const) {
+    if (!SEGMENT.test(v))
+      throw new CrnError(`Cannot format a bucket CRN: ${name} "${v}" is empty or contains ':' or whitespace`);
   }
   return `crn:v1:${COFFER_CNAME}:${COFFER_CTYPE}:cloud-object-storage:global:a/${p.account}:${p.instance}:bucket:${p.bucket}`;
 }
@@ -114,9 +138,13 @@ export function formatBucketCrn(p: { account: string; instance: string; bucket: 
 export function assertResourceCrn(crn: string): void {
   const seg = typeof crn === 'string' ? crn.split(':') : [];
   if (crn.length > MAX_CRN_LENGTH || seg.length !== 10 || seg[0] !== 'crn' || seg[1] !== 'v1' || !seg[8] || !seg[9]) {
-    throw new KmsError('INVALID_FIELD_ERR', `The field 'resourceCrn' must be: a valid CRN with a resource type and resource, got "${crn}"`, {
-      type: 'field',
-      name: 'resourceCrn',
-    });
+    throw new KmsError(
+      'INVALID_FIELD_ERR',
+      `The field 'resourceCrn' must be: a valid CRN with a resource type and resource, got "${crn}"`,
+      {
+        type: 'field',
+        name: 'resourceCrn',
+      },
+    );
   }
 }

@@ -42,7 +42,8 @@ export class DekCache {
     this.ttlMs = opts.ttlMs ?? DEFAULT_DEK_TTL_MS;
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.now = opts.now ?? Date.now;
-    if (!(this.ttlMs >= 0) || !(this.maxEntries >= 1)) throw new RangeError('DekCache: ttlMs must be >= 0 and maxEntries >= 1');
+    if (!(this.ttlMs >= 0) || !(this.maxEntries >= 1))
+      throw new RangeError('DekCache: ttlMs must be >= 0 and maxEntries >= 1');
   }
 
   get size(): number {

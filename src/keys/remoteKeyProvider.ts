@@ -25,7 +25,14 @@
  */
 import { parseKeyCrn } from './crn.js';
 import { keyNotFound, KMS_ERROR_STATUS, KmsError, type KmsReason } from './errors.js';
-import type { GeneratedDataKey, KeyCaller, KeyProvider, KeyState, RegistrationRequest, UnwrappedDataKey } from './KeyProvider.js';
+import type {
+  GeneratedDataKey,
+  KeyCaller,
+  KeyProvider,
+  KeyState,
+  RegistrationRequest,
+  UnwrappedDataKey,
+} from './KeyProvider.js';
 import { ServiceAuthError, ServiceClient, ServiceUnavailableError, type ServiceResponse } from './serviceClient.js';
 import type { Logger } from '../util/logger.js';
 
@@ -103,7 +110,10 @@ export class RemoteKeyProvider implements KeyProvider {
     const res = await this.transport(() => this.client.request('GET', '/iam/v1/default-root-key'));
     const body = parseJson(res.text) as { crn?: unknown } | undefined;
     if (res.status !== 200 || typeof body?.crn !== 'string') {
-      throw new KmsError('KMS_UNAVAILABLE', `The KMS at ${this.client.url} did not name its default root key (${res.status})`);
+      throw new KmsError(
+        'KMS_UNAVAILABLE',
+        `The KMS at ${this.client.url} did not name its default root key (${res.status})`,
+      );
     }
     parseKeyCrn(body.crn);
     return body.crn;
@@ -113,7 +123,11 @@ export class RemoteKeyProvider implements KeyProvider {
     const r = await this.action<ActionResponse>(caller, rootKeyCrn, 'wrap', { aad });
     const plaintext = b64(r.plaintext);
     if (!plaintext) throw malformed(this.client.url, 'wrap returned no generated DEK');
-    return { plaintext, wrapped: str(r.ciphertext, this.client.url), keyVersion: versionOf(r.keyVersion, this.client.url) };
+    return {
+      plaintext,
+      wrapped: str(r.ciphertext, this.client.url),
+      keyVersion: versionOf(r.keyVersion, this.client.url),
+    };
   }
 
   async unwrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<UnwrappedDataKey> {
@@ -127,13 +141,29 @@ export class RemoteKeyProvider implements KeyProvider {
     return out;
   }
 
-  async rewrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
+  async rewrap(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    wrapped: string,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }> {
     const r = await this.action<ActionResponse>(caller, rootKeyCrn, 'rewrap', { ciphertext: wrapped, aad });
-    return { wrapped: str(r.ciphertext, this.client.url), keyVersion: versionOf(r.rewrappedKeyVersion, this.client.url) };
+    return {
+      wrapped: str(r.ciphertext, this.client.url),
+      keyVersion: versionOf(r.rewrappedKeyVersion, this.client.url),
+    };
   }
 
-  async wrapDataKey(caller: KeyCaller, rootKeyCrn: string, plaintext: Buffer, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
-    const r = await this.action<ActionResponse>(caller, rootKeyCrn, 'wrap', { plaintext: plaintext.toString('base64'), aad });
+  async wrapDataKey(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    plaintext: Buffer,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }> {
+    const r = await this.action<ActionResponse>(caller, rootKeyCrn, 'wrap', {
+      plaintext: plaintext.toString('base64'),
+      aad,
+    });
     return { wrapped: str(r.ciphertext, this.client.url), keyVersion: versionOf(r.keyVersion, this.client.url) };
   }
 
@@ -157,27 +187,49 @@ export class RemoteKeyProvider implements KeyProvider {
   /** Idempotent: a registration that does not exist (404 once the key is known to be usable) is not an error. */
   async unregister(caller: KeyCaller, rootKeyCrn: string, resourceCrn: string): Promise<void> {
     const t = await this.resolve(caller, rootKeyCrn);
-    const res = await this.transport(() => this.client.request('DELETE', `/api/v2/keys/${enc(t.keyId)}/registrations/${enc(resourceCrn)}`, { headers: this.headers(caller, t) }));
+    const res = await this.transport(() =>
+      this.client.request('DELETE', `/api/v2/keys/${enc(t.keyId)}/registrations/${enc(resourceCrn)}`, {
+        headers: this.headers(caller, t),
+      }),
+    );
     if (res.status === 404) return;
     this.check(res, rootKeyCrn);
   }
 
   // ---- plumbing ---------------------------------------------------------------
 
-  private async action<T>(caller: KeyCaller, crn: string, action: 'wrap' | 'unwrap' | 'rewrap', body: Record<string, unknown>): Promise<T> {
+  private async action<T>(
+    caller: KeyCaller,
+    crn: string,
+    action: 'wrap' | 'unwrap' | 'rewrap',
+    body: Record<string, unknown>,
+  ): Promise<T> {
     const t = await this.resolve(caller, crn);
     return this.call<T>(caller, crn, t, 'POST', `/keys/${enc(t.keyId)}/actions/${action}`, body);
   }
 
-  private async call<T>(caller: KeyCaller, crn: string, t: KeyTarget, method: string, path: string, body?: unknown): Promise<T> {
-    const res = await this.transport(() => this.client.request(method, `/api/v2${path}`, { headers: this.headers(caller, t), ...(body !== undefined ? { body } : {}) }));
+  private async call<T>(
+    caller: KeyCaller,
+    crn: string,
+    t: KeyTarget,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const res = await this.transport(() =>
+      this.client.request(method, `/api/v2${path}`, {
+        headers: this.headers(caller, t),
+        ...(body !== undefined ? { body } : {}),
+      }),
+    );
     this.check(res, crn);
     return (parseJson(res.text) ?? {}) as T;
   }
 
   private headers(caller: KeyCaller, t: KeyTarget): Record<string, string> {
     const h: Record<string, string> = { 'bluemix-instance': t.instanceId, [TENANT_HEADER]: caller.tenant };
-    if (caller.requestId !== undefined && /^[\x21-\x7e]{1,128}$/.test(caller.requestId)) h['correlation-id'] = caller.requestId;
+    if (caller.requestId !== undefined && /^[\x21-\x7e]{1,128}$/.test(caller.requestId))
+      h['correlation-id'] = caller.requestId;
     return h;
   }
 
@@ -199,7 +251,13 @@ export class RemoteKeyProvider implements KeyProvider {
   }
 
   private async metadata(caller: KeyCaller, crn: string, t: KeyTarget): Promise<{ state: KeyState }> {
-    const body = await this.call<{ resources?: Array<{ id?: unknown; crn?: unknown; state?: unknown }> }>(caller, crn, t, 'GET', `/keys/${enc(t.keyId)}/metadata`);
+    const body = await this.call<{ resources?: Array<{ id?: unknown; crn?: unknown; state?: unknown }> }>(
+      caller,
+      crn,
+      t,
+      'GET',
+      `/keys/${enc(t.keyId)}/metadata`,
+    );
     const key = body.resources?.[0];
     if (!key || key.id !== t.keyId || key.crn !== crn) throw keyNotFound(crn);
     if (typeof key.state !== 'number') throw malformed(this.client.url, 'key metadata without a state');
@@ -213,7 +271,12 @@ export class RemoteKeyProvider implements KeyProvider {
     } catch (e) {
       if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError) {
         this.opts.log?.warn('kms unavailable', { kmsUrl: this.client.url, err: e.message });
-        throw new KmsError('KMS_UNAVAILABLE', e instanceof ServiceAuthError ? 'The key management service refused the gateway credentials' : 'The key management service is unavailable');
+        throw new KmsError(
+          'KMS_UNAVAILABLE',
+          e instanceof ServiceAuthError
+            ? 'The key management service refused the gateway credentials'
+            : 'The key management service is unavailable',
+        );
       }
       throw e;
     }
@@ -229,7 +292,10 @@ export class RemoteKeyProvider implements KeyProvider {
     }
     const reason = reasonOf(res.text);
     // A passed reason keeps its code only when the KMS sent it with the status the table gives it.
-    const passed = reason !== undefined && PASSED_REASONS.has(reason.code) && KMS_ERROR_STATUS[reason.code as KmsReason] === res.status;
+    const passed =
+      reason !== undefined &&
+      PASSED_REASONS.has(reason.code) &&
+      KMS_ERROR_STATUS[reason.code as KmsReason] === res.status;
     const code: KmsReason = passed ? (reason.code as KmsReason) : defaultReason(res.status);
     throw new KmsError(code, reason?.message ?? `The key management service answered ${res.status}`, reason?.target);
   }
@@ -248,12 +314,24 @@ function parseJson(text: string): unknown {
   }
 }
 
-function reasonOf(text: string): { code: string; message: string; target?: { type: string; name: string } } | undefined {
-  const body = parseJson(text) as { resources?: Array<{ reasons?: Array<{ code?: unknown; message?: unknown; target?: { type?: unknown; name?: unknown } }> }> } | undefined;
+function reasonOf(
+  text: string,
+): { code: string; message: string; target?: { type: string; name: string } } | undefined {
+  const body = parseJson(text) as
+    | {
+        resources?: Array<{
+          reasons?: Array<{ code?: unknown; message?: unknown; target?: { type?: unknown; name?: unknown } }>;
+        }>;
+      }
+    | undefined;
   const r = body?.resources?.[0]?.reasons?.[0];
   if (!r || typeof r.code !== 'string') return undefined;
-  const out: { code: string; message: string; target?: { type: string; name: string } } = { code: r.code, message: typeof r.message === 'string' ? r.message : r.code };
-  if (r.target && typeof r.target.type === 'string' && typeof r.target.name === 'string') out.target = { type: r.target.type, name: r.target.name };
+  const out: { code: string; message: string; target?: { type: string; name: string } } = {
+    code: r.code,
+    message: typeof r.message === 'string' ? r.message : r.code,
+  };
+  if (r.target && typeof r.target.type === 'string' && typeof r.target.name === 'string')
+    out.target = { type: r.target.type, name: r.target.name };
   return out;
 }
 

@@ -81,7 +81,8 @@ export class ServiceClient {
   private pending?: Promise<Token>;
 
   constructor(private readonly opts: ServiceClientOptions) {
-    if (!/^https?:\/\/[^/]+/.test(opts.url)) throw new TypeError(`the KMS URL must be an http(s) URL, got "${opts.url}"`);
+    if (!/^https?:\/\/[^/]+/.test(opts.url))
+      throw new TypeError(`the KMS URL must be an http(s) URL, got "${opts.url}"`);
     if (!opts.apiKey) throw new TypeError('an API key is required');
     this.url = opts.url.replace(/\/+$/, '');
     this.fetchFn = opts.fetch ?? fetch;
@@ -105,10 +106,20 @@ export class ServiceClient {
 
   private async exchange(): Promise<Token> {
     const body = new URLSearchParams({ grant_type: APIKEY_GRANT_TYPE, apikey: this.opts.apiKey }).toString();
-    const res = await this.send('POST', '/identity/token', { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' }, body, true);
+    const res = await this.send(
+      'POST',
+      '/identity/token',
+      { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
+      body,
+      true,
+    );
     if (res.status !== 200) {
-      if (isRetryableStatus(res.status)) throw new ServiceUnavailableError(`the token endpoint of ${this.url} answered ${res.status}`);
-      throw new ServiceAuthError(`${this.url}/identity/token refused the API key (${res.status}${codeOf(res.text)})`, res.status);
+      if (isRetryableStatus(res.status))
+        throw new ServiceUnavailableError(`the token endpoint of ${this.url} answered ${res.status}`);
+      throw new ServiceAuthError(
+        `${this.url}/identity/token refused the API key (${res.status}${codeOf(res.text)})`,
+        res.status,
+      );
     }
     let parsed: { access_token?: unknown; expires_in?: unknown; expiration?: unknown };
     try {
@@ -116,12 +127,17 @@ export class ServiceClient {
     } catch {
       throw new ServiceUnavailableError(`the token endpoint of ${this.url} answered with a body that is not JSON`);
     }
-    if (typeof parsed.access_token !== 'string' || parsed.access_token === '') throw new ServiceUnavailableError(`the token endpoint of ${this.url} returned no access_token`);
+    if (typeof parsed.access_token !== 'string' || parsed.access_token === '')
+      throw new ServiceUnavailableError(`the token endpoint of ${this.url} returned no access_token`);
     const now = this.now();
     const ttlS = typeof parsed.expires_in === 'number' && parsed.expires_in > 0 ? parsed.expires_in : 3600;
     const expiresAt = typeof parsed.expiration === 'number' ? parsed.expiration * 1000 : now + ttlS * 1000;
     const margin = Math.min(this.refreshMarginS, ttlS / 2) * 1000;
-    this.current = { value: parsed.access_token, obtainedAt: now, refreshAt: Math.min(expiresAt, now + ttlS * 1000) - margin };
+    this.current = {
+      value: parsed.access_token,
+      obtainedAt: now,
+      refreshAt: Math.min(expiresAt, now + ttlS * 1000) - margin,
+    };
     return this.current;
   }
 
@@ -131,14 +147,22 @@ export class ServiceClient {
    * once with a new token. The final response is returned whatever its status;
    * connection failures after the last retry throw ServiceUnavailableError.
    */
-  async request(method: string, path: string, opts: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean } = {}): Promise<ServiceResponse> {
+  async request(
+    method: string,
+    path: string,
+    opts: { headers?: Record<string, string>; body?: unknown; idempotent?: boolean } = {},
+  ): Promise<ServiceResponse> {
     const idempotent = opts.idempotent ?? true;
     const body = opts.body === undefined ? undefined : JSON.stringify(opts.body);
     let refreshed = false;
     for (;;) {
       const token = await this.token();
       const obtainedAt = this.current?.obtainedAt ?? this.now();
-      const headers: Record<string, string> = { accept: 'application/json', ...opts.headers, authorization: `Bearer ${token}` };
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        ...opts.headers,
+        authorization: `Bearer ${token}`,
+      };
       if (body !== undefined) headers['content-type'] = 'application/json';
       const res = await this.send(method, path, headers, body, idempotent);
       if (res.status === 401 && !refreshed && this.now() - obtainedAt >= FRESH_TOKEN_MS) {
@@ -151,14 +175,25 @@ export class ServiceClient {
   }
 
   /** One request with retries; no authentication of its own. */
-  private async send(method: string, path: string, headers: Record<string, string>, body: string | undefined, idempotent: boolean): Promise<ServiceResponse> {
+  private async send(
+    method: string,
+    path: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    idempotent: boolean,
+  ): Promise<ServiceResponse> {
     const attempts = idempotent ? this.retries + 1 : 1;
     let lastError = '';
     for (let i = 0; i < attempts; i++) {
       if (i > 0) await this.sleep(this.backoff(i));
       let res: Response;
       try {
-        res = await this.fetchFn(`${this.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), signal: AbortSignal.timeout(this.timeoutMs) });
+        res = await this.fetchFn(`${this.url}${path}`, {
+          method,
+          headers,
+          ...(body !== undefined ? { body } : {}),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
       } catch (e) {
         lastError = describe(e);
         continue;
@@ -170,7 +205,9 @@ export class ServiceClient {
       }
       return { status: res.status, headers: res.headers, text };
     }
-    throw new ServiceUnavailableError(`the KMS at ${this.url} is unavailable (${lastError}${attempts > 1 ? ` after ${attempts} attempts` : ''})`);
+    throw new ServiceUnavailableError(
+      `the KMS at ${this.url} is unavailable (${lastError}${attempts > 1 ? ` after ${attempts} attempts` : ''})`,
+    );
   }
 
   private backoff(retry: number): number {

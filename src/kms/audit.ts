@@ -44,7 +44,20 @@ export interface AuditEntry {
 export type AuditInput = Omit<AuditEntry, 'time'>;
 
 const MAX_FIELD = 256;
-const FIELDS: ReadonlyArray<keyof AuditEntry> = ['time', 'identity', 'tenant', 'instance', 'key', 'version', 'action', 'outcome', 'status', 'reason', 'correlationId', 'via'];
+const FIELDS: ReadonlyArray<keyof AuditEntry> = [
+  'time',
+  'identity',
+  'tenant',
+  'instance',
+  'key',
+  'version',
+  'action',
+  'outcome',
+  'status',
+  'reason',
+  'correlationId',
+  'via',
+];
 
 /** Keeps strings short and printable: an attacker-chosen correlation id must not forge log lines. */
 function clean(v: unknown): unknown {
@@ -160,8 +173,20 @@ export class AuditingKeyProvider implements KeyProvider {
     private readonly audit: AuditSink,
   ) {}
 
-  private async run<T>(caller: KeyCaller, crn: string | undefined, action: string, fn: () => Promise<T>, version: (r: T) => string | undefined): Promise<T> {
-    const base: AuditInput = { identity: `tenant:${caller.tenant}`, tenant: caller.tenant, action, outcome: 'success', via: 'embedded' };
+  private async run<T>(
+    caller: KeyCaller,
+    crn: string | undefined,
+    action: string,
+    fn: () => Promise<T>,
+    version: (r: T) => string | undefined,
+  ): Promise<T> {
+    const base: AuditInput = {
+      identity: `tenant:${caller.tenant}`,
+      tenant: caller.tenant,
+      action,
+      outcome: 'success',
+      via: 'embedded',
+    };
     if (caller.requestId !== undefined) base.correlationId = caller.requestId;
     if (crn !== undefined) {
       try {
@@ -188,34 +213,82 @@ export class AuditingKeyProvider implements KeyProvider {
   }
 
   generateDataKey(caller: KeyCaller, rootKeyCrn: string, aad: string[]): Promise<GeneratedDataKey> {
-    return this.run(caller, rootKeyCrn, 'wrap', () => this.inner.generateDataKey(caller, rootKeyCrn, aad), (r) => r.keyVersion);
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'wrap',
+      () => this.inner.generateDataKey(caller, rootKeyCrn, aad),
+      (r) => r.keyVersion,
+    );
   }
 
   unwrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<UnwrappedDataKey> {
-    return this.run(caller, rootKeyCrn, 'unwrap', () => this.inner.unwrap(caller, rootKeyCrn, wrapped, aad), (r) => r.keyVersion);
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'unwrap',
+      () => this.inner.unwrap(caller, rootKeyCrn, wrapped, aad),
+      (r) => r.keyVersion,
+    );
   }
 
-  rewrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
-    return this.run(caller, rootKeyCrn, 'rewrap', () => this.inner.rewrap(caller, rootKeyCrn, wrapped, aad), (r) => r.keyVersion);
+  rewrap(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    wrapped: string,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }> {
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'rewrap',
+      () => this.inner.rewrap(caller, rootKeyCrn, wrapped, aad),
+      (r) => r.keyVersion,
+    );
   }
 
   /** Forwarded only when the inner provider has it (an optional KeyProvider method). */
   get wrapDataKey(): KeyProvider['wrapDataKey'] {
     const inner = this.inner;
     if (!inner.wrapDataKey) return undefined;
-    return (caller, rootKeyCrn, plaintext, aad) => this.run(caller, rootKeyCrn, 'wrap', () => inner.wrapDataKey!(caller, rootKeyCrn, plaintext, aad), (r) => r.keyVersion);
+    return (caller, rootKeyCrn, plaintext, aad) =>
+      this.run(
+        caller,
+        rootKeyCrn,
+        'wrap',
+        () => inner.wrapDataKey!(caller, rootKeyCrn, plaintext, aad),
+        (r) => r.keyVersion,
+      );
   }
 
   getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState> {
-    return this.run(caller, rootKeyCrn, 'getKeyState', () => this.inner.getKeyState(caller, rootKeyCrn), () => undefined);
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'getKeyState',
+      () => this.inner.getKeyState(caller, rootKeyCrn),
+      () => undefined,
+    );
   }
 
   register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void> {
-    return this.run(caller, rootKeyCrn, 'createRegistration', () => this.inner.register(caller, rootKeyCrn, reg), () => reg.keyVersion);
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'createRegistration',
+      () => this.inner.register(caller, rootKeyCrn, reg),
+      () => reg.keyVersion,
+    );
   }
 
   unregister(caller: KeyCaller, rootKeyCrn: string, resourceCrn: string): Promise<void> {
-    return this.run(caller, rootKeyCrn, 'deleteRegistration', () => this.inner.unregister(caller, rootKeyCrn, resourceCrn), () => undefined);
+    return this.run(
+      caller,
+      rootKeyCrn,
+      'deleteRegistration',
+      () => this.inner.unregister(caller, rootKeyCrn, resourceCrn),
+      () => undefined,
+    );
   }
 
   onKeyEvent(listener: (event: KeyEvent) => void): void {

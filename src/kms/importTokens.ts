@@ -17,7 +17,14 @@ import { invalidField } from './encoding.js';
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-export const IMPORT_TOKEN_LIMITS = { expirationMin: 300, expirationMax: 86_400, expirationDefault: 600, retrievalsMin: 1, retrievalsMax: 500, retrievalsDefault: 1 } as const;
+export const IMPORT_TOKEN_LIMITS = {
+  expirationMin: 300,
+  expirationMax: 86_400,
+  expirationDefault: 600,
+  retrievalsMin: 1,
+  retrievalsMax: 500,
+  retrievalsDefault: 1,
+} as const;
 
 interface Token {
   privateKey: KeyObject;
@@ -51,7 +58,10 @@ export interface SecureImport {
 }
 
 function expired(): KmsError {
-  return new KmsError('IMPORT_TOKEN_EXPIRED_ERR', 'The import token has expired or has no retrievals left: create a new one');
+  return new KmsError(
+    'IMPORT_TOKEN_EXPIRED_ERR',
+    'The import token has expired or has no retrievals left: create a new one',
+  );
 }
 
 export class ImportTokens {
@@ -66,8 +76,10 @@ export class ImportTokens {
     const L = IMPORT_TOKEN_LIMITS;
     const exp = expiration ?? L.expirationDefault;
     const max = maxAllowedRetrievals ?? L.retrievalsDefault;
-    if (!Number.isInteger(exp) || exp < L.expirationMin || exp > L.expirationMax) invalid('expiration', `an integer from ${L.expirationMin} to ${L.expirationMax} (seconds)`);
-    if (!Number.isInteger(max) || max < L.retrievalsMin || max > L.retrievalsMax) invalid('maxAllowedRetrievals', `an integer from ${L.retrievalsMin} to ${L.retrievalsMax}`);
+    if (!Number.isInteger(exp) || exp < L.expirationMin || exp > L.expirationMax)
+      invalid('expiration', `an integer from ${L.expirationMin} to ${L.expirationMax} (seconds)`);
+    if (!Number.isInteger(max) || max < L.retrievalsMin || max > L.retrievalsMax)
+      invalid('maxAllowedRetrievals', `an integer from ${L.retrievalsMin} to ${L.retrievalsMax}`);
     const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: this.modulusLength });
     const now = this.now();
     const t: Token = {
@@ -87,10 +99,15 @@ export class ImportTokens {
   /** GET /import_token: the public key and nonce; each call uses one retrieval. */
   retrieve(instanceId: string): ImportTokenView {
     const t = this.live(instanceId);
-    if (!t) throw new KmsError('IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
+    if (!t)
+      throw new KmsError('IMPORT_TOKEN_NOT_FOUND_ERR', 'No import token exists for this instance: create one first');
     if (t.remainingRetrievals <= 0) throw expired();
     t.remainingRetrievals--;
-    return { ...view(t), payload: Buffer.from(t.publicPem, 'utf8').toString('base64'), nonce: t.nonce.toString('base64') };
+    return {
+      ...view(t),
+      payload: Buffer.from(t.publicPem, 'utf8').toString('base64'),
+      nonce: t.nonce.toString('base64'),
+    };
   }
 
   /**
@@ -103,10 +120,18 @@ export class ImportTokens {
     const t = this.live(instanceId);
     if (!t) throw expired();
     const alg = (s.encryptionAlgorithm ?? 'RSAES_OAEP_SHA_256') as EncryptionAlgorithm;
-    if (alg !== 'RSAES_OAEP_SHA_256' && alg !== 'RSAES_OAEP_SHA_1') invalid('encryptionAlgorithm', 'RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1');
+    if (alg !== 'RSAES_OAEP_SHA_256' && alg !== 'RSAES_OAEP_SHA_1')
+      invalid('encryptionAlgorithm', 'RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1');
     let material: Buffer;
     try {
-      material = privateDecrypt({ key: t.privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: alg === 'RSAES_OAEP_SHA_1' ? 'sha1' : 'sha256' }, s.payload);
+      material = privateDecrypt(
+        {
+          key: t.privateKey,
+          padding: constants.RSA_PKCS1_OAEP_PADDING,
+          oaepHash: alg === 'RSAES_OAEP_SHA_1' ? 'sha1' : 'sha256',
+        },
+        s.payload,
+      );
     } catch {
       throw invalidField('payload', 'key material encrypted with the public key of the current import token');
     }
@@ -117,11 +142,18 @@ export class ImportTokens {
     const nonce = openNonce(material, s.iv, s.encryptedNonce);
     if (!nonce) {
       material.fill(0);
-      throw new KmsError('INCORRECT_NONCE_IV_ERR', 'The encrypted nonce could not be decrypted with the key material and the given iv', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError(
+        'INCORRECT_NONCE_IV_ERR',
+        'The encrypted nonce could not be decrypted with the key material and the given iv',
+        { type: 'field', name: 'encryptedNonce' },
+      );
     }
     if (nonce.length !== t.nonce.length || !timingSafeEqual(nonce, t.nonce)) {
       material.fill(0);
-      throw new KmsError('INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', { type: 'field', name: 'encryptedNonce' });
+      throw new KmsError('INCORRECT_NONCE_ERR', 'The nonce does not match the nonce of the current import token', {
+        type: 'field',
+        name: 'encryptedNonce',
+      });
     }
     return material;
   }

@@ -7,7 +7,12 @@
  * has no private endpoint or metrics service).
  */
 import { KmsError } from '../keys/errors.js';
-import type { InstancePolicyAttributes, InstancePolicyRecord, InstancePolicyType, InstanceStateStore } from './instanceState.js';
+import type {
+  InstancePolicyAttributes,
+  InstancePolicyRecord,
+  InstancePolicyType,
+  InstanceStateStore,
+} from './instanceState.js';
 import type { KeyResource } from './keyView.js';
 import type { KmsService } from './kmsService.js';
 
@@ -59,9 +64,14 @@ export class InstancePolicies {
     const p = this.state.getPolicy(instanceId, 'keyCreateImportAccess');
     if (!p?.policy_data.enabled) return;
     const a = p.policy_data.attributes ?? {};
-    const allowed = k.imported ? (k.extractable ? a.import_standard_key : a.import_root_key) !== false : (k.extractable ? a.create_standard_key : a.create_root_key) !== false;
+    const allowed = k.imported
+      ? (k.extractable ? a.import_standard_key : a.import_root_key) !== false
+      : (k.extractable ? a.create_standard_key : a.create_root_key) !== false;
     if (!allowed || (k.imported && a.enforce_token === true && !k.secure)) {
-      throw new KmsError('KEY_CREATE_IMPORT_ACCESS_ERR', 'The keyCreateImportAccess instance policy does not allow this key to be created or imported');
+      throw new KmsError(
+        'KEY_CREATE_IMPORT_ACCESS_ERR',
+        'The keyCreateImportAccess instance policy does not allow this key to be created or imported',
+      );
     }
   }
 
@@ -69,7 +79,12 @@ export class InstancePolicies {
    * A new key's dual-auth-delete policy: the request's own when it sent one (an
    * `enabled` left out changes nothing), else on when the instance policy is.
    */
-  async applyDualAuthDelete(instanceId: string, key: KeyResource, requested: { enabled?: boolean } | undefined, by: string): Promise<void> {
+  async applyDualAuthDelete(
+    instanceId: string,
+    key: KeyResource,
+    requested: { enabled?: boolean } | undefined,
+    by: string,
+  ): Promise<void> {
     const instDual = this.state.getPolicy(instanceId, 'dualAuthDelete')?.policy_data.enabled === true;
     const on = requested ? requested.enabled : instDual ? true : undefined;
     if (on !== undefined) await this.service.setDualAuthDeletePolicy(instanceId, key.id, { enabled: on }, by);
@@ -79,13 +94,23 @@ export class InstancePolicies {
    * A new root key's rotation policy: the request's own, else the instance
    * policy's interval for a generated (not imported) key. Standard keys do not rotate.
    */
-  async applyRotation(instanceId: string, key: KeyResource, requested: { enabled: boolean; intervalMonth: number } | undefined, by: string): Promise<void> {
+  async applyRotation(
+    instanceId: string,
+    key: KeyResource,
+    requested: { enabled: boolean; intervalMonth: number } | undefined,
+    by: string,
+  ): Promise<void> {
     if (key.extractable) return;
     const instRot = this.state.getPolicy(instanceId, 'rotation');
     if (requested) {
       await this.service.setRotationPolicy(instanceId, key.id, requested, by);
     } else if (instRot?.policy_data.enabled && !key.imported) {
-      await this.service.setRotationPolicy(instanceId, key.id, { enabled: true, intervalMonth: instRot.policy_data.attributes?.interval_month ?? 1 }, by);
+      await this.service.setRotationPolicy(
+        instanceId,
+        key.id,
+        { enabled: true, intervalMonth: instRot.policy_data.attributes?.interval_month ?? 1 },
+        by,
+      );
     }
   }
 }

@@ -19,7 +19,14 @@ export interface KeyRingRecord {
   creationDate: number;
 }
 
-export const INSTANCE_POLICY_TYPES = ['dualAuthDelete', 'allowedNetwork', 'allowedIP', 'keyCreateImportAccess', 'metrics', 'rotation'] as const;
+export const INSTANCE_POLICY_TYPES = [
+  'dualAuthDelete',
+  'allowedNetwork',
+  'allowedIP',
+  'keyCreateImportAccess',
+  'metrics',
+  'rotation',
+] as const;
 export type InstancePolicyType = (typeof INSTANCE_POLICY_TYPES)[number];
 
 export interface InstancePolicyAttributes {
@@ -81,7 +88,9 @@ export class InstanceStateStore {
 
   /** Rings of an instance, `default` first (its creation date is the instance's). */
   listKeyRings(instanceId: string, instanceCreatedAt: number): KeyRingRecord[] {
-    const own = [...this.rings.values()].filter((r) => r.instanceId === instanceId).sort((a, b) => a.creationDate - b.creationDate || (a.id < b.id ? -1 : 1));
+    const own = [...this.rings.values()]
+      .filter((r) => r.instanceId === instanceId)
+      .sort((a, b) => a.creationDate - b.creationDate || (a.id < b.id ? -1 : 1));
     return [{ instanceId, id: DEFAULT_KEY_RING, createdBy: 'coffer', creationDate: instanceCreatedAt }, ...own];
   }
 
@@ -90,12 +99,18 @@ export class InstanceStateStore {
   }
 
   async putKeyRing(r: KeyRingRecord): Promise<void> {
-    await this.db.batch().put(r.instanceId + SEP + r.id, r, { sublevel: this.ringDb() }).write({ sync: true });
+    await this.db
+      .batch()
+      .put(r.instanceId + SEP + r.id, r, { sublevel: this.ringDb() })
+      .write({ sync: true });
     this.rings.set(r.instanceId + SEP + r.id, r);
   }
 
   async deleteKeyRing(instanceId: string, id: string): Promise<void> {
-    await this.db.batch().del(instanceId + SEP + id, { sublevel: this.ringDb() }).write({ sync: true });
+    await this.db
+      .batch()
+      .del(instanceId + SEP + id, { sublevel: this.ringDb() })
+      .write({ sync: true });
     this.rings.delete(instanceId + SEP + id);
   }
 
@@ -104,7 +119,9 @@ export class InstanceStateStore {
   }
 
   listPolicies(instanceId: string): InstancePolicyRecord[] {
-    return INSTANCE_POLICY_TYPES.map((t) => this.getPolicy(instanceId, t)).filter((p): p is InstancePolicyRecord => p !== undefined);
+    return INSTANCE_POLICY_TYPES.map((t) => this.getPolicy(instanceId, t)).filter(
+      (p): p is InstancePolicyRecord => p !== undefined,
+    );
   }
 
   /** All given policies in one atomic batch (a multi-policy PUT applies all or none). */

@@ -29,14 +29,26 @@ export interface ListKeysQuery {
 
 export const DEFAULT_LIST_STATES: readonly KeyState[] = [KeyState.Active, KeyState.Suspended, KeyState.Deactivated];
 
-const SORTABLE = ['id', 'state', 'extractable', 'imported', 'creationDate', 'lastUpdateDate', 'lastRotateDate', 'deletionDate', 'expirationDate'] as const;
+const SORTABLE = [
+  'id',
+  'state',
+  'extractable',
+  'imported',
+  'creationDate',
+  'lastUpdateDate',
+  'lastRotateDate',
+  'deletionDate',
+  'expirationDate',
+] as const;
 type SortField = (typeof SORTABLE)[number];
 
 export function parseStates(states: number[] | undefined): ReadonlySet<number> {
   if (states === undefined) return new Set(DEFAULT_LIST_STATES);
-  if (!Array.isArray(states) || states.length === 0) throw invalidField('state', 'a comma-separated list of integers 0 to 5', 'query_param');
+  if (!Array.isArray(states) || states.length === 0)
+    throw invalidField('state', 'a comma-separated list of integers 0 to 5', 'query_param');
   for (const s of states) {
-    if (!Number.isInteger(s) || s < 0 || s > 5) throw invalidField('state', 'a comma-separated list of integers 0 to 5', 'query_param');
+    if (!Number.isInteger(s) || s < 0 || s > 5)
+      throw invalidField('state', 'a comma-separated list of integers 0 to 5', 'query_param');
   }
   return new Set(states);
 }
@@ -104,7 +116,8 @@ export function comparator(sort: string | undefined, now: number): (a: KeyRecord
   for (const raw of (sort ?? 'creationDate').split(',')) {
     const desc = raw.startsWith('-');
     const name = desc ? raw.slice(1) : raw;
-    if (!(SORTABLE as readonly string[]).includes(name)) throw invalidField('sort', `comma-separated fields from ${SORTABLE.join(', ')}`, 'query_param');
+    if (!(SORTABLE as readonly string[]).includes(name))
+      throw invalidField('sort', `comma-separated fields from ${SORTABLE.join(', ')}`, 'query_param');
     fields.push({ f: name as SortField, dir: desc ? -1 : 1 });
   }
   fields.push({ f: 'id', dir: 1 });

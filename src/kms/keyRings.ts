@@ -26,7 +26,8 @@ export class KeyRings {
   }
 
   async create(instance: InstanceRecord, id: string, by: string): Promise<KeyRingRecord> {
-    if (this.state.hasKeyRing(instance.id, id)) throw new KmsError('KEY_RING_EXISTS_ERR', `Key ring ${id} already exists`);
+    if (this.state.hasKeyRing(instance.id, id))
+      throw new KmsError('KEY_RING_EXISTS_ERR', `Key ring ${id} already exists`);
     if (this.list(instance).length >= MAX_KEY_RINGS) {
       throw new KmsError('FEATURE_RESTRICTED_ERR', `An instance holds at most ${MAX_KEY_RINGS} key rings`);
     }
@@ -43,7 +44,11 @@ export class KeyRings {
       throw new KmsError('KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds keys that are not deleted`);
     }
     if (inRing.length > 0) {
-      if (!force) throw new KmsError('KEY_RING_NOT_EMPTY_ERR', `Key ring ${id} holds deleted keys: delete it with force=true to move them to ${DEFAULT_KEY_RING}`);
+      if (!force)
+        throw new KmsError(
+          'KEY_RING_NOT_EMPTY_ERR',
+          `Key ring ${id} holds deleted keys: delete it with force=true to move them to ${DEFAULT_KEY_RING}`,
+        );
       for (const k of inRing) await this.service.setKeyRing(instance.id, k.id, DEFAULT_KEY_RING);
     }
     await this.state.deleteKeyRing(instance.id, id);
@@ -51,7 +56,8 @@ export class KeyRings {
 
   /** 404 KEY_RING_NOT_FOUND_ERR unless the instance has the ring. */
   assertExists(instanceId: string, ring: string): void {
-    if (!this.state.hasKeyRing(instanceId, ring)) throw new KmsError('KEY_RING_NOT_FOUND_ERR', `Key ring ${ring} could not be found`);
+    if (!this.state.hasKeyRing(instanceId, ring))
+      throw new KmsError('KEY_RING_NOT_FOUND_ERR', `Key ring ${ring} could not be found`);
   }
 
   /** PATCH /keys/{id}: to an existing ring only. */
@@ -66,6 +72,7 @@ export class KeyRings {
    */
   async assertKeyInRing(instanceId: string, keyId: string, ring: string): Promise<void> {
     const rec = await this.service.store.getKey(instanceId, keyId);
-    if (rec && rec.keyRingID !== ring) throw new KmsError('KEY_NOT_FOUND_ERR', `Key ${keyId} could not be found in key ring ${ring}`);
+    if (rec && rec.keyRingID !== ring)
+      throw new KmsError('KEY_NOT_FOUND_ERR', `Key ${keyId} could not be found in key ring ${ring}`);
   }
 }

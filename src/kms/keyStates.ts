@@ -40,28 +40,89 @@ export type KeyAction =
   | 'listRegistrations';
 
 export const ALL_KEY_ACTIONS: readonly KeyAction[] = [
-  'get', 'list', 'wrap', 'unwrap', 'rewrap', 'rotate', 'disable', 'enable', 'delete', 'restore', 'purge',
-  'dualAuth', 'setPolicy', 'alias', 'sync', 'registerResource', 'updateRegistration', 'deleteRegistration', 'listRegistrations',
+  'get',
+  'list',
+  'wrap',
+  'unwrap',
+  'rewrap',
+  'rotate',
+  'disable',
+  'enable',
+  'delete',
+  'restore',
+  'purge',
+  'dualAuth',
+  'setPolicy',
+  'alias',
+  'sync',
+  'registerResource',
+  'updateRegistration',
+  'deleteRegistration',
+  'listRegistrations',
 ];
 
 /** The states a key can report (0 is never reported). */
-export const REPORTED_STATES: readonly KeyState[] = [KeyState.Active, KeyState.Suspended, KeyState.Deactivated, KeyState.Destroyed];
+export const REPORTED_STATES: readonly KeyState[] = [
+  KeyState.Active,
+  KeyState.Suspended,
+  KeyState.Deactivated,
+  KeyState.Destroyed,
+];
 
 const ACTIVE: ReadonlySet<KeyAction> = new Set<KeyAction>([
-  'get', 'list', 'wrap', 'unwrap', 'rewrap', 'rotate', 'disable', 'delete',
-  'dualAuth', 'setPolicy', 'alias', 'sync', 'registerResource', 'updateRegistration', 'deleteRegistration', 'listRegistrations',
+  'get',
+  'list',
+  'wrap',
+  'unwrap',
+  'rewrap',
+  'rotate',
+  'disable',
+  'delete',
+  'dualAuth',
+  'setPolicy',
+  'alias',
+  'sync',
+  'registerResource',
+  'updateRegistration',
+  'deleteRegistration',
+  'listRegistrations',
 ]);
 const SUSPENDED: ReadonlySet<KeyAction> = new Set<KeyAction>([
-  'get', 'list', 'enable', 'delete', 'setPolicy', 'alias', 'sync', 'deleteRegistration', 'listRegistrations',
+  'get',
+  'list',
+  'enable',
+  'delete',
+  'setPolicy',
+  'alias',
+  'sync',
+  'deleteRegistration',
+  'listRegistrations',
 ]);
 /**
  * deleteRegistration on an expired key is an inference (the docs name only Active
  * and Suspended): without it a bucket on an expired key could never be cleaned up.
  */
 const DEACTIVATED: ReadonlySet<KeyAction> = new Set<KeyAction>([
-  'get', 'list', 'rotate', 'unwrap', 'rewrap', 'delete', 'setPolicy', 'alias', 'sync', 'deleteRegistration', 'listRegistrations',
+  'get',
+  'list',
+  'rotate',
+  'unwrap',
+  'rewrap',
+  'delete',
+  'setPolicy',
+  'alias',
+  'sync',
+  'deleteRegistration',
+  'listRegistrations',
 ]);
-const DESTROYED: ReadonlySet<KeyAction> = new Set<KeyAction>(['get', 'list', 'restore', 'purge', 'sync', 'listRegistrations']);
+const DESTROYED: ReadonlySet<KeyAction> = new Set<KeyAction>([
+  'get',
+  'list',
+  'restore',
+  'purge',
+  'sync',
+  'listRegistrations',
+]);
 const NONE: ReadonlySet<KeyAction> = new Set<KeyAction>();
 
 export function allowedActions(state: KeyState): ReadonlySet<KeyAction> {
@@ -86,7 +147,15 @@ export function isActionAllowed(state: KeyState, action: KeyAction): boolean {
 }
 
 /** Actions that only root (non-extractable) keys support: 400 KEY_ROOT_REQ_ERR otherwise (error-messages.md 17). */
-const ROOT_ONLY: ReadonlySet<KeyAction> = new Set<KeyAction>(['wrap', 'unwrap', 'rewrap', 'rotate', 'disable', 'enable', 'restore']);
+const ROOT_ONLY: ReadonlySet<KeyAction> = new Set<KeyAction>([
+  'wrap',
+  'unwrap',
+  'rewrap',
+  'rotate',
+  'disable',
+  'enable',
+  'restore',
+]);
 
 export function requiresRootKey(action: KeyAction): boolean {
   return ROOT_ONLY.has(action);
@@ -104,7 +173,10 @@ export function stateError(state: KeyState, action: KeyAction): KmsError {
     case 'registerResource':
     case 'updateRegistration':
     case 'deleteRegistration':
-      return new KmsError('KEY_INVALID_STATE_ERR', `Key is not in a valid state: ${stateName(state)} keys do not allow this registration change`);
+      return new KmsError(
+        'KEY_INVALID_STATE_ERR',
+        `Key is not in a valid state: ${stateName(state)} keys do not allow this registration change`,
+      );
     case 'get':
     case 'list':
     case 'wrap':
@@ -131,7 +203,10 @@ export function stateError(state: KeyState, action: KeyAction): KmsError {
   if (state === KeyState.Deactivated && action === 'wrap') {
     return new KmsError('KEY_EXPIRED_ERR', 'The action could not be performed on the key because the key is expired');
   }
-  return new KmsError('KEY_ACTION_INVALID_STATE_ERR', `Key is not in a valid state: cannot ${action} a key in state ${stateName(state)}`);
+  return new KmsError(
+    'KEY_ACTION_INVALID_STATE_ERR',
+    `Key is not in a valid state: cannot ${action} a key in state ${stateName(state)}`,
+  );
 }
 
 export function stateName(state: KeyState): string {

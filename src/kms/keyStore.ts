@@ -89,8 +89,13 @@ export class KeyStore {
    * Opens (creating if needed) the store in `dir`. A store that already has a key
    * check value refuses a different master key with MasterKeyMismatchError.
    */
-  static async open(dir: string, masterKey: Buffer, opts: { randomBytes?: (n: number) => Buffer } = {}): Promise<KeyStore> {
-    if (masterKey.length !== MASTER_KEY_BYTES) throw new RangeError(`The KMS master key must be ${MASTER_KEY_BYTES} bytes`);
+  static async open(
+    dir: string,
+    masterKey: Buffer,
+    opts: { randomBytes?: (n: number) => Buffer } = {},
+  ): Promise<KeyStore> {
+    if (masterKey.length !== MASTER_KEY_BYTES)
+      throw new RangeError(`The KMS master key must be ${MASTER_KEY_BYTES} bytes`);
     await ensurePrivateDir(dir);
     const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
     await db.open();
@@ -109,7 +114,9 @@ export class KeyStore {
     const stored = await this.getMeta('kcv');
     if (stored === undefined) {
       for await (const _ of this.ver.keys({ limit: 1 })) {
-        throw new Error(`The KMS key store in ${dir} holds sealed key material but no key check value; refusing to guess the master key`);
+        throw new Error(
+          `The KMS key store in ${dir} holds sealed key material but no key check value; refusing to guess the master key`,
+        );
       }
       await this.meta.put('kcv', want.toString('base64'));
       return;
@@ -177,7 +184,12 @@ export class KeyStore {
   async openMaterial(instanceId: string, keyId: string, versionId: string): Promise<Buffer> {
     const rec = await this.ver.get(instanceId + SEP + keyId + SEP + versionId);
     if (!rec) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
-    const out = gcmOpen(this.master, Buffer.from(rec.iv, 'base64'), Buffer.from(rec.sealed, 'base64'), versionAad(instanceId, keyId, versionId));
+    const out = gcmOpen(
+      this.master,
+      Buffer.from(rec.iv, 'base64'),
+      Buffer.from(rec.sealed, 'base64'),
+      versionAad(instanceId, keyId, versionId),
+    );
     if (!out) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
     return out;
   }
@@ -185,7 +197,12 @@ export class KeyStore {
   seal(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): SealedVersion {
     const iv = this.random(IV_SIZE);
     const sealed = gcmSeal(this.master, iv, material, versionAad(instanceId, keyId, version.id));
-    return { id: version.id, creationDate: version.creationDate, iv: iv.toString('base64'), sealed: sealed.toString('base64') };
+    return {
+      id: version.id,
+      creationDate: version.creationDate,
+      iv: iv.toString('base64'),
+      sealed: sealed.toString('base64'),
+    };
   }
 
   batch(): KeyStoreBatch {
@@ -267,7 +284,9 @@ export class KeyStoreBatch {
   }
 
   putRegistration(r: RegistrationRecord): this {
-    this.ops.push((c, s) => c.put(r.instanceId + SEP + r.keyId + SEP + r.resourceCrn, r, { sublevel: s.sublevels.reg }));
+    this.ops.push((c, s) =>
+      c.put(r.instanceId + SEP + r.keyId + SEP + r.resourceCrn, r, { sublevel: s.sublevels.reg }),
+    );
     return this;
   }
 

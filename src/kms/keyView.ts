@@ -97,7 +97,8 @@ export function toKeyResource(instance: InstanceRecord, key: KeyRecord, now: num
   if (key.description !== undefined) out.description = key.description;
   if (key.lastRotateDate !== undefined) out.lastRotateDate = iso(key.lastRotateDate);
   if (key.expirationDate !== undefined) out.expirationDate = iso(key.expirationDate);
-  if (key.policies.rotation) out.rotation = { enabled: key.policies.rotation.enabled, interval_month: key.policies.rotation.intervalMonth };
+  if (key.policies.rotation)
+    out.rotation = { enabled: key.policies.rotation.enabled, interval_month: key.policies.rotation.intervalMonth };
   const pending = key.dualAuthPending;
   if (out.dualAuthDelete.enabled && pending && now < pending.expiresAt) {
     out.dualAuthDelete = { enabled: true, keySetForDeletion: true, authExpiration: iso(pending.expiresAt) };

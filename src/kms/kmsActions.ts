@@ -67,7 +67,12 @@ function unprocessable(): KmsError {
 }
 
 export function encodeCiphertext(ct: Buffer, iv: Buffer, handle: string): string {
-  const doc = { ciphertext: ct.toString('base64'), iv: iv.toString('base64'), version: CIPHERTEXT_FORMAT_VERSION, handle };
+  const doc = {
+    ciphertext: ct.toString('base64'),
+    iv: iv.toString('base64'),
+    version: CIPHERTEXT_FORMAT_VERSION,
+    handle,
+  };
   return Buffer.from(JSON.stringify(doc), 'utf8').toString('base64');
 }
 
@@ -83,7 +88,12 @@ export function decodeCiphertext(text: unknown): Envelope {
   }
   if (typeof doc !== 'object' || doc === null) throw unprocessable();
   const d = doc as Record<string, unknown>;
-  if (d.version !== CIPHERTEXT_FORMAT_VERSION || typeof d.handle !== 'string' || typeof d.ciphertext !== 'string' || typeof d.iv !== 'string') {
+  if (
+    d.version !== CIPHERTEXT_FORMAT_VERSION ||
+    typeof d.handle !== 'string' ||
+    typeof d.ciphertext !== 'string' ||
+    typeof d.iv !== 'string'
+  ) {
     throw unprocessable();
   }
   const ct = decodeBase64Strict(d.ciphertext);
@@ -96,7 +106,11 @@ export function decodeCiphertext(text: unknown): Envelope {
  * Runs `op` and redoes it if a key state change committed meanwhile, so that a
  * result is only ever returned for a state that is still current.
  */
-async function epochChecked<T>(ctx: KmsContext, op: () => Promise<T>, discard: (out: T) => void = () => undefined): Promise<T> {
+async function epochChecked<T>(
+  ctx: KmsContext,
+  op: () => Promise<T>,
+  discard: (out: T) => void = () => undefined,
+): Promise<T> {
   for (let i = 0; i < MAX_EPOCH_RETRIES; i++) {
     const before = ctx.epoch;
     const out = await op();
@@ -117,7 +131,12 @@ async function sealUnder(ctx: KmsContext, k: LoadedKey, v: VersionMeta, dek: Buf
 }
 
 /** Opens an envelope with the version its handle names; 422 for anything that does not authenticate. */
-async function openEnvelope(ctx: KmsContext, k: LoadedKey, env: Envelope, aad: Buffer): Promise<{ plaintext: Buffer; index: number }> {
+async function openEnvelope(
+  ctx: KmsContext,
+  k: LoadedKey,
+  env: Envelope,
+  aad: Buffer,
+): Promise<{ plaintext: Buffer; index: number }> {
   const index = k.key.versions.findIndex((v) => v.id === env.handle);
   if (index < 0) throw unprocessable();
   const material = await ctx.store.openMaterial(k.instance.id, k.key.id, env.handle);
@@ -130,55 +149,80 @@ async function openEnvelope(ctx: KmsContext, k: LoadedKey, env: Envelope, aad: B
   }
 }
 
-export async function wrap(ctx: KmsContext, instanceId: string, idOrAlias: string, input: WrapInput = {}): Promise<WrapResult> {
+export async function wrap(
+  ctx: KmsContext,
+  instanceId: string,
+  idOrAlias: string,
+  input: WrapInput = {},
+): Promise<WrapResult> {
   const aad = frameAad(input.aad);
   const given = input.plaintext;
   if (given !== undefined && (given.length === 0 || given.length > LIMITS.wrapPlaintextMaxBytes)) {
     throw invalidField('plaintext', `a base64 encoded key material of 1 to ${LIMITS.wrapPlaintextMaxBytes} bytes`);
   }
-  return epochChecked(ctx, async () => {
-    const k = await loadKey(ctx, instanceId, idOrAlias);
-    assertAction(k, 'wrap');
-    const v = newestVersion(k.key);
-    const dek = given ?? ctx.randomBytes(GENERATED_DEK_BYTES);
-    try {
-      const ciphertext = await sealUnder(ctx, k, v, dek, aad);
-      return given ? { ciphertext, keyVersion: { id: v.id } } : { ciphertext, keyVersion: { id: v.id }, plaintext: dek };
-    } catch (e) {
-      if (!given) dek.fill(0);
-      throw e;
-    }
-  }, zeroPlaintext);
+  return epochChecked(
+    ctx,
+    async () => {
+      const k = await loadKey(ctx, instanceId, idOrAlias);
+      assertAction(k, 'wrap');
+      const v = newestVersion(k.key);
+      const dek = given ?? ctx.randomBytes(GENERATED_DEK_BYTES);
+      try {
+        const ciphertext = await sealUnder(ctx, k, v, dek, aad);
+        return given
+          ? { ciphertext, keyVersion: { id: v.id } }
+          : { ciphertext, keyVersion: { id: v.id }, plaintext: dek };
+      } catch (e) {
+        if (!given) dek.fill(0);
+        throw e;
+      }
+    },
+    zeroPlaintext,
+  );
 }
 
 function zeroPlaintext(out: { plaintext?: Buffer }): void {
   out.plaintext?.fill(0);
 }
 
-export async function unwrap(ctx: KmsContext, instanceId: string, idOrAlias: string, input: UnwrapInput): Promise<UnwrapResult> {
+export async function unwrap(
+  ctx: KmsContext,
+  instanceId: string,
+  idOrAlias: string,
+  input: UnwrapInput,
+): Promise<UnwrapResult> {
   const aad = frameAad(input.aad);
   const env = decodeCiphertext(input.ciphertext);
-  return epochChecked(ctx, async () => {
-    const k = await loadKey(ctx, instanceId, idOrAlias);
-    assertAction(k, 'unwrap');
-    const { plaintext, index } = await openEnvelope(ctx, k, env, aad);
-    try {
-      const out: UnwrapResult = { plaintext, keyVersion: { id: env.handle } };
-      if (index < k.key.versions.length - 1) {
-        // Rotated since the wrap: hand back the DEK rewrapped under the newest version.
-        const newest = newestVersion(k.key);
-        out.ciphertext = await sealUnder(ctx, k, newest, plaintext, aad);
-        out.rewrappedKeyVersion = { id: newest.id };
+  return epochChecked(
+    ctx,
+    async () => {
+      const k = await loadKey(ctx, instanceId, idOrAlias);
+      assertAction(k, 'unwrap');
+      const { plaintext, index } = await openEnvelope(ctx, k, env, aad);
+      try {
+        const out: UnwrapResult = { plaintext, keyVersion: { id: env.handle } };
+        if (index < k.key.versions.length - 1) {
+          // Rotated since the wrap: hand back the DEK rewrapped under the newest version.
+          const newest = newestVersion(k.key);
+          out.ciphertext = await sealUnder(ctx, k, newest, plaintext, aad);
+          out.rewrappedKeyVersion = { id: newest.id };
+        }
+        return out;
+      } catch (e) {
+        plaintext.fill(0);
+        throw e;
       }
-      return out;
-    } catch (e) {
-      plaintext.fill(0);
-      throw e;
-    }
-  }, zeroPlaintext);
+    },
+    zeroPlaintext,
+  );
 }
 
-export async function rewrap(ctx: KmsContext, instanceId: string, idOrAlias: string, input: UnwrapInput): Promise<RewrapResult> {
+export async function rewrap(
+  ctx: KmsContext,
+  instanceId: string,
+  idOrAlias: string,
+  input: UnwrapInput,
+): Promise<RewrapResult> {
   const aad = frameAad(input.aad);
   const env = decodeCiphertext(input.ciphertext);
   return epochChecked(ctx, async () => {

@@ -91,7 +91,8 @@ export function effectiveState(key: KeyRecord, now: number): KeyState {
   // Only an Active key turns Deactivated on expiry. A Suspended key stays
   // Suspended: Deactivated allows unwrap, and expiry must never re-open a key a
   // Manager disabled. (Enabling it later is refused because it has expired.)
-  if (key.state === KeyState.Active && key.expirationDate !== undefined && now >= key.expirationDate) return KeyState.Deactivated;
+  if (key.state === KeyState.Active && key.expirationDate !== undefined && now >= key.expirationDate)
+    return KeyState.Deactivated;
   return key.state;
 }
 
@@ -106,7 +107,8 @@ export function newestVersion(key: KeyRecord): VersionMeta {
 }
 
 export async function getInstanceOr404(ctx: KmsContext, instanceId: string): Promise<InstanceRecord> {
-  const inst = typeof instanceId === 'string' && instanceId !== '' ? await ctx.store.getInstance(instanceId) : undefined;
+  const inst =
+    typeof instanceId === 'string' && instanceId !== '' ? await ctx.store.getInstance(instanceId) : undefined;
   if (!inst) throw notFound(`Instance ${String(instanceId)} could not be found`);
   return inst;
 }
@@ -137,9 +139,16 @@ export async function loadKey(ctx: KmsContext, instanceId: string, idOrAlias: st
  * Runs `fn` holding the key's lock, on a fresh read of the key (a concurrent
  * writer may have changed it between lookup and lock).
  */
-export async function withKey<T>(ctx: KmsContext, instanceId: string, idOrAlias: string, fn: (k: LoadedKey) => Promise<T>): Promise<T> {
+export async function withKey<T>(
+  ctx: KmsContext,
+  instanceId: string,
+  idOrAlias: string,
+  fn: (k: LoadedKey) => Promise<T>,
+): Promise<T> {
   const first = await loadKey(ctx, instanceId, idOrAlias);
-  return ctx.locks.run(lockName(first.instance.id, first.key.id), async () => fn(await loadKey(ctx, first.instance.id, first.key.id)));
+  return ctx.locks.run(lockName(first.instance.id, first.key.id), async () =>
+    fn(await loadKey(ctx, first.instance.id, first.key.id)),
+  );
 }
 
 export function lockName(instanceId: string, keyId: string): string {

@@ -19,7 +19,15 @@ import type { KeyStore } from './keyStore.js';
 import { iso, toKeyResource, type KeyResource, type KeyVersionRef } from './keyView.js';
 import * as actions from './kmsActions.js';
 import * as admin from './keyAdmin.js';
-import { assertAction, getInstanceOr404, loadKey, TIMING, type KmsContext, type KmsEvent, type KmsEventListener } from './kmsContext.js';
+import {
+  assertAction,
+  getInstanceOr404,
+  loadKey,
+  TIMING,
+  type KmsContext,
+  type KmsEvent,
+  type KmsEventListener,
+} from './kmsContext.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { InstanceRecord, KeyRecord, VersionMeta } from './records.js';
 import * as regs from './registrations.js';
@@ -123,7 +131,8 @@ export class KmsService {
       createdAt: this.ctx.now(),
     };
     return this.ctx.locks.run(`instance/${rec.id}`, async () => {
-      if (await this.ctx.store.getInstance(rec.id)) throw invalidField('id', `an instance id not already in use (${rec.id} is)`);
+      if (await this.ctx.store.getInstance(rec.id))
+        throw invalidField('id', `an instance id not already in use (${rec.id} is)`);
       await this.ctx.store.batch().putInstance(rec).write();
       return rec;
     });
@@ -221,9 +230,14 @@ export class KmsService {
     const instance = await getInstanceOr404(this.ctx, instanceId);
     const { limit, offset } = validatePaging(q.limit, q.offset);
     const now = this.ctx.now();
-    const live = (await this.ctx.store.listKeys(instance.id)).filter((k) => !k.deletion || now < k.deletion.deletionDate + TIMING.autoPurgeAfterMs);
+    const live = (await this.ctx.store.listKeys(instance.id)).filter(
+      (k) => !k.deletion || now < k.deletion.deletionDate + TIMING.autoPurgeAfterMs,
+    );
     const matched = filterKeys(live, q, now);
-    return { keys: matched.slice(offset, offset + limit).map((k) => toKeyResource(instance, k, now)), total: matched.length };
+    return {
+      keys: matched.slice(offset, offset + limit).map((k) => toKeyResource(instance, k, now)),
+      total: matched.length,
+    };
   }
 
   /**
@@ -256,10 +270,20 @@ export class KmsService {
   getPolicies(instanceId: string, idOrAlias: string): Promise<admin.PolicyResource[]> {
     return admin.getPolicies(this.ctx, instanceId, idOrAlias);
   }
-  setRotationPolicy(instanceId: string, idOrAlias: string, p: { enabled?: boolean; intervalMonth: number }, by?: string): Promise<admin.PolicyResource[]> {
+  setRotationPolicy(
+    instanceId: string,
+    idOrAlias: string,
+    p: { enabled?: boolean; intervalMonth: number },
+    by?: string,
+  ): Promise<admin.PolicyResource[]> {
     return admin.setRotationPolicy(this.ctx, instanceId, idOrAlias, p, by);
   }
-  setDualAuthDeletePolicy(instanceId: string, idOrAlias: string, p: { enabled: boolean }, by?: string): Promise<admin.PolicyResource[]> {
+  setDualAuthDeletePolicy(
+    instanceId: string,
+    idOrAlias: string,
+    p: { enabled: boolean },
+    by?: string,
+  ): Promise<admin.PolicyResource[]> {
     return admin.setDualAuthDeletePolicy(this.ctx, instanceId, idOrAlias, p, by);
   }
   /** Moves a key to another key ring; KeyRings (keyRings.ts) checks that the ring exists. */
@@ -315,16 +339,39 @@ export class KmsService {
 
   // ---- registrations (registrations.ts) ------------------------------------
 
-  createRegistration(instanceId: string, idOrAlias: string, resourceCrn: string, input?: regs.RegistrationInput, by?: string) {
+  createRegistration(
+    instanceId: string,
+    idOrAlias: string,
+    resourceCrn: string,
+    input?: regs.RegistrationInput,
+    by?: string,
+  ) {
     return regs.createRegistration(this.ctx, instanceId, idOrAlias, resourceCrn, input, by);
   }
-  replaceRegistration(instanceId: string, idOrAlias: string, resourceCrn: string, input?: regs.RegistrationInput, by?: string) {
+  replaceRegistration(
+    instanceId: string,
+    idOrAlias: string,
+    resourceCrn: string,
+    input?: regs.RegistrationInput,
+    by?: string,
+  ) {
     return regs.replaceRegistration(this.ctx, instanceId, idOrAlias, resourceCrn, input, by);
   }
-  updateRegistration(instanceId: string, idOrAlias: string, resourceCrn: string, input: regs.RegistrationInput, by?: string) {
+  updateRegistration(
+    instanceId: string,
+    idOrAlias: string,
+    resourceCrn: string,
+    input: regs.RegistrationInput,
+    by?: string,
+  ) {
     return regs.updateRegistration(this.ctx, instanceId, idOrAlias, resourceCrn, input, by);
   }
-  deleteRegistration(instanceId: string, idOrAlias: string, resourceCrn: string, opts?: { ignoreMissing?: boolean }): Promise<void> {
+  deleteRegistration(
+    instanceId: string,
+    idOrAlias: string,
+    resourceCrn: string,
+    opts?: { ignoreMissing?: boolean },
+  ): Promise<void> {
     return regs.deleteRegistration(this.ctx, instanceId, idOrAlias, resourceCrn, opts);
   }
   /** One key's registrations, or (idOrAlias undefined) those of every key in the instance. */

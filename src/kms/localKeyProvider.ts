@@ -106,7 +106,11 @@ export class LocalKeyProvider implements KeyProvider {
       keyId = key.id;
       await store.putMeta('bootstrap', { instanceId: instance.id, keyId });
     }
-    return { instanceId: instance.id, keyId, crn: formatKeyCrn({ region: instance.region, account: instance.account, instanceId: instance.id, keyId }) };
+    return {
+      instanceId: instance.id,
+      keyId,
+      crn: formatKeyCrn({ region: instance.region, account: instance.account, instanceId: instance.id, keyId }),
+    };
   }
 
   async defaultRootKeyCrn(_caller: KeyCaller): Promise<string> {
@@ -122,7 +126,9 @@ export class LocalKeyProvider implements KeyProvider {
 
   async unwrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<UnwrappedDataKey> {
     const t = await this.resolve(caller, rootKeyCrn);
-    const r = await this.call(rootKeyCrn, () => this.service.unwrap(t.instanceId, t.keyId, { ciphertext: wrapped, aad }));
+    const r = await this.call(rootKeyCrn, () =>
+      this.service.unwrap(t.instanceId, t.keyId, { ciphertext: wrapped, aad }),
+    );
     const out: UnwrappedDataKey = { plaintext: r.plaintext, keyVersion: r.keyVersion.id };
     if (r.ciphertext !== undefined && r.rewrappedKeyVersion !== undefined) {
       out.rewrapped = { wrapped: r.ciphertext, keyVersion: r.rewrappedKeyVersion.id };
@@ -130,13 +136,25 @@ export class LocalKeyProvider implements KeyProvider {
     return out;
   }
 
-  async rewrap(caller: KeyCaller, rootKeyCrn: string, wrapped: string, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
+  async rewrap(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    wrapped: string,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }> {
     const t = await this.resolve(caller, rootKeyCrn);
-    const r = await this.call(rootKeyCrn, () => this.service.rewrap(t.instanceId, t.keyId, { ciphertext: wrapped, aad }));
+    const r = await this.call(rootKeyCrn, () =>
+      this.service.rewrap(t.instanceId, t.keyId, { ciphertext: wrapped, aad }),
+    );
     return { wrapped: r.ciphertext, keyVersion: r.rewrappedKeyVersion.id };
   }
 
-  async wrapDataKey(caller: KeyCaller, rootKeyCrn: string, plaintext: Buffer, aad: string[]): Promise<{ wrapped: string; keyVersion: string }> {
+  async wrapDataKey(
+    caller: KeyCaller,
+    rootKeyCrn: string,
+    plaintext: Buffer,
+    aad: string[],
+  ): Promise<{ wrapped: string; keyVersion: string }> {
     const t = await this.resolve(caller, rootKeyCrn);
     const r = await this.call(rootKeyCrn, () => this.service.wrap(t.instanceId, t.keyId, { plaintext, aad }));
     return { wrapped: r.ciphertext, keyVersion: r.keyVersion.id };
@@ -155,13 +173,17 @@ export class LocalKeyProvider implements KeyProvider {
     if (reg.description !== undefined) input.description = reg.description;
     if (reg.preventKeyDeletion !== undefined) input.preventKeyDeletion = reg.preventKeyDeletion;
     if (reg.keyVersion !== undefined) input.keyVersion = reg.keyVersion;
-    await this.call(rootKeyCrn, () => this.service.createRegistration(t.instanceId, t.keyId, reg.resourceCrn, input, caller.tenant));
+    await this.call(rootKeyCrn, () =>
+      this.service.createRegistration(t.instanceId, t.keyId, reg.resourceCrn, input, caller.tenant),
+    );
   }
 
   /** Idempotent: a registration that does not exist is not an error. */
   async unregister(caller: KeyCaller, rootKeyCrn: string, resourceCrn: string): Promise<void> {
     const t = await this.resolve(caller, rootKeyCrn);
-    await this.call(rootKeyCrn, () => this.service.deleteRegistration(t.instanceId, t.keyId, resourceCrn, { ignoreMissing: true }));
+    await this.call(rootKeyCrn, () =>
+      this.service.deleteRegistration(t.instanceId, t.keyId, resourceCrn, { ignoreMissing: true }),
+    );
   }
 
   onKeyEvent(listener: (event: KeyEvent) => void): void {
@@ -181,10 +203,22 @@ export class LocalKeyProvider implements KeyProvider {
     if (!instance) throw keyNotFound(crn);
     // Only this KMS's exact CRN for the key: another cname, region or account, or
     // an alias in place of the key id, would dodge cache invalidation by CRN.
-    const canonical = formatKeyCrn({ region: instance.region, account: instance.account, instanceId: instance.id, keyId: parsed.keyId });
+    const canonical = formatKeyCrn({
+      region: instance.region,
+      account: instance.account,
+      instanceId: instance.id,
+      keyId: parsed.keyId,
+    });
     if (canonical !== crn || !(await this.service.hasKeyId(instance.id, parsed.keyId))) throw keyNotFound(crn);
     const isDefault = crn === (await this.bootstrap()).crn;
-    if (!isDefault && !(await this.authorizer.canUse(caller.tenant, { instanceId: instance.id, keyId: parsed.keyId, account: instance.account }, 'Reader'))) {
+    if (
+      !isDefault &&
+      !(await this.authorizer.canUse(
+        caller.tenant,
+        { instanceId: instance.id, keyId: parsed.keyId, account: instance.account },
+        'Reader',
+      ))
+    ) {
       throw keyNotFound(crn);
     }
     return { instanceId: instance.id, keyId: parsed.keyId };

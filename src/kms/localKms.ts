@@ -27,7 +27,11 @@ export interface LocalKms {
 }
 
 export async function openLocalKms(opts: OpenLocalKmsOptions): Promise<LocalKms> {
-  const store = await KeyStore.open(opts.dir, opts.masterKey, opts.randomBytes ? { randomBytes: opts.randomBytes } : {});
+  const store = await KeyStore.open(
+    opts.dir,
+    opts.masterKey,
+    opts.randomBytes ? { randomBytes: opts.randomBytes } : {},
+  );
   const service = new KmsService({
     store,
     ...(opts.now ? { now: opts.now } : {}),

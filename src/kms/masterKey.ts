@@ -49,7 +49,9 @@ export async function loadMasterKey(opts: LoadMasterKeyOptions): Promise<LoadedM
     const key = decodeBase64Strict(opts.configured.trim());
     if (!key || key.length !== MASTER_KEY_BYTES) {
       key?.fill(0);
-      throw new MasterKeyError(`The configured KMS master key (COFFER_MASTER_KEY) must be standard base64 of exactly ${MASTER_KEY_BYTES} bytes`);
+      throw new MasterKeyError(
+        `The configured KMS master key (COFFER_MASTER_KEY) must be standard base64 of exactly ${MASTER_KEY_BYTES} bytes`,
+      );
     }
     return { key, source: 'config' };
   }
@@ -81,12 +83,16 @@ async function readKeyFile(path: string, opts: LoadMasterKeyOptions): Promise<Bu
     opts.warn?.(msg);
   }
   if (st.size !== MASTER_KEY_BYTES) {
-    throw new MasterKeyError(`The KMS master key file ${path} must hold exactly ${MASTER_KEY_BYTES} raw bytes, found ${st.size}`);
+    throw new MasterKeyError(
+      `The KMS master key file ${path} must hold exactly ${MASTER_KEY_BYTES} raw bytes, found ${st.size}`,
+    );
   }
   const key = await readFile(path);
   if (key.length !== MASTER_KEY_BYTES) {
     key.fill(0);
-    throw new MasterKeyError(`The KMS master key file ${path} must hold exactly ${MASTER_KEY_BYTES} raw bytes, found ${key.length}`);
+    throw new MasterKeyError(
+      `The KMS master key file ${path} must hold exactly ${MASTER_KEY_BYTES} raw bytes, found ${key.length}`,
+    );
   }
   return key;
 }

@@ -12,7 +12,16 @@
 import { assertResourceCrn } from '../keys/crn.js';
 import { invalidField } from './encoding.js';
 import { KmsError } from '../keys/errors.js';
-import { assertAction, getInstanceOr404, loadKey, newestVersion, notFound, withKey, type KmsContext, type LoadedKey } from './kmsContext.js';
+import {
+  assertAction,
+  getInstanceOr404,
+  loadKey,
+  newestVersion,
+  notFound,
+  withKey,
+  type KmsContext,
+  type LoadedKey,
+} from './kmsContext.js';
 import { DEFAULT_ACTOR } from './keyLifecycle.js';
 import { toRegistrationResource, type RegistrationResource } from './keyView.js';
 import type { RegistrationRecord, VersionMeta } from './records.js';
@@ -36,7 +45,10 @@ export interface ListRegistrationsQuery {
 }
 
 function keyVersionInvalid(): KmsError {
-  return new KmsError('KEY_VERSION_INVALID', 'This request requires that the key version is later than current registration key version');
+  return new KmsError(
+    'KEY_VERSION_INVALID',
+    'This request requires that the key version is later than current registration key version',
+  );
 }
 
 function pickVersion(k: LoadedKey, id: string | undefined, current?: VersionMeta): VersionMeta {
@@ -60,7 +72,8 @@ function validateInput(input: RegistrationInput): void {
 
 /** Registration creation needs a root key (422 KEY_ROOT_REQ_REG_ERR), then an Active one. */
 function assertRegistrable(k: LoadedKey, action: 'registerResource' | 'updateRegistration'): void {
-  if (k.key.extractable) throw new KmsError('KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
+  if (k.key.extractable)
+    throw new KmsError('KEY_ROOT_REQ_REG_ERR', 'Requested action can only be completed with a root key');
   assertAction(k, action);
 }
 
@@ -76,7 +89,14 @@ async function save(ctx: KmsContext, rec: RegistrationRecord, input: Registratio
  * Create (POST) or replace (PUT): every field comes from `input`; only the
  * creation stamp of an existing registration is kept.
  */
-function putFromInput(ctx: KmsContext, k: LoadedKey, resourceCrn: string, input: RegistrationInput, by: string, existing: RegistrationRecord | undefined): Promise<RegistrationResource> {
+function putFromInput(
+  ctx: KmsContext,
+  k: LoadedKey,
+  resourceCrn: string,
+  input: RegistrationInput,
+  by: string,
+  existing: RegistrationRecord | undefined,
+): Promise<RegistrationResource> {
   const now = ctx.now();
   const rec: RegistrationRecord = {
     instanceId: k.instance.id,
@@ -146,7 +166,8 @@ export async function updateRegistration(
       updatedBy: by,
       lastUpdated: ctx.now(),
       preventKeyDeletion: input.preventKeyDeletion ?? existing.preventKeyDeletion,
-      keyVersion: input.keyVersion === undefined ? existing.keyVersion : pickVersion(k, input.keyVersion, existing.keyVersion),
+      keyVersion:
+        input.keyVersion === undefined ? existing.keyVersion : pickVersion(k, input.keyVersion, existing.keyVersion),
     };
     return save(ctx, rec, input);
   });
@@ -205,8 +226,18 @@ export async function listRegistrations(
     regs = await ctx.store.listRegistrations(k.instance.id, k.key.id);
   } else {
     // Across all keys the first 8 segments must be literal (key-protect.md 1.6).
-    if (q.resourceCrnQuery !== undefined && q.resourceCrnQuery.split(':').slice(0, 8).some((s) => s.includes('*'))) {
-      throw invalidField('urlEncodedResourceCRNQuery', 'a CRN whose first 8 segments contain no wildcard', 'query_param');
+    if (
+      q.resourceCrnQuery !== undefined &&
+      q.resourceCrnQuery
+        .split(':')
+        .slice(0, 8)
+        .some((s) => s.includes('*'))
+    ) {
+      throw invalidField(
+        'urlEncodedResourceCRNQuery',
+        'a CRN whose first 8 segments contain no wildcard',
+        'query_param',
+      );
     }
     const inst = await getInstanceOr404(ctx, instanceId);
     regs = await ctx.store.listRegistrations(inst.id);

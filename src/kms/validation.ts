@@ -27,8 +27,22 @@ const CONTROL = /[\x00-\x1f\x7f]/;
 const ALIAS = /^[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const RESERVED_ALIASES = new Set([
-  'key', 'keys', 'metadata', 'policy', 'policies', 'registration', 'registrations',
-  'ring', 'rings', 'rotate', 'wrap', 'unwrap', 'rewrap', 'version', 'versions', 'allowed_ip',
+  'key',
+  'keys',
+  'metadata',
+  'policy',
+  'policies',
+  'registration',
+  'registrations',
+  'ring',
+  'rings',
+  'rotate',
+  'wrap',
+  'unwrap',
+  'rewrap',
+  'version',
+  'versions',
+  'allowed_ip',
 ]);
 const KEY_RING_ID = /^[A-Za-z0-9-]{2,100}$/;
 /** Account ids, regions and instance ids go into CRNs: no ':' or whitespace. */
@@ -36,13 +50,22 @@ const CRN_SAFE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 const REGION = /^[a-z0-9-]{1,64}$/;
 
 export function validateName(name: unknown): string {
-  if (typeof name !== 'string' || [...name].length < LIMITS.nameMin || [...name].length > LIMITS.nameMax || CONTROL.test(name)) {
+  if (
+    typeof name !== 'string' ||
+    [...name].length < LIMITS.nameMin ||
+    [...name].length > LIMITS.nameMax ||
+    CONTROL.test(name)
+  ) {
     throw invalidField('name', `a string of ${LIMITS.nameMin} to ${LIMITS.nameMax} characters`);
   }
   return name;
 }
 
-export function validateDescription(description: unknown, field = 'description', max: number = LIMITS.descriptionMax): string | undefined {
+export function validateDescription(
+  description: unknown,
+  field = 'description',
+  max: number = LIMITS.descriptionMax,
+): string | undefined {
   if (description === undefined) return undefined;
   if (typeof description !== 'string' || [...description].length > max) {
     throw invalidField(field, `a string of at most ${max} characters`);
@@ -72,13 +95,15 @@ export function validateAliases(aliases: unknown): string[] {
   if (!Array.isArray(aliases)) throw invalidField('aliases', 'an array of strings');
   const out = aliases.map((a) => validateAlias(a));
   if (new Set(out).size !== out.length) throw invalidField('aliases', 'a list without duplicates');
-  if (out.length > LIMITS.aliasesPerKey) throw invalidField('aliases', `at most ${LIMITS.aliasesPerKey} aliases per key`);
+  if (out.length > LIMITS.aliasesPerKey)
+    throw invalidField('aliases', `at most ${LIMITS.aliasesPerKey} aliases per key`);
   return out;
 }
 
 export function validateKeyRingID(id: unknown): string {
   if (id === undefined) return 'default';
-  if (typeof id !== 'string' || !KEY_RING_ID.test(id)) throw invalidField('keyRingID', '2 to 100 letters, digits or hyphens');
+  if (typeof id !== 'string' || !KEY_RING_ID.test(id))
+    throw invalidField('keyRingID', '2 to 100 letters, digits or hyphens');
   return id;
 }
 
@@ -97,7 +122,12 @@ export function validateStandardMaterial(material: Buffer): void {
 
 export function validateExpiration(expirationDate: unknown, now: number): number | undefined {
   if (expirationDate === undefined) return undefined;
-  const ms = typeof expirationDate === 'number' ? expirationDate : typeof expirationDate === 'string' ? Date.parse(expirationDate) : NaN;
+  const ms =
+    typeof expirationDate === 'number'
+      ? expirationDate
+      : typeof expirationDate === 'string'
+        ? Date.parse(expirationDate)
+        : NaN;
   if (!Number.isFinite(ms) || ms <= now) throw invalidField('expirationDate', 'an RFC 3339 date in the future');
   return ms;
 }
@@ -126,12 +156,14 @@ export function validateAccount(account: unknown): string {
 }
 
 export function validateRegion(region: unknown): string {
-  if (typeof region !== 'string' || !REGION.test(region)) throw invalidField('region', "1 to 64 lower-case letters, digits or '-'");
+  if (typeof region !== 'string' || !REGION.test(region))
+    throw invalidField('region', "1 to 64 lower-case letters, digits or '-'");
   return region;
 }
 
 export function validateInstanceId(id: unknown): string {
-  if (typeof id !== 'string' || !CRN_SAFE_ID.test(id)) throw invalidField('instanceId', "1 to 128 letters, digits, '.', '_' or '-'");
+  if (typeof id !== 'string' || !CRN_SAFE_ID.test(id))
+    throw invalidField('instanceId', "1 to 128 letters, digits, '.', '_' or '-'");
   return id;
 }
 
@@ -141,6 +173,7 @@ export function validatePaging(limit: unknown, offset: unknown): { limit: number
   if (typeof l !== 'number' || !Number.isInteger(l) || l < 1 || l > LIMITS.listLimitMax) {
     throw invalidField('limit', `an integer from 1 to ${LIMITS.listLimitMax}`, 'query_param');
   }
-  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0) throw invalidField('offset', 'an integer >= 0', 'query_param');
+  if (typeof o !== 'number' || !Number.isInteger(o) || o < 0)
+    throw invalidField('offset', 'an integer >= 0', 'query_param');
   return { limit: l, offset: o };
 }

@@ -232,7 +232,12 @@ export function decodeKey(raw: Buffer): DecodedKey {
     case 'u/': {
       const nul = rest.lastIndexOf('\u0000');
       if (rest[32] === '/' && nul > 33) {
-        return { kind: 'upload', bucketUid: rest.slice(0, 32), key: rest.slice(33, nul), uploadId: rest.slice(nul + 1) };
+        return {
+          kind: 'upload',
+          bucketUid: rest.slice(0, 32),
+          key: rest.slice(33, nul),
+          uploadId: rest.slice(nul + 1),
+        };
       }
       break;
     }

@@ -88,7 +88,9 @@ class LevelMetaBatch implements MetaBatch {
     if (this.done) throw new Error('MetaBatch already committed');
     this.done = true;
     if (this.ops.length === 0) return;
-    const encoded = this.ops.map((op): EncodedOp => (op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op));
+    const encoded = this.ops.map((op): EncodedOp =>
+      op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op,
+    );
     await this.commits.submit(encoded);
   }
 }

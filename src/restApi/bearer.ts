@@ -13,7 +13,11 @@ export function bearerToken(authorization: string | undefined): string | undefin
   return BEARER.exec(authorization ?? '')?.[1];
 }
 
-export function callerFromBearer(verifier: TokenVerifier, authorization: string | undefined, missing: () => Error): Caller {
+export function callerFromBearer(
+  verifier: TokenVerifier,
+  authorization: string | undefined,
+  missing: () => Error,
+): Caller {
   const token = bearerToken(authorization);
   if (token === undefined) throw missing();
   return verifier.verify(token);

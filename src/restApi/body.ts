@@ -58,6 +58,7 @@ export function parseJsonObject(raw: Buffer, opts: { blankIsEmpty?: boolean } = 
   } catch {
     throw new BodyError('not-json', 'The request body is not valid JSON');
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new BodyError('not-object', 'The request body must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new BodyError('not-object', 'The request body must be a JSON object');
   return v as JsonObject;
 }

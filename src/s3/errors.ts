@@ -19,7 +19,10 @@ export const ERROR_TABLE = {
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
   BucketAlreadyExists: [409, 'The requested bucket name is not available.'],
   BucketAlreadyOwnedByYou: [409, 'Your previous request to create the named bucket succeeded and you already own it.'],
-  ConditionalRequestConflict: [409, 'A conflicting conditional operation is currently in progress against this resource. Try again.'],
+  ConditionalRequestConflict: [
+    409,
+    'A conflicting conditional operation is currently in progress against this resource. Try again.',
+  ],
   BucketNotEmpty: [409, 'The bucket you tried to delete is not empty'],
   EntityTooLarge: [400, 'Your proposed upload exceeds the maximum allowed size'],
   EntityTooSmall: [400, 'Your proposed upload is smaller than the minimum allowed object size.'],
@@ -53,7 +56,10 @@ export const ERROR_TABLE = {
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
-  NoSuchUpload: [404, 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.'],
+  NoSuchUpload: [
+    404,
+    'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+  ],
   NoSuchWebsiteConfiguration: [404, 'The specified bucket does not have a website configuration'],
   NotImplemented: [501, 'A header you provided implies functionality that is not implemented.'],
   NotModified: [304, 'Not Modified'],
@@ -63,7 +69,10 @@ export const ERROR_TABLE = {
   ServerSideEncryptionConfigurationNotFoundError: [404, 'The server side encryption configuration was not found'],
   ServiceUnavailable: [503, 'Please reduce your request rate.'],
   SlowDown: [503, 'Please reduce your request rate.'],
-  SignatureDoesNotMatch: [403, 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'],
+  SignatureDoesNotMatch: [
+    403,
+    'The request signature we calculated does not match the signature you provided. Check your key and signing method.',
+  ],
   XAmzContentChecksumMismatch: [400, 'The provided checksum does not match the computed checksum.'],
   XAmzContentSHA256Mismatch: [400, "The provided 'x-amz-content-sha256' header does not match what was computed."],
 } as const satisfies Record<string, readonly [number, string]>;
@@ -100,7 +109,14 @@ export function toS3Error(err: unknown): S3Error {
         return new S3Error('InvalidArgument', err.message, err.detail);
       case 'NotModified':
         // 304 has no body: its validators go out as headers.
-        return new S3Error('NotModified', err.message, {}, err.detail.ETag === undefined ? {} : { etag: `"${err.detail.ETag}"`, 'last-modified': String(err.detail.LastModified) });
+        return new S3Error(
+          'NotModified',
+          err.message,
+          {},
+          err.detail.ETag === undefined
+            ? {}
+            : { etag: `"${err.detail.ETag}"`, 'last-modified': String(err.detail.LastModified) },
+        );
       case 'IntegrityError':
         // The detail (storage ids) is for the log, never for the client.
         return new S3Error('InternalError', 'The stored object failed an integrity check.');
@@ -116,7 +132,8 @@ export function toS3Error(err: unknown): S3Error {
     if (isCode(err.code)) return new S3Error(err.code, err.message, err.detail ?? {});
     return new S3Error('AccessDenied', err.message);
   }
-  if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS') return new S3Error('ServiceUnavailable', 'Too few storage drives are available to serve this request.');
+  if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS')
+    return new S3Error('ServiceUnavailable', 'Too few storage drives are available to serve this request.');
   return new S3Error('InternalError');
 }
 
@@ -131,7 +148,10 @@ function kmsToS3(err: KmsError): S3Error {
     case 'KEY_EXPIRED_ERR':
       return new S3Error('KMS.DisabledException', 'The root key of this bucket is disabled or expired.');
     case 'KEY_DELETED_ERR':
-      return new S3Error('KMS.KMSInvalidStateException', 'The root key of this bucket has been deleted: its data is crypto-shredded.');
+      return new S3Error(
+        'KMS.KMSInvalidStateException',
+        'The root key of this bucket has been deleted: its data is crypto-shredded.',
+      );
     case 'KEY_NOT_FOUND_ERR':
     case 'UNAUTHORIZED_ERR':
       return new S3Error('AccessDenied', 'The root key of this bucket could not be found or is not authorized.');

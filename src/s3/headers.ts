@@ -6,7 +6,12 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { stripAwsChunked } from '../auth/sigv4/bodyDecoder.js';
 import { headerValue as header } from '../util/httpHeaders.js';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../services/types.js';
-import { checksumHeaderName, CHECKSUM_ALGORITHMS, parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
+import {
+  checksumHeaderName,
+  CHECKSUM_ALGORITHMS,
+  parseChecksumAlgorithm,
+  type ChecksumAlgorithm,
+} from '../util/checksums.js';
 import type { UploadExpectations } from '../services/types.js';
 import type { WriteConditions } from '../services/objectService.js';
 import { S3Error } from './errors.js';
@@ -44,7 +49,8 @@ export function userMetadata(h: IncomingHttpHeaders): Record<string, string> {
     bytes += Buffer.byteLength(name, 'latin1') + Buffer.byteLength(value, 'latin1');
     out[name] = value;
   }
-  if (bytes > MAX_USER_META_BYTES) throw new S3Error('MetadataTooLarge', undefined, { Size: bytes, MaxSizeAllowed: MAX_USER_META_BYTES });
+  if (bytes > MAX_USER_META_BYTES)
+    throw new S3Error('MetadataTooLarge', undefined, { Size: bytes, MaxSizeAllowed: MAX_USER_META_BYTES });
   return out;
 }
 
@@ -66,7 +72,10 @@ export function taggingHeader(h: IncomingHttpHeaders): Record<string, string> | 
  * x-amz-sdk-checksum-algorithm, x-amz-trailer. The trailer value itself is
  * verified by the body decoder; we compute the same algorithm to store it.
  */
-export function uploadExpectations(h: IncomingHttpHeaders, length: number | undefined): { expect: UploadExpectations; algorithm?: ChecksumAlgorithm } {
+export function uploadExpectations(
+  h: IncomingHttpHeaders,
+  length: number | undefined,
+): { expect: UploadExpectations; algorithm?: ChecksumAlgorithm } {
   const expect: UploadExpectations = { length, checksums: {}, compute: [] };
   const md5 = header(h, 'content-md5');
   if (md5 !== undefined) {
@@ -78,14 +87,27 @@ export function uploadExpectations(h: IncomingHttpHeaders, length: number | unde
   for (const a of CHECKSUM_ALGORITHMS) {
     const v = header(h, checksumHeaderName(a));
     if (v === undefined) continue;
-    if (algorithm) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
+    if (algorithm)
+      throw new S3Error(
+        'InvalidRequest',
+        'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+      );
     algorithm = a;
     expect.checksums![a] = v.trim();
   }
   const trailer = header(h, 'x-amz-trailer');
   if (trailer) {
-    if (algorithm) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-    const a = parseChecksumAlgorithm(trailer.trim().toLowerCase().replace(/^x-amz-checksum-/, ''));
+    if (algorithm)
+      throw new S3Error(
+        'InvalidRequest',
+        'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+      );
+    const a = parseChecksumAlgorithm(
+      trailer
+        .trim()
+        .toLowerCase()
+        .replace(/^x-amz-checksum-/, ''),
+    );
     if (!a) throw new S3Error('InvalidRequest', `The value specified in the x-amz-trailer header is not supported`);
     algorithm = a;
     expect.compute!.push(a);
@@ -94,7 +116,8 @@ export function uploadExpectations(h: IncomingHttpHeaders, length: number | unde
   if (sdk) {
     const a = parseChecksumAlgorithm(sdk);
     if (!a) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
-    if (algorithm && a !== algorithm) throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
+    if (algorithm && a !== algorithm)
+      throw new S3Error('InvalidRequest', 'Value for x-amz-sdk-checksum-algorithm header is invalid.');
     if (!algorithm) {
       algorithm = a;
       expect.compute!.push(a);
@@ -122,23 +145,43 @@ export function writeConditions(h: IncomingHttpHeaders): WriteConditions | undef
   const ifMatch = header(h, 'if-match');
   const ifNoneMatch = header(h, 'if-none-match');
   if (ifMatch === undefined && ifNoneMatch === undefined) return undefined;
-  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*') throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-None-Match' });
-  if (ifMatch !== undefined && ifNoneMatch !== undefined) throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'If-Match' });
+  if (ifNoneMatch !== undefined && ifNoneMatch.trim() !== '*')
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'If-None-Match',
+    });
+  if (ifMatch !== undefined && ifNoneMatch !== undefined)
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'If-Match',
+    });
   return ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : { ifMatch };
 }
 
 export function checkWriteAcl(h: IncomingHttpHeaders): void {
   const canned = header(h, 'x-amz-acl');
-  if (canned !== undefined && !OWNER_ONLY_ACLS.has(canned)) throw new S3Error('AccessControlListNotSupported', `The bucket does not allow ACLs (x-amz-acl: ${canned}); objects are private to their owner.`);
-  for (const g of ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp', 'x-amz-grant-full-control']) {
-    if (header(h, g) !== undefined) throw new S3Error('AccessControlListNotSupported', `The bucket does not allow ACLs (${g}).`);
+  if (canned !== undefined && !OWNER_ONLY_ACLS.has(canned))
+    throw new S3Error(
+      'AccessControlListNotSupported',
+      `The bucket does not allow ACLs (x-amz-acl: ${canned}); objects are private to their owner.`,
+    );
+  for (const g of [
+    'x-amz-grant-read',
+    'x-amz-grant-write',
+    'x-amz-grant-read-acp',
+    'x-amz-grant-write-acp',
+    'x-amz-grant-full-control',
+  ]) {
+    if (header(h, g) !== undefined)
+      throw new S3Error('AccessControlListNotSupported', `The bucket does not allow ACLs (${g}).`);
   }
 }
 
 /** x-amz-server-side-encryption response headers for a bucket. */
 export function sseHeaders(b: BucketRecord): Record<string, string> {
   if (b.encryption.customerManaged) {
-    return { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': b.encryption.rootKeyCrn };
+    return {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': b.encryption.rootKeyCrn,
+    };
   }
   return { 'x-amz-server-side-encryption': 'AES256' };
 }
@@ -146,24 +189,43 @@ export function sseHeaders(b: BucketRecord): Record<string, string> {
 /** Refuse SSE request headers that conflict with the bucket's key (COS answers 400 too). */
 export function checkSseRequest(h: IncomingHttpHeaders, b: BucketRecord): void {
   if (Object.keys(h).some((n) => n.startsWith('x-amz-server-side-encryption-customer-'))) {
-    throw new S3Error('InvalidArgument', 'Server-side encryption with customer-provided keys is not supported: every bucket is encrypted with its own key.');
+    throw new S3Error(
+      'InvalidArgument',
+      'Server-side encryption with customer-provided keys is not supported: every bucket is encrypted with its own key.',
+    );
   }
   const sse = header(h, 'x-amz-server-side-encryption');
   const keyId = header(h, 'x-amz-server-side-encryption-aws-kms-key-id');
   if (sse === undefined) {
-    if (keyId !== undefined) throw new S3Error('InvalidArgument', 'x-amz-server-side-encryption-aws-kms-key-id requires x-amz-server-side-encryption: aws:kms', { ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id' });
+    if (keyId !== undefined)
+      throw new S3Error(
+        'InvalidArgument',
+        'x-amz-server-side-encryption-aws-kms-key-id requires x-amz-server-side-encryption: aws:kms',
+        { ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id' },
+      );
     return;
   }
   if (sse === 'AES256' && !b.encryption.customerManaged) return;
   if (sse === 'aws:kms' && (keyId === undefined || keyId === b.encryption.rootKeyCrn)) return;
   if (sse === 'AES256' || sse === 'aws:kms') {
-    throw new S3Error('InvalidArgument', `The server-side encryption requested conflicts with this bucket's root key (${b.encryption.customerManaged ? b.encryption.rootKeyCrn : 'provider-managed'}).`, { ArgumentName: 'x-amz-server-side-encryption' });
+    throw new S3Error(
+      'InvalidArgument',
+      `The server-side encryption requested conflicts with this bucket's root key (${b.encryption.customerManaged ? b.encryption.rootKeyCrn : 'provider-managed'}).`,
+      { ArgumentName: 'x-amz-server-side-encryption' },
+    );
   }
-  throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', { ArgumentName: 'x-amz-server-side-encryption' });
+  throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', {
+    ArgumentName: 'x-amz-server-side-encryption',
+  });
 }
 
 /** Response headers of GET/HEAD for an object. */
-export function objectHeaders(b: BucketRecord, rec: ObjectRecord, meta: SealedMeta, withChecksums: boolean): Record<string, string> {
+export function objectHeaders(
+  b: BucketRecord,
+  rec: ObjectRecord,
+  meta: SealedMeta,
+  withChecksums: boolean,
+): Record<string, string> {
   const h: Record<string, string> = {
     'last-modified': httpDate(rec.lastModified),
     etag: quoteEtag(meta.etag),

@@ -113,7 +113,8 @@ export function withParams(op: RoutedOperation, query: URLSearchParams): S3Opera
       const raw = query.get('partNumber');
       if (raw === null) return { ...op, name: op.name };
       const partNumber = Number(raw);
-      if (!Number.isInteger(partNumber)) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
+      if (!Number.isInteger(partNumber))
+        throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
       return { ...op, name: op.name, partNumber };
     }
     case 'CompleteMultipartUpload':
@@ -123,9 +124,11 @@ export function withParams(op: RoutedOperation, query: URLSearchParams): S3Opera
     case 'UploadPart':
     case 'UploadPartCopy': {
       const raw = query.get('partNumber') ?? '';
-      if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber', ArgumentValue: raw });
+      if (!/^\d+$/.test(raw))
+        throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber', ArgumentValue: raw });
       const partNumber = Number(raw);
-      if (partNumber < 1 || partNumber > MAX_PARTS) throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
+      if (partNumber < 1 || partNumber > MAX_PARTS)
+        throw new S3Error('InvalidArgument', PART_NUMBER_MESSAGE, { ArgumentName: 'partNumber' });
       return { ...op, name: op.name, uploadId: query.get('uploadId') ?? '', partNumber };
     }
     default:

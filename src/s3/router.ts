@@ -68,7 +68,24 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
 };
 
 /** Bucket-level sub-resources we recognise but do not implement: answer NotImplemented, not ListObjects. */
-const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'policyStatus', 'analytics', 'metrics', 'inventory', 'intelligent-tiering', 'metadataTable', 'metadataConfiguration', 'session'];
+const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = [
+  'replication',
+  'notification',
+  'logging',
+  'object-lock',
+  'accelerate',
+  'requestPayment',
+  'ownershipControls',
+  'publicAccessBlock',
+  'policyStatus',
+  'analytics',
+  'metrics',
+  'inventory',
+  'intelligent-tiering',
+  'metadataTable',
+  'metadataConfiguration',
+  'session',
+];
 
 /**
  * The parameters each default operation (the rule without a keyword) takes,
@@ -79,7 +96,17 @@ const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = ['replication', 'notifica
  * not overwrite the object).
  */
 const DEFAULT_OP_PARAMS: Record<string, readonly string[]> = {
-  ListObjects: ['list-type', 'prefix', 'delimiter', 'marker', 'max-keys', 'encoding-type', 'continuation-token', 'start-after', 'fetch-owner'],
+  ListObjects: [
+    'list-type',
+    'prefix',
+    'delimiter',
+    'marker',
+    'max-keys',
+    'encoding-type',
+    'continuation-token',
+    'start-after',
+    'fetch-owner',
+  ],
   GetObject: ['versionId', 'partNumber'],
   HeadObject: ['versionId', 'partNumber'],
   DeleteObject: ['versionId'],
@@ -105,13 +132,26 @@ const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycl
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention
  * would be a PutObject that replaces the data with the retention XML.
  */
-const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['retention', 'legal-hold', 'torrent', 'restore', 'select', 'renameObject'];
+const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = [
+  'retention',
+  'legal-hold',
+  'torrent',
+  'restore',
+  'select',
+  'renameObject',
+];
 
 function notImplemented(kw: string): S3Error {
   return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);
 }
 
-export function route(method: string, bucket: string | undefined, key: string | undefined, query: URLSearchParams, headers: Record<string, string | string[] | undefined>): RoutedOperation {
+export function route(
+  method: string,
+  bucket: string | undefined,
+  key: string | undefined,
+  query: URLSearchParams,
+  headers: Record<string, string | string[] | undefined>,
+): RoutedOperation {
   const m = method.toUpperCase();
   if (!bucket) {
     if (m === 'GET') return { name: 'ListBuckets' };

@@ -47,7 +47,14 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
   const kms = await startKmsServer(config, log, opts.kmsNow ? { now: opts.kmsNow } : {});
   let s3;
   try {
-    s3 = await startS3Server({ config, log, keys: kms.kms.provider, dekCache: kms.kms.dekCache, credentials: kms.credentials, keyEvents: kms.kms.local.provider });
+    s3 = await startS3Server({
+      config,
+      log,
+      keys: kms.kms.provider,
+      dekCache: kms.kms.dekCache,
+      credentials: kms.credentials,
+      keyEvents: kms.kms.local.provider,
+    });
   } catch (e) {
     await kms.close().catch(() => undefined);
     throw e;

@@ -75,7 +75,15 @@ export function createKmsApp(d: KmsAppDeps): Koa {
   const kms = kmsRouter(api);
   app.use(token.routes());
   app.use(iam.routes());
-  if (d.gateway) app.use(gatewayRouter({ iam: d.iam.service, credentials: d.gateway.credentials, defaultRootKeyCrn: d.gateway.defaultRootKeyCrn, log: d.log }).routes());
+  if (d.gateway)
+    app.use(
+      gatewayRouter({
+        iam: d.iam.service,
+        credentials: d.gateway.credentials,
+        defaultRootKeyCrn: d.gateway.defaultRootKeyCrn,
+        log: d.log,
+      }).routes(),
+    );
   if (d.readAudit) app.use(auditRouter({ iam: d.iam.service, kms: d.service, read: d.readAudit, log: d.log }).routes());
   app.use(kms.routes());
   app.use(async (ctx: Context) => {
@@ -96,7 +104,10 @@ export interface KmsListener {
 
 /** Listens on host:port (0 = ephemeral). */
 export async function listenKms(app: Koa, host: string, port: number): Promise<KmsListener> {
-  const server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 }, app.callback());
+  const server = createServer(
+    { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 },
+    app.callback(),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

@@ -50,16 +50,24 @@ export interface KmsServerOptions {
 }
 
 export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
-  const master = await loadMasterKey({ configured: config.masterKey || undefined, dataDir: config.dataDir, warn: (m) => log.warn(m) });
+  const master = await loadMasterKey({
+    configured: config.masterKey || undefined,
+    dataDir: config.dataDir,
+    warn: (m) => log.warn(m),
+  });
   // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
   const opened: Array<() => Promise<unknown>> = [];
   try {
     // The IAM authorizer is bound once IAM is open: the KMS opens first because its
     // key check value is what refuses a wrong master key before anything is written.
     let iamAuthorizer: KeyAuthorizer | undefined;
-    const authorizer: KeyAuthorizer = { canUse: async (t, k, r) => (iamAuthorizer ? iamAuthorizer.canUse(t, k, r) : false) };
+    const authorizer: KeyAuthorizer = {
+      canUse: async (t, k, r) => (iamAuthorizer ? iamAuthorizer.canUse(t, k, r) : false),
+    };
     const auditPath = join(config.dataDir, 'kms-audit.log');
-    const audit = await AuditLog.open(auditPath, { onError: (e) => log.warn('kms audit append failed', { err: e.message }) });
+    const audit = await AuditLog.open(auditPath, {
+      onError: (e) => log.warn('kms audit append failed', { err: e.message }),
+    });
     opened.push(() => audit.close());
     const kms = await openEmbeddedKms({
       dir: join(config.dataDir, 'kms'),
@@ -84,14 +92,20 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     opened.push(() => iam.close());
     // The default key is usable by every tenant.
     const boot = await kms.local.provider.bootstrap();
-    iamAuthorizer = new IamKeyAuthorizer(iam.access, { defaultKey: () => ({ instanceId: boot.instanceId, keyId: boot.keyId }) });
+    iamAuthorizer = new IamKeyAuthorizer(iam.access, {
+      defaultKey: () => ({ instanceId: boot.instanceId, keyId: boot.keyId }),
+    });
     await kms.ensureTenant(root.accountId);
     const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
     const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
     opened.push(() => instanceState.close());
     // IAM accounts' access keys, with the root credentials first so they keep working as before.
     const credentials = new IamCredentialStore(iam.service, [
-      { accessKeyId: root.accessKeyId, secretAccessKey: root.secretAccessKey, principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' } },
+      {
+        accessKeyId: root.accessKeyId,
+        secretAccessKey: root.secretAccessKey,
+        principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' },
+      },
     ]);
     const app = createKmsApp({
       service: kms.local.service,

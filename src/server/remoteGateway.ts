@@ -45,10 +45,17 @@ export interface RemoteGatewayOptions {
   credentialTtlMs?: number;
 }
 
-export async function startRemoteGateway(config: Config, log: Logger, opts: RemoteGatewayOptions = {}): Promise<RemoteGateway> {
+export async function startRemoteGateway(
+  config: Config,
+  log: Logger,
+  opts: RemoteGatewayOptions = {},
+): Promise<RemoteGateway> {
   if (!config.kmsUrl) throw new ConfigError('COFFER_KMS_URL', 'split mode needs the URL of the KMS (--kms-url)');
   if (!config.gatewayApiKey) {
-    throw new ConfigError('COFFER_GATEWAY_APIKEY', "split mode needs the API key of the KMS's gateway identity (printed once by `coffer kms`)");
+    throw new ConfigError(
+      'COFFER_GATEWAY_APIKEY',
+      "split mode needs the API key of the KMS's gateway identity (printed once by `coffer kms`)",
+    );
   }
   const client = new ServiceClient({ url: config.kmsUrl, apiKey: config.gatewayApiKey });
   await waitForKms(client, opts.startupWaitMs ?? 15_000);
@@ -57,7 +64,10 @@ export async function startRemoteGateway(config: Config, log: Logger, opts: Remo
   const dekCache = new DekCache({ ttlMs: config.dekCacheTtlSeconds * 1000 });
   const sweeper = setInterval(() => dekCache.sweep(), 60_000);
   sweeper.unref();
-  const credentials = new RemoteCredentialStore(client, opts.credentialTtlMs !== undefined ? { ttlMs: opts.credentialTtlMs } : {});
+  const credentials = new RemoteCredentialStore(
+    client,
+    opts.credentialTtlMs !== undefined ? { ttlMs: opts.credentialTtlMs } : {},
+  );
   let s3;
   try {
     s3 = await startS3Server({ config, log, keys: provider, dekCache, credentials });
@@ -96,8 +106,12 @@ async function waitForKms(client: ServiceClient, waitMs: number): Promise<void> 
       await client.token();
       return;
     } catch (e) {
-      if (e instanceof ServiceAuthError) throw new Error(`the KMS at ${client.url} refused COFFER_GATEWAY_APIKEY: use the gateway API key \`coffer kms\` printed or was given`);
-      if (!(e instanceof ServiceUnavailableError) || Date.now() >= deadline) throw new Error(`cannot reach the KMS at ${client.url}: ${(e as Error).message}`);
+      if (e instanceof ServiceAuthError)
+        throw new Error(
+          `the KMS at ${client.url} refused COFFER_GATEWAY_APIKEY: use the gateway API key \`coffer kms\` printed or was given`,
+        );
+      if (!(e instanceof ServiceUnavailableError) || Date.now() >= deadline)
+        throw new Error(`cannot reach the KMS at ${client.url}: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }

@@ -48,7 +48,12 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   const { config, log } = deps;
   const url = ctx.req.url ?? '/';
   const target = resolveTarget(url, header(ctx.req.headers, 'host'), config.baseDomain);
-  const unsigned = isAnonymous({ method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headers });
+  const unsigned = isAnonymous({
+    method: ctx.method,
+    rawPath: target.rawPath,
+    rawQuery: target.rawQuery,
+    headers: ctx.req.headers,
+  });
   // Liveness: an unauthenticated GET /health (an authenticated one is ListObjects on a bucket named "health").
   if (target.bucket === 'health' && !target.key && ctx.method === 'GET' && unsigned) {
     ctx.type = 'application/json';
@@ -57,18 +62,28 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   }
   ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
   const expectation = header(ctx.req.headers, 'expect');
-  if (expectation !== undefined && !CONTINUE.test(expectation)) throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', { Header: 'Expect' });
+  if (expectation !== undefined && !CONTINUE.test(expectation))
+    throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
+      Header: 'Expect',
+    });
   ctx.state.bucket = target.bucket;
   const query = new URLSearchParams(target.rawQuery);
   const routed = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
   ctx.state.op = routed.name;
-  if (unsigned) throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
+  if (unsigned)
+    throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
   const auth = await verifySigV4(
     // headersDistinct keeps repeated headers apart: SigV4 joins their values with
     // ",", where Node's joined form uses ", " and would never verify.
     { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct },
     deps.credentials,
-    { region: config.region, service: 's3', now: deps.now?.() ?? new Date(), maxSkewSeconds: 900, maxPresignSeconds: 604800 },
+    {
+      region: config.region,
+      service: 's3',
+      now: deps.now?.() ?? new Date(),
+      maxSkewSeconds: 900,
+      maxPresignSeconds: 604800,
+    },
   );
   ctx.state.accessKeyId = auth.accessKeyId;
   const op = withParams(routed, query);
@@ -81,7 +96,14 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   await respond(ctx, result, log, rctx.requestId);
 }
 
-function buildContext(ctx: Context, deps: S3AppDeps, auth: VerifiedAuth, op: S3RequestContext['op'], query: URLSearchParams, signal: AbortSignal): S3RequestContext {
+function buildContext(
+  ctx: Context,
+  deps: S3AppDeps,
+  auth: VerifiedAuth,
+  op: S3RequestContext['op'],
+  query: URLSearchParams,
+  signal: AbortSignal,
+): S3RequestContext {
   let decoder: ReturnType<typeof createBodyDecoder> | undefined;
   const getDecoder = () => {
     if (!decoder) {

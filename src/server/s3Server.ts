@@ -105,19 +105,32 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       const p = buckets
         .rewrapAll(e.keyCrn)
         .then((r) => {
-          if (r.rewrapped || r.failed) log.info('rewrapped bucket DEKs after a key rotation', { keyCrn: e.keyCrn, keyVersion: e.keyVersion, ...r });
+          if (r.rewrapped || r.failed)
+            log.info('rewrapped bucket DEKs after a key rotation', {
+              keyCrn: e.keyCrn,
+              keyVersion: e.keyVersion,
+              ...r,
+            });
         })
         .catch((err: unknown) => log.warn('eager rewrap failed', { keyCrn: e.keyCrn, err: (err as Error).message }))
         .finally(() => rewraps.delete(p));
       rewraps.add(p);
     });
 
-    const app = createS3App({ config, services: { buckets, objects, multipart, lists }, credentials: d.credentials, log });
+    const app = createS3App({
+      config,
+      services: { buckets, objects, multipart, lists },
+      credentials: d.credentials,
+      log,
+    });
     // No overall request timeout (a 5 GiB upload may take long), but a socket on
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
     // stream then errors and the write leaves nothing behind.
     const handler = app.callback();
-    const server = createServer({ maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 }, handler);
+    const server = createServer(
+      { maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
+      handler,
+    );
     // Expect: by default Node answers 100 Continue before the app has seen the
     // request, and 417 to any other expectation. Both go to the app instead: it
     // sends 100 Continue once the request is authenticated and its body wanted
@@ -129,9 +142,14 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Node answers bad requests with a bare status line; S3 clients want XML (s3cmd falls back to SigV2 on a 400 without a body).
       if (!socket.writable || (socket as unknown as { _httpMessage?: unknown })._httpMessage) return socket.destroy();
-      const e = err.code === 'HPE_HEADER_OVERFLOW' ? new S3Error('RequestHeaderSectionTooLarge') : new S3Error('InvalidRequest', 'The request could not be parsed.');
+      const e =
+        err.code === 'HPE_HEADER_OVERFLOW'
+          ? new S3Error('RequestHeaderSectionTooLarge')
+          : new S3Error('InvalidRequest', 'The request could not be parsed.');
       const body = errorXml(e, '/', randomBytes(8).toString('hex').toUpperCase());
-      socket.end(`HTTP/1.1 ${e.status === 500 ? 400 : e.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${e.status === 500 ? 400 : e.status} Bad Request\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

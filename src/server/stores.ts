@@ -20,7 +20,9 @@ export async function openMetaStore(config: Config, log: Logger): Promise<MetaSt
   const { reportingUnavailable } = await import('../meta/pg/pgUnavailable.js');
   // A database that is down answers 503 (clients retry), not 500.
   const store = reportingUnavailable(
-    await PgMetaStore.open(config.metaUrl, { onConnectionError: (e) => log.warn('metadata database connection lost', { err: e.message }) }),
+    await PgMetaStore.open(config.metaUrl, {
+      onConnectionError: (e) => log.warn('metadata database connection lost', { err: e.message }),
+    }),
   );
   // Never the URL: it may carry a password.
   log.info('metadata store: PostgreSQL');
@@ -38,7 +40,11 @@ export interface OpenedBlobStore {
 }
 
 /** `io`: read chunk and write buffer sizes, chosen by the caller from the stream format (the stores know nothing of it). */
-export async function openBlobStore(config: Config, log: Logger, io: FsBlobStoreOptions = {}): Promise<OpenedBlobStore> {
+export async function openBlobStore(
+  config: Config,
+  log: Logger,
+  io: FsBlobStoreOptions = {},
+): Promise<OpenedBlobStore> {
   if (!config.dataS3Endpoint) {
     // COFFER_DRIVES: one drive is the plain layout, two or more erasure-coded; none = <data>/blobs.
     const blobs = await openDriveStore(config.drives ?? [join(config.dataDir, 'blobs')], config.parity ?? 0, io);

@@ -48,7 +48,13 @@ const RESERVED_SUFFIXES: readonly string[] = ['-s3alias', '--ol-s3', '.mrap', '-
 export function validateBucketName(name: string): void {
   // Each dot-separated label must start and end with a letter or digit (AWS refuses "a-.b" and "a.-b").
   const badLabel = name.includes('..') || name.includes('.-') || name.includes('-.');
-  if (!BUCKET_NAME.test(name) || badLabel || /^\d+\.\d+\.\d+\.\d+$/.test(name) || RESERVED_PREFIXES.some((p) => name.startsWith(p)) || RESERVED_SUFFIXES.some((x) => name.endsWith(x))) {
+  if (
+    !BUCKET_NAME.test(name) ||
+    badLabel ||
+    /^\d+\.\d+\.\d+\.\d+$/.test(name) ||
+    RESERVED_PREFIXES.some((p) => name.startsWith(p)) ||
+    RESERVED_SUFFIXES.some((x) => name.endsWith(x))
+  ) {
     throw new DomainError('InvalidBucketName', 'The specified bucket is not valid.', { BucketName: name });
   }
 }
@@ -64,16 +70,29 @@ export class BucketService {
     validateBucketName(input.name);
     const loc = input.locationConstraint;
     if (loc && loc !== this.d.region && !(this.d.region === 'us-east-1' && (loc === 'US' || loc === 'us-east-1'))) {
-      throw new DomainError('InvalidArgument', `The location constraint ${loc} is not this server's region (${this.d.region}).`, { LocationConstraint: loc });
+      throw new DomainError(
+        'InvalidArgument',
+        `The location constraint ${loc} is not this server's region (${this.d.region}).`,
+        { LocationConstraint: loc },
+      );
     }
     const existing = await this.d.meta.getBucket(input.name);
     if (existing) {
-      if (existing.owner !== input.owner) throw new DomainError('BucketAlreadyExists', 'The requested bucket name is not available.', { BucketName: input.name });
+      if (existing.owner !== input.owner)
+        throw new DomainError('BucketAlreadyExists', 'The requested bucket name is not available.', {
+          BucketName: input.name,
+        });
       // A repeat that asks for another root key must not "succeed" with the old one.
-      const keyDiffers = input.rootKeyCrn !== undefined && (!existing.encryption.customerManaged || existing.encryption.rootKeyCrn !== input.rootKeyCrn);
+      const keyDiffers =
+        input.rootKeyCrn !== undefined &&
+        (!existing.encryption.customerManaged || existing.encryption.rootKeyCrn !== input.rootKeyCrn);
       // AWS us-east-1 answers 200 to a repeated CreateBucket by the owner; other regions 409.
       if (this.d.region === 'us-east-1' && !keyDiffers) return { created: false, bucket: existing };
-      throw new DomainError('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: input.name });
+      throw new DomainError(
+        'BucketAlreadyOwnedByYou',
+        'Your previous request to create the named bucket succeeded and you already own it.',
+        { BucketName: input.name },
+      );
     }
     const caller: KeyCaller = { tenant: input.owner, requestId: input.requestId };
     const customer = input.rootKeyCrn !== undefined;
@@ -81,7 +100,9 @@ export class BucketService {
       try {
         this.d.validateKeyCrn(input.rootKeyCrn!);
       } catch (e) {
-        throw new DomainError('InvalidArgument', `Invalid ibm-sse-kp-customer-root-key-crn: ${(e as Error).message}`, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' });
+        throw new DomainError('InvalidArgument', `Invalid ibm-sse-kp-customer-root-key-crn: ${(e as Error).message}`, {
+          ArgumentName: 'ibm-sse-kp-customer-root-key-crn',
+        });
       }
     }
     const crn = input.rootKeyCrn ?? (await this.d.keys.defaultRootKeyCrn(caller));
@@ -99,11 +120,22 @@ export class BucketService {
       owner: input.owner,
       createdAt: Date.now(),
       region: this.d.region,
-      encryption: { rootKeyCrn: crn, customerManaged: customer, wrappedDek: gen.wrapped, keyVersion: gen.keyVersion, aad, dekGeneration: 1 },
+      encryption: {
+        rootKeyCrn: crn,
+        customerManaged: customer,
+        wrappedDek: gen.wrapped,
+        keyVersion: gen.keyVersion,
+        aad,
+        dekGeneration: 1,
+      },
     };
     const resourceCrn = this.d.bucketCrn(input.owner, input.name);
     try {
-      await this.d.keys.register(caller, crn, { resourceCrn, description: `Coffer bucket ${input.name}`, keyVersion: gen.keyVersion });
+      await this.d.keys.register(caller, crn, {
+        resourceCrn,
+        description: `Coffer bucket ${input.name}`,
+        keyVersion: gen.keyVersion,
+      });
     } catch (e) {
       gen.plaintext.fill(0);
       throw this.keyErrorAtCreate(e, crn);
@@ -128,7 +160,9 @@ export class BucketService {
       if (e.reason === 'KEY_ROOT_REQ_ERR' || e.reason === 'KEY_ROOT_REQ_REG_ERR') {
         return new DomainError('InvalidArgument', `The key ${crn} is not a root key.`, { ArgumentName: argumentName });
       }
-      return new DomainError('InvalidArgument', `The key ${crn} cannot be used: it is not active.`, { ArgumentName: argumentName });
+      return new DomainError('InvalidArgument', `The key ${crn} cannot be used: it is not active.`, {
+        ArgumentName: argumentName,
+      });
     }
     return e as Error;
   }
@@ -140,7 +174,8 @@ export class BucketService {
     if (b.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
     // Object seals bind the bucket name: a bucket record moved under another
     // name must not serve its objects there (sealedMeta.addressOf).
-    if (b.name !== name) throw new DomainError('IntegrityError', 'bucket record does not match its name', { BucketName: name });
+    if (b.name !== name)
+      throw new DomainError('IntegrityError', 'bucket record does not match its name', { BucketName: name });
     return b;
   }
 
@@ -153,17 +188,25 @@ export class BucketService {
    * deletes the bucket and them): `abortUploads` aborts them first, then the
    * emptiness check runs again so an upload started meanwhile still refuses.
    */
-  async delete(name: string, account: string, requestId?: string, abortUploads?: (b: BucketRecord) => Promise<void>): Promise<void> {
+  async delete(
+    name: string,
+    account: string,
+    requestId?: string,
+    abortUploads?: (b: BucketRecord) => Promise<void>,
+  ): Promise<void> {
     const b = await this.resolve(name, account);
-    const notEmpty = () => new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
+    const notEmpty = () =>
+      new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
     for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1 })) throw notEmpty();
     await abortUploads?.(b);
     if (await this.d.meta.bucketHasContent(b.uid)) throw notEmpty();
     await this.d.meta.batch().deleteBucket(name).commit();
     const caller: KeyCaller = { tenant: b.owner, requestId };
-    await this.d.keys.unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name)).catch((e: unknown) => {
-      this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
-    });
+    await this.d.keys
+      .unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name))
+      .catch((e: unknown) => {
+        this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
+      });
   }
 
   /**
@@ -174,7 +217,12 @@ export class BucketService {
    * the bucket is registered on the new key, the record committed, and only then
    * unregistered from the old key. Cached DEKs under the old wrapping are dropped.
    */
-  async setRootKey(name: string, account: string, rootKeyCrn: string | undefined, opts: { requestId?: string; argumentName?: string } = {}): Promise<BucketRecord> {
+  async setRootKey(
+    name: string,
+    account: string,
+    rootKeyCrn: string | undefined,
+    opts: { requestId?: string; argumentName?: string } = {},
+  ): Promise<BucketRecord> {
     const argumentName = opts.argumentName ?? 'KMSMasterKeyID';
     return this.keyChanges.run(name, async () => {
       const b = await this.resolve(name, account);
@@ -183,7 +231,9 @@ export class BucketService {
         try {
           this.d.validateKeyCrn(rootKeyCrn);
         } catch (e) {
-          throw new DomainError('InvalidArgument', `Invalid ${argumentName}: ${(e as Error).message}`, { ArgumentName: argumentName });
+          throw new DomainError('InvalidArgument', `Invalid ${argumentName}: ${(e as Error).message}`, {
+            ArgumentName: argumentName,
+          });
         }
       }
       const defaultCrn = await this.d.keys.defaultRootKeyCrn(caller);
@@ -191,7 +241,8 @@ export class BucketService {
       const customerManaged = crn !== defaultCrn;
       const old = b.encryption;
       if (crn === old.rootKeyCrn && customerManaged === old.customerManaged) return b;
-      if (!this.d.keys.wrapDataKey) throw new DomainError('NotImplemented', 'This key provider cannot move a bucket to another root key.');
+      if (!this.d.keys.wrapDataKey)
+        throw new DomainError('NotImplemented', 'This key provider cannot move a bucket to another root key.');
       const unwrapped = await this.d.keys.unwrap(caller, old.rootKeyCrn, old.wrappedDek, old.aad);
       const dek = unwrapped.plaintext;
       try {
@@ -204,12 +255,25 @@ export class BucketService {
         const resourceCrn = this.d.bucketCrn(b.owner, b.name);
         if (crn !== old.rootKeyCrn) {
           try {
-            await this.d.keys.register(caller, crn, { resourceCrn, description: `Coffer bucket ${b.name}`, keyVersion: next.keyVersion });
+            await this.d.keys.register(caller, crn, {
+              resourceCrn,
+              description: `Coffer bucket ${b.name}`,
+              keyVersion: next.keyVersion,
+            });
           } catch (e) {
             throw this.keyErrorAtCreate(e, crn, argumentName);
           }
         }
-        const updated: BucketRecord = { ...b, encryption: { ...old, rootKeyCrn: crn, customerManaged, wrappedDek: next.wrapped, keyVersion: next.keyVersion } };
+        const updated: BucketRecord = {
+          ...b,
+          encryption: {
+            ...old,
+            rootKeyCrn: crn,
+            customerManaged,
+            wrappedDek: next.wrapped,
+            keyVersion: next.keyVersion,
+          },
+        };
         try {
           await this.d.meta.batch().putBucket(updated).commit();
         } catch (e) {
@@ -218,7 +282,10 @@ export class BucketService {
         }
         if (crn !== old.rootKeyCrn) {
           await this.d.keys.unregister(caller, old.rootKeyCrn, resourceCrn).catch((e: unknown) => {
-            this.d.log.warn('kms unregister from the previous root key failed', { bucket: b.name, err: (e as Error).message });
+            this.d.log.warn('kms unregister from the previous root key failed', {
+              bucket: b.name,
+              err: (e as Error).message,
+            });
           });
         }
         this.d.dekCache.invalidateKey(old.rootKeyCrn);
@@ -239,7 +306,13 @@ export class BucketService {
     const enc = b.encryption;
     return this.d.dekCache.getOrLoad(enc.rootKeyCrn, enc.wrappedDek, async () => {
       const res = await this.d.keys.unwrap({ tenant: b.owner, requestId }, enc.rootKeyCrn, enc.wrappedDek, enc.aad);
-      if (res.rewrapped) await this.persistRewrap(b, res.rewrapped).catch((e: unknown) => this.d.log.warn('persisting a rewrapped DEK failed; retried on next unwrap', { bucket: b.name, err: (e as Error).message }));
+      if (res.rewrapped)
+        await this.persistRewrap(b, res.rewrapped).catch((e: unknown) =>
+          this.d.log.warn('persisting a rewrapped DEK failed; retried on next unwrap', {
+            bucket: b.name,
+            err: (e as Error).message,
+          }),
+        );
       return res.plaintext;
     });
   }
@@ -255,7 +328,10 @@ export class BucketService {
    * One bucket's failure (e.g. its tenant lost the authorization) is logged and
    * does not stop the others; the lazy path in dek() still covers it later.
    */
-  async rewrapAll(rootKeyCrn: string, requestId?: string): Promise<{ rewrapped: number; unchanged: number; failed: number }> {
+  async rewrapAll(
+    rootKeyCrn: string,
+    requestId?: string,
+  ): Promise<{ rewrapped: number; unchanged: number; failed: number }> {
     const out = { rewrapped: 0, unchanged: 0, failed: 0 };
     const targets = (await this.d.meta.listBuckets()).filter((b) => b.encryption.rootKeyCrn === rootKeyCrn);
     for (const t of targets) {
@@ -273,16 +349,28 @@ export class BucketService {
           fresh.encryption = { ...fresh.encryption, wrappedDek: next.wrapped, keyVersion: next.keyVersion };
           await this.d.meta.batch().putBucket(fresh).commit();
           const resourceCrn = this.d.bucketCrn(b.owner, b.name);
-          await this.d.keys.register(caller, rootKeyCrn, { resourceCrn, description: `Coffer bucket ${b.name}`, keyVersion: next.keyVersion }).catch((e: unknown) => {
-            this.d.log.warn('kms registration update after rewrap failed', { bucket: b.name, err: (e as Error).message });
-          });
+          await this.d.keys
+            .register(caller, rootKeyCrn, {
+              resourceCrn,
+              description: `Coffer bucket ${b.name}`,
+              keyVersion: next.keyVersion,
+            })
+            .catch((e: unknown) => {
+              this.d.log.warn('kms registration update after rewrap failed', {
+                bucket: b.name,
+                err: (e as Error).message,
+              });
+            });
           return true;
         });
         if (done) out.rewrapped++;
         else out.unchanged++;
       } catch (e) {
         out.failed++;
-        this.d.log.warn('eager rewrap failed; the next unwrap rewraps lazily', { bucket: t.name, err: (e as Error).message });
+        this.d.log.warn('eager rewrap failed; the next unwrap rewraps lazily', {
+          bucket: t.name,
+          err: (e as Error).message,
+        });
       }
     }
     return out;

@@ -34,7 +34,10 @@ function parseDate(s: string | undefined): number | undefined {
 export function checkPreconditions(p: Preconditions, etag: string, lastModified: number, copy = false): void {
   // HTTP dates have second precision.
   const lm = Math.floor(lastModified / 1000) * 1000;
-  const fail = () => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: 'If-Match' });
+  const fail = () =>
+    new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: 'If-Match',
+    });
   if (p.ifMatch !== undefined) {
     if (!etagMatches(p.ifMatch, etag, true)) throw fail();
   } else {
@@ -42,7 +45,8 @@ export function checkPreconditions(p: Preconditions, etag: string, lastModified:
     if (ius !== undefined && lm > ius) throw fail();
   }
   // A 304 carries the validators of the representation it stands for (RFC 9110 15.4.5).
-  const notModified = () => new DomainError('NotModified', 'Not Modified', { ETag: etag, LastModified: new Date(lastModified).toUTCString() });
+  const notModified = () =>
+    new DomainError('NotModified', 'Not Modified', { ETag: etag, LastModified: new Date(lastModified).toUTCString() });
   if (p.ifNoneMatch !== undefined) {
     if (etagMatches(p.ifNoneMatch, etag, false)) throw copy ? fail() : notModified();
   } else {
@@ -72,11 +76,19 @@ export function hasWriteConditions(c: WriteConditions | undefined): c is WriteCo
  * ConditionalRequestConflict, which tells the client to re-read and retry.
  */
 export function checkWriteConditions(c: WriteConditions, currentEtag: string | undefined, raced: boolean): void {
-  const conflict = () => new DomainError('ConditionalRequestConflict', 'A conflicting conditional operation is currently in progress against this resource. Try again.');
-  const failed = (condition: string) => new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', { Condition: condition });
+  const conflict = () =>
+    new DomainError(
+      'ConditionalRequestConflict',
+      'A conflicting conditional operation is currently in progress against this resource. Try again.',
+    );
+  const failed = (condition: string) =>
+    new DomainError('PreconditionFailed', 'At least one of the pre-conditions you specified did not hold', {
+      Condition: condition,
+    });
   if (c.ifNoneMatch !== undefined && currentEtag !== undefined) throw raced ? conflict() : failed('If-None-Match');
   if (c.ifMatch !== undefined) {
-    if (currentEtag === undefined) throw raced ? conflict() : new DomainError('NoSuchKey', 'The specified key does not exist.');
+    if (currentEtag === undefined)
+      throw raced ? conflict() : new DomainError('NoSuchKey', 'The specified key does not exist.');
     if (!etagMatches(c.ifMatch, currentEtag, true)) throw raced ? conflict() : failed('If-Match');
   }
 }

@@ -41,7 +41,11 @@ export function parseCopySource(raw: string): CopySourceSpec {
   if (decoded.startsWith('/')) decoded = decoded.slice(1);
   const slash = decoded.indexOf('/');
   if (slash <= 0 || slash === decoded.length - 1) {
-    throw new DomainError('InvalidArgument', 'Copy Source must mention the source bucket and key: sourcebucket/sourcekey', { ArgumentName: 'x-amz-copy-source' });
+    throw new DomainError(
+      'InvalidArgument',
+      'Copy Source must mention the source bucket and key: sourcebucket/sourcekey',
+      { ArgumentName: 'x-amz-copy-source' },
+    );
   }
   return { bucket: decoded.slice(0, slash), key: decoded.slice(slash + 1), versionId };
 }
@@ -69,7 +73,12 @@ export interface OpenedSource {
 }
 
 /** Parse x-amz-copy-source, resolve its bucket, load and unseal the object, check the copy conditions. */
-export async function openCopySource(objects: ObjectService, buckets: BucketService, source: CopySource, requestId?: string): Promise<OpenedSource> {
+export async function openCopySource(
+  objects: ObjectService,
+  buckets: BucketService,
+  source: CopySource,
+  requestId?: string,
+): Promise<OpenedSource> {
   const { key, versionId, bucket: bucketName } = parseCopySource(source.copySource);
   const bucket = await buckets.resolve(bucketName, source.owner);
   const record = await objects.load(bucket, key);
@@ -88,7 +97,13 @@ export async function openCopySource(objects: ObjectService, buckets: BucketServ
 }
 
 /** Decrypted bytes [start, end] of the source. */
-export function sourceStream(blobs: BlobStore, src: OpenedSource, bucketUid: string, start: number, end: number): Readable {
+export function sourceStream(
+  blobs: BlobStore,
+  src: OpenedSource,
+  bucketUid: string,
+  start: number,
+  end: number,
+): Readable {
   return concatDecrypted(blobs, src.dek, bucketUid, piecesFor(src.record.stream, src.record.parts, start, end));
 }
 
@@ -99,10 +114,16 @@ export function sourceStream(blobs: BlobStore, src: OpenedSource, bucketUid: str
 export function copySourceRange(raw: string | undefined, size: number): { start: number; end: number } {
   if (raw === undefined) return { start: 0, end: size - 1 };
   const m = /^bytes=(\d+)-(\d+)$/.exec(raw.trim());
-  if (!m) throw new DomainError('InvalidArgument', 'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy', { ArgumentName: 'x-amz-copy-source-range' });
+  if (!m)
+    throw new DomainError(
+      'InvalidArgument',
+      'The x-amz-copy-source-range value must be of the form bytes=first-last where first and last are the zero-based offsets of the first and last bytes to copy',
+      { ArgumentName: 'x-amz-copy-source-range' },
+    );
   const start = Number(m[1]);
   const end = Number(m[2]);
-  if (start > end || end >= size) throw new DomainError('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: size });
+  if (start > end || end >= size)
+    throw new DomainError('InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: size });
   return { start, end };
 }
 
@@ -119,7 +140,12 @@ export interface CopyInput {
 }
 
 /** CopyObject (ObjectService.copy): open the source, copy, release the source's lease. */
-export async function copyObject(objects: ObjectService, buckets: BucketService, blobs: BlobStore, c: CopyInput): Promise<WriteResult> {
+export async function copyObject(
+  objects: ObjectService,
+  buckets: BucketService,
+  blobs: BlobStore,
+  c: CopyInput,
+): Promise<WriteResult> {
   const source = await openCopySource(objects, buckets, c.source, c.requestId);
   try {
     return await copyOpened(objects, blobs, source, c);
@@ -128,7 +154,12 @@ export async function copyObject(objects: ObjectService, buckets: BucketService,
   }
 }
 
-async function copyOpened(objects: ObjectService, blobs: BlobStore, source: OpenedSource, c: CopyInput): Promise<WriteResult> {
+async function copyOpened(
+  objects: ObjectService,
+  blobs: BlobStore,
+  source: OpenedSource,
+  c: CopyInput,
+): Promise<WriteResult> {
   const sourceBucket = source.bucket;
   const self = sourceBucket.uid === c.target.uid && source.key === c.key;
   const meta: SealedMeta = {
@@ -138,15 +169,33 @@ async function copyOpened(objects: ObjectService, blobs: BlobStore, source: Open
   };
   if (self) {
     if (!c.replace && c.storageClass === undefined) {
-      throw new DomainError('InvalidRequest', 'This copy request is illegal because it is trying to copy an object to itself without changing the object\'s metadata, storage class, website redirect location or encryption attributes.');
+      throw new DomainError(
+        'InvalidRequest',
+        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+      );
     }
-    const next = await objects.rewriteMeta(c.target, c.key, source.record, source.dek, meta, c.replace ? c.headers : { ...source.record.headers });
-    return { etag: meta.etag, checksums: meta.checksums, versionId: next.versionId, lastModified: next.lastModified, size: next.size };
+    const next = await objects.rewriteMeta(
+      c.target,
+      c.key,
+      source.record,
+      source.dek,
+      meta,
+      c.replace ? c.headers : { ...source.record.headers },
+    );
+    return {
+      etag: meta.etag,
+      checksums: meta.checksums,
+      versionId: next.versionId,
+      lastModified: next.lastModified,
+      size: next.size,
+    };
   }
   const body = sourceStream(blobs, source, sourceBucket.uid, 0, source.record.size - 1);
   // The source's flexible checksums are computed again over the copied bytes
   // (a multipart source's composite value becomes a whole-object one).
-  const algorithms = Object.keys(source.meta.checksums).map(parseChecksumAlgorithm).filter((a): a is ChecksumAlgorithm => a !== undefined);
+  const algorithms = Object.keys(source.meta.checksums)
+    .map(parseChecksumAlgorithm)
+    .filter((a): a is ChecksumAlgorithm => a !== undefined);
   const res = await objects.put({
     bucket: c.target,
     key: c.key,

@@ -15,7 +15,10 @@ export interface SweepResult {
   tempFiles: number;
 }
 
-export async function sweepGarbage(meta: MetaStore, blobs: BlobStore & { sweepTemp?(olderThanMs: number): Promise<number> }): Promise<SweepResult> {
+export async function sweepGarbage(
+  meta: MetaStore,
+  blobs: BlobStore & { sweepTemp?(olderThanMs: number): Promise<number> },
+): Promise<SweepResult> {
   const tempFiles = (await blobs.sweepTemp?.(0)) ?? 0;
   const referenced = new Set<string>();
   for await (const id of meta.referencedDataIds()) referenced.add(id);

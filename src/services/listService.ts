@@ -60,7 +60,13 @@ export class ListService {
     let count = 0;
     let lastPrefix: string | undefined;
     // The delimiter lets a store that supports it skip each common prefix with one seek instead of reading every key under it.
-    const it = this.d.meta.listObjects({ bucketUid: bucket.uid, prefix, after: input.after || undefined, limit: Number.MAX_SAFE_INTEGER, ...(delimiter ? { delimiter } : {}) });
+    const it = this.d.meta.listObjects({
+      bucketUid: bucket.uid,
+      prefix,
+      after: input.after || undefined,
+      limit: Number.MAX_SAFE_INTEGER,
+      ...(delimiter ? { delimiter } : {}),
+    });
     for await (const rec of it) {
       if (afterIsPrefix && rec.key.startsWith(input.after)) continue;
       let cp: string | undefined;
@@ -109,5 +115,11 @@ function toListed(rec: ObjectRecord, bucket: BucketRecord, dek: Buffer | undefin
       etag = undefined;
     }
   }
-  return { key: rec.key, size: rec.size, lastModified: rec.lastModified, etag, storageClass: rec.storageClass ?? 'STANDARD' };
+  return {
+    key: rec.key,
+    size: rec.size,
+    lastModified: rec.lastModified,
+    etag,
+    storageClass: rec.storageClass ?? 'STANDARD',
+  };
 }

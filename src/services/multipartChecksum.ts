@@ -18,15 +18,22 @@ const invalid = (m: string) => new DomainError('InvalidRequest', m);
  * The checksum type of a new upload from CreateMultipartUpload's
  * x-amz-checksum-algorithm and x-amz-checksum-type (undefined: no algorithm).
  */
-export function uploadChecksumType(alg: ChecksumAlgorithm | undefined, type: string | undefined): ChecksumType | undefined {
-  if (type !== undefined && type !== 'COMPOSITE' && type !== 'FULL_OBJECT') throw invalid('Value for x-amz-checksum-type header is invalid.');
+export function uploadChecksumType(
+  alg: ChecksumAlgorithm | undefined,
+  type: string | undefined,
+): ChecksumType | undefined {
+  if (type !== undefined && type !== 'COMPOSITE' && type !== 'FULL_OBJECT')
+    throw invalid('Value for x-amz-checksum-type header is invalid.');
   if (!alg) {
-    if (type !== undefined) throw invalid('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
+    if (type !== undefined)
+      throw invalid('The x-amz-checksum-type header can only be used with the x-amz-checksum-algorithm header.');
     return undefined;
   }
   const t: ChecksumType = type ?? (alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
-  if (t === 'COMPOSITE' && !['CRC32', 'CRC32C', 'SHA1', 'SHA256'].includes(alg)) throw invalid(`The COMPOSITE checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`);
-  if (t === 'FULL_OBJECT' && !isCrc(alg)) throw invalid(`The FULL_OBJECT checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`);
+  if (t === 'COMPOSITE' && !['CRC32', 'CRC32C', 'SHA1', 'SHA256'].includes(alg))
+    throw invalid(`The COMPOSITE checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`);
+  if (t === 'FULL_OBJECT' && !isCrc(alg))
+    throw invalid(`The FULL_OBJECT checksum type cannot be used with the ${alg.toLowerCase()} checksum algorithm.`);
   return t;
 }
 
@@ -67,12 +74,20 @@ function combined(alg: ChecksumAlgorithm, type: ChecksumType, parts: CompletingP
  * object checksum that does not match, is BadDigest.
  * @param upload the upload's algorithm and type (both undefined: none was chosen)
  */
-export function completeChecksums(upload: { algorithm?: ChecksumAlgorithm; type?: ChecksumType }, parts: CompletingPart[], req: CompleteChecksumRequest): Record<string, string> {
+export function completeChecksums(
+  upload: { algorithm?: ChecksumAlgorithm; type?: ChecksumType },
+  parts: CompletingPart[],
+  req: CompleteChecksumRequest,
+): Record<string, string> {
   for (const p of parts) {
     for (const [a, v] of Object.entries(p.sent)) {
       const have = p.stored[a];
       if (have !== undefined && have !== v) {
-        throw new DomainError('InvalidPart', "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.", { PartNumber: p.partNumber });
+        throw new DomainError(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+          { PartNumber: p.partNumber },
+        );
       }
     }
   }
@@ -81,15 +96,29 @@ export function completeChecksums(upload: { algorithm?: ChecksumAlgorithm; type?
   const type = upload.type ?? (alg === 'CRC64NVME' ? 'FULL_OBJECT' : 'COMPOSITE');
   if (type === 'COMPOSITE') {
     const missing = parts.find((p) => p.sent[alg] === undefined);
-    if (missing) throw invalid(`The upload was created using a ${alg.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${missing.partNumber} in the request.`);
+    if (missing)
+      throw invalid(
+        `The upload was created using a ${alg.toLowerCase()} checksum. The complete request must include the checksum for each part. It was missing for part ${missing.partNumber} in the request.`,
+      );
   }
-  if (req.type !== undefined && req.type !== type) throw new DomainError('BadDigest', `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`);
+  if (req.type !== undefined && req.type !== type)
+    throw new DomainError(
+      'BadDigest',
+      `The upload was created using the ${type} checksum mode. The complete request must use the same checksum mode.`,
+    );
   const value = combined(alg, type, parts);
   if (req.checksum) {
-    if (req.checksum.algorithm !== alg) throw invalid(`The upload was created using the ${alg.toLowerCase()} checksum algorithm. The complete request must use the same checksum algorithm.`);
+    if (req.checksum.algorithm !== alg)
+      throw invalid(
+        `The upload was created using the ${alg.toLowerCase()} checksum algorithm. The complete request must use the same checksum algorithm.`,
+      );
     // A composite value may be sent with or without its "-N".
     const sent = type === 'COMPOSITE' ? req.checksum.value.replace(/-\d+$/, '') : req.checksum.value;
-    if (sent !== value.replace(/-\d+$/, '')) throw new DomainError('BadDigest', `The ${alg.toLowerCase()} you specified did not match the calculated checksum.`);
+    if (sent !== value.replace(/-\d+$/, ''))
+      throw new DomainError(
+        'BadDigest',
+        `The ${alg.toLowerCase()} you specified did not match the calculated checksum.`,
+      );
   }
   return { [alg]: value };
 }
@@ -101,14 +130,20 @@ export function completeChecksums(upload: { algorithm?: ChecksumAlgorithm; type?
  */
 function checksumWithoutAlgorithm(parts: CompletingPart[], req: CompleteChecksumRequest): Record<string, string> {
   if (!req.checksum) {
-    if (req.type !== undefined) throw invalid('The upload was not created with a checksum algorithm: x-amz-checksum-type cannot be used on its completion.');
+    if (req.type !== undefined)
+      throw invalid(
+        'The upload was not created with a checksum algorithm: x-amz-checksum-type cannot be used on its completion.',
+      );
     return {};
   }
   const a = req.checksum.algorithm;
   if (req.type === 'COMPOSITE' || !isCrc(a) || parts.some((p) => p.stored[a] === undefined)) {
-    throw invalid(`The upload was not created with the ${a.toLowerCase()} checksum algorithm, so its ${a.toLowerCase()} cannot be verified.`);
+    throw invalid(
+      `The upload was not created with the ${a.toLowerCase()} checksum algorithm, so its ${a.toLowerCase()} cannot be verified.`,
+    );
   }
   const value = combined(a, 'FULL_OBJECT', parts);
-  if (req.checksum.value !== value) throw new DomainError('BadDigest', `The ${a.toLowerCase()} you specified did not match the calculated checksum.`);
+  if (req.checksum.value !== value)
+    throw new DomainError('BadDigest', `The ${a.toLowerCase()} you specified did not match the calculated checksum.`);
   return { [a]: value };
 }

@@ -7,7 +7,15 @@
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { MetaStore } from '../meta/MetaStore.js';
-import type { BucketRecord, ObjectRecord, PartRecord, PartRef, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
+import type {
+  BucketRecord,
+  ObjectRecord,
+  PartRecord,
+  PartRef,
+  SealedMeta,
+  StandardHeaders,
+  UploadRecord,
+} from '../meta/records.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
@@ -78,35 +86,93 @@ export class MultipartService {
     return partSealIdentity(bucket.uid, key, uploadId, partNumber);
   }
 
-  async create(bucket: BucketRecord, key: string, headers: StandardHeaders, userMeta: Record<string, string>, opts: { storageClass?: string; checksumAlgorithm?: ChecksumAlgorithm; checksumType?: ChecksumType; tags?: Record<string, string>; requestId?: string }): Promise<string> {
+  async create(
+    bucket: BucketRecord,
+    key: string,
+    headers: StandardHeaders,
+    userMeta: Record<string, string>,
+    opts: {
+      storageClass?: string;
+      checksumAlgorithm?: ChecksumAlgorithm;
+      checksumType?: ChecksumType;
+      tags?: Record<string, string>;
+      requestId?: string;
+    },
+  ): Promise<string> {
     validateKey(key);
     const dek = await this.d.buckets.dek(bucket, opts.requestId);
     const uploadId = newId();
     const secrets: UploadSecrets = { userMeta, tags: opts.tags };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
-    const rec: UploadRecord = { bucketUid: bucket.uid, key, uploadId, initiated: Date.now(), headers, storageClass: opts.storageClass, metaSalt: sealed.metaSalt, sealed: sealed.sealed, checksumAlgorithm: opts.checksumAlgorithm, checksumType: opts.checksumType };
+    const rec: UploadRecord = {
+      bucketUid: bucket.uid,
+      key,
+      uploadId,
+      initiated: Date.now(),
+      headers,
+      storageClass: opts.storageClass,
+      metaSalt: sealed.metaSalt,
+      sealed: sealed.sealed,
+      checksumAlgorithm: opts.checksumAlgorithm,
+      checksumType: opts.checksumType,
+    };
     await this.d.meta.batch().putUpload(rec).commit();
     return uploadId;
   }
 
   async upload(bucket: BucketRecord, key: string, uploadId: string): Promise<UploadRecord> {
     const u = await this.d.meta.getUpload(bucket.uid, key, uploadId);
-    if (!u) throw new DomainError('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+    if (!u)
+      throw new DomainError(
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        { UploadId: uploadId },
+      );
     return u;
   }
 
-  async uploadPart(bucket: BucketRecord, key: string, uploadId: string, partNumber: number, body: Readable, expect: UploadExpectations, requestId?: string): Promise<PartSecrets> {
+  async uploadPart(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Readable,
+    expect: UploadExpectations,
+    requestId?: string,
+  ): Promise<PartSecrets> {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
-      throw new DomainError('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', { ArgumentName: 'partNumber' });
+      throw new DomainError('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
+        ArgumentName: 'partNumber',
+      });
     }
     const up = await this.upload(bucket, key, uploadId);
     const dek = await this.d.buckets.dek(bucket, requestId);
     const compute = up.checksumAlgorithm ? [up.checksumAlgorithm as ChecksumAlgorithm] : [];
-    const hasher = new UploadHasher({ ...expect, compute: [...(expect.compute ?? []), ...compute], maxSize: MAX_PART_SIZE });
-    const stream = await writeEncryptedStream({ blobs: this.d.blobs, dek, bucketUid: bucket.uid, uploadId, partNumber, segmentLog2: this.d.segmentLog2, body, hasher });
+    const hasher = new UploadHasher({
+      ...expect,
+      compute: [...(expect.compute ?? []), ...compute],
+      maxSize: MAX_PART_SIZE,
+    });
+    const stream = await writeEncryptedStream({
+      blobs: this.d.blobs,
+      dek,
+      bucketUid: bucket.uid,
+      uploadId,
+      partNumber,
+      segmentLog2: this.d.segmentLog2,
+      body,
+      hasher,
+    });
     const secrets: PartSecrets = { etag: hasher.etag, checksums: { ...hasher.checksums } };
     const sealed = sealJson(dek, this.partId(bucket, key, uploadId, partNumber), secrets);
-    const part: PartRecord & { bucketUid: string } = { ...stream, bucketUid: bucket.uid, partNumber, uploadId, sealedEtag: sealed.sealed + '.' + sealed.metaSalt, lastModified: Date.now() };
+    const part: PartRecord & { bucketUid: string } = {
+      ...stream,
+      bucketUid: bucket.uid,
+      partNumber,
+      uploadId,
+      sealedEtag: sealed.sealed + '.' + sealed.metaSalt,
+      lastModified: Date.now(),
+    };
     await this.uploadLocks.run(uploadId, async () => {
       // The upload may have been completed or aborted while the part streamed in.
       if (!(await this.d.meta.getUpload(bucket.uid, key, uploadId))) {
@@ -125,7 +191,14 @@ export class MultipartService {
    * source when absent) of the source become part `partNumber`. The upload is
    * checked before the source is even parsed, the range against the source's size.
    */
-  async uploadPartCopy(bucket: BucketRecord, key: string, uploadId: string, partNumber: number, source: CopySource & { range?: string }, requestId?: string): Promise<PartSecrets> {
+  async uploadPartCopy(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    source: CopySource & { range?: string },
+    requestId?: string,
+  ): Promise<PartSecrets> {
     await this.upload(bucket, key, uploadId);
     const src = await openCopySource(this.d.objects, this.d.buckets, source, requestId);
     try {
@@ -152,7 +225,13 @@ export class MultipartService {
     return { upload: up, parts: page, truncated };
   }
 
-  async complete(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], opts: CompleteOptions = {}): Promise<CompleteResult> {
+  async complete(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    requested: CompletedPartInput[],
+    opts: CompleteOptions = {},
+  ): Promise<CompleteResult> {
     return this.uploadLocks.run(uploadId, () => this.completeLocked(bucket, key, uploadId, requested, opts));
   }
 
@@ -161,16 +240,31 @@ export class MultipartService {
    * gone, but if the key's current object is the one it made, S3 answers 200
    * with the same ETag again instead of NoSuchUpload.
    */
-  private async completedBefore(bucket: BucketRecord, key: string, uploadId: string, requestId?: string): Promise<CompleteResult> {
+  private async completedBefore(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    requestId?: string,
+  ): Promise<CompleteResult> {
     const rec = await this.d.meta.getObject(bucket.uid, key);
     if (!rec?.parts?.length || rec.parts[0].uploadId !== uploadId) {
-      throw new DomainError('NoSuchUpload', 'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.', { UploadId: uploadId });
+      throw new DomainError(
+        'NoSuchUpload',
+        'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
+        { UploadId: uploadId },
+      );
     }
     const { meta } = await this.d.objects.unseal(bucket, key, rec, requestId);
     return { etag: meta.etag, checksums: meta.checksums, versionId: rec.versionId };
   }
 
-  private async completeLocked(bucket: BucketRecord, key: string, uploadId: string, requested: CompletedPartInput[], opts: CompleteOptions): Promise<CompleteResult> {
+  private async completeLocked(
+    bucket: BucketRecord,
+    key: string,
+    uploadId: string,
+    requested: CompletedPartInput[],
+    opts: CompleteOptions,
+  ): Promise<CompleteResult> {
     const { requestId } = opts;
     const up = await this.d.meta.getUpload(bucket.uid, key, uploadId);
     if (!up) return this.completedBefore(bucket, key, uploadId, requestId);
@@ -179,56 +273,105 @@ export class MultipartService {
     const dek = await this.d.buckets.dek(bucket, requestId);
     const all = await this.d.meta.listParts(uploadId, 0, MAX_PARTS + 1);
     const byNumber = new Map(all.map((p) => [p.partNumber, p]));
-    const chosen: Array<{ rec: PartRecord; secrets: PartSecrets; sent: Partial<Record<ChecksumAlgorithm, string>> }> = [];
+    const chosen: Array<{ rec: PartRecord; secrets: PartSecrets; sent: Partial<Record<ChecksumAlgorithm, string>> }> =
+      [];
     let prev = 0;
     for (const r of requested) {
-      if (r.partNumber <= prev) throw new DomainError('InvalidPartOrder', 'The list of parts was not in ascending order. Parts must be ordered by part number.', { UploadId: uploadId });
+      if (r.partNumber <= prev)
+        throw new DomainError(
+          'InvalidPartOrder',
+          'The list of parts was not in ascending order. Parts must be ordered by part number.',
+          { UploadId: uploadId },
+        );
       prev = r.partNumber;
       const rec = byNumber.get(r.partNumber);
       const secrets = rec && this.openPart(dek, bucket, key, uploadId, rec);
       if (!rec || !secrets || normEtag(r.etag) !== secrets.etag) {
-        throw new DomainError('InvalidPart', 'One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part\'s entity tag.', { UploadId: uploadId, PartNumber: r.partNumber });
+        throw new DomainError(
+          'InvalidPart',
+          "One or more of the specified parts could not be found.  The part may not have been uploaded, or the specified entity tag may not have matched the part's entity tag.",
+          { UploadId: uploadId, PartNumber: r.partNumber },
+        );
       }
       chosen.push({ rec, secrets, sent: r.checksums ?? {} });
     }
     chosen.forEach(({ rec }, i) => {
       if (i < chosen.length - 1 && rec.size < MIN_PART_SIZE) {
-        throw new DomainError('EntityTooSmall', 'Your proposed upload is smaller than the minimum allowed object size.', { ProposedSize: rec.size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: rec.partNumber });
+        throw new DomainError(
+          'EntityTooSmall',
+          'Your proposed upload is smaller than the minimum allowed object size.',
+          { ProposedSize: rec.size, MinSizeAllowed: MIN_PART_SIZE, PartNumber: rec.partNumber },
+        );
       }
     });
     const md5 = createHash('md5');
     for (const c of chosen) md5.update(Buffer.from(c.secrets.etag, 'hex'));
     const etag = `${md5.digest('hex')}-${chosen.length}`;
     const size = chosen.reduce((a, c) => a + c.rec.size, 0);
-    if (opts.objectSize !== undefined && opts.objectSize !== size) throw new DomainError('InvalidRequest', `The provided 'x-amz-mp-object-size' header value ${opts.objectSize} does not match the object size ${size}.`);
+    if (opts.objectSize !== undefined && opts.objectSize !== size)
+      throw new DomainError(
+        'InvalidRequest',
+        `The provided 'x-amz-mp-object-size' header value ${opts.objectSize} does not match the object size ${size}.`,
+      );
     const checksums = completeChecksums(
-      { algorithm: up.checksumAlgorithm as ChecksumAlgorithm | undefined, type: up.checksumType as ChecksumType | undefined },
-      chosen.map((c) => ({ partNumber: c.rec.partNumber, size: c.rec.size, stored: c.secrets.checksums, sent: c.sent })),
+      {
+        algorithm: up.checksumAlgorithm as ChecksumAlgorithm | undefined,
+        type: up.checksumType as ChecksumType | undefined,
+      },
+      chosen.map((c) => ({
+        partNumber: c.rec.partNumber,
+        size: c.rec.size,
+        stored: c.secrets.checksums,
+        sent: c.sent,
+      })),
       opts,
     );
-    const secrets = openJson<UploadSecrets>(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, up.metaSalt, up.sealed);
+    const secrets = openJson<UploadSecrets>(
+      dek,
+      { bucketUid: bucket.uid, key, versionId: uploadId },
+      up.metaSalt,
+      up.sealed,
+    );
     const versionId = newId();
     const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
     // uploadId is the one this request names (and the part records were listed
     // under), not a copy from the part record: the object seal binds the list.
-    const parts: PartRef[] = chosen.map(({ rec }) => ({ dataId: rec.dataId, salt: rec.salt, headerDigest: rec.headerDigest, size: rec.size, segmentLog2: rec.segmentLog2, partNumber: rec.partNumber, uploadId, sealedEtag: rec.sealedEtag }));
-    const record: ObjectRecord = sealObject(dek, addressOf(bucket, key), {
-      bucketUid: bucket.uid,
-      key,
-      versionId,
-      size: parts.reduce((a, p) => a + p.size, 0),
-      lastModified: Date.now(),
-      headers: up.headers,
-      storageClass: up.storageClass,
-      dekGeneration: bucket.encryption.dekGeneration,
-      parts,
-      checksumAlgorithm: up.checksumAlgorithm,
-    }, meta);
+    const parts: PartRef[] = chosen.map(({ rec }) => ({
+      dataId: rec.dataId,
+      salt: rec.salt,
+      headerDigest: rec.headerDigest,
+      size: rec.size,
+      segmentLog2: rec.segmentLog2,
+      partNumber: rec.partNumber,
+      uploadId,
+      sealedEtag: rec.sealedEtag,
+    }));
+    const record: ObjectRecord = sealObject(
+      dek,
+      addressOf(bucket, key),
+      {
+        bucketUid: bucket.uid,
+        key,
+        versionId,
+        size: parts.reduce((a, p) => a + p.size, 0),
+        lastModified: Date.now(),
+        headers: up.headers,
+        storageClass: up.storageClass,
+        dekGeneration: bucket.encryption.dekGeneration,
+        parts,
+        checksumAlgorithm: up.checksumAlgorithm,
+      },
+      meta,
+    );
     const used = new Set(parts.map((p) => p.dataId));
-    await this.d.objects.commit(record, (b) => {
-      b.deleteUpload(bucket.uid, key, uploadId);
-      for (const p of all) b.deletePart(uploadId, p.partNumber);
-    }, guard);
+    await this.d.objects.commit(
+      record,
+      (b) => {
+        b.deleteUpload(bucket.uid, key, uploadId);
+        for (const p of all) b.deletePart(uploadId, p.partNumber);
+      },
+      guard,
+    );
     for (const p of all) if (!used.has(p.dataId)) await this.d.blobs.delete(p.dataId).catch(() => undefined);
     return { etag, checksums, versionId };
   }
@@ -251,15 +394,29 @@ export class MultipartService {
     for (;;) {
       const { uploads } = await this.listUploads(bucket, '', undefined, undefined, 1000);
       if (uploads.length === 0) return;
-      for (const u of uploads) await this.abort(bucket, u.key, u.uploadId).catch((e: unknown) => {
-        if (!(e instanceof DomainError && e.code === 'NoSuchUpload')) throw e;
-      });
+      for (const u of uploads)
+        await this.abort(bucket, u.key, u.uploadId).catch((e: unknown) => {
+          if (!(e instanceof DomainError && e.code === 'NoSuchUpload')) throw e;
+        });
     }
   }
 
-  async listUploads(bucket: BucketRecord, prefix: string, afterKey: string | undefined, afterUploadId: string | undefined, max: number) {
+  async listUploads(
+    bucket: BucketRecord,
+    prefix: string,
+    afterKey: string | undefined,
+    afterUploadId: string | undefined,
+    max: number,
+  ) {
     const out: UploadRecord[] = [];
-    for await (const u of this.d.meta.listUploads({ bucketUid: bucket.uid, prefix, afterKey, afterUploadId, limit: max + 1 })) out.push(u);
+    for await (const u of this.d.meta.listUploads({
+      bucketUid: bucket.uid,
+      prefix,
+      afterKey,
+      afterUploadId,
+      limit: max + 1,
+    }))
+      out.push(u);
     return { uploads: out.slice(0, max), truncated: out.length > max };
   }
 }

@@ -38,6 +38,10 @@ export async function objectAttributes(objects: ObjectService, input: Attributes
   checkPreconditions(input.conditions, meta.etag, rec.lastModified);
   if (!rec.parts) return { record: rec, meta };
   const after = rec.parts.filter((p) => p.partNumber > input.partNumberMarker);
-  const page = after.slice(0, input.maxParts).map((p) => ({ partNumber: p.partNumber, size: p.size, checksums: openPartSecrets(dek, input.bucket.uid, rec.key, p).checksums }));
+  const page = after.slice(0, input.maxParts).map((p) => ({
+    partNumber: p.partNumber,
+    size: p.size,
+    checksums: openPartSecrets(dek, input.bucket.uid, rec.key, p).checksums,
+  }));
   return { record: rec, meta, parts: { total: rec.parts.length, page, truncated: after.length > input.maxParts } };
 }

@@ -14,7 +14,14 @@ import { KeyedMutex } from '../util/keyedMutex.js';
 import { BlobLeases, dataIds } from './blobLeases.js';
 import type { Logger } from '../util/logger.js';
 import type { BucketService } from './bucketService.js';
-import { checkPreconditions, checkWriteConditions, hasWriteConditions, parseRange, type Preconditions, type WriteConditions } from './conditions.js';
+import {
+  checkPreconditions,
+  checkWriteConditions,
+  hasWriteConditions,
+  parseRange,
+  type Preconditions,
+  type WriteConditions,
+} from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
 import { objectAttributes, type AttributesInput, type AttributesResult } from './objectAttributes.js';
 import { DomainError } from './errors.js';
@@ -82,10 +89,14 @@ export interface ReadResult {
 }
 
 export function validateKey(key: string): void {
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) throw new DomainError('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(key) });
+  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
+    throw new DomainError('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(key) });
   if (key.length === 0) throw new DomainError('InvalidArgument', 'The object key must not be empty.');
   // NUL separates fields in the metadata keys; refuse it here, as a client error, before any store sees it.
-  if (key.includes('\u0000')) throw new DomainError('InvalidArgument', 'Object key contains a NUL character, which is not supported.', { ArgumentName: 'key' });
+  if (key.includes('\u0000'))
+    throw new DomainError('InvalidArgument', 'Object key contains a NUL character, which is not supported.', {
+      ArgumentName: 'key',
+    });
 }
 
 export class ObjectService {
@@ -110,26 +121,42 @@ export class ObjectService {
       signal: input.signal,
     });
     const versionId = newId();
-    const sealedMeta: SealedMeta = { etag: hasher.etag, checksums: { ...hasher.checksums }, userMeta: input.userMeta, tags: input.tags };
-    const record: ObjectRecord = sealObject(dek, addressOf(bucket, input.key), {
-      bucketUid: bucket.uid,
-      key: input.key,
-      versionId,
-      size: hasher.size,
-      lastModified: Date.now(),
-      headers: input.headers,
-      storageClass: input.storageClass,
-      dekGeneration: bucket.encryption.dekGeneration,
-      stream,
-      checksumAlgorithm: input.checksumAlgorithm,
-    }, sealedMeta);
+    const sealedMeta: SealedMeta = {
+      etag: hasher.etag,
+      checksums: { ...hasher.checksums },
+      userMeta: input.userMeta,
+      tags: input.tags,
+    };
+    const record: ObjectRecord = sealObject(
+      dek,
+      addressOf(bucket, input.key),
+      {
+        bucketUid: bucket.uid,
+        key: input.key,
+        versionId,
+        size: hasher.size,
+        lastModified: Date.now(),
+        headers: input.headers,
+        storageClass: input.storageClass,
+        dekGeneration: bucket.encryption.dekGeneration,
+        stream,
+        checksumAlgorithm: input.checksumAlgorithm,
+      },
+      sealedMeta,
+    );
     try {
       await this.commit(record, undefined, guard);
     } catch (e) {
       await this.d.blobs.delete(stream.dataId).catch(() => undefined);
       throw e;
     }
-    return { etag: hasher.etag, checksums: sealedMeta.checksums, versionId, lastModified: record.lastModified, size: record.size };
+    return {
+      etag: hasher.etag,
+      checksums: sealedMeta.checksums,
+      versionId,
+      lastModified: record.lastModified,
+      size: record.size,
+    };
   }
 
   /**
@@ -138,15 +165,25 @@ export class ObjectService {
    * again under the key's lock at the commit point (409 if another writer got
    * in between). Undefined when the request has no conditions.
    */
-  async writeGuard(bucket: BucketRecord, key: string, conditions: WriteConditions | undefined, requestId?: string): Promise<CommitGuard | undefined> {
+  async writeGuard(
+    bucket: BucketRecord,
+    key: string,
+    conditions: WriteConditions | undefined,
+    requestId?: string,
+  ): Promise<CommitGuard | undefined> {
     if (!hasWriteConditions(conditions)) return undefined;
-    const etagOf = async (rec: ObjectRecord | undefined) => (rec ? (await this.unseal(bucket, key, rec, requestId)).meta.etag : undefined);
+    const etagOf = async (rec: ObjectRecord | undefined) =>
+      rec ? (await this.unseal(bucket, key, rec, requestId)).meta.etag : undefined;
     checkWriteConditions(conditions, await etagOf(await this.d.meta.getObject(bucket.uid, key)), false);
     return async (prev) => checkWriteConditions(conditions, await etagOf(prev), true);
   }
 
   /** Make `record` the current version of its key; delete the blobs it replaces. `guard` may refuse, seeing the record replaced. */
-  async commit(record: ObjectRecord, extra?: (b: ReturnType<MetaStore['batch']>) => void, guard?: CommitGuard): Promise<void> {
+  async commit(
+    record: ObjectRecord,
+    extra?: (b: ReturnType<MetaStore['batch']>) => void,
+    guard?: CommitGuard,
+  ): Promise<void> {
     const lockKey = `${record.bucketUid}/${record.key}`;
     const old = await this.locks.run(lockKey, async () => {
       const prev = await this.d.meta.getObject(record.bucketUid, record.key);
@@ -165,7 +202,9 @@ export class ObjectService {
       if (keepIds.has(id)) continue;
       await this.leases
         .deleteWhenFree(id, () => this.d.blobs.delete(id))
-        .catch((e: unknown) => this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }));
+        .catch((e: unknown) =>
+          this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }),
+        );
     }
   }
 
@@ -181,7 +220,12 @@ export class ObjectService {
    * stream reference, so a moved or edited record fails here, before any data.
    * Services only: a DEK never leaves src/services/.
    */
-  async unseal(bucket: BucketRecord, key: string, rec: ObjectRecord, requestId?: string): Promise<{ dek: Buffer; meta: SealedMeta }> {
+  async unseal(
+    bucket: BucketRecord,
+    key: string,
+    rec: ObjectRecord,
+    requestId?: string,
+  ): Promise<{ dek: Buffer; meta: SealedMeta }> {
     const dek = await this.d.buckets.dek(bucket, requestId);
     const meta = openObject(dek, addressOf(bucket, key), rec);
     return { dek, meta };
@@ -202,14 +246,22 @@ export class ObjectService {
     }
   }
 
-  private async readLoaded(input: ReadInput, rec: ObjectRecord, withBody: boolean, release: () => void): Promise<ReadResult> {
+  private async readLoaded(
+    input: ReadInput,
+    rec: ObjectRecord,
+    withBody: boolean,
+    release: () => void,
+  ): Promise<ReadResult> {
     const { dek, meta } = await this.unseal(input.bucket, input.key, rec, input.requestId);
     checkPreconditions(input.conditions, meta.etag, rec.lastModified);
     let range: { start: number; end: number } | undefined;
     let partsCount: number | undefined;
     if (input.partNumber !== undefined) {
       partsCount = rec.parts?.length ?? 1;
-      if (input.partNumber < 1 || input.partNumber > partsCount) throw new DomainError('InvalidRange', 'The requested partnumber is not satisfiable', { ActualObjectSize: rec.size });
+      if (input.partNumber < 1 || input.partNumber > partsCount)
+        throw new DomainError('InvalidRange', 'The requested partnumber is not satisfiable', {
+          ActualObjectSize: rec.size,
+        });
       if (rec.parts) {
         let off = 0;
         for (let i = 0; i < input.partNumber - 1; i++) off += rec.parts[i].size;
@@ -225,7 +277,13 @@ export class ObjectService {
     if (withBody) {
       const start = range?.start ?? 0;
       const end = range?.end ?? rec.size - 1;
-      result.body = await openConcatDecrypted(this.d.blobs, dek, input.bucket.uid, piecesFor(rec.stream, rec.parts, start, end), release);
+      result.body = await openConcatDecrypted(
+        this.d.blobs,
+        dek,
+        input.bucket.uid,
+        piecesFor(rec.stream, rec.parts, start, end),
+        release,
+      );
     } else {
       release();
     }
@@ -237,7 +295,8 @@ export class ObjectService {
     validateKey(key);
     const old = await this.locks.run(`${bucket.uid}/${key}`, async () => {
       const prev = await this.d.meta.getObject(bucket.uid, key);
-      if (ifMatch !== undefined) checkWriteConditions({ ifMatch }, prev && (await this.unseal(bucket, key, prev, requestId)).meta.etag, false);
+      if (ifMatch !== undefined)
+        checkWriteConditions({ ifMatch }, prev && (await this.unseal(bucket, key, prev, requestId)).meta.etag, false);
       if (prev) await this.d.meta.batch().deleteObject(bucket.uid, key).commit();
       return prev;
     });
@@ -278,12 +337,32 @@ export class ObjectService {
    * are kept (and sealed again, in format 2, whatever format `rec` had). `key` is
    * the name `rec` was opened under. Services only (takes the DEK).
    */
-  async rewriteMeta(bucket: BucketRecord, key: string, rec: ObjectRecord, dek: Buffer, meta: SealedMeta, headers?: StandardHeaders): Promise<ObjectRecord> {
+  async rewriteMeta(
+    bucket: BucketRecord,
+    key: string,
+    rec: ObjectRecord,
+    dek: Buffer,
+    meta: SealedMeta,
+    headers?: StandardHeaders,
+  ): Promise<ObjectRecord> {
     const { metaSalt: _salt, sealed: _sealed, sealFormat: _format, ...clear } = rec;
-    const next = sealObject(dek, addressOf(bucket, key), { ...clear, key, versionId: newId(), headers: headers ?? rec.headers, lastModified: headers ? Date.now() : rec.lastModified }, meta, randomBytes(32));
+    const next = sealObject(
+      dek,
+      addressOf(bucket, key),
+      {
+        ...clear,
+        key,
+        versionId: newId(),
+        headers: headers ?? rec.headers,
+        lastModified: headers ? Date.now() : rec.lastModified,
+      },
+      meta,
+      randomBytes(32),
+    );
     await this.locks.run(`${bucket.uid}/${key}`, async () => {
       const cur = await this.d.meta.getObject(bucket.uid, key);
-      if (!cur || cur.versionId !== rec.versionId) throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
+      if (!cur || cur.versionId !== rec.versionId)
+        throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
       await this.d.meta.batch().putObject(next).commit();
     });
     return next;

@@ -17,7 +17,12 @@ export function partSealIdentity(bucketUid: string, key: string, uploadId: strin
 }
 
 /** Open the sealed ETag and checksums of a part (PartRef.sealedEtag is "<sealed>.<metaSalt>"). */
-export function openPartSecrets(dek: Buffer, bucketUid: string, key: string, p: Pick<PartRef, 'sealedEtag' | 'uploadId' | 'partNumber'>): PartSecrets {
+export function openPartSecrets(
+  dek: Buffer,
+  bucketUid: string,
+  key: string,
+  p: Pick<PartRef, 'sealedEtag' | 'uploadId' | 'partNumber'>,
+): PartSecrets {
   const [sealed, metaSalt] = p.sealedEtag.split('.');
   return openJson<PartSecrets>(dek, partSealIdentity(bucketUid, key, p.uploadId, p.partNumber), metaSalt, sealed);
 }

@@ -11,7 +11,16 @@
  * metadata"). Upload and part records (sealJson/openJson) keep format 1.
  */
 import { randomBytes } from 'node:crypto';
-import { deriveMetaKey, lp, NULL_VERSION, objectSealAad, openBlob, RECORD_SEAL_V2, sealBlob, type ObjectAddress } from '../crypto/index.js';
+import {
+  deriveMetaKey,
+  lp,
+  NULL_VERSION,
+  objectSealAad,
+  openBlob,
+  RECORD_SEAL_V2,
+  sealBlob,
+  type ObjectAddress,
+} from '../crypto/index.js';
 import type { BucketRecord, ObjectRecord, SealedMeta } from '../meta/records.js';
 import { DomainError } from './errors.js';
 
@@ -26,7 +35,12 @@ function aad(id: SealIdentity): Buffer {
   return Buffer.concat([lp(id.bucketUid), lp(id.key), lp(id.versionId)]);
 }
 
-export function sealJson(dek: Buffer, id: SealIdentity, value: unknown, metaSalt?: Buffer): { metaSalt: string; sealed: string } {
+export function sealJson(
+  dek: Buffer,
+  id: SealIdentity,
+  value: unknown,
+  metaSalt?: Buffer,
+): { metaSalt: string; sealed: string } {
   const salt = metaSalt ?? randomBytes(32);
   const k = deriveMetaKey(dek, salt, id.bucketUid, id.versionId);
   const sealed = sealBlob(k, Buffer.from(JSON.stringify(value), 'utf8'), aad(id));
@@ -47,8 +61,10 @@ export function openJson<T>(dek: Buffer, id: SealIdentity, metaSalt: string, sea
   }
 }
 
-export const sealMeta = (dek: Buffer, id: SealIdentity, m: SealedMeta, metaSalt?: Buffer) => sealJson(dek, id, m, metaSalt);
-export const openMeta = (dek: Buffer, id: SealIdentity, metaSalt: string, sealed: string) => openJson<SealedMeta>(dek, id, metaSalt, sealed);
+export const sealMeta = (dek: Buffer, id: SealIdentity, m: SealedMeta, metaSalt?: Buffer) =>
+  sealJson(dek, id, m, metaSalt);
+export const openMeta = (dek: Buffer, id: SealIdentity, metaSalt: string, sealed: string) =>
+  openJson<SealedMeta>(dek, id, metaSalt, sealed);
 
 /**
  * The address of `key` in `bucket` as a request names it. `bucket` must come
@@ -68,7 +84,13 @@ export type UnsealedRecord = Omit<ObjectRecord, 'metaSalt' | 'sealed' | 'sealFor
  * to store: changing any bound field afterwards without sealing again makes it
  * unreadable, which is the point.
  */
-export function sealObject(dek: Buffer, at: ObjectAddress, rec: UnsealedRecord, m: SealedMeta, metaSalt?: Buffer): ObjectRecord {
+export function sealObject(
+  dek: Buffer,
+  at: ObjectAddress,
+  rec: UnsealedRecord,
+  m: SealedMeta,
+  metaSalt?: Buffer,
+): ObjectRecord {
   const salt = metaSalt ?? randomBytes(32);
   const k = deriveMetaKey(dek, salt, at.bucketUid, rec.versionId);
   try {
@@ -87,12 +109,15 @@ export function sealObject(dek: Buffer, at: ObjectAddress, rec: UnsealedRecord, 
  * @throws DomainError IntegrityError on any mismatch.
  */
 export function openObject(dek: Buffer, at: ObjectAddress, rec: ObjectRecord): SealedMeta {
-  if (rec.sealFormat === undefined) return openMeta(dek, { bucketUid: at.bucketUid, key: at.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
+  if (rec.sealFormat === undefined)
+    return openMeta(dek, { bucketUid: at.bucketUid, key: at.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
   let k: Buffer | undefined;
   try {
     if (rec.sealFormat !== RECORD_SEAL_V2) throw new Error('unknown seal format');
     k = deriveMetaKey(dek, Buffer.from(rec.metaSalt, 'hex'), at.bucketUid, rec.versionId);
-    return JSON.parse(openBlob(k, Buffer.from(rec.sealed, 'base64'), objectSealAad(at, rec)).toString('utf8')) as SealedMeta;
+    return JSON.parse(
+      openBlob(k, Buffer.from(rec.sealed, 'base64'), objectSealAad(at, rec)).toString('utf8'),
+    ) as SealedMeta;
   } catch {
     // Malformed fields (wrong types, a salt of the wrong length) are tampering too.
     throw new DomainError('IntegrityError', 'sealed metadata failed authentication', { key: at.key });

@@ -82,7 +82,12 @@ export interface StreamPiece {
 }
 
 /** Decrypt [start, end] of one stream. Verifies stored size, header digest and commitment before any data. */
-export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUid: string, piece: StreamPiece): Promise<Readable> {
+export async function openDecryptedRange(
+  blobs: BlobStore,
+  dek: Buffer,
+  bucketUid: string,
+  piece: StreamPiece,
+): Promise<Readable> {
   const { ref } = piece;
   const missing = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EINSUFFICIENTSHARDS') throw e; // drives missing, not data damaged: 503, not 500
@@ -90,7 +95,10 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
     if (e instanceof BlobBackendError) throw e;
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
   };
-  const [stored, header] = await Promise.all([blobs.stat(ref.dataId).catch(missing), blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing)]);
+  const [stored, header] = await Promise.all([
+    blobs.stat(ref.dataId).catch(missing),
+    blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing),
+  ]);
   let span: ReturnType<typeof segmentSpan>;
   let expected: number;
   try {
@@ -103,7 +111,11 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
   }
   if (stored === undefined) throw new DomainError('IntegrityError', 'stored data is missing', { dataId: ref.dataId });
   if (stored.size !== expected) {
-    throw new DomainError('IntegrityError', `stored blob is ${stored.size} bytes, the record implies ${expected} (${stored.size > expected ? 'extended' : 'truncated'})`, { dataId: ref.dataId });
+    throw new DomainError(
+      'IntegrityError',
+      `stored blob is ${stored.size} bytes, the record implies ${expected} (${stored.size > expected ? 'extended' : 'truncated'})`,
+      { dataId: ref.dataId },
+    );
   }
   let dec: Transform;
   try {
@@ -127,12 +139,19 @@ export async function openDecryptedRange(blobs: BlobStore, dek: Buffer, bucketUi
 }
 
 /** Map an inclusive object range onto its streams (binary search over cumulative part sizes). */
-export function piecesFor(stream: StreamRef | undefined, parts: PartRef[] | undefined, start: number, end: number): StreamPiece[] {
+export function piecesFor(
+  stream: StreamRef | undefined,
+  parts: PartRef[] | undefined,
+  start: number,
+  end: number,
+): StreamPiece[] {
   if (stream) return [{ ref: stream, start, end }];
   const list = parts ?? [];
   if (end < start) {
     // Empty object: decrypt the one empty final segment of the first stream (or nothing).
-    return list.length ? [{ ref: list[0], uploadId: list[0].uploadId, partNumber: list[0].partNumber, start: 0, end: -1 }] : [];
+    return list.length
+      ? [{ ref: list[0], uploadId: list[0].uploadId, partNumber: list[0].partNumber, start: 0, end: -1 }]
+      : [];
   }
   const offsets: number[] = [];
   let acc = 0;
@@ -167,7 +186,8 @@ async function* integrityChecked(r: Readable, piece: StreamPiece): AsyncGenerato
   try {
     for await (const chunk of r) yield chunk as Buffer;
   } catch (e) {
-    if (e instanceof CryptoIntegrityError) throw new DomainError('IntegrityError', e.message, { dataId: piece.ref.dataId });
+    if (e instanceof CryptoIntegrityError)
+      throw new DomainError('IntegrityError', e.message, { dataId: piece.ref.dataId });
     throw e;
   }
 }
@@ -177,7 +197,13 @@ async function* integrityChecked(r: Readable, piece: StreamPiece): AsyncGenerato
  * most one blob is open and memory stays at a few segments). Integrity errors
  * surface as stream errors; the responder destroys the socket on them.
  */
-export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[], onClose?: () => void): Readable {
+export function concatDecrypted(
+  blobs: BlobStore,
+  dek: Buffer,
+  bucketUid: string,
+  pieces: StreamPiece[],
+  onClose?: () => void,
+): Readable {
   async function* gen(): AsyncGenerator<Buffer> {
     for (const piece of pieces) {
       const r = await openDecryptedRange(blobs, dek, bucketUid, piece);
@@ -196,7 +222,13 @@ export function concatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string
  * back, cut or extended gets an error response instead of a 200 whose body dies
  * at once. Later pieces are still opened one at a time as the body is read.
  */
-export async function openConcatDecrypted(blobs: BlobStore, dek: Buffer, bucketUid: string, pieces: StreamPiece[], onClose?: () => void): Promise<Readable> {
+export async function openConcatDecrypted(
+  blobs: BlobStore,
+  dek: Buffer,
+  bucketUid: string,
+  pieces: StreamPiece[],
+  onClose?: () => void,
+): Promise<Readable> {
   const [head, ...rest] = pieces;
   const first = head && (await openDecryptedRange(blobs, dek, bucketUid, head));
   async function* gen(): AsyncGenerator<Buffer> {

@@ -32,7 +32,10 @@ export class UploadHasher extends Transform {
 
   constructor(private readonly expect: UploadExpectations) {
     super();
-    const algs = new Set<ChecksumAlgorithm>([...(expect.compute ?? []), ...(Object.keys(expect.checksums ?? {}) as ChecksumAlgorithm[])]);
+    const algs = new Set<ChecksumAlgorithm>([
+      ...(expect.compute ?? []),
+      ...(Object.keys(expect.checksums ?? {}) as ChecksumAlgorithm[]),
+    ]);
     for (const a of algs) this.sums.set(a, createChecksum(a));
   }
 
@@ -53,7 +56,12 @@ export class UploadHasher extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.expect.length !== undefined && this.size !== this.expect.length) {
-      cb(new DomainError('IncompleteBody', 'You did not provide the number of bytes specified by the Content-Length HTTP header.'));
+      cb(
+        new DomainError(
+          'IncompleteBody',
+          'You did not provide the number of bytes specified by the Content-Length HTTP header.',
+        ),
+      );
       return;
     }
     const md5 = this.md5.digest();
@@ -67,7 +75,12 @@ export class UploadHasher extends Transform {
       this.checksums[alg] = got;
       const want = this.expect.checksums?.[alg];
       if (want !== undefined && want !== got) {
-        cb(new DomainError('XAmzContentChecksumMismatch', `The ${alg} you specified did not match the calculated checksum.`));
+        cb(
+          new DomainError(
+            'XAmzContentChecksumMismatch',
+            `The ${alg} you specified did not match the calculated checksum.`,
+          ),
+        );
         return;
       }
     }

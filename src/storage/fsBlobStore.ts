@@ -73,10 +73,18 @@ export interface FsBlobStoreOptions {
  * Stream `body` into a new file at `path` and fsync it; resolves with the byte
  * count. The file is closed on every path; removing it on failure is the caller's.
  */
-async function writeDurably(path: string, body: Readable, writeBufferBytes: number | undefined, signal?: AbortSignal): Promise<number> {
+async function writeDurably(
+  path: string,
+  body: Readable,
+  writeBufferBytes: number | undefined,
+  signal?: AbortSignal,
+): Promise<number> {
   const fh = await open(path, 'wx', FILE_MODE);
   // autoClose:false keeps the descriptor open after 'finish' so it can be fsynced.
-  const out = fh.createWriteStream({ autoClose: false, ...(writeBufferBytes !== undefined ? { highWaterMark: writeBufferBytes } : {}) });
+  const out = fh.createWriteStream({
+    autoClose: false,
+    ...(writeBufferBytes !== undefined ? { highWaterMark: writeBufferBytes } : {}),
+  });
   try {
     // pipeline gives back-pressure and, on a body error or abort, destroys both
     // streams and rejects.

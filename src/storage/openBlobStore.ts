@@ -6,7 +6,11 @@ import { FsBlobStore, type FsBlobStoreOptions } from './fsBlobStore.js';
  * embedded default, unchanged), two or more an ErasureBlobStore with `parity`
  * parity shards. `fsOptions` size the plain store's file I/O.
  */
-export async function openBlobStore(drives: readonly string[], parity: number, fsOptions: FsBlobStoreOptions = {}): Promise<FsBlobStore | ErasureBlobStore> {
+export async function openBlobStore(
+  drives: readonly string[],
+  parity: number,
+  fsOptions: FsBlobStoreOptions = {},
+): Promise<FsBlobStore | ErasureBlobStore> {
   if (drives.length === 0) throw new RangeError('at least one drive is needed');
   if (drives.length === 1) {
     if (parity !== 0) throw new RangeError('one drive cannot hold parity');
@@ -14,4 +18,3 @@ export async function openBlobStore(drives: readonly string[], parity: number, f
   }
   return ErasureBlobStore.open({ drives, parity });
 }
-

@@ -56,8 +56,24 @@ const MAX_SOCKETS = 64;
 const PART_SIZE = 8 * 1024 * 1024;
 const QUEUE_SIZE = 2;
 
-const THROTTLING = new Set(['SlowDown', 'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'TooManyRequests', 'TooManyRequestsException']);
-const UNAVAILABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND']);
+const THROTTLING = new Set([
+  'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'TooManyRequests',
+  'TooManyRequestsException',
+]);
+const UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 interface SdkError {
   name?: string;
@@ -73,7 +89,11 @@ function enoent(id: string): Error {
 
 function isMissing(err: unknown): boolean {
   const e = err as SdkError;
-  return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || (e?.$metadata?.httpStatusCode === 404 && e?.name !== 'NoSuchBucket');
+  return (
+    e?.name === 'NoSuchKey' ||
+    e?.name === 'NotFound' ||
+    (e?.$metadata?.httpStatusCode === 404 && e?.name !== 'NoSuchBucket')
+  );
 }
 
 function isInvalidRange(err: unknown): boolean {
@@ -87,7 +107,8 @@ export function classify(op: string, id: string, err: unknown): Error {
   const e = (err ?? {}) as SdkError;
   const status = e.$metadata?.httpStatusCode;
   const what = `blob backend ${op} ${id}: ${e.name ?? 'Error'}${status ? ` (HTTP ${status})` : ''}: ${e.message ?? String(err)}`;
-  if (THROTTLING.has(e.name ?? '') || status === 429 || e.$retryable?.throttling === true) return new BlobBackendError('SlowDown', what, { cause: err });
+  if (THROTTLING.has(e.name ?? '') || status === 429 || e.$retryable?.throttling === true)
+    return new BlobBackendError('SlowDown', what, { cause: err });
   if ((status !== undefined && status >= 500) || UNAVAILABLE.has(e.code ?? '') || e.name === 'TimeoutError') {
     return new BlobBackendError('ServiceUnavailable', what, { cause: err });
   }
@@ -96,7 +117,9 @@ export function classify(op: string, id: string, err: unknown): Error {
 
 function abortError(signal: AbortSignal): Error {
   const r: unknown = signal.reason;
-  return r instanceof Error && r.name === 'AbortError' ? r : new DOMException('This operation was aborted', 'AbortError');
+  return r instanceof Error && r.name === 'AbortError'
+    ? r
+    : new DOMException('This operation was aborted', 'AbortError');
 }
 
 /**
@@ -188,7 +211,9 @@ export class S3BlobStore implements BlobStore {
     } catch (e) {
       client.destroy();
       const status = (e as SdkError).$metadata?.httpStatusCode;
-      throw new Error(`data bucket ${JSON.stringify(o.bucket)} at ${o.endpoint} is not usable: ${status ? `HTTP ${status}` : (e as Error).message}`);
+      throw new Error(
+        `data bucket ${JSON.stringify(o.bucket)} at ${o.endpoint} is not usable: ${status ? `HTTP ${status}` : (e as Error).message}`,
+      );
     }
     return new S3BlobStore(client, o.bucket, o.maxConcurrentPuts ?? MAX_PUTS, o.readChunkBytes);
   }
@@ -218,7 +243,13 @@ export class S3BlobStore implements BlobStore {
     });
     // pipeline destroys `counted` with the body's error (which fails the upload), and the body when the upload stops reading.
     const piped = pipeline(body, counted).catch(() => undefined);
-    const upload = new Upload({ client: this.client, params: { Bucket: this.bucket, Key, Body: counted }, partSize: PART_SIZE, queueSize: QUEUE_SIZE, leavePartsOnError: false });
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.bucket, Key, Body: counted },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
     const onAbort = () => {
       counted.destroy(abortError(signal!));
       void upload.abort().catch(() => undefined);
@@ -284,7 +315,9 @@ export class S3BlobStore implements BlobStore {
       return Buffer.alloc(0);
     }
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${offset}-${offset + length - 1}` }));
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${offset}-${offset + length - 1}` }),
+      );
       const chunks: Buffer[] = [];
       const cut = slice(offset - rangeStart(res.ContentRange), length);
       void pipeline(res.Body as Readable, cut).catch(() => undefined);
@@ -320,9 +353,11 @@ export class S3BlobStore implements BlobStore {
   async *list(): AsyncIterable<string> {
     let token: string | undefined;
     do {
-      const res = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: KEY_PREFIX, ContinuationToken: token })).catch((err: unknown) => {
-        throw classify('list', '*', err);
-      });
+      const res = await this.client
+        .send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: KEY_PREFIX, ContinuationToken: token }))
+        .catch((err: unknown) => {
+          throw classify('list', '*', err);
+        });
       for (const o of res.Contents ?? []) {
         const m = BLOB_KEY_RE.exec(o.Key ?? '');
         if (m) yield m[1]!;

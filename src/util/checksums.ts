@@ -171,8 +171,14 @@ function slice8Crc32(t: Int32Array[], crc: number, data: Buffer): number {
     const lo = c ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
     const hi = data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24);
     c =
-      t7[lo & 0xff] ^ t6[(lo >>> 8) & 0xff] ^ t5[(lo >>> 16) & 0xff] ^ t4[lo >>> 24] ^
-      t3[hi & 0xff] ^ t2[(hi >>> 8) & 0xff] ^ t1[(hi >>> 16) & 0xff] ^ t0[hi >>> 24];
+      t7[lo & 0xff] ^
+      t6[(lo >>> 8) & 0xff] ^
+      t5[(lo >>> 16) & 0xff] ^
+      t4[lo >>> 24] ^
+      t3[hi & 0xff] ^
+      t2[(hi >>> 8) & 0xff] ^
+      t1[(hi >>> 16) & 0xff] ^
+      t0[hi >>> 24];
   }
   for (; i < data.length; i++) c = t0[(c ^ data[i]) & 0xff] ^ (c >>> 8);
   return c;
@@ -235,8 +241,14 @@ class Crc64Nvme implements Checksum {
     for (; i < end8; i += 8) {
       const xl = l ^ (data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24));
       const xh = h ^ (data[i + 4] | (data[i + 5] << 8) | (data[i + 6] << 16) | (data[i + 7] << 24));
-      const b0 = xl & 0xff, b1 = (xl >>> 8) & 0xff, b2 = (xl >>> 16) & 0xff, b3 = xl >>> 24;
-      const b4 = xh & 0xff, b5 = (xh >>> 8) & 0xff, b6 = (xh >>> 16) & 0xff, b7 = xh >>> 24;
+      const b0 = xl & 0xff,
+        b1 = (xl >>> 8) & 0xff,
+        b2 = (xl >>> 16) & 0xff,
+        b3 = xl >>> 24;
+      const b4 = xh & 0xff,
+        b5 = (xh >>> 8) & 0xff,
+        b6 = (xh >>> 16) & 0xff,
+        b7 = xh >>> 24;
       h = hi[7][b0] ^ hi[6][b1] ^ hi[5][b2] ^ hi[4][b3] ^ hi[3][b4] ^ hi[2][b5] ^ hi[1][b6] ^ hi[0][b7];
       l = lo[7][b0] ^ lo[6][b1] ^ lo[5][b2] ^ lo[4][b3] ^ lo[3][b4] ^ lo[2][b5] ^ lo[1][b6] ^ lo[0][b7];
     }

@@ -81,6 +81,7 @@ export function combineCrc(a: ChecksumAlgorithm, crcA: Buffer, crcB: Buffer, len
   if (!s) throw new TypeError(`${a} is not a CRC`);
   const bytes = s.width / 8;
   if (crcA.length !== bytes || crcB.length !== bytes) throw new RangeError(`a ${a} digest has ${bytes} bytes`);
-  const v = multModP(s, shiftFor(s, lengthB), BigInt('0x' + crcA.toString('hex'))) ^ BigInt('0x' + crcB.toString('hex'));
+  const v =
+    multModP(s, shiftFor(s, lengthB), BigInt('0x' + crcA.toString('hex'))) ^ BigInt('0x' + crcB.toString('hex'));
   return Buffer.from(v.toString(16).padStart(bytes * 2, '0'), 'hex');
 }

@@ -15,8 +15,14 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(level: LogLevel, base: Record<string, unknown> = {}, sink?: (line: string, level: LogLevel) => void): Logger {
-  const write = sink ?? ((line: string, l: LogLevel) => (RANK[l] >= RANK.warn ? process.stderr : process.stdout).write(line + '\n'));
+export function createLogger(
+  level: LogLevel,
+  base: Record<string, unknown> = {},
+  sink?: (line: string, level: LogLevel) => void,
+): Logger {
+  const write =
+    sink ??
+    ((line: string, l: LogLevel) => (RANK[l] >= RANK.warn ? process.stderr : process.stdout).write(line + '\n'));
   const emit = (l: LogLevel, msg: string, fields?: Record<string, unknown>) => {
     if (RANK[l] < RANK[level]) return;
     write(JSON.stringify({ time: new Date().toISOString(), level: l, msg, ...base, ...fields }), l);

@@ -9,7 +9,16 @@ import { HeadObjectCommand, ListMultipartUploadsCommand } from '@aws-sdk/client-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 import { childEnv, describeRun, requireProgram, run, runOk, type RunResult } from './helpers/programs.js';
-import { AWKWARD_NAMES, contentOf, makeTree, manifest, md5File, removeDir, tempDir, writeSeededFile } from './helpers/trees.js';
+import {
+  AWKWARD_NAMES,
+  contentOf,
+  makeTree,
+  manifest,
+  md5File,
+  removeDir,
+  tempDir,
+  writeSeededFile,
+} from './helpers/trees.js';
 
 const MiB = 1024 * 1024;
 
@@ -23,7 +32,8 @@ describe('AWS CLI', () => {
 
   const aws = (...args: string[]) => runOk(bin(), ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
   const awsRaw = (...args: string[]) => run(bin(), ['--endpoint-url', gw.s3Url, ...args], { env, cwd: work });
-  const json = async <T>(...args: string[]): Promise<T> => JSON.parse((await aws(...args, '--output', 'json')).stdout) as T;
+  const json = async <T>(...args: string[]): Promise<T> =>
+    JSON.parse((await aws(...args, '--output', 'json')).stdout) as T;
   const lines = (r: RunResult, re: RegExp) => r.output.split(/[\r\n]+/).filter((l) => re.test(l));
 
   beforeAll(async () => {
@@ -31,8 +41,14 @@ describe('AWS CLI', () => {
     work = await tempDir('aws');
     const home = join(work, 'home');
     await mkdir(join(home, '.aws'), { recursive: true });
-    await writeFile(join(home, '.aws', 'config'), `[default]\nregion = ${gw.region}\noutput = json\ns3 =\n    addressing_style = path\n`);
-    await writeFile(join(home, '.aws', 'credentials'), `[default]\naws_access_key_id = ${gw.accessKeyId}\naws_secret_access_key = ${gw.secretAccessKey}\n`);
+    await writeFile(
+      join(home, '.aws', 'config'),
+      `[default]\nregion = ${gw.region}\noutput = json\ns3 =\n    addressing_style = path\n`,
+    );
+    await writeFile(
+      join(home, '.aws', 'credentials'),
+      `[default]\naws_access_key_id = ${gw.accessKeyId}\naws_secret_access_key = ${gw.secretAccessKey}\n`,
+    );
     env = childEnv(home, {
       AWS_CONFIG_FILE: join(home, '.aws', 'config'),
       AWS_SHARED_CREDENTIALS_FILE: join(home, '.aws', 'credentials'),
@@ -46,7 +62,7 @@ describe('AWS CLI', () => {
     await removeDir(work);
   });
 
-  it('Debian\'s AWS CLI is installed at /usr/bin/aws', () => {
+  it("Debian's AWS CLI is installed at /usr/bin/aws", () => {
     expect(bin()).toBe('/usr/bin/aws');
   });
 
@@ -82,10 +98,26 @@ describe('AWS CLI', () => {
     const md5 = await writeSeededFile(big, 100 * MiB, 'aws-cli-100MiB');
     const up = await aws('s3', 'cp', big, `s3://${bucket}/big/100MiB.bin`, '--only-show-errors');
     expect(up.output).toBe('');
-    const head = await json<Record<string, unknown>>('s3api', 'head-object', '--bucket', bucket, '--key', 'big/100MiB.bin');
+    const head = await json<Record<string, unknown>>(
+      's3api',
+      'head-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'big/100MiB.bin',
+    );
     expect(head.ContentLength).toBe(100 * MiB);
     expect(head.ETag).toMatch(/^"[0-9a-f]{32}-13"$/);
-    const part = await json<Record<string, unknown>>('s3api', 'head-object', '--bucket', bucket, '--key', 'big/100MiB.bin', '--part-number', '2');
+    const part = await json<Record<string, unknown>>(
+      's3api',
+      'head-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'big/100MiB.bin',
+      '--part-number',
+      '2',
+    );
     expect(part.ContentLength).toBe(8 * MiB);
     expect(part.PartsCount).toBe(13);
     const back = join(work, 'big.back');
@@ -126,7 +158,14 @@ describe('AWS CLI', () => {
     await aws('s3api', 'put-object', '--bucket', bucket, '--key', 'folder marker/é+%/');
     const ls = await aws('s3', 'ls', '--recursive', `s3://${bucket}/folder marker/`);
     expect(ls.stdout).toMatch(/\s0 folder marker\/é\+%\/\n/);
-    const head = await json<Record<string, unknown>>('s3api', 'head-object', '--bucket', bucket, '--key', 'folder marker/é+%/');
+    const head = await json<Record<string, unknown>>(
+      's3api',
+      'head-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'folder marker/é+%/',
+    );
     expect(head.ContentLength).toBe(0);
   });
 
@@ -142,23 +181,63 @@ describe('AWS CLI', () => {
 
   it('s3api put-bucket-encryption with a root key CRN moves the bucket to that key; get-bucket-encryption reports it; data stays readable', async () => {
     const crn = await gw.createRootKey('aws-cli-key');
-    const before = await json<{ ServerSideEncryptionConfiguration: { Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }> } }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
-    expect(before.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-    const cfg = JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: crn }, BucketKeyEnabled: true }] });
+    const before = await json<{
+      ServerSideEncryptionConfiguration: {
+        Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }>;
+      };
+    }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
+    expect(before.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault.SSEAlgorithm).toBe(
+      'AES256',
+    );
+    const cfg = JSON.stringify({
+      Rules: [
+        {
+          ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: crn },
+          BucketKeyEnabled: true,
+        },
+      ],
+    });
     await aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration', cfg);
-    const after = await json<{ ServerSideEncryptionConfiguration: { Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }> } }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
-    expect(after.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: crn });
+    const after = await json<{
+      ServerSideEncryptionConfiguration: {
+        Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }>;
+      };
+    }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
+    expect(after.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: crn,
+    });
     // Objects written before the change read back unchanged, now reported under the customer key.
-    const head = await json<Record<string, unknown>>('s3api', 'head-object', '--bucket', bucket, '--key', 'cp/with space.txt');
+    const head = await json<Record<string, unknown>>(
+      's3api',
+      'head-object',
+      '--bucket',
+      bucket,
+      '--key',
+      'cp/with space.txt',
+    );
     expect(head.ServerSideEncryption).toBe('aws:kms');
     expect(head.SSEKMSKeyId).toBe(crn);
     const back = join(work, 'after-key-change.txt');
     await aws('s3', 'cp', `s3://${bucket}/cp/with space.txt`, back, '--only-show-errors');
     expect((await readFile(back)).equals(await readFile(join(work, 'small.txt')))).toBe(true);
     // And back to the provider-managed key.
-    await aws('s3api', 'put-bucket-encryption', '--bucket', bucket, '--server-side-encryption-configuration', JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }));
-    const again = await json<{ ServerSideEncryptionConfiguration: { Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }> } }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
-    expect(again.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    await aws(
+      's3api',
+      'put-bucket-encryption',
+      '--bucket',
+      bucket,
+      '--server-side-encryption-configuration',
+      JSON.stringify({ Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] }),
+    );
+    const again = await json<{
+      ServerSideEncryptionConfiguration: {
+        Rules: Array<{ ApplyServerSideEncryptionByDefault: Record<string, string> }>;
+      };
+    }>('s3api', 'get-bucket-encryption', '--bucket', bucket);
+    expect(again.ServerSideEncryptionConfiguration.Rules[0].ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
     const h2 = await gw.client().send(new HeadObjectCommand({ Bucket: bucket, Key: 'cp/with space.txt' }));
     expect(h2.ServerSideEncryption).toBe('AES256');
   });

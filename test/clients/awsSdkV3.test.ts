@@ -67,7 +67,14 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
 
   it('PutObject with a stream goes aws-chunked with a trailing CRC32; aws-chunked is never stored or returned', async () => {
     const body = new SeededData('sdk-stream', 3 * MiB + 123).bytes();
-    const put = captureHeaders(new PutObjectCommand({ Bucket: bucket, Key: 'streams/plain.bin', Body: streamOf(body), ContentLength: body.length }));
+    const put = captureHeaders(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'streams/plain.bin',
+        Body: streamOf(body),
+        ContentLength: body.length,
+      }),
+    );
     const out = await s3.send(put.cmd);
     const sent = put.requestHeaders();
     expect(sent['content-encoding']).toBe('aws-chunked');
@@ -89,7 +96,15 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
 
   it('a stream with Content-Encoding gzip keeps gzip and drops only aws-chunked', async () => {
     const body = Buffer.from('not really gzip, the server does not care\n'.repeat(100));
-    const put = captureHeaders(new PutObjectCommand({ Bucket: bucket, Key: 'streams/gzip.txt', Body: streamOf(body), ContentLength: body.length, ContentEncoding: 'gzip' }));
+    const put = captureHeaders(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: 'streams/gzip.txt',
+        Body: streamOf(body),
+        ContentLength: body.length,
+        ContentEncoding: 'gzip',
+      }),
+    );
     await s3.send(put.cmd);
     expect(put.requestHeaders()['content-encoding']).toMatch(/gzip.*aws-chunked|aws-chunked.*gzip/);
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'streams/gzip.txt' }));
@@ -97,7 +112,9 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
   });
 
   it('a ranged GetObject with ChecksumMode ENABLED gets no whole-object checksum and reads fine', async () => {
-    const get = captureHeaders(new GetObjectCommand({ Bucket: bucket, Key: 'streams/plain.bin', Range: 'bytes=100-199' }));
+    const get = captureHeaders(
+      new GetObjectCommand({ Bucket: bucket, Key: 'streams/plain.bin', Range: 'bytes=100-199' }),
+    );
     const got = await s3.send(get.cmd);
     expect(get.headers()['x-amz-checksum-crc32']).toBeUndefined();
     expect((await bodyBytes(got)).equals(new SeededData('sdk-stream', 3 * MiB + 123).bytes(100, 200))).toBe(true);
@@ -105,7 +122,16 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
 
   it('lib-storage Upload of a stream of unknown length goes multipart and reads back byte for byte', async () => {
     const data = new SeededData('sdk-lib-storage', 13 * MiB + 7);
-    const up = new Upload({ client: s3, params: { Bucket: bucket, Key: `uploads/${AWKWARD_NAMES[3]} big.bin`, Body: Readable.from(data.pieces(), { objectMode: false }) }, partSize: 5 * MiB, queueSize: 2 });
+    const up = new Upload({
+      client: s3,
+      params: {
+        Bucket: bucket,
+        Key: `uploads/${AWKWARD_NAMES[3]} big.bin`,
+        Body: Readable.from(data.pieces(), { objectMode: false }),
+      },
+      partSize: 5 * MiB,
+      queueSize: 2,
+    });
     const res = await up.done();
     expect(res.ETag).toMatch(/^"[0-9a-f]{32}-3"$/);
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: `uploads/${AWKWARD_NAMES[3]} big.bin` }));
@@ -144,7 +170,9 @@ describe('AWS SDK for JavaScript v3 (default settings)', () => {
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!);
     expect(keys).toContain(`buffers/${AWKWARD_NAMES.join(' ')}`);
-    const del = captureHeaders(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }));
+    const del = captureHeaders(
+      new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })) } }),
+    );
     const out = await s3.send(del.cmd);
     expect(del.requestHeaders()['content-md5']).toBeUndefined();
     expect((out.Deleted ?? []).map((d) => d.Key).sort()).toEqual([...keys].sort());

@@ -38,7 +38,9 @@ describe('IBM COS SDK (ibm-cos-sdk)', () => {
   });
 
   it('createBucket with IBMSSEKPEncryptionAlgorithm AES256 and a root key CRN; headBucket reports IBMSSEKPEnabled and the CRN', async () => {
-    await cos.createBucket({ Bucket: bucket, IBMSSEKPEncryptionAlgorithm: 'AES256', IBMSSEKPCustomerRootKeyCrn: crn }).promise();
+    await cos
+      .createBucket({ Bucket: bucket, IBMSSEKPEncryptionAlgorithm: 'AES256', IBMSSEKPCustomerRootKeyCrn: crn })
+      .promise();
     const head = await cos.headBucket({ Bucket: bucket }).promise();
     expect(head.IBMSSEKPEnabled).toBe(true);
     expect(head.IBMSSEKPCustomerRootKeyCrn).toBe(crn);
@@ -56,17 +58,29 @@ describe('IBM COS SDK (ibm-cos-sdk)', () => {
 
   it('createBucket with a CRN that names no key fails with 400 InvalidArgument and creates nothing', async () => {
     const bogus = crn.replace(/key:[0-9a-f-]+$/, 'key:00000000-0000-4000-8000-000000000000');
-    const err = await cos.createBucket({ Bucket: 'ibm-bogus-key', IBMSSEKPEncryptionAlgorithm: 'AES256', IBMSSEKPCustomerRootKeyCrn: bogus }).promise().catch((e: unknown) => e);
+    const err = await cos
+      .createBucket({
+        Bucket: 'ibm-bogus-key',
+        IBMSSEKPEncryptionAlgorithm: 'AES256',
+        IBMSSEKPCustomerRootKeyCrn: bogus,
+      })
+      .promise()
+      .catch((e: unknown) => e);
     expect((err as { statusCode?: number }).statusCode).toBe(400);
     expect((err as { code?: string }).code).toBe('InvalidArgument');
-    const e2 = await cos.headBucket({ Bucket: 'ibm-bogus-key' }).promise().catch((e: unknown) => e);
+    const e2 = await cos
+      .headBucket({ Bucket: 'ibm-bogus-key' })
+      .promise()
+      .catch((e: unknown) => e);
     expect((e2 as { statusCode?: number }).statusCode).toBe(404);
   });
 
   it('putObject / getObject on the Key Protect bucket: same bytes, MD5 ETag, SSE aws:kms with the key', async () => {
     const key = `docs/${AWKWARD_NAMES.join(' ')}`;
     const body = Buffer.from('IBM COS SDK object under a customer root key\n'.repeat(64));
-    const put = await cos.putObject({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain', Metadata: { origin: 'ibm-sdk' } }).promise();
+    const put = await cos
+      .putObject({ Bucket: bucket, Key: key, Body: body, ContentType: 'text/plain', Metadata: { origin: 'ibm-sdk' } })
+      .promise();
     expect(put.ETag).toBe(`"${createHash('md5').update(body).digest('hex')}"`);
     expect(put.ServerSideEncryption).toBe('aws:kms');
     expect(put.SSEKMSKeyId).toBe(crn);
@@ -80,7 +94,12 @@ describe('IBM COS SDK (ibm-cos-sdk)', () => {
 
   it('upload (managed multipart, 5 MiB parts) of an unknown-length stream; getObject returns it byte for byte', async () => {
     const data = new SeededData('ibm-upload', 17 * MiB);
-    const res = await cos.upload({ Bucket: bucket, Key: 'big/managed.bin', Body: Readable.from(data.pieces(), { objectMode: false }) }, { partSize: 5 * MiB, queueSize: 2 }).promise();
+    const res = await cos
+      .upload(
+        { Bucket: bucket, Key: 'big/managed.bin', Body: Readable.from(data.pieces(), { objectMode: false }) },
+        { partSize: 5 * MiB, queueSize: 2 },
+      )
+      .promise();
     expect(res.Key).toBe('big/managed.bin');
     // The SDK hands CompleteMultipartUpload's Location to the caller as the object's URL.
     expect(res.Location).toBe(`${gw.s3Url}/${bucket}/big/managed.bin`);

@@ -42,7 +42,8 @@ import { SeededData } from '../helpers/seeded.js';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 
 const MiB = 1024 * 1024;
-const RFC1123 = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
+const RFC1123 =
+  /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/;
 
 /** Parts of a key CRN: crn:v1:<cname>:<ctype>:kms:<region>:a/<account>:<instance>:key:<id>. */
 function keyParts(crn: string): { instanceId: string; keyId: string } {
@@ -101,30 +102,58 @@ describe('protocol breadth and quirks the clients rely on', () => {
 
   it('ListObjectVersions: a non-versioned listing (every object is its "null" version, latest)', async () => {
     const out = await s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
-    expect(out.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size])).toEqual([['obj.txt', 'null', true, small.length]]);
+    expect(out.Versions?.map((v) => [v.Key, v.VersionId, v.IsLatest, v.Size])).toEqual([
+      ['obj.txt', 'null', true, small.length],
+    ]);
     expect(out.DeleteMarkers ?? []).toEqual([]);
   });
 
   it('Get/PutBucketAcl and Get/PutObjectAcl: private, the owner has FULL_CONTROL; private canned ACLs are accepted', async () => {
-    for (const acl of [await s3.send(new GetBucketAclCommand({ Bucket: bucket })), await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'obj.txt' }))]) {
+    for (const acl of [
+      await s3.send(new GetBucketAclCommand({ Bucket: bucket })),
+      await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'obj.txt' })),
+    ]) {
       expect(acl.Owner?.ID).toBe(gw.accountId);
-      expect(acl.Grants).toEqual([{ Grantee: { Type: 'CanonicalUser', ID: gw.accountId, DisplayName: acl.Owner?.DisplayName }, Permission: 'FULL_CONTROL' }]);
+      expect(acl.Grants).toEqual([
+        {
+          Grantee: { Type: 'CanonicalUser', ID: gw.accountId, DisplayName: acl.Owner?.DisplayName },
+          Permission: 'FULL_CONTROL',
+        },
+      ]);
     }
-    expect((await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }))).$metadata.httpStatusCode).toBe(200);
+    expect((await s3.send(new PutBucketAclCommand({ Bucket: bucket, ACL: 'private' }))).$metadata.httpStatusCode).toBe(
+      200,
+    );
     for (const ACL of ['private', 'bucket-owner-full-control'] as const) {
-      expect((await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', ACL }))).$metadata.httpStatusCode).toBe(200);
+      expect(
+        (await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', ACL }))).$metadata.httpStatusCode,
+      ).toBe(200);
     }
     // Setting the policy the server returned (what s3cmd does after a copy) is accepted too.
     const current = await s3.send(new GetObjectAclCommand({ Bucket: bucket, Key: 'obj.txt' }));
-    await s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', AccessControlPolicy: { Owner: current.Owner, Grants: current.Grants } }));
+    await s3.send(
+      new PutObjectAclCommand({
+        Bucket: bucket,
+        Key: 'obj.txt',
+        AccessControlPolicy: { Owner: current.Owner, Grants: current.Grants },
+      }),
+    );
     // Public access does not exist: refused, never silently accepted.
-    await expectSdkError(s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', ACL: 'public-read' })), 501, 'NotImplemented');
+    await expectSdkError(
+      s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', ACL: 'public-read' })),
+      501,
+      'NotImplemented',
+    );
   });
 
   it('GetBucketPolicy / GetBucketCors / GetBucketLifecycleConfiguration / GetBucketTagging answer the NoSuch... errors', async () => {
     await expectSdkError(s3.send(new GetBucketPolicyCommand({ Bucket: bucket })), 404, 'NoSuchBucketPolicy');
     await expectSdkError(s3.send(new GetBucketCorsCommand({ Bucket: bucket })), 404, 'NoSuchCORSConfiguration');
-    await expectSdkError(s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })), 404, 'NoSuchLifecycleConfiguration');
+    await expectSdkError(
+      s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket })),
+      404,
+      'NoSuchLifecycleConfiguration',
+    );
     await expectSdkError(s3.send(new GetBucketTaggingCommand({ Bucket: bucket })), 404, 'NoSuchTagSet');
   });
 
@@ -139,10 +168,14 @@ describe('protocol breadth and quirks the clients rely on', () => {
     const head = captureHeaders(new HeadObjectCommand({ Bucket: bucket, Key: 'obj.txt' }));
     await s3.send(head.cmd);
     expect(head.headers()['x-amz-tagging-count']).toBe('2');
-    expect((await s3.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'obj.txt' }))).$metadata.httpStatusCode).toBe(204);
+    expect(
+      (await s3.send(new DeleteObjectTaggingCommand({ Bucket: bucket, Key: 'obj.txt' }))).$metadata.httpStatusCode,
+    ).toBe(204);
     expect((await s3.send(new GetObjectTaggingCommand({ Bucket: bucket, Key: 'obj.txt' }))).TagSet).toEqual([]);
     // Tagging never touches the data.
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj.txt' })))).equals(small)).toBe(true);
+    expect(
+      (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'obj.txt' })))).equals(small),
+    ).toBe(true);
   });
 
   it('HeadObject / GetObject with partNumber read one part of a multipart object', async () => {
@@ -152,11 +185,21 @@ describe('protocol breadth and quirks the clients rely on', () => {
     const Parts = [];
     let off = 0;
     for (let i = 0; i < sizes.length; i++) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'parts.bin', UploadId, PartNumber: i + 1, Body: data.bytes(off, off + sizes[i]) }));
+      const r = await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'parts.bin',
+          UploadId,
+          PartNumber: i + 1,
+          Body: data.bytes(off, off + sizes[i]),
+        }),
+      );
       Parts.push({ PartNumber: i + 1, ETag: r.ETag, ChecksumCRC32: r.ChecksumCRC32 });
       off += sizes[i];
     }
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'parts.bin', UploadId, MultipartUpload: { Parts } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'parts.bin', UploadId, MultipartUpload: { Parts } }),
+    );
     const h = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: 'parts.bin', PartNumber: 2 }));
     expect(h.ContentLength).toBe(5 * MiB);
     expect(h.PartsCount).toBe(3);
@@ -172,7 +215,9 @@ describe('protocol breadth and quirks the clients rely on', () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'before.txt', Body: small }));
     const def = await s3.send(new GetBucketEncryptionCommand({ Bucket: b }));
-    expect(def.ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(def.ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'AES256',
+    });
     const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'plain.txt', Body: small }));
     expect(put.ServerSideEncryption).toBe('AES256');
 
@@ -181,12 +226,24 @@ describe('protocol breadth and quirks the clients rely on', () => {
     const kms = gw.gateway.kms.local.service;
     const registered = async (crn: string) => {
       const { instanceId, keyId } = keyParts(crn);
-      return (await kms.listRegistrations(instanceId, keyId)).registrations.map((r) => r.resourceCrn).filter((c) => c.endsWith(`:bucket:${b}`));
+      return (await kms.listRegistrations(instanceId, keyId)).registrations
+        .map((r) => r.resourceCrn)
+        .filter((c) => c.endsWith(`:bucket:${b}`));
     };
 
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA } }] } }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA } }],
+        },
+      }),
+    );
     const a = await s3.send(new GetBucketEncryptionCommand({ Bucket: b }));
-    expect(a.ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA });
+    expect(a.ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: keyA,
+    });
     const hb = captureHeaders(new HeadBucketCommand({ Bucket: b }));
     await s3.send(hb.cmd);
     expect(hb.headers()['ibm-sse-kp-enabled']).toBe('true');
@@ -198,7 +255,19 @@ describe('protocol breadth and quirks the clients rely on', () => {
     expect([headBefore.ServerSideEncryption, headBefore.SSEKMSKeyId]).toEqual(['aws:kms', keyA]);
 
     // A -> B, then disable A: everything still reads, so the bucket no longer depends on A.
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyB }, BucketKeyEnabled: true }] } }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [
+            {
+              ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyB },
+              BucketKeyEnabled: true,
+            },
+          ],
+        },
+      }),
+    );
     expect(await registered(keyA)).toHaveLength(0);
     expect(await registered(keyB)).toHaveLength(1);
     await kms.disable(keyParts(keyA).instanceId, keyParts(keyA).keyId);
@@ -210,24 +279,93 @@ describe('protocol breadth and quirks the clients rely on', () => {
 
     // Refusals leave the bucket where it was.
     const unknown = keyB.replace(/key:[0-9a-f-]+$/, 'key:00000000-0000-4000-8000-000000000000');
-    await expectSdkError(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: unknown } }] } })), 400, 'InvalidArgument');
-    await expectSdkError(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'not-a-crn' } }] } })), 400, 'InvalidArgument');
-    await expectSdkError(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: keyB } }] } })), 400, 'InvalidArgument');
-    await expectSdkError(s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA } }] } })), 400, 'InvalidArgument');
-    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault?.KMSMasterKeyID).toBe(keyB);
+    await expectSdkError(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: b,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: unknown } }],
+          },
+        }),
+      ),
+      400,
+      'InvalidArgument',
+    );
+    await expectSdkError(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: b,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: 'not-a-crn' } }],
+          },
+        }),
+      ),
+      400,
+      'InvalidArgument',
+    );
+    await expectSdkError(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: b,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256', KMSMasterKeyID: keyB } }],
+          },
+        }),
+      ),
+      400,
+      'InvalidArgument',
+    );
+    await expectSdkError(
+      s3.send(
+        new PutBucketEncryptionCommand({
+          Bucket: b,
+          ServerSideEncryptionConfiguration: {
+            Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyA } }],
+          },
+        }),
+      ),
+      400,
+      'InvalidArgument',
+    );
+    expect(
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0]
+        .ApplyServerSideEncryptionByDefault?.KMSMasterKeyID,
+    ).toBe(keyB);
 
     // AES256: back to the provider-managed key.
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] } }));
-    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+        },
+      }),
+    );
+    expect(
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0]
+        .ApplyServerSideEncryptionByDefault,
+    ).toEqual({ SSEAlgorithm: 'AES256' });
     expect(await registered(keyB)).toHaveLength(0);
-    expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'under-a.txt' }))).ServerSideEncryption).toBe('AES256');
+    expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'under-a.txt' }))).ServerSideEncryption).toBe(
+      'AES256',
+    );
 
     // DeleteBucketEncryption (from a customer key) resets to AES256 with the provider key.
     const keyC = await gw.createRootKey('protocol-key-c');
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyC } }] } }));
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyC } }],
+        },
+      }),
+    );
     const del = await s3.send(new DeleteBucketEncryptionCommand({ Bucket: b }));
     expect(del.$metadata.httpStatusCode).toBe(204);
-    expect((await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0].ApplyServerSideEncryptionByDefault).toEqual({ SSEAlgorithm: 'AES256' });
+    expect(
+      (await s3.send(new GetBucketEncryptionCommand({ Bucket: b }))).ServerSideEncryptionConfiguration?.Rules?.[0]
+        .ApplyServerSideEncryptionByDefault,
+    ).toEqual({ SSEAlgorithm: 'AES256' });
     const hb2 = captureHeaders(new HeadBucketCommand({ Bucket: b }));
     await s3.send(hb2.cmd);
     expect(hb2.headers()['ibm-sse-kp-enabled']).toBeUndefined();
@@ -237,8 +375,17 @@ describe('protocol breadth and quirks the clients rely on', () => {
     expect(await registered(keyC)).toHaveLength(0);
 
     // Back on B, the bucket depends on B: disabling it stops reads.
-    await s3.send(new PutBucketEncryptionCommand({ Bucket: b, ServerSideEncryptionConfiguration: { Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyB } }] } }));
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'before.txt' })))).equals(small)).toBe(true);
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyB } }],
+        },
+      }),
+    );
+    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'before.txt' })))).equals(small)).toBe(
+      true,
+    );
     await kms.disable(keyParts(keyB).instanceId, keyParts(keyB).keyId);
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'before.txt' })), 403);
   });

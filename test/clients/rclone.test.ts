@@ -8,16 +8,32 @@
 import { createHash } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateMultipartUploadCommand, HeadBucketCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 import { childEnv, describeRun, requireProgram, run, runOk, type RunResult } from './helpers/programs.js';
-import { AWKWARD_NAMES, isoToNs, makeTree, md5Sink, removeDir, tempDir, writeSeededFile, type TreeFile } from './helpers/trees.js';
+import {
+  AWKWARD_NAMES,
+  isoToNs,
+  makeTree,
+  md5Sink,
+  removeDir,
+  tempDir,
+  writeSeededFile,
+  type TreeFile,
+} from './helpers/trees.js';
 
 const MiB = 1024 * 1024;
 const BIG = 300 * MiB;
 /** rclone's words for a failed or retried operation. */
-const TROUBLE = /ERROR|Failed to|low level retry|corrupted|hashes differ|hash.*could not be checked|no hashes in common/i;
+const TROUBLE =
+  /ERROR|Failed to|low level retry|corrupted|hashes differ|hash.*could not be checked|no hashes in common/i;
 
 interface LsJsonEntry {
   Path: string;
@@ -53,11 +69,15 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
   const remote = (p = '') => `coffer:${bucket}${p ? '/' + p : ''}`;
 
   const rclone = async (...args: string[]): Promise<RunResult> => {
-    const r = await runOk(bin(), ['--config', conf, '--retries', '1', '--low-level-retries', '1', ...args], { env, cwd: work });
+    const r = await runOk(bin(), ['--config', conf, '--retries', '1', '--low-level-retries', '1', ...args], {
+      env,
+      cwd: work,
+    });
     expect(r.output, `rclone reported trouble\n${describeRun(r)}`).not.toMatch(TROUBLE);
     return r;
   };
-  const lsjson = async (path: string, ...flags: string[]): Promise<LsJsonEntry[]> => JSON.parse((await rclone('lsjson', ...flags, path)).stdout) as LsJsonEntry[];
+  const lsjson = async (path: string, ...flags: string[]): Promise<LsJsonEntry[]> =>
+    JSON.parse((await rclone('lsjson', ...flags, path)).stdout) as LsJsonEntry[];
   const catMd5 = async (path: string): Promise<{ md5: string; size: number }> => {
     const sink = md5Sink();
     const r = await run(bin(), ['--config', conf, 'cat', path], { env, cwd: work, onStdout: (c) => sink.update(c) });
@@ -74,7 +94,16 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
     conf = join(home, '.config', 'rclone', 'rclone.conf');
     await writeFile(
       conf,
-      ['[coffer]', 'type = s3', `provider = ${provider}`, `access_key_id = ${gw.accessKeyId}`, `secret_access_key = ${gw.secretAccessKey}`, `endpoint = ${gw.s3Url}`, `region = ${gw.region}`, ''].join('\n'),
+      [
+        '[coffer]',
+        'type = s3',
+        `provider = ${provider}`,
+        `access_key_id = ${gw.accessKeyId}`,
+        `secret_access_key = ${gw.secretAccessKey}`,
+        `endpoint = ${gw.s3Url}`,
+        `region = ${gw.region}`,
+        '',
+      ].join('\n'),
     );
     env = childEnv(home, { RCLONE_CONFIG: conf });
   });
@@ -112,7 +141,9 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
   });
 
   it('lsjson lists every file with its size, MD5 and the original modification time', async () => {
-    const entries = (await lsjson(remote('tree'), '-R', '--hash', '--files-only')).sort((a, b) => (a.Path < b.Path ? -1 : 1));
+    const entries = (await lsjson(remote('tree'), '-R', '--hash', '--files-only')).sort((a, b) =>
+      a.Path < b.Path ? -1 : 1,
+    );
     expect(entries.map((e) => e.Path)).toEqual(shared!.tree.map((f) => f.rel).sort());
     const byPath = new Map(shared!.tree.map((f) => [f.rel, f]));
     for (const e of entries) {
@@ -131,8 +162,19 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
     expect(count(r, /Moved \(server-side\)|Copied \(server-side copy\)/), describeRun(r)).toBe(moving.length);
     expect(await lsjson(remote(`tree/${dir}`), '-R', '--files-only').catch(() => [])).toEqual([]);
     const moved = await lsjson(remote(`moved/${dir}`), '-R', '--hash', '--files-only');
-    const got = moved.map((e) => ({ rel: `${dir}/${e.Path}`, size: e.Size, md5: e.Hashes?.MD5 ?? e.Hashes?.md5, mtimeNs: isoToNs(e.ModTime) })).sort((a, b) => (a.rel < b.rel ? -1 : 1));
-    expect(got).toEqual(moving.map(({ rel, size, md5, mtimeNs }) => ({ rel, size, md5, mtimeNs })).sort((a, b) => (a.rel < b.rel ? -1 : 1)));
+    const got = moved
+      .map((e) => ({
+        rel: `${dir}/${e.Path}`,
+        size: e.Size,
+        md5: e.Hashes?.MD5 ?? e.Hashes?.md5,
+        mtimeNs: isoToNs(e.ModTime),
+      }))
+      .sort((a, b) => (a.rel < b.rel ? -1 : 1));
+    expect(got).toEqual(
+      moving
+        .map(({ rel, size, md5, mtimeNs }) => ({ rel, size, md5, mtimeNs }))
+        .sort((a, b) => (a.rel < b.rel ? -1 : 1)),
+    );
     const one = moving[moving.length - 1];
     expect(await catMd5(remote(`moved/${one.rel}`))).toEqual({ size: one.size, md5: one.md5 });
   });
@@ -172,7 +214,9 @@ describe.each(['Other', 'Minio'])('rclone, provider %s', (provider) => {
     await rclone('rmdirs', remote());
     const left = await lsjson(remote(), '-R');
     expect(left.filter((x) => x.Path.startsWith('tree')).map((x) => x.Path)).toEqual([]);
-    expect(left.filter((x) => !x.IsDir).length).toBe(2 + shared!.tree.filter((f) => f.rel.startsWith('beta dir/')).length);
+    expect(left.filter((x) => !x.IsDir).length).toBe(
+      2 + shared!.tree.filter((f) => f.rel.startsWith('beta dir/')).length,
+    );
   });
 
   it('cleanup lists pending multipart uploads (recent ones stay); backend cleanup max-age=0 aborts them', async () => {

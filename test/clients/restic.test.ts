@@ -22,7 +22,9 @@ describe('restic', () => {
 
   const restic = async (...args: string[]): Promise<RunResult> => {
     const r = await runOk(bin(), args, { env, cwd: work, timeoutMs: 280_000 });
-    expect(r.output, `restic reported trouble\n${describeRun(r)}`).not.toMatch(/Fatal|error:|returned error|retrying|unable to/i);
+    expect(r.output, `restic reported trouble\n${describeRun(r)}`).not.toMatch(
+      /Fatal|error:|returned error|retrying|unable to/i,
+    );
     return r;
   };
 

@@ -6,11 +6,26 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CreateMultipartUploadCommand, HeadObjectCommand, ListMultipartUploadsCommand, PutObjectCommand, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  CreateMultipartUploadCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../helpers/startGateway.js';
 import { childEnv, describeRun, requireProgram, runOk, type RunResult } from './helpers/programs.js';
-import { AWKWARD_NAMES, contentOf, makeTree, manifest, md5File, removeDir, tempDir, writeSeededFile } from './helpers/trees.js';
+import {
+  AWKWARD_NAMES,
+  contentOf,
+  makeTree,
+  manifest,
+  md5File,
+  removeDir,
+  tempDir,
+  writeSeededFile,
+} from './helpers/trees.js';
 
 const MiB = 1024 * 1024;
 /** What s3cmd prints when an ETag is not the MD5 it computed, or when it retries a request. */
@@ -39,7 +54,18 @@ describe('s3cmd', () => {
     await mkdir(home, { recursive: true });
     const host = new URL(gw.s3Url).host;
     cfg = join(home, '.s3cfg');
-    await writeFile(cfg, ['[default]', `access_key = ${gw.accessKeyId}`, `secret_key = ${gw.secretAccessKey}`, `host_base = ${host}`, `host_bucket = ${host}`, 'use_https = False', ''].join('\n'));
+    await writeFile(
+      cfg,
+      [
+        '[default]',
+        `access_key = ${gw.accessKeyId}`,
+        `secret_key = ${gw.secretAccessKey}`,
+        `host_base = ${host}`,
+        `host_bucket = ${host}`,
+        'use_https = False',
+        '',
+      ].join('\n'),
+    );
     env = childEnv(home);
   });
 
@@ -107,7 +133,11 @@ describe('s3cmd', () => {
     const key = `small/${AWKWARD_NAMES.join(' ')}`;
     const cp = await s3cmd('cp', `s3://${bucket}/${key}`, `s3://${bucket}/copies/${AWKWARD_NAMES[4]}`);
     expect(lines(cp, /^remote copy: /).length, describeRun(cp)).toBe(1);
-    const mv = await s3cmd('mv', `s3://${bucket}/copies/${AWKWARD_NAMES[4]}`, `s3://${bucket}/moved/${AWKWARD_NAMES[3]}`);
+    const mv = await s3cmd(
+      'mv',
+      `s3://${bucket}/copies/${AWKWARD_NAMES[4]}`,
+      `s3://${bucket}/moved/${AWKWARD_NAMES[3]}`,
+    );
     expect(lines(mv, /^move: /).length, describeRun(mv)).toBe(1);
     const back = join(work, 'moved.back');
     await s3cmd('get', '--force', `s3://${bucket}/moved/${AWKWARD_NAMES[3]}`, back);
@@ -144,7 +174,9 @@ describe('s3cmd', () => {
     const c = gw.client();
     const { UploadId } = await c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
     expect(UploadId).toBeTruthy();
-    await c.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }));
+    await c.send(
+      new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(1024, 1) }),
+    );
     const mp = await s3cmd('multipart', `s3://${bucket}`);
     expect(mp.stdout).toContain(UploadId!);
     expect(mp.stdout).toContain(`s3://${bucket}/${key}`);

@@ -95,7 +95,9 @@ export function keyProviderContract(name: string, makeHarness: () => Promise<Key
       expect((await kmsError(h.provider.unwrap(me, crn, tampered, AAD))).status).toBe(422);
       const other = await h.createRootKey();
       const foreign = await h.provider.generateDataKey(me, other, AAD);
-      expect((await kmsError(h.provider.unwrap(me, crn, foreign.wrapped, AAD))).reason).toBe('UNPROCESSABLE_CIPHERTEXT_ERR');
+      expect((await kmsError(h.provider.unwrap(me, crn, foreign.wrapped, AAD))).reason).toBe(
+        'UNPROCESSABLE_CIPHERTEXT_ERR',
+      );
       const bad = await kmsError(h.provider.unwrap(me, crn, 'not base64!', AAD));
       expect(bad.status).toBe(400);
     });
@@ -134,7 +136,11 @@ export function keyProviderContract(name: string, makeHarness: () => Promise<Key
       await h.disable(crn);
       if (h.provider.onKeyEvent) expect(events.some((e) => e.type === 'disable' && e.keyCrn === crn)).toBe(true);
       expect(await h.provider.getKeyState(me, crn)).toBe(KeyState.Suspended);
-      for (const call of [() => h.provider.unwrap(me, crn, g.wrapped, AAD), () => h.provider.generateDataKey(me, crn, AAD), () => h.provider.rewrap(me, crn, g.wrapped, AAD)]) {
+      for (const call of [
+        () => h.provider.unwrap(me, crn, g.wrapped, AAD),
+        () => h.provider.generateDataKey(me, crn, AAD),
+        () => h.provider.rewrap(me, crn, g.wrapped, AAD),
+      ]) {
         const e = await kmsError(call());
         expect(e.status).toBe(409);
         expect(e.reason).toBe('KEY_ACTION_INVALID_STATE_ERR');
@@ -172,7 +178,11 @@ export function keyProviderContract(name: string, makeHarness: () => Promise<Key
 
     it('refuses registrations on a key that is not Active (422)', async () => {
       await h.disable(crn);
-      const e = await kmsError(h.provider.register(me, crn, { resourceCrn: 'crn:v1:coffer:local:cloud-object-storage:global:a/t:cos:bucket:b' }));
+      const e = await kmsError(
+        h.provider.register(me, crn, {
+          resourceCrn: 'crn:v1:coffer:local:cloud-object-storage:global:a/t:cos:bucket:b',
+        }),
+      );
       expect(e.status).toBe(422);
       expect(e.reason).toBe('KEY_INVALID_STATE_ERR');
     });
@@ -187,7 +197,10 @@ export function keyProviderContract(name: string, makeHarness: () => Promise<Key
         () => h.provider.unwrap(other, crn, g.wrapped, AAD),
         () => h.provider.rewrap(other, crn, g.wrapped, AAD),
         () => h.provider.getKeyState(other, crn),
-        () => h.provider.register(other, crn, { resourceCrn: 'crn:v1:coffer:local:cloud-object-storage:global:a/x:cos:bucket:b' }),
+        () =>
+          h.provider.register(other, crn, {
+            resourceCrn: 'crn:v1:coffer:local:cloud-object-storage:global:a/x:cos:bucket:b',
+          }),
         () => h.provider.unregister(other, crn, 'crn:v1:coffer:local:cloud-object-storage:global:a/x:cos:bucket:b'),
       ];
       for (const call of calls) {

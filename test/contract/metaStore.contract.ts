@@ -89,7 +89,8 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
     let fx: MetaStoreFixture;
     let store: MetaStore;
     const uid = newUid();
-    const keysOf = async (q: Parameters<MetaStore['listObjects']>[0]) => (await all(store.listObjects(q))).map((o) => o.key);
+    const keysOf = async (q: Parameters<MetaStore['listObjects']>[0]) =>
+      (await all(store.listObjects(q))).map((o) => o.key);
     const putObjects = async (bucketUid: string, keys: string[]) => {
       const b = store.batch();
       for (const k of keys) b.putObject(makeObject(bucketUid, k));
@@ -118,7 +119,12 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
 
     it('objects: records round-trip exactly, put replaces, delete removes', async () => {
       const parts = [1, 2].map((n) => partRef(makePart(uid, 'up1', n)));
-      const multipart = makeObject(uid, 'mp', { stream: undefined, parts, storageClass: 'STANDARD', checksumAlgorithm: 'CRC32' });
+      const multipart = makeObject(uid, 'mp', {
+        stream: undefined,
+        parts,
+        storageClass: 'STANDARD',
+        checksumAlgorithm: 'CRC32',
+      });
       const single = makeObject(uid, 'one');
       await store.batch().putObject(single).putObject(multipart).commit();
       expect(await store.getObject(uid, 'one')).toEqual(single);
@@ -147,7 +153,13 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
       expect(await keysOf({ bucketUid: uid, prefix: '😀', limit: 100 })).toEqual(['😀', '😀x']);
       expect(await keysOf({ bucketUid: uid, after: '\u{E000}', limit: 2 })).toEqual(['\u{FFFF}', '😀']);
       expect(await keysOf({ bucketUid: uid, after: '\u{FFFF}', limit: 100 })).toEqual(['😀', '😀x']);
-      expect(await keysOf({ bucketUid: uid, after: 'zz', limit: 100 })).toEqual(['é', '\u{E000}', '\u{FFFF}', '😀', '😀x']);
+      expect(await keysOf({ bucketUid: uid, after: 'zz', limit: 100 })).toEqual([
+        'é',
+        '\u{E000}',
+        '\u{FFFF}',
+        '😀',
+        '😀x',
+      ]);
       expect(await keysOf({ bucketUid: uid, after: '😀x', limit: 100 })).toEqual([]);
       expect(await keysOf({ bucketUid: uid, prefix: 'a', after: 'b', limit: 100 })).toEqual([]);
       expect(await keysOf({ bucketUid: uid, prefix: 'nope', limit: 100 })).toEqual([]);
@@ -231,7 +243,8 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
       for (const n of [10, 2, 10_000, 1]) batch.putPart(makePart(uid, 'upA', n));
       batch.putPart(makePart(uid, 'upB', 3));
       await batch.commit();
-      const nums = async (after?: number, limit?: number) => (await store.listParts('upA', after, limit)).map((p) => p.partNumber);
+      const nums = async (after?: number, limit?: number) =>
+        (await store.listParts('upA', after, limit)).map((p) => p.partNumber);
       expect(await nums()).toEqual([1, 2, 10, 10_000]);
       expect(await nums(2)).toEqual([10, 10_000]);
       expect(await nums(0, 2)).toEqual([1, 2]);
@@ -253,7 +266,10 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
       expect(await store.bucketHasContent(uid)).toBe(false);
       await putObjects(other, ['x']);
       expect(await store.bucketHasContent(uid)).toBe(false);
-      await store.batch().putUpload(makeUpload(uid, 'k', 'up1')).commit();
+      await store
+        .batch()
+        .putUpload(makeUpload(uid, 'k', 'up1'))
+        .commit();
       expect(await store.bucketHasContent(uid)).toBe(true);
       await store.batch().deleteUpload(uid, 'k', 'up1').putObject(makeObject(uid, 'o')).commit();
       expect(await store.bucketHasContent(uid)).toBe(true);
@@ -301,7 +317,10 @@ export function metaStoreContract(name: string, factory: () => Promise<MetaStore
 
     it('reads of names that could never be stored are "not found", not errors', async () => {
       await putObjects(uid, ['a', 'b']);
-      await store.batch().putUpload(makeUpload(uid, 'a', 'up1')).commit();
+      await store
+        .batch()
+        .putUpload(makeUpload(uid, 'a', 'up1'))
+        .commit();
       expect(await store.getBucket('')).toBeUndefined();
       expect(await store.getObject(uid, 'a\u0000b')).toBeUndefined();
       expect(await store.getObject(uid, '\uD800')).toBeUndefined();

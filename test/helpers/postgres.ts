@@ -88,14 +88,19 @@ function run(cmd: string, args: string[], runAs: string | undefined): Promise<vo
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out}`)),
+    );
   });
 }
 
 /** Start a private PostgreSQL server. Throws when PostgreSQL is not installed. */
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = findPgBinDir();
-  if (!bin) throw new Error('PostgreSQL (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin: run scripts/install-test-deps.sh');
+  if (!bin)
+    throw new Error(
+      'PostgreSQL (initdb, pg_ctl) not found on PATH or in /usr/lib/postgresql/*/bin: run scripts/install-test-deps.sh',
+    );
   const user = serverUser();
   const dir = mkdtempSync(join(tmpdir(), 'coffer-pg-'));
   const data = join(dir, 'data');
@@ -119,13 +124,20 @@ export async function startPostgres(): Promise<TestPostgres> {
   const as = user ? `runuser -u ${user.name} -- ` : '';
   watchdog = spawn(
     'sh',
-    ['-c', `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${as}"${pgCtl}" -D "${data}" -m immediate -w stop >/dev/null 2>&1; rm -rf "${dir}"`],
+    [
+      '-c',
+      `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done; ${as}"${pgCtl}" -D "${data}" -m immediate -w stop >/dev/null 2>&1; rm -rf "${dir}"`,
+    ],
     { detached: true, stdio: 'ignore' },
   );
   watchdog.unref();
   try {
     // Trust auth on loopback and a private socket dir: nothing else on the machine can reach it.
-    await run(join(bin, 'initdb'), ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], user?.name);
+    await run(
+      join(bin, 'initdb'),
+      ['-D', data, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'],
+      user?.name,
+    );
     const port = await freePort();
     // fsync off: this cluster is thrown away after the run (the store's own durability is PostgreSQL's, not ours to test).
     const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=200`;

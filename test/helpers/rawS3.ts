@@ -20,7 +20,8 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 export const STREAMING_SIGNED = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD';
 export const STREAMING_SIGNED_TRAILER = 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER';
 export const STREAMING_UNSIGNED_TRAILER = 'STREAMING-UNSIGNED-PAYLOAD-TRAILER';
-export type StreamingMode = typeof STREAMING_SIGNED | typeof STREAMING_SIGNED_TRAILER | typeof STREAMING_UNSIGNED_TRAILER;
+export type StreamingMode =
+  typeof STREAMING_SIGNED | typeof STREAMING_SIGNED_TRAILER | typeof STREAMING_UNSIGNED_TRAILER;
 
 export interface RawEndpoint {
   /** Always 127.0.0.1. */
@@ -31,10 +32,21 @@ export interface RawEndpoint {
   secretAccessKey: string;
 }
 
-export function endpointOf(gw: { s3Url: string; region: string; accessKeyId: string; secretAccessKey: string }): RawEndpoint {
+export function endpointOf(gw: {
+  s3Url: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+}): RawEndpoint {
   const u = new URL(gw.s3Url);
   if (u.hostname !== '127.0.0.1') throw new Error(`refusing to send test traffic to ${u.hostname}`);
-  return { host: '127.0.0.1', port: Number(u.port), region: gw.region, accessKeyId: gw.accessKeyId, secretAccessKey: gw.secretAccessKey };
+  return {
+    host: '127.0.0.1',
+    port: Number(u.port),
+    region: gw.region,
+    accessKeyId: gw.accessKeyId,
+    secretAccessKey: gw.secretAccessKey,
+  };
 }
 
 export interface RawResponse {
@@ -73,7 +85,13 @@ export function objectPath(bucket: string, key?: string, query?: string): string
   return `/${bucket}${key !== undefined ? '/' + encodeKey(key) : ''}${query ? '?' + query : ''}`;
 }
 
-function mkResponse(status: number, headers: IncomingHttpHeaders, body: Buffer, complete: boolean, error?: Error): RawResponse {
+function mkResponse(
+  status: number,
+  headers: IncomingHttpHeaders,
+  body: Buffer,
+  complete: boolean,
+  error?: Error,
+): RawResponse {
   return { status, headers, body, complete, error, text: () => body.toString('utf8') };
 }
 
@@ -97,7 +115,15 @@ export function send(ep: RawEndpoint, opts: SendOptions): Promise<RawResponse> {
     };
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (!Object.keys(headers).some((h) => h.toLowerCase() === 'host')) headers.Host = `${ep.host}:${ep.port}`;
-    const req = httpRequest({ host: ep.host, port: ep.port, method: opts.method, path: opts.path, headers, agent: false, setHost: false });
+    const req = httpRequest({
+      host: ep.host,
+      port: ep.port,
+      method: opts.method,
+      path: opts.path,
+      headers,
+      agent: false,
+      setHost: false,
+    });
     const timer = setTimeout(() => {
       req.destroy(new Error(`raw request timed out after ${opts.timeoutMs ?? 30000} ms`));
     }, opts.timeoutMs ?? 30_000);
@@ -114,7 +140,15 @@ export function send(ep: RawEndpoint, opts: SendOptions): Promise<RawResponse> {
         err ??= new Error('response aborted');
       });
       res.on('close', () => {
-        done(mkResponse(res.statusCode ?? 0, res.headers, Buffer.concat(chunks), res.complete && !err, err ?? (res.complete ? undefined : new Error('response closed early'))));
+        done(
+          mkResponse(
+            res.statusCode ?? 0,
+            res.headers,
+            Buffer.concat(chunks),
+            res.complete && !err,
+            err ?? (res.complete ? undefined : new Error('response closed early')),
+          ),
+        );
       });
     });
     req.on('error', (e) => {
@@ -150,7 +184,11 @@ async function writeBody(req: ReturnType<typeof httpRequest>, opts: SendOptions)
   await writeChunks(req, b, opts.abortAfterBytes);
 }
 
-async function writeChunks(req: ReturnType<typeof httpRequest>, chunks: Iterable<Buffer> | AsyncIterable<Buffer>, abortAfter?: number): Promise<void> {
+async function writeChunks(
+  req: ReturnType<typeof httpRequest>,
+  chunks: Iterable<Buffer> | AsyncIterable<Buffer>,
+  abortAfter?: number,
+): Promise<void> {
   let written = 0;
   for await (const c of chunks) {
     if (req.destroyed) return;
@@ -181,7 +219,9 @@ export function amzDate(d: Date): string {
 }
 
 export function signingKey(secret: string, date8: string, region: string, service = 's3'): Buffer {
-  const kDate = createHmac('sha256', 'AWS4' + secret).update(date8).digest();
+  const kDate = createHmac('sha256', 'AWS4' + secret)
+    .update(date8)
+    .digest();
   const kRegion = createHmac('sha256', kDate).update(region).digest();
   const kService = createHmac('sha256', kRegion).update(service).digest();
   return createHmac('sha256', kService).update('aws4_request').digest();
@@ -222,10 +262,21 @@ export function signHeaders(ep: RawEndpoint, o: SignOptions): Signed {
   const host = o.host ?? `${ep.host}:${ep.port}`;
   let payloadHash = o.payloadHash;
   if (payloadHash === undefined) payloadHash = sha256Hex(o.body ?? '');
-  const headers: Record<string, string> = { ...(o.headers ?? {}), Host: host, 'X-Amz-Date': amzDate(date), 'X-Amz-Content-Sha256': payloadHash };
+  const headers: Record<string, string> = {
+    ...(o.headers ?? {}),
+    Host: host,
+    'X-Amz-Date': amzDate(date),
+    'X-Amz-Content-Sha256': payloadHash,
+  };
   const region = o.region ?? ep.region;
-  const creds = { accessKeyId: o.accessKeyId ?? ep.accessKeyId, secretAccessKey: o.secretAccessKey ?? ep.secretAccessKey };
-  const signer = new aws4.RequestSigner({ host, path: o.path, method: o.method, service: 's3', region, headers }, creds);
+  const creds = {
+    accessKeyId: o.accessKeyId ?? ep.accessKeyId,
+    secretAccessKey: o.secretAccessKey ?? ep.secretAccessKey,
+  };
+  const signer = new aws4.RequestSigner(
+    { host, path: o.path, method: o.method, service: 's3', region, headers },
+    creds,
+  );
   const req = signer.sign();
   const outHeaders: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers ?? {})) if (v !== undefined) outHeaders[k] = String(v);
@@ -241,12 +292,24 @@ export function signHeaders(ep: RawEndpoint, o: SignOptions): Signed {
 }
 
 /** Sign (header auth) and send. Content-Length is set for Buffer/string bodies unless given. */
-export async function signedRequest(ep: RawEndpoint, o: SignOptions & { sendBody?: RawBody; abortAfterBytes?: number; timeoutMs?: number }): Promise<RawResponse> {
+export async function signedRequest(
+  ep: RawEndpoint,
+  o: SignOptions & { sendBody?: RawBody; abortAfterBytes?: number; timeoutMs?: number },
+): Promise<RawResponse> {
   const headers = { ...(o.headers ?? {}) };
-  const hasLength = Object.keys(headers).some((h) => h.toLowerCase() === 'content-length' || h.toLowerCase() === 'transfer-encoding');
+  const hasLength = Object.keys(headers).some(
+    (h) => h.toLowerCase() === 'content-length' || h.toLowerCase() === 'transfer-encoding',
+  );
   if (!hasLength && o.body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(o.body));
   const s = signHeaders(ep, { ...o, headers });
-  return send(ep, { method: o.method, path: s.path, headers: s.headers, body: o.sendBody ?? o.body, abortAfterBytes: o.abortAfterBytes, timeoutMs: o.timeoutMs });
+  return send(ep, {
+    method: o.method,
+    path: s.path,
+    headers: s.headers,
+    body: o.sendBody ?? o.body,
+    abortAfterBytes: o.abortAfterBytes,
+    timeoutMs: o.timeoutMs,
+  });
 }
 
 export interface PresignOptions {
@@ -266,7 +329,10 @@ export function presign(ep: RawEndpoint, o: PresignOptions): string {
   const sep = o.path.includes('?') ? '&' : '?';
   const path = `${o.path}${sep}X-Amz-Expires=${o.expiresSeconds}&X-Amz-Date=${amzDate(date)}`;
   const creds = { accessKeyId: ep.accessKeyId, secretAccessKey: o.secretAccessKey ?? ep.secretAccessKey };
-  const req = aws4.sign({ host, path, method: o.method, service: 's3', region: ep.region, signQuery: true, headers: { Host: host } }, creds);
+  const req = aws4.sign(
+    { host, path, method: o.method, service: 's3', region: ep.region, signQuery: true, headers: { Host: host } },
+    creds,
+  );
   return req.path ?? path;
 }
 
@@ -337,7 +403,11 @@ export function chunkedLength(mode: StreamingMode, size: number, chunkSize: numb
  * The aws-chunked body, generated lazily. For signed modes `seed` is the
  * signature of the request's Authorization header.
  */
-export function* chunkedBody(o: ChunkedOptions, sig?: { seed: string; key: Buffer; amzDate: string; scope: string }, trailer?: Trailer): Generator<Buffer> {
+export function* chunkedBody(
+  o: ChunkedOptions,
+  sig?: { seed: string; key: Buffer; amzDate: string; scope: string },
+  trailer?: Trailer,
+): Generator<Buffer> {
   const signed = o.mode !== STREAMING_UNSIGNED_TRAILER;
   if (signed && !sig) throw new Error('signed streaming needs the seed signature');
   const size = dataSize(o.data);
@@ -374,7 +444,9 @@ export function* chunkedBody(o: ChunkedOptions, sig?: { seed: string; key: Buffe
   const t = trailer!;
   let out = `${t.name}:${t.value}\r\n`;
   if (o.mode === STREAMING_SIGNED_TRAILER) {
-    const sts = ['AWS4-HMAC-SHA256-TRAILER', sig!.amzDate, sig!.scope, prev, sha256Hex(`${t.name}:${t.value}\n`)].join('\n');
+    const sts = ['AWS4-HMAC-SHA256-TRAILER', sig!.amzDate, sig!.scope, prev, sha256Hex(`${t.name}:${t.value}\n`)].join(
+      '\n',
+    );
     let ts = hmacHex(sig!.key, sts);
     if (o.badTrailerSignature) ts = flip(ts);
     out += `x-amz-trailer-signature:${ts}\r\n`;
@@ -425,10 +497,24 @@ export function buildStreamingRequest(ep: RawEndpoint, o: StreamingPutOptions): 
   if (trailer) headers['X-Amz-Trailer'] = o.declaredTrailerName ?? trailer.name;
   if (o.transferEncodingChunked) headers['Transfer-Encoding'] = 'chunked';
   // Without the trailer block: the zero chunk, then the blank line ("name:value\r\n" of an empty trailer is 3 bytes).
-  else if (o.omitTrailer) headers['Content-Length'] = String(o.mode === STREAMING_UNSIGNED_TRAILER ? chunkedLength(o.mode, size, o.chunkSize, { name: '', value: '' }) - 3 : chunkedLength(STREAMING_SIGNED, size, o.chunkSize));
+  else if (o.omitTrailer)
+    headers['Content-Length'] = String(
+      o.mode === STREAMING_UNSIGNED_TRAILER
+        ? chunkedLength(o.mode, size, o.chunkSize, { name: '', value: '' }) - 3
+        : chunkedLength(STREAMING_SIGNED, size, o.chunkSize),
+    );
   else headers['Content-Length'] = String(chunkedLength(o.mode, size, o.chunkSize, trailer));
   const method = o.method ?? 'PUT';
-  const s = signHeaders(ep, { method, path: o.path, headers, payloadHash: o.mode, date: o.date, host: o.host, secretAccessKey: o.secretAccessKey, region: o.region });
+  const s = signHeaders(ep, {
+    method,
+    path: o.path,
+    headers,
+    payloadHash: o.mode,
+    date: o.date,
+    host: o.host,
+    secretAccessKey: o.secretAccessKey,
+    region: o.region,
+  });
   const body = chunkedBody(o, { seed: s.signature, key: s.key, amzDate: s.amzDate, scope: s.scope }, trailer);
   return { method, path: s.path, headers: s.headers, seed: s.signature, body };
 }
@@ -436,12 +522,23 @@ export function buildStreamingRequest(ep: RawEndpoint, o: StreamingPutOptions): 
 /** PUT (or UploadPart) with an aws-chunked body in one of the streaming modes. */
 export async function streamingPut(ep: RawEndpoint, o: StreamingPutOptions): Promise<RawResponse> {
   const r = buildStreamingRequest(ep, o);
-  return send(ep, { method: r.method, path: r.path, headers: r.headers, body: r.body, abortAfterBytes: o.abortAfterBytes });
+  return send(ep, {
+    method: r.method,
+    path: r.path,
+    headers: r.headers,
+    body: r.body,
+    abortAfterBytes: o.abortAfterBytes,
+  });
 }
 
 // ---------------------------------------------------------------- XML
 
-const xml = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, isArray: (n) => ['Contents', 'CommonPrefixes', 'Upload', 'Part', 'Deleted', 'Error', 'Bucket'].includes(n) });
+const xml = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: false,
+  isArray: (n) => ['Contents', 'CommonPrefixes', 'Upload', 'Part', 'Deleted', 'Error', 'Bucket'].includes(n),
+});
 
 export function parseXml(body: Buffer | string): Record<string, unknown> {
   return xml.parse(typeof body === 'string' ? body : body.toString('utf8')) as Record<string, unknown>;
@@ -462,5 +559,11 @@ export function errorBody(res: RawResponse): S3ErrorBody {
     const m = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(raw);
     return m ? m[1] : new RegExp(`<${tag}\\s*/>`).test(raw) ? '' : undefined;
   };
-  return { Code: pick('Code'), Message: pick('Message'), RequestId: pick('RequestId'), Resource: pick('Resource'), raw };
+  return {
+    Code: pick('Code'),
+    Message: pick('Message'),
+    RequestId: pick('RequestId'),
+    Resource: pick('Resource'),
+    raw,
+  };
 }

@@ -91,7 +91,12 @@ export async function tmpFiles(dataDir: string): Promise<string[]> {
  * Wait (briefly: cleanup may finish just after the response) until the blob
  * count equals `expected`, then assert it. A leak shows as a count above it.
  */
-export async function expectBlobCount(dataDir: string, expected: number, what = 'blob files', timeoutMs = 3000): Promise<void> {
+export async function expectBlobCount(
+  dataDir: string,
+  expected: number,
+  what = 'blob files',
+  timeoutMs = 3000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let n = await countBlobs(dataDir);
   while (n !== expected && Date.now() < deadline) {
@@ -101,7 +106,14 @@ export async function expectBlobCount(dataDir: string, expected: number, what = 
   expect(n, `${what} under <dataDir>/blobs (excluding tmp)`).toBe(expected);
 }
 
-const STACK_PATTERNS = [/\n\s+at\s/, /\bat\s+\S+\s+\(.*:\d+:\d+\)/, /node_modules/, /\.ts:\d+/, /\.js:\d+:\d+/, /Error: .*\n/];
+const STACK_PATTERNS = [
+  /\n\s+at\s/,
+  /\bat\s+\S+\s+\(.*:\d+:\d+\)/,
+  /node_modules/,
+  /\.ts:\d+/,
+  /\.js:\d+:\d+/,
+  /Error: .*\n/,
+];
 
 /** Assert a raw response is an S3 error document with this status and code. */
 export function expectXmlError(res: RawResponse, status: number, code?: string | RegExp): void {
@@ -134,7 +146,9 @@ export async function expectSdkError(p: Promise<unknown>, status: number, code?:
   let err: unknown;
   try {
     const out = await p;
-    throw new Error(`expected HTTP ${status}${code ? ` ${code}` : ''}, but the call succeeded: ${JSON.stringify(out, (_k, v: unknown) => (typeof v === 'object' && v !== null && 'pipe' in v ? '[stream]' : v)).slice(0, 300)}`);
+    throw new Error(
+      `expected HTTP ${status}${code ? ` ${code}` : ''}, but the call succeeded: ${JSON.stringify(out, (_k, v: unknown) => (typeof v === 'object' && v !== null && 'pipe' in v ? '[stream]' : v)).slice(0, 300)}`,
+    );
   } catch (e) {
     err = e;
   }
@@ -148,7 +162,9 @@ export async function expectSdkError(p: Promise<unknown>, status: number, code?:
 interface Stackable {
   middlewareStack: {
     add(
-      mw: (next: (args: { request: unknown }) => Promise<{ response: unknown; output?: unknown }>) => (args: { request: unknown }) => Promise<{ response: unknown; output?: unknown }>,
+      mw: (
+        next: (args: { request: unknown }) => Promise<{ response: unknown; output?: unknown }>,
+      ) => (args: { request: unknown }) => Promise<{ response: unknown; output?: unknown }>,
       opts: { step: 'build' | 'deserialize'; name?: string; priority?: 'high' | 'low' | 'normal' },
     ): void;
   };
@@ -168,7 +184,11 @@ export function withHeaders<C>(cmd: C, headers: Record<string, string>): C {
 }
 
 /** Capture the raw HTTP response headers (and the final request headers) of one SDK command. */
-export function captureHeaders<C>(cmd: C): { cmd: C; headers: () => Record<string, string>; requestHeaders: () => Record<string, string> } {
+export function captureHeaders<C>(cmd: C): {
+  cmd: C;
+  headers: () => Record<string, string>;
+  requestHeaders: () => Record<string, string>;
+} {
   let captured: Record<string, string> = {};
   let sent: Record<string, string> = {};
   (cmd as unknown as Stackable).middlewareStack.add(

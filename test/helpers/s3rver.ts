@@ -23,14 +23,26 @@ export const BACKEND_SECRET_KEY = 'S3RVER';
 
 export async function startS3Backend(buckets: string[] = ['coffer-data']): Promise<TestS3Backend> {
   const directory = await mkdtemp(join(tmpdir(), 'coffer-s3rver-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: buckets.map((name) => ({ name })) });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: 0,
+    silent: true,
+    directory,
+    configureBuckets: buckets.map((name) => ({ name })),
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   let stopped = false;
   return {
     endpoint,
     directory,
-    options: (bucket = buckets[0]!) => ({ endpoint, bucket, accessKeyId: BACKEND_ACCESS_KEY, secretAccessKey: BACKEND_SECRET_KEY, region: 'us-east-1' }),
+    options: (bucket = buckets[0]!) => ({
+      endpoint,
+      bucket,
+      accessKeyId: BACKEND_ACCESS_KEY,
+      secretAccessKey: BACKEND_SECRET_KEY,
+      region: 'us-east-1',
+    }),
     /** Idempotent: a test may stop the backend early (to see the gateway without it) and afterAll again. */
     async stop() {
       if (stopped) return;

@@ -24,7 +24,8 @@ export class SeededData {
 
   /** Bytes [start, end) in pieces of at most `piece` bytes. */
   *pieces(start = 0, end = this.size, piece = PIECE): Generator<Buffer> {
-    if (start < 0 || end > this.size || start > end) throw new RangeError(`bad slice [${start}, ${end}) of ${this.size}`);
+    if (start < 0 || end > this.size || start > end)
+      throw new RangeError(`bad slice [${start}, ${end}) of ${this.size}`);
     const block = Math.floor(start / 16);
     const iv = Buffer.alloc(16);
     iv.writeBigUInt64BE(BigInt(block), 8);

@@ -31,7 +31,9 @@ export interface TestGateway {
   close(opts?: { keepData?: boolean }): Promise<void>;
 }
 
-export async function startTestGateway(opts: { dataDir?: string; config?: Partial<Config> } = {}): Promise<TestGateway> {
+export async function startTestGateway(
+  opts: { dataDir?: string; config?: Partial<Config> } = {},
+): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'coffer-test-')));
   const config = loadConfig(
     {},

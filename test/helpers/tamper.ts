@@ -49,7 +49,10 @@ export function expectDiedShort(res: RawResponse, authentic: Buffer, what: strin
   expect(declared, `${what}: Content-Length`).toBe(authentic.length);
   expect(res.complete, `${what}: the body must not look complete`).toBe(false);
   expect(res.body.length, `${what}: bytes received`).toBeLessThan(authentic.length);
-  expect(res.body.equals(authentic.subarray(0, res.body.length)), `${what}: received bytes are a prefix of the real object`).toBe(true);
+  expect(
+    res.body.equals(authentic.subarray(0, res.body.length)),
+    `${what}: received bytes are a prefix of the real object`,
+  ).toBe(true);
 }
 
 /** Never a complete 2xx body: either an error response, or one that died short with only authentic bytes. */

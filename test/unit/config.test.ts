@@ -192,7 +192,8 @@ describe('loadConfig: masterKey', () => {
       '#'.repeat(44),
       'not a key',
     ];
-    for (const k of bad) expect(configError(() => loadConfig({ COFFER_MASTER_KEY: k })).setting, k).toBe('COFFER_MASTER_KEY');
+    for (const k of bad)
+      expect(configError(() => loadConfig({ COFFER_MASTER_KEY: k })).setting, k).toBe('COFFER_MASTER_KEY');
   });
 
   it('empty means "use the key file"', () => {
@@ -202,8 +203,17 @@ describe('loadConfig: masterKey', () => {
 
 describe('loadConfig: COFFER_CONFIG file', () => {
   it('overrides the defaults; unset settings keep them', async () => {
-    const p = await file('a.json', JSON.stringify({ s3Port: 7000, region: 'eu-gb', baseDomain: 'Files.Local', logLevel: 'warn' }));
-    expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({ s3Port: 7000, kmsPort: 9001, region: 'eu-gb', baseDomain: 'files.local', logLevel: 'warn' });
+    const p = await file(
+      'a.json',
+      JSON.stringify({ s3Port: 7000, region: 'eu-gb', baseDomain: 'Files.Local', logLevel: 'warn' }),
+    );
+    expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({
+      s3Port: 7000,
+      kmsPort: 9001,
+      region: 'eu-gb',
+      baseDomain: 'files.local',
+      logLevel: 'warn',
+    });
   });
 
   it('the environment beats the file', async () => {
@@ -212,8 +222,16 @@ describe('loadConfig: COFFER_CONFIG file', () => {
   });
 
   it('numbers may be JSON numbers or digit strings', async () => {
-    const p = await file('c.json', JSON.stringify({ s3Port: '7001', segmentLog2: 12, maxXmlBytes: 2048, maxHeaderBytes: 1024 }));
-    expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({ s3Port: 7001, segmentLog2: 12, maxXmlBytes: 2048, maxHeaderBytes: 1024 });
+    const p = await file(
+      'c.json',
+      JSON.stringify({ s3Port: '7001', segmentLog2: 12, maxXmlBytes: 2048, maxHeaderBytes: 1024 }),
+    );
+    expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({
+      s3Port: 7001,
+      segmentLog2: 12,
+      maxXmlBytes: 2048,
+      maxHeaderBytes: 1024,
+    });
   });
 
   it('an invalid value from the file names the setting', async () => {
@@ -240,7 +258,13 @@ describe('loadConfig: COFFER_CONFIG file', () => {
   });
 
   it('invalid JSON, or JSON that is not an object, is a ConfigError naming COFFER_CONFIG', async () => {
-    for (const [name, content] of [['i.json', '{ s3Port: 1 }'], ['j.json', '[1, 2]'], ['k.json', '42'], ['l.json', 'null'], ['m.json', '']]) {
+    for (const [name, content] of [
+      ['i.json', '{ s3Port: 1 }'],
+      ['j.json', '[1, 2]'],
+      ['k.json', '42'],
+      ['l.json', 'null'],
+      ['m.json', ''],
+    ]) {
       const p = await file(name, content);
       const e = configError(() => loadConfig({ COFFER_CONFIG: p }));
       expect(e.setting, content).toBe('COFFER_CONFIG');
@@ -251,8 +275,14 @@ describe('loadConfig: COFFER_CONFIG file', () => {
 
 describe('loadConfig: drives', () => {
   it('COFFER_DRIVES lists the drives (resolved); parity defaults to half of them, at least 1 from two', () => {
-    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4' })).toMatchObject({ drives: ['/d1', '/d2', '/d3', '/d4'], parity: 2 });
-    expect(loadConfig({ COFFER_DRIVES: ' /d1 , rel/d2,/d3' })).toMatchObject({ drives: ['/d1', resolve('rel/d2'), '/d3'], parity: 1 });
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4' })).toMatchObject({
+      drives: ['/d1', '/d2', '/d3', '/d4'],
+      parity: 2,
+    });
+    expect(loadConfig({ COFFER_DRIVES: ' /d1 , rel/d2,/d3' })).toMatchObject({
+      drives: ['/d1', resolve('rel/d2'), '/d3'],
+      parity: 1,
+    });
     expect(loadConfig({ COFFER_DRIVES: '/d1,/d2' })).toMatchObject({ parity: 1 });
     expect(loadConfig({ COFFER_DRIVES: '/only' })).toMatchObject({ drives: ['/only'], parity: 0 });
     expect(loadConfig({ COFFER_DRIVES: '/d1,/d2,/d3,/d4,/d5' })).toMatchObject({ parity: 2 });

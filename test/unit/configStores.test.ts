@@ -22,12 +22,17 @@ const S3 = {
 describe('loadConfig: shared stores', () => {
   it('are absent by default, so an embedded configuration has none of their keys', () => {
     const c = loadConfig({});
-    for (const k of ['metaUrl', 'dataS3Endpoint', 'dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey', 'dataS3Region']) expect(c).not.toHaveProperty(k);
+    for (const k of ['metaUrl', 'dataS3Endpoint', 'dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey', 'dataS3Region'])
+      expect(c).not.toHaveProperty(k);
   });
 
   it('COFFER_META_URL selects PostgreSQL; anything but a postgres URL is refused without echoing it', () => {
-    expect(loadConfig({ COFFER_META_URL: 'postgres://u:pw@db:5432/coffer' }).metaUrl).toBe('postgres://u:pw@db:5432/coffer');
-    expect(loadConfig({ COFFER_META_URL: 'postgresql://db/coffer?sslmode=require' }).metaUrl).toBe('postgresql://db/coffer?sslmode=require');
+    expect(loadConfig({ COFFER_META_URL: 'postgres://u:pw@db:5432/coffer' }).metaUrl).toBe(
+      'postgres://u:pw@db:5432/coffer',
+    );
+    expect(loadConfig({ COFFER_META_URL: 'postgresql://db/coffer?sslmode=require' }).metaUrl).toBe(
+      'postgresql://db/coffer?sslmode=require',
+    );
     const e = configError(() => loadConfig({ COFFER_META_URL: 'mysql://u:hunter2@db/x' }));
     expect(e.setting).toBe('COFFER_META_URL');
     expect(e.message).not.toContain('hunter2');
@@ -49,13 +54,24 @@ describe('loadConfig: shared stores', () => {
     for (const k of ['COFFER_DATA_S3_BUCKET', 'COFFER_DATA_S3_ACCESS_KEY', 'COFFER_DATA_S3_SECRET_KEY'] as const) {
       expect(configError(() => loadConfig({ ...S3, [k]: '' })).setting).toBe(k);
     }
-    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_ENDPOINT: 'ftp://x' })).setting).toBe('COFFER_DATA_S3_ENDPOINT');
-    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_BUCKET: 'Bad_Bucket' })).setting).toBe('COFFER_DATA_S3_BUCKET');
-    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_REGION: 'Not A Region' })).setting).toBe('COFFER_DATA_S3_REGION');
+    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_ENDPOINT: 'ftp://x' })).setting).toBe(
+      'COFFER_DATA_S3_ENDPOINT',
+    );
+    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_BUCKET: 'Bad_Bucket' })).setting).toBe(
+      'COFFER_DATA_S3_BUCKET',
+    );
+    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_REGION: 'Not A Region' })).setting).toBe(
+      'COFFER_DATA_S3_REGION',
+    );
     // Credentials without an endpoint are a mistake, not silently ignored.
     const stray = configError(() => loadConfig({ COFFER_DATA_S3_BUCKET: 'coffer-data' }));
-    expect([stray.setting, stray.message]).toEqual(['COFFER_DATA_S3_BUCKET', 'COFFER_DATA_S3_BUCKET: is set but COFFER_DATA_S3_ENDPOINT is not']);
+    expect([stray.setting, stray.message]).toEqual([
+      'COFFER_DATA_S3_BUCKET',
+      'COFFER_DATA_S3_BUCKET: is set but COFFER_DATA_S3_ENDPOINT is not',
+    ]);
     // The secret is never part of an error message.
-    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_BUCKET: 'x' })).message).not.toContain('secret-example-key');
+    expect(configError(() => loadConfig({ ...S3, COFFER_DATA_S3_BUCKET: 'x' })).message).not.toContain(
+      'secret-example-key',
+    );
   });
 });

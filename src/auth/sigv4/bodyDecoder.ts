@@ -65,7 +65,8 @@ export function declaredLength(mode: PayloadMode, headers: Headers): number | un
 
 function decodedLength(headers: Headers): number {
   const n = parseLength(header(headers, H_DECODED_LENGTH), 'x-amz-decoded-content-length');
-  if (n === undefined) throw new SigV4Error('MissingContentLength', 'A streaming upload must send x-amz-decoded-content-length.');
+  if (n === undefined)
+    throw new SigV4Error('MissingContentLength', 'A streaming upload must send x-amz-decoded-content-length.');
   return n;
 }
 
@@ -103,7 +104,14 @@ export function createBodyDecoder(auth: VerifiedAuth, headers: Headers): BodyDec
         decodedLength: length,
         ...(auth.payloadMode === 'streaming-unsigned-trailer'
           ? {}
-          : { signing: { signingKey: auth.signingKey, amzDate: auth.amzDate, scope: auth.scope, seedSignature: auth.signature } }),
+          : {
+              signing: {
+                signingKey: auth.signingKey,
+                amzDate: auth.amzDate,
+                scope: auth.scope,
+                seedSignature: auth.signature,
+              },
+            }),
       });
       return {
         stream,

@@ -34,7 +34,10 @@ function isUnreserved(b: number): boolean {
     (b >= 0x41 && b <= 0x5a) || // A-Z
     (b >= 0x61 && b <= 0x7a) || // a-z
     (b >= 0x30 && b <= 0x39) || // 0-9
-    b === 0x2d || b === 0x2e || b === 0x5f || b === 0x7e // - . _ ~
+    b === 0x2d ||
+    b === 0x2e ||
+    b === 0x5f ||
+    b === 0x7e // - . _ ~
   );
 }
 
@@ -230,6 +233,11 @@ export function sha256Hex(data: string | Uint8Array): string {
  * @param canonicalRequestText the canonical request
  * @param algorithm the first line; AWS4-HMAC-SHA256 for requests
  */
-export function stringToSign(amzDate: string, scope: string, canonicalRequestText: string, algorithm = ALGORITHM): string {
+export function stringToSign(
+  amzDate: string,
+  scope: string,
+  canonicalRequestText: string,
+  algorithm = ALGORITHM,
+): string {
   return [algorithm, amzDate, scope, sha256Hex(canonicalRequestText)].join('\n');
 }

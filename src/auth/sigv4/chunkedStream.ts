@@ -22,7 +22,14 @@ import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { checksumAlgorithmFromHeaderName, createChecksum, type Checksum } from '../../util/checksums.js';
 import { sha256Hex } from './canonical.js';
-import { CHUNK_ALGORITHM, EMPTY_SHA256, H_TRAILER_SIGNATURE, MAX_CHUNK_LINE, MAX_TRAILER_BYTES, TRAILER_ALGORITHM } from './constants.js';
+import {
+  CHUNK_ALGORITHM,
+  EMPTY_SHA256,
+  H_TRAILER_SIGNATURE,
+  MAX_CHUNK_LINE,
+  MAX_TRAILER_BYTES,
+  TRAILER_ALGORITHM,
+} from './constants.js';
 import { SigV4Error } from './errors.js';
 import { signHex, signaturesEqual } from './signingKey.js';
 
@@ -179,7 +186,8 @@ export class AwsChunkedDecoder extends Transform {
   private onSizeLine(line: string): void {
     const semi = line.indexOf(';');
     const sizeText = (semi < 0 ? line : line.slice(0, semi)).trim();
-    if (!HEX_SIZE.test(sizeText)) throw new SigV4Error('InvalidChunkSizeError', 'Chunk size is not a hexadecimal number.');
+    if (!HEX_SIZE.test(sizeText))
+      throw new SigV4Error('InvalidChunkSizeError', 'Chunk size is not a hexadecimal number.');
     const size = parseInt(sizeText, 16);
     if (!Number.isSafeInteger(size)) throw new SigV4Error('InvalidChunkSizeError', 'Chunk size is too large.');
     if (this.opts.signing) this.chunkSignature = chunkSignatureOf(semi < 0 ? '' : line.slice(semi + 1));
@@ -222,7 +230,8 @@ export class AwsChunkedDecoder extends Transform {
       this.verifyTrailerSignature(value);
       return;
     }
-    if (!this.opts.declaredTrailers.includes(name)) throw badTrailer(`Trailer ${name} was not announced in x-amz-trailer.`);
+    if (!this.opts.declaredTrailers.includes(name))
+      throw badTrailer(`Trailer ${name} was not announced in x-amz-trailer.`);
     if (name in this.trailers) throw badTrailer(`Trailer ${name} appears twice.`);
     this.trailers[name] = value;
   }
@@ -253,11 +262,16 @@ export class AwsChunkedDecoder extends Transform {
       if (missing.length > 0) throw badTrailer(`Announced trailer ${missing.join(', ')} is missing.`);
     }
     if (this.decoded !== this.opts.decodedLength) {
-      throw incomplete(`The body has ${this.decoded} bytes; x-amz-decoded-content-length says ${this.opts.decodedLength}.`);
+      throw incomplete(
+        `The body has ${this.decoded} bytes; x-amz-decoded-content-length says ${this.opts.decodedLength}.`,
+      );
     }
     for (const [name, sum] of this.checksums) {
       if (sum.digest().toString('base64') !== this.trailers[name]) {
-        throw new SigV4Error('XAmzContentChecksumMismatch', `The ${name} you specified did not match the calculated checksum.`);
+        throw new SigV4Error(
+          'XAmzContentChecksumMismatch',
+          `The ${name} you specified did not match the calculated checksum.`,
+        );
       }
     }
   }

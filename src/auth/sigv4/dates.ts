@@ -16,7 +16,10 @@ export function parseAmzDate(s: string): Date | undefined {
 
 /** Format a Date as an ISO 8601 basic timestamp (20150830T123600Z). */
 export function formatAmzDate(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 /** Parse an HTTP Date header (RFC 7231 IMF-fixdate and the obsolete forms Date.parse accepts). */

@@ -59,7 +59,10 @@ function parseCredential(kind: ParsedAuth['kind'], credential: string) {
   }
   const [accessKeyId, scopeDate, region, service] = parts;
   if (!/^\d{8}$/.test(scopeDate)) {
-    throw malformed(kind, `incorrect date format "${scopeDate}". This date in the credential must be in the format "yyyyMMdd".`);
+    throw malformed(
+      kind,
+      `incorrect date format "${scopeDate}". This date in the credential must be in the format "yyyyMMdd".`,
+    );
   }
   return { accessKeyId, scopeDate, region, service, scope: parts.slice(1).join('/') };
 }

@@ -33,7 +33,12 @@ export class PayloadHashStream extends Transform {
 
   override _flush(cb: TransformCallback): void {
     if (this.hash && this.hash.digest('hex') !== this.expectedHex) {
-      cb(new SigV4Error('XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed.'));
+      cb(
+        new SigV4Error(
+          'XAmzContentSHA256Mismatch',
+          'The provided x-amz-content-sha256 header does not match what was computed.',
+        ),
+      );
       return;
     }
     cb();

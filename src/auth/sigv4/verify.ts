@@ -22,7 +22,13 @@ import {
 } from './constants.js';
 import { formatAmzDate, parseAmzDate, parseHttpDate } from './dates.js';
 import { SigV4Error } from './errors.js';
-import { PRESIGN_PARAMETERS, parseAuthorizationHeader, parsePresignedQuery, queryParameters, type ParsedAuth } from './parse.js';
+import {
+  PRESIGN_PARAMETERS,
+  parseAuthorizationHeader,
+  parsePresignedQuery,
+  queryParameters,
+  type ParsedAuth,
+} from './parse.js';
 import { SigningKeyCache, signHex, signaturesEqual } from './signingKey.js';
 import { headerValue } from '../../util/httpHeaders.js';
 
@@ -56,11 +62,7 @@ export interface VerifyOptions {
 
 /** How the body is protected, from x-amz-content-sha256. */
 export type PayloadMode =
-  | 'sha256'
-  | 'unsigned'
-  | 'streaming-signed'
-  | 'streaming-signed-trailer'
-  | 'streaming-unsigned-trailer';
+  'sha256' | 'unsigned' | 'streaming-signed' | 'streaming-signed-trailer' | 'streaming-unsigned-trailer';
 
 /** A request whose signature checked out. */
 export interface VerifiedAuth {
@@ -116,31 +118,47 @@ function headerAuthDate(headers: SigV4Request['headers']): { amzDate: string; ti
 function checkScope(auth: ParsedAuth, amzDate: string, opts: VerifyOptions): void {
   const code = auth.kind === 'header' ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
   if (auth.scopeDate !== amzDate.slice(0, 8)) {
-    throw new SigV4Error(code, `Invalid credential date "${auth.scopeDate}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`);
+    throw new SigV4Error(
+      code,
+      `Invalid credential date "${auth.scopeDate}". This date is not the same as X-Amz-Date: "${amzDate.slice(0, 8)}".`,
+    );
   }
   if (auth.region !== opts.region) {
-    const what = auth.kind === 'header' ? 'The authorization header is malformed' : 'Error parsing the X-Amz-Credential parameter';
-    throw new SigV4Error(code, `${what}; the region '${auth.region}' is wrong; expecting '${opts.region}'`, { Region: opts.region });
+    const what =
+      auth.kind === 'header' ? 'The authorization header is malformed' : 'Error parsing the X-Amz-Credential parameter';
+    throw new SigV4Error(code, `${what}; the region '${auth.region}' is wrong; expecting '${opts.region}'`, {
+      Region: opts.region,
+    });
   }
   if (auth.service !== opts.service) {
-    throw new SigV4Error(code, `The credential has an incorrect service "${auth.service}". This endpoint belongs to "${opts.service}".`);
+    throw new SigV4Error(
+      code,
+      `The credential has an incorrect service "${auth.service}". This endpoint belongs to "${opts.service}".`,
+    );
   }
 }
 
 function checkHeaderTime(time: Date, amzDate: string, opts: VerifyOptions): void {
   if (Math.abs(opts.now.getTime() - time.getTime()) > opts.maxSkewSeconds * 1000) {
-    throw new SigV4Error('RequestTimeTooSkewed', 'The difference between the request time and the current time is too large.', {
-      RequestTime: amzDate,
-      ServerTime: opts.now.toISOString(),
-      MaxAllowedSkewMilliseconds: String(opts.maxSkewSeconds * 1000),
-    });
+    throw new SigV4Error(
+      'RequestTimeTooSkewed',
+      'The difference between the request time and the current time is too large.',
+      {
+        RequestTime: amzDate,
+        ServerTime: opts.now.toISOString(),
+        MaxAllowedSkewMilliseconds: String(opts.maxSkewSeconds * 1000),
+      },
+    );
   }
 }
 
 function checkPresignTime(auth: ParsedAuth, time: Date, opts: VerifyOptions): void {
   const expires = auth.expires ?? 0;
   if (expires > opts.maxPresignSeconds) {
-    throw new SigV4Error('AuthorizationQueryParametersError', `X-Amz-Expires must be less than a week (in seconds) that is ${opts.maxPresignSeconds}`);
+    throw new SigV4Error(
+      'AuthorizationQueryParametersError',
+      `X-Amz-Expires must be less than a week (in seconds) that is ${opts.maxPresignSeconds}`,
+    );
   }
   if (time.getTime() - opts.now.getTime() > opts.maxSkewSeconds * 1000) {
     throw new SigV4Error('AccessDenied', 'Request is not valid yet');
@@ -164,7 +182,9 @@ function checkSignedHeaders(auth: ParsedAuth, headers: SigV4Request['headers']):
   const code = auth.kind === 'header' ? 'AuthorizationHeaderMalformed' : 'AuthorizationQueryParametersError';
   if (!auth.signedHeaders.includes('host')) throw new SigV4Error(code, 'The host header must be signed.');
   const signed = new Set(auth.signedHeaders);
-  const unsigned = Object.keys(headers).filter((h) => h.startsWith('x-amz-') && headers[h] !== undefined && !signed.has(h));
+  const unsigned = Object.keys(headers).filter(
+    (h) => h.startsWith('x-amz-') && headers[h] !== undefined && !signed.has(h),
+  );
   if (unsigned.length > 0) {
     throw new SigV4Error('AccessDenied', 'There were headers present in the request which were not signed', {
       HeadersNotSigned: unsigned.sort().join(', '),
@@ -173,7 +193,10 @@ function checkSignedHeaders(auth: ParsedAuth, headers: SigV4Request['headers']):
 }
 
 /** Payload mode and the literal for the canonical request's last line. */
-function payloadOf(auth: ParsedAuth, headers: SigV4Request['headers']): { mode: PayloadMode; literal: string; hash?: string } {
+function payloadOf(
+  auth: ParsedAuth,
+  headers: SigV4Request['headers'],
+): { mode: PayloadMode; literal: string; hash?: string } {
   const value = headerValue(headers, H_CONTENT_SHA256, FIRST)?.trim();
   if (value === undefined) {
     if (auth.kind === 'presigned') return { mode: 'unsigned', literal: UNSIGNED_PAYLOAD };
@@ -204,11 +227,18 @@ function payloadOf(auth: ParsedAuth, headers: SigV4Request['headers']): { mode: 
  * @returns the principal and everything the body decoder needs
  * @throws SigV4Error with the S3 error code to send
  */
-export async function verifySigV4(req: SigV4Request, creds: CredentialStore, opts: VerifyOptions): Promise<VerifiedAuth> {
+export async function verifySigV4(
+  req: SigV4Request,
+  creds: CredentialStore,
+  opts: VerifyOptions,
+): Promise<VerifiedAuth> {
   const authorization = headerValue(req.headers, H_AUTHORIZATION, FIRST);
   const presigned = hasPresignParameters(req.rawQuery);
   if (authorization !== undefined && presigned) {
-    throw new SigV4Error('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified');
+    throw new SigV4Error(
+      'InvalidArgument',
+      'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter or the Authorization header should be specified',
+    );
   }
   if (authorization === undefined && !presigned) {
     throw new SigV4Error('MissingAuthenticationToken', 'The request carries no credentials.');
@@ -221,7 +251,10 @@ export async function verifySigV4(req: SigV4Request, creds: CredentialStore, opt
     amzDate = auth.amzDate ?? '';
     const time = parseAmzDate(amzDate);
     if (!time) {
-      throw new SigV4Error('AuthorizationQueryParametersError', 'X-Amz-Date must be in the ISO8601 Long Format "yyyyMMdd\'T\'HHmmss\'Z\'"');
+      throw new SigV4Error(
+        'AuthorizationQueryParametersError',
+        "X-Amz-Date must be in the ISO8601 Long Format \"yyyyMMdd'T'HHmmss'Z'\"",
+      );
     }
     checkScope(auth, amzDate, opts);
     checkPresignTime(auth, time, opts);

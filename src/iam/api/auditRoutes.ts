@@ -38,10 +38,12 @@ export function auditRouter(deps: AuditApiDeps): Router {
     try {
       const caller = bearer(ctx, deps.iam);
       const account = deps.iam.getAccount(caller.identity.accountId);
-      if (caller.identity.owner !== true || !account) throw new IamError(403, 'FORBIDDEN', 'Only an account owner may read the audit log');
+      if (caller.identity.owner !== true || !account)
+        throw new IamError(403, 'FORBIDDEN', 'Only an account owner may read the audit log');
       const q: AuditQuery = {};
       for (const k of Object.keys(ctx.query)) {
-        if (!['since', 'key', 'action', 'instance', 'outcome', 'limit'].includes(k)) throw invalidInput(`Unknown query parameter '${k}'`);
+        if (!['since', 'key', 'action', 'instance', 'outcome', 'limit'].includes(k))
+          throw invalidInput(`Unknown query parameter '${k}'`);
       }
       const since = one(ctx.query.since, 'since');
       if (since !== undefined) {
@@ -62,7 +64,8 @@ export function auditRouter(deps: AuditApiDeps): Router {
       }
       const limitRaw = one(ctx.query.limit, 'limit');
       const limit = limitRaw === undefined ? 100 : Number(limitRaw);
-      if (!/^\d+$/.test(limitRaw ?? '0') || limit < 1 || limit > MAX_LIMIT) throw invalidInput(`'limit' must be an integer from 1 to ${MAX_LIMIT}`);
+      if (!/^\d+$/.test(limitRaw ?? '0') || limit < 1 || limit > MAX_LIMIT)
+        throw invalidInput(`'limit' must be an integer from 1 to ${MAX_LIMIT}`);
       let entries: AuditEntry[];
       if (account.system === true) {
         entries = await deps.read({ ...q, limit });

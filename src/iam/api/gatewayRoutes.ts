@@ -40,7 +40,8 @@ export function gatewayRouter(deps: GatewayApiDeps): Router {
     ctx.body = JSON.stringify(body);
   };
   // Errors carry no request detail: the access key id is not echoed either.
-  const fail = (ctx: Context, e: unknown) => renderIamError(ctx, e, (m) => deps.log.error(m, { path: '/iam/v1/s3-credentials' }));
+  const fail = (ctx: Context, e: unknown) =>
+    renderIamError(ctx, e, (m) => deps.log.error(m, { path: '/iam/v1/s3-credentials' }));
 
   router.get('/s3-credentials/:accessKeyId', async (ctx: Context & { params: Record<string, string> }) => {
     try {

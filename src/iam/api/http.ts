@@ -15,7 +15,11 @@ import type { IamService } from '../iamService.js';
 
 export const MAX_IAM_BODY_BYTES = 16 * 1024;
 
-export function renderIamError(ctx: Context, err: unknown, log: (msg: string, f: Record<string, unknown>) => void): void {
+export function renderIamError(
+  ctx: Context,
+  err: unknown,
+  log: (msg: string, f: Record<string, unknown>) => void,
+): void {
   let status = 500;
   let errorCode = 'INTERNAL_ERROR';
   let errorMessage = 'The service encountered an internal error';
@@ -57,7 +61,11 @@ export async function readForm(ctx: Context): Promise<URLSearchParams> {
 }
 
 export function bearer(ctx: Context, iam: IamService): Caller {
-  return callerFromBearer(iam, ctx.get('authorization'), () => new IamError(401, 'UNAUTHORIZED', 'A bearer token from POST /identity/token is required'));
+  return callerFromBearer(
+    iam,
+    ctx.get('authorization'),
+    () => new IamError(401, 'UNAUTHORIZED', 'A bearer token from POST /identity/token is required'),
+  );
 }
 
 /** Only the named fields; anything else is an error (typos must not be silently ignored). */

@@ -30,21 +30,33 @@ export interface IamApiDeps {
 }
 
 type Ctx = Context & { params: Record<string, string> };
-type H = (ctx: Ctx, caller: Caller, deps: IamApiDeps, scope: AdminScope<InstanceRecord>) => Promise<{ status: number; body?: unknown }>;
+type H = (
+  ctx: Ctx,
+  caller: Caller,
+  deps: IamApiDeps,
+  scope: AdminScope<InstanceRecord>,
+) => Promise<{ status: number; body?: unknown }>;
 
 function str(v: unknown, name: string): string {
-  if (typeof v !== 'string' || v === '') throw new IamError(400, 'INVALID_INPUT', `'${name}' must be a non-empty string`);
+  if (typeof v !== 'string' || v === '')
+    throw new IamError(400, 'INVALID_INPUT', `'${name}' must be a non-empty string`);
   return v;
 }
 
 const handlers: Record<string, H> = {
-  whoami: async (_ctx, c, d) => ({ status: 200, body: { identity: c.identity, account: d.iam.getAccount(c.identity.accountId) } }),
+  whoami: async (_ctx, c, d) => ({
+    status: 200,
+    body: { identity: c.identity, account: d.iam.getAccount(c.identity.accountId) },
+  }),
 
   createAccount: async (ctx, c, d, s) => {
     if (!s.isSystemAdmin(c)) throw forbidden();
     const body = await readJson(ctx);
     fields(body, ['name', 'id']);
-    const { account, owner } = await d.iam.createAccount({ name: str(body.name, 'name'), ...(body.id !== undefined ? { id: str(body.id, 'id') } : {}) });
+    const { account, owner } = await d.iam.createAccount({
+      name: str(body.name, 'name'),
+      ...(body.id !== undefined ? { id: str(body.id, 'id') } : {}),
+    });
     const key = await d.iam.createApiKey(owner.id, 'owner');
     const s3 = await d.iam.createS3AccessKey(account.id, owner.id);
     return { status: 201, body: { account, owner, apikey: key.apiKey, apikeyId: key.record.id, s3 } };
@@ -56,7 +68,12 @@ const handlers: Record<string, H> = {
     const body = await readJson(ctx);
     fields(body, ['kind', 'name', 'gateway']);
     if (body.gateway !== undefined && (typeof body.gateway !== 'boolean' || !s.isSystemAdmin(c))) throw forbidden();
-    const ident = await d.iam.createIdentity({ accountId: ctx.params.account as string, kind: body.kind as IdentityKind, name: str(body.name, 'name'), gateway: body.gateway === true });
+    const ident = await d.iam.createIdentity({
+      accountId: ctx.params.account as string,
+      kind: body.kind as IdentityKind,
+      name: str(body.name, 'name'),
+      gateway: body.gateway === true,
+    });
     return { status: 201, body: ident };
   },
   listIdentities: async (ctx, c, d, s) => {
@@ -77,7 +94,10 @@ const handlers: Record<string, H> = {
     if (ident.id !== c.identity.id) s.requireAdmin(c, ident.accountId);
     const body = await readJson(ctx);
     fields(body, ['name']);
-    const { record, apiKey } = await d.iam.createApiKey(ident.id, body.name === undefined ? 'apikey' : str(body.name, 'name'));
+    const { record, apiKey } = await d.iam.createApiKey(
+      ident.id,
+      body.name === undefined ? 'apikey' : str(body.name, 'name'),
+    );
     const { hash: _h, ...shown } = record;
     return { status: 201, body: { ...shown, apikey: apiKey } };
   },
@@ -100,7 +120,10 @@ const handlers: Record<string, H> = {
     s.requireAdmin(c, ctx.params.account as string);
     const body = await readJson(ctx);
     fields(body, ['identityId']);
-    const out = await d.iam.createS3AccessKey(ctx.params.account as string, body.identityId === undefined ? undefined : str(body.identityId, 'identityId'));
+    const out = await d.iam.createS3AccessKey(
+      ctx.params.account as string,
+      body.identityId === undefined ? undefined : str(body.identityId, 'identityId'),
+    );
     return { status: 201, body: out };
   },
   listAccessKeys: async (ctx, c, d, s) => {
@@ -121,7 +144,11 @@ const handlers: Record<string, H> = {
     const account = body.accountId === undefined ? c.identity.accountId : str(body.accountId, 'accountId');
     s.requireAdmin(c, account);
     if (!d.iam.getAccount(account)) throw notFound(`Account ${account}`);
-    const inst = await d.kms.createInstance({ account, region: d.region, name: body.name === undefined ? `${account}-kms` : str(body.name, 'name') });
+    const inst = await d.kms.createInstance({
+      account,
+      region: d.region,
+      name: body.name === undefined ? `${account}-kms` : str(body.name, 'name'),
+    });
     return { status: 201, body: inst };
   },
   listInstances: async (_ctx, c, _d, s) => ({ status: 200, body: { instances: await s.visibleInstances(c) } }),
@@ -130,10 +157,19 @@ const handlers: Record<string, H> = {
     const body = await readJson(ctx);
     fields(body, ['subjectId', 'target', 'role']);
     await s.requireInstanceAdmin(c, body.target);
-    return { status: 201, body: await d.access.createPolicy({ subjectId: str(body.subjectId, 'subjectId'), target: body.target, role: body.role, by: c.identity.id }) };
+    return {
+      status: 201,
+      body: await d.access.createPolicy({
+        subjectId: str(body.subjectId, 'subjectId'),
+        target: body.target,
+        role: body.role,
+        by: c.identity.id,
+      }),
+    };
   },
   listPolicies: async (ctx, c, _d, s) => {
-    const subject = typeof ctx.query.subjectId === 'string' && ctx.query.subjectId !== '' ? ctx.query.subjectId : undefined;
+    const subject =
+      typeof ctx.query.subjectId === 'string' && ctx.query.subjectId !== '' ? ctx.query.subjectId : undefined;
     return { status: 200, body: { policies: await s.visiblePolicies(c, subject) } };
   },
   deletePolicy: async (ctx, c, d, s) => {
@@ -148,9 +184,20 @@ const handlers: Record<string, H> = {
     const body = await readJson(ctx);
     fields(body, ['sourceAccount', 'target', 'role']);
     await s.requireInstanceAdmin(c, body.target);
-    return { status: 201, body: await d.access.createAuthorization({ sourceAccount: body.sourceAccount, target: body.target, role: body.role, by: c.identity.id }) };
+    return {
+      status: 201,
+      body: await d.access.createAuthorization({
+        sourceAccount: body.sourceAccount,
+        target: body.target,
+        role: body.role,
+        by: c.identity.id,
+      }),
+    };
   },
-  listAuthorizations: async (_ctx, c, _d, s) => ({ status: 200, body: { authorizations: await s.visibleAuthorizations(c) } }),
+  listAuthorizations: async (_ctx, c, _d, s) => ({
+    status: 200,
+    body: { authorizations: await s.visibleAuthorizations(c) },
+  }),
   deleteAuthorization: async (ctx, c, d, s) => {
     const a = d.access.getAuthorization(ctx.params.id as string);
     if (!a) throw notFound(`Authorization ${ctx.params.id}`);

@@ -84,12 +84,17 @@ export async function resolveInstance(deps: KmsApiDeps, id: string | undefined):
 export function tenantOf(r: Pick<ApiRequest, 'caller' | 'ctx'>): string | undefined {
   const t = header(r, TENANT_HEADER);
   if (t === undefined) return undefined;
-  if (!r.caller.identity.gateway) throw new KmsError('SERVICE_ONLY_ERR', `Only a gateway service identity may send ${TENANT_HEADER}`);
+  if (!r.caller.identity.gateway)
+    throw new KmsError('SERVICE_ONLY_ERR', `Only a gateway service identity may send ${TENANT_HEADER}`);
   return t;
 }
 
 /** Key id for an id or alias in the instance, without side effects; undefined when none. */
-export async function resolveKeyId(deps: KmsApiDeps, instanceId: string, idOrAlias: string): Promise<string | undefined> {
+export async function resolveKeyId(
+  deps: KmsApiDeps,
+  instanceId: string,
+  idOrAlias: string,
+): Promise<string | undefined> {
   const store = deps.service.store;
   if (await store.getKey(instanceId, idOrAlias)) return idOrAlias;
   return store.keyIdForAlias(instanceId, idOrAlias);
@@ -111,7 +116,12 @@ export async function authorize(r: ApiRequest, op: ApiOperation, idOrAlias?: str
         : idOrAlias === undefined && deps.access.tenantHasRole(r.tenant, instance, undefined, needed);
   } else {
     // An unknown key is checked as the instance: only instance-wide access may learn it does not exist.
-    ok = deps.access.identityHasRole(r.caller.identity, instance, keyId ?? (idOrAlias === undefined ? undefined : '\u0000'), needed);
+    ok = deps.access.identityHasRole(
+      r.caller.identity,
+      instance,
+      keyId ?? (idOrAlias === undefined ? undefined : '\u0000'),
+      needed,
+    );
   }
   if (!ok) throw unauthorized();
   r.authorized = true;

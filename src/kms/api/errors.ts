@@ -63,10 +63,15 @@ export function errorBody(status: number, code: string, message: string, target?
 /** Any thrown value -> status and Key Protect error body; `internal` tells the caller to log it. */
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (err instanceof KmsError) {
-    if (err.status >= 500) return { status: err.status, body: errorBody(err.status, err.reason, err.message), internal: err.status === 500 };
+    if (err.status >= 500)
+      return { status: err.status, body: errorBody(err.status, err.reason, err.message), internal: err.status === 500 };
     return { status: err.status, body: errorBody(err.status, err.reason, err.message, err.target), internal: false };
   }
-  return { status: 500, body: errorBody(500, 'INTERNAL_ERR', 'The service encountered an internal error'), internal: true };
+  return {
+    status: 500,
+    body: errorBody(500, 'INTERNAL_ERR', 'The service encountered an internal error'),
+    internal: true,
+  };
 }
 
 export function badBody(message: string, field?: string): KmsError {
@@ -74,7 +79,11 @@ export function badBody(message: string, field?: string): KmsError {
 }
 
 export function invalidField(name: string, must: string, type: 'field' | 'query_param' | 'header' = 'field'): KmsError {
-  return new KmsError('INVALID_FIELD_ERR', `The ${type === 'field' ? 'field' : type === 'header' ? 'header' : 'query parameter'} '${name}' must be: ${must}`, { type, name });
+  return new KmsError(
+    'INVALID_FIELD_ERR',
+    `The ${type === 'field' ? 'field' : type === 'header' ? 'header' : 'query parameter'} '${name}' must be: ${must}`,
+    { type, name },
+  );
 }
 
 export function unauthorized(): KmsError {

@@ -23,7 +23,13 @@ import { eventAck } from './handlers/eventAck.js';
 import { createImportToken, getImportToken } from './handlers/importToken.js';
 import { createKeyRing, deleteKeyRing, listKeyRings } from './handlers/keyRings.js';
 import * as keys from './handlers/keys.js';
-import { getAllowedIpPort, getInstancePolicies, getKeyPolicies, putInstancePolicies, putKeyPolicies } from './handlers/policies.js';
+import {
+  getAllowedIpPort,
+  getInstancePolicies,
+  getKeyPolicies,
+  putInstancePolicies,
+  putKeyPolicies,
+} from './handlers/policies.js';
 import { listRegistrations, writeRegistration } from './handlers/registrations.js';
 import { parseJsonObject, readBody, type Query } from './schema.js';
 
@@ -51,7 +57,8 @@ function preferOf(ctx: Context): ApiRequest['prefer'] {
 
 function keyRingOf(ctx: Context): string | undefined {
   const v = headerOf(ctx, 'x-kms-key-ring');
-  if (v !== undefined && !KEY_RING.test(v)) throw invalidField('x-kms-key-ring', '2 to 100 letters, digits or hyphens', 'header');
+  if (v !== undefined && !KEY_RING.test(v))
+    throw invalidField('x-kms-key-ring', '2 to 100 letters, digits or hyphens', 'header');
   return v;
 }
 
@@ -67,7 +74,12 @@ function send(ctx: Context, reply: Reply): void {
 export function renderKmsError(ctx: Context, deps: KmsApiDeps, err: unknown): void {
   const { status, body, internal } = toErrorResponse(err);
   // Never the error itself in the log line's message field from user input alone: name and message of our own errors only.
-  if (internal) deps.log.error('kms api internal error', { err: (err as Error)?.message, path: ctx.path, correlationId: ctx.response.get('correlation-id') });
+  if (internal)
+    deps.log.error('kms api internal error', {
+      err: (err as Error)?.message,
+      path: ctx.path,
+      correlationId: ctx.response.get('correlation-id'),
+    });
   writeJson(ctx, status, ctx.method === 'HEAD' ? null : body);
 }
 
@@ -111,7 +123,14 @@ function endpoint(deps: KmsApiDeps, action: string, handler: Handler) {
   };
 }
 
-function audit(deps: KmsApiDeps, action: string, correlationId: string, caller: Caller | undefined, r: ApiRequest | undefined, err: unknown): void {
+function audit(
+  deps: KmsApiDeps,
+  action: string,
+  correlationId: string,
+  caller: Caller | undefined,
+  r: ApiRequest | undefined,
+  err: unknown,
+): void {
   const e: AuditInput = {
     identity: caller ? `iam:${caller.identity.id}` : 'unauthenticated',
     action,
@@ -140,27 +159,57 @@ export function kmsRouter(deps: KmsApiDeps): Router {
   // HEAD before GET: the router also answers HEAD with the first matching GET route.
   router.head('/keys', ep('getKeyCollectionMetadata', keys.keyTotal));
   router.get('/keys', ep('listKeys', keys.listKeys));
-  router.post('/keys', ep('createKey', (r) => keys.createKey(r)));
-  router.post('/keys_with_policy_overrides', ep('createKeyWithPolicyOverrides', (r) => keys.createKey(r, true)));
-  router.get('/keys/registrations', ep('listRegistrationsAllKeys', (r) => listRegistrations(r, false)));
+  router.post(
+    '/keys',
+    ep('createKey', (r) => keys.createKey(r)),
+  );
+  router.post(
+    '/keys_with_policy_overrides',
+    ep('createKeyWithPolicyOverrides', (r) => keys.createKey(r, true)),
+  );
+  router.get(
+    '/keys/registrations',
+    ep('listRegistrationsAllKeys', (r) => listRegistrations(r, false)),
+  );
   router.get('/keys/:id', ep('getKey', keys.getKey));
   router.patch('/keys/:id', ep('patchKey', keys.patchKey));
   router.delete('/keys/:id', ep('deleteKey', keys.deleteKey));
-  router.post('/keys/:id', ep('legacyKeyAction', (r) => keyAction(r, true)));
+  router.post(
+    '/keys/:id',
+    ep('legacyKeyAction', (r) => keyAction(r, true)),
+  );
   router.get('/keys/:id/metadata', ep('getKeyMetadata', keys.getKeyMetadata));
   router.delete('/keys/:id/purge', ep('purgeKey', keys.purgeKey));
   router.post('/keys/:id/restore', ep('restoreKey', keys.restoreKey));
-  router.post('/keys/:id/actions/:action', ep('keyAction', (r) => keyAction(r, false)));
+  router.post(
+    '/keys/:id/actions/:action',
+    ep('keyAction', (r) => keyAction(r, false)),
+  );
   router.get('/keys/:id/versions', ep('listKeyVersions', keys.listVersions));
   router.get('/keys/:id/policies', ep('getKeyPolicies', getKeyPolicies));
   router.put('/keys/:id/policies', ep('putKeyPolicies', putKeyPolicies));
   router.post('/keys/:id/aliases/:alias', ep('createKeyAlias', keys.createAlias));
   router.delete('/keys/:id/aliases/:alias', ep('deleteKeyAlias', keys.deleteAlias));
-  router.get('/keys/:id/registrations', ep('listRegistrations', (r) => listRegistrations(r, true)));
-  router.post('/keys/:id/registrations/:crn', ep('createRegistration', (r) => writeRegistration(r, 'create')));
-  router.put('/keys/:id/registrations/:crn', ep('replaceRegistration', (r) => writeRegistration(r, 'replace')));
-  router.patch('/keys/:id/registrations/:crn', ep('updateRegistration', (r) => writeRegistration(r, 'update')));
-  router.delete('/keys/:id/registrations/:crn', ep('deleteRegistration', (r) => writeRegistration(r, 'delete')));
+  router.get(
+    '/keys/:id/registrations',
+    ep('listRegistrations', (r) => listRegistrations(r, true)),
+  );
+  router.post(
+    '/keys/:id/registrations/:crn',
+    ep('createRegistration', (r) => writeRegistration(r, 'create')),
+  );
+  router.put(
+    '/keys/:id/registrations/:crn',
+    ep('replaceRegistration', (r) => writeRegistration(r, 'replace')),
+  );
+  router.patch(
+    '/keys/:id/registrations/:crn',
+    ep('updateRegistration', (r) => writeRegistration(r, 'update')),
+  );
+  router.delete(
+    '/keys/:id/registrations/:crn',
+    ep('deleteRegistration', (r) => writeRegistration(r, 'delete')),
+  );
   router.get('/key_rings', ep('listKeyRings', listKeyRings));
   router.post('/key_rings/:ringId', ep('createKeyRing', createKeyRing));
   router.delete('/key_rings/:ringId', ep('deleteKeyRing', deleteKeyRing));

@@ -7,7 +7,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { KmsError } from '../../keys/errors.js';
-import { BodyError, parseJsonObject as parseJson, readBody as readRawBody, type JsonObject } from '../../restApi/body.js';
+import {
+  BodyError,
+  parseJsonObject as parseJson,
+  readBody as readRawBody,
+  type JsonObject,
+} from '../../restApi/body.js';
 import { decodeBase64Strict } from '../encoding.js';
 import { badBody, invalidField } from './errors.js';
 
@@ -54,32 +59,51 @@ export function asObject(v: unknown, name: string): Json {
  * `metadata.collectionTotal` equal to `resources.length`, between min and max
  * resources. Returns the resources as objects.
  */
-export function parseEnvelope(body: Json | undefined, types: readonly string[], opts: { min?: number; max?: number } = {}): Json[] {
+export function parseEnvelope(
+  body: Json | undefined,
+  types: readonly string[],
+  opts: { min?: number; max?: number } = {},
+): Json[] {
   const b = requireBody(body);
   onlyFields(b, ['metadata', 'resources'], 'the request body');
   const meta = b.metadata;
-  if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw invalidField('metadata', 'an object with collectionType and collectionTotal');
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta))
+    throw invalidField('metadata', 'an object with collectionType and collectionTotal');
   const m = meta as Json;
   onlyFields(m, ['collectionType', 'collectionTotal'], 'metadata');
-  if (typeof m.collectionType !== 'string' || !types.includes(m.collectionType)) throw invalidField('collectionType', types.join(' or '));
+  if (typeof m.collectionType !== 'string' || !types.includes(m.collectionType))
+    throw invalidField('collectionType', types.join(' or '));
   if (!Array.isArray(b.resources)) throw invalidField('resources', 'an array');
-  if (typeof m.collectionTotal !== 'number' || !Number.isInteger(m.collectionTotal)) throw invalidField('collectionTotal', 'an integer');
+  if (typeof m.collectionTotal !== 'number' || !Number.isInteger(m.collectionTotal))
+    throw invalidField('collectionTotal', 'an integer');
   if (m.collectionTotal !== b.resources.length) {
-    throw new KmsError('COLLECTION_TOTAL_MISMATCH_ERR', 'The collectionTotal does not match the number of resources in the request', {
-      type: 'field',
-      name: 'collectionTotal',
-    });
+    throw new KmsError(
+      'COLLECTION_TOTAL_MISMATCH_ERR',
+      'The collectionTotal does not match the number of resources in the request',
+      {
+        type: 'field',
+        name: 'collectionTotal',
+      },
+    );
   }
   const min = opts.min ?? 1;
   const max = opts.max ?? 1;
   if (b.resources.length < min || b.resources.length > max) {
-    throw new KmsError('NUM_COLLECTION_RESOURCE_ERR', `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`, { type: 'field', name: 'resources' });
+    throw new KmsError(
+      'NUM_COLLECTION_RESOURCE_ERR',
+      `The request must hold ${min === max ? min : `${min} to ${max}`} resource(s)`,
+      { type: 'field', name: 'resources' },
+    );
   }
   return b.resources.map((r, i) => asObject(r, `resources[${i}]`));
 }
 
 /** A success envelope. */
-export function envelope<T>(collectionType: string, resources: T[], extra: Record<string, number> = {}): { metadata: Json; resources: T[] } {
+export function envelope<T>(
+  collectionType: string,
+  resources: T[],
+  extra: Record<string, number> = {},
+): { metadata: Json; resources: T[] } {
   return { metadata: { collectionType, collectionTotal: resources.length, ...extra }, resources };
 }
 
@@ -149,6 +173,11 @@ export function qIntList(q: Query, name: string): number[] | undefined {
 /** Rejects query parameters the endpoint does not know. */
 export function onlyQuery(q: Query, allowed: readonly string[]): void {
   for (const k of Object.keys(q)) {
-    if (!allowed.includes(k)) throw invalidField(k, `one of the parameters this endpoint accepts (${allowed.join(', ') || 'none'})`, 'query_param');
+    if (!allowed.includes(k))
+      throw invalidField(
+        k,
+        `one of the parameters this endpoint accepts (${allowed.join(', ') || 'none'})`,
+        'query_param',
+      );
   }
 }

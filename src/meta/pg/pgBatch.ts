@@ -45,7 +45,10 @@ function comparePk(a: PkValue[], b: PkValue[]): number {
   for (let i = 0; i < a.length; i++) {
     const x = a[i]!;
     const y = b[i]!;
-    const c = typeof x === 'number' ? x - (y as number) : Buffer.compare(Buffer.isBuffer(x) ? x : utf8(x), Buffer.isBuffer(y) ? y : utf8(y as string));
+    const c =
+      typeof x === 'number'
+        ? x - (y as number)
+        : Buffer.compare(Buffer.isBuffer(x) ? x : utf8(x), Buffer.isBuffer(y) ? y : utf8(y as string));
     if (c !== 0) return c;
   }
   return 0;
@@ -89,7 +92,11 @@ export class PgMetaBatch implements MetaBatch {
   }
   putUpload(u: UploadRecord): this {
     uploadKey(u.bucketUid, u.key, u.uploadId);
-    return this.push({ table: 'coffer_uploads', pk: [u.bucketUid, utf8(u.key), utf8(u.uploadId)], rec: JSON.stringify(u) });
+    return this.push({
+      table: 'coffer_uploads',
+      pk: [u.bucketUid, utf8(u.key), utf8(u.uploadId)],
+      rec: JSON.stringify(u),
+    });
   }
   deleteUpload(bucketUid: string, key: string, uploadId: string): this {
     uploadKey(bucketUid, key, uploadId);

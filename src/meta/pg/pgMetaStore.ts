@@ -26,7 +26,12 @@ const utf8 = (s: string) => Buffer.from(s, 'utf8');
 
 /** A pool on `url`; errors of idle connections are reported to `onError`, not thrown into the process. */
 export function createPool(url: string, size = 10, onError: (e: Error) => void = () => undefined): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: size, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: size,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 10_000,
+  });
   // Without a listener an idle connection dropped by the server would crash the process.
   pool.on('error', onError);
   return pool;
@@ -86,7 +91,10 @@ export class PgMetaStore implements MetaStore {
   async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
     assertBucketUid(bucketUid);
     if (!isStorableName(key)) return undefined;
-    return this.one<ObjectRecord>('SELECT rec FROM coffer_objects WHERE bucket_uid = $1 AND key = $2', [bucketUid, utf8(key)]);
+    return this.one<ObjectRecord>('SELECT rec FROM coffer_objects WHERE bucket_uid = $1 AND key = $2', [
+      bucketUid,
+      utf8(key),
+    ]);
   }
 
   /** Objects in UTF-8 key order; honours the delimiter hint (see pgListing.ts). */
@@ -97,11 +105,10 @@ export class PgMetaStore implements MetaStore {
   async getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
     assertBucketUid(bucketUid);
     if (!isStorableName(key) || !isUploadId(uploadId)) return undefined;
-    return this.one<UploadRecord>('SELECT rec FROM coffer_uploads WHERE bucket_uid = $1 AND key = $2 AND upload_id = $3', [
-      bucketUid,
-      utf8(key),
-      utf8(uploadId),
-    ]);
+    return this.one<UploadRecord>(
+      'SELECT rec FROM coffer_uploads WHERE bucket_uid = $1 AND key = $2 AND upload_id = $3',
+      [bucketUid, utf8(key), utf8(uploadId)],
+    );
   }
 
   listUploads(q: ListUploadsQuery): AsyncIterable<UploadRecord> {
@@ -121,7 +128,10 @@ export class PgMetaStore implements MetaStore {
 
   async getPart(uploadId: string, partNumber: number): Promise<PartRecord | undefined> {
     if (!isUploadId(uploadId) || !isPartNumber(partNumber)) return undefined;
-    return this.one<PartRecord>('SELECT rec FROM coffer_parts WHERE upload_id = $1 AND part_number = $2', [uploadId, partNumber]);
+    return this.one<PartRecord>('SELECT rec FROM coffer_parts WHERE upload_id = $1 AND part_number = $2', [
+      uploadId,
+      partNumber,
+    ]);
   }
 
   /**

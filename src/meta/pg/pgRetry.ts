@@ -31,7 +31,11 @@ export function sqlState(err: unknown): string | undefined {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Run `fn` in one transaction on a pooled connection, retrying it whole on a retryable failure. */
-export async function inTransaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, opts: RetryOptions = {}): Promise<T> {
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (c: pg.PoolClient) => Promise<T>,
+  opts: RetryOptions = {},
+): Promise<T> {
   const attempts = opts.attempts ?? 10;
   const base = opts.baseDelayMs ?? 5;
   const max = opts.maxDelayMs ?? 1000;

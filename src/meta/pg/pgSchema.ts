@@ -98,7 +98,9 @@ export async function migrate(pool: pg.Pool, now: () => number = Date.now): Prom
   );
   const from = await currentVersion(pool);
   if (from > LATEST_VERSION) {
-    throw new Error(`the metadata database is at schema version ${from}, newer than this Coffer knows (${LATEST_VERSION}): upgrade Coffer`);
+    throw new Error(
+      `the metadata database is at schema version ${from}, newer than this Coffer knows (${LATEST_VERSION}): upgrade Coffer`,
+    );
   }
   const applied: number[] = [];
   for (const m of MIGRATIONS) {
@@ -110,11 +112,10 @@ export async function migrate(pool: pg.Pool, now: () => number = Date.now): Prom
         const done = await c.query('SELECT 1 FROM coffer_schema_migrations WHERE version = $1', [m.version]);
         if (done.rowCount) return false;
         for (const sql of m.statements) await c.query(sql);
-        const ins = await c.query('INSERT INTO coffer_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING', [
-          m.version,
-          m.name,
-          now(),
-        ]);
+        const ins = await c.query(
+          'INSERT INTO coffer_schema_migrations (version, name, applied_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING',
+          [m.version, m.name, now()],
+        );
         return (ins.rowCount ?? 0) > 0;
       },
       { alsoRetry: CATALOG_RACE },

@@ -8,7 +8,16 @@
 import type { MetaBatch, MetaStore } from '../MetaStore.js';
 import { MetaStoreUnavailableError } from '../metaStoreErrors.js';
 
-const NET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections, and the retried 40001/40P01. */
 const SQL_STATES = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
 /** node-postgres reports a dropped connection and a pool wait timeout as plain Errors. */
@@ -24,7 +33,10 @@ export function isUnavailable(err: unknown): boolean {
 function convert(op: string, err: unknown): unknown {
   if (!isUnavailable(err)) return err;
   const e = err as { code?: string; message?: string };
-  return new MetaStoreUnavailableError(`metadata database unavailable during ${op}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}`, { cause: err });
+  return new MetaStoreUnavailableError(
+    `metadata database unavailable during ${op}: ${e.code ? `${e.code} ` : ''}${e.message ?? String(err)}`,
+    { cause: err },
+  );
 }
 
 async function* iterate<T>(op: string, source: () => AsyncIterable<T>): AsyncGenerator<T> {

@@ -17,7 +17,9 @@ export async function handleListBuckets(ctx: S3RequestContext): Promise<HandlerR
       root: 'ListAllMyBucketsResult',
       body: {
         Owner: owner(ctx),
-        Buckets: { Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })) },
+        Buckets: {
+          Bucket: buckets.map((b) => ({ Name: b.name, CreationDate: isoDate(b.createdAt), BucketRegion: b.region })),
+        },
       },
     },
   };
@@ -29,11 +31,20 @@ export async function handleCreateBucket(ctx: S3RequestContext, bucket: string):
   const alg = header(ctx.headers, KP_ALGORITHM);
   const crn = header(ctx.headers, KP_ROOT_KEY_CRN);
   if (crn !== undefined && alg === undefined) {
-    throw new S3Error('InvalidArgument', `${KP_ROOT_KEY_CRN} requires ${KP_ALGORITHM}: AES256`, { ArgumentName: KP_ALGORITHM });
+    throw new S3Error('InvalidArgument', `${KP_ROOT_KEY_CRN} requires ${KP_ALGORITHM}: AES256`, {
+      ArgumentName: KP_ALGORITHM,
+    });
   }
   if (alg !== undefined) {
-    if (alg !== 'AES256') throw new S3Error('InvalidArgument', `${KP_ALGORITHM} must be AES256`, { ArgumentName: KP_ALGORITHM, ArgumentValue: alg });
-    if (crn === undefined || crn.trim() === '') throw new S3Error('InvalidArgument', `${KP_ALGORITHM} requires ${KP_ROOT_KEY_CRN}`, { ArgumentName: KP_ROOT_KEY_CRN });
+    if (alg !== 'AES256')
+      throw new S3Error('InvalidArgument', `${KP_ALGORITHM} must be AES256`, {
+        ArgumentName: KP_ALGORITHM,
+        ArgumentValue: alg,
+      });
+    if (crn === undefined || crn.trim() === '')
+      throw new S3Error('InvalidArgument', `${KP_ALGORITHM} requires ${KP_ROOT_KEY_CRN}`, {
+        ArgumentName: KP_ROOT_KEY_CRN,
+      });
   }
   await ctx.services.buckets.create({
     owner: ctx.principal.accountId,
@@ -46,7 +57,9 @@ export async function handleCreateBucket(ctx: S3RequestContext, bucket: string):
 }
 
 export async function handleDeleteBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId, (b) => ctx.services.multipart.abortAll(b));
+  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId, (b) =>
+    ctx.services.multipart.abortAll(b),
+  );
   return { status: 204 };
 }
 

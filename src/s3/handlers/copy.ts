@@ -2,7 +2,15 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation } from '../operations.js';
-import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata, checkWriteAcl } from '../headers.js';
+import {
+  checkSseRequest,
+  header,
+  sseHeaders,
+  standardHeaders,
+  taggingHeader,
+  userMetadata,
+  checkWriteAcl,
+} from '../headers.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
 import { storageClass } from './put.js';
@@ -26,7 +34,8 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
   checkSseRequest(ctx.headers, target);
   checkWriteAcl(ctx.headers);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
-  if (directive !== 'COPY' && directive !== 'REPLACE') throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
+  if (directive !== 'COPY' && directive !== 'REPLACE')
+    throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
   const tagDirective = (header(ctx.headers, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   const res = await ctx.services.objects.copy({
     source: source(ctx),
@@ -47,7 +56,14 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
 
 export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
   const target = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
-  const res = await ctx.services.multipart.uploadPartCopy(target, op.key, op.uploadId, op.partNumber, { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') }, ctx.requestId);
+  const res = await ctx.services.multipart.uploadPartCopy(
+    target,
+    op.key,
+    op.uploadId,
+    op.partNumber,
+    { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') },
+    ctx.requestId,
+  );
   return {
     headers: sseHeaders(target),
     xml: { root: 'CopyPartResult', body: { LastModified: isoDate(Date.now()), ETag: quoteEtag(res.etag) } },

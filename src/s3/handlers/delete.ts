@@ -41,7 +41,8 @@ export async function handleDeleteObjects(ctx: S3RequestContext, bucket: string)
 /** Verify Content-MD5 / x-amz-checksum-* of a body already read whole (XML requests). */
 export function verifySmallBody(ctx: S3RequestContext, body: Buffer): void {
   const { expect } = uploadExpectations(ctx.headers, undefined);
-  if (expect.contentMd5 && createHash('md5').update(body).digest('base64') !== expect.contentMd5) throw new S3Error('BadDigest');
+  if (expect.contentMd5 && createHash('md5').update(body).digest('base64') !== expect.contentMd5)
+    throw new S3Error('BadDigest');
   for (const [alg, want] of Object.entries(expect.checksums ?? {})) {
     const c = createChecksum(alg as Parameters<typeof createChecksum>[0]);
     c.update(body);

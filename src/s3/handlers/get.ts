@@ -14,10 +14,15 @@ const readConditions = (ctx: S3RequestContext) => ({
   ifUnmodifiedSince: header(ctx.headers, 'if-unmodified-since'),
 });
 
-async function read(ctx: S3RequestContext, op: ReadOperation, withBody: boolean): Promise<{ b: BucketRecord; r: ReadResult }> {
+async function read(
+  ctx: S3RequestContext,
+  op: ReadOperation,
+  withBody: boolean,
+): Promise<{ b: BucketRecord; r: ReadResult }> {
   const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
   const { partNumber } = op;
-  if (partNumber !== undefined && header(ctx.headers, 'range') !== undefined) throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
+  if (partNumber !== undefined && header(ctx.headers, 'range') !== undefined)
+    throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
   const r = await ctx.services.objects.read(
     {
       bucket: b,
@@ -32,9 +37,14 @@ async function read(ctx: S3RequestContext, op: ReadOperation, withBody: boolean)
   return { b, r };
 }
 
-function headersFor(ctx: S3RequestContext, b: BucketRecord, r: ReadResult): { status: number; headers: Record<string, string> } {
+function headersFor(
+  ctx: S3RequestContext,
+  b: BucketRecord,
+  r: ReadResult,
+): { status: number; headers: Record<string, string> } {
   // A whole-object checksum must never accompany a partial body: SDKs validate it against the bytes received.
-  const withChecksums = header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.range === undefined;
+  const withChecksums =
+    header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.range === undefined;
   const headers = { ...objectHeaders(b, r.record, r.meta, withChecksums), ...responseOverrides(ctx.query) };
   if (r.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(r.partsCount);
   // Any satisfiable Range (even one covering the whole object) is answered 206, as S3 does;
@@ -64,27 +74,56 @@ const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSi
 /** x-amz-object-attributes: a comma-separated list of ATTRIBUTES (S3 refuses an empty list or an unknown name). */
 function requestedAttributes(ctx: S3RequestContext): Set<string> {
   const raw = (ctx.req.headersDistinct['x-amz-object-attributes'] ?? []).join(',');
-  const names = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (names.length === 0) throw new S3Error('InvalidArgument', 'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty', { ArgumentName: 'x-amz-object-attributes' });
-  for (const n of names) if (!(ATTRIBUTES as readonly string[]).includes(n)) throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', { ArgumentName: 'x-amz-object-attributes', ArgumentValue: n });
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0)
+    throw new S3Error(
+      'InvalidArgument',
+      'The x-amz-object-attributes header specifying the attributes to be retrieved is either missing or empty',
+      { ArgumentName: 'x-amz-object-attributes' },
+    );
+  for (const n of names)
+    if (!(ATTRIBUTES as readonly string[]).includes(n))
+      throw new S3Error('InvalidArgument', 'Invalid attribute name specified.', {
+        ArgumentName: 'x-amz-object-attributes',
+        ArgumentValue: n,
+      });
   return new Set(names);
 }
 
 function intHeader(ctx: S3RequestContext, name: string, def: number, max: number): number {
   const raw = header(ctx.headers, name);
   if (raw === undefined || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  if (!/^\d+$/.test(raw))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: raw,
+    });
   return Math.min(Number(raw), max);
 }
 
-const checksumFields = (checksums: Record<string, string>) => Object.fromEntries(Object.entries(checksums).map(([a, v]) => [`Checksum${a}`, v]));
+const checksumFields = (checksums: Record<string, string>) =>
+  Object.fromEntries(Object.entries(checksums).map(([a, v]) => [`Checksum${a}`, v]));
 
-export async function handleGetObjectAttributes(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleGetObjectAttributes(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const want = requestedAttributes(ctx);
   const maxParts = intHeader(ctx, 'x-amz-max-parts', 1000, 1000);
   const marker = intHeader(ctx, 'x-amz-part-number-marker', 0, 10000);
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const r = await ctx.services.objects.attributes({ bucket: b, key, conditions: readConditions(ctx), partNumberMarker: marker, maxParts, requestId: ctx.requestId });
+  const r = await ctx.services.objects.attributes({
+    bucket: b,
+    key,
+    conditions: readConditions(ctx),
+    partNumberMarker: marker,
+    maxParts,
+    requestId: ctx.requestId,
+  });
   const sums = Object.values(r.meta.checksums);
   const parts = r.parts;
   const last = parts?.page[parts.page.length - 1];
@@ -95,7 +134,10 @@ export async function handleGetObjectAttributes(ctx: S3RequestContext, bucket: s
       body: {
         // Unquoted here, unlike every other ETag S3 sends.
         ETag: want.has('ETag') ? r.meta.etag : undefined,
-        Checksum: want.has('Checksum') && sums.length ? { ...checksumFields(r.meta.checksums), ChecksumType: /-\d+$/.test(sums[0]) ? 'COMPOSITE' : 'FULL_OBJECT' } : undefined,
+        Checksum:
+          want.has('Checksum') && sums.length
+            ? { ...checksumFields(r.meta.checksums), ChecksumType: /-\d+$/.test(sums[0]) ? 'COMPOSITE' : 'FULL_OBJECT' }
+            : undefined,
         ObjectParts:
           want.has('ObjectParts') && parts
             ? {
@@ -105,7 +147,11 @@ export async function handleGetObjectAttributes(ctx: S3RequestContext, bucket: s
                 NextPartNumberMarker: last?.partNumber ?? marker,
                 MaxParts: maxParts,
                 IsTruncated: parts.truncated,
-                Part: parts.page.map((p) => ({ PartNumber: p.partNumber, Size: p.size, ...checksumFields(p.checksums) })),
+                Part: parts.page.map((p) => ({
+                  PartNumber: p.partNumber,
+                  Size: p.size,
+                  ...checksumFields(p.checksums),
+                })),
               }
             : undefined,
         StorageClass: want.has('StorageClass') ? (r.record.storageClass ?? 'STANDARD') : undefined,

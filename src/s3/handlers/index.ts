@@ -19,49 +19,89 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
   if ('key' in op) {
     const { bucket: b, key: k } = op;
     switch (op.name) {
-      case 'PutObject': return put.handlePutObject(ctx, b, k);
-      case 'CopyObject': return copy.handleCopyObject(ctx, b, k);
-      case 'GetObject': return get.handleGetObject(ctx, op);
-      case 'HeadObject': return get.handleHeadObject(ctx, op);
-      case 'GetObjectAttributes': return get.handleGetObjectAttributes(ctx, b, k);
-      case 'DeleteObject': return del.handleDeleteObject(ctx, b, k);
-      case 'CreateMultipartUpload': return mp.handleCreateMultipartUpload(ctx, b, k);
-      case 'UploadPart': return mp.handleUploadPart(ctx, op);
-      case 'UploadPartCopy': return copy.handleUploadPartCopy(ctx, op);
-      case 'CompleteMultipartUpload': return mp.handleCompleteMultipartUpload(ctx, op);
-      case 'AbortMultipartUpload': return mp.handleAbortMultipartUpload(ctx, op);
-      case 'ListParts': return mp.handleListParts(ctx, op);
-      case 'GetObjectAcl': return sub.handleGetObjectAcl(ctx, b, k);
-      case 'PutObjectAcl': return sub.handlePutObjectAcl(ctx, b, k);
-      case 'GetObjectTagging': return sub.handleGetObjectTagging(ctx, b, k);
-      case 'PutObjectTagging': return sub.handlePutObjectTagging(ctx, b, k);
-      case 'DeleteObjectTagging': return sub.handleDeleteObjectTagging(ctx, b, k);
-      default: return assertNever(op);
+      case 'PutObject':
+        return put.handlePutObject(ctx, b, k);
+      case 'CopyObject':
+        return copy.handleCopyObject(ctx, b, k);
+      case 'GetObject':
+        return get.handleGetObject(ctx, op);
+      case 'HeadObject':
+        return get.handleHeadObject(ctx, op);
+      case 'GetObjectAttributes':
+        return get.handleGetObjectAttributes(ctx, b, k);
+      case 'DeleteObject':
+        return del.handleDeleteObject(ctx, b, k);
+      case 'CreateMultipartUpload':
+        return mp.handleCreateMultipartUpload(ctx, b, k);
+      case 'UploadPart':
+        return mp.handleUploadPart(ctx, op);
+      case 'UploadPartCopy':
+        return copy.handleUploadPartCopy(ctx, op);
+      case 'CompleteMultipartUpload':
+        return mp.handleCompleteMultipartUpload(ctx, op);
+      case 'AbortMultipartUpload':
+        return mp.handleAbortMultipartUpload(ctx, op);
+      case 'ListParts':
+        return mp.handleListParts(ctx, op);
+      case 'GetObjectAcl':
+        return sub.handleGetObjectAcl(ctx, b, k);
+      case 'PutObjectAcl':
+        return sub.handlePutObjectAcl(ctx, b, k);
+      case 'GetObjectTagging':
+        return sub.handleGetObjectTagging(ctx, b, k);
+      case 'PutObjectTagging':
+        return sub.handlePutObjectTagging(ctx, b, k);
+      case 'DeleteObjectTagging':
+        return sub.handleDeleteObjectTagging(ctx, b, k);
+      default:
+        return assertNever(op);
     }
   }
   const b = op.bucket;
   switch (op.name) {
-    case 'CreateBucket': return bucket.handleCreateBucket(ctx, b);
-    case 'DeleteBucket': return bucket.handleDeleteBucket(ctx, b);
-    case 'HeadBucket': return bucket.handleHeadBucket(ctx, b);
-    case 'GetBucketLocation': return bucket.handleGetBucketLocation(ctx, b);
-    case 'ListObjects': return list.handleListObjects(ctx, b);
-    case 'ListObjectsV2': return list.handleListObjectsV2(ctx, b);
-    case 'ListObjectVersions': return list.handleListObjectVersions(ctx, b);
-    case 'ListMultipartUploads': return mp.handleListMultipartUploads(ctx, b);
-    case 'DeleteObjects': return del.handleDeleteObjects(ctx, b);
-    case 'GetBucketVersioning': return sub.handleGetBucketVersioning(ctx, b);
-    case 'PutBucketVersioning': return sub.handlePutBucketVersioning(ctx, b);
-    case 'GetBucketAcl': return sub.handleGetBucketAcl(ctx, b);
-    case 'PutBucketAcl': return sub.handlePutBucketAcl(ctx, b);
-    case 'GetBucketEncryption': return sub.handleGetBucketEncryption(ctx, b);
-    case 'PutBucketEncryption': return sub.handlePutBucketEncryption(ctx, b);
-    case 'DeleteBucketEncryption': return sub.handleDeleteBucketEncryption(ctx, b);
-    case 'GetBucketPolicy': return sub.handleGetBucketPolicy(ctx, b);
-    case 'GetBucketCors': return sub.handleGetBucketCors(ctx, b);
-    case 'GetBucketLifecycleConfiguration': return sub.handleGetBucketLifecycleConfiguration(ctx, b);
-    case 'GetBucketTagging': return sub.handleGetBucketTagging(ctx, b);
-    case 'GetBucketWebsite': return sub.handleGetBucketWebsite(ctx, b);
-    default: return assertNever(op);
+    case 'CreateBucket':
+      return bucket.handleCreateBucket(ctx, b);
+    case 'DeleteBucket':
+      return bucket.handleDeleteBucket(ctx, b);
+    case 'HeadBucket':
+      return bucket.handleHeadBucket(ctx, b);
+    case 'GetBucketLocation':
+      return bucket.handleGetBucketLocation(ctx, b);
+    case 'ListObjects':
+      return list.handleListObjects(ctx, b);
+    case 'ListObjectsV2':
+      return list.handleListObjectsV2(ctx, b);
+    case 'ListObjectVersions':
+      return list.handleListObjectVersions(ctx, b);
+    case 'ListMultipartUploads':
+      return mp.handleListMultipartUploads(ctx, b);
+    case 'DeleteObjects':
+      return del.handleDeleteObjects(ctx, b);
+    case 'GetBucketVersioning':
+      return sub.handleGetBucketVersioning(ctx, b);
+    case 'PutBucketVersioning':
+      return sub.handlePutBucketVersioning(ctx, b);
+    case 'GetBucketAcl':
+      return sub.handleGetBucketAcl(ctx, b);
+    case 'PutBucketAcl':
+      return sub.handlePutBucketAcl(ctx, b);
+    case 'GetBucketEncryption':
+      return sub.handleGetBucketEncryption(ctx, b);
+    case 'PutBucketEncryption':
+      return sub.handlePutBucketEncryption(ctx, b);
+    case 'DeleteBucketEncryption':
+      return sub.handleDeleteBucketEncryption(ctx, b);
+    case 'GetBucketPolicy':
+      return sub.handleGetBucketPolicy(ctx, b);
+    case 'GetBucketCors':
+      return sub.handleGetBucketCors(ctx, b);
+    case 'GetBucketLifecycleConfiguration':
+      return sub.handleGetBucketLifecycleConfiguration(ctx, b);
+    case 'GetBucketTagging':
+      return sub.handleGetBucketTagging(ctx, b);
+    case 'GetBucketWebsite':
+      return sub.handleGetBucketWebsite(ctx, b);
+    default:
+      return assertNever(op);
   }
 }

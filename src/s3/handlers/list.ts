@@ -10,13 +10,20 @@ function maxKeys(ctx: S3RequestContext): number {
   const raw = ctx.query.get('max-keys');
   if (raw === null) return 1000;
   const n = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', { ArgumentName: 'max-keys', ArgumentValue: raw });
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n))
+    throw new S3Error('InvalidArgument', 'Provided max-keys not an integer or within integer range', {
+      ArgumentName: 'max-keys',
+      ArgumentValue: raw,
+    });
   return Math.min(n, 1000);
 }
 
 function encoder(ctx: S3RequestContext): (s: string) => string {
   const et = ctx.query.get('encoding-type');
-  if (et !== null && et !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { ArgumentName: 'encoding-type' });
+  if (et !== null && et !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', {
+      ArgumentName: 'encoding-type',
+    });
   return et === 'url' ? urlEncodeKey : (s) => s;
 }
 
@@ -47,7 +54,14 @@ async function runList(ctx: S3RequestContext, bucket: string, after: string): Pr
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
   const mk = maxKeys(ctx);
-  const out = await ctx.services.lists.list({ bucket: b, prefix, delimiter, after, maxKeys: mk, requestId: ctx.requestId });
+  const out = await ctx.services.lists.list({
+    bucket: b,
+    prefix,
+    delimiter,
+    after,
+    maxKeys: mk,
+    requestId: ctx.requestId,
+  });
   return { b, enc, prefix, delimiter, mk, out };
 }
 
@@ -83,7 +97,10 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
   let after = startAfter;
   if (token !== null) {
     const decoded = Buffer.from(token, 'base64url').toString('utf8');
-    if (!decoded.startsWith('1:')) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+    if (!decoded.startsWith('1:'))
+      throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', {
+        ArgumentName: 'continuation-token',
+      });
     after = decoded.slice(2);
   }
   const { b, enc, prefix, delimiter, mk, out } = await runList(ctx, bucket, after);
@@ -95,7 +112,10 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
         Prefix: enc(prefix),
         StartAfter: startAfter ? enc(startAfter) : undefined,
         ContinuationToken: token ?? undefined,
-        NextContinuationToken: out.isTruncated && out.last !== undefined ? Buffer.from('1:' + out.last, 'utf8').toString('base64url') : undefined,
+        NextContinuationToken:
+          out.isTruncated && out.last !== undefined
+            ? Buffer.from('1:' + out.last, 'utf8').toString('base64url')
+            : undefined,
         KeyCount: out.objects.length + out.commonPrefixes.length,
         MaxKeys: mk,
         Delimiter: delimiter ? enc(delimiter) : undefined,

@@ -2,7 +2,18 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation, UploadOperation } from '../operations.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl, writeConditions } from '../headers.js';
+import {
+  checkSseRequest,
+  checksumHeaders,
+  header,
+  sseHeaders,
+  standardHeaders,
+  taggingHeader,
+  uploadExpectations,
+  userMetadata,
+  checkWriteAcl,
+  writeConditions,
+} from '../headers.js';
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
@@ -10,7 +21,11 @@ import { uploadChecksumType, type CompleteOptions } from '../../services/multipa
 import { owner } from './bucket.js';
 import { requireLength, storageClass } from './put.js';
 
-export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleCreateMultipartUpload(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, b);
   checkWriteAcl(ctx.headers);
@@ -18,30 +33,50 @@ export async function handleCreateMultipartUpload(ctx: S3RequestContext, bucket:
   const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
   const checksumType = uploadChecksumType(alg, header(ctx.headers, 'x-amz-checksum-type')?.toUpperCase());
-  const uploadId = await ctx.services.multipart.create(b, key, standardHeaders(ctx.headers), userMetadata(ctx.headers), {
-    storageClass: storageClass(ctx),
-    checksumAlgorithm: alg,
-    checksumType,
-    tags: taggingHeader(ctx.headers),
-    requestId: ctx.requestId,
-  });
+  const uploadId = await ctx.services.multipart.create(
+    b,
+    key,
+    standardHeaders(ctx.headers),
+    userMetadata(ctx.headers),
+    {
+      storageClass: storageClass(ctx),
+      checksumAlgorithm: alg,
+      checksumType,
+      tags: taggingHeader(ctx.headers),
+      requestId: ctx.requestId,
+    },
+  );
   const headers: Record<string, string> = { ...sseHeaders(b) };
   if (alg && checksumType) {
     headers['x-amz-checksum-algorithm'] = alg;
     headers['x-amz-checksum-type'] = checksumType;
   }
-  return { headers, xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket, Key: key, UploadId: uploadId } } };
+  return {
+    headers,
+    xml: { root: 'InitiateMultipartUploadResult', body: { Bucket: bucket, Key: key, UploadId: uploadId } },
+  };
 }
 
 export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
   const length = requireLength(ctx);
   const { expect } = uploadExpectations(ctx.headers, length);
-  const res = await ctx.services.multipart.uploadPart(b, op.key, op.uploadId, op.partNumber, ctx.body(), expect, ctx.requestId);
+  const res = await ctx.services.multipart.uploadPart(
+    b,
+    op.key,
+    op.uploadId,
+    op.partNumber,
+    ctx.body(),
+    expect,
+    ctx.requestId,
+  );
   return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
 }
 
-export async function handleCompleteMultipartUpload(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
+export async function handleCompleteMultipartUpload(
+  ctx: S3RequestContext,
+  op: UploadOperation,
+): Promise<HandlerResult> {
   const { bucket, key } = op;
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   const opts = completeOptions(ctx);
@@ -65,13 +100,25 @@ export async function handleCompleteMultipartUpload(ctx: S3RequestContext, op: U
 function completeOptions(ctx: S3RequestContext): CompleteOptions {
   const opts: CompleteOptions = { conditions: writeConditions(ctx.headers), requestId: ctx.requestId };
   const sums = Object.keys(ctx.headers).filter((n) => checksumAlgorithmFromHeaderName(n) !== undefined);
-  if (sums.length > 1) throw new S3Error('InvalidRequest', 'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.');
-  if (sums.length === 1) opts.checksum = { algorithm: checksumAlgorithmFromHeaderName(sums[0])!, value: header(ctx.headers, sums[0])!.trim() };
+  if (sums.length > 1)
+    throw new S3Error(
+      'InvalidRequest',
+      'Expecting a single x-amz-checksum- header. Multiple checksum Types are not allowed.',
+    );
+  if (sums.length === 1)
+    opts.checksum = {
+      algorithm: checksumAlgorithmFromHeaderName(sums[0])!,
+      value: header(ctx.headers, sums[0])!.trim(),
+    };
   const type = header(ctx.headers, 'x-amz-checksum-type');
   if (type !== undefined) opts.type = type.toUpperCase();
   const size = header(ctx.headers, 'x-amz-mp-object-size');
   if (size !== undefined) {
-    if (!/^\d+$/.test(size)) throw new S3Error('InvalidArgument', 'x-amz-mp-object-size must be a non-negative integer.', { ArgumentName: 'x-amz-mp-object-size', ArgumentValue: size });
+    if (!/^\d+$/.test(size))
+      throw new S3Error('InvalidArgument', 'x-amz-mp-object-size must be a non-negative integer.', {
+        ArgumentName: 'x-amz-mp-object-size',
+        ArgumentValue: size,
+      });
     opts.objectSize = Number(size);
   }
   return opts;
@@ -100,7 +147,11 @@ export async function handleAbortMultipartUpload(ctx: S3RequestContext, op: Uplo
 function intParam(ctx: S3RequestContext, name: string, def: number, max: number): number {
   const raw = ctx.query.get(name);
   if (raw === null || raw === '') return def;
-  if (!/^\d+$/.test(raw)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { ArgumentName: name, ArgumentValue: raw });
+  if (!/^\d+$/.test(raw))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, {
+      ArgumentName: name,
+      ArgumentValue: raw,
+    });
   return Math.min(Number(raw), max);
 }
 
@@ -145,7 +196,13 @@ export async function handleListMultipartUploads(ctx: S3RequestContext, bucket: 
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';
   const max = intParam(ctx, 'max-uploads', 1000, 1000);
   const enc = ctx.query.get('encoding-type') === 'url' ? urlEncodeKey : (s: string) => s;
-  const res = await ctx.services.multipart.listUploads(b, prefix, keyMarker || undefined, uploadIdMarker || undefined, max);
+  const res = await ctx.services.multipart.listUploads(
+    b,
+    prefix,
+    keyMarker || undefined,
+    uploadIdMarker || undefined,
+    max,
+  );
   const last = res.uploads[res.uploads.length - 1];
   return {
     xml: {

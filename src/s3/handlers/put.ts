@@ -1,13 +1,42 @@
 /** PutObject. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { checkSseRequest, checksumHeaders, header, sseHeaders, standardHeaders, taggingHeader, uploadExpectations, userMetadata, checkWriteAcl, writeConditions } from '../headers.js';
+import {
+  checkSseRequest,
+  checksumHeaders,
+  header,
+  sseHeaders,
+  standardHeaders,
+  taggingHeader,
+  uploadExpectations,
+  userMetadata,
+  checkWriteAcl,
+  writeConditions,
+} from '../headers.js';
 import { quoteEtag } from '../xml/encode.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
   const sc = header(ctx.headers, 'x-amz-storage-class');
-  if (sc !== undefined && !['STANDARD', 'REDUCED_REDUNDANCY', 'STANDARD_IA', 'ONEZONE_IA', 'INTELLIGENT_TIERING', 'GLACIER', 'DEEP_ARCHIVE', 'GLACIER_IR', 'OUTPOSTS', 'SNOW', 'EXPRESS_ONEZONE'].includes(sc)) {
-    throw new S3Error('InvalidArgument', 'Invalid storage class.', { ArgumentName: 'x-amz-storage-class', ArgumentValue: sc });
+  if (
+    sc !== undefined &&
+    ![
+      'STANDARD',
+      'REDUCED_REDUNDANCY',
+      'STANDARD_IA',
+      'ONEZONE_IA',
+      'INTELLIGENT_TIERING',
+      'GLACIER',
+      'DEEP_ARCHIVE',
+      'GLACIER_IR',
+      'OUTPOSTS',
+      'SNOW',
+      'EXPRESS_ONEZONE',
+    ].includes(sc)
+  ) {
+    throw new S3Error('InvalidArgument', 'Invalid storage class.', {
+      ArgumentName: 'x-amz-storage-class',
+      ArgumentValue: sc,
+    });
   }
   return sc;
 };

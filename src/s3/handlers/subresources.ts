@@ -29,7 +29,16 @@ function aclDoc(ctx: S3RequestContext): XmlDoc {
     body: {
       Owner: o,
       AccessControlList: {
-        Grant: [{ Grantee: { '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance', '@_xsi:type': 'CanonicalUser', ...o }, Permission: 'FULL_CONTROL' }],
+        Grant: [
+          {
+            Grantee: {
+              '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
+              '@_xsi:type': 'CanonicalUser',
+              ...o,
+            },
+            Permission: 'FULL_CONTROL',
+          },
+        ],
       },
     },
   };
@@ -38,18 +47,28 @@ function aclDoc(ctx: S3RequestContext): XmlDoc {
 /** Only private ownership exists: canned "private" (or the owner's FULL_CONTROL grant) is accepted, anything wider is refused. */
 async function checkAclRequest(ctx: S3RequestContext): Promise<void> {
   const canned = header(ctx.headers, 'x-amz-acl');
-  if (canned !== undefined && canned !== 'private' && canned !== 'bucket-owner-full-control' && canned !== 'bucket-owner-read') {
-    throw new S3Error('NotImplemented', `The canned ACL ${canned} is not supported: objects are private to their owner.`);
+  if (
+    canned !== undefined &&
+    canned !== 'private' &&
+    canned !== 'bucket-owner-full-control' &&
+    canned !== 'bucket-owner-read'
+  ) {
+    throw new S3Error(
+      'NotImplemented',
+      `The canned ACL ${canned} is not supported: objects are private to their owner.`,
+    );
   }
   for (const h of ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp']) {
-    if (header(ctx.headers, h) !== undefined) throw new S3Error('NotImplemented', 'Grants to other accounts are not supported.');
+    if (header(ctx.headers, h) !== undefined)
+      throw new S3Error('NotImplemented', 'Grants to other accounts are not supported.');
   }
   const text = await ctx.readText();
   if (text.trim()) {
     const doc = parseXml(text);
     if (!doc.AccessControlPolicy) throw new S3Error('MalformedXML');
     const grants = JSON.stringify(doc.AccessControlPolicy);
-    if (/AllUsers|AuthenticatedUsers/.test(grants)) throw new S3Error('NotImplemented', 'Public grants are not supported.');
+    if (/AllUsers|AuthenticatedUsers/.test(grants))
+      throw new S3Error('NotImplemented', 'Public grants are not supported.');
   }
 }
 
@@ -77,13 +96,24 @@ export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, 
   return {};
 }
 
-export async function handleGetObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleGetObjectTagging(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const tags = Object.entries(await ctx.services.objects.getTagging(b, key, ctx.requestId)).map(([Key, Value]) => ({ Key, Value }));
+  const tags = Object.entries(await ctx.services.objects.getTagging(b, key, ctx.requestId)).map(([Key, Value]) => ({
+    Key,
+    Value,
+  }));
   return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
 }
 
-export async function handlePutObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handlePutObjectTagging(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const tags = decodeTagging(text);
@@ -92,7 +122,11 @@ export async function handlePutObjectTagging(ctx: S3RequestContext, bucket: stri
   return {};
 }
 
-export async function handleDeleteObjectTagging(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleDeleteObjectTagging(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   await ctx.services.objects.deleteTagging(b, key, ctx.requestId);
   return { status: 204 };
@@ -100,8 +134,15 @@ export async function handleDeleteObjectTagging(ctx: S3RequestContext, bucket: s
 
 export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const def = b.encryption.customerManaged ? { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: b.encryption.rootKeyCrn } : { SSEAlgorithm: 'AES256' };
-  return { xml: { root: 'ServerSideEncryptionConfiguration', body: { Rule: { ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: true } } } };
+  const def = b.encryption.customerManaged
+    ? { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: b.encryption.rootKeyCrn }
+    : { SSEAlgorithm: 'AES256' };
+  return {
+    xml: {
+      root: 'ServerSideEncryptionConfiguration',
+      body: { Rule: { ApplyServerSideEncryptionByDefault: def, BucketKeyEnabled: true } },
+    },
+  };
 }
 
 /**
@@ -126,17 +167,35 @@ export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: s
   const cfg = decodeServerSideEncryptionConfiguration(text);
   let rootKeyCrn: string | undefined;
   if (cfg.algorithm === 'AES256') {
-    if (cfg.kmsKeyId !== undefined) throw new S3Error('InvalidArgument', 'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse', { ArgumentName: 'ApplyServerSideEncryptionByDefault' });
+    if (cfg.kmsKeyId !== undefined)
+      throw new S3Error(
+        'InvalidArgument',
+        'a KMSMasterKeyID is not applicable if the default sse algorithm is not aws:kms or aws:kms:dsse',
+        { ArgumentName: 'ApplyServerSideEncryptionByDefault' },
+      );
   } else if (cfg.algorithm === 'aws:kms' || cfg.algorithm === 'aws:kms:dsse') {
     rootKeyCrn = cfg.kmsKeyId;
   } else {
-    throw new S3Error('MalformedXML', `Unknown SSEAlgorithm ${cfg.algorithm}: expected AES256, aws:kms or aws:kms:dsse.`);
+    throw new S3Error(
+      'MalformedXML',
+      `Unknown SSEAlgorithm ${cfg.algorithm}: expected AES256, aws:kms or aws:kms:dsse.`,
+    );
   }
-  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, rootKeyCrn, { requestId: ctx.requestId, argumentName: 'KMSMasterKeyID' });
+  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, rootKeyCrn, {
+    requestId: ctx.requestId,
+    argumentName: 'KMSMasterKeyID',
+  });
   return {};
 }
 
-function noSuch(code: 'NoSuchBucketPolicy' | 'NoSuchCORSConfiguration' | 'NoSuchLifecycleConfiguration' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
+function noSuch(
+  code:
+    | 'NoSuchBucketPolicy'
+    | 'NoSuchCORSConfiguration'
+    | 'NoSuchLifecycleConfiguration'
+    | 'NoSuchTagSet'
+    | 'NoSuchWebsiteConfiguration',
+) {
   return async (ctx: S3RequestContext, bucket: string): Promise<HandlerResult> => {
     await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
     throw new S3Error(code, undefined, { BucketName: bucket });

@@ -26,7 +26,12 @@ export function errorsMiddleware(log: Logger) {
       const err = toS3Error(raw);
       const requestId = String(ctx.state.requestId ?? '');
       if (err.code === 'InternalError' || err.status >= 500) {
-        log.error('request failed', { requestId, op: ctx.state.op, err: (raw as Error)?.message, stack: (raw as Error)?.stack });
+        log.error('request failed', {
+          requestId,
+          op: ctx.state.op,
+          err: (raw as Error)?.message,
+          stack: (raw as Error)?.stack,
+        });
       }
       ctx.state.errorCode = err.code;
       if (ctx.headerSent || !ctx.writable) {

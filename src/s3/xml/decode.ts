@@ -21,7 +21,8 @@ const parser = new XMLParser({
 type Node = Record<string, unknown>;
 
 export function parseXml(text: string): Node {
-  if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw new S3Error('MalformedXML', 'XML with a DOCTYPE or entity declarations is not accepted.');
+  if (/<!DOCTYPE|<!ENTITY/i.test(text))
+    throw new S3Error('MalformedXML', 'XML with a DOCTYPE or entity declarations is not accepted.');
   if (text.trim() === '') throw new S3Error('MalformedXML');
   const ok = XMLValidator.validate(text);
   if (ok !== true) throw new S3Error('MalformedXML');
@@ -39,20 +40,36 @@ export function parseXml(text: string): Node {
 
 /** XML 1.0 Char production: what a character reference may name. */
 function isXmlChar(cp: number): boolean {
-  return cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
+  return (
+    cp === 0x9 ||
+    cp === 0xa ||
+    cp === 0xd ||
+    (cp >= 0x20 && cp <= 0xd7ff) ||
+    (cp >= 0xe000 && cp <= 0xfffd) ||
+    (cp >= 0x10000 && cp <= 0x10ffff)
+  );
 }
 
 function decodeText(v: string): string {
   return v.replace(/&(lt|gt|amp|quot|apos|#\d+|#x[0-9a-fA-F]+);/g, (_, e: string) => {
     switch (e) {
-      case 'lt': return '<';
-      case 'gt': return '>';
-      case 'amp': return '&';
-      case 'quot': return '"';
-      case 'apos': return "'";
+      case 'lt':
+        return '<';
+      case 'gt':
+        return '>';
+      case 'amp':
+        return '&';
+      case 'quot':
+        return '"';
+      case 'apos':
+        return "'";
       default: {
         const cp = e[1] === 'x' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        if (!isXmlChar(cp)) throw new S3Error('MalformedXML', 'The XML contains a character reference to a character XML does not allow.');
+        if (!isXmlChar(cp))
+          throw new S3Error(
+            'MalformedXML',
+            'The XML contains a character reference to a character XML does not allow.',
+          );
         return String.fromCodePoint(cp);
       }
     }
@@ -69,7 +86,9 @@ function decodeEntities(v: unknown): unknown {
     if (keys.length > 0 && keys.every((k) => k === '#text' || k === '#cdata')) {
       const t = o['#text'];
       const c = o['#cdata'];
-      return (typeof t === 'string' ? decodeText(t) : '') + (Array.isArray(c) ? c.join('') : typeof c === 'string' ? c : '');
+      return (
+        (typeof t === 'string' ? decodeText(t) : '') + (Array.isArray(c) ? c.join('') : typeof c === 'string' ? c : '')
+      );
     }
     const out: Node = {};
     for (const [k, x] of Object.entries(o)) if (k !== '#text') out[k] = decodeEntities(x);
@@ -100,7 +119,10 @@ export function decodeCreateBucketConfiguration(textBody: string): { locationCon
   return { locationConstraint: text(child(r, 'LocationConstraint')) || undefined };
 }
 
-export function decodeDelete(textBody: string): { quiet: boolean; objects: Array<{ key: string; versionId?: string }> } {
+export function decodeDelete(textBody: string): {
+  quiet: boolean;
+  objects: Array<{ key: string; versionId?: string }>;
+} {
   const r = root(parseXml(textBody), 'Delete');
   const objs = (child(r, 'Object') as unknown[] | undefined) ?? [];
   if (objs.length === 0) throw new S3Error('MalformedXML');
@@ -117,7 +139,9 @@ export function decodeDelete(textBody: string): { quiet: boolean; objects: Array
 
 const PART_CHECKSUMS = ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] as const;
 
-export function decodeCompleteMultipartUpload(textBody: string): Array<{ partNumber: number; etag: string; checksums: Partial<Record<(typeof PART_CHECKSUMS)[number], string>> }> {
+export function decodeCompleteMultipartUpload(
+  textBody: string,
+): Array<{ partNumber: number; etag: string; checksums: Partial<Record<(typeof PART_CHECKSUMS)[number], string>> }> {
   const r = root(parseXml(textBody), 'CompleteMultipartUpload');
   const parts = (child(r, 'Part') as unknown[] | undefined) ?? [];
   return parts.map((p) => {
@@ -142,7 +166,8 @@ export function decodeTagging(textBody: string): Record<string, string> {
     const k = text(child(t, 'Key'));
     const v = text(child(t, 'Value')) ?? '';
     // Limits are in Unicode characters, as AWS counts them.
-    if (k === undefined || k.length === 0 || [...k].length > 128 || [...v].length > 256 || Object.hasOwn(out, k)) throw new S3Error('InvalidTag');
+    if (k === undefined || k.length === 0 || [...k].length > 128 || [...v].length > 256 || Object.hasOwn(out, k))
+      throw new S3Error('InvalidTag');
     // defineProperty: a key named __proto__ is a tag like any other, not a prototype.
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }

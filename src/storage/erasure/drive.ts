@@ -131,10 +131,18 @@ export class Drive {
   /** Blob ids in leaf directory `outer/inner`. */
   async idsIn(outer: string, inner: string): Promise<string[]> {
     const prefix = outer + inner;
-    return (await this.names(join(this.root, outer, inner), (e) => e.isFile() && BLOB_ID_RE.test(e.name) && e.name.startsWith(prefix))) ?? [];
+    return (
+      (await this.names(
+        join(this.root, outer, inner),
+        (e) => e.isFile() && BLOB_ID_RE.test(e.name) && e.name.startsWith(prefix),
+      )) ?? []
+    );
   }
 
-  private async names(dir: string, keep: (e: { name: string; isFile(): boolean; isDirectory(): boolean }) => boolean): Promise<string[] | undefined> {
+  private async names(
+    dir: string,
+    keep: (e: { name: string; isFile(): boolean; isDirectory(): boolean }) => boolean,
+  ): Promise<string[] | undefined> {
     let d;
     try {
       d = await opendir(dir);

@@ -62,17 +62,38 @@ export class ErasureBlobStore implements BlobStore {
     const n = opts.drives.length;
     const m = opts.parity;
     const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-    if (!Number.isInteger(m) || m < 0 || m >= n) throw new RangeError(`parity must be 0 to ${n - 1} for ${n} drives, got ${m}`);
+    if (!Number.isInteger(m) || m < 0 || m >= n)
+      throw new RangeError(`parity must be 0 to ${n - 1} for ${n} drives, got ${m}`);
     if (!Number.isInteger(blockSize) || blockSize < 8 || blockSize % 8 !== 0 || blockSize > 1 << 26) {
       throw new RangeError(`block size must be a multiple of 8 up to 64 MiB, got ${blockSize}`);
     }
     if (new Set(opts.drives).size !== n) throw new RangeError('the same drive is named twice');
     const drives = opts.drives.map((d, i) => new Drive(d, i));
     const k = n - m;
-    const failed = (await Promise.all(drives.map((d) => d.init().then(() => undefined, (e: unknown) => `${d.root}: ${errText(e)}`)))).filter(Boolean);
+    const failed = (
+      await Promise.all(
+        drives.map((d) =>
+          d.init().then(
+            () => undefined,
+            (e: unknown) => `${d.root}: ${errText(e)}`,
+          ),
+        ),
+      )
+    ).filter(Boolean);
     // Fewer than k usable drives cannot serve a single read: a configuration error, not a degraded set.
-    if (n - failed.length < k) throw new Error(`only ${n - failed.length} of ${n} drives could be opened, ${k} are needed (${failed.join('; ')})`);
-    return new ErasureBlobStore({ drives, k, m, blockSize, rs: new ReedSolomon(k, m), sum: await Checksummer.create(), heal: new HealQueue() });
+    if (n - failed.length < k)
+      throw new Error(
+        `only ${n - failed.length} of ${n} drives could be opened, ${k} are needed (${failed.join('; ')})`,
+      );
+    return new ErasureBlobStore({
+      drives,
+      k,
+      m,
+      blockSize,
+      rs: new ReedSolomon(k, m),
+      sum: await Checksummer.create(),
+      heal: new HealQueue(),
+    });
   }
 
   /**
@@ -150,7 +171,9 @@ export class ErasureBlobStore implements BlobStore {
     assertBlobId(id);
     const results = await Promise.allSettled(this.ctx.drives.map((d) => unlinkQuiet(d.shardPath(id))));
     this.healQueue.forget(id);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isErrnoCode(r.reason, 'ENOTDIR'));
+    const failed = results.find(
+      (r): r is PromiseRejectedResult => r.status === 'rejected' && !isErrnoCode(r.reason, 'ENOTDIR'),
+    );
     if (failed) throw failed.reason;
   }
 
@@ -160,7 +183,9 @@ export class ErasureBlobStore implements BlobStore {
    */
   async *list(): AsyncIterable<string> {
     const drives = this.ctx.drives;
-    const union = async (f: (d: Drive) => Promise<string[]>) => [...new Set((await Promise.all(drives.map((d) => f(d).catch(() => [])))).flat())];
+    const union = async (f: (d: Drive) => Promise<string[]>) => [
+      ...new Set((await Promise.all(drives.map((d) => f(d).catch(() => [])))).flat()),
+    ];
     for (const outer of await union((d) => d.shardDirs('.'))) {
       for (const inner of await union((d) => d.shardDirs(outer))) {
         yield* await union((d) => d.idsIn(outer, inner));

@@ -175,7 +175,9 @@ export class ReedSolomon {
     if (!Number.isInteger(k) || !Number.isInteger(m) || k < 1 || m < 0 || k + m > 32) {
       throw new RangeError(`Reed-Solomon: need 1 <= k and 0 <= m with k + m <= 32, got k=${k} m=${m}`);
     }
-    const vandermonde: Matrix = Array.from({ length: k + m }, (_, r) => Array.from({ length: k }, (_, c) => (c === 0 ? 1 : EXP[(LOG[r] * c) % 255] * (r === 0 ? 0 : 1))));
+    const vandermonde: Matrix = Array.from({ length: k + m }, (_, r) =>
+      Array.from({ length: k }, (_, c) => (c === 0 ? 1 : EXP[(LOG[r] * c) % 255] * (r === 0 ? 0 : 1))),
+    );
     // Row 0 is [1, 0, 0, ...] (0^0 = 1); rows r > 0 are [1, r, r^2, ...].
     this.matrix = multiply(vandermonde, invert(vandermonde.slice(0, k)));
   }
@@ -213,9 +215,19 @@ export class ReedSolomon {
     const sources = use.map((i) => shards[i]);
     // Data shards first: a missing parity shard is then encoded from complete data.
     const dataTargets = targets.filter((t) => t < k);
-    if (dataTargets.length) this.kernel.combine(dataTargets.map((t) => decode[t]), sources, dataTargets.map((t) => shards[t]));
+    if (dataTargets.length)
+      this.kernel.combine(
+        dataTargets.map((t) => decode[t]),
+        sources,
+        dataTargets.map((t) => shards[t]),
+      );
     const parityTargets = targets.filter((t) => t >= k);
-    if (parityTargets.length) this.kernel.combine(parityTargets.map((t) => this.matrix[t]), shards.slice(0, k), parityTargets.map((t) => shards[t]));
+    if (parityTargets.length)
+      this.kernel.combine(
+        parityTargets.map((t) => this.matrix[t]),
+        shards.slice(0, k),
+        parityTargets.map((t) => shards[t]),
+      );
   }
 
   private check(shards: readonly Uint8Array[], n: number, what: string): void {

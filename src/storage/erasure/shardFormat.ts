@@ -115,7 +115,8 @@ export function encodeHeader(h: ShardHeader, sum: Checksummer): Buffer {
 export function decodeHeader(b: Buffer, sum: Checksummer): ShardHeader | string {
   if (b.length < HEADER_SIZE) return 'header cut short';
   if (!b.subarray(0, 4).equals(MAGIC)) return 'not a shard file';
-  if (!sum.digest([b.subarray(0, HEADER_BODY)]).equals(b.subarray(HEADER_BODY, HEADER_SIZE))) return 'header checksum mismatch';
+  if (!sum.digest([b.subarray(0, HEADER_BODY)]).equals(b.subarray(HEADER_BODY, HEADER_SIZE)))
+    return 'header checksum mismatch';
   if (b[4] !== FORMAT_VERSION) return `unknown format version ${b[4]}`;
   if (b[5] !== CODEC_RS_VANDERMONDE) return `unknown codec ${b[5]}`;
   const size = b.readBigUInt64BE(16);
@@ -128,7 +129,8 @@ export function decodeHeader(b: Buffer, sum: Checksummer): ShardHeader | string 
     size: Number(size),
     id: b.subarray(24, 40).toString('hex'),
   };
-  if (h.k < 1 || h.index >= h.k + h.m || h.blockSize === 0 || h.blockSize % 8 !== 0) return 'header fields out of range';
+  if (h.k < 1 || h.index >= h.k + h.m || h.blockSize === 0 || h.blockSize % 8 !== 0)
+    return 'header fields out of range';
   return h;
 }
 

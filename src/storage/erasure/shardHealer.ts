@@ -44,7 +44,10 @@ export async function healShards(ctx: ErasureContext, id: string): Promise<numbe
     }
     const healed: number[] = [];
     for (const r of made) {
-      const header = encodeHeader({ k: ctx.k, m: ctx.m, index: r.index, blockSize: layout.blockSize, size: layout.size, id }, ctx.sum);
+      const header = encodeHeader(
+        { k: ctx.k, m: ctx.m, index: r.index, blockSize: layout.blockSize, size: layout.size, id },
+        ctx.sum,
+      );
       await writeFully(r.fh, [header], 0);
       await r.fh.sync();
       await r.fh.close();

@@ -14,7 +14,14 @@ import type { FileHandle } from 'node:fs/promises';
 import { errText } from './drive.js';
 import { InsufficientShardsError } from './errors.js';
 import { writeQuorum, type ErasureContext } from './shardWriter.js';
-import { blockBinding, CHECKSUM_SIZE, decodeHeader, HEADER_SIZE, StripeLayout, type ShardHeader } from './shardFormat.js';
+import {
+  blockBinding,
+  CHECKSUM_SIZE,
+  decodeHeader,
+  HEADER_SIZE,
+  StripeLayout,
+  type ShardHeader,
+} from './shardFormat.js';
 
 /** Bytes read from one shard file per read call (several stripes' blocks are contiguous there). */
 const READ_SPAN = 256 * 1024;
@@ -94,7 +101,8 @@ export class ShardSet {
     );
     // The most common (size, block size) wins; a header that disagrees is a bad shard.
     const votes = new Map<string, number>();
-    for (const h of headers) if (h) votes.set(`${h.size}/${h.blockSize}`, (votes.get(`${h.size}/${h.blockSize}`) ?? 0) + 1);
+    for (const h of headers)
+      if (h) votes.set(`${h.size}/${h.blockSize}`, (votes.get(`${h.size}/${h.blockSize}`) ?? 0) + 1);
     const [winner, count] = [...votes].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
     for (const [i, h] of headers.entries()) {
       if (h && `${h.size}/${h.blockSize}` !== winner) {
@@ -163,7 +171,9 @@ export class ShardSet {
     for (let i = 0; i < k + m; i++) if (this.shards[i].failure) bad.add(i);
     for (let s0 = 0; s0 < this.layout.stripes; s0 += this.batch) {
       const s1 = Math.min(this.layout.stripes - 1, s0 + this.batch - 1);
-      const good: Array<Array<Buffer | undefined>> = Array.from({ length: s1 - s0 + 1 }, () => new Array<Buffer | undefined>(k + m).fill(undefined));
+      const good: Array<Array<Buffer | undefined>> = Array.from({ length: s1 - s0 + 1 }, () =>
+        new Array<Buffer | undefined>(k + m).fill(undefined),
+      );
       const count = new Array<number>(s1 - s0 + 1).fill(0);
       for (let i = 0; i < k + m; i++) {
         if (bad.has(i)) continue;
@@ -188,7 +198,9 @@ export class ShardSet {
     const { k, m, rs } = this.ctx;
     const { layout } = this;
     const n = s1 - s0 + 1;
-    const good: Array<Array<Buffer | undefined>> = Array.from({ length: n }, () => new Array<Buffer | undefined>(k + m).fill(undefined));
+    const good: Array<Array<Buffer | undefined>> = Array.from({ length: n }, () =>
+      new Array<Buffer | undefined>(k + m).fill(undefined),
+    );
     const count = new Array<number>(n).fill(0);
     const order = [...Array(k + m).keys()].filter((i) => !this.shards[i].failure);
     let next = 0;
@@ -217,7 +229,13 @@ export class ShardSet {
   }
 
   /** Read shard i's blocks of stripes s0..s1 in one call and keep those that verify. */
-  private async readShardBlocks(i: number, s0: number, s1: number, good: Array<Array<Buffer | undefined>>, count: number[]): Promise<void> {
+  private async readShardBlocks(
+    i: number,
+    s0: number,
+    s1: number,
+    good: Array<Array<Buffer | undefined>>,
+    count: number[],
+  ): Promise<void> {
     const { layout, id } = this;
     const shard = this.shards[i];
     const from = layout.blockOffset(s0);
@@ -235,7 +253,12 @@ export class ShardSet {
       const len = layout.blockLength(s);
       const check = buf.subarray(at, at + CHECKSUM_SIZE);
       const block = buf.subarray(at + CHECKSUM_SIZE, at + CHECKSUM_SIZE + len);
-      const bad = block.length < len ? 'shard cut short' : !this.ctx.sum.digest([blockBinding(id, s, i), block]).equals(check) ? 'checksum mismatch' : undefined;
+      const bad =
+        block.length < len
+          ? 'shard cut short'
+          : !this.ctx.sum.digest([blockBinding(id, s, i), block]).equals(check)
+            ? 'checksum mismatch'
+            : undefined;
       if (bad) {
         this.blockFailures.set(i, `stripe ${s}: ${bad}`);
         this.ctx.heal.add({ id, shard: i, reason: `stripe ${s}: ${bad}` });

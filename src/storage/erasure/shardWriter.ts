@@ -85,7 +85,12 @@ class ShardSink {
  * Stripe `body` onto the drives as blob `id`; resolves with its size once a
  * write quorum of shards is durable. On any failure nothing is left under `id`.
  */
-export async function writeStriped(ctx: ErasureContext, id: string, body: Readable, signal?: AbortSignal): Promise<number> {
+export async function writeStriped(
+  ctx: ErasureContext,
+  id: string,
+  body: Readable,
+  signal?: AbortSignal,
+): Promise<number> {
   const { drives, k, m, blockSize, rs, sum } = ctx;
   const quorum = writeQuorum(k, m);
   const sinks = drives.map((d) => new ShardSink(d));

@@ -27,7 +27,8 @@ export interface RunOptions {
   onStdout?: (chunk: Buffer) => void;
 }
 
-const INSTALL_HINT = 'install the test clients with `bash scripts/install-test-deps.sh` (Debian packages awscli, s3cmd, rclone, restic; CI does this)';
+const INSTALL_HINT =
+  'install the test clients with `bash scripts/install-test-deps.sh` (Debian packages awscli, s3cmd, rclone, restic; CI does this)';
 
 function executable(p: string): boolean {
   try {
@@ -95,7 +96,8 @@ export function run(bin: string, args: string[], opts: RunOptions): Promise<RunR
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const stdout = Buffer.concat(out).toString('utf8');
-      const stderr = Buffer.concat(err).toString('utf8') + (timedOut ? `\n[killed after ${opts.timeoutMs ?? 240_000} ms]` : '');
+      const stderr =
+        Buffer.concat(err).toString('utf8') + (timedOut ? `\n[killed after ${opts.timeoutMs ?? 240_000} ms]` : '');
       resolve({ command, code, signal, stdout, stderr, output: stdout + stderr, ms: Date.now() - started });
     });
   });

@@ -13,7 +13,14 @@ import { pipeline } from 'node:stream/promises';
 import { SeededData } from '../../helpers/seeded.js';
 
 /** Names every client must carry through unchanged (spaces, '+', '%', unicode). */
-export const AWKWARD_NAMES = ['with space.txt', 'plus+sign.bin', 'per%25cent%.dat', 'ünïcödé-日本語.txt', 'a b+c%d é.txt', "quote's & amp=1;.txt"];
+export const AWKWARD_NAMES = [
+  'with space.txt',
+  'plus+sign.bin',
+  'per%25cent%.dat',
+  'ünïcödé-日本語.txt',
+  'a b+c%d é.txt',
+  "quote's & amp=1;.txt",
+];
 
 export interface TreeSpec {
   /** Number of files. */
@@ -48,7 +55,8 @@ function pathFor(i: number): string {
   const top = ['alpha', 'beta dir', 'gämma+', 'delta%41'][i % 4];
   const mid = i % 3 === 0 ? '' : `sub ${i % 5}/`;
   const deep = i % 11 === 0 ? 'deep/er/' : '';
-  const name = i < AWKWARD_NAMES.length ? AWKWARD_NAMES[i] : `file-${String(i).padStart(4, '0')}${i % 7 === 0 ? ' +%ü' : ''}.bin`;
+  const name =
+    i < AWKWARD_NAMES.length ? AWKWARD_NAMES[i] : `file-${String(i).padStart(4, '0')}${i % 7 === 0 ? ' +%ü' : ''}.bin`;
   return `${top}/${mid}${deep}${name}`;
 }
 
@@ -105,7 +113,9 @@ export async function manifest(dir: string): Promise<TreeFile[]> {
 
 /** The parts of a manifest that must survive a round trip (no mtimes), sorted. */
 export function contentOf(files: TreeFile[]): Array<{ rel: string; size: number; md5: string }> {
-  return files.map(({ rel, size, md5 }) => ({ rel, size, md5 })).sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return files
+    .map(({ rel, size, md5 }) => ({ rel, size, md5 }))
+    .sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
 export async function md5File(p: string): Promise<string> {

@@ -8,7 +8,14 @@ import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from '@aws-sd
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketName, expectSdkError } from '../../helpers/s3Test.js';
 import { call, tokenFor } from '../kms/kmsHttp.js';
-import { cosClient, ROOT_APIKEY, s3Client, startClockedGateway, timeUntil, type ClockedGateway } from '../kms/lifecycleKit.js';
+import {
+  cosClient,
+  ROOT_APIKEY,
+  s3Client,
+  startClockedGateway,
+  timeUntil,
+  type ClockedGateway,
+} from '../kms/lifecycleKit.js';
 import { assertBuilt, cli, field } from './runCli.js';
 
 describe('coffer iam', () => {
@@ -33,8 +40,15 @@ describe('coffer iam', () => {
     expect(list.out).toMatch(/^ID\s+IDENTITY\s+NAME\s+CREATED\n/);
     expect(list.out).toMatch(new RegExp(`${id}\\s+${c.gw.iam.rootUser.id}\\s+cli key`));
     expect(list.out).not.toContain(apikey);
-    const json = JSON.parse((await cli(['iam', 'apikeys', 'list', '--json'], env)).out) as Array<Record<string, unknown>>;
-    expect(json.find((k) => k.id === id)).toEqual({ id, identityId: c.gw.iam.rootUser.id, name: 'cli key', createdAt: expect.any(Number) });
+    const json = JSON.parse((await cli(['iam', 'apikeys', 'list', '--json'], env)).out) as Array<
+      Record<string, unknown>
+    >;
+    expect(json.find((k) => k.id === id)).toEqual({
+      id,
+      identityId: c.gw.iam.rootUser.id,
+      name: 'cli key',
+      createdAt: expect.any(Number),
+    });
     // The new key drives the CLI too.
     expect((await cli(['kms', 'keys', 'list', '--json'], { ...env, COFFER_API_KEY: apikey })).code).toBe(0);
     expect((await cli(['iam', 'apikeys', 'delete', id], env)).out).toBe(`deleted API key ${id}\n`);
@@ -53,9 +67,18 @@ describe('coffer iam', () => {
 
   it("authorizations grant lets another tenant use the owner's key; list shows it; revoke takes the access away", async () => {
     const admin = await tokenFor(c.gw.kmsUrl, ROOT_APIKEY);
-    const acct = await call<{ account: { id: string }; s3: { accessKeyId: string; secretAccessKey: string } }>(c.gw.kmsUrl, admin, 'POST', '/iam/v1/accounts', { body: { name: 'cli tenant' } });
+    const acct = await call<{ account: { id: string }; s3: { accessKeyId: string; secretAccessKey: string } }>(
+      c.gw.kmsUrl,
+      admin,
+      'POST',
+      '/iam/v1/accounts',
+      { body: { name: 'cli tenant' } },
+    );
     const tenant = s3Client(c.gw.s3Url, 'us-east-1', acct.json.s3);
-    const key = JSON.parse((await cli(['kms', 'keys', 'create', 'shared-key', '--json'], env)).out) as { id: string; crn: string };
+    const key = JSON.parse((await cli(['kms', 'keys', 'create', 'shared-key', '--json'], env)).out) as {
+      id: string;
+      crn: string;
+    };
     const tryCreate = (bucket: string) =>
       cosClient(c.gw.s3Url, acct.json.s3)
         .createBucket({ Bucket: bucket, IBMSSEKPEncryptionAlgorithm: 'AES256', IBMSSEKPCustomerRootKeyCrn: key.crn })
@@ -66,10 +89,18 @@ describe('coffer iam', () => {
         );
     expect(await tryCreate(bucketName('tenant-before'))).toBe(400);
 
-    const granted = await cli(['iam', 'authorizations', 'grant', '--source-account', acct.json.account.id, '--key', key.id, '--role', 'Reader'], env);
+    const granted = await cli(
+      ['iam', 'authorizations', 'grant', '--source-account', acct.json.account.id, '--key', key.id, '--role', 'Reader'],
+      env,
+    );
     expect(granted.code, granted.err).toBe(0);
     expect(granted.out).toMatch(/^ID\s+SOURCE_ACCOUNT\s+INSTANCE\s+KEY\s+ROLE\s+CREATED\n/);
-    const listed = JSON.parse((await cli(['iam', 'authorizations', 'list', '--json'], env)).out) as Array<{ id: string; sourceAccount: string; target: { instanceId: string; keyId?: string }; role: string }>;
+    const listed = JSON.parse((await cli(['iam', 'authorizations', 'list', '--json'], env)).out) as Array<{
+      id: string;
+      sourceAccount: string;
+      target: { instanceId: string; keyId?: string };
+      role: string;
+    }>;
     const authz = listed.find((a) => a.sourceAccount === acct.json.account.id)!;
     expect(authz).toMatchObject({ target: { instanceId: c.kp.instanceId, keyId: key.id }, role: 'Reader' });
 
@@ -78,11 +109,17 @@ describe('coffer iam', () => {
     await tenant.send(new PutObjectCommand({ Bucket: bucket, Key: 'o', Body: 'tenant under a shared key' }));
     expect((await c.kp.registrations(key.id)).some((r) => r.resourceCrn.endsWith(`:bucket:${bucket}`))).toBe(true);
 
-    expect((await cli(['iam', 'authorizations', 'revoke', authz.id], env)).out).toBe(`revoked authorization ${authz.id}\n`);
+    expect((await cli(['iam', 'authorizations', 'revoke', authz.id], env)).out).toBe(
+      `revoked authorization ${authz.id}\n`,
+    );
     expect((await cli(['iam', 'authorizations', 'list'], env)).out).not.toContain(authz.id);
     // No event for a revocation: the tenant loses the data within the DEK cache TTL (1 s here).
     const lost = await timeUntil(
-      () => tenant.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' })).then(() => 200, (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode),
+      () =>
+        tenant.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' })).then(
+          () => 200,
+          (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode,
+        ),
       (s) => s === 403,
       4000,
     );
@@ -94,7 +131,13 @@ describe('coffer iam', () => {
   });
 
   it('usage: a missing family, command or --source-account exits 2', async () => {
-    for (const args of [['iam'], ['iam', 'groups'], ['iam', 'apikeys'], ['iam', 'apikeys', 'delete'], ['iam', 'authorizations', 'grant']]) {
+    for (const args of [
+      ['iam'],
+      ['iam', 'groups'],
+      ['iam', 'apikeys'],
+      ['iam', 'apikeys', 'delete'],
+      ['iam', 'authorizations', 'grant'],
+    ]) {
       const r = await cli(args, env);
       expect(r.code, args.join(' ')).toBe(2);
     }

@@ -39,10 +39,21 @@ describe('coffer kms audit', () => {
   it('--key shows the API calls and the embedded gateway wrap/unwrap of that key, oldest first', async () => {
     const all = await entries('--key', key.id);
     const actions = all.map((e) => `${e.via}:${e.action}:${e.outcome}`);
-    expect(actions).toEqual(expect.arrayContaining(['api:createKey:success', 'embedded:wrap:success', 'embedded:createRegistration:success', 'embedded:unwrap:success', 'api:deleteKey:failure']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'api:createKey:success',
+        'embedded:wrap:success',
+        'embedded:createRegistration:success',
+        'embedded:unwrap:success',
+        'api:deleteKey:failure',
+      ]),
+    );
     expect(all.map((e) => e.time)).toEqual([...all.map((e) => e.time)].sort());
     expect(all.find((e) => e.action === 'deleteKey')).toMatchObject({ status: 409, reason: 'PROTECTED_RESOURCE_ERR' });
-    expect(all.find((e) => e.action === 'unwrap')).toMatchObject({ identity: `tenant:${c.gw.root.accountId}`, version: key.id });
+    expect(all.find((e) => e.action === 'unwrap')).toMatchObject({
+      identity: `tenant:${c.gw.root.accountId}`,
+      version: key.id,
+    });
   });
 
   it('--action, --outcome, --since and --limit filter; the table has one row per entry', async () => {
@@ -56,13 +67,30 @@ describe('coffer kms audit', () => {
     expect(lines[0]).toMatch(/^TIME\s+IDENTITY\s+TENANT\s+ACTION\s+KEY\s+VERSION\s+OUTCOME$/);
     expect(lines.slice(1)).toHaveLength(1);
     expect(lines[1]).toMatch(/deleteKey\s+\S+\s+-\s+failure 409 PROTECTED_RESOURCE_ERR$/);
-    for (const args of [['--since', 'yesterday'], ['--outcome', 'maybe'], ['--limit', '0']]) expect((await cli(['kms', 'audit', ...args], env)).code).toBe(2);
+    for (const args of [
+      ['--since', 'yesterday'],
+      ['--outcome', 'maybe'],
+      ['--limit', '0'],
+    ])
+      expect((await cli(['kms', 'audit', ...args], env)).code).toBe(2);
   });
 
   it("another account's owner sees only its own instances' entries", async () => {
     const admin = await tokenFor(c.gw.kmsUrl, ROOT_APIKEY);
-    const acct = await call<{ apikey: string; account: { id: string } }>(c.gw.kmsUrl, admin, 'POST', '/iam/v1/accounts', { body: { name: 'audit tenant' } });
-    const own = await call<{ id: string }>(c.gw.kmsUrl, await tokenFor(c.gw.kmsUrl, acct.json.apikey), 'POST', '/iam/v1/instances', { body: {} });
+    const acct = await call<{ apikey: string; account: { id: string } }>(
+      c.gw.kmsUrl,
+      admin,
+      'POST',
+      '/iam/v1/accounts',
+      { body: { name: 'audit tenant' } },
+    );
+    const own = await call<{ id: string }>(
+      c.gw.kmsUrl,
+      await tokenFor(c.gw.kmsUrl, acct.json.apikey),
+      'POST',
+      '/iam/v1/instances',
+      { body: {} },
+    );
     expect(own.status).toBe(201);
     const tenantEnv = { ...env, COFFER_API_KEY: acct.json.apikey };
     expect((await cli(['kms', 'keys', 'create', 'tenant-key'], tenantEnv)).code).toBe(0);

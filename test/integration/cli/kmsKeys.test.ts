@@ -6,7 +6,14 @@
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketName } from '../../helpers/s3Test.js';
-import { access, createKpBucket, ROOT_APIKEY, SEC, startClockedGateway, type ClockedGateway } from '../kms/lifecycleKit.js';
+import {
+  access,
+  createKpBucket,
+  ROOT_APIKEY,
+  SEC,
+  startClockedGateway,
+  type ClockedGateway,
+} from '../kms/lifecycleKit.js';
 import { assertBuilt, cli, field } from './runCli.js';
 
 describe('coffer kms keys', () => {
@@ -31,9 +38,16 @@ describe('coffer kms keys', () => {
     expect(list.code).toBe(0);
     const [header, ...rows] = list.out.trimEnd().split('\n');
     expect(header).toMatch(/^ID\s+NAME\s+STATE\s+TYPE\s+VERSION\s+CREATED$/);
-    expect(rows.find((r) => r.startsWith(id))).toMatch(new RegExp(`^${id}\\s+cli-key\\s+Active\\s+root\\s+${id}\\s+\\d{4}-`));
+    expect(rows.find((r) => r.startsWith(id))).toMatch(
+      new RegExp(`^${id}\\s+cli-key\\s+Active\\s+root\\s+${id}\\s+\\d{4}-`),
+    );
 
-    const asJson = JSON.parse((await cli(['kms', 'keys', 'list', '--json'], env)).out) as Array<{ id: string; crn: string; state: number; description?: string }>;
+    const asJson = JSON.parse((await cli(['kms', 'keys', 'list', '--json'], env)).out) as Array<{
+      id: string;
+      crn: string;
+      state: number;
+      description?: string;
+    }>;
     expect(asJson.find((k) => k.id === id)).toMatchObject({ crn, state: 1, description: 'made by the CLI' });
 
     const show = await cli(['kms', 'keys', 'show', id], env);
@@ -45,7 +59,10 @@ describe('coffer kms keys', () => {
     const explicit = await cli(['kms', 'keys', 'show', id, '--instance', c.kp.instanceId, '--json'], env);
     expect(JSON.parse(explicit.out)).toMatchObject({ id });
     const wrong = await cli(['kms', 'keys', 'show', id, '--instance', 'no-such-instance'], env);
-    expect([wrong.code, wrong.err.trim()]).toEqual([1, 'coffer: 401 UNAUTHORIZED_ERR: The user does not have access to the specified resource']);
+    expect([wrong.code, wrong.err.trim()]).toEqual([
+      1,
+      'coffer: 401 UNAUTHORIZED_ERR: The user does not have access to the specified resource',
+    ]);
   });
 
   it('registrations, rotate, disable/enable, delete (refused, then --force), restore: each visible through S3', async () => {
@@ -58,7 +75,10 @@ describe('coffer kms keys', () => {
     const regs = await cli(['kms', 'keys', 'registrations', key.id], env);
     expect(regs.out).toMatch(/^KEY\s+RESOURCE\s+VERSION\s+PREVENT_DELETE\s+CREATED\n/);
     expect(regs.out).toContain(`:coffer-s3:bucket:${bucket}`);
-    const all = JSON.parse((await cli(['kms', 'keys', 'registrations', '--json'], env)).out) as Array<{ keyId: string; resourceCrn: string }>;
+    const all = JSON.parse((await cli(['kms', 'keys', 'registrations', '--json'], env)).out) as Array<{
+      keyId: string;
+      resourceCrn: string;
+    }>;
     expect(all.some((r) => r.keyId === key.id && r.resourceCrn.endsWith(`:bucket:${bucket}`))).toBe(true);
 
     const rotated = await cli(['kms', 'keys', 'rotate', key.id], env);
@@ -73,15 +93,23 @@ describe('coffer kms keys', () => {
     const early = await cli(['kms', 'keys', 'enable', key.id], env);
     expect([early.code, early.err]).toEqual([1, expect.stringMatching(/^coffer: 409 REQ_TOO_EARLY_ERR: /)]);
     c.advance(31 * SEC);
-    expect(JSON.parse((await cli(['kms', 'keys', 'enable', key.id, '--json'], env)).out)).toEqual({ id: key.id, action: 'enable', ok: true });
-    expect(await (await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe('cli data');
+    expect(JSON.parse((await cli(['kms', 'keys', 'enable', key.id, '--json'], env)).out)).toEqual({
+      id: key.id,
+      action: 'enable',
+      ok: true,
+    });
+    expect(await (await c.s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe(
+      'cli data',
+    );
 
     const refused = await cli(['kms', 'keys', 'delete', key.id], env);
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^coffer: 409 PROTECTED_RESOURCE_ERR: /);
     expect(refused.err.trim().split('\n')).toHaveLength(1);
     const deleted = await cli(['kms', 'keys', 'delete', key.id, '--force'], env);
-    expect(deleted.out).toBe(`deleted ${key.id} (state Destroyed): its data is crypto-shredded; restore within 30 days\n`);
+    expect(deleted.out).toBe(
+      `deleted ${key.id} (state Destroyed): its data is crypto-shredded; restore within 30 days\n`,
+    );
     expect((await access(c.s3, bucket)).get).toBe('403 KMS.KMSInvalidStateException');
     const destroyed = await cli(['kms', 'keys', 'list', '--state', '5'], env);
     expect(destroyed.out).toMatch(new RegExp(`${key.id}\\s+cli-lifecycle\\s+Destroyed`));
@@ -92,7 +120,10 @@ describe('coffer kms keys', () => {
 
   it('errors: a wrong API key and an unreachable KMS exit 1; no API key, unknown commands and flags exit 2', async () => {
     const badKey = await cli(['kms', 'keys', 'list'], { ...env, COFFER_API_KEY: 'not-an-api-key-0000000000' });
-    expect([badKey.code, badKey.err]).toEqual([1, `coffer: ${c.gw.kmsUrl} refused the API key (--apikey / COFFER_API_KEY)\n`]);
+    expect([badKey.code, badKey.err]).toEqual([
+      1,
+      `coffer: ${c.gw.kmsUrl} refused the API key (--apikey / COFFER_API_KEY)\n`,
+    ]);
     const down = await cli(['kms', 'keys', 'list', '--url', 'http://127.0.0.1:9'], env);
     expect(down.code).toBe(1);
     expect(down.err).toMatch(/^coffer: cannot reach the KMS API: /);
@@ -100,7 +131,12 @@ describe('coffer kms keys', () => {
     expect([noKey.code, noKey.err]).toEqual([2, 'coffer: an API key is needed: pass --apikey or set COFFER_API_KEY\n']);
     const flagKey = await cli(['kms', 'keys', 'list', '--apikey', ROOT_APIKEY, '--url', c.gw.kmsUrl, '--json']);
     expect(flagKey.code, flagKey.err).toBe(0);
-    for (const args of [['kms', 'keys', 'frob'], ['kms', 'keys', 'rotate'], ['kms', 'keys', 'list', '--bogus'], ['kms', 'keys', 'list', '--state', 'one']]) {
+    for (const args of [
+      ['kms', 'keys', 'frob'],
+      ['kms', 'keys', 'rotate'],
+      ['kms', 'keys', 'list', '--bogus'],
+      ['kms', 'keys', 'list', '--state', 'one'],
+    ]) {
       const r = await cli(args, env);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.err).toMatch(/^coffer: /);

@@ -21,16 +21,21 @@ describe('coffer server', () => {
   });
 
   it('embedded: --data-dir and ports from flags, banner with both endpoints, /health, SIGTERM exits 0', async () => {
-    const child = spawn(process.execPath, [CLI, 'server', '--data-dir', join(dir, 'data'), '--s3-port', '0', '--kms-port', '0'], {
-      env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'server', '--data-dir', join(dir, 'data'), '--s3-port', '0', '--kms-port', '0'],
+      {
+        env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
     const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     try {
       const t0 = Date.now();
-      while (!out.includes('Default root key') && Date.now() - t0 < 20_000 && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      while (!out.includes('Default root key') && Date.now() - t0 < 20_000 && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
       expect(out).toContain('Coffer is running.');
       const s3 = /S3 endpoint:\s+(\S+)/.exec(out)![1]!;
       const kms = /KMS API:\s+(\S+)/.exec(out)![1]!;

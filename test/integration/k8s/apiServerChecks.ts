@@ -19,7 +19,8 @@ export function isFqdn(name: string): boolean {
 /** The reasons the API server would refuse this EncryptResponse (empty: accepted). */
 export function encryptProblems(r: EncryptResponse): string[] {
   const out: string[] = [];
-  if (r.ciphertext.length === 0 || r.ciphertext.length > MAX_CIPHERTEXT) out.push(`ciphertext is ${r.ciphertext.length} bytes`);
+  if (r.ciphertext.length === 0 || r.ciphertext.length > MAX_CIPHERTEXT)
+    out.push(`ciphertext is ${r.ciphertext.length} bytes`);
   if (r.key_id.length === 0 || r.key_id.length > MAX_KEY_ID) out.push(`key_id is ${r.key_id.length} characters`);
   let size = 0;
   for (const [k, v] of Object.entries(r.annotations)) {

@@ -22,12 +22,17 @@ interface Child {
 }
 
 function startCli(args: string[], env: Record<string, string>): Child {
-  const proc = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => proc.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    proc.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { proc, out: () => out, err: () => err, exited };
 }
 
@@ -66,10 +71,18 @@ describe('coffer k8s-kms-plugin (built CLI)', () => {
 
     const seed = randomBytes(32);
     let client = kmsV2Client(socket);
-    expect(await client.status()).toMatchObject({ version: 'v2', healthz: 'ok', key_id: await kit.currentVersion(kit.key.id) });
+    expect(await client.status()).toMatchObject({
+      version: 'v2',
+      healthz: 'ok',
+      key_id: await kit.currentVersion(kit.key.id),
+    });
     const enc = await client.encrypt(seed);
     expect(encryptProblems(enc)).toEqual([]);
-    expect((await client.decrypt({ ciphertext: enc.ciphertext, key_id: enc.key_id, annotations: enc.annotations })).equals(seed)).toBe(true);
+    expect(
+      (await client.decrypt({ ciphertext: enc.ciphertext, key_id: enc.key_id, annotations: enc.annotations })).equals(
+        seed,
+      ),
+    ).toBe(true);
     client.close();
 
     // Killed without a chance to clean up: the socket file stays, and the next start removes it.
@@ -80,15 +93,22 @@ describe('coffer k8s-kms-plugin (built CLI)', () => {
     running.push(second);
     await listening(second);
     client = kmsV2Client(socket);
-    expect((await client.decrypt({ ciphertext: enc.ciphertext, annotations: enc.annotations })).equals(seed)).toBe(true);
+    expect((await client.decrypt({ ciphertext: enc.ciphertext, annotations: enc.annotations })).equals(seed)).toBe(
+      true,
+    );
     client.close();
 
     second.proc.kill('SIGTERM');
     expect(await second.exited).toEqual({ code: 0, signal: null });
     await expect(lstat(socket)).rejects.toMatchObject({ code: 'ENOENT' });
 
-    const regs = await kit.kp<{ resources: Array<{ resourceCrn: string }> }>('GET', `/keys/${kit.key.id}/registrations`);
-    expect(regs.json.resources.map((r) => r.resourceCrn)).toEqual([`crn:v1:coffer:local:kubernetes:local:a/${kit.kms.account}::cluster:cli-cluster`]);
+    const regs = await kit.kp<{ resources: Array<{ resourceCrn: string }> }>(
+      'GET',
+      `/keys/${kit.key.id}/registrations`,
+    );
+    expect(regs.json.resources.map((r) => r.resourceCrn)).toEqual([
+      `crn:v1:coffer:local:kubernetes:local:a/${kit.kms.account}::cluster:cli-cluster`,
+    ]);
   });
 
   it('usage errors exit 2; a KMS that refuses the API key exits 1 without leaving a socket', async () => {
@@ -96,9 +116,14 @@ describe('coffer k8s-kms-plugin (built CLI)', () => {
     expect([missing.code, missing.err]).toEqual([2, expect.stringMatching(/--socket and --key are required/)]);
     const badCrn = await cli(['k8s-kms-plugin', '--socket', join(kit.dir, 'x.sock'), '--key', 'crn:v1:nope'], env);
     expect([badCrn.code, badCrn.err]).toEqual([2, expect.stringMatching(/not a root key CRN/)]);
-    const noKey = await cli(['k8s-kms-plugin', '--socket', join(kit.dir, 'x.sock'), '--key', kit.key.crn], { COFFER_KMS_URL: kit.kms.url });
+    const noKey = await cli(['k8s-kms-plugin', '--socket', join(kit.dir, 'x.sock'), '--key', kit.key.crn], {
+      COFFER_KMS_URL: kit.kms.url,
+    });
     expect([noKey.code, noKey.err]).toEqual([2, 'coffer: an API key is needed: set COFFER_API_KEY\n']);
-    const refused = await cli(['k8s-kms-plugin', '--socket', join(kit.dir, 'r.sock'), '--key', kit.key.crn], { ...env, COFFER_API_KEY: 'not-an-api-key' });
+    const refused = await cli(['k8s-kms-plugin', '--socket', join(kit.dir, 'r.sock'), '--key', kit.key.crn], {
+      ...env,
+      COFFER_API_KEY: 'not-an-api-key',
+    });
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/^coffer: cannot start: the KMS refused the API key/);
     expect(refused.err).not.toContain('not-an-api-key');

@@ -1,6 +1,11 @@
 /** A real @grpc/grpc-js client of the KMS v2 service over `unix://`, with promise calls and the error code of a failed one. */
 import * as grpc from '@grpc/grpc-js';
-import { kmsClientConstructor, type DecryptRequest, type EncryptResponse, type StatusResponse } from '../../../src/k8s/kmsApi.js';
+import {
+  kmsClientConstructor,
+  type DecryptRequest,
+  type EncryptResponse,
+  type StatusResponse,
+} from '../../../src/k8s/kmsApi.js';
 
 export interface KmsV2 {
   status(): Promise<StatusResponse>;
@@ -18,7 +23,8 @@ export function kmsV2Client(socketPath: string): KmsV2 {
   return {
     status: () => p<StatusResponse>((cb) => c.Status({}, deadline(), cb)),
     encrypt: (plaintext, uid = 'test-uid') => p<EncryptResponse>((cb) => c.Encrypt({ plaintext, uid }, deadline(), cb)),
-    decrypt: async (req) => (await p<{ plaintext: Buffer }>((cb) => c.Decrypt({ uid: 'test-uid', ...req }, deadline(), cb))).plaintext,
+    decrypt: async (req) =>
+      (await p<{ plaintext: Buffer }>((cb) => c.Decrypt({ uid: 'test-uid', ...req }, deadline(), cb))).plaintext,
     close: () => c.close(),
   };
 }

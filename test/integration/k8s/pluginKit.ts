@@ -30,17 +30,30 @@ export async function startPluginKit(): Promise<PluginKit> {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-k8s-'));
   const adminToken = await tokenFor(kms.url, kms.apikey);
   const kp = <T = Record<string, unknown>>(method: string, path: string, body?: unknown) =>
-    call<T>(kms.url, adminToken, method, `/api/v2${path}`, { headers: { 'bluemix-instance': kms.instanceId }, ...(body !== undefined ? { body } : {}) });
-  const newRootKey = async (name: string) => {
-    const r = await call<{ resources: Array<{ id: string; crn: string }> }>(kms.url, adminToken, 'POST', '/api/v2/keys', {
-      headers: { 'bluemix-instance': kms.instanceId, prefer: 'return=representation' },
-      body: keyBody({ name, extractable: false }),
+    call<T>(kms.url, adminToken, method, `/api/v2${path}`, {
+      headers: { 'bluemix-instance': kms.instanceId },
+      ...(body !== undefined ? { body } : {}),
     });
+  const newRootKey = async (name: string) => {
+    const r = await call<{ resources: Array<{ id: string; crn: string }> }>(
+      kms.url,
+      adminToken,
+      'POST',
+      '/api/v2/keys',
+      {
+        headers: { 'bluemix-instance': kms.instanceId, prefer: 'return=representation' },
+        body: keyBody({ name, extractable: false }),
+      },
+    );
     if (r.status !== 201) throw new Error(`create key: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.resources[0]!;
   };
   const key = await newRootKey('k8s-secrets');
-  const svc = await identityWithRole(kms.url, adminToken, kms.account, 'service', 'k8s-kms-plugin', { instanceId: kms.instanceId, keyId: key.id, role: 'Reader' });
+  const svc = await identityWithRole(kms.url, adminToken, kms.account, 'service', 'k8s-kms-plugin', {
+    instanceId: kms.instanceId,
+    keyId: key.id,
+    role: 'Reader',
+  });
   return {
     kms,
     dir,
@@ -48,7 +61,9 @@ export async function startPluginKit(): Promise<PluginKit> {
     serviceApiKey: svc.apikey,
     serviceId: svc.id,
     async grantReader(keyId) {
-      const r = await call(kms.url, adminToken, 'POST', '/iam/v1/policies', { body: { subjectId: svc.id, target: { instanceId: kms.instanceId, keyId }, role: 'Reader' } });
+      const r = await call(kms.url, adminToken, 'POST', '/iam/v1/policies', {
+        body: { subjectId: svc.id, target: { instanceId: kms.instanceId, keyId }, role: 'Reader' },
+      });
       if (r.status !== 201) throw new Error(`grant: ${r.status} ${JSON.stringify(r.json)}`);
     },
     key,

@@ -37,12 +37,26 @@ export async function startClockedKms(): Promise<ClockedKms> {
   const service = new KmsService({ store, now });
   const account = randomBytes(16).toString('hex');
   const apikey = `clocked-root-${randomBytes(12).toString('hex')}`;
-  const iam = await openIam({ dir: join(dir, 'iam'), masterKey: master, rootAccountId: account, configuredRootApiKey: apikey });
+  const iam = await openIam({
+    dir: join(dir, 'iam'),
+    masterKey: master,
+    rootAccountId: account,
+    configuredRootApiKey: apikey,
+  });
   const state = await InstanceStateStore.open(join(dir, 'kms-instance'));
   const auditPath = join(dir, 'kms-audit.log');
   const audit = await AuditLog.open(auditPath);
   const inst = await service.createInstance({ account, region: 'local' });
-  const app = createKmsApp({ service, iam, authorizer: new IamKeyAuthorizer(iam.access), state, audit, log: createLogger('silent'), region: 'local', now });
+  const app = createKmsApp({
+    service,
+    iam,
+    authorizer: new IamKeyAuthorizer(iam.access),
+    state,
+    audit,
+    log: createLogger('silent'),
+    region: 'local',
+    now,
+  });
   const listener = await listenKms(app, '127.0.0.1', 0);
   return {
     url: listener.url,

@@ -6,7 +6,14 @@
  * an authorization (instance-wide or for one key) it can; revoking it stops
  * the tenant again. The default root key stays usable by every tenant.
  */
-import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListBucketsCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketName, expectSdkError, withHeaders } from '../../helpers/s3Test.js';
@@ -26,11 +33,17 @@ function kpHeaders(crn: string): Record<string, string> {
 }
 
 async function createBucketError(client: S3Client, crn: string): Promise<S3ServiceException> {
-  return expectSdkError(client.send(withHeaders(new CreateBucketCommand({ Bucket: bucketName('xt') }), kpHeaders(crn))), 400, 'InvalidArgument');
+  return expectSdkError(
+    client.send(withHeaders(new CreateBucketCommand({ Bucket: bucketName('xt') }), kpHeaders(crn))),
+    400,
+    'InvalidArgument',
+  );
 }
 
 async function authorize(target: { instanceId: string; keyId?: string }): Promise<string> {
-  const res = await call<{ id: string }>(gw.kmsUrl, rootToken, 'POST', '/iam/v1/authorizations', { body: { sourceAccount: tenantB.account.id, target, role: 'Reader' } });
+  const res = await call<{ id: string }>(gw.kmsUrl, rootToken, 'POST', '/iam/v1/authorizations', {
+    body: { sourceAccount: tenantB.account.id, target, role: 'Reader' },
+  });
   expect(res.status).toBe(201);
   return res.json.id;
 }
@@ -39,7 +52,9 @@ beforeAll(async () => {
   gw = await startTestGateway();
   rootToken = await tokenFor(gw.kmsUrl, gw.rootApiKey);
   instA = await gw.gateway.kms.ensureTenant(gw.accountId);
-  const created = await call<typeof tenantB>(gw.kmsUrl, rootToken, 'POST', '/iam/v1/accounts', { body: { name: 'tenant-b' } });
+  const created = await call<typeof tenantB>(gw.kmsUrl, rootToken, 'POST', '/iam/v1/accounts', {
+    body: { name: 'tenant-b' },
+  });
   expect(created.status).toBe(201);
   tenantB = created.json;
   s3B = new S3Client({ endpoint: gw.s3Url, region: gw.region, forcePathStyle: true, credentials: tenantB.s3 });
@@ -77,7 +92,9 @@ describe('cross-tenant use of a root key', () => {
     expect((await sdkFailure(kpB.wrapKey!({ bluemixInstance: instA, id: keyId }))).status).toBe(401);
     expect((await sdkFailure(kpB.getKeys!({ bluemixInstance: instA }))).status).toBe(401);
     // Nor may it grant itself access to tenant A's instance.
-    const self = await call(gw.kmsUrl, tokenB, 'POST', '/iam/v1/authorizations', { body: { sourceAccount: tenantB.account.id, target: { instanceId: instA }, role: 'Reader' } });
+    const self = await call(gw.kmsUrl, tokenB, 'POST', '/iam/v1/authorizations', {
+      body: { sourceAccount: tenantB.account.id, target: { instanceId: instA }, role: 'Reader' },
+    });
     expect(self.status).toBe(403);
   });
 
@@ -87,7 +104,9 @@ describe('cross-tenant use of a root key', () => {
     const b = bucketName('xt-auth');
     await s3B.send(withHeaders(new CreateBucketCommand({ Bucket: b }), kpHeaders(crnA)));
     await s3B.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'shared' }));
-    expect(await (await s3B.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).Body!.transformToString()).toBe('shared');
+    expect(await (await s3B.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).Body!.transformToString()).toBe(
+      'shared',
+    );
 
     expect((await call(gw.kmsUrl, rootToken, 'DELETE', `/iam/v1/authorizations/${authz}`)).status).toBe(204);
     await createBucketError(s3B, crnA);
@@ -104,10 +123,14 @@ describe('cross-tenant use of a root key', () => {
   });
 
   it('the tenant can have its own KMS instance and keys', async () => {
-    const inst = await call<{ id: string }>(gw.kmsUrl, tokenB, 'POST', '/iam/v1/instances', { body: { name: 'b-kms' } });
+    const inst = await call<{ id: string }>(gw.kmsUrl, tokenB, 'POST', '/iam/v1/instances', {
+      body: { name: 'b-kms' },
+    });
     expect(inst.status).toBe(201);
     const kpB = keyProtectClient(gw.kmsUrl, tenantB.apikey);
-    const key = first<{ crn: string }>(await kpB.createKey!({ bluemixInstance: inst.json.id, body: keyBody({ name: 'b-root' }) }));
+    const key = first<{ crn: string }>(
+      await kpB.createKey!({ bluemixInstance: inst.json.id, body: keyBody({ name: 'b-root' }) }),
+    );
     await s3B.send(withHeaders(new CreateBucketCommand({ Bucket: bucketName('xt-own') }), kpHeaders(key.crn)));
     // ...which tenant A's root account may not use without an authorization from B.
     await createBucketError(gw.client(), key.crn);

@@ -25,9 +25,26 @@ describe('RemoteCredentialStore against the KMS', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coffer-remote-creds-'));
-    const config = loadConfig({}, { host: '127.0.0.1', s3Port: 0, kmsPort: 0, dataDir: dir, rootUser: ROOT_USER, rootPassword: ROOT_SECRET, rootApiKey: ROOT_APIKEY, gatewayApiKey: GATEWAY_APIKEY, masterKey: Buffer.alloc(32, 4).toString('base64'), logLevel: 'silent' });
+    const config = loadConfig(
+      {},
+      {
+        host: '127.0.0.1',
+        s3Port: 0,
+        kmsPort: 0,
+        dataDir: dir,
+        rootUser: ROOT_USER,
+        rootPassword: ROOT_SECRET,
+        rootApiKey: ROOT_APIKEY,
+        gatewayApiKey: GATEWAY_APIKEY,
+        masterKey: Buffer.alloc(32, 4).toString('base64'),
+        logLevel: 'silent',
+      },
+    );
     kms = await startKmsServer(config, createLogger('silent'));
-    store = new RemoteCredentialStore(new ServiceClient({ url: kms.url, apiKey: GATEWAY_APIKEY, retries: 1, retryBaseMs: 1 }), { ttlMs: 10_000, negativeTtlMs: 2_000, now: () => now });
+    store = new RemoteCredentialStore(
+      new ServiceClient({ url: kms.url, apiKey: GATEWAY_APIKEY, retries: 1, retryBaseMs: 1 }),
+      { ttlMs: 10_000, negativeTtlMs: 2_000, now: () => now },
+    );
   });
   afterAll(async () => {
     await kms?.close();
@@ -35,10 +52,16 @@ describe('RemoteCredentialStore against the KMS', () => {
   });
 
   it('finds the root credentials and an account access key, with the principal the embedded gateway would use', async () => {
-    expect(await store.lookup(ROOT_USER)).toEqual({ secretAccessKey: ROOT_SECRET, principal: { accountId: kms.root.accountId, accessKeyId: ROOT_USER, displayName: 'root' } });
+    expect(await store.lookup(ROOT_USER)).toEqual({
+      secretAccessKey: ROOT_SECRET,
+      principal: { accountId: kms.root.accountId, accessKeyId: ROOT_USER, displayName: 'root' },
+    });
     const { account } = await kms.iam.service.createAccount({ name: 'creds tenant' });
     const key = await kms.iam.service.createS3AccessKey(account.id);
-    expect(await store.lookup(key.accessKeyId)).toEqual({ secretAccessKey: key.secretAccessKey, principal: { accountId: account.id, accessKeyId: key.accessKeyId, displayName: 'owner' } });
+    expect(await store.lookup(key.accessKeyId)).toEqual({
+      secretAccessKey: key.secretAccessKey,
+      principal: { accountId: account.id, accessKeyId: key.accessKeyId, displayName: 'owner' },
+    });
     expect(await kms.credentials.lookup(key.accessKeyId)).toEqual(await store.lookup(key.accessKeyId));
   });
 
@@ -57,8 +80,13 @@ describe('RemoteCredentialStore against the KMS', () => {
   });
 
   it('an unreachable KMS is a 503 KMS_UNAVAILABLE error once the cache has nothing, not an unknown key', async () => {
-    const down = new RemoteCredentialStore(new ServiceClient({ url: 'http://127.0.0.1:9', apiKey: GATEWAY_APIKEY, retries: 1, retryBaseMs: 1 }));
-    const e = await down.lookup(ROOT_USER).then(() => undefined, (x: unknown) => x);
+    const down = new RemoteCredentialStore(
+      new ServiceClient({ url: 'http://127.0.0.1:9', apiKey: GATEWAY_APIKEY, retries: 1, retryBaseMs: 1 }),
+    );
+    const e = await down.lookup(ROOT_USER).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(KmsError);
     expect(e).toMatchObject({ status: 503, reason: 'KMS_UNAVAILABLE' });
   });

@@ -7,7 +7,8 @@ export async function tokenFor(kmsUrl: string, apikey: string): Promise<string> 
     body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey }).toString(),
   });
   const body = (await res.json()) as { access_token?: string };
-  if (res.status !== 200 || !body.access_token) throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || !body.access_token)
+    throw new Error(`token exchange failed: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
 }
 
@@ -42,7 +43,10 @@ export function reasonOf(json: unknown): string | undefined {
 
 export const KEY_TYPE = 'application/vnd.ibm.kms.key+json';
 
-export function keyBody(res: Record<string, unknown>, total = 1): { metadata: { collectionType: string; collectionTotal: number }; resources: Array<Record<string, unknown>> } {
+export function keyBody(
+  res: Record<string, unknown>,
+  total = 1,
+): { metadata: { collectionType: string; collectionTotal: number }; resources: Array<Record<string, unknown>> } {
   return { metadata: { collectionType: KEY_TYPE, collectionTotal: total }, resources: [{ type: KEY_TYPE, ...res }] };
 }
 
@@ -55,13 +59,25 @@ export async function identityWithRole(
   name: string,
   grant?: { instanceId: string; keyId?: string; role: string },
 ): Promise<{ id: string; apikey: string; token: string }> {
-  const ident = await call<{ id: string }>(kmsUrl, adminToken, 'POST', `/iam/v1/accounts/${account}/identities`, { body: { kind, name } });
+  const ident = await call<{ id: string }>(kmsUrl, adminToken, 'POST', `/iam/v1/accounts/${account}/identities`, {
+    body: { kind, name },
+  });
   if (ident.status !== 201) throw new Error(`create identity: ${ident.status} ${JSON.stringify(ident.json)}`);
-  const key = await call<{ apikey: string }>(kmsUrl, adminToken, 'POST', `/iam/v1/identities/${ident.json.id}/apikeys`, { body: { name: 'test' } });
+  const key = await call<{ apikey: string }>(
+    kmsUrl,
+    adminToken,
+    'POST',
+    `/iam/v1/identities/${ident.json.id}/apikeys`,
+    { body: { name: 'test' } },
+  );
   if (key.status !== 201) throw new Error(`create apikey: ${key.status} ${JSON.stringify(key.json)}`);
   if (grant) {
-    const target = grant.keyId ? { instanceId: grant.instanceId, keyId: grant.keyId } : { instanceId: grant.instanceId };
-    const p = await call(kmsUrl, adminToken, 'POST', '/iam/v1/policies', { body: { subjectId: ident.json.id, target, role: grant.role } });
+    const target = grant.keyId
+      ? { instanceId: grant.instanceId, keyId: grant.keyId }
+      : { instanceId: grant.instanceId };
+    const p = await call(kmsUrl, adminToken, 'POST', '/iam/v1/policies', {
+      body: { subjectId: ident.json.id, target, role: grant.role },
+    });
     if (p.status !== 201) throw new Error(`create policy: ${p.status} ${JSON.stringify(p.json)}`);
   }
   return { id: ident.json.id, apikey: key.json.apikey, token: await tokenFor(kmsUrl, key.json.apikey) };

@@ -44,23 +44,40 @@ describe('IBM Key Protect SDK: lifecycle against a real gateway', () => {
   async function keyWithBucket(name: string): Promise<{ key: Key; bucket: string }> {
     const key = first<Key>(await kp.createKey!({ bluemixInstance: inst, body: keyBody({ name }) }));
     const bucket = bucketName('kp');
-    await s3.send(withHeaders(new CreateBucketCommand({ Bucket: bucket }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': key.crn }));
+    await s3.send(
+      withHeaders(new CreateBucketCommand({ Bucket: bucket }), {
+        'ibm-sse-kp-encryption-algorithm': 'AES256',
+        'ibm-sse-kp-customer-root-key-crn': key.crn,
+      }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'o', Body: 'secret data' }));
     return { key, bucket };
   }
 
   it('CreateBucket registers the bucket: getRegistrations, getRegistrationsAllKeys; deleteKey 409, force deletes (crypto-shred)', async () => {
     const { key, bucket } = await keyWithBucket('lifecycle-delete');
-    const regs = (await kp.getRegistrations!({ bluemixInstance: inst, id: key.id })).result as { resources: Array<{ resourceCrn: string; keyId: string }> };
+    const regs = (await kp.getRegistrations!({ bluemixInstance: inst, id: key.id })).result as {
+      resources: Array<{ resourceCrn: string; keyId: string }>;
+    };
     expect(regs.resources).toHaveLength(1);
     expect(regs.resources[0]!.resourceCrn).toMatch(new RegExp(`:bucket:${bucket}$`));
     const prefix = regs.resources[0]!.resourceCrn.split(':').slice(0, 9).join(':');
-    const all = (await kp.getRegistrationsAllKeys!({ bluemixInstance: inst, urlEncodedResourceCrnQuery: `${prefix}:${bucket.slice(0, 4)}*` })).result as { resources: unknown[] };
+    const all = (
+      await kp.getRegistrationsAllKeys!({
+        bluemixInstance: inst,
+        urlEncodedResourceCrnQuery: `${prefix}:${bucket.slice(0, 4)}*`,
+      })
+    ).result as { resources: unknown[] };
     expect(all.resources.length).toBeGreaterThanOrEqual(1);
 
     const protectedErr = await sdkFailure(kp.deleteKey!({ bluemixInstance: inst, id: key.id }));
     expect([protectedErr.status, protectedErr.code]).toEqual([409, 'PROTECTED_RESOURCE_ERR']);
-    const del = await kp.deleteKey!({ bluemixInstance: inst, id: key.id, force: true, prefer: 'return=representation' });
+    const del = await kp.deleteKey!({
+      bluemixInstance: inst,
+      id: key.id,
+      force: true,
+      prefer: 'return=representation',
+    });
     expect(del.status).toBe(200);
     expect(first<Key>(del)).toMatchObject({ state: 5, deleted: true });
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' })), 403);
@@ -103,11 +120,25 @@ describe('IBM Key Protect SDK: lifecycle against a real gateway', () => {
     const entries = await readAuditLog(path);
     const api = entries.filter((e) => e.via === 'api' && e.action === 'keyAction' && e.outcome === 'failure');
     expect(api.length).toBeGreaterThan(0);
-    expect(api[0]).toMatchObject({ identity: expect.stringMatching(/^iam:user-/), instance: inst, status: expect.any(Number), reason: expect.any(String) });
+    expect(api[0]).toMatchObject({
+      identity: expect.stringMatching(/^iam:user-/),
+      instance: inst,
+      status: expect.any(Number),
+      reason: expect.any(String),
+    });
     const embedded = entries.filter((e) => e.via === 'embedded' && e.action === 'unwrap' && e.outcome === 'success');
     expect(embedded.length).toBeGreaterThan(0);
-    expect(embedded[0]).toMatchObject({ identity: `tenant:${gw.accountId}`, key: expect.any(String), version: expect.any(String) });
-    expect(entries.some((e) => e.via === 'embedded' && e.action === 'unwrap' && e.outcome === 'failure' && e.reason === 'KEY_DELETED_ERR')).toBe(true);
+    expect(embedded[0]).toMatchObject({
+      identity: `tenant:${gw.accountId}`,
+      key: expect.any(String),
+      version: expect.any(String),
+    });
+    expect(
+      entries.some(
+        (e) =>
+          e.via === 'embedded' && e.action === 'unwrap' && e.outcome === 'failure' && e.reason === 'KEY_DELETED_ERR',
+      ),
+    ).toBe(true);
     const text = await readFile(path, 'utf8');
     expect(text).not.toContain(gw.rootApiKey);
     expect(text).not.toContain(await tokenFor(gw.kmsUrl, gw.rootApiKey).then((t) => t.split('.')[2]!));
@@ -151,9 +182,16 @@ describe('IBM Key Protect SDK: lifecycle with a manual clock', () => {
     k.advance(31 * SEC);
     await kp.deleteKey!({ ...p, id: key.id });
     const token = await tokenFor(k.url, k.apikey);
-    const purger = await identityWithRole(k.url, token, k.account, 'user', 'purger', { instanceId: k.instanceId, role: 'KeyPurge' });
+    const purger = await identityWithRole(k.url, token, k.account, 'user', 'purger', {
+      instanceId: k.instanceId,
+      role: 'KeyPurge',
+    });
     // The SDK has no purge call; DELETE /keys/{id}/purge over HTTP with the purger's token.
-    const purge = (t: string) => fetch(`${k.url}/api/v2/keys/${key.id}/purge`, { method: 'DELETE', headers: { authorization: `Bearer ${t}`, 'bluemix-instance': k.instanceId } });
+    const purge = (t: string) =>
+      fetch(`${k.url}/api/v2/keys/${key.id}/purge`, {
+        method: 'DELETE',
+        headers: { authorization: `Bearer ${t}`, 'bluemix-instance': k.instanceId },
+      });
     expect((await purge(token)).status).toBe(401);
     expect((await purge(purger.token)).status).toBe(409);
     k.advance(4 * HOUR);
@@ -165,7 +203,15 @@ describe('IBM Key Protect SDK: lifecycle with a manual clock', () => {
   it('dual-auth delete: setKeyForDeletion by one Manager, deleteKey by another; unsetKeyForDeletion cancels', async () => {
     const key = await create('dual');
     const POLICY = 'application/vnd.ibm.kms.policy+json';
-    await kp.putPolicy!({ ...p, id: key.id, policy: 'dualAuthDelete', setKeyPoliciesOneOf: { metadata: { collectionType: POLICY, collectionTotal: 1 }, resources: [{ type: POLICY, dualAuthDelete: { enabled: true } }] } });
+    await kp.putPolicy!({
+      ...p,
+      id: key.id,
+      policy: 'dualAuthDelete',
+      setKeyPoliciesOneOf: {
+        metadata: { collectionType: POLICY, collectionTotal: 1 },
+        resources: [{ type: POLICY, dualAuthDelete: { enabled: true } }],
+      },
+    });
     const none = await sdkFailure(kp.deleteKey!({ ...p, id: key.id }));
     expect([none.status, none.code]).toEqual([409, 'AUTHORIZATIONS_NOT_MET']);
     expect((await kp.setKeyForDeletion!({ ...p, id: key.id })).status).toBe(204);
@@ -174,7 +220,10 @@ describe('IBM Key Protect SDK: lifecycle with a manual clock', () => {
     const self = await sdkFailure(kp.deleteKey!({ ...p, id: key.id }));
     expect(self.code).toBe('AUTHORIZATIONS_NOT_MET');
     const token = await tokenFor(k.url, k.apikey);
-    const second = await identityWithRole(k.url, token, k.account, 'user', 'second-manager', { instanceId: k.instanceId, role: 'Manager' });
+    const second = await identityWithRole(k.url, token, k.account, 'user', 'second-manager', {
+      instanceId: k.instanceId,
+      role: 'Manager',
+    });
     const kp2 = keyProtectClient(k.url, second.apikey);
     expect((await kp2.deleteKey!({ ...p, id: key.id })).status).toBe(204);
     const plain = await create('not-dual');

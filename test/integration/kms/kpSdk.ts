@@ -42,7 +42,9 @@ export function sdkOperations(): string[] {
 }
 
 /** The rejection of an SDK call: status and the Key Protect reason code of the body. */
-export async function sdkFailure(p: Promise<unknown>): Promise<{ status: number; code: string | undefined; body: unknown }> {
+export async function sdkFailure(
+  p: Promise<unknown>,
+): Promise<{ status: number; code: string | undefined; body: unknown }> {
   try {
     await p;
   } catch (e) {
@@ -53,7 +55,8 @@ export async function sdkFailure(p: Promise<unknown>): Promise<{ status: number;
     } catch {
       body = err.body;
     }
-    const code = (body as { resources?: Array<{ reasons?: Array<{ code?: string }> }> } | undefined)?.resources?.[0]?.reasons?.[0]?.code;
+    const code = (body as { resources?: Array<{ reasons?: Array<{ code?: string }> }> } | undefined)?.resources?.[0]
+      ?.reasons?.[0]?.code;
     return { status: err.status ?? 0, code, body };
   }
   throw new Error('expected the SDK call to fail');

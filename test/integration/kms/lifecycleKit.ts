@@ -29,12 +29,22 @@ export const ROOT_SECRET = 'lifecycle-root-secret-0123456789';
 export const ROOT_APIKEY = 'lifecycle-root-apikey-0123456789';
 export const GATEWAY_APIKEY = 'lifecycle-gateway-apikey-0123456789';
 
-export function s3Client(endpoint: string, region = 'us-east-1', creds = { accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET }): S3Client {
+export function s3Client(
+  endpoint: string,
+  region = 'us-east-1',
+  creds = { accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET },
+): S3Client {
   return new S3Client({ endpoint, region, forcePathStyle: true, credentials: creds, maxAttempts: 1 });
 }
 
 export function cosClient(endpoint: string, creds = { accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET }): IBM.S3 {
-  return new IBM.S3({ endpoint, accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey, s3ForcePathStyle: true, maxRetries: 0 });
+  return new IBM.S3({
+    endpoint,
+    accessKeyId: creds.accessKeyId,
+    secretAccessKey: creds.secretAccessKey,
+    s3ForcePathStyle: true,
+    maxRetries: 0,
+  });
 }
 
 /** A Key Protect client over plain HTTP for one instance (root owner's token). */
@@ -46,19 +56,35 @@ export class Kp {
     readonly instanceId: string,
   ) {}
 
-  async req<T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<CallResult<T>> {
+  async req<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<CallResult<T>> {
     this.token ??= await tokenFor(this.url, this.apikey);
-    return call<T>(this.url, this.token, method, `/api/v2${path}`, { headers: { 'bluemix-instance': this.instanceId, ...headers }, ...(body !== undefined ? { body } : {}) });
+    return call<T>(this.url, this.token, method, `/api/v2${path}`, {
+      headers: { 'bluemix-instance': this.instanceId, ...headers },
+      ...(body !== undefined ? { body } : {}),
+    });
   }
 
   async createRootKey(name: string): Promise<{ id: string; crn: string }> {
-    const r = await this.req<{ resources: Array<{ id: string; crn: string }> }>('POST', '/keys', keyBody({ name, extractable: false }), { prefer: 'return=representation' });
+    const r = await this.req<{ resources: Array<{ id: string; crn: string }> }>(
+      'POST',
+      '/keys',
+      keyBody({ name, extractable: false }),
+      { prefer: 'return=representation' },
+    );
     if (r.status !== 201) throw new Error(`create key: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.resources[0]!;
   }
 
   async registrations(keyId: string): Promise<Array<{ resourceCrn: string; keyVersion: { id: string } }>> {
-    const r = await this.req<{ resources: Array<{ resourceCrn: string; keyVersion: { id: string } }> }>('GET', `/keys/${keyId}/registrations`);
+    const r = await this.req<{ resources: Array<{ resourceCrn: string; keyVersion: { id: string } }> }>(
+      'GET',
+      `/keys/${keyId}/registrations`,
+    );
     if (r.status !== 200) throw new Error(`registrations: ${r.status} ${JSON.stringify(r.json)}`);
     return r.json.resources;
   }
@@ -70,7 +96,12 @@ export class Kp {
 }
 
 export async function createKpBucket(s3: S3Client, bucket: string, crn: string): Promise<void> {
-  await s3.send(withHeaders(new CreateBucketCommand({ Bucket: bucket }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
+  await s3.send(
+    withHeaders(new CreateBucketCommand({ Bucket: bucket }), {
+      'ibm-sse-kp-encryption-algorithm': 'AES256',
+      'ibm-sse-kp-customer-root-key-crn': crn,
+    }),
+  );
 }
 
 export interface Access {
@@ -104,7 +135,12 @@ export async function access(s3: S3Client, bucket: string, key = 'o'): Promise<A
 }
 
 /** Polls `probe` every `everyMs` until `done(result)`; returns the elapsed ms and the result. Throws after `timeoutMs`. */
-export async function timeUntil<T>(probe: () => Promise<T>, done: (r: T) => boolean, timeoutMs: number, everyMs = 50): Promise<{ ms: number; result: T }> {
+export async function timeUntil<T>(
+  probe: () => Promise<T>,
+  done: (r: T) => boolean,
+  timeoutMs: number,
+  everyMs = 50,
+): Promise<{ ms: number; result: T }> {
   const t0 = performance.now();
   for (;;) {
     const result = await probe();

@@ -22,7 +22,10 @@ interface Run {
 }
 
 function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -57,7 +60,12 @@ describe('root API key (main)', () => {
   });
 
   it('is generated and printed once, works at /identity/token, and COFFER_ROOT_APIKEY replaces it', async () => {
-    const env = { COFFER_DATA_DIR: join(dir, 'd'), COFFER_S3_PORT: '0', COFFER_KMS_PORT: '0', COFFER_LOG_LEVEL: 'debug' };
+    const env = {
+      COFFER_DATA_DIR: join(dir, 'd'),
+      COFFER_S3_PORT: '0',
+      COFFER_KMS_PORT: '0',
+      COFFER_LOG_LEVEL: 'debug',
+    };
     const first = run(env);
     const url = await started(first);
     const m = /Root API key:\s+(\S+)/.exec(first.out());

@@ -24,7 +24,21 @@ import { startRemoteGateway, type RemoteGateway } from '../../../src/server/remo
 import { createLogger } from '../../../src/util/logger.js';
 import { bucketName, expectSdkError } from '../../helpers/s3Test.js';
 import { call, identityWithRole, reasonOf, tokenFor } from './kmsHttp.js';
-import { access, cosClient, createKpBucket, DAY, GATEWAY_APIKEY, HOUR, Kp, ROOT_APIKEY, ROOT_SECRET, ROOT_USER, s3Client, SEC, timeUntil } from './lifecycleKit.js';
+import {
+  access,
+  cosClient,
+  createKpBucket,
+  DAY,
+  GATEWAY_APIKEY,
+  HOUR,
+  Kp,
+  ROOT_APIKEY,
+  ROOT_SECRET,
+  ROOT_USER,
+  s3Client,
+  SEC,
+  timeUntil,
+} from './lifecycleKit.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const TTL_S = 2;
@@ -38,7 +52,10 @@ interface Proc {
 }
 
 function start(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -52,7 +69,8 @@ async function banner(p: Proc, pattern: RegExp, what: string, ms = 20_000): Prom
   for (;;) {
     const m = pattern.exec(p.out());
     if (m?.[1]) return m[1];
-    if (p.child.exitCode !== null || Date.now() - t0 > ms) throw new Error(`${what} did not start: ${p.err() || p.out()}`);
+    if (p.child.exitCode !== null || Date.now() - t0 > ms)
+      throw new Error(`${what} did not start: ${p.err() || p.out()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -100,7 +118,12 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
     s3Url = await banner(server, /S3 endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/, 'coffer server --kms-url');
     s3 = s3Client(s3Url);
     const token = await tokenFor(kmsUrl, ROOT_APIKEY);
-    const { json } = await call<{ instances: Array<{ id: string; account: string }> }>(kmsUrl, token, 'GET', '/iam/v1/instances');
+    const { json } = await call<{ instances: Array<{ id: string; account: string }> }>(
+      kmsUrl,
+      token,
+      'GET',
+      '/iam/v1/instances',
+    );
     kp = new Kp(kmsUrl, ROOT_APIKEY, json.instances.find((i) => i.account === rootAccount)!.id);
   });
 
@@ -132,13 +155,21 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
 
   it('root S3 credentials held by the KMS work at the gateway; CreateBucket registers the bucket through the API, audited as the gateway acting for the tenant', async () => {
     const { id, bucket } = await keyWithBucket('split-reg');
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe(DATA);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe(
+      DATA,
+    );
     const regs = await kp.registrations(id);
-    expect(regs.map((r) => r.resourceCrn)).toEqual([`crn:v1:coffer:local:cloud-object-storage:global:a/${rootAccount}:coffer-s3:bucket:${bucket}`]);
+    expect(regs.map((r) => r.resourceCrn)).toEqual([
+      `crn:v1:coffer:local:cloud-object-storage:global:a/${rootAccount}:coffer-s3:bucket:${bucket}`,
+    ]);
     const token = await tokenFor(kmsUrl, ROOT_APIKEY);
-    const audit = await call<{ entries: Array<{ identity: string; tenant?: string; action: string; key?: string; outcome: string }> }>(kmsUrl, token, 'GET', `/iam/v1/audit?key=${id}`);
+    const audit = await call<{
+      entries: Array<{ identity: string; tenant?: string; action: string; key?: string; outcome: string }>;
+    }>(kmsUrl, token, 'GET', `/iam/v1/audit?key=${id}`);
     const byGateway = audit.json.entries.filter((e) => e.tenant === rootAccount);
-    expect(byGateway.map((e) => e.action)).toEqual(expect.arrayContaining(['keyAction', 'createRegistration', 'getKeyMetadata']));
+    expect(byGateway.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['keyAction', 'createRegistration', 'getKeyMetadata']),
+    );
     for (const e of byGateway) expect(e.identity).toMatch(/^iam:svc-/);
     // A bucket without key headers uses the KMS's default root key.
     const plain = bucketName('split-default');
@@ -149,25 +180,40 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
 
   it("another account's S3 access key, created at the KMS, works at the gateway and sees only its own buckets; unknown keys are InvalidAccessKeyId", async () => {
     const token = await tokenFor(kmsUrl, ROOT_APIKEY);
-    const acct = await call<{ account: { id: string }; s3: { accessKeyId: string; secretAccessKey: string } }>(kmsUrl, token, 'POST', '/iam/v1/accounts', { body: { name: 'split tenant' } });
+    const acct = await call<{ account: { id: string }; s3: { accessKeyId: string; secretAccessKey: string } }>(
+      kmsUrl,
+      token,
+      'POST',
+      '/iam/v1/accounts',
+      { body: { name: 'split tenant' } },
+    );
     expect(acct.status).toBe(201);
     const tenant = s3Client(s3Url, 'us-east-1', acct.json.s3);
     const mine = bucketName('split-tenant');
     await tenant.send(new CreateBucketCommand({ Bucket: mine }));
     await tenant.send(new PutObjectCommand({ Bucket: mine, Key: 'o', Body: 'tenant data' }));
-    expect(await (await tenant.send(new GetObjectCommand({ Bucket: mine, Key: 'o' }))).Body!.transformToString()).toBe('tenant data');
+    expect(await (await tenant.send(new GetObjectCommand({ Bucket: mine, Key: 'o' }))).Body!.transformToString()).toBe(
+      'tenant data',
+    );
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: mine, Key: 'o' })), 403, 'AccessDenied');
     // The tenant has no authorization on the root account's keys: same answer as a key that does not exist.
     const rootKey = await kp.createRootKey('not-for-the-tenant');
     const denied = await cosClient(s3Url, acct.json.s3)
-      .createBucket({ Bucket: bucketName('split-denied'), IBMSSEKPEncryptionAlgorithm: 'AES256', IBMSSEKPCustomerRootKeyCrn: rootKey.crn })
+      .createBucket({
+        Bucket: bucketName('split-denied'),
+        IBMSSEKPEncryptionAlgorithm: 'AES256',
+        IBMSSEKPCustomerRootKeyCrn: rootKey.crn,
+      })
       .promise()
       .then(
         () => ({}) as { statusCode?: number; code?: string },
         (e: unknown) => e as { statusCode?: number; code?: string },
       );
     expect([denied.statusCode, denied.code]).toEqual([400, 'InvalidArgument']);
-    const bogus = s3Client(s3Url, 'us-east-1', { accessKeyId: 'CFNOSUCHACCESSKEY000', secretAccessKey: 'x'.repeat(40) });
+    const bogus = s3Client(s3Url, 'us-east-1', {
+      accessKeyId: 'CFNOSUCHACCESSKEY000',
+      secretAccessKey: 'x'.repeat(40),
+    });
     await expectSdkError(bogus.send(new GetObjectCommand({ Bucket: mine, Key: 'o' })), 403, 'InvalidAccessKeyId');
     tenant.destroy();
     bogus.destroy();
@@ -177,10 +223,20 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
     const { id, bucket } = await keyWithBucket('split-disable');
     expect(await access(s3, bucket)).toEqual({ get: '200', put: '200', head: '200', list: '200' });
     expect((await kp.req('POST', `/keys/${id}/actions/disable`)).status).toBe(204);
-    const denied = await timeUntil(() => access(s3, bucket), (a) => a.get !== '200' && a.put !== '200' && a.head !== '200', TTL_S * 1000 + 3000, 50);
+    const denied = await timeUntil(
+      () => access(s3, bucket),
+      (a) => a.get !== '200' && a.put !== '200' && a.head !== '200',
+      TTL_S * 1000 + 3000,
+      50,
+    );
     console.info(`[measure] split: disable -> S3 403 after ${denied.ms.toFixed(0)} ms (DEK cache TTL ${TTL_S} s)`);
     expect(denied.ms).toBeLessThan(TTL_S * 1000 + 1000);
-    expect(denied.result).toEqual({ get: '403 KMS.DisabledException', put: '403 KMS.DisabledException', head: '403', list: '200' });
+    expect(denied.result).toEqual({
+      get: '403 KMS.DisabledException',
+      put: '403 KMS.DisabledException',
+      head: '403',
+      list: '200',
+    });
   });
 
   it(`delete: 409 PROTECTED_RESOURCE_ERR while registered; force -> 403 within the TTL, listing still works`, async () => {
@@ -188,18 +244,35 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
     const refused = await kp.req('DELETE', `/keys/${id}`);
     expect([refused.status, reasonOf(refused.json)]).toEqual([409, 'PROTECTED_RESOURCE_ERR']);
     expect((await kp.req('DELETE', `/keys/${id}?force=true`)).status).toBe(204);
-    const shredded = await timeUntil(() => access(s3, bucket), (a) => a.get !== '200' && a.put !== '200', TTL_S * 1000 + 3000, 50);
+    const shredded = await timeUntil(
+      () => access(s3, bucket),
+      (a) => a.get !== '200' && a.put !== '200',
+      TTL_S * 1000 + 3000,
+      50,
+    );
     console.info(`[measure] split: force delete -> S3 403 after ${shredded.ms.toFixed(0)} ms`);
     expect(shredded.ms).toBeLessThan(TTL_S * 1000 + 1000);
-    expect(shredded.result).toEqual({ get: '403 KMS.KMSInvalidStateException', put: '403 KMS.KMSInvalidStateException', head: '403', list: '200' });
+    expect(shredded.result).toEqual({
+      get: '403 KMS.KMSInvalidStateException',
+      put: '403 KMS.KMSInvalidStateException',
+      head: '403',
+      list: '200',
+    });
   });
 
   it('a gateway started with a wrong gateway API key refuses to start, naming the setting', async () => {
-    const bad = start(['server', '--kms-url', kmsUrl], { COFFER_DATA_DIR: join(dir, 'bad-gateway'), COFFER_S3_PORT: '0', COFFER_GATEWAY_APIKEY: 'wrong-gateway-apikey-000000' });
+    const bad = start(['server', '--kms-url', kmsUrl], {
+      COFFER_DATA_DIR: join(dir, 'bad-gateway'),
+      COFFER_S3_PORT: '0',
+      COFFER_GATEWAY_APIKEY: 'wrong-gateway-apikey-000000',
+    });
     expect(await bad.exited).toBe(1);
     expect(bad.err()).toMatch(/refused COFFER_GATEWAY_APIKEY/);
     expect(bad.err()).not.toContain('wrong-gateway-apikey-000000');
-    const none = start(['server', '--kms-url', kmsUrl], { COFFER_DATA_DIR: join(dir, 'no-key-gateway'), COFFER_S3_PORT: '0' });
+    const none = start(['server', '--kms-url', kmsUrl], {
+      COFFER_DATA_DIR: join(dir, 'no-key-gateway'),
+      COFFER_S3_PORT: '0',
+    });
     expect(await none.exited).toBe(2);
     expect(none.err()).toContain('COFFER_GATEWAY_APIKEY');
   });
@@ -216,10 +289,30 @@ describe('split mode in process, with a manual KMS clock', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'coffer-split-clock-'));
-    const base = { host: '127.0.0.1', s3Port: 0, kmsPort: 0, logLevel: 'silent' as const, dekCacheTtlSeconds: TTL, gatewayApiKey: GATEWAY_APIKEY };
-    const kmsConfig = loadConfig({}, { ...base, dataDir: join(dir, 'kms'), rootUser: ROOT_USER, rootPassword: ROOT_SECRET, rootApiKey: ROOT_APIKEY, masterKey: Buffer.alloc(32, 3).toString('base64') });
+    const base = {
+      host: '127.0.0.1',
+      s3Port: 0,
+      kmsPort: 0,
+      logLevel: 'silent' as const,
+      dekCacheTtlSeconds: TTL,
+      gatewayApiKey: GATEWAY_APIKEY,
+    };
+    const kmsConfig = loadConfig(
+      {},
+      {
+        ...base,
+        dataDir: join(dir, 'kms'),
+        rootUser: ROOT_USER,
+        rootPassword: ROOT_SECRET,
+        rootApiKey: ROOT_APIKEY,
+        masterKey: Buffer.alloc(32, 3).toString('base64'),
+      },
+    );
     kms = await startKmsServer(kmsConfig, createLogger('silent'), { now: () => t });
-    gw = await startRemoteGateway(loadConfig({}, { ...base, dataDir: join(dir, 'gateway'), kmsUrl: kms.url }), createLogger('silent'));
+    gw = await startRemoteGateway(
+      loadConfig({}, { ...base, dataDir: join(dir, 'gateway'), kmsUrl: kms.url }),
+      createLogger('silent'),
+    );
     s3 = s3Client(gw.s3Url);
     kp = new Kp(kms.url, ROOT_APIKEY, await kms.kms.ensureTenant(kms.root.accountId));
   });
@@ -237,7 +330,8 @@ describe('split mode in process, with a manual KMS clock', () => {
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'o', Body: DATA }));
     return { ...key, bucket };
   }
-  const within = (done: (a: Awaited<ReturnType<typeof access>>) => boolean, bucket: string) => timeUntil(() => access(s3, bucket), done, TTL * 1000 + 3000, 50);
+  const within = (done: (a: Awaited<ReturnType<typeof access>>) => boolean, bucket: string) =>
+    timeUntil(() => access(s3, bucket), done, TTL * 1000 + 3000, 50);
 
   it('disable -> 403 within the TTL; enable (30 s later) -> access returns within the TTL', async () => {
     const { id, bucket } = await keyWithBucket('clock-disable');
@@ -253,20 +347,36 @@ describe('split mode in process, with a manual KMS clock', () => {
   it('force delete -> crypto-shredded; restore within 30 days -> readable; purge -> 404 at the KMS and 403 at S3 for good', async () => {
     const { id, bucket } = await keyWithBucket('clock-shred');
     expect((await kp.req('DELETE', `/keys/${id}?force=true`)).status).toBe(204);
-    expect((await within((a) => a.get !== '200', bucket)).result).toMatchObject({ get: '403 KMS.KMSInvalidStateException', list: '200' });
+    expect((await within((a) => a.get !== '200', bucket)).result).toMatchObject({
+      get: '403 KMS.KMSInvalidStateException',
+      list: '200',
+    });
     t += 20 * DAY;
     expect((await kp.req('POST', `/keys/${id}/restore`)).status).toBe(201);
-    expect((await within((a) => a.get === '200', bucket)).result).toEqual({ get: '200', put: '200', head: '200', list: '200' });
+    expect((await within((a) => a.get === '200', bucket)).result).toEqual({
+      get: '200',
+      put: '200',
+      head: '200',
+      list: '200',
+    });
 
     t += 31 * SEC;
     expect((await kp.req('DELETE', `/keys/${id}?force=true`)).status).toBe(204);
     t += 4 * HOUR + SEC;
     const admin = await tokenFor(kms.url, ROOT_APIKEY);
-    const purger = await identityWithRole(kms.url, admin, kms.root.accountId, 'user', 'split-purger', { instanceId: kp.instanceId, role: 'KeyPurge' });
-    const purged = await fetch(`${kms.url}/api/v2/keys/${id}/purge`, { method: 'DELETE', headers: { authorization: `Bearer ${purger.token}`, 'bluemix-instance': kp.instanceId } });
+    const purger = await identityWithRole(kms.url, admin, kms.root.accountId, 'user', 'split-purger', {
+      instanceId: kp.instanceId,
+      role: 'KeyPurge',
+    });
+    const purged = await fetch(`${kms.url}/api/v2/keys/${id}/purge`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${purger.token}`, 'bluemix-instance': kp.instanceId },
+    });
     expect(purged.status).toBe(200);
     expect((await kp.req('GET', `/keys/${id}/metadata`)).status).toBe(404);
-    expect((await within((a) => a.get !== '200' && a.get !== '403 KMS.KMSInvalidStateException', bucket)).result).toEqual({ get: '403 AccessDenied', put: '403 AccessDenied', head: '403', list: '200' });
+    expect(
+      (await within((a) => a.get !== '200' && a.get !== '403 KMS.KMSInvalidStateException', bucket)).result,
+    ).toEqual({ get: '403 AccessDenied', put: '403 AccessDenied', head: '403', list: '200' });
     t += 100 * DAY;
     expect((await kp.req('GET', `/keys/${id}/metadata`)).status).toBe(404);
   });
@@ -287,18 +397,25 @@ describe('split mode in process, with a manual KMS clock', () => {
     );
     expect(rewrapped.result.wrappedDek).not.toBe(before.wrappedDek);
     gw.dekCache.clear();
-    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe(DATA);
+    expect(await (await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'o' }))).Body!.transformToString()).toBe(
+      DATA,
+    );
   });
 
   it('S3 credential lookups are for gateway identities only; the answer is not cacheable', async () => {
-    const lookup = (token?: string, id = ROOT_USER) => fetch(`${kms.url}/iam/v1/s3-credentials/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const lookup = (token?: string, id = ROOT_USER) =>
+      fetch(`${kms.url}/iam/v1/s3-credentials/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
     expect((await lookup()).status).toBe(401);
     expect((await lookup(await tokenFor(kms.url, ROOT_APIKEY))).status).toBe(403);
     const gwToken = await tokenFor(kms.url, GATEWAY_APIKEY);
     const ok = await lookup(gwToken);
     expect(ok.status).toBe(200);
     expect(ok.headers.get('cache-control')).toBe('no-store');
-    expect(await ok.json()).toEqual({ accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET, principal: { accountId: kms.root.accountId, accessKeyId: ROOT_USER, displayName: 'root' } });
+    expect(await ok.json()).toEqual({
+      accessKeyId: ROOT_USER,
+      secretAccessKey: ROOT_SECRET,
+      principal: { accountId: kms.root.accountId, accessKeyId: ROOT_USER, displayName: 'root' },
+    });
     expect((await lookup(gwToken, 'CFNOSUCHKEY')).status).toBe(404);
   });
 

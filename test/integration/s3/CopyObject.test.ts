@@ -17,7 +17,16 @@ import {
 import { describe, expect, it } from 'vitest';
 import { encodeKey } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, createBucket, expectBlobCount, expectSdkError, useGateway, withHeaders } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  bucketName,
+  countBlobs,
+  createBucket,
+  expectBlobCount,
+  expectSdkError,
+  useGateway,
+  withHeaders,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -106,7 +115,14 @@ describe('CopyObject', () => {
     const before = await countBlobs(gw.dataDir);
     await new Promise((r) => setTimeout(r, 1100));
     const out = await s3.send(
-      new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src`, MetadataDirective: 'REPLACE', ContentType: 'image/png', Metadata: { mtime: '1800000000.25' } }),
+      new CopyObjectCommand({
+        Bucket: b,
+        Key: 'src',
+        CopySource: `${b}/src`,
+        MetadataDirective: 'REPLACE',
+        ContentType: 'image/png',
+        Metadata: { mtime: '1800000000.25' },
+      }),
     );
     expect(out.CopyObjectResult?.ETag).toBe(`"${md5Hex(bytes)}"`);
     const h1 = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'src' }));
@@ -121,8 +137,16 @@ describe('CopyObject', () => {
   it('copy onto itself with COPY (nothing changes) is 400 InvalidRequest', async () => {
     const b = await newBucket('cp-selfcopy');
     const bytes = await source(b);
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src` })), 400, 'InvalidRequest');
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src`, MetadataDirective: 'COPY' })), 400, 'InvalidRequest');
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src` })),
+      400,
+      'InvalidRequest',
+    );
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket: b, Key: 'src', CopySource: `${b}/src`, MetadataDirective: 'COPY' })),
+      400,
+      'InvalidRequest',
+    );
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'src' }));
     expect((await bodyBytes(got)).equals(bytes)).toBe(true);
     expect(got.Metadata).toEqual(SRC_META);
@@ -132,7 +156,12 @@ describe('CopyObject', () => {
     const a = await newBucket('cp-from');
     const crn = await gw.createRootKey('copy-target');
     const kp = bucketName('cp-kp');
-    await s3.send(withHeaders(new CreateBucketCommand({ Bucket: kp }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
+    await s3.send(
+      withHeaders(new CreateBucketCommand({ Bucket: kp }), {
+        'ibm-sse-kp-encryption-algorithm': 'AES256',
+        'ibm-sse-kp-customer-root-key-crn': crn,
+      }),
+    );
     const bytes = await source(a);
     await s3.send(new PutObjectCommand({ Bucket: kp, Key: 'dst', Body: Buffer.from('old target') }));
     const before = await countBlobs(gw.dataDir);
@@ -161,14 +190,23 @@ describe('CopyObject', () => {
     const p1 = new SeededData('cp-mp-1', 5 * 1024 * 1024);
     const p2 = new SeededData('cp-mp-2', 1000);
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
-    const e1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1.bytes() }));
-    const e2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2.bytes() }));
+    const e1 = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: p1.bytes() }),
+    );
+    const e2 = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 2, Body: p2.bytes() }),
+    );
     await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: b,
         Key: 'mp',
         UploadId: up.UploadId,
-        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] },
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1.ETag },
+            { PartNumber: 2, ETag: e2.ETag },
+          ],
+        },
       }),
     );
     const out = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/mp` }));
@@ -182,8 +220,16 @@ describe('CopyObject', () => {
 
   it('a missing source is 404 NoSuchKey; a missing source bucket 404 NoSuchBucket', async () => {
     const b = await newBucket('cp-missing');
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/nope` })), 404, 'NoSuchKey');
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${bucketName('nob')}/x` })), 404, 'NoSuchBucket');
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/nope` })),
+      404,
+      'NoSuchKey',
+    );
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${bucketName('nob')}/x` })),
+      404,
+      'NoSuchBucket',
+    );
     await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'dst' })), 404);
   });
 
@@ -191,9 +237,26 @@ describe('CopyObject', () => {
     const b = await newBucket('cp-cond');
     const bytes = await source(b);
     const etag = `"${md5Hex(bytes)}"`;
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'd1', CopySource: `${b}/src`, CopySourceIfMatch: '"ffffffffffffffffffffffffffffffff"' })), 412, 'PreconditionFailed');
-    await expectSdkError(s3.send(new CopyObjectCommand({ Bucket: b, Key: 'd2', CopySource: `${b}/src`, CopySourceIfNoneMatch: etag })), 412, 'PreconditionFailed');
-    const ok = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'd3', CopySource: `${b}/src`, CopySourceIfMatch: etag }));
+    await expectSdkError(
+      s3.send(
+        new CopyObjectCommand({
+          Bucket: b,
+          Key: 'd1',
+          CopySource: `${b}/src`,
+          CopySourceIfMatch: '"ffffffffffffffffffffffffffffffff"',
+        }),
+      ),
+      412,
+      'PreconditionFailed',
+    );
+    await expectSdkError(
+      s3.send(new CopyObjectCommand({ Bucket: b, Key: 'd2', CopySource: `${b}/src`, CopySourceIfNoneMatch: etag })),
+      412,
+      'PreconditionFailed',
+    );
+    const ok = await s3.send(
+      new CopyObjectCommand({ Bucket: b, Key: 'd3', CopySource: `${b}/src`, CopySourceIfMatch: etag }),
+    );
     expect(ok.CopyObjectResult?.ETag).toBe(etag);
   });
 });

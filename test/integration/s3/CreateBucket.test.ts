@@ -16,7 +16,15 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
-import { bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, useGateway, withHeaders } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  bucketName,
+  captureHeaders,
+  expectHeadError,
+  expectSdkError,
+  useGateway,
+  withHeaders,
+} from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 
 const KP_ALG = 'ibm-sse-kp-encryption-algorithm';
@@ -77,7 +85,11 @@ describe('CreateBucket / ListBuckets / HeadBucket', () => {
     const out = await s3.send(new GetBucketLocationCommand({ Bucket: b }));
     expect(out.$metadata.httpStatusCode).toBe(200);
     expect(out.LocationConstraint ?? '').toBe('');
-    await expectSdkError(s3.send(new GetBucketLocationCommand({ Bucket: bucketName('loc-missing') })), 404, 'NoSuchBucket');
+    await expectSdkError(
+      s3.send(new GetBucketLocationCommand({ Bucket: bucketName('loc-missing') })),
+      404,
+      'NoSuchBucket',
+    );
   });
 });
 
@@ -124,7 +136,9 @@ describe('CreateBucket with a LocationConstraint (server region eu-central-1)', 
 
   it('accepts a CreateBucketConfiguration naming the server region; GetBucketLocation returns it', async () => {
     const b = bucketName('eu');
-    const cap = captureHeaders(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }));
+    const cap = captureHeaders(
+      new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }),
+    );
     const out = await euS3.send(cap.cmd);
     expect(out.$metadata.httpStatusCode).toBe(200);
     // The SDK really sent a body (content-length > 0).
@@ -137,14 +151,27 @@ describe('CreateBucket with a LocationConstraint (server region eu-central-1)', 
 
   it('refuses a LocationConstraint of another region with 400', async () => {
     const b = bucketName('wrongregion');
-    await expectSdkError(euS3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' } })), 400);
+    await expectSdkError(
+      euS3.send(
+        new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'ap-south-1' } }),
+      ),
+      400,
+    );
     await expectSdkError(euS3.send(new HeadBucketCommand({ Bucket: b })), 404);
   });
 
   it('outside us-east-1 a repeated create by the owner is 409 BucketAlreadyOwnedByYou', async () => {
     const b = bucketName('eu-again');
-    await euS3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }));
-    await expectSdkError(euS3.send(new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } })), 409, 'BucketAlreadyOwnedByYou');
+    await euS3.send(
+      new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }),
+    );
+    await expectSdkError(
+      euS3.send(
+        new CreateBucketCommand({ Bucket: b, CreateBucketConfiguration: { LocationConstraint: 'eu-central-1' } }),
+      ),
+      409,
+      'BucketAlreadyOwnedByYou',
+    );
   });
 });
 
@@ -152,7 +179,9 @@ describe('CreateBucket with Key Protect headers', () => {
   it('binds the bucket to a customer root key; HeadBucket reports it under both header names', async () => {
     const crn = await gw.createRootKey('kp-create');
     const b = bucketName('kp');
-    const out = await s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }));
+    const out = await s3.send(
+      withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }),
+    );
     expect(out.$metadata.httpStatusCode).toBe(200);
     const cap = captureHeaders(new HeadBucketCommand({ Bucket: b }));
     await s3.send(cap.cmd);
@@ -169,11 +198,17 @@ describe('CreateBucket with Key Protect headers', () => {
     const crn = await gw.createRootKey('kp-recreate');
     const b = bucketName('kp-again');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
-    await expectSdkError(s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: crn })), 409, 'BucketAlreadyOwnedByYou');
+    await expectSdkError(
+      s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: crn })),
+      409,
+      'BucketAlreadyOwnedByYou',
+    );
     // The same key again is the harmless us-east-1 repeat.
     const b2 = bucketName('kp-same');
     await s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }));
-    const again = await s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }));
+    const again = await s3.send(
+      withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_ALG]: 'AES256', [KP_CRN]: crn }),
+    );
     expect(again.$metadata.httpStatusCode).toBe(200);
   });
 
@@ -187,7 +222,11 @@ describe('CreateBucket with Key Protect headers', () => {
 
   it('a malformed root key CRN is 400 InvalidArgument and creates nothing', async () => {
     const b = bucketName('kp-bad');
-    await expectSdkError(s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: 'not-a-crn' })), 400, 'InvalidArgument');
+    await expectSdkError(
+      s3.send(withHeaders(new CreateBucketCommand({ Bucket: b }), { [KP_ALG]: 'AES256', [KP_CRN]: 'not-a-crn' })),
+      400,
+      'InvalidArgument',
+    );
     await expectSdkError(s3.send(new HeadBucketCommand({ Bucket: b })), 404);
   });
 
@@ -198,7 +237,11 @@ describe('CreateBucket with Key Protect headers', () => {
     const missing = segs.join(':');
     expect(missing).not.toBe(real);
     const b = bucketName('kp-missing');
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b), headers: { [KP_ALG]: 'AES256', [KP_CRN]: missing } });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b),
+      headers: { [KP_ALG]: 'AES256', [KP_CRN]: missing },
+    });
     expect(res.status, res.text()).toBe(400);
     const msg = /<Message>([\s\S]*?)<\/Message>/.exec(res.text())?.[1] ?? '';
     expect(msg).toContain(missing);
@@ -208,9 +251,17 @@ describe('CreateBucket with Key Protect headers', () => {
   it('the algorithm header without a CRN, or a CRN without the algorithm, is 400 InvalidArgument', async () => {
     const crn = await gw.createRootKey('kp-half');
     const b1 = bucketName('kp-alg-only');
-    await expectSdkError(s3.send(withHeaders(new CreateBucketCommand({ Bucket: b1 }), { [KP_ALG]: 'AES256' })), 400, 'InvalidArgument');
+    await expectSdkError(
+      s3.send(withHeaders(new CreateBucketCommand({ Bucket: b1 }), { [KP_ALG]: 'AES256' })),
+      400,
+      'InvalidArgument',
+    );
     const b2 = bucketName('kp-crn-only');
-    await expectSdkError(s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_CRN]: crn })), 400, 'InvalidArgument');
+    await expectSdkError(
+      s3.send(withHeaders(new CreateBucketCommand({ Bucket: b2 }), { [KP_CRN]: crn })),
+      400,
+      'InvalidArgument',
+    );
     await expectSdkError(s3.send(new HeadBucketCommand({ Bucket: b1 })), 404);
     await expectSdkError(s3.send(new HeadBucketCommand({ Bucket: b2 })), 404);
   });

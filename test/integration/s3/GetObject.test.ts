@@ -3,14 +3,29 @@
  * conditional requests, response-content-* overrides, checksum mode on whole vs
  * ranged reads, and tamper detection on a blob corrupted on disk.
  */
-import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { blobFiles, bodyBytes, bucketName, captureHeaders, expectHeadError, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import {
+  blobFiles,
+  bodyBytes,
+  bucketName,
+  captureHeaders,
+  expectHeadError,
+  expectSdkError,
+  expectXmlError,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -24,7 +39,15 @@ async function fixture(prefix: string): Promise<{ b: string; key: string; data: 
   await s3.send(new CreateBucketCommand({ Bucket: b }));
   const data = new SeededData(`get-${prefix}`, 300_000);
   const bytes = data.bytes();
-  await s3.send(new PutObjectCommand({ Bucket: b, Key: 'obj', Body: bytes, ContentType: 'application/x-fixture', Metadata: { color: 'blue' } }));
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: b,
+      Key: 'obj',
+      Body: bytes,
+      ContentType: 'application/x-fixture',
+      Metadata: { color: 'blue' },
+    }),
+  );
   return { b, key: 'obj', data, bytes };
 }
 
@@ -42,21 +65,24 @@ describe('GetObject ranges', () => {
     ['bytes=-400000', 0, SIZE - 1], // suffix longer than the object
   ];
 
-  it.each(cases)('%s -> 206 with Content-Range, exact bytes, and no whole-object checksum', async (range, start, end) => {
-    const { b, key, bytes } = await fixture('range');
-    const cap = captureHeaders(new GetObjectCommand({ Bucket: b, Key: key, Range: range, ChecksumMode: 'ENABLED' }));
-    const out = await s3.send(cap.cmd);
-    expect(out.$metadata.httpStatusCode).toBe(206);
-    expect(out.ContentRange).toBe(`bytes ${start}-${end}/${SIZE}`);
-    expect(out.ContentLength).toBe(end - start + 1);
-    const got = await bodyBytes(out);
-    expect(got.length).toBe(end - start + 1);
-    expect(got.equals(bytes.subarray(start, end + 1))).toBe(true);
-    // A whole-object checksum on a partial body makes the SDK fail validation.
-    expect(cap.headers()['x-amz-checksum-crc32']).toBeUndefined();
-    expect(out.ChecksumCRC32).toBeUndefined();
-    expect(out.ETag).toBe(`"${md5Hex(bytes)}"`);
-  });
+  it.each(cases)(
+    '%s -> 206 with Content-Range, exact bytes, and no whole-object checksum',
+    async (range, start, end) => {
+      const { b, key, bytes } = await fixture('range');
+      const cap = captureHeaders(new GetObjectCommand({ Bucket: b, Key: key, Range: range, ChecksumMode: 'ENABLED' }));
+      const out = await s3.send(cap.cmd);
+      expect(out.$metadata.httpStatusCode).toBe(206);
+      expect(out.ContentRange).toBe(`bytes ${start}-${end}/${SIZE}`);
+      expect(out.ContentLength).toBe(end - start + 1);
+      const got = await bodyBytes(out);
+      expect(got.length).toBe(end - start + 1);
+      expect(got.equals(bytes.subarray(start, end + 1))).toBe(true);
+      // A whole-object checksum on a partial body makes the SDK fail validation.
+      expect(cap.headers()['x-amz-checksum-crc32']).toBeUndefined();
+      expect(out.ChecksumCRC32).toBeUndefined();
+      expect(out.ETag).toBe(`"${md5Hex(bytes)}"`);
+    },
+  );
 
   it.each(['bytes=300000-', 'bytes=500000-600000'])('%s is unsatisfiable: 416 InvalidRange', async (range) => {
     const { b, key } = await fixture('range416');
@@ -65,17 +91,24 @@ describe('GetObject ranges', () => {
     expectXmlError(raw, 416, 'InvalidRange');
   });
 
-  it.each(['bytes=10-5', 'bytes=abc', 'items=0-5', 'bytes='])('a syntactically invalid Range (%s) is ignored: 200 with the whole object', async (range) => {
-    const { b, key, bytes } = await fixture('badrange');
-    const raw = await signedRequest(ep, { method: 'GET', path: objectPath(b, key), headers: { Range: range } });
-    expect(raw.status, raw.text().slice(0, 300)).toBe(200);
-    expect(raw.headers['content-range']).toBeUndefined();
-    expect(raw.body.equals(bytes)).toBe(true);
-  });
+  it.each(['bytes=10-5', 'bytes=abc', 'items=0-5', 'bytes='])(
+    'a syntactically invalid Range (%s) is ignored: 200 with the whole object',
+    async (range) => {
+      const { b, key, bytes } = await fixture('badrange');
+      const raw = await signedRequest(ep, { method: 'GET', path: objectPath(b, key), headers: { Range: range } });
+      expect(raw.status, raw.text().slice(0, 300)).toBe(200);
+      expect(raw.headers['content-range']).toBeUndefined();
+      expect(raw.body.equals(bytes)).toBe(true);
+    },
+  );
 
   it('HEAD with a Range answers 206 with the range length and Content-Range, and no body', async () => {
     const { b, key } = await fixture('headrange');
-    const raw = await signedRequest(ep, { method: 'HEAD', path: objectPath(b, key), headers: { Range: 'bytes=10-19' } });
+    const raw = await signedRequest(ep, {
+      method: 'HEAD',
+      path: objectPath(b, key),
+      headers: { Range: 'bytes=10-19' },
+    });
     expect(raw.status).toBe(206);
     expect(raw.headers['content-length']).toBe('10');
     expect(raw.headers['content-range']).toBe(`bytes 10-19/${SIZE}`);
@@ -111,8 +144,15 @@ describe('GetObject / HeadObject conditionals', () => {
     const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: etag }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
     await bodyBytes(ok);
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: '"0123456789abcdef0123456789abcdef"' })), 412, 'PreconditionFailed');
-    await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: key, IfMatch: '"0123456789abcdef0123456789abcdef"' })), 412);
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      412,
+      'PreconditionFailed',
+    );
+    await expectSdkError(
+      s3.send(new HeadObjectCommand({ Bucket: b, Key: key, IfMatch: '"0123456789abcdef0123456789abcdef"' })),
+      412,
+    );
   });
 
   it('If-None-Match: matching ETag 304 (no body), other ETag 200', async () => {
@@ -120,13 +160,19 @@ describe('GetObject / HeadObject conditionals', () => {
     const etag = `"${md5Hex(bytes)}"`;
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: etag })), 304);
     await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: key, IfNoneMatch: etag })), 304);
-    const raw = await signedRequest(ep, { method: 'GET', path: objectPath(b, key), headers: { 'If-None-Match': etag } });
+    const raw = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b, key),
+      headers: { 'If-None-Match': etag },
+    });
     expect(raw.status).toBe(304);
     expect(raw.body.length).toBe(0);
     // The 304 carries the validators: a cache refreshes its copy from them.
     expect(raw.headers.etag).toBe(etag);
     expect(raw.headers['last-modified']).toMatch(/GMT$/);
-    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: '"0123456789abcdef0123456789abcdef"' }));
+    const ok = await s3.send(
+      new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: '"0123456789abcdef0123456789abcdef"' }),
+    );
     expect(ok.$metadata.httpStatusCode).toBe(200);
     expect((await bodyBytes(ok)).equals(bytes)).toBe(true);
   });
@@ -136,7 +182,9 @@ describe('GetObject / HeadObject conditionals', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key }));
     const lm = head.LastModified!;
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfModifiedSince: lm })), 304);
-    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfModifiedSince: new Date(lm.getTime() - 3600_000) }));
+    const ok = await s3.send(
+      new GetObjectCommand({ Bucket: b, Key: key, IfModifiedSince: new Date(lm.getTime() - 3600_000) }),
+    );
     expect(ok.$metadata.httpStatusCode).toBe(200);
     await bodyBytes(ok);
   });
@@ -146,10 +194,27 @@ describe('GetObject / HeadObject conditionals', () => {
     const etag = `"${md5Hex(bytes)}"`;
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key }));
     const lm = head.LastModified!;
-    const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfMatch: etag, IfUnmodifiedSince: new Date(lm.getTime() - 3600_000) }));
+    const ok = await s3.send(
+      new GetObjectCommand({
+        Bucket: b,
+        Key: key,
+        IfMatch: etag,
+        IfUnmodifiedSince: new Date(lm.getTime() - 3600_000),
+      }),
+    );
     expect(ok.$metadata.httpStatusCode).toBe(200);
     await bodyBytes(ok);
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfNoneMatch: etag, IfModifiedSince: new Date(lm.getTime() - 3600_000) })), 304);
+    await expectSdkError(
+      s3.send(
+        new GetObjectCommand({
+          Bucket: b,
+          Key: key,
+          IfNoneMatch: etag,
+          IfModifiedSince: new Date(lm.getTime() - 3600_000),
+        }),
+      ),
+      304,
+    );
   });
 
   it('If-Match: * matches any existing object; If-None-Match: * is 304', async () => {
@@ -164,7 +229,11 @@ describe('GetObject / HeadObject conditionals', () => {
     const { b, key } = await fixture('ius');
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: key }));
     const lm = head.LastModified!;
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfUnmodifiedSince: new Date(lm.getTime() - 3600_000) })), 412, 'PreconditionFailed');
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfUnmodifiedSince: new Date(lm.getTime() - 3600_000) })),
+      412,
+      'PreconditionFailed',
+    );
     const ok = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, IfUnmodifiedSince: lm }));
     expect(ok.$metadata.httpStatusCode).toBe(200);
     await bodyBytes(ok);
@@ -224,7 +293,11 @@ describe('HeadObject', () => {
   });
 
   it('GET in a missing bucket is 404 NoSuchBucket', async () => {
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: bucketName('nobucket'), Key: 'k' })), 404, 'NoSuchBucket');
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: bucketName('nobucket'), Key: 'k' })),
+      404,
+      'NoSuchBucket',
+    );
   });
 
   it('HeadObject with PartNumber=1 on a single-part object reports the whole object', async () => {
@@ -287,8 +360,12 @@ describe('tamper detection', () => {
 
     const res = await signedRequest(ep, { method: 'GET', path: objectPath(b, 't') });
     const declared = Number(res.headers['content-length'] ?? NaN);
-    const completeLooking = res.status === 200 && res.complete && res.body.length === bytes.length && declared === bytes.length;
-    expect(completeLooking, `GET of a tampered blob delivered status ${res.status}, ${res.body.length} bytes, complete=${res.complete}`).toBe(false);
+    const completeLooking =
+      res.status === 200 && res.complete && res.body.length === bytes.length && declared === bytes.length;
+    expect(
+      completeLooking,
+      `GET of a tampered blob delivered status ${res.status}, ${res.body.length} bytes, complete=${res.complete}`,
+    ).toBe(false);
     // The first segments authenticate, so the 200 and its headers (the full
     // Content-Length) went out before the bad segment: the connection must die
     // short of Content-Length.

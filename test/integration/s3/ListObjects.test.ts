@@ -3,7 +3,13 @@
  * NextMarker, ContinuationToken, StartAfter, EncodingType=url, awkward keys
  * (spaces, '+', '%', XML specials, unicode, trailing slashes), UTF-8 byte order.
  */
-import { CreateBucketCommand, ListObjectsCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  ListObjectsCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { objectPath, parseXml, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex } from '../../helpers/seeded.js';
@@ -14,18 +20,34 @@ let ep: RawEndpoint;
 useGateway((t) => ({ s3, ep } = t));
 
 /** S3 order: lexicographic by UTF-8 bytes (not JS UTF-16 order). */
-const utf8Sort = (keys: string[]) => [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+const utf8Sort = (keys: string[]) =>
+  [...keys].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
 /** encoding-type=url decoding as botocore/rclone do it ('+' may mean space). */
 const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
 
 const TREE = ['a', 'b/c', 'b/d/e', 'b/d/f', 'b/g', 'b/h/i', 'c', 'd/', 'd/x', 'e/f/g/h'];
-const AWKWARD = ['space in name', 'plus+sign', 'percent%25and%', 'amp&and<lt>"q\'', 'unicode-ü-日本語', 'emoji-😀', 'fullwidth-！', 'trailing/', 'trailing/inner', 'tab\tkey', 'Z-upper', '~tilde'];
+const AWKWARD = [
+  'space in name',
+  'plus+sign',
+  'percent%25and%',
+  'amp&and<lt>"q\'',
+  'unicode-ü-日本語',
+  'emoji-😀',
+  'fullwidth-！',
+  'trailing/',
+  'trailing/inner',
+  'tab\tkey',
+  'Z-upper',
+  '~tilde',
+];
 const ORDER = ['z', 'é', '\uFF01', '😀', 'a', 'Z', '~', 'ａ'];
 
 async function bucketWith(prefix: string, keys: string[]): Promise<string> {
   const b = bucketName(prefix);
   await s3.send(new CreateBucketCommand({ Bucket: b }));
-  await Promise.all(keys.map((k) => s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.from(`body of ${k}`) }))));
+  await Promise.all(
+    keys.map((k) => s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.from(`body of ${k}`) }))),
+  );
   return b;
 }
 
@@ -97,7 +119,10 @@ describe('ListObjectsV2', () => {
         expect(out.NextContinuationToken).toBeUndefined();
         break;
       }
-      expect(out.NextContinuationToken, 'IsTruncated requires NextContinuationToken (rclone errors out otherwise)').toBeTruthy();
+      expect(
+        out.NextContinuationToken,
+        'IsTruncated requires NextContinuationToken (rclone errors out otherwise)',
+      ).toBeTruthy();
       token = out.NextContinuationToken;
       expect(pages).toBeLessThan(20);
     }
@@ -110,8 +135,13 @@ describe('ListObjectsV2', () => {
     const entries: string[] = [];
     let token: string | undefined;
     for (let i = 0; i < 20; i++) {
-      const out = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/', MaxKeys: 1, ContinuationToken: token }));
-      const page = [...(out.Contents ?? []).map((c) => c.Key ?? ''), ...(out.CommonPrefixes ?? []).map((p) => p.Prefix ?? '')];
+      const out = await s3.send(
+        new ListObjectsV2Command({ Bucket: b, Delimiter: '/', MaxKeys: 1, ContinuationToken: token }),
+      );
+      const page = [
+        ...(out.Contents ?? []).map((c) => c.Key ?? ''),
+        ...(out.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''),
+      ];
       expect(page.length).toBeLessThanOrEqual(1);
       expect(out.KeyCount).toBe(page.length);
       entries.push(...page);
@@ -153,7 +183,9 @@ describe('ListObjectsV2', () => {
     }
     expect(raw.map(formDecode)).toEqual(utf8Sort(AWKWARD));
     expect(raw).toContain('plus%2Bsign');
-    const grouped = await s3.send(new ListObjectsV2Command({ Bucket: b, EncodingType: 'url', Delimiter: '/', Prefix: 'trailing/' }));
+    const grouped = await s3.send(
+      new ListObjectsV2Command({ Bucket: b, EncodingType: 'url', Delimiter: '/', Prefix: 'trailing/' }),
+    );
     expect(formDecode(grouped.Prefix ?? '')).toBe('trailing/');
     expect((grouped.Contents ?? []).map((c) => formDecode(c.Key ?? ''))).toEqual(['trailing/', 'trailing/inner']);
     const top = await s3.send(new ListObjectsV2Command({ Bucket: b, EncodingType: 'url', Delimiter: '/' }));
@@ -168,8 +200,18 @@ describe('ListObjectsV2', () => {
   // version 1 (botocore decodes Prefix only for V2): the two must differ here.
   it('EncodingType=url: V2 encodes Prefix, version 1 echoes it as sent', async () => {
     const b = await bucketWith('enc-prefix', ['space in name']);
-    const v2 = parseXml((await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'list-type=2&encoding-type=url&prefix=space%20in') })).body);
-    const v1res = await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'encoding-type=url&prefix=space%20in') });
+    const v2 = parseXml(
+      (
+        await signedRequest(ep, {
+          method: 'GET',
+          path: objectPath(b, undefined, 'list-type=2&encoding-type=url&prefix=space%20in'),
+        })
+      ).body,
+    );
+    const v1res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b, undefined, 'encoding-type=url&prefix=space%20in'),
+    });
     expect(v1res.status).toBe(200);
     const v1 = parseXml(v1res.body);
     const r2 = v2.ListBucketResult as Record<string, unknown>;
@@ -199,7 +241,9 @@ describe('ListObjectsV2', () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const keys = Array.from({ length: 1003 }, (_, i) => `k${String(i).padStart(5, '0')}`);
     for (let i = 0; i < keys.length; i += 50) {
-      await Promise.all(keys.slice(i, i + 50).map((k) => s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.alloc(0) }))));
+      await Promise.all(
+        keys.slice(i, i + 50).map((k) => s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.alloc(0) }))),
+      );
     }
     const first = await s3.send(new ListObjectsV2Command({ Bucket: b }));
     expect(first.KeyCount).toBe(1000);
@@ -225,7 +269,9 @@ describe('ListObjectsV2', () => {
   it('ContinuationToken takes precedence over StartAfter', async () => {
     const b = await bucketWith('v2-token-after', TREE);
     const p1 = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2 }));
-    const p2 = await s3.send(new ListObjectsV2Command({ Bucket: b, MaxKeys: 2, ContinuationToken: p1.NextContinuationToken, StartAfter: 'd' }));
+    const p2 = await s3.send(
+      new ListObjectsV2Command({ Bucket: b, MaxKeys: 2, ContinuationToken: p1.NextContinuationToken, StartAfter: 'd' }),
+    );
     expect((p2.Contents ?? []).map((c) => c.Key)).toEqual(utf8Sort(TREE).slice(2, 4));
   });
 });
@@ -257,9 +303,15 @@ describe('ListObjects (v1)', () => {
       const out = await s3.send(new ListObjectsCommand({ Bucket: b, Delimiter: '/', MaxKeys: 2, Marker: marker }));
       expect(out.MaxKeys).toBe(2);
       if (marker !== undefined) expect(out.Marker).toBe(marker);
-      entries.push(...(out.Contents ?? []).map((c) => c.Key ?? ''), ...(out.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''));
+      entries.push(
+        ...(out.Contents ?? []).map((c) => c.Key ?? ''),
+        ...(out.CommonPrefixes ?? []).map((p) => p.Prefix ?? ''),
+      );
       if (!out.IsTruncated) break;
-      expect(out.NextMarker, 'NextMarker is required when a delimiter is given and the result is truncated').toBeTruthy();
+      expect(
+        out.NextMarker,
+        'NextMarker is required when a delimiter is given and the result is truncated',
+      ).toBeTruthy();
       marker = out.NextMarker;
     }
     expect(entries).toEqual(['a', 'b/', 'c', 'd/', 'e/']);

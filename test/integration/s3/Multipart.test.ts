@@ -26,7 +26,15 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { crc32Base64, md5Base64, md5Hex, md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, captureHeaders, countBlobs, createBucket, expectBlobCount, expectSdkError, useGateway } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  captureHeaders,
+  countBlobs,
+  createBucket,
+  expectBlobCount,
+  expectSdkError,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 const MiB = 1024 * 1024;
@@ -37,7 +45,11 @@ useGateway((t) => ({ gw, s3 } = t));
 
 const newBucket = (prefix: string) => createBucket(s3, prefix);
 
-async function create(b: string, key: string, extra: { ContentType?: string; Metadata?: Record<string, string> } = {}): Promise<string> {
+async function create(
+  b: string,
+  key: string,
+  extra: { ContentType?: string; Metadata?: Record<string, string> } = {},
+): Promise<string> {
   const out = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key, ...extra }));
   expect(out.UploadId).toBeTruthy();
   expect(out.Bucket).toBe(b);
@@ -46,20 +58,24 @@ async function create(b: string, key: string, extra: { ContentType?: string; Met
 }
 
 async function part(b: string, key: string, uploadId: string, n: number, data: SeededData): Promise<CompletedPart> {
-  const out = await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: uploadId, PartNumber: n, Body: data.bytes() }));
+  const out = await s3.send(
+    new UploadPartCommand({ Bucket: b, Key: key, UploadId: uploadId, PartNumber: n, Body: data.bytes() }),
+  );
   expect(out.ETag, `part ${n} ETag is the MD5 of the part`).toBe(`"${data.md5()}"`);
   return { PartNumber: n, ETag: out.ETag };
 }
 
 const complete = (b: string, key: string, uploadId: string, parts: CompletedPart[]) =>
-  s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
+  s3.send(
+    new CompleteMultipartUploadCommand({ Bucket: b, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+  );
 
 describe('multipart upload', () => {
   it('three parts: ListParts, ListMultipartUploads, Complete; ETag = MD5 of part MD5s + "-3"; bytes, size, metadata and ranges across parts', async () => {
     const b = await newBucket('mp-basic');
     const key = 'big/object.bin';
     const parts = [new SeededData('mp-1', 5 * MiB), new SeededData('mp-2', 5 * MiB + 1), new SeededData('mp-3', 1234)];
-    const id = await create(b, key, { ContentType: 'application/x-mp', Metadata: { 'md5chksum': 'abc' } });
+    const id = await create(b, key, { ContentType: 'application/x-mp', Metadata: { md5chksum: 'abc' } });
     const done: CompletedPart[] = [];
     for (let i = 0; i < parts.length; i++) done.push(await part(b, key, id, i + 1, parts[i]));
 
@@ -99,7 +115,9 @@ describe('multipart upload', () => {
     const e = 5 * MiB + 9;
     const r = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, Range: `bytes=${s}-${e}` }));
     expect(r.ContentRange).toBe(`bytes ${s}-${e}/${total}`);
-    expect((await bodyBytes(r)).equals(Buffer.concat([parts[0].bytes(5 * MiB - 10), parts[1].bytes(0, 10)]))).toBe(true);
+    expect((await bodyBytes(r)).equals(Buffer.concat([parts[0].bytes(5 * MiB - 10), parts[1].bytes(0, 10)]))).toBe(
+      true,
+    );
     // A suffix range inside the last part.
     const last = await s3.send(new GetObjectCommand({ Bucket: b, Key: key, Range: 'bytes=-100' }));
     expect((await bodyBytes(last)).equals(parts[2].bytes(1134))).toBe(true);
@@ -121,7 +139,10 @@ describe('multipart upload', () => {
     const g2 = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 2 }));
     expect((await bodyBytes(g2)).equals(parts[1].bytes())).toBe(true);
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 3 })), 416);
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 1, Range: 'bytes=0-9' })), 400);
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 1, Range: 'bytes=0-9' })),
+      400,
+    );
   });
 
   it('UploadPartCopy with CopySourceRange builds an object from slices of another', async () => {
@@ -131,9 +152,27 @@ describe('multipart upload', () => {
     const id = await create(b, 'dst');
     const r1: [number, number] = [0, 5 * MiB - 1];
     const r2: [number, number] = [5 * MiB, src.size - 1];
-    const c1 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: id, PartNumber: 1, CopySource: `${b}/src`, CopySourceRange: `bytes=${r1[0]}-${r1[1]}` }));
+    const c1 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: b,
+        Key: 'dst',
+        UploadId: id,
+        PartNumber: 1,
+        CopySource: `${b}/src`,
+        CopySourceRange: `bytes=${r1[0]}-${r1[1]}`,
+      }),
+    );
     expect(c1.CopyPartResult?.ETag).toBe(`"${src.md5(r1[0], r1[1] + 1)}"`);
-    const c2 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: id, PartNumber: 2, CopySource: `${b}/src`, CopySourceRange: `bytes=${r2[0]}-${r2[1]}` }));
+    const c2 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: b,
+        Key: 'dst',
+        UploadId: id,
+        PartNumber: 2,
+        CopySource: `${b}/src`,
+        CopySourceRange: `bytes=${r2[0]}-${r2[1]}`,
+      }),
+    );
     expect(c2.CopyPartResult?.ETag).toBe(`"${src.md5(r2[0], r2[1] + 1)}"`);
     const out = await complete(b, 'dst', id, [
       { PartNumber: 1, ETag: c1.CopyPartResult?.ETag },
@@ -151,7 +190,16 @@ describe('multipart upload', () => {
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'src', Body: Buffer.alloc(1000, 1) }));
     const id = await create(b, 'dst');
     await expectSdkError(
-      s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: id, PartNumber: 1, CopySource: `${b}/src`, CopySourceRange: 'bytes=0-1000' })),
+      s3.send(
+        new UploadPartCopyCommand({
+          Bucket: b,
+          Key: 'dst',
+          UploadId: id,
+          PartNumber: 1,
+          CopySource: `${b}/src`,
+          CopySourceRange: 'bytes=0-1000',
+        }),
+      ),
       416,
       'InvalidRange',
     );
@@ -163,7 +211,11 @@ describe('multipart upload', () => {
     const p2 = new SeededData('ip-2', 10);
     const id = await create(b, 'k');
     const done = [await part(b, 'k', id, 1, p1), await part(b, 'k', id, 2, p2)];
-    await expectSdkError(complete(b, 'k', id, [done[0], { PartNumber: 2, ETag: '"00000000000000000000000000000000"' }]), 400, 'InvalidPart');
+    await expectSdkError(
+      complete(b, 'k', id, [done[0], { PartNumber: 2, ETag: '"00000000000000000000000000000000"' }]),
+      400,
+      'InvalidPart',
+    );
     await expectSdkError(complete(b, 'k', id, [done[0], { PartNumber: 3, ETag: done[1].ETag }]), 400, 'InvalidPart');
     await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), 404);
     const out = await complete(b, 'k', id, done);
@@ -173,7 +225,10 @@ describe('multipart upload', () => {
   it('Complete with parts out of order is 400 InvalidPartOrder', async () => {
     const b = await newBucket('mp-order');
     const id = await create(b, 'k');
-    const done = [await part(b, 'k', id, 1, new SeededData('o-1', 5 * MiB)), await part(b, 'k', id, 2, new SeededData('o-2', 5 * MiB))];
+    const done = [
+      await part(b, 'k', id, 1, new SeededData('o-1', 5 * MiB)),
+      await part(b, 'k', id, 2, new SeededData('o-2', 5 * MiB)),
+    ];
     await expectSdkError(complete(b, 'k', id, [done[1], done[0]]), 400, 'InvalidPartOrder');
     await expectSdkError(complete(b, 'k', id, [done[0], done[0]]), 400, 'InvalidPartOrder');
   });
@@ -181,7 +236,10 @@ describe('multipart upload', () => {
   it('a non-last part under 5 MiB makes Complete fail with 400 EntityTooSmall', async () => {
     const b = await newBucket('mp-small');
     const id = await create(b, 'k');
-    const done = [await part(b, 'k', id, 1, new SeededData('s-1', 5 * MiB - 1)), await part(b, 'k', id, 2, new SeededData('s-2', 100))];
+    const done = [
+      await part(b, 'k', id, 1, new SeededData('s-1', 5 * MiB - 1)),
+      await part(b, 'k', id, 2, new SeededData('s-2', 100)),
+    ];
     await expectSdkError(complete(b, 'k', id, done), 400, 'EntityTooSmall');
     await expectSdkError(s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' })), 404);
     // A single small part is fine: it is the last part.
@@ -202,7 +260,11 @@ describe('multipart upload', () => {
     expect(ab.$metadata.httpStatusCode).toBe(204);
     await expectBlobCount(gw.dataDir, before, 'blobs after AbortMultipartUpload');
     await expectSdkError(s3.send(new ListPartsCommand({ Bucket: b, Key: 'k', UploadId: id })), 404, 'NoSuchUpload');
-    await expectSdkError(s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: id, PartNumber: 3, Body: Buffer.from('late') })), 404, 'NoSuchUpload');
+    await expectSdkError(
+      s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: id, PartNumber: 3, Body: Buffer.from('late') })),
+      404,
+      'NoSuchUpload',
+    );
     await expectSdkError(complete(b, 'k', id, [{ PartNumber: 1, ETag: '"x"' }]), 404, 'NoSuchUpload');
     expect((await s3.send(new ListMultipartUploadsCommand({ Bucket: b }))).Uploads ?? []).toEqual([]);
     await expectBlobCount(gw.dataDir, before, 'blobs after a part upload to an aborted upload');
@@ -236,7 +298,15 @@ describe('multipart upload', () => {
     expect((p1.Parts ?? []).map((p) => p.PartNumber)).toEqual([1, 2]);
     expect(p1.IsTruncated).toBe(true);
     expect(String(p1.NextPartNumberMarker)).toBe('2');
-    const p2 = await s3.send(new ListPartsCommand({ Bucket: b, Key: 'k', UploadId: id, MaxParts: 2, PartNumberMarker: p1.NextPartNumberMarker }));
+    const p2 = await s3.send(
+      new ListPartsCommand({
+        Bucket: b,
+        Key: 'k',
+        UploadId: id,
+        MaxParts: 2,
+        PartNumberMarker: p1.NextPartNumberMarker,
+      }),
+    );
     expect((p2.Parts ?? []).map((p) => p.PartNumber)).toEqual([3]);
     expect(p2.IsTruncated).toBe(false);
   });
@@ -259,14 +329,39 @@ describe('multipart upload', () => {
     const id = await create(b, 'k');
     const before = await countBlobs(gw.dataDir);
     const body = Buffer.from('part body');
-    await expectSdkError(s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: id, PartNumber: 1, Body: body, ContentMD5: md5Base64('other') })), 400, 'BadDigest');
+    await expectSdkError(
+      s3.send(
+        new UploadPartCommand({
+          Bucket: b,
+          Key: 'k',
+          UploadId: id,
+          PartNumber: 1,
+          Body: body,
+          ContentMD5: md5Base64('other'),
+        }),
+      ),
+      400,
+      'BadDigest',
+    );
     expect((await s3.send(new ListPartsCommand({ Bucket: b, Key: 'k', UploadId: id }))).Parts ?? []).toEqual([]);
     await expectBlobCount(gw.dataDir, before, 'blobs after a BadDigest part');
   });
 
   it('UploadPart to an unknown upload id is 404 NoSuchUpload', async () => {
     const b = await newBucket('mp-nosuch');
-    await expectSdkError(s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: 'no-such-upload', PartNumber: 1, Body: Buffer.from('x') })), 404, 'NoSuchUpload');
+    await expectSdkError(
+      s3.send(
+        new UploadPartCommand({
+          Bucket: b,
+          Key: 'k',
+          UploadId: 'no-such-upload',
+          PartNumber: 1,
+          Body: Buffer.from('x'),
+        }),
+      ),
+      404,
+      'NoSuchUpload',
+    );
   });
 
   it('ChecksumAlgorithm CRC32: per-part checksums, a composite "-N" object checksum, and GETs the SDK can validate', async () => {
@@ -275,7 +370,16 @@ describe('multipart upload', () => {
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k', ChecksumAlgorithm: 'CRC32' }));
     const done: CompletedPart[] = [];
     for (let i = 0; i < parts.length; i++) {
-      const out = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: up.UploadId, PartNumber: i + 1, Body: parts[i].bytes(), ChecksumAlgorithm: 'CRC32' }));
+      const out = await s3.send(
+        new UploadPartCommand({
+          Bucket: b,
+          Key: 'k',
+          UploadId: up.UploadId,
+          PartNumber: i + 1,
+          Body: parts[i].bytes(),
+          ChecksumAlgorithm: 'CRC32',
+        }),
+      );
       expect(out.ChecksumCRC32).toBe(parts[i].crc32());
       done.push({ PartNumber: i + 1, ETag: out.ETag, ChecksumCRC32: out.ChecksumCRC32 });
     }
@@ -293,7 +397,8 @@ describe('multipart upload', () => {
     const cap = captureHeaders(new GetObjectCommand({ Bucket: b, Key: 'k', PartNumber: 2, ChecksumMode: 'ENABLED' }));
     const p2 = await s3.send(cap.cmd);
     expect((await bodyBytes(p2)).equals(parts[1].bytes())).toBe(true);
-    if (cap.headers()['x-amz-checksum-crc32'] !== undefined) expect(cap.headers()['x-amz-checksum-crc32']).toBe(parts[1].crc32());
+    if (cap.headers()['x-amz-checksum-crc32'] !== undefined)
+      expect(cap.headers()['x-amz-checksum-crc32']).toBe(parts[1].crc32());
   });
 
   it('a range spanning three parts reads the right bytes', async () => {
@@ -319,14 +424,35 @@ describe('multipart upload', () => {
     const b = await newBucket('mp-copy-mp');
     const srcParts = [new SeededData('cmp-1', 5 * MiB), new SeededData('cmp-2', 1 * MiB)];
     const sid = await create(b, 'src');
-    await complete(b, 'src', sid, [await part(b, 'src', sid, 1, srcParts[0]), await part(b, 'src', sid, 2, srcParts[1])]);
+    await complete(b, 'src', sid, [
+      await part(b, 'src', sid, 1, srcParts[0]),
+      await part(b, 'src', sid, 2, srcParts[1]),
+    ]);
     const all = () => Buffer.concat(srcParts.map((p) => p.bytes()));
     const src = all();
     const id = await create(b, 'dst');
     const r1: [number, number] = [1000, 5 * MiB + 999];
     const r2: [number, number] = [5 * MiB + 1000, src.length - 1];
-    const c1 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: id, PartNumber: 1, CopySource: `${b}/src`, CopySourceRange: `bytes=${r1[0]}-${r1[1]}` }));
-    const c2 = await s3.send(new UploadPartCopyCommand({ Bucket: b, Key: 'dst', UploadId: id, PartNumber: 2, CopySource: `${b}/src`, CopySourceRange: `bytes=${r2[0]}-${r2[1]}` }));
+    const c1 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: b,
+        Key: 'dst',
+        UploadId: id,
+        PartNumber: 1,
+        CopySource: `${b}/src`,
+        CopySourceRange: `bytes=${r1[0]}-${r1[1]}`,
+      }),
+    );
+    const c2 = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: b,
+        Key: 'dst',
+        UploadId: id,
+        PartNumber: 2,
+        CopySource: `${b}/src`,
+        CopySourceRange: `bytes=${r2[0]}-${r2[1]}`,
+      }),
+    );
     expect(c1.CopyPartResult?.ETag).toBe(`"${md5Hex(src.subarray(r1[0], r1[1] + 1))}"`);
     await complete(b, 'dst', id, [
       { PartNumber: 1, ETag: c1.CopyPartResult?.ETag },
@@ -346,7 +472,11 @@ describe('multipart upload', () => {
     await complete(b, 'k', id, [await part(b, 'k', id, 1, p)]);
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
     expect((await bodyBytes(got)).equals(p.bytes())).toBe(true);
-    await expectBlobCount(gw.dataDir, before, 'blobs after a multipart object replaced a single-part one (1 part in, 1 blob out)');
+    await expectBlobCount(
+      gw.dataDir,
+      before,
+      'blobs after a multipart object replaced a single-part one (1 part in, 1 blob out)',
+    );
   });
 
   it('DeleteBucket with an upload in progress deletes it (as AWS does): its parts are aborted, no orphan blob, no resurrected upload', async () => {
@@ -368,7 +498,11 @@ describe('multipart upload', () => {
     const before = await countBlobs(gw.dataDir);
     const id = await create(b, 'k');
     const bodies = Array.from({ length: 8 }, (_, i) => new SeededData(`mp-race-${i}`, 150_000 + i * 777));
-    await Promise.allSettled(bodies.map((d) => s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: id, PartNumber: 1, Body: d.bytes() }))));
+    await Promise.allSettled(
+      bodies.map((d) =>
+        s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId: id, PartNumber: 1, Body: d.bytes() })),
+      ),
+    );
     const lp = await s3.send(new ListPartsCommand({ Bucket: b, Key: 'k', UploadId: id }));
     expect((lp.Parts ?? []).length).toBe(1);
     const winner = bodies.find((d) => `"${d.md5()}"` === lp.Parts?.[0].ETag);
@@ -389,7 +523,10 @@ describe('multipart upload', () => {
       const id = await create(b, key);
       const p = new SeededData(`race2-${round}`, 5000);
       const d = await part(b, key, id, 1, p);
-      const [c, a] = await Promise.allSettled([complete(b, key, id, [d]), s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: key, UploadId: id }))]);
+      const [c, a] = await Promise.allSettled([
+        complete(b, key, id, [d]),
+        s3.send(new AbortMultipartUploadCommand({ Bucket: b, Key: key, UploadId: id })),
+      ]);
       const outcome = `round ${round}: Complete ${c.status}${c.status === 'rejected' ? ` (${(c.reason as Error).name})` : ''}, Abort ${a.status}${a.status === 'rejected' ? ` (${(a.reason as Error).name})` : ''}`;
       expect(c.status === 'fulfilled' || a.status === 'fulfilled', outcome).toBe(true);
       let present = false;
@@ -400,7 +537,8 @@ describe('multipart upload', () => {
       } catch (e) {
         expect((e as { name?: string }).name, `GET after ${outcome}`).toBe('NoSuchKey');
       }
-      if (c.status === 'fulfilled') expect(present, `Complete answered 200 but the object is gone (${outcome})`).toBe(true);
+      if (c.status === 'fulfilled')
+        expect(present, `Complete answered 200 but the object is gone (${outcome})`).toBe(true);
       await expectBlobCount(gw.dataDir, before + (present ? 1 : 0), `blobs after ${outcome}`);
     }
   });
@@ -415,7 +553,9 @@ describe('multipart upload', () => {
       const p1 = new SeededData(`race3-1-${round}`, 3000);
       const p1b = new SeededData(`race3-1b-${round}`, 3000);
       const d1 = await part(b, key, id, 1, p1);
-      const upload = s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: id, PartNumber: 1, Body: p1b.bytes() }));
+      const upload = s3.send(
+        new UploadPartCommand({ Bucket: b, Key: key, UploadId: id, PartNumber: 1, Body: p1b.bytes() }),
+      );
       await new Promise((r) => setTimeout(r, round));
       const [c, u] = await Promise.allSettled([complete(b, key, id, [d1]), upload]);
       const outcome = `round ${round}: Complete ${c.status}${c.status === 'rejected' ? ` (${(c.reason as Error).name})` : ''}, UploadPart ${u.status}${u.status === 'rejected' ? ` (${(u.reason as Error).name})` : ''}`;
@@ -423,7 +563,9 @@ describe('multipart upload', () => {
       outcomes.set(label, (outcomes.get(label) ?? 0) + 1);
       if (c.status === 'fulfilled') {
         const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: key })).catch((e: Error) => e);
-        expect(got instanceof Error ? `GET failed: ${got.name}` : 'ok', `Complete answered 200 but ${outcome}`).toBe('ok');
+        expect(got instanceof Error ? `GET failed: ${got.name}` : 'ok', `Complete answered 200 but ${outcome}`).toBe(
+          'ok',
+        );
         if (!(got instanceof Error)) expect(md5Hex(await bodyBytes(got)), outcome).toBe(p1.md5());
         await expectBlobCount(gw.dataDir, before + 1, `blobs after ${outcome}`);
       } else {
@@ -459,7 +601,11 @@ describe('multipart upload', () => {
     const p2 = new SeededData('ro-2', 5 * MiB);
     const p3 = new SeededData('ro-3', 1 * MiB);
     const id = await create(b, 'k');
-    await complete(b, 'k', id, [await part(b, 'k', id, 1, p1), await part(b, 'k', id, 2, p2), await part(b, 'k', id, 3, p3)]);
+    await complete(b, 'k', id, [
+      await part(b, 'k', id, 1, p1),
+      await part(b, 'k', id, 2, p2),
+      await part(b, 'k', id, 3, p3),
+    ]);
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
     const it = (got.Body as Readable)[Symbol.asyncIterator]();
     const h = createHash('md5');
@@ -483,7 +629,9 @@ describe('multipart upload', () => {
       err = e;
     }
     const total = p1.size + p2.size + p3.size;
-    expect(err === undefined ? 'complete' : `stream failed after ${n} of ${total} bytes: ${String(err)}`).toBe('complete');
+    expect(err === undefined ? 'complete' : `stream failed after ${n} of ${total} bytes: ${String(err)}`).toBe(
+      'complete',
+    );
     expect(n).toBe(total);
     expect(h.digest('hex')).toBe(md5Hex(Buffer.concat([p1.bytes(), p2.bytes(), p3.bytes()])));
   });
@@ -491,7 +639,12 @@ describe('multipart upload', () => {
   it('lib-storage Upload of a 12 MiB stream (5 MiB parts, default checksums) round-trips with a "-3" ETag', async () => {
     const b = await newBucket('mp-libstorage');
     const data = new SeededData('lib-storage', 12 * MiB);
-    const up = new Upload({ client: s3, params: { Bucket: b, Key: 'via-upload', Body: data.stream() }, partSize: 5 * MiB, queueSize: 2 });
+    const up = new Upload({
+      client: s3,
+      params: { Bucket: b, Key: 'via-upload', Body: data.stream() },
+      partSize: 5 * MiB,
+      queueSize: 2,
+    });
     const out = await up.done();
     const expected = multipartEtag([data.md5(0, 5 * MiB), data.md5(5 * MiB, 10 * MiB), data.md5(10 * MiB)]);
     expect(out.ETag).toBe(`"${expected}"`);

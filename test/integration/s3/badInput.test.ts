@@ -4,11 +4,30 @@
  * parameters. Every error is S3 XML with Code, Message and RequestId, never a
  * stack trace; HEAD errors have no body; failed uploads leave no blob.
  */
-import { CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, ListObjectsV2Command, ListPartsCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListPartsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { errorBody, objectPath, send, signedRequest, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64 } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectHeadError, expectNoStackTrace, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  bucketName,
+  countBlobs,
+  expectBlobCount,
+  expectHeadError,
+  expectNoStackTrace,
+  expectSdkError,
+  expectXmlError,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -28,18 +47,31 @@ async function keysOf(b: string): Promise<string[]> {
 }
 
 const postDelete = (b: string, body: string | Buffer) =>
-  signedRequest(ep, { method: 'POST', path: objectPath(b, undefined, 'delete'), body, headers: { 'Content-MD5': md5Base64(body), 'Content-Type': 'application/xml' } });
+  signedRequest(ep, {
+    method: 'POST',
+    path: objectPath(b, undefined, 'delete'),
+    body,
+    headers: { 'Content-MD5': md5Base64(body), 'Content-Type': 'application/xml' },
+  });
 
 async function uploadWithPart(b: string, key: string): Promise<{ id: string; etag: string }> {
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: key }));
-  const p = await s3.send(new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: Buffer.from('part one') }));
+  const p = await s3.send(
+    new UploadPartCommand({ Bucket: b, Key: key, UploadId: up.UploadId, PartNumber: 1, Body: Buffer.from('part one') }),
+  );
   return { id: up.UploadId!, etag: p.ETag! };
 }
 
 const postComplete = (b: string, key: string, id: string, body: string | Buffer) =>
-  signedRequest(ep, { method: 'POST', path: objectPath(b, key, `uploadId=${encodeURIComponent(id)}`), body, headers: { 'Content-Type': 'application/xml' } });
+  signedRequest(ep, {
+    method: 'POST',
+    path: objectPath(b, key, `uploadId=${encodeURIComponent(id)}`),
+    body,
+    headers: { 'Content-Type': 'application/xml' },
+  });
 
-const XXE = (inner: string) => `<?xml version="1.0"?><!DOCTYPE Delete [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Delete>${inner}</Delete>`;
+const XXE = (inner: string) =>
+  `<?xml version="1.0"?><!DOCTYPE Delete [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Delete>${inner}</Delete>`;
 const LAUGHS =
   '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>';
 
@@ -58,8 +90,15 @@ describe('malformed XML', () => {
   });
 
   it.each([
-    ['unclosed tags', (e: string) => `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e}</ETag></Part>`],
-    ['a non-numeric PartNumber', (e: string) => `<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>${e}</ETag></Part></CompleteMultipartUpload>`],
+    [
+      'unclosed tags',
+      (e: string) => `<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>${e}</ETag></Part>`,
+    ],
+    [
+      'a non-numeric PartNumber',
+      (e: string) =>
+        `<CompleteMultipartUpload><Part><PartNumber>one</PartNumber><ETag>${e}</ETag></Part></CompleteMultipartUpload>`,
+    ],
     ['no parts', () => '<CompleteMultipartUpload></CompleteMultipartUpload>'],
     ['garbage', () => '{"parts": [1]}'],
   ])('CompleteMultipartUpload with %s is 400 MalformedXML; the upload survives', async (_l, mk) => {
@@ -84,7 +123,11 @@ describe('malformed XML', () => {
 
   it('CreateBucket with a malformed CreateBucketConfiguration is 400 MalformedXML and creates nothing', async () => {
     const b = bucketName('bad-cbc');
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b), body: '<CreateBucketConfiguration><LocationConstraint>us-east-1' });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b),
+      body: '<CreateBucketConfiguration><LocationConstraint>us-east-1',
+    });
     expectXmlError(res, 400, 'MalformedXML');
     expectHeadError(await signedRequest(ep, { method: 'HEAD', path: objectPath(b) }), 404);
   });
@@ -201,8 +244,16 @@ describe('names and sizes', () => {
     await s3.send(new PutObjectCommand({ Bucket: b, Key: ok, Body: Buffer.from('fits') }));
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: ok })))).toString()).toBe('fits');
     const before = await countBlobs(gw.dataDir);
-    await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: ok + 'a', Body: Buffer.from('too long') })), 400, 'KeyTooLongError');
-    await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k'.repeat(1025), Body: Buffer.from('too long') })), 400, 'KeyTooLongError');
+    await expectSdkError(
+      s3.send(new PutObjectCommand({ Bucket: b, Key: ok + 'a', Body: Buffer.from('too long') })),
+      400,
+      'KeyTooLongError',
+    );
+    await expectSdkError(
+      s3.send(new PutObjectCommand({ Bucket: b, Key: 'k'.repeat(1025), Body: Buffer.from('too long') })),
+      400,
+      'KeyTooLongError',
+    );
     await expectBlobCount(gw.dataDir, before, 'blobs after KeyTooLongError');
   });
 
@@ -222,14 +273,24 @@ describe('names and sizes', () => {
   it('user metadata over 2 KiB is 400 MetadataTooLarge and leaves no blob', async () => {
     const b = await bucketWith('bigmeta');
     const before = await countBlobs(gw.dataDir);
-    await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('x'), Metadata: { big: 'm'.repeat(2100) } })), 400, 'MetadataTooLarge');
+    await expectSdkError(
+      s3.send(
+        new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('x'), Metadata: { big: 'm'.repeat(2100) } }),
+      ),
+      400,
+      'MetadataTooLarge',
+    );
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })), 404, 'NoSuchKey');
     await expectBlobCount(gw.dataDir, before);
   });
 
   it('a header section over 16 KiB is 400 with an XML error body', async () => {
     const b = await bucketWith('bighdr');
-    const res = await send(ep, { method: 'GET', path: objectPath(b, 'k'), headers: { 'x-amz-meta-huge': 'h'.repeat(20 * 1024) } });
+    const res = await send(ep, {
+      method: 'GET',
+      path: objectPath(b, 'k'),
+      headers: { 'x-amz-meta-huge': 'h'.repeat(20 * 1024) },
+    });
     expect(res.status).toBe(400);
     expect(res.text()).toMatch(/<Error>[\s\S]*<Code>[^<]+<\/Code>[\s\S]*<\/Error>/);
     expect(String(res.headers['content-type'])).toMatch(/xml/);
@@ -243,34 +304,52 @@ describe('names and sizes', () => {
 });
 
 describe('bad parameters', () => {
-  it.each(['0', '10001', 'abc'])('UploadPartCopy with partNumber=%s is 400 InvalidArgument, as UploadPart', async (pn) => {
-    const b = await bucketWith('bad-pn-copy', ['src']);
-    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
-    const before = await countBlobs(gw.dataDir);
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k', `partNumber=${pn}&uploadId=${encodeURIComponent(up.UploadId!)}`), headers: { 'x-amz-copy-source': `/${b}/src` } });
-    expectXmlError(res, 400, 'InvalidArgument');
-    expect(errorBody(res).Message).toBe('Part number must be an integer between 1 and 10000, inclusive');
-    await expectBlobCount(gw.dataDir, before);
-  });
+  it.each(['0', '10001', 'abc'])(
+    'UploadPartCopy with partNumber=%s is 400 InvalidArgument, as UploadPart',
+    async (pn) => {
+      const b = await bucketWith('bad-pn-copy', ['src']);
+      const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
+      const before = await countBlobs(gw.dataDir);
+      const res = await signedRequest(ep, {
+        method: 'PUT',
+        path: objectPath(b, 'k', `partNumber=${pn}&uploadId=${encodeURIComponent(up.UploadId!)}`),
+        headers: { 'x-amz-copy-source': `/${b}/src` },
+      });
+      expectXmlError(res, 400, 'InvalidArgument');
+      expect(errorBody(res).Message).toBe('Part number must be an integer between 1 and 10000, inclusive');
+      await expectBlobCount(gw.dataDir, before);
+    },
+  );
 
   it.each(['0', '10001', 'abc', '-1'])('UploadPart with partNumber=%s is 400 InvalidArgument', async (pn) => {
     const b = await bucketWith('bad-pn');
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
     const before = await countBlobs(gw.dataDir);
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k', `partNumber=${pn}&uploadId=${encodeURIComponent(up.UploadId!)}`), body: Buffer.from('data') });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k', `partNumber=${pn}&uploadId=${encodeURIComponent(up.UploadId!)}`),
+      body: Buffer.from('data'),
+    });
     expectXmlError(res, 400, 'InvalidArgument');
     await expectBlobCount(gw.dataDir, before);
   });
 
   it.each(['abc', '-1'])('ListObjectsV2 with max-keys=%s is 400 InvalidArgument', async (mk) => {
     const b = await bucketWith('bad-maxkeys');
-    expectXmlError(await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, `list-type=2&max-keys=${mk}`) }), 400, 'InvalidArgument');
+    expectXmlError(
+      await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, `list-type=2&max-keys=${mk}`) }),
+      400,
+      'InvalidArgument',
+    );
   });
 
   // AWS refuses an empty token (boto3's ContinuationToken='' is a client bug, not "first page").
   it('an empty continuation-token is 400 InvalidArgument naming it', async () => {
     const b = await bucketWith('empty-token', ['a']);
-    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'list-type=2&continuation-token=') });
+    const res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b, undefined, 'list-type=2&continuation-token='),
+    });
     expectXmlError(res, 400, 'InvalidArgument');
     expect(errorBody(res).Message).toBe('The continuation token provided is incorrect');
     expect(errorBody(res).raw).toContain('<ArgumentName>continuation-token</ArgumentName>');
@@ -278,7 +357,14 @@ describe('bad parameters', () => {
 
   it('a continuation token that was never issued is 400 InvalidArgument', async () => {
     const b = await bucketWith('bad-token', ['a']);
-    expectXmlError(await signedRequest(ep, { method: 'GET', path: objectPath(b, undefined, 'list-type=2&continuation-token=bm90LWEtdG9rZW4') }), 400, 'InvalidArgument');
+    expectXmlError(
+      await signedRequest(ep, {
+        method: 'GET',
+        path: objectPath(b, undefined, 'list-type=2&continuation-token=bm90LWEtdG9rZW4'),
+      }),
+      400,
+      'InvalidArgument',
+    );
   });
 
   it('a bad percent-encoding in the path is 400 InvalidURI, not a 500', async () => {
@@ -287,7 +373,10 @@ describe('bad parameters', () => {
     const res = await send(ep, { method: 'GET', path: '/bucket/%ZZbad' });
     expectXmlError(res, 400, 'InvalidURI');
     // errorBody gives the XML text as sent (the apostrophe escaped).
-    expect(errorBody(res)).toMatchObject({ Message: 'Couldn&apos;t parse the specified URI.', Resource: '/bucket/%ZZbad' });
+    expect(errorBody(res)).toMatchObject({
+      Message: 'Couldn&apos;t parse the specified URI.',
+      Resource: '/bucket/%ZZbad',
+    });
   });
 });
 
@@ -312,7 +401,8 @@ describe('every error is XML with Code, Message, RequestId, without internals', 
     ['precondition failed', (b: string) => `/${b}/k`, 412],
   ] as const)('HEAD error (%s) has no body', async (label, path, status) => {
     const b = await bucketWith('headerr', ['k']);
-    const headers: Record<string, string> = label === 'precondition failed' ? { 'If-Match': '"ffffffffffffffffffffffffffffffff"' } : {};
+    const headers: Record<string, string> =
+      label === 'precondition failed' ? { 'If-Match': '"ffffffffffffffffffffffffffffffff"' } : {};
     expectHeadError(await signedRequest(ep, { method: 'HEAD', path: path(b), headers }), status);
   });
 });

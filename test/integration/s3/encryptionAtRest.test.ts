@@ -55,7 +55,12 @@ describe('encryption at rest', () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const crn = await gw.createRootKey('at-rest-key');
     const kp = 'at-rest-kp';
-    await s3.send(withHeaders(new CreateBucketCommand({ Bucket: kp }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
+    await s3.send(
+      withHeaders(new CreateBucketCommand({ Bucket: kp }), {
+        'ibm-sse-kp-encryption-algorithm': 'AES256',
+        'ibm-sse-kp-customer-root-key-crn': crn,
+      }),
+    );
 
     const small = Buffer.from(`small object containing ${MARKER} once`);
     const big = repeated(3 * MiB);
@@ -65,22 +70,62 @@ describe('encryption at rest', () => {
 
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'small', Body: small, Metadata: meta, Tagging: tagging }));
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'big', Body: big, Metadata: meta }));
-    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'streamed', Body: Readable.from([big.subarray(0, MiB)]), ContentLength: MiB, Metadata: meta }));
-    const raw = await streamingPut(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: objectPath(b, 'chunked'), data: big.subarray(0, 200_000), chunkSize: 64 * 1024, headers: { 'x-amz-meta-secret': MARKER } });
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: b,
+        Key: 'streamed',
+        Body: Readable.from([big.subarray(0, MiB)]),
+        ContentLength: MiB,
+        Metadata: meta,
+      }),
+    );
+    const raw = await streamingPut(ep, {
+      mode: STREAMING_UNSIGNED_TRAILER,
+      path: objectPath(b, 'chunked'),
+      data: big.subarray(0, 200_000),
+      chunkSize: 64 * 1024,
+      headers: { 'x-amz-meta-secret': MARKER },
+    });
     expect(raw.status, raw.text()).toBe(200);
     await s3.send(new PutObjectCommand({ Bucket: kp, Key: 'kp-object', Body: big, Metadata: meta }));
     await s3.send(new CopyObjectCommand({ Bucket: kp, Key: 'copied', CopySource: `${b}/small` }));
-    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'small', CopySource: `${b}/small`, MetadataDirective: 'REPLACE', Metadata: { replaced: MARKER } }));
+    await s3.send(
+      new CopyObjectCommand({
+        Bucket: b,
+        Key: 'small',
+        CopySource: `${b}/small`,
+        MetadataDirective: 'REPLACE',
+        Metadata: { replaced: MARKER },
+      }),
+    );
 
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'multi', Metadata: meta }));
     const p1 = repeated(5 * MiB);
     const p2 = Buffer.from(`tail ${MARKER}`);
-    const e1 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'multi', UploadId: up.UploadId, PartNumber: 1, Body: p1 }));
-    const e2 = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'multi', UploadId: up.UploadId, PartNumber: 2, Body: p2 }));
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
+    const e1 = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'multi', UploadId: up.UploadId, PartNumber: 1, Body: p1 }),
+    );
+    const e2 = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'multi', UploadId: up.UploadId, PartNumber: 2, Body: p2 }),
+    );
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'multi',
+        UploadId: up.UploadId,
+        MultipartUpload: {
+          Parts: [
+            { PartNumber: 1, ETag: e1.ETag },
+            { PartNumber: 2, ETag: e2.ETag },
+          ],
+        },
+      }),
+    );
     // An upload left pending keeps its metadata (sealed) in the store too.
     const pending = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'pending', Metadata: meta }));
-    await s3.send(new UploadPartCommand({ Bucket: b, Key: 'pending', UploadId: pending.UploadId, PartNumber: 1, Body: p2 }));
+    await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'pending', UploadId: pending.UploadId, PartNumber: 1, Body: p2 }),
+    );
 
     // Sanity: everything reads back in plaintext through the API.
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'big' })))).equals(big)).toBe(true);
@@ -91,10 +136,21 @@ describe('encryption at rest', () => {
 
     const files = await filesUnder(dataDir);
     // The scan covers the blobs (one per single-part object, one per part) and the metadata and KMS stores.
-    const blobs = files.filter((f) => relative(dataDir, f).startsWith('blobs/') && !relative(dataDir, f).startsWith('blobs/tmp/'));
-    expect(blobs.length, 'blob files scanned: small, big, streamed, chunked, kp-object, copied, 2 multi parts, 1 pending part').toBe(9);
-    expect(files.some((f) => relative(dataDir, f).startsWith('meta/')), 'metadata store files scanned').toBe(true);
-    expect(files.some((f) => relative(dataDir, f).startsWith('kms/')), 'KMS store files scanned').toBe(true);
+    const blobs = files.filter(
+      (f) => relative(dataDir, f).startsWith('blobs/') && !relative(dataDir, f).startsWith('blobs/tmp/'),
+    );
+    expect(
+      blobs.length,
+      'blob files scanned: small, big, streamed, chunked, kp-object, copied, 2 multi parts, 1 pending part',
+    ).toBe(9);
+    expect(
+      files.some((f) => relative(dataDir, f).startsWith('meta/')),
+      'metadata store files scanned',
+    ).toBe(true);
+    expect(
+      files.some((f) => relative(dataDir, f).startsWith('kms/')),
+      'KMS store files scanned',
+    ).toBe(true);
     const needles: Array<[string, Buffer]> = [
       ['marker', Buffer.from(MARKER)],
       ...md5s.map((m, i): [string, Buffer] => [`plaintext MD5 #${i} (hex)`, Buffer.from(m)]),
@@ -105,7 +161,8 @@ describe('encryption at rest', () => {
     for (const f of files) {
       const content = await readFile(f);
       scanned += content.length;
-      for (const [what, needle] of needles) if (content.includes(needle)) hits.push(`${what} in ${relative(dataDir, f)}`);
+      for (const [what, needle] of needles)
+        if (content.includes(needle)) hits.push(`${what} in ${relative(dataDir, f)}`);
     }
     expect(scanned, 'the data dir holds at least the ciphertext of what was written').toBeGreaterThan(3 * MiB * 2);
     expect(hits, 'plaintext found at rest').toEqual([]);

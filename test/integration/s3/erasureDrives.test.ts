@@ -32,7 +32,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-const get = async (Bucket: string, Key: string, Range?: string) => bodyBytes(await s3.send(new GetObjectCommand({ Bucket, Key, Range })));
+const get = async (Bucket: string, Key: string, Range?: string) =>
+  bodyBytes(await s3.send(new GetObjectCommand({ Bucket, Key, Range })));
 
 describe('S3 over four erasure-coded drives', () => {
   it('PUTs and GETs, survives deleting drive directories up to m, and then refuses rather than lie', async () => {
@@ -65,7 +66,10 @@ describe('S3 over four erasure-coded drives', () => {
     expect((await get(b, 'big')).equals(big)).toBe(true);
     expect((await get(b, 'later')).equals(later)).toBe(true);
     // Two drives left: below the write quorum, so the PUT is refused.
-    const refused = await expectSdkError(s3.send(new PutObjectCommand({ Bucket: b, Key: 'refused', Body: randomBytes(1000) })), 503);
+    const refused = await expectSdkError(
+      s3.send(new PutObjectCommand({ Bucket: b, Key: 'refused', Body: randomBytes(1000) })),
+      503,
+    );
     expect(refused.name).toBe('ServiceUnavailable');
 
     await rm(drives[0], { recursive: true, force: true });

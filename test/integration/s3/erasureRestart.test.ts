@@ -4,7 +4,16 @@
  * same drives with one of them wiped (start-up recreates it empty, and the
  * garbage sweep keeps every referenced blob), ranges across part boundaries too.
  */
-import { CompleteMultipartUploadCommand, CopyObjectCommand, CreateBucketCommand, CreateMultipartUploadCommand, GetObjectCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,10 +48,25 @@ beforeAll(async () => {
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'ec-restart', Key: 'multi' }));
   const parts = [];
   for (const [n, p] of [part1, part2].entries()) {
-    const out = await s3.send(new UploadPartCommand({ Bucket: 'ec-restart', Key: 'multi', UploadId: up.UploadId, PartNumber: n + 1, Body: p.bytes() }));
+    const out = await s3.send(
+      new UploadPartCommand({
+        Bucket: 'ec-restart',
+        Key: 'multi',
+        UploadId: up.UploadId,
+        PartNumber: n + 1,
+        Body: p.bytes(),
+      }),
+    );
     parts.push({ PartNumber: n + 1, ETag: out.ETag });
   }
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'ec-restart', Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: 'ec-restart',
+      Key: 'multi',
+      UploadId: up.UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
   await s3.send(new CopyObjectCommand({ Bucket: 'ec-restart', Key: 'copy', CopySource: 'ec-restart/single' }));
   await gw?.close({ keepData: true });
   gw = undefined;
@@ -58,11 +82,16 @@ describe('erasure-coded drives across a restart', () => {
     await rm(drives[0], { recursive: true, force: true });
     const s3 = await start();
     expect(await readdir(drives[0])).toEqual(['tmp']);
-    const get = async (Key: string, Range?: string) => bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'ec-restart', Key, Range })));
+    const get = async (Key: string, Range?: string) =>
+      bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'ec-restart', Key, Range })));
     const multi = Buffer.concat([part1.bytes(), part2.bytes()]);
     expect((await get('multi')).equals(multi)).toBe(true);
     const boundary = part1.size;
-    expect((await get('multi', `bytes=${boundary - 70_000}-${boundary + 500}`)).equals(multi.subarray(boundary - 70_000, boundary + 501))).toBe(true);
+    expect(
+      (await get('multi', `bytes=${boundary - 70_000}-${boundary + 500}`)).equals(
+        multi.subarray(boundary - 70_000, boundary + 501),
+      ),
+    ).toBe(true);
     expect((await get('single')).equals(single.bytes())).toBe(true);
     expect((await get('copy')).equals(single.bytes())).toBe(true);
     expect((await get('copy', 'bytes=-10')).equals(single.bytes().subarray(-10))).toBe(true);

@@ -28,7 +28,13 @@ interface Exchange {
  * the server said 100 Continue, then read until the server closes or the final
  * response is complete.
  */
-function exchange(head: Record<string, string>, method: string, path: string, body: Buffer, waitMs = 700): Promise<Exchange> {
+function exchange(
+  head: Record<string, string>,
+  method: string,
+  path: string,
+  body: Buffer,
+  waitMs = 700,
+): Promise<Exchange> {
   return new Promise((resolve, reject) => {
     const sock = connect(ep.port, '127.0.0.1');
     let all = '';
@@ -67,10 +73,17 @@ function exchange(head: Record<string, string>, method: string, path: string, bo
   });
 }
 
-const status = (raw: string) => Number(/HTTP\/1\.1 (\d{3})/.exec(raw.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''))?.[1]);
+const status = (raw: string) =>
+  Number(/HTTP\/1\.1 (\d{3})/.exec(raw.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, ''))?.[1]);
 
 function signedHead(path: string, body: Buffer, extra: Record<string, string> = {}, secret?: string) {
-  const s = signHeaders(ep, { method: 'PUT', path, body, headers: { 'Content-Length': String(body.length), ...extra }, secretAccessKey: secret });
+  const s = signHeaders(ep, {
+    method: 'PUT',
+    path,
+    body,
+    headers: { 'Content-Length': String(body.length), ...extra },
+    secretAccessKey: secret,
+  });
   return { ...s.headers, Expect: '100-continue' };
 }
 
@@ -83,7 +96,9 @@ describe('Expect: 100-continue', () => {
     expect(x.beforeBody).toMatch(/^HTTP\/1\.1 100 Continue\r\n/);
     expect(x.bodySent).toBe(true);
     expect(status(x.all)).toBe(200);
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe('sent after the 100');
+    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe(
+      'sent after the 100',
+    );
   });
 
   it('a wrong signature is 403 without a 100: the body is never asked for', async () => {

@@ -11,7 +11,17 @@ import aws4 from 'aws4';
 import { describe, expect, it } from 'vitest';
 import { errorBody, objectPath, send, signedRequest, signHeaders, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Base64, md5Hex, SeededData, sha256Hex } from '../../helpers/seeded.js';
-import { bodyBytes, countBlobs, createBucket, expectAbsent as expectS3Absent, expectBlobCount, expectHeadError, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  countBlobs,
+  createBucket,
+  expectAbsent as expectS3Absent,
+  expectBlobCount,
+  expectHeadError,
+  expectXmlError,
+  tmpFiles,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -27,7 +37,12 @@ describe('payload hash', () => {
   it('a correct hex x-amz-content-sha256 (s3cmd style) is accepted', async () => {
     const b = await newBucket('auth-sha');
     const body = new SeededData('sha-ok', 100_000).bytes();
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, headers: { 'x-amz-storage-class': 'STANDARD', 'Content-Type': 'text/plain' } });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      headers: { 'x-amz-storage-class': 'STANDARD', 'Content-Type': 'text/plain' },
+    });
     expect(res.status, res.text()).toBe(200);
     expect(res.headers['etag']).toBe(`"${md5Hex(body)}"`);
   });
@@ -35,20 +50,33 @@ describe('payload hash', () => {
   it.each([
     ['small', 100],
     ['1 MiB (mismatch found only at the end of the stream)', 1024 * 1024],
-  ])('a hex x-amz-content-sha256 that does not match the body (%s) is 400 XAmzContentSHA256Mismatch and creates nothing', async (_l, size) => {
-    const b = await newBucket('auth-shabad');
-    const before = await countBlobs(gw.dataDir);
-    const body = new SeededData(`sha-bad-${size}`, size).bytes();
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: sha256Hex('a different body') });
-    expectXmlError(res, 400, 'XAmzContentSHA256Mismatch');
-    await expectAbsent(b, 'k');
-    await expectBlobCount(gw.dataDir, before, 'blobs after a SHA-256 mismatch');
-  });
+  ])(
+    'a hex x-amz-content-sha256 that does not match the body (%s) is 400 XAmzContentSHA256Mismatch and creates nothing',
+    async (_l, size) => {
+      const b = await newBucket('auth-shabad');
+      const before = await countBlobs(gw.dataDir);
+      const body = new SeededData(`sha-bad-${size}`, size).bytes();
+      const res = await signedRequest(ep, {
+        method: 'PUT',
+        path: objectPath(b, 'k'),
+        body,
+        payloadHash: sha256Hex('a different body'),
+      });
+      expectXmlError(res, 400, 'XAmzContentSHA256Mismatch');
+      await expectAbsent(b, 'k');
+      await expectBlobCount(gw.dataDir, before, 'blobs after a SHA-256 mismatch');
+    },
+  );
 
   it('a hex mismatch does not replace an existing object', async () => {
     const b = await newBucket('auth-shakeep');
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('keep me') }));
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body: Buffer.from('evil'), payloadHash: sha256Hex('good') });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body: Buffer.from('evil'),
+      payloadHash: sha256Hex('good'),
+    });
     expectXmlError(res, 400, 'XAmzContentSHA256Mismatch');
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe('keep me');
   });
@@ -56,7 +84,12 @@ describe('payload hash', () => {
   it('UNSIGNED-PAYLOAD is accepted', async () => {
     const b = await newBucket('auth-unsigned');
     const body = Buffer.from('unsigned payload body');
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: 'UNSIGNED-PAYLOAD' });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+    });
     expect(res.status, res.text()).toBe(200);
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).equals(body)).toBe(true);
   });
@@ -65,17 +98,32 @@ describe('payload hash', () => {
     const b = await newBucket('auth-md5');
     const before = await countBlobs(gw.dataDir);
     const body = Buffer.from('body for md5');
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, headers: { 'Content-MD5': md5Base64('not it') } });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      headers: { 'Content-MD5': md5Base64('not it') },
+    });
     expectXmlError(res, 400, 'BadDigest');
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
-    const ok = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, headers: { 'Content-MD5': md5Base64(body) } });
+    const ok = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      headers: { 'Content-MD5': md5Base64(body) },
+    });
     expect(ok.status, ok.text()).toBe(200);
   });
 
   it('a Content-MD5 that is not base64 of 16 bytes is 400 InvalidDigest', async () => {
     const b = await newBucket('auth-md5inv');
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body: Buffer.from('x'), headers: { 'Content-MD5': 'not-an-md5' } });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body: Buffer.from('x'),
+      headers: { 'Content-MD5': 'not-an-md5' },
+    });
     expectXmlError(res, 400, 'InvalidDigest');
     await expectAbsent(b, 'k');
   });
@@ -86,11 +134,21 @@ describe('payload hash', () => {
     const before = await countBlobs(gw.dataDir);
     const tmpBefore = (await tmpFiles(gw.dataDir)).length;
     const data = new SeededData('short', 500_000);
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'Content-Length': String(data.size) }, sendBody: data.pieces(), abortAfterBytes: 200_000 });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'Content-Length': String(data.size) },
+      sendBody: data.pieces(),
+      abortAfterBytes: 200_000,
+    });
     expect(res.status).toBe(0);
     const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await tmpFiles(gw.dataDir)).length > tmpBefore) await new Promise((r) => setTimeout(r, 50));
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe('old version');
+    while (Date.now() < deadline && (await tmpFiles(gw.dataDir)).length > tmpBefore)
+      await new Promise((r) => setTimeout(r, 50));
+    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })))).toString()).toBe(
+      'old version',
+    );
     await expectBlobCount(gw.dataDir, before, 'blobs after a truncated upload');
     expect((await tmpFiles(gw.dataDir)).length, 'temp files after a truncated upload').toBe(tmpBefore);
   });
@@ -100,11 +158,20 @@ describe('credentials and signature', () => {
   it('a wrong secret is 403 SignatureDoesNotMatch (GET and PUT; the PUT stores nothing)', async () => {
     const b = await newBucket('auth-secret');
     await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: Buffer.from('x') }));
-    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b, 'k'), secretAccessKey: 'wrong-secret-key-0123456789' });
+    const res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b, 'k'),
+      secretAccessKey: 'wrong-secret-key-0123456789',
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     expect(res.text()).not.toContain(gw.secretAccessKey);
     const before = await countBlobs(gw.dataDir);
-    const put = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'new'), body: Buffer.from('data'), secretAccessKey: 'wrong-secret-key-0123456789' });
+    const put = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'new'),
+      body: Buffer.from('data'),
+      secretAccessKey: 'wrong-secret-key-0123456789',
+    });
     expectXmlError(put, 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'new');
     await expectBlobCount(gw.dataDir, before);
@@ -112,7 +179,12 @@ describe('credentials and signature', () => {
 
   it('an unknown access key is 403 InvalidAccessKeyId', async () => {
     const b = await newBucket('auth-akid');
-    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b), accessKeyId: 'AKIDOESNOTEXIST0000', secretAccessKey: 'whatever-secret' });
+    const res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b),
+      accessKeyId: 'AKIDOESNOTEXIST0000',
+      secretAccessKey: 'whatever-secret',
+    });
     expectXmlError(res, 403, 'InvalidAccessKeyId');
   });
 
@@ -121,13 +193,21 @@ describe('credentials and signature', () => {
     ['20 minutes ahead', 20],
   ])('a request time %s is 403 RequestTimeTooSkewed', async (_l, minutes) => {
     const b = await newBucket('auth-skew');
-    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b), date: new Date(Date.now() + minutes * 60_000) });
+    const res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b),
+      date: new Date(Date.now() + minutes * 60_000),
+    });
     expectXmlError(res, 403, 'RequestTimeTooSkewed');
   });
 
   it('a request time 10 minutes off is inside the window', async () => {
     const b = await newBucket('auth-skewok');
-    const res = await signedRequest(ep, { method: 'GET', path: objectPath(b), date: new Date(Date.now() - 10 * 60_000) });
+    const res = await signedRequest(ep, {
+      method: 'GET',
+      path: objectPath(b),
+      date: new Date(Date.now() - 10 * 60_000),
+    });
     expect(res.status, res.text()).toBe(200);
   });
 
@@ -141,7 +221,12 @@ describe('credentials and signature', () => {
   it('changing a signed header after signing is 403 SignatureDoesNotMatch', async () => {
     const b = await newBucket('auth-tamper');
     const body = Buffer.from('x');
-    const s = signHeaders(ep, { method: 'PUT', path: objectPath(b, 'k'), body, headers: { 'x-amz-meta-owner': 'alice', 'Content-Length': '1' } });
+    const s = signHeaders(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      headers: { 'x-amz-meta-owner': 'alice', 'Content-Length': '1' },
+    });
     const headers = { ...s.headers, 'x-amz-meta-owner': 'mallory' };
     expectXmlError(await send(ep, { method: 'PUT', path: s.path, headers, body }), 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'k');
@@ -155,7 +240,15 @@ describe('credentials and signature', () => {
 
   it('a malformed Authorization header is a 4xx XML error, not a 500', async () => {
     const b = await newBucket('auth-malformed');
-    const res = await send(ep, { method: 'GET', path: objectPath(b), headers: { Authorization: 'AWS4-HMAC-SHA256 Credential=garbage', 'x-amz-date': '20240101T000000Z', 'x-amz-content-sha256': sha256Hex('') } });
+    const res = await send(ep, {
+      method: 'GET',
+      path: objectPath(b),
+      headers: {
+        Authorization: 'AWS4-HMAC-SHA256 Credential=garbage',
+        'x-amz-date': '20240101T000000Z',
+        'x-amz-content-sha256': sha256Hex(''),
+      },
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
     expectXmlError(res, res.status);
@@ -163,7 +256,11 @@ describe('credentials and signature', () => {
 
   it('unknown query parameters such as x-id are ignored', async () => {
     const b = await newBucket('auth-xid');
-    const put = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k', 'x-id=PutObject'), body: Buffer.from('hello') });
+    const put = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k', 'x-id=PutObject'),
+      body: Buffer.from('hello'),
+    });
     expect(put.status, put.text()).toBe(200);
     const get = await signedRequest(ep, { method: 'GET', path: objectPath(b, 'k', 'x-id=GetObject&foo=bar') });
     expect(get.status, get.text()).toBe(200);
@@ -184,14 +281,25 @@ describe('repeated headers', () => {
     const path = objectPath(b, 'dup');
     const body = 'repeated';
     const signed = aws4.sign(
-      { host: `127.0.0.1:${ep.port}`, path, method: 'PUT', service: 's3', region: ep.region, body, headers: { 'x-amz-meta-twice': ['one', 'two'] as unknown as string, 'content-length': String(body.length) } },
+      {
+        host: `127.0.0.1:${ep.port}`,
+        path,
+        method: 'PUT',
+        service: 's3',
+        region: ep.region,
+        body,
+        headers: { 'x-amz-meta-twice': ['one', 'two'] as unknown as string, 'content-length': String(body.length) },
+      },
       { accessKeyId: ep.accessKeyId, secretAccessKey: ep.secretAccessKey },
     );
     const status = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port: ep.port, path, method: 'PUT', headers: signed.headers as OutgoingHttpHeaders }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
+      const req = httpRequest(
+        { host: '127.0.0.1', port: ep.port, path, method: 'PUT', headers: signed.headers as OutgoingHttpHeaders },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
@@ -211,7 +319,12 @@ describe('non-ASCII header values', () => {
   it('an x-amz-meta-* value sent as UTF-8 verifies as AWS canonicalizes it and comes back as the same bytes', async () => {
     const b = await newBucket('auth-utf8');
     const path = objectPath(b, 'k');
-    const s = signHeaders(ep, { method: 'PUT', path, body: 'x', headers: { 'x-amz-meta-name': VALUE, 'Content-Length': '1' } });
+    const s = signHeaders(ep, {
+      method: 'PUT',
+      path,
+      body: 'x',
+      headers: { 'x-amz-meta-name': VALUE, 'Content-Length': '1' },
+    });
     const headers = { ...s.headers, 'x-amz-meta-name': onTheWire(VALUE) };
     const res = await send(ep, { method: 'PUT', path: s.path, headers, body: 'x' });
     expect(res.status, res.text()).toBe(200);
@@ -222,8 +335,18 @@ describe('non-ASCII header values', () => {
   it('the same bytes signed over a different value are 403 SignatureDoesNotMatch', async () => {
     const b = await newBucket('auth-utf8-bad');
     const path = objectPath(b, 'k');
-    const s = signHeaders(ep, { method: 'PUT', path, body: 'x', headers: { 'x-amz-meta-name': 'cafe', 'Content-Length': '1' } });
-    const res = await send(ep, { method: 'PUT', path: s.path, headers: { ...s.headers, 'x-amz-meta-name': onTheWire('café') }, body: 'x' });
+    const s = signHeaders(ep, {
+      method: 'PUT',
+      path,
+      body: 'x',
+      headers: { 'x-amz-meta-name': 'cafe', 'Content-Length': '1' },
+    });
+    const res = await send(ep, {
+      method: 'PUT',
+      path: s.path,
+      headers: { ...s.headers, 'x-amz-meta-name': onTheWire('café') },
+      body: 'x',
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'k');
   });

@@ -89,24 +89,50 @@ describe('memory per request stays within a few segments', () => {
   async function peakGrowth(size: number): Promise<{ put: Growth; get: Growth }> {
     const key = `/mem/obj-${size}`;
     let s = await sampler();
-    const put = await signedRequest(ep, { method: 'PUT', path: key, payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'Content-Length': String(size) }, sendBody: body(size), timeoutMs: 180_000 });
+    const put = await signedRequest(ep, {
+      method: 'PUT',
+      path: key,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'Content-Length': String(size) },
+      sendBody: body(size),
+      timeoutMs: 180_000,
+    });
     const putGrowth = await s.stop();
     expect(put.status, put.text()).toBe(200);
     expect(put.headers.etag).toBe(`"${md5Of(size)}"`);
 
     s = await sampler();
-    const signed = aws4.sign({ host: `127.0.0.1:${ep.port}`, path: key, method: 'GET', service: 's3', region: ep.region, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } }, { accessKeyId: ep.accessKeyId, secretAccessKey: ep.secretAccessKey });
+    const signed = aws4.sign(
+      {
+        host: `127.0.0.1:${ep.port}`,
+        path: key,
+        method: 'GET',
+        service: 's3',
+        region: ep.region,
+        headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' },
+      },
+      { accessKeyId: ep.accessKeyId, secretAccessKey: ep.secretAccessKey },
+    );
     const got = await new Promise<{ n: number; md5: string }>((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: ep.port, path: key, method: 'GET', headers: signed.headers as Record<string, string> }, (res) => {
-        const h = createHash('md5');
-        let n = 0;
-        res.on('data', (c: Buffer) => {
-          n += c.length;
-          h.update(c);
-        });
-        res.on('end', () => resolve({ n, md5: h.digest('hex') }));
-        res.on('error', reject);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: ep.port,
+          path: key,
+          method: 'GET',
+          headers: signed.headers as Record<string, string>,
+        },
+        (res) => {
+          const h = createHash('md5');
+          let n = 0;
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            h.update(c);
+          });
+          res.on('end', () => resolve({ n, md5: h.digest('hex') }));
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });
@@ -120,7 +146,9 @@ describe('memory per request stays within a few segments', () => {
     const small = await peakGrowth(SMALL);
     const large = await peakGrowth(LARGE);
     const f = (g: Growth) => `buffers ${(g.ab / MiB).toFixed(1)} MiB, heap ${(g.heap / MiB).toFixed(1)} MiB`;
-    console.log(`memory test (${SMALL / MiB} -> ${LARGE / MiB} MiB): PUT ${f(small.put)} -> ${f(large.put)}; GET ${f(small.get)} -> ${f(large.get)}`);
+    console.log(
+      `memory test (${SMALL / MiB} -> ${LARGE / MiB} MiB): PUT ${f(small.put)} -> ${f(large.put)}; GET ${f(small.get)} -> ${f(large.get)}`,
+    );
     for (const op of ['put', 'get'] as const) {
       // Object bytes would pile up in Buffers: the difference would be over 100 MiB.
       expect(large[op].ab - small[op].ab, `${op} buffers`).toBeLessThan(32 * MiB);

@@ -40,7 +40,10 @@ interface Proc {
 }
 
 function start(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -54,7 +57,8 @@ async function banner(p: Proc, pattern: RegExp, what: string, ms = 30_000): Prom
   for (;;) {
     const m = pattern.exec(p.out());
     if (m?.[1]) return m[1];
-    if (p.child.exitCode !== null || Date.now() - t0 > ms) throw new Error(`${what} did not start: ${p.err() || p.out()}`);
+    if (p.child.exitCode !== null || Date.now() - t0 > ms)
+      throw new Error(`${what} did not start: ${p.err() || p.out()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -103,8 +107,10 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
       COFFER_DATA_S3_SECRET_KEY: o.secretAccessKey,
     };
     // Started together: they also race to migrate the empty database.
-    for (const n of [1, 2, 3]) gateways.push(start(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: join(dir, `gw${n}`) }));
-    for (const [i, g] of gateways.entries()) clients.push(s3Client(await banner(g, /S3 endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/, `gateway ${i + 1}`)));
+    for (const n of [1, 2, 3])
+      gateways.push(start(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: join(dir, `gw${n}`) }));
+    for (const [i, g] of gateways.entries())
+      clients.push(s3Client(await banner(g, /S3 endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/, `gateway ${i + 1}`)));
   }, 120_000);
 
   afterAll(async () => {
@@ -124,7 +130,9 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
     const Bucket = 'scale-out';
     const Key = 'big/upload.bin';
     await g1.send(new CreateBucketCommand({ Bucket }));
-    const { UploadId } = await g1.send(new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/x-test' }));
+    const { UploadId } = await g1.send(
+      new CreateMultipartUploadCommand({ Bucket, Key, ContentType: 'application/x-test' }),
+    );
     const bodies = [randomBytes(5 * MiB), randomBytes(5 * MiB), randomBytes(123)];
     const via = [g2, g3, g2];
     const parts = [];
@@ -139,7 +147,9 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
       const listed = await g.send(new ListPartsCommand({ Bucket, Key, UploadId }));
       expect(listed.Parts?.map((p) => [p.PartNumber, p.ETag])).toEqual(parts.map((p) => [p.PartNumber, p.ETag]));
     }
-    const done = await g3.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }));
+    const done = await g3.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId, MultipartUpload: { Parts: parts } }),
+    );
     expect(done.ETag).toMatch(/-3"$/);
     const whole = Buffer.concat(bodies);
     for (const g of clients) {
@@ -156,7 +166,11 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
 
   it('objects written on one gateway are listed and read on the others at once', async () => {
     const Bucket = 'scale-out';
-    await Promise.all(clients.map((g, i) => g.send(new PutObjectCommand({ Bucket, Key: `from/gw${i + 1}`, Body: `written via gateway ${i + 1}` }))));
+    await Promise.all(
+      clients.map((g, i) =>
+        g.send(new PutObjectCommand({ Bucket, Key: `from/gw${i + 1}`, Body: `written via gateway ${i + 1}` })),
+      ),
+    );
     for (const g of clients) {
       const list = await g.send(new ListObjectsV2Command({ Bucket, Prefix: 'from/' }));
       expect(list.Contents?.map((c) => c.Key)).toEqual(['from/gw1', 'from/gw2', 'from/gw3']);

@@ -9,7 +9,15 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { describe, expect, it } from 'vitest';
 import { objectPath, presign, send, type RawEndpoint } from '../../helpers/rawS3.js';
 import { md5Hex, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, bucketName, countBlobs, expectBlobCount, expectSdkError, expectXmlError, useGateway } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  bucketName,
+  countBlobs,
+  expectBlobCount,
+  expectSdkError,
+  expectXmlError,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 let gw: TestGateway;
@@ -20,7 +28,9 @@ useGateway((t) => ({ gw, s3, ep } = t));
 async function bucketWithObject(prefix: string, body: Buffer): Promise<string> {
   const b = bucketName(prefix);
   await s3.send(new CreateBucketCommand({ Bucket: b }));
-  await s3.send(new PutObjectCommand({ Bucket: b, Key: 'obj key+1', Body: body, ContentType: 'application/x-original' }));
+  await s3.send(
+    new PutObjectCommand({ Bucket: b, Key: 'obj key+1', Body: body, ContentType: 'application/x-original' }),
+  );
   return b;
 }
 
@@ -67,7 +77,12 @@ describe('presigned GET', () => {
 
   it('an expired presigned URL is 403 AccessDenied', async () => {
     const b = await bucketWithObject('pre-expired', Buffer.from('x'));
-    const path = presign(ep, { method: 'GET', path: objectPath(b, 'obj key+1'), expiresSeconds: 60, date: new Date(Date.now() - 3600_000) });
+    const path = presign(ep, {
+      method: 'GET',
+      path: objectPath(b, 'obj key+1'),
+      expiresSeconds: 60,
+      date: new Date(Date.now() - 3600_000),
+    });
     const res = await send(ep, { method: 'GET', path });
     expectXmlError(res, 403, 'AccessDenied');
     expect(res.text()).not.toContain('x-not-the-body');
@@ -85,7 +100,12 @@ describe('presigned GET', () => {
 
   it('a presigned URL signed with the wrong secret is 403 SignatureDoesNotMatch', async () => {
     const b = await bucketWithObject('pre-wrongsecret', Buffer.from('x'));
-    const path = presign(ep, { method: 'GET', path: objectPath(b, 'obj key+1'), expiresSeconds: 300, secretAccessKey: 'not-the-secret-0123456789' });
+    const path = presign(ep, {
+      method: 'GET',
+      path: objectPath(b, 'obj key+1'),
+      expiresSeconds: 300,
+      secretAccessKey: 'not-the-secret-0123456789',
+    });
     expectXmlError(await send(ep, { method: 'GET', path }), 403, 'SignatureDoesNotMatch');
   });
 
@@ -103,7 +123,12 @@ describe('presigned GET', () => {
   it('a presigned GET URL cannot be used for a PUT', async () => {
     const b = await bucketWithObject('pre-method', Buffer.from('original'));
     const path = presign(ep, { method: 'GET', path: objectPath(b, 'obj key+1'), expiresSeconds: 300 });
-    const res = await send(ep, { method: 'PUT', path, body: Buffer.from('overwritten'), headers: { 'Content-Length': '11' } });
+    const res = await send(ep, {
+      method: 'PUT',
+      path,
+      body: Buffer.from('overwritten'),
+      headers: { 'Content-Length': '11' },
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'obj key+1' }));
     expect((await bodyBytes(got)).toString()).toBe('original');
@@ -128,7 +153,12 @@ describe('presigned PUT', () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const url = await getSignedUrl(s3, new PutObjectCommand({ Bucket: b, Key: 'sdk-put' }), { expiresIn: 120 });
     const data = Buffer.from('uploaded through an SDK presigned URL');
-    const res = await send(ep, { method: 'PUT', path: local(url), body: data, headers: { 'Content-Length': String(data.length) } });
+    const res = await send(ep, {
+      method: 'PUT',
+      path: local(url),
+      body: data,
+      headers: { 'Content-Length': String(data.length) },
+    });
     expect(res.status, `${url}\n${res.text()}`).toBe(200);
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'sdk-put' }));
     expect((await bodyBytes(got)).equals(data)).toBe(true);
@@ -138,7 +168,12 @@ describe('presigned PUT', () => {
     const b = bucketName('pre-put-exp');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const before = await countBlobs(gw.dataDir);
-    const path = presign(ep, { method: 'PUT', path: objectPath(b, 'k'), expiresSeconds: 60, date: new Date(Date.now() - 7200_000) });
+    const path = presign(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      expiresSeconds: 60,
+      date: new Date(Date.now() - 7200_000),
+    });
     const res = await send(ep, { method: 'PUT', path, body: Buffer.from('late'), headers: { 'Content-Length': '4' } });
     expectXmlError(res, 403);
     await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' })), 404, 'NoSuchKey');

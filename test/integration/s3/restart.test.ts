@@ -53,16 +53,74 @@ beforeAll(async () => {
   gw = g;
   await s3.send(new CreateBucketCommand({ Bucket: 'plain' }));
   crn = await g.createRootKey('restart-key');
-  await s3.send(withHeaders(new CreateBucketCommand({ Bucket: 'kp-bucket' }), { 'ibm-sse-kp-encryption-algorithm': 'AES256', 'ibm-sse-kp-customer-root-key-crn': crn }));
-  await s3.send(new PutObjectCommand({ Bucket: 'plain', Key: 'small', Body: small, ContentType: 'text/plain', Metadata: { mtime: '1700000000' } }));
-  await s3.send(new PutObjectCommand({ Bucket: 'kp-bucket', Key: 'streamed', Body: streamed.stream(), ContentLength: streamed.size }));
+  await s3.send(
+    withHeaders(new CreateBucketCommand({ Bucket: 'kp-bucket' }), {
+      'ibm-sse-kp-encryption-algorithm': 'AES256',
+      'ibm-sse-kp-customer-root-key-crn': crn,
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: 'plain',
+      Key: 'small',
+      Body: small,
+      ContentType: 'text/plain',
+      Metadata: { mtime: '1700000000' },
+    }),
+  );
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: 'kp-bucket',
+      Key: 'streamed',
+      Body: streamed.stream(),
+      ContentLength: streamed.size,
+    }),
+  );
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
-  const e1 = await s3.send(new UploadPartCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, PartNumber: 1, Body: mp1.bytes() }));
-  const e2 = await s3.send(new UploadPartCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, PartNumber: 2, Body: mp2.bytes() }));
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'kp-bucket', Key: 'multi', UploadId: up.UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: e1.ETag }, { PartNumber: 2, ETag: e2.ETag }] } }));
-  const pending = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'plain', Key: 'pending', Metadata: { state: 'pending' } }));
+  const e1 = await s3.send(
+    new UploadPartCommand({
+      Bucket: 'kp-bucket',
+      Key: 'multi',
+      UploadId: up.UploadId,
+      PartNumber: 1,
+      Body: mp1.bytes(),
+    }),
+  );
+  const e2 = await s3.send(
+    new UploadPartCommand({
+      Bucket: 'kp-bucket',
+      Key: 'multi',
+      UploadId: up.UploadId,
+      PartNumber: 2,
+      Body: mp2.bytes(),
+    }),
+  );
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: 'kp-bucket',
+      Key: 'multi',
+      UploadId: up.UploadId,
+      MultipartUpload: {
+        Parts: [
+          { PartNumber: 1, ETag: e1.ETag },
+          { PartNumber: 2, ETag: e2.ETag },
+        ],
+      },
+    }),
+  );
+  const pending = await s3.send(
+    new CreateMultipartUploadCommand({ Bucket: 'plain', Key: 'pending', Metadata: { state: 'pending' } }),
+  );
   pendingUploadId = pending.UploadId!;
-  await s3.send(new UploadPartCommand({ Bucket: 'plain', Key: 'pending', UploadId: pendingUploadId, PartNumber: 1, Body: pendingPart.bytes() }));
+  await s3.send(
+    new UploadPartCommand({
+      Bucket: 'plain',
+      Key: 'pending',
+      UploadId: pendingUploadId,
+      PartNumber: 1,
+      Body: pendingPart.bytes(),
+    }),
+  );
   await g.close({ keepData: true });
   gw = undefined;
 });
@@ -97,7 +155,9 @@ describe('restart on the same data dir', () => {
 
       const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
       expect(mh.ETag).toBe(`"${multipartEtag([mp1.md5(), mp2.md5()])}"`);
-      const m = await s3.send(new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'multi', Range: `bytes=${5 * MiB - 3}-${5 * MiB + 2}` }));
+      const m = await s3.send(
+        new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'multi', Range: `bytes=${5 * MiB - 3}-${5 * MiB + 2}` }),
+      );
       expect((await bodyBytes(m)).equals(Buffer.concat([mp1.bytes(5 * MiB - 3), mp2.bytes(0, 3)]))).toBe(true);
 
       const list = await s3.send(new ListObjectsV2Command({ Bucket: 'kp-bucket' }));
@@ -110,13 +170,26 @@ describe('restart on the same data dir', () => {
       const uploads = await s3.send(new ListMultipartUploadsCommand({ Bucket: 'plain' }));
       expect((uploads.Uploads ?? []).map((u) => u.UploadId)).toEqual([pendingUploadId]);
       const last = Buffer.from('last part after restart');
-      const e2 = await s3.send(new UploadPartCommand({ Bucket: 'plain', Key: 'pending', UploadId: pendingUploadId, PartNumber: 2, Body: last }));
+      const e2 = await s3.send(
+        new UploadPartCommand({
+          Bucket: 'plain',
+          Key: 'pending',
+          UploadId: pendingUploadId,
+          PartNumber: 2,
+          Body: last,
+        }),
+      );
       await s3.send(
         new CompleteMultipartUploadCommand({
           Bucket: 'plain',
           Key: 'pending',
           UploadId: pendingUploadId,
-          MultipartUpload: { Parts: [{ PartNumber: 1, ETag: `"${pendingPart.md5()}"` }, { PartNumber: 2, ETag: e2.ETag }] },
+          MultipartUpload: {
+            Parts: [
+              { PartNumber: 1, ETag: `"${pendingPart.md5()}"` },
+              { PartNumber: 2, ETag: e2.ETag },
+            ],
+          },
         }),
       );
       const done = await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'pending' }));
@@ -124,7 +197,9 @@ describe('restart on the same data dir', () => {
       const dres = await md5OfStream(done.Body as Readable);
       expect(dres.size).toBe(pendingPart.size + last.length);
 
-      await s3.send(new PutObjectCommand({ Bucket: 'kp-bucket', Key: 'after', Body: Buffer.from('written after restart') }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: 'kp-bucket', Key: 'after', Body: Buffer.from('written after restart') }),
+      );
       await s3.send(new CreateBucketCommand({ Bucket: 'new-after-restart' }));
     } finally {
       await g.close({ keepData: true });
@@ -149,10 +224,13 @@ describe('restart on the same data dir', () => {
     gw = g;
     try {
       const deadline = Date.now() + 3000;
-      while (Date.now() < deadline && (await blobFiles(dataDir)).includes(orphan)) await new Promise((r) => setTimeout(r, 50));
+      while (Date.now() < deadline && (await blobFiles(dataDir)).includes(orphan))
+        await new Promise((r) => setTimeout(r, 50));
       expect((await blobFiles(dataDir)).sort(), 'exactly the live blobs remain').toEqual(live);
       expect(await tmpFiles(dataDir)).toEqual([]);
-      expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small)).toBe(true);
+      expect(
+        (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small),
+      ).toBe(true);
     } finally {
       await g.close({ keepData: true });
       gw = undefined;
@@ -172,7 +250,9 @@ describe('restart on the same data dir', () => {
       const s3 = started.client();
       let served = 'nothing';
       try {
-        served = (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).toString('hex').slice(0, 64);
+        served = (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' }))))
+          .toString('hex')
+          .slice(0, 64);
       } catch (e) {
         served = `error ${(e as Error).name}`;
       }
@@ -187,7 +267,9 @@ describe('restart on the same data dir', () => {
     const { gw: g, s3 } = await startOnDir();
     gw = g;
     try {
-      expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small)).toBe(true);
+      expect(
+        (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: 'plain', Key: 'small' })))).equals(small),
+      ).toBe(true);
       const mh = await s3.send(new HeadObjectCommand({ Bucket: 'kp-bucket', Key: 'multi' }));
       expect(mh.ETag).toBe(`"${multipartEtag([mp1.md5(), mp2.md5()])}"`);
       const st = await s3.send(new GetObjectCommand({ Bucket: 'kp-bucket', Key: 'streamed' }));

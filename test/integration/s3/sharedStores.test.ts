@@ -52,7 +52,13 @@ beforeAll(async () => {
   metaUrl = await pgServer.createDatabase();
   const o = backend.options();
   gw = await startTestGateway({
-    config: { metaUrl, dataS3Endpoint: o.endpoint, dataS3Bucket: o.bucket, dataS3AccessKey: o.accessKeyId, dataS3SecretKey: o.secretAccessKey },
+    config: {
+      metaUrl,
+      dataS3Endpoint: o.endpoint,
+      dataS3Bucket: o.bucket,
+      dataS3AccessKey: o.accessKeyId,
+      dataS3SecretKey: o.secretAccessKey,
+    },
   });
   s3 = gw.client();
 }, 120_000);
@@ -73,21 +79,42 @@ describe('gateway on PostgreSQL + S3 data tier', () => {
 
   it('objects round-trip through the SDK: PUT, multipart, ranged GET, delimiter listing', async () => {
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'dir/small.txt', Body: small, Metadata: { note: MARKER } }));
+    await s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: 'dir/small.txt', Body: small, Metadata: { note: MARKER } }),
+    );
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.bin', Body: big }));
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'dir/sub/multi.bin' }));
     const etags = [];
     for (const [i, body] of [part1, part2].entries()) {
-      const r = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: 'dir/sub/multi.bin', UploadId: up.UploadId, PartNumber: i + 1, Body: body }));
+      const r = await s3.send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: 'dir/sub/multi.bin',
+          UploadId: up.UploadId,
+          PartNumber: i + 1,
+          Body: body,
+        }),
+      );
       etags.push({ PartNumber: i + 1, ETag: r.ETag });
     }
-    await s3.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: 'dir/sub/multi.bin', UploadId: up.UploadId, MultipartUpload: { Parts: etags } }));
+    await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: 'dir/sub/multi.bin',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: etags },
+      }),
+    );
 
     const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' }));
     expect((await bodyBytes(got)).equals(small)).toBe(true);
     expect(got.Metadata).toEqual({ note: MARKER });
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' })))).equals(big)).toBe(true);
-    const range = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=6291450-6291549' }));
+    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'big.bin' })))).equals(big)).toBe(
+      true,
+    );
+    const range = await s3.send(
+      new GetObjectCommand({ Bucket: bucket, Key: 'big.bin', Range: 'bytes=6291450-6291549' }),
+    );
     expect((await bodyBytes(range)).equals(big.subarray(6291450, 6291550))).toBe(true);
     const multi = await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/sub/multi.bin' })));
     expect(multi.equals(Buffer.concat([part1, part2]))).toBe(true);
@@ -120,7 +147,9 @@ describe('gateway on PostgreSQL + S3 data tier', () => {
       credentials: { accessKeyId: BACKEND_ACCESS_KEY, secretAccessKey: BACKEND_SECRET_KEY },
     });
     try {
-      await raw.send(new PutObjectCommand({ Bucket: backend.options().bucket, Key: 'control/plain.txt', Body: `control ${MARKER}` }));
+      await raw.send(
+        new PutObjectCommand({ Bucket: backend.options().bucket, Key: 'control/plain.txt', Body: `control ${MARKER}` }),
+      );
       expect((await filesContaining(backend.directory, MARKER)).length).toBe(1);
       await raw.send(new DeleteObjectCommand({ Bucket: backend.options().bucket, Key: 'control/plain.txt' }));
     } finally {
@@ -133,7 +162,8 @@ describe('gateway on PostgreSQL + S3 data tier', () => {
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'big.bin' }));
     // The blob is deleted once no read holds it; poll briefly.
     const deadline = Date.now() + 5000;
-    while ((await filesUnder(backend.directory)).length >= before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    while ((await filesUnder(backend.directory)).length >= before && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
     expect((await filesUnder(backend.directory)).length).toBeLessThan(before);
     // Same data dir (the embedded KMS keeps its keys there), same PostgreSQL and backend.
     const dataDir = gw.dataDir;
@@ -141,18 +171,28 @@ describe('gateway on PostgreSQL + S3 data tier', () => {
     const o = backend.options();
     gw = await startTestGateway({
       dataDir,
-      config: { metaUrl, dataS3Endpoint: o.endpoint, dataS3Bucket: o.bucket, dataS3AccessKey: o.accessKeyId, dataS3SecretKey: o.secretAccessKey },
+      config: {
+        metaUrl,
+        dataS3Endpoint: o.endpoint,
+        dataS3Bucket: o.bucket,
+        dataS3AccessKey: o.accessKeyId,
+        dataS3SecretKey: o.secretAccessKey,
+      },
     });
     s3 = gw.client();
     const list = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
     expect(list.Contents?.map((c) => c.Key)).toEqual(['dir/small.txt', 'dir/sub/multi.bin']);
-    expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' })))).equals(small)).toBe(true);
+    expect(
+      (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' })))).equals(small),
+    ).toBe(true);
   });
 
   it('a data tier or database that is down answers 503 ServiceUnavailable, not 500', async () => {
     const once = gw.client({ maxAttempts: 1 });
     await backend.stop();
-    const noData = await once.send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' })).catch((e: unknown) => e);
+    const noData = await once
+      .send(new GetObjectCommand({ Bucket: bucket, Key: 'dir/small.txt' }))
+      .catch((e: unknown) => e);
     expect(noData).toMatchObject({ name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     await pgServer.stop();
     const noMeta = await once.send(new ListObjectsV2Command({ Bucket: bucket })).catch((e: unknown) => e);

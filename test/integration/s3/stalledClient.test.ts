@@ -24,14 +24,21 @@ describe('stalled uploads', () => {
     const b = bucketName('stall');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const before = await countBlobs(gw.dataDir);
-    const s = signHeaders(ep, { method: 'PUT', path: `/${b}/stalled`, payloadHash: 'UNSIGNED-PAYLOAD', headers: { 'Content-Length': String(1024 * 1024) } });
+    const s = signHeaders(ep, {
+      method: 'PUT',
+      path: `/${b}/stalled`,
+      payloadHash: 'UNSIGNED-PAYLOAD',
+      headers: { 'Content-Length': String(1024 * 1024) },
+    });
     const sock = connect(ep.port, '127.0.0.1');
     const closed = new Promise<number>((resolve) => {
       const t0 = Date.now();
       sock.on('close', () => resolve(Date.now() - t0));
     });
     sock.on('error', () => undefined);
-    const head = [`PUT ${s.path} HTTP/1.1`, ...Object.entries(s.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join('\r\n');
+    const head = [`PUT ${s.path} HTTP/1.1`, ...Object.entries(s.headers).map(([k, v]) => `${k}: ${v}`), '', ''].join(
+      '\r\n',
+    );
     sock.write(head);
     sock.write(Buffer.alloc(100 * 1024, 1)); // then nothing more
     const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 10_000))]);

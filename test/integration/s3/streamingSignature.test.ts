@@ -7,7 +7,14 @@
  * wrong decoded length, a body cut short. A failed upload stores nothing and
  * leaves no blob.
  */
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
@@ -21,7 +28,17 @@ import {
   type StreamingMode,
 } from '../../helpers/rawS3.js';
 import { crc32Base64, md5Hex, md5OfStream, multipartEtag, SeededData } from '../../helpers/seeded.js';
-import { bodyBytes, captureHeaders, countBlobs, createBucket, expectAbsent as expectS3Absent, expectBlobCount, expectXmlError, tmpFiles, useGateway } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  captureHeaders,
+  countBlobs,
+  createBucket,
+  expectAbsent as expectS3Absent,
+  expectBlobCount,
+  expectXmlError,
+  tmpFiles,
+  useGateway,
+} from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
 
 const CHUNK = 64 * 1024;
@@ -47,7 +64,13 @@ describe.each(MODES)('%s round trips', (mode) => {
     const bucket = await newBucket('stream-rt');
     const key = `rt-${size}`;
     const data = new SeededData(`${mode}-${size}`, size);
-    const res = await streamingPut(ep, { mode, path: objectPath(bucket, key), data, chunkSize: CHUNK, headers: { 'Content-Type': 'application/x-chunked', 'x-amz-meta-mode': mode } });
+    const res = await streamingPut(ep, {
+      mode,
+      path: objectPath(bucket, key),
+      data,
+      chunkSize: CHUNK,
+      headers: { 'Content-Type': 'application/x-chunked', 'x-amz-meta-mode': mode },
+    });
     expect(res.status, res.text()).toBe(200);
     expect(res.headers['etag']).toBe(`"${data.md5()}"`);
     const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }));
@@ -76,7 +99,12 @@ describe('streaming framing variants', () => {
   it('one 17 MiB chunk: no small per-chunk limit (signed, streamed, never buffered)', async () => {
     const b = await newBucket('stream-bigchunk');
     const data = new SeededData('big-chunk', 17 * 1024 * 1024);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED, path: objectPath(b, 'k'), data, chunkSize: data.size });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: data.size,
+    });
     expect(res.status, res.text()).toBe(200);
     expect(res.headers['etag']).toBe(`"${data.md5()}"`);
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
@@ -88,7 +116,13 @@ describe('streaming framing variants', () => {
   it('Transfer-Encoding: chunked without Content-Length (as the JS SDK sends it), unsigned trailer', async () => {
     const b = await newBucket('stream-te');
     const data = new SeededData('te-chunked', 3 * CHUNK + 17);
-    const res = await streamingPut(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, transferEncodingChunked: true });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_UNSIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      transferEncodingChunked: true,
+    });
     expect(res.status, res.text()).toBe(200);
     const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
     expect(md5Hex(await bodyBytes(got))).toBe(data.md5());
@@ -97,7 +131,13 @@ describe('streaming framing variants', () => {
   it('Content-Encoding "aws-chunked,gzip" stores gzip only', async () => {
     const b = await newBucket('stream-ce');
     const data = new SeededData('ce', 1000);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED, path: objectPath(b, 'k'), data, chunkSize: CHUNK, headers: { 'Content-Encoding': 'gzip' } });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      headers: { 'Content-Encoding': 'gzip' },
+    });
     expect(res.status, res.text()).toBe(200);
     const cap = captureHeaders(new HeadObjectCommand({ Bucket: b, Key: 'k' }));
     await s3.send(cap.cmd);
@@ -107,7 +147,12 @@ describe('streaming framing variants', () => {
   it('the signed-trailer mode also accepts a CRC32 trailer for a payload under one chunk', async () => {
     const b = await newBucket('stream-tiny');
     const data = Buffer.from('tiny payload');
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+    });
     expect(res.status, res.text()).toBe(200);
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k', ChecksumMode: 'ENABLED' }));
     expect(head.ChecksumCRC32).toBe(crc32Base64(data));
@@ -123,12 +168,24 @@ describe('streaming framing variants', () => {
       [1, p1, STREAMING_SIGNED],
       [2, p2, STREAMING_UNSIGNED_TRAILER],
     ] as const) {
-      const res = await streamingPut(ep, { mode, path: objectPath(b, 'mp', `partNumber=${n}&uploadId=${encodeURIComponent(up.UploadId!)}`), data: d, chunkSize: CHUNK });
+      const res = await streamingPut(ep, {
+        mode,
+        path: objectPath(b, 'mp', `partNumber=${n}&uploadId=${encodeURIComponent(up.UploadId!)}`),
+        data: d,
+        chunkSize: CHUNK,
+      });
       expect(res.status, res.text()).toBe(200);
       expect(res.headers['etag']).toBe(`"${d.md5()}"`);
       etags.push(String(res.headers['etag']));
     }
-    const out = await s3.send(new CompleteMultipartUploadCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) } }));
+    const out = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'mp',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: etags.map((ETag, i) => ({ PartNumber: i + 1, ETag })) },
+      }),
+    );
     expect(out.ETag).toBe(`"${multipartEtag([p1.md5(), p2.md5()])}"`);
   });
 });
@@ -143,7 +200,13 @@ describe('streaming failures store nothing', () => {
   ])('a bad signature on %s is 403 SignatureDoesNotMatch', async (_l, at) => {
     const b = await newBucket('stream-badsig');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED, path: objectPath(b, 'k'), data, chunkSize: CHUNK, badChunkSignatureAt: at });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      badChunkSignatureAt: at,
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before, 'blobs after a rejected chunk signature');
@@ -152,7 +215,13 @@ describe('streaming failures store nothing', () => {
   it('a bad chunk signature in signed-trailer mode is 403 and stores nothing', async () => {
     const b = await newBucket('stream-badsig-t');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, badChunkSignatureAt: 1 });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      badChunkSignatureAt: 1,
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
@@ -161,25 +230,46 @@ describe('streaming failures store nothing', () => {
   it('a bad trailer signature is 403 SignatureDoesNotMatch', async () => {
     const b = await newBucket('stream-badtsig');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, badTrailerSignature: true });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      badTrailerSignature: true,
+    });
     expectXmlError(res, 403, 'SignatureDoesNotMatch');
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
   });
 
-  it.each([STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED_TRAILER] as const)('a wrong trailer checksum (%s) is 400 and stores nothing', async (mode) => {
-    const b = await newBucket('stream-badcrc');
-    const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data, chunkSize: CHUNK, trailer: { name: 'x-amz-checksum-crc32', value: crc32Base64('something else') } });
-    expectXmlError(res, 400);
-    await expectAbsent(b, 'k');
-    await expectBlobCount(gw.dataDir, before);
-  });
+  it.each([STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED_TRAILER] as const)(
+    'a wrong trailer checksum (%s) is 400 and stores nothing',
+    async (mode) => {
+      const b = await newBucket('stream-badcrc');
+      const before = await countBlobs(gw.dataDir);
+      const res = await streamingPut(ep, {
+        mode,
+        path: objectPath(b, 'k'),
+        data,
+        chunkSize: CHUNK,
+        trailer: { name: 'x-amz-checksum-crc32', value: crc32Base64('something else') },
+      });
+      expectXmlError(res, 400);
+      await expectAbsent(b, 'k');
+      await expectBlobCount(gw.dataDir, before);
+    },
+  );
 
   it('an x-amz-decoded-content-length larger than the data is 400 and stores nothing', async () => {
     const b = await newBucket('stream-declong');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_SIGNED, path: objectPath(b, 'k'), data, chunkSize: CHUNK, declaredDecodedLength: data.size + 10 });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_SIGNED,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      declaredDecodedLength: data.size + 10,
+    });
     expectXmlError(res, 400);
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
@@ -188,45 +278,70 @@ describe('streaming failures store nothing', () => {
   it('an x-amz-decoded-content-length smaller than the data is 400 and stores nothing', async () => {
     const b = await newBucket('stream-decshort');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, declaredDecodedLength: data.size - 10 });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_UNSIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      declaredDecodedLength: data.size - 10,
+    });
     expectXmlError(res, 400);
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
   });
 
-  it.each(MODES)('a body cut short (socket closed mid-upload, %s) stores nothing, keeps the old object, leaves no blob or temp file', async (mode) => {
-    const b = await newBucket('stream-cut');
-    const old = Buffer.from('the previous version');
-    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: old }));
-    const before = await countBlobs(gw.dataDir);
-    const tmpBefore = (await tmpFiles(gw.dataDir)).length;
-    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data, chunkSize: CHUNK, abortAfterBytes: 2 * CHUNK + 50 });
-    expect(res.status, 'no response to an aborted upload').toBe(0);
-    const deadline = Date.now() + 3000;
-    while (Date.now() < deadline && (await tmpFiles(gw.dataDir)).length > tmpBefore) await new Promise((r) => setTimeout(r, 50));
-    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
-    expect((await bodyBytes(got)).equals(old)).toBe(true);
-    await expectBlobCount(gw.dataDir, before, 'blobs after an aborted streaming upload');
-    expect((await tmpFiles(gw.dataDir)).length, 'temp files after an aborted upload').toBe(tmpBefore);
-  });
+  it.each(MODES)(
+    'a body cut short (socket closed mid-upload, %s) stores nothing, keeps the old object, leaves no blob or temp file',
+    async (mode) => {
+      const b = await newBucket('stream-cut');
+      const old = Buffer.from('the previous version');
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: old }));
+      const before = await countBlobs(gw.dataDir);
+      const tmpBefore = (await tmpFiles(gw.dataDir)).length;
+      const res = await streamingPut(ep, {
+        mode,
+        path: objectPath(b, 'k'),
+        data,
+        chunkSize: CHUNK,
+        abortAfterBytes: 2 * CHUNK + 50,
+      });
+      expect(res.status, 'no response to an aborted upload').toBe(0);
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && (await tmpFiles(gw.dataDir)).length > tmpBefore)
+        await new Promise((r) => setTimeout(r, 50));
+      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
+      expect((await bodyBytes(got)).equals(old)).toBe(true);
+      await expectBlobCount(gw.dataDir, before, 'blobs after an aborted streaming upload');
+      expect((await tmpFiles(gw.dataDir)).length, 'temp files after an aborted upload').toBe(tmpBefore);
+    },
+  );
 
   it('a trailer whose name differs from the declared x-amz-trailer is 400 and stores nothing', async () => {
     const b = await newBucket('stream-trname');
     const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode: STREAMING_UNSIGNED_TRAILER, path: objectPath(b, 'k'), data, chunkSize: CHUNK, declaredTrailerName: 'x-amz-checksum-sha256' });
+    const res = await streamingPut(ep, {
+      mode: STREAMING_UNSIGNED_TRAILER,
+      path: objectPath(b, 'k'),
+      data,
+      chunkSize: CHUNK,
+      declaredTrailerName: 'x-amz-checksum-sha256',
+    });
     expectXmlError(res, 400);
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
   });
 
-  it.each([STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED_TRAILER] as const)('a declared trailer that never comes (%s) is 400 and stores nothing', async (mode) => {
-    const b = await newBucket('stream-notrailer');
-    const before = await countBlobs(gw.dataDir);
-    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data, chunkSize: CHUNK, omitTrailer: true });
-    expectXmlError(res, 400);
-    await expectAbsent(b, 'k');
-    await expectBlobCount(gw.dataDir, before);
-  });
+  it.each([STREAMING_UNSIGNED_TRAILER, STREAMING_SIGNED_TRAILER] as const)(
+    'a declared trailer that never comes (%s) is 400 and stores nothing',
+    async (mode) => {
+      const b = await newBucket('stream-notrailer');
+      const before = await countBlobs(gw.dataDir);
+      const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data, chunkSize: CHUNK, omitTrailer: true });
+      expectXmlError(res, 400);
+      await expectAbsent(b, 'k');
+      await expectBlobCount(gw.dataDir, before);
+    },
+  );
 });
 
 describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', () => {
@@ -241,7 +356,10 @@ describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', (
     ['a 5000-character size line with no CRLF', Buffer.from('a'.repeat(5000))],
     ['a size that is not hex', Buffer.from(`zz\r\n${ten.toString()}\r\n${trailerBlock}`)],
     ['a chunk shorter than its declared size', Buffer.from(`100\r\n${ten.toString()}\r\n${trailerBlock}`)],
-    ['chunks longer than x-amz-decoded-content-length', Buffer.from(`a\r\n${ten.toString()}\r\na\r\n${ten.toString()}\r\n${trailerBlock}`)],
+    [
+      'chunks longer than x-amz-decoded-content-length',
+      Buffer.from(`a\r\n${ten.toString()}\r\na\r\n${ten.toString()}\r\n${trailerBlock}`),
+    ],
     ['no final zero-size chunk', Buffer.from(`a\r\n${ten.toString()}\r\n`)],
     ['data not followed by CRLF', Buffer.from(`a\r\n${ten.toString()}XX${trailerBlock}`)],
     ['a negative size', Buffer.from(`-a\r\n${ten.toString()}\r\n${trailerBlock}`)],
@@ -251,7 +369,14 @@ describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', (
     const b = await newBucket('stream-hostile');
     const before = await countBlobs(gw.dataDir);
     const t0 = Date.now();
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: headersFor(10), timeoutMs: 15_000 });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      payloadHash: STREAMING_UNSIGNED_TRAILER,
+      headers: headersFor(10),
+      timeoutMs: 15_000,
+    });
     expect(Date.now() - t0, 'answered without waiting for a timeout').toBeLessThan(10_000);
     expect(res.status, res.text()).toBeGreaterThanOrEqual(400);
     expect(res.status).toBeLessThan(500);
@@ -282,7 +407,13 @@ describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', (
     const b = await newBucket('stream-both');
     const before = await countBlobs(gw.dataDir);
     const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: { ...headersFor(10), 'x-amz-checksum-crc32': crc32Base64(ten) } });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      payloadHash: STREAMING_UNSIGNED_TRAILER,
+      headers: { ...headersFor(10), 'x-amz-checksum-crc32': crc32Base64(ten) },
+    });
     expectXmlError(res, 400);
     await expectAbsent(b, 'k');
     await expectBlobCount(gw.dataDir, before);
@@ -291,26 +422,41 @@ describe('hostile aws-chunked framing fails fast with 4xx and stores nothing', (
   it('the same framing done right is accepted (control)', async () => {
     const b = await newBucket('stream-hostile-ok');
     const body = Buffer.from(`a\r\n${ten.toString()}\r\n${trailerBlock}`);
-    const res = await signedRequest(ep, { method: 'PUT', path: objectPath(b, 'k'), body, payloadHash: STREAMING_UNSIGNED_TRAILER, headers: headersFor(10) });
+    const res = await signedRequest(ep, {
+      method: 'PUT',
+      path: objectPath(b, 'k'),
+      body,
+      payloadHash: STREAMING_UNSIGNED_TRAILER,
+      headers: headersFor(10),
+    });
     expect(res.status, res.text()).toBe(200);
     expect(res.headers['etag']).toBe(`"${md5Hex(ten)}"`);
   });
 });
 
 describe('clients that omit Content-Encoding: aws-chunked', () => {
-  it.each(MODES)('%s without Content-Encoding: accepted with the decoded bytes, or refused; never stored with its framing', async (mode) => {
-    const b = await newBucket('stream-noce');
-    const data2 = new SeededData(`noce-${mode}`, CHUNK + 99);
-    const res = await streamingPut(ep, { mode, path: objectPath(b, 'k'), data: data2, chunkSize: CHUNK, omitContentEncoding: true });
-    if (res.status === 200) {
-      const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
-      const bytes = await bodyBytes(got);
-      expect(bytes.length, 'stored size').toBe(data2.size);
-      expect(md5Hex(bytes)).toBe(data2.md5());
-    } else {
-      expectXmlError(res, res.status);
-      expect(res.status).toBeLessThan(500);
-      await expectAbsent(b, 'k');
-    }
-  });
+  it.each(MODES)(
+    '%s without Content-Encoding: accepted with the decoded bytes, or refused; never stored with its framing',
+    async (mode) => {
+      const b = await newBucket('stream-noce');
+      const data2 = new SeededData(`noce-${mode}`, CHUNK + 99);
+      const res = await streamingPut(ep, {
+        mode,
+        path: objectPath(b, 'k'),
+        data: data2,
+        chunkSize: CHUNK,
+        omitContentEncoding: true,
+      });
+      if (res.status === 200) {
+        const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }));
+        const bytes = await bodyBytes(got);
+        expect(bytes.length, 'stored size').toBe(data2.size);
+        expect(md5Hex(bytes)).toBe(data2.md5());
+      } else {
+        expectXmlError(res, res.status);
+        expect(res.status).toBeLessThan(500);
+        await expectAbsent(b, 'k');
+      }
+    },
+  );
 });

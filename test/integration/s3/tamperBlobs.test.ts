@@ -7,7 +7,14 @@
  * by dying short of Content-Length with only authentic bytes delivered when a
  * segment fails mid-body. Never a 200 with the wrong bytes.
  */
-import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, PutObjectCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { appendFile, readFile, truncate, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +23,14 @@ import { objectPath, signedRequest, type RawEndpoint } from '../../helpers/rawS3
 import { SeededData } from '../../helpers/seeded.js';
 import { useGateway } from '../../helpers/s3Test.js';
 import type { TestGateway } from '../../helpers/startGateway.js';
-import { blobPath, expectDiedShort, expectIntegrityError, expectRefused, overwrite, swapFiles } from '../../helpers/tamper.js';
+import {
+  blobPath,
+  expectDiedShort,
+  expectIntegrityError,
+  expectRefused,
+  overwrite,
+  swapFiles,
+} from '../../helpers/tamper.js';
 
 let gw: TestGateway;
 let s3: S3Client;
@@ -51,14 +65,24 @@ async function multipart(key: string): Promise<{ bytes: Buffer[]; files: string[
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: key }));
   const parts = [];
   for (const [i, body] of bytes.entries()) {
-    const r = await s3.send(new UploadPartCommand({ Bucket: B, Key: key, UploadId: up.UploadId, PartNumber: i + 1, Body: body }));
+    const r = await s3.send(
+      new UploadPartCommand({ Bucket: B, Key: key, UploadId: up.UploadId, PartNumber: i + 1, Body: body }),
+    );
     parts.push({ PartNumber: i + 1, ETag: r.ETag });
   }
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: B,
+      Key: key,
+      UploadId: up.UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
   return { bytes, files: (await record(key)).parts!.map((p) => blobPath(gw.dataDir, p.dataId)) };
 }
 
-const get = (key: string, range?: string, query?: string) => signedRequest(ep, { method: 'GET', path: objectPath(B, key, query), headers: range ? { range } : {} });
+const get = (key: string, range?: string, query?: string) =>
+  signedRequest(ep, { method: 'GET', path: objectPath(B, key, query), headers: range ? { range } : {} });
 
 async function segments(file: string, order: number[]): Promise<void> {
   const blob = await readFile(file);
@@ -116,7 +140,11 @@ describe('blob files tampered between requests', () => {
     const whole = await get('seg-swap');
     expectRefused(whole, o.bytes, 'segments 1 and 2 swapped');
     expect(whole.body.length, 'at most segment 0 (intact) arrives').toBeLessThanOrEqual(65_536);
-    expectRefused(await get('seg-swap', 'bytes=65536-65545'), o.bytes.subarray(65_536, 65_546), 'range inside a swapped segment');
+    expectRefused(
+      await get('seg-swap', 'bytes=65536-65545'),
+      o.bytes.subarray(65_536, 65_546),
+      'range inside a swapped segment',
+    );
   });
 
   it('segment reorder: segments 0, 1, 2 rotated', async () => {
@@ -151,7 +179,7 @@ describe('blob files tampered between requests', () => {
     expectIntegrityError(await get('extended-seg'), 'GET with the final segment appended twice');
   });
 
-  it('multipart: a part blob extended, cut, or swapped with another object\'s part', async () => {
+  it("multipart: a part blob extended, cut, or swapped with another object's part", async () => {
     const whole = (bytes: Buffer[]) => Buffer.concat(bytes);
     const ext = await multipart('mp-ext');
     await appendFile(ext.files[1], Buffer.from('appended'));

@@ -37,7 +37,22 @@ const BB = 'tamper-rec-b';
 const single = (name: string) => new SeededData(`rec-${name}`, SIZE).bytes();
 const partData = (obj: string, n: number) => new SeededData(`rec-${obj}-${n}`, n === 1 ? 5 * MiB : 1000).bytes();
 
-const SINGLES = ['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b', 'size', 'ctype', 'downgrade', 'ok', 'legacy', 'legacy-tag', 'legacy-swap-a', 'legacy-swap-b'];
+const SINGLES = [
+  'swap-a',
+  'swap-b',
+  'sf-a',
+  'sf-b',
+  'sealed-a',
+  'sealed-b',
+  'size',
+  'ctype',
+  'downgrade',
+  'ok',
+  'legacy',
+  'legacy-tag',
+  'legacy-swap-a',
+  'legacy-swap-b',
+];
 const MULTIS = ['mp-donor', 'mp-order', 'mp-partswap', 'mp-drop', 'mp-ok', 'legacy-mp'];
 const LEGACY = ['legacy', 'legacy-tag', 'legacy-swap-a', 'legacy-swap-b', 'legacy-mp'];
 /** Records rewritten as an older release wrote them (seal format 1), stored with the tampering. */
@@ -61,10 +76,19 @@ async function putMultipart(key: string): Promise<void> {
   const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: key }));
   const parts = [];
   for (const n of [1, 2]) {
-    const r = await s3.send(new UploadPartCommand({ Bucket: B, Key: key, UploadId: up.UploadId, PartNumber: n, Body: partData(key, n) }));
+    const r = await s3.send(
+      new UploadPartCommand({ Bucket: B, Key: key, UploadId: up.UploadId, PartNumber: n, Body: partData(key, n) }),
+    );
     parts.push({ PartNumber: n, ETag: r.ETag });
   }
-  await s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: key, UploadId: up.UploadId, MultipartUpload: { Parts: parts } }));
+  await s3.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: B,
+      Key: key,
+      UploadId: up.UploadId,
+      MultipartUpload: { Parts: parts },
+    }),
+  );
 }
 
 /** Edit the stopped gateway's LevelDB directly: no Coffer code between the test and the bytes on disk. */
@@ -80,7 +104,9 @@ async function tamperRecords(): Promise<void> {
       return r;
     };
     const put = (r: ObjectRecord, key = r.key) => db.put(objectKey(uid, key), r);
-    const [swapA, swapB, sfA, sfB, sealedA, sealedB] = await Promise.all(['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b'].map(get));
+    const [swapA, swapB, sfA, sfB, sealedA, sealedB] = await Promise.all(
+      ['swap-a', 'swap-b', 'sf-a', 'sf-b', 'sealed-a', 'sealed-b'].map(get),
+    );
     // Record swap: each key now holds the other's whole record.
     await put(swapB, 'swap-a');
     await put(swapA, 'swap-b');
@@ -124,14 +150,25 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'coffer-tamper-rec-'));
   await start();
   for (const b of [B, BA, BB]) await s3.send(new CreateBucketCommand({ Bucket: b }));
-  for (const k of SINGLES) await s3.send(new PutObjectCommand({ Bucket: B, Key: k, Body: single(k), ContentType: 'application/octet-stream' }));
+  for (const k of SINGLES)
+    await s3.send(
+      new PutObjectCommand({ Bucket: B, Key: k, Body: single(k), ContentType: 'application/octet-stream' }),
+    );
   for (const k of MULTIS) await putMultipart(k);
   await s3.send(new PutObjectCommand({ Bucket: BA, Key: 'obj', Body: single('bucket-a') }));
   await s3.send(new PutObjectCommand({ Bucket: BB, Key: 'obj', Body: single('bucket-b') }));
   for (const k of ['from', 'into'] as const) {
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: B, Key: 'pending' }));
     uploads[k] = up.UploadId!;
-    const r = await s3.send(new UploadPartCommand({ Bucket: B, Key: 'pending', UploadId: up.UploadId, PartNumber: 1, Body: single(`pending-${k}`) }));
+    const r = await s3.send(
+      new UploadPartCommand({
+        Bucket: B,
+        Key: 'pending',
+        UploadId: up.UploadId,
+        PartNumber: 1,
+        Body: single(`pending-${k}`),
+      }),
+    );
     if (k === 'from') uploads.etag = r.ETag!;
   }
   // What an older release stored for LEGACY: the same record without sealFormat,
@@ -156,7 +193,8 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-const get = (bucket: string, key: string, range?: string) => signedRequest(ep, { method: 'GET', path: objectPath(bucket, key), headers: range ? { range } : {} });
+const get = (bucket: string, key: string, range?: string) =>
+  signedRequest(ep, { method: 'GET', path: objectPath(bucket, key), headers: range ? { range } : {} });
 const head = (bucket: string, key: string) => signedRequest(ep, { method: 'HEAD', path: objectPath(bucket, key) });
 
 async function expectRefusedRecord(bucket: string, key: string, what: string): Promise<void> {
@@ -187,7 +225,9 @@ describe('tampered object records are refused before any data', () => {
     expect(mp.body.equals(Buffer.concat([partData('legacy-mp', 1), partData('legacy-mp', 2)]))).toBe(true);
     const uid = (await gw!.gateway.meta.getBucket(B))!.uid;
     expect((await gw!.gateway.meta.getObject(uid, 'legacy-tag'))!.sealFormat).toBeUndefined();
-    await s3.send(new PutObjectTaggingCommand({ Bucket: B, Key: 'legacy-tag', Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }));
+    await s3.send(
+      new PutObjectTaggingCommand({ Bucket: B, Key: 'legacy-tag', Tagging: { TagSet: [{ Key: 'k', Value: 'v' }] } }),
+    );
     expect((await gw!.gateway.meta.getObject(uid, 'legacy-tag'))!.sealFormat).toBe(2);
     expect((await get(B, 'legacy-tag')).body.equals(single('legacy-tag'))).toBe(true);
   });
@@ -197,19 +237,19 @@ describe('tampered object records are refused before any data', () => {
     await expectRefusedRecord(B, 'legacy-swap-b', 'format-1 record of legacy-swap-a under legacy-swap-b');
   });
 
-  it('record swap: two keys holding each other\'s records', async () => {
-    await expectRefusedRecord(B, 'swap-a', 'swap-a holding swap-b\'s record');
-    await expectRefusedRecord(B, 'swap-b', 'swap-b holding swap-a\'s record');
+  it("record swap: two keys holding each other's records", async () => {
+    await expectRefusedRecord(B, 'swap-a', "swap-a holding swap-b's record");
+    await expectRefusedRecord(B, 'swap-b', "swap-b holding swap-a's record");
   });
 
   it('stream-field swap: dataId, salt and headerDigest of another object', async () => {
-    await expectRefusedRecord(B, 'sf-a', 'sf-a with sf-b\'s stream');
+    await expectRefusedRecord(B, 'sf-a', "sf-a with sf-b's stream");
     // The donor itself is untouched.
     expect((await get(B, 'sf-b')).body.equals(single('sf-b'))).toBe(true);
   });
 
   it('sealed-field swap: sealed metadata, salt and record id of another object', async () => {
-    await expectRefusedRecord(B, 'sealed-a', 'sealed-a with sealed-b\'s seal');
+    await expectRefusedRecord(B, 'sealed-a', "sealed-a with sealed-b's seal");
   });
 
   it('clear-field edits: size, Content-Type, and a seal-format downgrade', async () => {
@@ -226,13 +266,20 @@ describe('tampered object records are refused before any data', () => {
     expectIntegrityError(r, 'GET ?partNumber=2 of mp-order');
   });
 
-  it('bucket record swap: a bucket name leading to another bucket\'s objects', async () => {
+  it("bucket record swap: a bucket name leading to another bucket's objects", async () => {
     expectIntegrityError(await get(BA, 'obj'), 'GET through a swapped bucket record');
     expectIntegrityError(await get(BB, 'obj'), 'GET through a swapped bucket record');
   });
 
-  it("multipart upload: a part record planted from another upload of the same key does not complete", async () => {
-    const done = s3.send(new CompleteMultipartUploadCommand({ Bucket: B, Key: 'pending', UploadId: uploads.into, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: uploads.etag }] } }));
+  it('multipart upload: a part record planted from another upload of the same key does not complete', async () => {
+    const done = s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: B,
+        Key: 'pending',
+        UploadId: uploads.into,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: uploads.etag }] },
+      }),
+    );
     await expect(done).rejects.toMatchObject({ $metadata: { httpStatusCode: 500 } });
     expect((await head(B, 'pending')).status).toBe(404);
   });

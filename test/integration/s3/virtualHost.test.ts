@@ -31,7 +31,13 @@ describe('virtual-host style', () => {
     await s3.send(new CreateBucketCommand({ Bucket: b }));
     const body = Buffer.from('virtual host body');
     const key = 'dir/a b+c.txt';
-    const put = await signedRequest(ep, { method: 'PUT', path: `/${encodeKey(key)}`, host: vhost(b), body, headers: { 'Content-Type': 'text/plain' } });
+    const put = await signedRequest(ep, {
+      method: 'PUT',
+      path: `/${encodeKey(key)}`,
+      host: vhost(b),
+      body,
+      headers: { 'Content-Type': 'text/plain' },
+    });
     expect(put.status, put.text()).toBe(200);
     expect(put.headers['etag']).toBe(`"${md5Hex(body)}"`);
     const get = await signedRequest(ep, { method: 'GET', path: `/${encodeKey(key)}`, host: vhost(b) });
@@ -53,7 +59,8 @@ describe('virtual-host style', () => {
   it('GET / on the bucket host is ListObjects of that bucket; HEAD / is HeadBucket', async () => {
     const b = bucketName('vh-list');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
-    for (const k of ['one', 'two/three']) await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.from(k) }));
+    for (const k of ['one', 'two/three'])
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: k, Body: Buffer.from(k) }));
     const list = await signedRequest(ep, { method: 'GET', path: '/?list-type=2', host: vhost(b) });
     expect(list.status, list.text()).toBe(200);
     const doc = parseXml(list.body).ListBucketResult as { Name?: string; Contents?: Array<{ Key: string }> };

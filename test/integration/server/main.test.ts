@@ -23,10 +23,18 @@ async function freePort(): Promise<number> {
   });
 }
 
-interface Run { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> }
+interface Run {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exited: Promise<number | null>;
+}
 
 function run(env: Record<string, string>): Run {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
@@ -55,7 +63,12 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
 
   it('starts with embedded defaults, prints endpoint, credentials once and the default root key CRN, and keeps them across a restart', async () => {
     const port = await freePort();
-    const env = { COFFER_DATA_DIR: join(dir, 'a'), COFFER_S3_PORT: String(port), COFFER_KMS_PORT: String(await freePort()), COFFER_LOG_LEVEL: 'warn' };
+    const env = {
+      COFFER_DATA_DIR: join(dir, 'a'),
+      COFFER_S3_PORT: String(port),
+      COFFER_KMS_PORT: String(await freePort()),
+      COFFER_LOG_LEVEL: 'warn',
+    };
     const first = run(env);
     await waitFor(() => first.out().includes('Default root key'), 'start-up banner');
     expect(first.out()).toContain(`http://127.0.0.1:${port}`);
@@ -97,7 +110,13 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
   });
 
   it('a wrong master key makes the start fail with a clear message', async () => {
-    const env = { COFFER_DATA_DIR: join(dir, 'd'), COFFER_S3_PORT: String(await freePort()), COFFER_KMS_PORT: String(await freePort()), COFFER_LOG_LEVEL: 'warn', COFFER_MASTER_KEY: Buffer.alloc(32, 1).toString('base64') };
+    const env = {
+      COFFER_DATA_DIR: join(dir, 'd'),
+      COFFER_S3_PORT: String(await freePort()),
+      COFFER_KMS_PORT: String(await freePort()),
+      COFFER_LOG_LEVEL: 'warn',
+      COFFER_MASTER_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
     const ok = run(env);
     await waitFor(() => ok.out().includes('Default root key'), 'start-up banner');
     ok.child.kill('SIGTERM');

@@ -6,9 +6,18 @@ import { ConfigError, loadClientConfig } from '../../../src/config.js';
 
 describe('cli args', () => {
   it('parses flags (both --x v and --x=v) and positionals; unknown flags and a wrong positional count are usage errors (exit 2)', () => {
-    const p = parse(['k1', '--json', '--url=http://h:1', '--apikey', 'K'], CLIENT_OPTIONS, { min: 1, max: 1, usage: 'u' });
+    const p = parse(['k1', '--json', '--url=http://h:1', '--apikey', 'K'], CLIENT_OPTIONS, {
+      min: 1,
+      max: 1,
+      usage: 'u',
+    });
     expect(p.positionals).toEqual(['k1']);
-    expect([flag(p, 'json'), str(p, 'url'), str(p, 'apikey'), str(p, 'instance')]).toEqual([true, 'http://h:1', 'K', undefined]);
+    expect([flag(p, 'json'), str(p, 'url'), str(p, 'apikey'), str(p, 'instance')]).toEqual([
+      true,
+      'http://h:1',
+      'K',
+      undefined,
+    ]);
     for (const argv of [['--nope'], [], ['a', 'b'], ['a', '--url']]) {
       const e = (() => {
         try {
@@ -28,7 +37,8 @@ describe('cli args', () => {
   it('int accepts 1..max only', () => {
     const opts = { limit: { type: 'string' as const } };
     expect(int(parse(['--limit', '5'], opts, { usage: 'u' }), 'limit')).toBe(5);
-    for (const v of ['0', '-1', '1.5', 'x', '100001']) expect(() => int(parse([`--limit=${v}`], opts, { usage: 'u' }), 'limit', 100_000)).toThrow(UsageError);
+    for (const v of ['0', '-1', '1.5', 'x', '100001'])
+      expect(() => int(parse([`--limit=${v}`], opts, { usage: 'u' }), 'limit', 100_000)).toThrow(UsageError);
   });
 
   it('--since: durations back from now, RFC 3339 passes through, anything else is a usage error', () => {
@@ -42,17 +52,34 @@ describe('cli args', () => {
   });
 
   it('API errors become one line: Key Protect reasons, IAM codes, or the status alone', () => {
-    const kp = { metadata: {}, resources: [{ errorMsg: 'Conflict: ...', reasons: [{ code: 'PROTECTED_RESOURCE_ERR', message: 'The key has registrations', status: 409 }] }] };
+    const kp = {
+      metadata: {},
+      resources: [
+        {
+          errorMsg: 'Conflict: ...',
+          reasons: [{ code: 'PROTECTED_RESOURCE_ERR', message: 'The key has registrations', status: 409 }],
+        },
+      ],
+    };
     expect(describeError(409, kp)).toBe('409 PROTECTED_RESOURCE_ERR: The key has registrations');
-    expect(describeError(401, { resources: [{ errorMsg: 'Unauthorized: no access' }] })).toBe('401: Unauthorized: no access');
+    expect(describeError(401, { resources: [{ errorMsg: 'Unauthorized: no access' }] })).toBe(
+      '401: Unauthorized: no access',
+    );
     expect(describeError(403, { errorCode: 'FORBIDDEN', errorMessage: 'no', status: 403 })).toBe('403 FORBIDDEN: no');
     expect(describeError(502, undefined)).toBe('the KMS API answered 502');
   });
 
   it('client config: flags over COFFER_KMS_URL / COFFER_API_KEY / COFFER_KMS_INSTANCE, default URL, bad values name their setting', () => {
     expect(loadClientConfig({})).toEqual({ url: 'http://127.0.0.1:9001', apiKey: '', instance: '' });
-    expect(loadClientConfig({ COFFER_KMS_URL: 'http://kms:9/', COFFER_API_KEY: 'env', COFFER_KMS_INSTANCE: 'i-1' })).toEqual({ url: 'http://kms:9', apiKey: 'env', instance: 'i-1' });
-    expect(loadClientConfig({ COFFER_KMS_URL: 'http://kms:9', COFFER_API_KEY: 'env' }, { url: 'https://other', apiKey: 'flag', instance: 'i-2' })).toEqual({ url: 'https://other', apiKey: 'flag', instance: 'i-2' });
+    expect(
+      loadClientConfig({ COFFER_KMS_URL: 'http://kms:9/', COFFER_API_KEY: 'env', COFFER_KMS_INSTANCE: 'i-1' }),
+    ).toEqual({ url: 'http://kms:9', apiKey: 'env', instance: 'i-1' });
+    expect(
+      loadClientConfig(
+        { COFFER_KMS_URL: 'http://kms:9', COFFER_API_KEY: 'env' },
+        { url: 'https://other', apiKey: 'flag', instance: 'i-2' },
+      ),
+    ).toEqual({ url: 'https://other', apiKey: 'flag', instance: 'i-2' });
     expect(() => loadClientConfig({ COFFER_KMS_URL: 'ftp://x' })).toThrow(/COFFER_KMS_URL/);
     expect(() => loadClientConfig({}, { url: 'nope' })).toThrow(ConfigError);
     expect(() => loadClientConfig({}, { instance: 'a b' })).toThrow(/--instance/);

@@ -17,15 +17,25 @@ describe('cli output', () => {
 
   it('table: an empty list prints its placeholder; missing values print "-"; control characters cannot break a row', () => {
     expect(table([], [{ header: 'ID', value: () => 'x' }], '(no keys)')).toBe('(no keys)\n');
-    const out = table([{ a: undefined, b: 'line\nbreak\x1b[31m' }], [
-      { header: 'A', value: (r: { a?: string }) => r.a },
-      { header: 'B', value: (r: { b: string }) => r.b },
-    ]);
+    const out = table(
+      [{ a: undefined, b: 'line\nbreak\x1b[31m' }],
+      [
+        { header: 'A', value: (r: { a?: string }) => r.a },
+        { header: 'B', value: (r: { b: string }) => r.b },
+      ],
+    );
     expect(out).toBe('A  B\n-  line break [31m\n');
   });
 
   it('json is indented and ends with a newline; state names follow Key Protect', () => {
     expect(json({ a: 1 })).toBe('{\n  "a": 1\n}\n');
-    expect([1, 2, 3, 5, 0, 4].map(stateName)).toEqual(['Active', 'Suspended', 'Deactivated', 'Destroyed', 'Pre-activation', '4']);
+    expect([1, 2, 3, 5, 0, 4].map(stateName)).toEqual([
+      'Active',
+      'Suspended',
+      'Deactivated',
+      'Destroyed',
+      'Pre-activation',
+      '4',
+    ]);
   });
 });

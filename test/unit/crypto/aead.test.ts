@@ -21,9 +21,12 @@ describe('sealBlob / openBlob', () => {
     expect(sealBlob(key, pt, aad).equals(sealBlob(key, pt, aad))).toBe(false);
   });
 
-  it.each(vectors.sealedBlobs.map((s, i) => [i, s] as const))('opens the Python-sealed blob %i (iv ‖ ct ‖ tag)', (_i, s) => {
-    expect(openBlob(hex(s.key), hex(s.sealed), hex(s.aad)).toString('hex')).toBe(s.plaintext);
-  });
+  it.each(vectors.sealedBlobs.map((s, i) => [i, s] as const))(
+    'opens the Python-sealed blob %i (iv ‖ ct ‖ tag)',
+    (_i, s) => {
+      expect(openBlob(hex(s.key), hex(s.sealed), hex(s.aad)).toString('hex')).toBe(s.plaintext);
+    },
+  );
 
   const sealed = sealBlob(key, Buffer.from('{"etag":"0123"}'), aad);
   const flip = (at: number): Buffer => {

@@ -33,7 +33,9 @@ function headerOf(v: (typeof vectors.streams)[number]): StreamHeader {
 
 describe('format constants', () => {
   it('match docs/encryption.md', () => {
-    expect([HEADER_SIZE, TAG_SIZE, DEFAULT_SEGMENT_LOG2, MIN_SEGMENT_LOG2, MAX_SEGMENT_LOG2]).toEqual([64, 16, 16, 12, 24]);
+    expect([HEADER_SIZE, TAG_SIZE, DEFAULT_SEGMENT_LOG2, MIN_SEGMENT_LOG2, MAX_SEGMENT_LOG2]).toEqual([
+      64, 16, 16, 12, 24,
+    ]);
     expect([FORMAT_VERSION, ALGORITHM_AES256GCM_HKDF_SHA256]).toEqual([1, 1]);
   });
 });
@@ -105,7 +107,8 @@ describe('segmentCount / encryptedSize', () => {
   });
 
   it('agrees with the known-answer blobs', () => {
-    for (const v of vectors.streams) expect(encryptedSize(v.plaintext.length / 2, v.segmentLog2)).toBe(v.blob.length / 2);
+    for (const v of vectors.streams)
+      expect(encryptedSize(v.plaintext.length / 2, v.segmentLog2)).toBe(v.blob.length / 2);
   });
 
   it('allows exactly 2^32 segments and no more', () => {
@@ -125,7 +128,14 @@ describe('segmentSpan', () => {
   const seg = (i: number): number => HEADER_SIZE + i * (S + TAG_SIZE);
 
   it('gives the one empty final segment for an empty object', () => {
-    expect(segmentSpan(0, 12, 0, -1)).toEqual({ firstSegment: 0, lastSegment: 0, cipherStart: 64, cipherEnd: 79, skip: 0, length: 0 });
+    expect(segmentSpan(0, 12, 0, -1)).toEqual({
+      firstSegment: 0,
+      lastSegment: 0,
+      cipherStart: 64,
+      cipherEnd: 79,
+      skip: 0,
+      length: 0,
+    });
   });
 
   it('covers a whole 3.5-segment object', () => {

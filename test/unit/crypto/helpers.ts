@@ -84,7 +84,7 @@ export function chunked(buf: Buffer, sizes: number[]): Buffer[] {
 /** Cut `buf` into random-size chunks (1..max bytes). */
 export function randomChunks(buf: Buffer, rnd: ReturnType<typeof prng>, max: number): Buffer[] {
   const out: Buffer[] = [];
-  for (let off = 0; off < buf.length; ) {
+  for (let off = 0; off < buf.length;) {
     const n = 1 + rnd.int(max);
     out.push(buf.subarray(off, off + n));
     off += n;
@@ -108,7 +108,10 @@ export async function run(stream: Transform, chunks: Buffer[], emitted: Buffer[]
  * Expect `fn` to fail with CryptoIntegrityError, whether it throws synchronously
  * (header checks in createDecryptor) or the stream errors (segment checks).
  */
-export async function expectIntegrityError(fn: () => Promise<unknown>, message?: RegExp): Promise<CryptoIntegrityError> {
+export async function expectIntegrityError(
+  fn: () => Promise<unknown>,
+  message?: RegExp,
+): Promise<CryptoIntegrityError> {
   let caught: unknown;
   try {
     await fn();

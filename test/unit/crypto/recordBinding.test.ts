@@ -11,8 +11,23 @@ import {
 } from '../../../src/crypto/index.js';
 
 const AT: ObjectAddress = { bucketUid: 'a'.repeat(32), bucketName: 'photos', key: 'cat.jpg', version: NULL_VERSION };
-const S: BoundStream = { dataId: '1'.repeat(32), salt: '2'.repeat(64), headerDigest: '3'.repeat(64), size: 100_000, segmentLog2: 16 };
-const part = (n: number, size: number): BoundPart => ({ dataId: `${n}`.repeat(32), salt: '4'.repeat(64), headerDigest: `${n}`.repeat(64), size, segmentLog2: 16, partNumber: n, uploadId: 'u'.repeat(32), sealedEtag: `etag${n}.salt` });
+const S: BoundStream = {
+  dataId: '1'.repeat(32),
+  salt: '2'.repeat(64),
+  headerDigest: '3'.repeat(64),
+  size: 100_000,
+  segmentLog2: 16,
+};
+const part = (n: number, size: number): BoundPart => ({
+  dataId: `${n}`.repeat(32),
+  salt: '4'.repeat(64),
+  headerDigest: `${n}`.repeat(64),
+  size,
+  segmentLog2: 16,
+  partNumber: n,
+  uploadId: 'u'.repeat(32),
+  sealedEtag: `etag${n}.salt`,
+});
 const P = [part(1, 5 * 1024 * 1024), part(2, 1000)];
 const REC: BoundRecord = {
   versionId: 'b'.repeat(32),
@@ -36,7 +51,13 @@ describe('streamRefDigest', () => {
 
   it('changes with every field of a single stream, and with the total size', () => {
     const base = hex(streamRefDigest(S.size, S));
-    const edits: Array<Partial<BoundStream>> = [{ dataId: '9'.repeat(32) }, { salt: '9'.repeat(64) }, { headerDigest: '9'.repeat(64) }, { size: S.size + 1 }, { segmentLog2: 12 }];
+    const edits: Array<Partial<BoundStream>> = [
+      { dataId: '9'.repeat(32) },
+      { salt: '9'.repeat(64) },
+      { headerDigest: '9'.repeat(64) },
+      { size: S.size + 1 },
+      { segmentLog2: 12 },
+    ];
     for (const e of edits) expect(hex(streamRefDigest(S.size, { ...S, ...e })), JSON.stringify(e)).not.toBe(base);
     expect(hex(streamRefDigest(S.size + 1, S))).not.toBe(base);
   });
@@ -44,7 +65,14 @@ describe('streamRefDigest', () => {
   it('changes with every field of every part, with part order, and with a part dropped or added', () => {
     const total = P[0].size + P[1].size;
     const base = hex(streamRefDigest(total, undefined, P));
-    const edits: Array<Partial<BoundPart>> = [{ partNumber: 3 }, { uploadId: 'v'.repeat(32) }, { sealedEtag: 'x' }, { dataId: '9'.repeat(32) }, { headerDigest: '9'.repeat(64) }, { size: 1 }];
+    const edits: Array<Partial<BoundPart>> = [
+      { partNumber: 3 },
+      { uploadId: 'v'.repeat(32) },
+      { sealedEtag: 'x' },
+      { dataId: '9'.repeat(32) },
+      { headerDigest: '9'.repeat(64) },
+      { size: 1 },
+    ];
     for (const i of [0, 1]) {
       for (const e of edits) {
         const list = P.map((p, j) => (j === i ? { ...p, ...e } : p));
@@ -87,7 +115,13 @@ describe('objectSealAad', () => {
   });
 
   it('changes with every part of the looked-up address', () => {
-    for (const e of [{ bucketUid: 'c'.repeat(32) }, { bucketName: 'photos2' }, { key: 'dog.jpg' }, { version: '' }, { version: 'v1' }]) {
+    for (const e of [
+      { bucketUid: 'c'.repeat(32) },
+      { bucketName: 'photos2' },
+      { key: 'dog.jpg' },
+      { version: '' },
+      { version: 'v1' },
+    ]) {
       expect(hex(objectSealAad({ ...AT, ...e }, REC)), JSON.stringify(e)).not.toBe(base);
     }
   });
@@ -123,7 +157,9 @@ describe('objectSealAad', () => {
   });
 
   it('length prefixes: shifting characters between bucket name and key changes it', () => {
-    expect(hex(objectSealAad({ ...AT, bucketName: 'ab', key: 'c' }, REC))).not.toBe(hex(objectSealAad({ ...AT, bucketName: 'a', key: 'bc' }, REC)));
+    expect(hex(objectSealAad({ ...AT, bucketName: 'ab', key: 'c' }, REC))).not.toBe(
+      hex(objectSealAad({ ...AT, bucketName: 'a', key: 'bc' }, REC)),
+    );
   });
 });
 

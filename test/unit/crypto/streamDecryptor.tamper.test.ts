@@ -80,22 +80,31 @@ describe('bit flips', () => {
     ['final tag', 64 + 3 * (S + 16) + 500 + 15, 3],
   ])('in %s: fails, and nothing of that segment is emitted', async (_n, at, badSegment) => {
     const emitted: Buffer[] = [];
-    await expectIntegrityError(() => readAll(A, flip(A.blob, at), {}, emitted), new RegExp(`segment ${badSegment} of 4 failed`));
+    await expectIntegrityError(
+      () => readAll(A, flip(A.blob, at), {}, emitted),
+      new RegExp(`segment ${badSegment} of 4 failed`),
+    );
     const out = Buffer.concat(emitted);
     expect(out.length).toBe(badSegment * S);
     expect(out.equals(plain.subarray(0, out.length))).toBe(true);
   });
 
-  it.each([0, 4, 5, 6, 7, 8, 39, 40, 46, 47, 48, 63])('in header byte %i: fails the record digest check', async (at) => {
-    await expectIntegrityError(() => readAll(A, flip(A.blob, at)), /digest/);
-  });
+  it.each([0, 4, 5, 6, 7, 8, 39, 40, 46, 47, 48, 63])(
+    'in header byte %i: fails the record digest check',
+    async (at) => {
+      await expectIntegrityError(() => readAll(A, flip(A.blob, at)), /digest/);
+    },
+  );
 
   // Defence in depth: even with a record that matched the tampered header, the header
   // is still bound by parsing, the commitment (salt) and every segment's AAD.
-  it.each([0, 4, 7, 8, 39, 40, 46, 47, 48, 63])('in header byte %i: fails even if the digest check were bypassed', async (at) => {
-    const bad = flip(A.blob, at);
-    await expectIntegrityError(() => readAll(A, bad, { headerDigest: sha256(bad.subarray(0, 64)) }));
-  });
+  it.each([0, 4, 7, 8, 39, 40, 46, 47, 48, 63])(
+    'in header byte %i: fails even if the digest check were bypassed',
+    async (at) => {
+      const bad = flip(A.blob, at);
+      await expectIntegrityError(() => readAll(A, bad, { headerDigest: sha256(bad.subarray(0, 64)) }));
+    },
+  );
 });
 
 describe('reordering', () => {
@@ -126,7 +135,10 @@ describe('truncation', () => {
   });
 
   it('at a boundary, even if the record size were cut to match (final flag in the nonce)', async () => {
-    await expectIntegrityError(() => readAll(A, A.blob.subarray(0, seg(3)), { plainSize: 3 * S }), /segment 2 of 3 failed/);
+    await expectIntegrityError(
+      () => readAll(A, A.blob.subarray(0, seg(3)), { plainSize: 3 * S }),
+      /segment 2 of 3 failed/,
+    );
   });
 
   it('the empty object still needs its 16-byte final tag', async () => {

@@ -20,7 +20,12 @@ async function write(pt: Buffer, segmentLog2: number): Promise<Written> {
 }
 
 /** Decrypt plaintext [start, end] by feeding exactly the span's ciphertext, cut into `chunks`. */
-function readRange(w: Written, plainSize: number, span: SegmentSpan, chunker: (b: Buffer) => Buffer[]): Promise<Buffer> {
+function readRange(
+  w: Written,
+  plainSize: number,
+  span: SegmentSpan,
+  chunker: (b: Buffer) => Buffer[],
+): Promise<Buffer> {
   const dec = createDecryptor({
     dek,
     binding,
@@ -90,7 +95,11 @@ describe('createDecryptor: range decryption', () => {
     const w = await write(pt, 12);
     const span = segmentSpan(size, 12, 100, size - 2);
     const expected = pt.subarray(100, size - 1);
-    for (const chunker of [(b: Buffer) => chunked(b, [1]), (b: Buffer) => chunked(b, [S + 15, 2]), (b: Buffer) => [b]]) {
+    for (const chunker of [
+      (b: Buffer) => chunked(b, [1]),
+      (b: Buffer) => chunked(b, [S + 15, 2]),
+      (b: Buffer) => [b],
+    ]) {
       expect((await readRange(w, size, span, chunker)).equals(expected)).toBe(true);
     }
   });
@@ -99,8 +108,14 @@ describe('createDecryptor: range decryption', () => {
     const size = 3 * 65536 + 1;
     const pt = rnd.bytes(size);
     const w = await write(pt, 16);
-    for (const [a, b] of [[0, size - 1], [65535, 65536], [size - 1, size - 1]] as const) {
-      expect((await readRange(w, size, segmentSpan(size, 16, a, b), (x) => [x])).equals(pt.subarray(a, b + 1))).toBe(true);
+    for (const [a, b] of [
+      [0, size - 1],
+      [65535, 65536],
+      [size - 1, size - 1],
+    ] as const) {
+      expect((await readRange(w, size, segmentSpan(size, 16, a, b), (x) => [x])).equals(pt.subarray(a, b + 1))).toBe(
+        true,
+      );
     }
   });
 
@@ -116,10 +131,22 @@ describe('createDecryptor: range decryption', () => {
   it('rejects a span that does not fit the header or the size (RangeError)', async () => {
     const size = 3 * S;
     const w = await write(rnd.bytes(size), 12);
-    const base = { dek, binding, header: w.blob.subarray(0, 64), expectedHeaderDigest: w.headerDigest, plainSize: size };
+    const base = {
+      dek,
+      binding,
+      header: w.blob.subarray(0, 64),
+      expectedHeaderDigest: w.headerDigest,
+      plainSize: size,
+    };
     expect(() => createDecryptor({ ...base, span: segmentSpan(size, 13, 0, size - 1) })).toThrow(RangeError);
-    expect(() => createDecryptor({ ...base, span: { ...segmentSpan(size, 12, 0, 9), length: S + 1 } })).toThrow(RangeError);
-    expect(() => createDecryptor({ ...base, span: { ...segmentSpan(size, 12, 0, 9), cipherStart: 0 } })).toThrow(RangeError);
-    expect(() => createDecryptor({ ...base, plainSize: size - 1, span: segmentSpan(size, 12, 0, size - 1) })).toThrow(RangeError);
+    expect(() => createDecryptor({ ...base, span: { ...segmentSpan(size, 12, 0, 9), length: S + 1 } })).toThrow(
+      RangeError,
+    );
+    expect(() => createDecryptor({ ...base, span: { ...segmentSpan(size, 12, 0, 9), cipherStart: 0 } })).toThrow(
+      RangeError,
+    );
+    expect(() => createDecryptor({ ...base, plainSize: size - 1, span: segmentSpan(size, 12, 0, size - 1) })).toThrow(
+      RangeError,
+    );
   });
 });

@@ -91,7 +91,7 @@ describe('createEncryptor: memory and back-pressure', () => {
       maxBuffered = Math.max(maxBuffered, stream.heldBytes + stream.writableLength + stream.readableLength);
     };
     async function* source(): AsyncGenerator<Buffer> {
-      for (let sent = 0; sent < total; ) {
+      for (let sent = 0; sent < total;) {
         const n = Math.min(1 + rnd.int(S), total - sent); // 1 B .. 64 KiB, straddling boundaries
         const at = rnd.int(block.length - n);
         sent += n;

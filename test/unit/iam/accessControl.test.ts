@@ -36,7 +36,12 @@ describe('access policies', () => {
     expect(access.identityHasRole(user, { id: 'inst-other', account: ROOT_ACCOUNT }, undefined, 'Reader')).toBe(false);
 
     const other = await t.iam.service.createIdentity({ accountId: ROOT_ACCOUNT, kind: 'service', name: 'svc' });
-    const p = await access.createPolicy({ subjectId: other.id, target: { instanceId: 'inst-a', keyId: 'k1' }, role: 'KeyPurge', by: 'test' });
+    const p = await access.createPolicy({
+      subjectId: other.id,
+      target: { instanceId: 'inst-a', keyId: 'k1' },
+      role: 'KeyPurge',
+      by: 'test',
+    });
     expect(access.identityHasRole(other, instA, 'k1', 'KeyPurge')).toBe(true);
     expect(access.identityHasRole(other, instA, 'k1', 'Reader')).toBe(false);
     expect(access.identityHasRole(other, instA, 'k2', 'KeyPurge')).toBe(false);
@@ -49,10 +54,18 @@ describe('access policies', () => {
 
   it('validates subjects, targets and roles', async () => {
     const { access } = t.iam;
-    await expect(access.createPolicy({ subjectId: 'nobody', target: { instanceId: 'i' }, role: 'Reader', by: 't' })).rejects.toMatchObject({ status: 404 });
-    await expect(access.createPolicy({ subjectId: user.id, target: { instanceId: 'i' }, role: 'Admin', by: 't' })).rejects.toMatchObject({ status: 400 });
-    await expect(access.createPolicy({ subjectId: user.id, target: {}, role: 'Reader', by: 't' })).rejects.toMatchObject({ status: 400 });
-    await expect(access.createPolicy({ subjectId: user.id, target: { instanceId: 'a:b' }, role: 'Reader', by: 't' })).rejects.toMatchObject({ status: 400 });
+    await expect(
+      access.createPolicy({ subjectId: 'nobody', target: { instanceId: 'i' }, role: 'Reader', by: 't' }),
+    ).rejects.toMatchObject({ status: 404 });
+    await expect(
+      access.createPolicy({ subjectId: user.id, target: { instanceId: 'i' }, role: 'Admin', by: 't' }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      access.createPolicy({ subjectId: user.id, target: {}, role: 'Reader', by: 't' }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(
+      access.createPolicy({ subjectId: user.id, target: { instanceId: 'a:b' }, role: 'Reader', by: 't' }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -65,21 +78,34 @@ describe('service-to-service authorizations and IamKeyAuthorizer', () => {
     expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'KeyPurge')).toBe(false);
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(false);
     expect(await authz.canUse('', { ...keyA, account: '' }, 'Reader')).toBe(false);
-    const a = await t.iam.access.createAuthorization({ sourceAccount: tenantB, target: { instanceId: 'inst-a' }, by: 'test' });
+    const a = await t.iam.access.createAuthorization({
+      sourceAccount: tenantB,
+      target: { instanceId: 'inst-a' },
+      by: 'test',
+    });
     expect(a.role).toBe('Reader');
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(true);
     expect(await authz.canUse(tenantB, keyA, 'Writer')).toBe(false);
-    await expect(t.iam.access.createAuthorization({ sourceAccount: tenantB, target: { instanceId: 'inst-a' }, by: 'test' })).rejects.toMatchObject({ status: 409 });
+    await expect(
+      t.iam.access.createAuthorization({ sourceAccount: tenantB, target: { instanceId: 'inst-a' }, by: 'test' }),
+    ).rejects.toMatchObject({ status: 409 });
     await t.iam.access.deleteAuthorization(a.id);
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(false);
   });
 
   it('a key authorization covers that key only; an unknown source account is refused', async () => {
     const authz = new IamKeyAuthorizer(t.iam.access);
-    await t.iam.access.createAuthorization({ sourceAccount: tenantB, target: { instanceId: 'inst-a', keyId: 'k1' }, role: 'Reader', by: 'test' });
+    await t.iam.access.createAuthorization({
+      sourceAccount: tenantB,
+      target: { instanceId: 'inst-a', keyId: 'k1' },
+      role: 'Reader',
+      by: 'test',
+    });
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(true);
     expect(await authz.canUse(tenantB, { ...keyA, keyId: 'k2' }, 'Reader')).toBe(false);
-    await expect(t.iam.access.createAuthorization({ sourceAccount: 'nope', target: { instanceId: 'inst-a' }, by: 'x' })).rejects.toMatchObject({ status: 404 });
+    await expect(
+      t.iam.access.createAuthorization({ sourceAccount: 'nope', target: { instanceId: 'inst-a' }, by: 'x' }),
+    ).rejects.toMatchObject({ status: 404 });
     expect(t.iam.access.listAuthorizations({ sourceAccount: tenantB })).toHaveLength(1);
     expect(t.iam.access.listAuthorizations({ instanceIds: new Set(['other']) })).toHaveLength(0);
   });
@@ -93,7 +119,12 @@ describe('service-to-service authorizations and IamKeyAuthorizer', () => {
   });
 
   it('policies and authorizations survive a restart', async () => {
-    await t.iam.access.createPolicy({ subjectId: user.id, target: { instanceId: 'inst-a' }, role: 'Manager', by: 'test' });
+    await t.iam.access.createPolicy({
+      subjectId: user.id,
+      target: { instanceId: 'inst-a' },
+      role: 'Manager',
+      by: 'test',
+    });
     await t.iam.access.createAuthorization({ sourceAccount: tenantB, target: { instanceId: 'inst-a' }, by: 'test' });
     const again = await t.reopen();
     expect(again.access.identityHasRole(again.service.getIdentity(user.id)!, instA, undefined, 'Manager')).toBe(true);

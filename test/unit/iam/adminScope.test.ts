@@ -15,7 +15,20 @@ const instances = [
 ];
 
 function caller(identity: IdentityRecord): Caller {
-  return { identity, claims: { iss: 'coffer-iam', sub: identity.id, account: identity.accountId, kind: identity.kind, akid: 'k', typ: 'access', iat: 0, exp: 1, jti: 'j' } };
+  return {
+    identity,
+    claims: {
+      iss: 'coffer-iam',
+      sub: identity.id,
+      account: identity.accountId,
+      kind: identity.kind,
+      akid: 'k',
+      typ: 'access',
+      iat: 0,
+      exp: 1,
+      jti: 'j',
+    },
+  };
 }
 
 beforeEach(async () => {
@@ -45,33 +58,66 @@ describe('AdminScope', () => {
     expect(scope.canAdminAccount(root, acctB)).toBe(true);
     expect(scope.isSystemAdmin(caller(ownerA))).toBe(false);
     expect(scope.canAdminAccount(caller(ownerA), acctA)).toBe(true);
-    expect(() => scope.requireAdmin(caller(ownerA), acctB)).toThrow(expect.objectContaining({ status: 403, code: 'FORBIDDEN' }));
+    expect(() => scope.requireAdmin(caller(ownerA), acctB)).toThrow(
+      expect.objectContaining({ status: 403, code: 'FORBIDDEN' }),
+    );
     expect(scope.canAdminAccount(caller(userA), acctA)).toBe(false);
   });
 
   it('grants on an instance are for whoever administers its account; an unknown instance is forbidden too', async () => {
     await expect(scope.requireInstanceAdmin(caller(ownerA), { instanceId: 'inst-a' })).resolves.toBeUndefined();
-    await expect(scope.requireInstanceAdmin(caller(ownerA), { instanceId: 'inst-b' })).rejects.toMatchObject({ status: 403 });
-    await expect(scope.requireInstanceAdmin(caller(ownerA), { instanceId: 'nope' })).rejects.toMatchObject({ status: 403 });
+    await expect(scope.requireInstanceAdmin(caller(ownerA), { instanceId: 'inst-b' })).rejects.toMatchObject({
+      status: 403,
+    });
+    await expect(scope.requireInstanceAdmin(caller(ownerA), { instanceId: 'nope' })).rejects.toMatchObject({
+      status: 403,
+    });
     await expect(scope.requireInstanceAdmin(caller(ownerA), 'inst-a')).rejects.toMatchObject({ status: 403 });
   });
 
   it('each caller sees its own account and instances, the grants it administers, and the grants naming it', async () => {
     const root = caller(t.iam.rootUser);
-    expect(scope.visibleAccounts(root).map((a) => a.id).sort()).toEqual([ROOT_ACCOUNT, acctA, acctB].sort());
+    expect(
+      scope
+        .visibleAccounts(root)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual([ROOT_ACCOUNT, acctA, acctB].sort());
     expect(scope.visibleAccounts(caller(userA)).map((a) => a.id)).toEqual([acctA]);
     expect((await scope.visibleInstances(caller(userA))).map((i) => i.id)).toEqual(['inst-a']);
     expect((await scope.visibleInstances(root)).map((i) => i.id)).toEqual(['inst-a', 'inst-b']);
 
-    const onB = await t.iam.access.createPolicy({ subjectId: userA.id, target: { instanceId: 'inst-b' }, role: 'Reader', by: 'x' });
-    const onA = await t.iam.access.createPolicy({ subjectId: ownerA.id, target: { instanceId: 'inst-a' }, role: 'Writer', by: 'x' });
+    const onB = await t.iam.access.createPolicy({
+      subjectId: userA.id,
+      target: { instanceId: 'inst-b' },
+      role: 'Reader',
+      by: 'x',
+    });
+    const onA = await t.iam.access.createPolicy({
+      subjectId: ownerA.id,
+      target: { instanceId: 'inst-a' },
+      role: 'Writer',
+      by: 'x',
+    });
     expect((await scope.visiblePolicies(caller(userA))).map((p) => p.id)).toEqual([onB.id]);
     expect((await scope.visiblePolicies(caller(ownerA))).map((p) => p.id)).toEqual([onA.id]);
     expect((await scope.visiblePolicies(root, userA.id)).map((p) => p.id)).toEqual([onB.id]);
 
-    const fromA = await t.iam.access.createAuthorization({ sourceAccount: acctA, target: { instanceId: 'inst-b' }, role: 'Reader', by: 'x' });
-    const fromB = await t.iam.access.createAuthorization({ sourceAccount: acctB, target: { instanceId: 'inst-a' }, role: 'Reader', by: 'x' });
+    const fromA = await t.iam.access.createAuthorization({
+      sourceAccount: acctA,
+      target: { instanceId: 'inst-b' },
+      role: 'Reader',
+      by: 'x',
+    });
+    const fromB = await t.iam.access.createAuthorization({
+      sourceAccount: acctB,
+      target: { instanceId: 'inst-a' },
+      role: 'Reader',
+      by: 'x',
+    });
     expect((await scope.visibleAuthorizations(caller(userA))).map((a) => a.id)).toEqual([fromA.id]);
-    expect((await scope.visibleAuthorizations(caller(ownerA))).map((a) => a.id).sort()).toEqual([fromA.id, fromB.id].sort());
+    expect((await scope.visibleAuthorizations(caller(ownerA))).map((a) => a.id).sort()).toEqual(
+      [fromA.id, fromB.id].sort(),
+    );
   });
 });

@@ -64,7 +64,11 @@ describe('API keys and tokens', () => {
   it('exchanges an API key for an access and a refresh token, refreshes, and verifies on every call', async () => {
     const { service } = t.iam;
     const tok = service.exchangeApiKey(t.iam.rootApiKey!);
-    expect(tok).toMatchObject({ token_type: 'Bearer', expires_in: 3600, expiration: Math.floor(t.clock.t / 1000) + 3600 });
+    expect(tok).toMatchObject({
+      token_type: 'Bearer',
+      expires_in: 3600,
+      expiration: Math.floor(t.clock.t / 1000) + 3600,
+    });
     expect(service.verify(tok.access_token).identity.id).toBe(t.iam.rootUser.id);
     expect(() => service.verify(tok.refresh_token)).toThrow(TokenError);
     const refreshed = service.refresh(tok.refresh_token);
@@ -84,7 +88,9 @@ describe('API keys and tokens', () => {
     const tok2 = service.exchangeApiKey(k2.apiKey);
     await service.deleteIdentity(user.id);
     expect(() => service.verify(tok2.access_token)).toThrow(TokenError);
-    expect(() => service.exchangeApiKey(k2.apiKey)).toThrow(expect.objectContaining({ code: 'BXNIM0415E', status: 400 }));
+    expect(() => service.exchangeApiKey(k2.apiKey)).toThrow(
+      expect.objectContaining({ code: 'BXNIM0415E', status: 400 }),
+    );
     expect(() => service.exchangeApiKey('')).toThrow(IamError);
     await expect(service.deleteIdentity(t.iam.rootUser.id)).rejects.toMatchObject({ status: 409 });
   });
@@ -103,11 +109,18 @@ describe('S3 access keys and the credential store', () => {
     const key = await service.createS3AccessKey(b.account.id);
     expect(key.accessKeyId).toMatch(/^CF[A-Z0-9]{18}$/);
     const store = new IamCredentialStore(service, [
-      { accessKeyId: 'ROOTKEY', secretAccessKey: 'root-secret', principal: { accountId: ROOT_ACCOUNT, accessKeyId: 'ROOTKEY', displayName: 'root' } },
+      {
+        accessKeyId: 'ROOTKEY',
+        secretAccessKey: 'root-secret',
+        principal: { accountId: ROOT_ACCOUNT, accessKeyId: 'ROOTKEY', displayName: 'root' },
+      },
     ]);
     expect((await store.lookup('ROOTKEY'))?.principal.accountId).toBe(ROOT_ACCOUNT);
     const got = await store.lookup(key.accessKeyId);
-    expect(got).toEqual({ secretAccessKey: key.secretAccessKey, principal: { accountId: b.account.id, accessKeyId: key.accessKeyId, displayName: 'owner' } });
+    expect(got).toEqual({
+      secretAccessKey: key.secretAccessKey,
+      principal: { accountId: b.account.id, accessKeyId: key.accessKeyId, displayName: 'owner' },
+    });
     expect(await store.lookup('CFNOSUCHKEY0000000000')).toBeUndefined();
     await service.deleteS3AccessKey(key.accessKeyId);
     expect(await store.lookup(key.accessKeyId)).toBeUndefined();
@@ -117,8 +130,12 @@ describe('S3 access keys and the credential store', () => {
     const { service } = t.iam;
     await expect(service.createAccount({ name: '' })).rejects.toMatchObject({ status: 400 });
     await expect(service.createAccount({ name: 'x', id: ROOT_ACCOUNT })).rejects.toMatchObject({ status: 409 });
-    await expect(service.createIdentity({ accountId: 'nope', kind: 'user', name: 'u' })).rejects.toMatchObject({ status: 404 });
-    await expect(service.createIdentity({ accountId: ROOT_ACCOUNT, kind: 'user', name: 'u', gateway: true })).rejects.toMatchObject({ status: 400 });
+    await expect(service.createIdentity({ accountId: 'nope', kind: 'user', name: 'u' })).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(
+      service.createIdentity({ accountId: ROOT_ACCOUNT, kind: 'user', name: 'u', gateway: true }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });
 
@@ -127,7 +144,9 @@ describe('master key check', () => {
     const { openIam } = await import('../../../src/iam/openIam.js');
     const { randomBytes } = await import('node:crypto');
     await t.iam.close();
-    await expect(openIam({ dir: join(t.dir, 'iam'), masterKey: randomBytes(32), rootAccountId: ROOT_ACCOUNT })).rejects.toThrow(/another master key/);
+    await expect(
+      openIam({ dir: join(t.dir, 'iam'), masterKey: randomBytes(32), rootAccountId: ROOT_ACCOUNT }),
+    ).rejects.toThrow(/another master key/);
     await t.reopen();
     expect(t.iam.service.getAccount(ROOT_ACCOUNT)).toBeDefined();
   });

@@ -21,7 +21,13 @@ export async function openTestIam(opts: { configuredRootApiKey?: string } = {}):
   const master = randomBytes(32);
   const clock = { t: Date.UTC(2026, 0, 1) };
   const open = (o: { configuredRootApiKey?: string }) =>
-    openIam({ dir: join(dir, 'iam'), masterKey: master, rootAccountId: ROOT_ACCOUNT, now: () => clock.t, ...(o.configuredRootApiKey !== undefined ? { configuredRootApiKey: o.configuredRootApiKey } : {}) });
+    openIam({
+      dir: join(dir, 'iam'),
+      masterKey: master,
+      rootAccountId: ROOT_ACCOUNT,
+      now: () => clock.t,
+      ...(o.configuredRootApiKey !== undefined ? { configuredRootApiKey: o.configuredRootApiKey } : {}),
+    });
   const t: TestIam = {
     iam: await open(opts),
     dir,

@@ -4,7 +4,14 @@ import { TokenError } from '../../../src/identity/tokenError.js';
 import { issueToken, verifyToken } from '../../../src/iam/tokens.js';
 
 const key = randomBytes(32);
-const base = { sub: 'user-1', account: 'acct', kind: 'user' as const, akid: 'apikey-1', nowS: 1_700_000_000, ttlS: 3600 };
+const base = {
+  sub: 'user-1',
+  account: 'acct',
+  kind: 'user' as const,
+  akid: 'apikey-1',
+  nowS: 1_700_000_000,
+  ttlS: 3600,
+};
 
 function b64url(s: string | Buffer): string {
   return Buffer.from(s).toString('base64').replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
@@ -39,7 +46,10 @@ describe('tokens (JWT HS256)', () => {
     const [h, p, s] = token.split('.') as [string, string, string];
     const forged = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
     forged.sub = 'user-admin';
-    expectTokenError(() => verifyToken(key, `${h}.${b64url(JSON.stringify(forged))}.${s}`, 'access', base.nowS), 'invalid');
+    expectTokenError(
+      () => verifyToken(key, `${h}.${b64url(JSON.stringify(forged))}.${s}`, 'access', base.nowS),
+      'invalid',
+    );
     const none = `${b64url(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${p}.`;
     expectTokenError(() => verifyToken(key, none, 'access', base.nowS), 'invalid');
     const noneSigned = `${b64url(JSON.stringify({ alg: 'none' }))}.${p}.${b64url(createHmac('sha256', key).update('x').digest())}`;

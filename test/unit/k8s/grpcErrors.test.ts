@@ -26,6 +26,8 @@ describe('Key Protect errors as gRPC statuses', () => {
   it('says nothing of an unexpected error beyond "internal error"', () => {
     const e = toGrpcError(new Error('secret detail /some/path'), 'encrypt');
     expect([e.code, e.details]).toEqual([status.INTERNAL, 'encrypt: internal error']);
-    expect(toGrpcError(kp(409, 'KEY_ACTION_INVALID_STATE_ERR'), 'decrypt').details).toBe('decrypt: 409 KEY_ACTION_INVALID_STATE_ERR');
+    expect(toGrpcError(kp(409, 'KEY_ACTION_INVALID_STATE_ERR'), 'decrypt').details).toBe(
+      'decrypt: 409 KEY_ACTION_INVALID_STATE_ERR',
+    );
   });
 });

@@ -42,7 +42,9 @@ describe('KeyProtectClient', () => {
   it('exchanges the API key once for concurrent calls and renews the token a minute before it expires', async () => {
     const token = tokens();
     const { url, seen } = await serve((r) =>
-      r.url === '/identity/token' ? token() : { status: 200, body: { ciphertext: 'c2VjcmV0', keyVersion: { id: 'ver' } } },
+      r.url === '/identity/token'
+        ? token()
+        : { status: 200, body: { ciphertext: 'c2VjcmV0', keyVersion: { id: 'ver' } } },
     );
     let t = 0;
     const c = new KeyProtectClient({ url, apiKey: 'the-api-key', instanceId: 'inst', now: () => t });
@@ -82,20 +84,38 @@ describe('KeyProtectClient', () => {
 
   it('Key Protect errors keep status and reason; a refused API key is never echoed; an unreachable KMS is status 0', async () => {
     const { url } = await serve((r) =>
-      r.url === '/identity/token' ? { status: 200, body: { access_token: 't', expires_in: 3600 } } : { status: 409, body: { resources: [{ reasons: [{ code: 'KEY_ACTION_INVALID_STATE_ERR', message: 'disabled' }] }] } },
+      r.url === '/identity/token'
+        ? { status: 200, body: { access_token: 't', expires_in: 3600 } }
+        : {
+            status: 409,
+            body: { resources: [{ reasons: [{ code: 'KEY_ACTION_INVALID_STATE_ERR', message: 'disabled' }] }] },
+          },
     );
-    const err = (await new KeyProtectClient({ url, apiKey: 'k', instanceId: 'i' }).wrap('k', Buffer.from('x')).catch((e: unknown) => e)) as KeyProtectError;
-    expect([err.status, err.reason, err.message]).toEqual([409, 'KEY_ACTION_INVALID_STATE_ERR', '409 KEY_ACTION_INVALID_STATE_ERR: disabled']);
+    const err = (await new KeyProtectClient({ url, apiKey: 'k', instanceId: 'i' })
+      .wrap('k', Buffer.from('x'))
+      .catch((e: unknown) => e)) as KeyProtectError;
+    expect([err.status, err.reason, err.message]).toEqual([
+      409,
+      'KEY_ACTION_INVALID_STATE_ERR',
+      '409 KEY_ACTION_INVALID_STATE_ERR: disabled',
+    ]);
 
     await new Promise<void>((r) => server!.close(() => r()));
-    const { url: url2 } = await serve(() => ({ status: 400, body: { errorCode: 'BXNIM0415E', errorMessage: 'Provided API key could not be found.' } }));
-    const refused = (await new KeyProtectClient({ url: url2, apiKey: 'super-secret-key', instanceId: 'i' }).wrap('k', Buffer.from('x')).catch((e: unknown) => e)) as KeyProtectError;
+    const { url: url2 } = await serve(() => ({
+      status: 400,
+      body: { errorCode: 'BXNIM0415E', errorMessage: 'Provided API key could not be found.' },
+    }));
+    const refused = (await new KeyProtectClient({ url: url2, apiKey: 'super-secret-key', instanceId: 'i' })
+      .wrap('k', Buffer.from('x'))
+      .catch((e: unknown) => e)) as KeyProtectError;
     expect(refused.status).toBe(401);
     expect(refused.message).toBe('the KMS refused the API key (400 BXNIM0415E)');
 
     await new Promise<void>((r) => server!.close(() => r()));
     server = undefined;
-    const gone = (await new KeyProtectClient({ url: url2, apiKey: 'k', instanceId: 'i', timeoutMs: 2_000 }).wrap('k', Buffer.from('x')).catch((e: unknown) => e)) as KeyProtectError;
+    const gone = (await new KeyProtectClient({ url: url2, apiKey: 'k', instanceId: 'i', timeoutMs: 2_000 })
+      .wrap('k', Buffer.from('x'))
+      .catch((e: unknown) => e)) as KeyProtectError;
     expect(gone).toBeInstanceOf(KeyProtectError);
     expect(gone.status).toBe(0);
   });

@@ -10,14 +10,33 @@ import { kmsPackageDefinition, LOADER_OPTIONS, SERVICE_NAME } from '../../../src
 
 const PROTO = join(process.cwd(), 'src', 'k8s', 'proto', 'api.proto');
 
-type Method = { path: string; requestStream: boolean; responseStream: boolean; requestType: { type: unknown }; responseType: { type: unknown } };
+type Method = {
+  path: string;
+  requestStream: boolean;
+  responseStream: boolean;
+  requestType: { type: unknown };
+  responseType: { type: unknown };
+};
 
 function shape(def: protoLoader.PackageDefinition) {
   const svc = def[SERVICE_NAME] as unknown as Record<string, Method>;
   const methods = Object.fromEntries(
-    Object.entries(svc).map(([name, m]) => [name, { path: m.path, requestStream: m.requestStream, responseStream: m.responseStream, request: m.requestType.type, response: m.responseType.type }]),
+    Object.entries(svc).map(([name, m]) => [
+      name,
+      {
+        path: m.path,
+        requestStream: m.requestStream,
+        responseStream: m.responseStream,
+        request: m.requestType.type,
+        response: m.responseType.type,
+      },
+    ]),
   );
-  const messages = Object.fromEntries(Object.keys(def).filter((k) => k !== SERVICE_NAME).map((k) => [k, (def[k] as { type: unknown }).type]));
+  const messages = Object.fromEntries(
+    Object.keys(def)
+      .filter((k) => k !== SERVICE_NAME)
+      .map((k) => [k, (def[k] as { type: unknown }).type]),
+  );
   return { methods, messages };
 }
 
@@ -28,14 +47,18 @@ describe('KMS v2 API descriptor', () => {
     expect(Object.keys(fromFile.methods).sort()).toEqual(['Decrypt', 'Encrypt', 'Status']);
     expect(fromFile.methods.Status!.path).toBe('/v2.KeyManagementService/Status');
     expect(Object.keys(fromFile.messages).sort()).toEqual(
-      ['DecryptRequest', 'DecryptResponse', 'EncryptRequest', 'EncryptResponse', 'StatusRequest', 'StatusResponse'].map((m) => `v2.${m}`),
+      ['DecryptRequest', 'DecryptResponse', 'EncryptRequest', 'EncryptResponse', 'StatusRequest', 'StatusResponse'].map(
+        (m) => `v2.${m}`,
+      ),
     );
     expect(fromDescriptor).toEqual(fromFile);
   });
 
   it('would notice a changed field number', () => {
     const def = protoLoader.loadSync(PROTO, LOADER_OPTIONS);
-    const changed = structuredClone((def['v2.EncryptResponse'] as { type: { field: Array<{ name: string; number: number }> } }).type);
+    const changed = structuredClone(
+      (def['v2.EncryptResponse'] as { type: { field: Array<{ name: string; number: number }> } }).type,
+    );
     changed.field.find((f) => f.name === 'key_id')!.number = 9;
     expect(changed).not.toEqual((kmsPackageDefinition()['v2.EncryptResponse'] as { type: unknown }).type);
   });

@@ -16,7 +16,10 @@ class FakeKp {
   async wrap(keyId: string, plaintext: Buffer) {
     this.calls.push(`wrap ${keyId}`);
     if (this.failWith) throw this.failWith;
-    return { ciphertext: Buffer.from(`${keyId}|${plaintext.toString('hex')}`).toString('base64'), keyVersion: this.version };
+    return {
+      ciphertext: Buffer.from(`${keyId}|${plaintext.toString('hex')}`).toString('base64'),
+      keyVersion: this.version,
+    };
   }
   async unwrap(keyId: string, ciphertext: string) {
     this.calls.push(`unwrap ${keyId}`);
@@ -34,11 +37,19 @@ class FakeKp {
 function setup(cacheMs = 5_000) {
   const kp = new FakeKp();
   let t = 1_000_000;
-  const plugin = new KmsPlugin({ client: kp as unknown as KeyProtectClient, key: KEY, clusterCrn: 'crn:v1:c:l:kubernetes:r:a/acct::cluster:x', log: createLogger('silent'), statusCacheMs: cacheMs, now: () => t });
+  const plugin = new KmsPlugin({
+    client: kp as unknown as KeyProtectClient,
+    key: KEY,
+    clusterCrn: 'crn:v1:c:l:kubernetes:r:a/acct::cluster:x',
+    log: createLogger('silent'),
+    statusCacheMs: cacheMs,
+    now: () => t,
+  });
   return { kp, plugin, advance: (ms: number) => (t += ms) };
 }
 
-const disabled = () => new KeyProtectError(409, 'KEY_ACTION_INVALID_STATE_ERR', '409 KEY_ACTION_INVALID_STATE_ERR: disabled');
+const disabled = () =>
+  new KeyProtectError(409, 'KEY_ACTION_INVALID_STATE_ERR', '409 KEY_ACTION_INVALID_STATE_ERR: disabled');
 const wraps = (kp: FakeKp) => kp.calls.filter((c) => c.startsWith('wrap')).length;
 
 describe('KmsPlugin', () => {
@@ -92,17 +103,29 @@ describe('KmsPlugin', () => {
     const { kp, plugin } = setup();
     const enc = await plugin.encrypt(Buffer.from('seed'), 'u');
     expect(enc.annotations[KEY_CRN_ANNOTATION]?.toString()).toBe(KEY.crn);
-    expect((await plugin.decrypt({ ciphertext: enc.ciphertext, uid: 'u', key_id: enc.key_id, annotations: {} })).toString()).toBe('seed');
+    expect(
+      (await plugin.decrypt({ ciphertext: enc.ciphertext, uid: 'u', key_id: enc.key_id, annotations: {} })).toString(),
+    ).toBe('seed');
     const k2 = Buffer.from('crn:v1:coffer:local:kms:local:a/acct:inst:key:k2');
-    await plugin.decrypt({ ciphertext: enc.ciphertext, uid: 'u', key_id: '', annotations: { [KEY_CRN_ANNOTATION]: k2 } });
+    await plugin.decrypt({
+      ciphertext: enc.ciphertext,
+      uid: 'u',
+      key_id: '',
+      annotations: { [KEY_CRN_ANNOTATION]: k2 },
+    });
     expect(kp.calls.slice(-2)).toEqual(['unwrap k1', 'unwrap k2']);
-    const bad = await plugin.decrypt({ ciphertext: Buffer.from('not base64!'), uid: 'u', key_id: '', annotations: {} }).catch((e: unknown) => e);
+    const bad = await plugin
+      .decrypt({ ciphertext: Buffer.from('not base64!'), uid: 'u', key_id: '', annotations: {} })
+      .catch((e: unknown) => e);
     expect((bad as { code: number }).code).toBe(status.INVALID_ARGUMENT);
   });
 
   it('refuses empty or oversized plaintext before calling the KMS', async () => {
     const { kp, plugin } = setup();
-    for (const p of [Buffer.alloc(0), Buffer.alloc(4097)]) expect(((await plugin.encrypt(p, 'u').catch((e: unknown) => e)) as { code: number }).code).toBe(status.INVALID_ARGUMENT);
+    for (const p of [Buffer.alloc(0), Buffer.alloc(4097)])
+      expect(((await plugin.encrypt(p, 'u').catch((e: unknown) => e)) as { code: number }).code).toBe(
+        status.INVALID_ARGUMENT,
+      );
     expect(kp.calls).toEqual([]);
   });
 });

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { assertResourceCrn, CrnError, formatBucketCrn, formatKeyCrn, isKeyCrn, parseKeyCrn } from '../../../src/keys/crn.js';
+import {
+  assertResourceCrn,
+  CrnError,
+  formatBucketCrn,
+  formatKeyCrn,
+  isKeyCrn,
+  parseKeyCrn,
+} from '../../../src/keys/crn.js';
 import { KmsError } from '../../../src/keys/errors.js';
 
-const KP = 'crn:v1:bluemix:public:kms:us-south:a/f047b55a3362ac06afad8a3f2f5586ea:12e8c9c2-a162-472d-b7d6-8b9a86b815a6:key:02fd6835-6001-4482-a892-13bd2085f75d';
+const KP =
+  'crn:v1:bluemix:public:kms:us-south:a/f047b55a3362ac06afad8a3f2f5586ea:12e8c9c2-a162-472d-b7d6-8b9a86b815a6:key:02fd6835-6001-4482-a892-13bd2085f75d';
 
 function err(crn: string): CrnError {
   try {
@@ -29,7 +37,13 @@ describe('parseKeyCrn', () => {
   it('round-trips Coffer CRNs', () => {
     const crn = formatKeyCrn({ region: 'local', account: 'acct', instanceId: 'inst-1', keyId: 'k-1' });
     expect(crn).toBe('crn:v1:coffer:local:kms:local:a/acct:inst-1:key:k-1');
-    expect(parseKeyCrn(crn)).toMatchObject({ cname: 'coffer', ctype: 'local', account: 'acct', instanceId: 'inst-1', keyId: 'k-1' });
+    expect(parseKeyCrn(crn)).toMatchObject({
+      cname: 'coffer',
+      ctype: 'local',
+      account: 'acct',
+      instanceId: 'inst-1',
+      keyId: 'k-1',
+    });
     expect(formatKeyCrn({ ...parseKeyCrn(KP) })).toBe(KP);
   });
 

@@ -26,10 +26,15 @@ describe('KmsError: the reason decides the status', () => {
   });
 
   it('every reason has a Key Protect status', () => {
-    for (const status of Object.values(KMS_ERROR_STATUS)) expect([400, 401, 403, 404, 409, 410, 422, 500, 503]).toContain(status);
+    for (const status of Object.values(KMS_ERROR_STATUS))
+      expect([400, 401, 403, 404, 409, 410, 422, 500, 503]).toContain(status);
   });
 
   it('keyNotFound names only the CRN', () => {
-    expect(keyNotFound('crn:x')).toMatchObject({ status: 404, reason: 'KEY_NOT_FOUND_ERR', message: 'The key crn:x could not be found' });
+    expect(keyNotFound('crn:x')).toMatchObject({
+      status: 404,
+      reason: 'KEY_NOT_FOUND_ERR',
+      message: 'The key crn:x could not be found',
+    });
   });
 });

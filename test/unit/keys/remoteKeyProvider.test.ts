@@ -34,7 +34,20 @@ function kmsOnce(): Promise<Shared> {
   shared ??= (async () => {
     const dir = await mkdtemp(join(tmpdir(), 'coffer-remote-kp-'));
     let t = Date.now();
-    const config = loadConfig({}, { host: '127.0.0.1', s3Port: 0, kmsPort: 0, dataDir: dir, masterKey: Buffer.alloc(32, 9).toString('base64'), rootApiKey: 'unit-root-apikey-0123456789', gatewayApiKey: GATEWAY_APIKEY, logLevel: 'silent', region: 'us-south' });
+    const config = loadConfig(
+      {},
+      {
+        host: '127.0.0.1',
+        s3Port: 0,
+        kmsPort: 0,
+        dataDir: dir,
+        masterKey: Buffer.alloc(32, 9).toString('base64'),
+        rootApiKey: 'unit-root-apikey-0123456789',
+        gatewayApiKey: GATEWAY_APIKEY,
+        logLevel: 'silent',
+        region: 'us-south',
+      },
+    );
     const kms = await startKmsServer(config, createLogger('silent'), { now: () => t });
     const instanceId = await kms.kms.ensureTenant(kms.root.accountId);
     return { kms, dir, instanceId, advance: (ms) => void (t += ms) };
@@ -61,11 +74,13 @@ keyProviderContract('RemoteKeyProvider', async () => {
     tenant: s.kms.root.accountId,
     otherTenant: 'another-tenant',
     createRootKey: async () => (await service.createKey(s.instanceId, { name: 'contract-root' })).crn,
-    unknownKeyCrn: async () => formatKeyCrn({ region: inst.region, account: inst.account, instanceId: inst.id, keyId: randomUUID() }),
+    unknownKeyCrn: async () =>
+      formatKeyCrn({ region: inst.region, account: inst.account, instanceId: inst.id, keyId: randomUUID() }),
     rotate: async (crn) => void (await service.rotate(s.instanceId, keyIdOf(crn))),
     disable: (crn) => service.disable(s.instanceId, keyIdOf(crn)),
     enable: (crn) => service.enable(s.instanceId, keyIdOf(crn)),
-    deleteKey: async (crn, o) => void (await service.deleteKey(s.instanceId, keyIdOf(crn), { force: o?.force ?? false })),
+    deleteKey: async (crn, o) =>
+      void (await service.deleteKey(s.instanceId, keyIdOf(crn), { force: o?.force ?? false })),
     restore: async (crn) => void (await service.restore(s.instanceId, keyIdOf(crn))),
     advanceTime: async (ms) => s.advance(ms),
     close: async () => undefined,
@@ -80,31 +95,57 @@ describe('RemoteKeyProvider against a real KMS listener', () => {
     const provider = new RemoteKeyProvider(new ServiceClient({ url: s.kms.url, apiKey: GATEWAY_APIKEY }));
     const me = { tenant: s.kms.root.accountId };
     await provider.generateDataKey(me, key.crn, ['a']);
-    for (const crn of [key.crn.replace(/key:[^:]+$/, 'key:exact-alias'), key.crn.replace(':us-south:', ':eu-de:'), key.crn.replace('crn:v1:coffer:local:', 'crn:v1:bluemix:public:')]) {
-      const e = await provider.generateDataKey(me, crn, ['a']).then(() => undefined, (x: unknown) => x);
+    for (const crn of [
+      key.crn.replace(/key:[^:]+$/, 'key:exact-alias'),
+      key.crn.replace(':us-south:', ':eu-de:'),
+      key.crn.replace('crn:v1:coffer:local:', 'crn:v1:bluemix:public:'),
+    ]) {
+      const e = await provider.generateDataKey(me, crn, ['a']).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(KmsError);
-      expect(e).toMatchObject({ status: 404, reason: 'KEY_NOT_FOUND_ERR', message: `The key ${crn} could not be found` });
+      expect(e).toMatchObject({
+        status: 404,
+        reason: 'KEY_NOT_FOUND_ERR',
+        message: `The key ${crn} could not be found`,
+      });
     }
   });
 
   it('a KMS that is not listening is 503 KMS_UNAVAILABLE after the bounded retries', async () => {
-    const provider = new RemoteKeyProvider(new ServiceClient({ url: 'http://127.0.0.1:9', apiKey: GATEWAY_APIKEY, retries: 2, retryBaseMs: 1 }));
+    const provider = new RemoteKeyProvider(
+      new ServiceClient({ url: 'http://127.0.0.1:9', apiKey: GATEWAY_APIKEY, retries: 2, retryBaseMs: 1 }),
+    );
     const s = await kmsOnce();
-    const e = await provider.unwrap({ tenant: 't' }, s.kms.defaultRootKeyCrn, 'x', []).then(() => undefined, (x: unknown) => x);
+    const e = await provider.unwrap({ tenant: 't' }, s.kms.defaultRootKeyCrn, 'x', []).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ status: 503, reason: 'KMS_UNAVAILABLE' });
   });
 
   it('an API key the KMS does not know is 503 KMS_UNAVAILABLE, not a key error', async () => {
     const s = await kmsOnce();
-    const provider = new RemoteKeyProvider(new ServiceClient({ url: s.kms.url, apiKey: 'not-the-gateway-apikey-000000' }));
-    const e = await provider.generateDataKey({ tenant: s.kms.root.accountId }, s.kms.defaultRootKeyCrn, []).then(() => undefined, (x: unknown) => x);
+    const provider = new RemoteKeyProvider(
+      new ServiceClient({ url: s.kms.url, apiKey: 'not-the-gateway-apikey-000000' }),
+    );
+    const e = await provider.generateDataKey({ tenant: s.kms.root.accountId }, s.kms.defaultRootKeyCrn, []).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ status: 503, reason: 'KMS_UNAVAILABLE' });
   });
 
   it('a user identity cannot act for a tenant: the KMS refuses x-coffer-tenant, which reads as not found', async () => {
     const s = await kmsOnce();
-    const provider = new RemoteKeyProvider(new ServiceClient({ url: s.kms.url, apiKey: 'unit-root-apikey-0123456789' }));
-    const e = await provider.generateDataKey({ tenant: s.kms.root.accountId }, s.kms.defaultRootKeyCrn, []).then(() => undefined, (x: unknown) => x);
+    const provider = new RemoteKeyProvider(
+      new ServiceClient({ url: s.kms.url, apiKey: 'unit-root-apikey-0123456789' }),
+    );
+    const e = await provider.generateDataKey({ tenant: s.kms.root.accountId }, s.kms.defaultRootKeyCrn, []).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toMatchObject({ status: 404, reason: 'KEY_NOT_FOUND_ERR' });
   });
 });
@@ -121,26 +162,53 @@ interface Seen {
   body: string | undefined;
 }
 
-function scripted(handler: (req: Seen, n: number) => Response | Promise<Response>): { fetch: typeof fetch; seen: Seen[] } {
+function scripted(handler: (req: Seen, n: number) => Response | Promise<Response>): {
+  fetch: typeof fetch;
+  seen: Seen[];
+} {
   const seen: Seen[] = [];
   const f = (async (input: string | URL | Request, init?: RequestInit) => {
-    const req: Seen = { method: init?.method ?? 'GET', url: String(input), headers: { ...(init?.headers as Record<string, string>) }, body: init?.body as string | undefined };
+    const req: Seen = {
+      method: init?.method ?? 'GET',
+      url: String(input),
+      headers: { ...(init?.headers as Record<string, string>) },
+      body: init?.body as string | undefined,
+    };
     seen.push(req);
     return handler(req, seen.length);
   }) as typeof fetch;
   return { fetch: f, seen };
 }
 
-const jsonRes = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
-const token = (exp: number, ttl = 3600) => jsonRes(200, { access_token: `tok-${exp}`, expires_in: ttl, expiration: exp });
-const kpError = (status: number, code: string, message = 'why') => jsonRes(status, { metadata: { collectionType: 'application/vnd.ibm.kms.error+json', collectionTotal: 1 }, resources: [{ errorMsg: 'x', reasons: [{ code, message, status }] }] });
+const jsonRes = (status: number, body: unknown) =>
+  new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+const token = (exp: number, ttl = 3600) =>
+  jsonRes(200, { access_token: `tok-${exp}`, expires_in: ttl, expiration: exp });
+const kpError = (status: number, code: string, message = 'why') =>
+  jsonRes(status, {
+    metadata: { collectionType: 'application/vnd.ibm.kms.error+json', collectionTotal: 1 },
+    resources: [{ errorMsg: 'x', reasons: [{ code, message, status }] }],
+  });
 
 function provider(f: typeof fetch, now = () => 1_000_000_000_000, retries = 3): RemoteKeyProvider {
-  return new RemoteKeyProvider(new ServiceClient({ url: 'http://kms.test', apiKey: 'k-0123456789abcdef', fetch: f, now, retries, retryBaseMs: 1, sleep: async () => undefined }));
+  return new RemoteKeyProvider(
+    new ServiceClient({
+      url: 'http://kms.test',
+      apiKey: 'k-0123456789abcdef',
+      fetch: f,
+      now,
+      retries,
+      retryBaseMs: 1,
+      sleep: async () => undefined,
+    }),
+  );
 }
 
 async function failure(p: Promise<unknown>): Promise<KmsError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   expect(e).toBeInstanceOf(KmsError);
   return e as KmsError;
 }
@@ -153,12 +221,19 @@ describe('RemoteKeyProvider HTTP edges', () => {
       return jsonRes(200, { plaintext: Buffer.alloc(32, 1).toString('base64'), keyVersion: { id: 'v1' } });
     });
     const p = provider(f);
-    await Promise.all([p.unwrap({ tenant: 'acct', requestId: 'REQ1' }, CRN, 'wrapped', ['a']), p.unwrap({ tenant: 'acct' }, CRN, 'wrapped', ['a'])]);
+    await Promise.all([
+      p.unwrap({ tenant: 'acct', requestId: 'REQ1' }, CRN, 'wrapped', ['a']),
+      p.unwrap({ tenant: 'acct' }, CRN, 'wrapped', ['a']),
+    ]);
     expect(seen.filter((s) => s.url.endsWith('/identity/token'))).toHaveLength(1);
     expect(seen[0]!.body).toContain('grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey');
     const unwrap = seen.find((s) => s.url.endsWith('/actions/unwrap'))!;
     expect(unwrap.url).toBe('http://kms.test/api/v2/keys/key-1/actions/unwrap');
-    expect(unwrap.headers).toMatchObject({ authorization: 'Bearer tok-2000000000', 'bluemix-instance': 'inst-1', 'x-coffer-tenant': 'acct' });
+    expect(unwrap.headers).toMatchObject({
+      authorization: 'Bearer tok-2000000000',
+      'bluemix-instance': 'inst-1',
+      'x-coffer-tenant': 'acct',
+    });
     expect(seen.some((s) => s.headers['correlation-id'] === 'REQ1')).toBe(true);
     expect(JSON.parse(unwrap.body!)).toEqual({ ciphertext: 'wrapped', aad: ['a'] });
   });
@@ -189,7 +264,9 @@ describe('RemoteKeyProvider HTTP edges', () => {
       [403, 'SERVICE_ONLY_ERR'],
       [404, 'NOT_FOUND_ERR'],
     ] as const) {
-      const { fetch: f } = scripted((req) => (req.url.endsWith('/identity/token') ? token(2_000_000_000) : kpError(status, code)));
+      const { fetch: f } = scripted((req) =>
+        req.url.endsWith('/identity/token') ? token(2_000_000_000) : kpError(status, code),
+      );
       const e = await failure(provider(f).unwrap({ tenant: 'acct' }, CRN, 'w', []));
       expect([e.status, e.reason, e.message]).toEqual([404, 'KEY_NOT_FOUND_ERR', `The key ${CRN} could not be found`]);
     }
@@ -201,7 +278,13 @@ describe('RemoteKeyProvider HTTP edges', () => {
       [422, 'KEY_INVALID_STATE_ERR'],
       [400, 'INVALID_FIELD_ERR'],
     ] as const) {
-      const { fetch: f } = scripted((req) => (req.url.endsWith('/identity/token') ? token(2_000_000_000) : req.url.endsWith('/metadata') ? jsonRes(200, META) : kpError(status, code, `msg ${code}`)));
+      const { fetch: f } = scripted((req) =>
+        req.url.endsWith('/identity/token')
+          ? token(2_000_000_000)
+          : req.url.endsWith('/metadata')
+            ? jsonRes(200, META)
+            : kpError(status, code, `msg ${code}`),
+      );
       const e = await failure(provider(f).unwrap({ tenant: 'acct' }, CRN, 'w', []));
       expect([e.status, e.reason, e.message]).toEqual([status, code, `msg ${code}`]);
     }
@@ -249,7 +332,11 @@ describe('RemoteKeyProvider HTTP edges', () => {
     const { fetch: f } = scripted((req) => {
       if (req.url.endsWith('/identity/token')) {
         tokens++;
-        return jsonRes(200, { access_token: `tok-${tokens}`, expires_in: 3600, expiration: Math.floor(now / 1000) + 3600 });
+        return jsonRes(200, {
+          access_token: `tok-${tokens}`,
+          expires_in: 3600,
+          expiration: Math.floor(now / 1000) + 3600,
+        });
       }
       // The first token stops working (e.g. the KMS lost it); a fresh one works.
       if (revoked && req.headers.authorization === 'Bearer tok-1') return kpError(401, 'UNAUTHORIZED_ERR');
@@ -264,9 +351,21 @@ describe('RemoteKeyProvider HTTP edges', () => {
   });
 
   it('unregister treats a missing registration (404) as done', async () => {
-    const { fetch: f, seen } = scripted((req) => (req.url.endsWith('/identity/token') ? token(2_000_000_000) : req.url.endsWith('/metadata') ? jsonRes(200, META) : kpError(404, 'NOT_FOUND_ERR')));
-    await provider(f).unregister({ tenant: 'acct' }, CRN, 'crn:v1:coffer:local:cloud-object-storage:global:a/acct:coffer-s3:bucket:b');
+    const { fetch: f, seen } = scripted((req) =>
+      req.url.endsWith('/identity/token')
+        ? token(2_000_000_000)
+        : req.url.endsWith('/metadata')
+          ? jsonRes(200, META)
+          : kpError(404, 'NOT_FOUND_ERR'),
+    );
+    await provider(f).unregister(
+      { tenant: 'acct' },
+      CRN,
+      'crn:v1:coffer:local:cloud-object-storage:global:a/acct:coffer-s3:bucket:b',
+    );
     const del = seen.find((s) => s.method === 'DELETE')!;
-    expect(del.url).toBe(`http://kms.test/api/v2/keys/key-1/registrations/${encodeURIComponent('crn:v1:coffer:local:cloud-object-storage:global:a/acct:coffer-s3:bucket:b')}`);
+    expect(del.url).toBe(
+      `http://kms.test/api/v2/keys/key-1/registrations/${encodeURIComponent('crn:v1:coffer:local:cloud-object-storage:global:a/acct:coffer-s3:bucket:b')}`,
+    );
   });
 });

@@ -39,29 +39,68 @@ describe('InstancePolicies', () => {
     const t0 = k.clock.now();
     await policies.put(k.instanceId, [{ type: 'dualAuthDelete', enabled: true }], 'user-1');
     k.clock.advance(1000);
-    await policies.put(k.instanceId, [{ type: 'dualAuthDelete', enabled: false }, { type: 'rotation', enabled: true, attributes: { interval_month: 3 } }], 'user-2');
+    await policies.put(
+      k.instanceId,
+      [
+        { type: 'dualAuthDelete', enabled: false },
+        { type: 'rotation', enabled: true, attributes: { interval_month: 3 } },
+      ],
+      'user-2',
+    );
     expect(policies.list(k.instanceId, 'dualAuthDelete')).toEqual([
-      { instanceId: k.instanceId, policy_type: 'dualAuthDelete', policy_data: { enabled: false }, createdBy: 'user-1', creationDate: t0, updatedBy: 'user-2', lastUpdated: t0 + 1000 },
+      {
+        instanceId: k.instanceId,
+        policy_type: 'dualAuthDelete',
+        policy_data: { enabled: false },
+        createdBy: 'user-1',
+        creationDate: t0,
+        updatedBy: 'user-2',
+        lastUpdated: t0 + 1000,
+      },
     ]);
     expect(policies.list(k.instanceId).map((p) => p.policy_type)).toEqual(['dualAuthDelete', 'rotation']);
   });
 
   it('keyCreateImportAccess forbids what its attributes turn off, and plain imports under enforce_token', async () => {
     expect(kinds(policies, k.instanceId)).toEqual(['ok', 'ok', 'ok', 'ok']);
-    await policies.put(k.instanceId, [{ type: 'keyCreateImportAccess', enabled: true, attributes: { create_standard_key: false, enforce_token: true } }], 'u');
+    await policies.put(
+      k.instanceId,
+      [
+        {
+          type: 'keyCreateImportAccess',
+          enabled: true,
+          attributes: { create_standard_key: false, enforce_token: true },
+        },
+      ],
+      'u',
+    );
     const E = 'KEY_CREATE_IMPORT_ACCESS_ERR';
     expect(kinds(policies, k.instanceId)).toEqual(['ok', E, E, 'ok']);
-    await policies.put(k.instanceId, [{ type: 'keyCreateImportAccess', enabled: false, attributes: { create_standard_key: false } }], 'u');
+    await policies.put(
+      k.instanceId,
+      [{ type: 'keyCreateImportAccess', enabled: false, attributes: { create_standard_key: false } }],
+      'u',
+    );
     expect(kinds(policies, k.instanceId)).toEqual(['ok', 'ok', 'ok', 'ok']);
   });
 
   it('new keys get the instance dualAuthDelete and rotation policies unless the request sent its own', async () => {
-    await policies.put(k.instanceId, [{ type: 'dualAuthDelete', enabled: true }, { type: 'rotation', enabled: true, attributes: { interval_month: 2 } }], 'u');
+    await policies.put(
+      k.instanceId,
+      [
+        { type: 'dualAuthDelete', enabled: true },
+        { type: 'rotation', enabled: true, attributes: { interval_month: 2 } },
+      ],
+      'u',
+    );
     const a = await k.service.createKey(k.instanceId, { name: 'key-a' });
     await policies.applyDualAuthDelete(k.instanceId, a, undefined, 'u');
     await policies.applyRotation(k.instanceId, a, undefined, 'u');
     expect(await k.service.getPolicies(k.instanceId, a.id)).toEqual(
-      expect.arrayContaining([expect.objectContaining({ dualAuthDelete: { enabled: true } }), expect.objectContaining({ rotation: { enabled: true, interval_month: 2 } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ dualAuthDelete: { enabled: true } }),
+        expect.objectContaining({ rotation: { enabled: true, interval_month: 2 } }),
+      ]),
     );
     const b = await k.service.createKey(k.instanceId, { name: 'key-b' });
     await policies.applyDualAuthDelete(k.instanceId, b, {}, 'u');

@@ -19,7 +19,8 @@ describe('key lifecycle', () => {
   });
   afterEach(async () => k.close());
 
-  const create = async (extra: Record<string, unknown> = {}) => (await k.service.createKey(k.instanceId, { name: 'life', ...extra })).id;
+  const create = async (extra: Record<string, unknown> = {}) =>
+    (await k.service.createKey(k.instanceId, { name: 'life', ...extra })).id;
   const state = async (id: string) => (await k.service.getKeyMetadata(k.instanceId, id)).state;
 
   it('rotate: new version, once per hour (409 KEY_ROTATION_NOT_PERMITTED), lastRotateDate set', async () => {
@@ -28,7 +29,10 @@ describe('key lifecycle', () => {
     expect(r.keyVersion.id).not.toBe(id);
     expect(r.lastRotateDate).toBe(r.lastUpdateDate);
     k.clock.advance(H - 1);
-    await expect(k.service.rotate(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ROTATION_NOT_PERMITTED' });
+    await expect(k.service.rotate(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ROTATION_NOT_PERMITTED',
+    });
     k.clock.advance(1);
     await k.service.rotate(k.instanceId, id);
     expect(events.filter((e) => e.type === 'rotate')).toHaveLength(2);
@@ -36,8 +40,15 @@ describe('key lifecycle', () => {
 
   it('rotate of an imported key needs new material (400 KEY_PAYLOAD_REQ_ERR); a generated key refuses it', async () => {
     const imp = await create({ payload: randomBytes(32) });
-    await expect(k.service.rotate(k.instanceId, imp)).rejects.toMatchObject({ status: 400, reason: 'KEY_PAYLOAD_REQ_ERR', target: { name: 'payload' } });
-    await expect(k.service.rotate(k.instanceId, imp, { payload: randomBytes(20) })).rejects.toMatchObject({ status: 400, reason: 'INVALID_FIELD_ERR' });
+    await expect(k.service.rotate(k.instanceId, imp)).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_PAYLOAD_REQ_ERR',
+      target: { name: 'payload' },
+    });
+    await expect(k.service.rotate(k.instanceId, imp, { payload: randomBytes(20) })).rejects.toMatchObject({
+      status: 400,
+      reason: 'INVALID_FIELD_ERR',
+    });
     const w = await k.service.wrap(k.instanceId, imp, {});
     const r = await k.service.rotate(k.instanceId, imp, { payload: randomBytes(16) });
     expect(r.algorithmBitSize).toBe(128);
@@ -45,21 +56,35 @@ describe('key lifecycle', () => {
     expect(u.plaintext.equals(w.plaintext!)).toBe(true);
     expect(u.rewrappedKeyVersion?.id).toBe(r.keyVersion.id);
     const gen = await create();
-    await expect(k.service.rotate(k.instanceId, gen, { payload: randomBytes(32) })).rejects.toMatchObject({ status: 400 });
+    await expect(k.service.rotate(k.instanceId, gen, { payload: randomBytes(32) })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it('disable/enable: states, double disable 409, enable within 30 s 409 REQ_TOO_EARLY_ERR', async () => {
     const id = await create();
     await k.service.disable(k.instanceId, id);
     expect(await state(id)).toBe(KeyState.Suspended);
-    await expect(k.service.disable(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
-    await expect(k.service.rotate(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
+    await expect(k.service.disable(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
+    await expect(k.service.rotate(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
     k.clock.advance(29 * S);
-    await expect(k.service.enable(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'REQ_TOO_EARLY_ERR' });
+    await expect(k.service.enable(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'REQ_TOO_EARLY_ERR',
+    });
     k.clock.advance(1 * S);
     await k.service.enable(k.instanceId, id);
     expect(await state(id)).toBe(KeyState.Active);
-    await expect(k.service.enable(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
+    await expect(k.service.enable(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
     expect(events.map((e) => e.type)).toEqual(['disable', 'enable']);
   });
 
@@ -68,18 +93,32 @@ describe('key lifecycle', () => {
     const w = await k.service.wrap(k.instanceId, id, { aad: ['a'] });
     k.clock.advance(D);
     expect(await state(id)).toBe(KeyState.Deactivated);
-    await expect(k.service.wrap(k.instanceId, id, {})).rejects.toMatchObject({ status: 400, reason: 'KEY_EXPIRED_ERR' });
-    expect((await k.service.unwrap(k.instanceId, id, { ciphertext: w.ciphertext, aad: ['a'] })).plaintext.equals(w.plaintext!)).toBe(true);
+    await expect(k.service.wrap(k.instanceId, id, {})).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_EXPIRED_ERR',
+    });
+    expect(
+      (await k.service.unwrap(k.instanceId, id, { ciphertext: w.ciphertext, aad: ['a'] })).plaintext.equals(
+        w.plaintext!,
+      ),
+    ).toBe(true);
     await k.service.rotate(k.instanceId, id);
-    expect((await k.service.rewrap(k.instanceId, id, { ciphertext: w.ciphertext, aad: ['a'] })).rewrappedKeyVersion.id).not.toBe(id);
+    expect(
+      (await k.service.rewrap(k.instanceId, id, { ciphertext: w.ciphertext, aad: ['a'] })).rewrappedKeyVersion.id,
+    ).not.toBe(id);
     await expect(k.service.disable(k.instanceId, id)).rejects.toMatchObject({ status: 409 });
 
     const id2 = await create({ expirationDate: k.clock.t + H });
     await k.service.disable(k.instanceId, id2);
     k.clock.advance(2 * H);
     expect(await state(id2)).toBe(KeyState.Suspended);
-    await expect(k.service.unwrap(k.instanceId, id2, { ciphertext: w.ciphertext })).rejects.toMatchObject({ status: 409 });
-    await expect(k.service.enable(k.instanceId, id2)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
+    await expect(k.service.unwrap(k.instanceId, id2, { ciphertext: w.ciphertext })).rejects.toMatchObject({
+      status: 409,
+    });
+    await expect(k.service.enable(k.instanceId, id2)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
   });
 
   it('delete: 410 on a second delete; deletion fields; registrations still readable', async () => {
@@ -96,7 +135,10 @@ describe('key lifecycle', () => {
     expect(Date.parse(del.purgeAllowedFrom!) - Date.parse(del.deletionDate!)).toBe(4 * H);
     expect(Date.parse(del.restoreExpirationDate!) - Date.parse(del.deletionDate!)).toBe(30 * D);
     expect(Date.parse(del.purgeScheduledOn!) - Date.parse(del.deletionDate!)).toBe(90 * D);
-    await expect(k.service.deleteKey(k.instanceId, id, { force: true })).rejects.toMatchObject({ status: 410, reason: 'KEY_DELETED_ERR' });
+    await expect(k.service.deleteKey(k.instanceId, id, { force: true })).rejects.toMatchObject({
+      status: 410,
+      reason: 'KEY_DELETED_ERR',
+    });
     await expect(k.service.disable(k.instanceId, id)).rejects.toMatchObject({ status: 410 });
     expect((await k.service.listRegistrations(k.instanceId, id)).total).toBe(1);
   });
@@ -104,10 +146,19 @@ describe('key lifecycle', () => {
   it('registrations block delete: 409 PROTECTED_RESOURCE_ERR, and PREV_KEY_DEL_ERR even with force', async () => {
     const id = await create();
     await k.service.createRegistration(k.instanceId, id, BUCKET, { preventKeyDeletion: false });
-    await expect(k.service.deleteKey(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'PROTECTED_RESOURCE_ERR' });
+    await expect(k.service.deleteKey(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'PROTECTED_RESOURCE_ERR',
+    });
     await k.service.createRegistration(k.instanceId, id, `${BUCKET}-worm`, { preventKeyDeletion: true });
-    await expect(k.service.deleteKey(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'PROTECTED_RESOURCE_ERR' });
-    await expect(k.service.deleteKey(k.instanceId, id, { force: true })).rejects.toMatchObject({ status: 409, reason: 'PREV_KEY_DEL_ERR' });
+    await expect(k.service.deleteKey(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'PROTECTED_RESOURCE_ERR',
+    });
+    await expect(k.service.deleteKey(k.instanceId, id, { force: true })).rejects.toMatchObject({
+      status: 409,
+      reason: 'PREV_KEY_DEL_ERR',
+    });
     await k.service.deleteRegistration(k.instanceId, id, `${BUCKET}-worm`);
     await k.service.deleteKey(k.instanceId, id, { force: true });
     expect(await state(id)).toBe(KeyState.Destroyed);
@@ -115,16 +166,25 @@ describe('key lifecycle', () => {
 
   it('restore: within 30 days only (400 KEY_RESTORE_EXPIRED), not within 30 s (409 REQ_TOO_EARLY_ERR), only Destroyed keys', async () => {
     const id = await create();
-    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
+    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
     await k.service.deleteKey(k.instanceId, id);
-    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'REQ_TOO_EARLY_ERR' });
+    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'REQ_TOO_EARLY_ERR',
+    });
     k.clock.advance(30 * S);
     const r = await k.service.restore(k.instanceId, id);
     expect(r).toMatchObject({ state: KeyState.Active, deleted: false });
     expect(r.deletionDate).toBeUndefined();
     await k.service.deleteKey(k.instanceId, id);
     k.clock.advance(30 * D);
-    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({ status: 400, reason: 'KEY_RESTORE_EXPIRED' });
+    await expect(k.service.restore(k.instanceId, id)).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_RESTORE_EXPIRED',
+    });
     expect(events.map((e) => e.type)).toEqual(['delete', 'restore', 'delete']);
   });
 
@@ -139,7 +199,10 @@ describe('key lifecycle', () => {
   it('purge: only 4 h after delete, then every call is 404', async () => {
     const id = await create({ aliases: ['purge-me'] });
     const w = await k.service.wrap(k.instanceId, id, {});
-    await expect(k.service.purge(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR' });
+    await expect(k.service.purge(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+    });
     await k.service.deleteKey(k.instanceId, id);
     k.clock.advance(4 * H - 1);
     await expect(k.service.purge(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'REQ_TOO_EARLY_ERR' });
@@ -197,18 +260,36 @@ describe('key lifecycle', () => {
 
   it('dual-auth delete: needs a second, different person within 7 days', async () => {
     const id = await create();
-    await expect(k.service.setKeyForDeletion(k.instanceId, id, 'alice')).rejects.toMatchObject({ status: 409, reason: 'NOT_DUAL_AUTH_ERR' });
-    await expect(k.service.unsetKeyForDeletion(k.instanceId, id)).rejects.toMatchObject({ status: 409, reason: 'NOT_DUAL_AUTH_ERR' });
+    await expect(k.service.setKeyForDeletion(k.instanceId, id, 'alice')).rejects.toMatchObject({
+      status: 409,
+      reason: 'NOT_DUAL_AUTH_ERR',
+    });
+    await expect(k.service.unsetKeyForDeletion(k.instanceId, id)).rejects.toMatchObject({
+      status: 409,
+      reason: 'NOT_DUAL_AUTH_ERR',
+    });
     await k.service.setDualAuthDeletePolicy(k.instanceId, id, { enabled: true });
-    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({ status: 409, reason: 'AUTHORIZATIONS_NOT_MET' });
+    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({
+      status: 409,
+      reason: 'AUTHORIZATIONS_NOT_MET',
+    });
     await k.service.setKeyForDeletion(k.instanceId, id, 'alice');
-    expect((await k.service.getKeyMetadata(k.instanceId, id)).dualAuthDelete).toMatchObject({ enabled: true, keySetForDeletion: true });
-    await expect(k.service.deleteKey(k.instanceId, id, { by: 'alice' })).rejects.toMatchObject({ reason: 'AUTHORIZATIONS_NOT_MET' });
+    expect((await k.service.getKeyMetadata(k.instanceId, id)).dualAuthDelete).toMatchObject({
+      enabled: true,
+      keySetForDeletion: true,
+    });
+    await expect(k.service.deleteKey(k.instanceId, id, { by: 'alice' })).rejects.toMatchObject({
+      reason: 'AUTHORIZATIONS_NOT_MET',
+    });
     await k.service.unsetKeyForDeletion(k.instanceId, id);
-    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({ reason: 'AUTHORIZATIONS_NOT_MET' });
+    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({
+      reason: 'AUTHORIZATIONS_NOT_MET',
+    });
     await k.service.setKeyForDeletion(k.instanceId, id, 'alice');
     k.clock.advance(7 * D);
-    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({ reason: 'AUTHORIZATIONS_NOT_MET' });
+    await expect(k.service.deleteKey(k.instanceId, id, { by: 'bob' })).rejects.toMatchObject({
+      reason: 'AUTHORIZATIONS_NOT_MET',
+    });
     await k.service.setKeyForDeletion(k.instanceId, id, 'alice');
     await k.service.deleteKey(k.instanceId, id, { by: 'bob' });
     expect(await state(id)).toBe(KeyState.Destroyed);

@@ -5,8 +5,21 @@ import type { KeyRecord } from '../../../src/kms/records.js';
 
 function key(id: string, name: string, aliases: string[] = [], extra: Partial<KeyRecord> = {}): KeyRecord {
   return {
-    id, instanceId: 'i', name, aliases, keyRingID: 'default', extractable: false, imported: false, state: KeyState.Active,
-    createdBy: 'u', creationDate: 1, lastUpdateDate: 1, versions: [{ id, creationDate: 1 }], materialBits: 256, policies: {}, ...extra,
+    id,
+    instanceId: 'i',
+    name,
+    aliases,
+    keyRingID: 'default',
+    extractable: false,
+    imported: false,
+    state: KeyState.Active,
+    createdBy: 'u',
+    creationDate: 1,
+    lastUpdateDate: 1,
+    versions: [{ id, creationDate: 1 }],
+    materialBits: 256,
+    policies: {},
+    ...extra,
   };
 }
 

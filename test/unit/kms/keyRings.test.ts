@@ -23,7 +23,11 @@ afterEach(async () => {
   await k.close();
 });
 
-const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { status: number; reason: string }) => `${e.status} ${e.reason}`);
+const code = (p: Promise<unknown>) =>
+  p.then(
+    () => 'ok',
+    (e: { status: number; reason: string }) => `${e.status} ${e.reason}`,
+  );
 
 describe('KeyRings', () => {
   it('lists default first, creates once, and refuses a second ring of the same id', async () => {
@@ -43,7 +47,9 @@ describe('KeyRings', () => {
   it('moves keys only to rings that exist, and scopes a key to its ring', async () => {
     await rings.create(inst, 'ring-a', 'u');
     const key = await k.service.createKey(inst.id, { name: 'k1' });
-    expect(() => rings.assertExists(inst.id, 'nope')).toThrow(expect.objectContaining({ status: 404, reason: 'KEY_RING_NOT_FOUND_ERR' }));
+    expect(() => rings.assertExists(inst.id, 'nope')).toThrow(
+      expect.objectContaining({ status: 404, reason: 'KEY_RING_NOT_FOUND_ERR' }),
+    );
     expect(await code(rings.moveKey(inst.id, key.id, 'nope'))).toBe('404 KEY_RING_NOT_FOUND_ERR');
     await rings.moveKey(inst.id, key.id, 'ring-a');
     expect((await k.service.getKeyMetadata(inst.id, key.id)).keyRingID).toBe('ring-a');

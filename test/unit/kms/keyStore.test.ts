@@ -16,7 +16,12 @@ async function dirBytes(dir: string): Promise<Buffer[]> {
 
 /** Every encoding in which material could leak into a file. */
 function needles(secret: Buffer): Buffer[] {
-  return [secret, Buffer.from(secret.toString('base64')), Buffer.from(secret.toString('hex')), Buffer.from(secret.toString('base64url'))];
+  return [
+    secret,
+    Buffer.from(secret.toString('base64')),
+    Buffer.from(secret.toString('hex')),
+    Buffer.from(secret.toString('base64url')),
+  ];
 }
 
 describe('KeyStore', () => {
@@ -85,7 +90,10 @@ describe('KeyStore', () => {
     const sealedA = await ver.get(`${inst.id}!${a.id}!${a.id}`);
     expect(sealedA).toBeDefined();
     await ver.put(`${inst.id}!${b.id}!${b.id}`, { ...sealedA!, id: b.id });
-    await expect(store.openMaterial(inst.id, b.id, b.id)).rejects.toMatchObject({ status: 500, reason: 'INTERNAL_ERR' });
+    await expect(store.openMaterial(inst.id, b.id, b.id)).rejects.toMatchObject({
+      status: 500,
+      reason: 'INTERNAL_ERR',
+    });
     await expect(svc.wrap(inst.id, b.id, {})).rejects.toMatchObject({ status: 500 });
     const m = await store.openMaterial(inst.id, a.id, a.id);
     expect(m).toHaveLength(32);

@@ -48,21 +48,34 @@ describe('wrap / unwrap / rewrap', () => {
     expect(gen.plaintext).toHaveLength(32);
     const mine = randomBytes(17);
     const w = await k.service.wrap(k.instanceId, keyId, { plaintext: mine });
-    expect((await k.service.unwrap(k.instanceId, keyId, { ciphertext: w.ciphertext })).plaintext.equals(mine)).toBe(true);
+    expect((await k.service.unwrap(k.instanceId, keyId, { ciphertext: w.ciphertext })).plaintext.equals(mine)).toBe(
+      true,
+    );
     expect(mine).toHaveLength(17); // the caller's buffer is untouched
-    await expect(k.service.wrap(k.instanceId, keyId, { plaintext: Buffer.alloc(0) })).rejects.toMatchObject({ status: 400, target: { name: 'plaintext' } });
-    await expect(k.service.wrap(k.instanceId, keyId, { plaintext: Buffer.alloc(7501) })).rejects.toMatchObject({ status: 400 });
+    await expect(k.service.wrap(k.instanceId, keyId, { plaintext: Buffer.alloc(0) })).rejects.toMatchObject({
+      status: 400,
+      target: { name: 'plaintext' },
+    });
+    await expect(k.service.wrap(k.instanceId, keyId, { plaintext: Buffer.alloc(7501) })).rejects.toMatchObject({
+      status: 400,
+    });
   });
 
   it('treats an absent AAD as [] and distinguishes [] from [""]', async () => {
     const w = await k.service.wrap(k.instanceId, keyId);
     await k.service.unwrap(k.instanceId, keyId, { ciphertext: w.ciphertext, aad: [] });
-    await expect(k.service.unwrap(k.instanceId, keyId, { ciphertext: w.ciphertext, aad: [''] })).rejects.toMatchObject({ status: 422 });
+    await expect(k.service.unwrap(k.instanceId, keyId, { ciphertext: w.ciphertext, aad: [''] })).rejects.toMatchObject({
+      status: 422,
+    });
   });
 
   it('limits AAD items to 255 characters', async () => {
     await k.service.wrap(k.instanceId, keyId, { aad: ['é'.repeat(255)] });
-    await expect(k.service.wrap(k.instanceId, keyId, { aad: ['x'.repeat(256)] })).rejects.toMatchObject({ status: 400, reason: 'INVALID_FIELD_ERR', target: { name: 'aad' } });
+    await expect(k.service.wrap(k.instanceId, keyId, { aad: ['x'.repeat(256)] })).rejects.toMatchObject({
+      status: 400,
+      reason: 'INVALID_FIELD_ERR',
+      target: { name: 'aad' },
+    });
   });
 
   it('rejects malformed ciphertexts: 400 when not base64, 422 otherwise', async () => {

@@ -11,7 +11,11 @@ describe('KmsService: instances and keys', () => {
   afterEach(async () => k.close());
 
   it('creates a root key with Key Protect metadata; the first version id is the key id', async () => {
-    const key = await k.service.createKey(k.instanceId, { name: 'root-1', description: 'd', aliases: ['r1'] }, 'user-1');
+    const key = await k.service.createKey(
+      k.instanceId,
+      { name: 'root-1', description: 'd', aliases: ['r1'] },
+      'user-1',
+    );
     expect(key).toMatchObject({
       type: 'application/vnd.ibm.kms.key+json',
       name: 'root-1',
@@ -57,11 +61,25 @@ describe('KmsService: instances and keys', () => {
     expect((await k.service.getKey(k.instanceId, std.id)).payload).toBe(material.toString('base64'));
     expect((await k.service.getKeyMetadata(k.instanceId, std.id)).payload).toBeUndefined();
     expect((await k.service.listKeys(k.instanceId)).keys.every((x) => x.payload === undefined)).toBe(true);
-    await expect(k.service.createKey(k.instanceId, { name: 'big', extractable: true, payload: randomBytes(7501) })).rejects.toMatchObject({ status: 400 });
-    await expect(k.service.wrap(k.instanceId, std.id, {})).rejects.toMatchObject({ status: 400, reason: 'KEY_ROOT_REQ_ERR' });
-    await expect(k.service.rotate(k.instanceId, std.id)).rejects.toMatchObject({ status: 400, reason: 'KEY_ROOT_REQ_ERR' });
-    await expect(k.service.disable(k.instanceId, std.id)).rejects.toMatchObject({ status: 400, reason: 'KEY_ROOT_REQ_ERR' });
-    const gen = await k.service.getKey(k.instanceId, (await k.service.createKey(k.instanceId, { name: 'std2', extractable: true })).id);
+    await expect(
+      k.service.createKey(k.instanceId, { name: 'big', extractable: true, payload: randomBytes(7501) }),
+    ).rejects.toMatchObject({ status: 400 });
+    await expect(k.service.wrap(k.instanceId, std.id, {})).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_ROOT_REQ_ERR',
+    });
+    await expect(k.service.rotate(k.instanceId, std.id)).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_ROOT_REQ_ERR',
+    });
+    await expect(k.service.disable(k.instanceId, std.id)).rejects.toMatchObject({
+      status: 400,
+      reason: 'KEY_ROOT_REQ_ERR',
+    });
+    const gen = await k.service.getKey(
+      k.instanceId,
+      (await k.service.createKey(k.instanceId, { name: 'std2', extractable: true })).id,
+    );
     expect(Buffer.from(gen.payload ?? '', 'base64')).toHaveLength(32);
   });
 
@@ -81,13 +99,18 @@ describe('KmsService: instances and keys', () => {
       { name: 'ok-name', expirationDate: 'tomorrow' },
     ];
     for (const input of bad) {
-      await expect(k.service.createKey(k.instanceId, input as { name: string })).rejects.toMatchObject({ status: 400, reason: 'INVALID_FIELD_ERR' });
+      await expect(k.service.createKey(k.instanceId, input as { name: string })).rejects.toMatchObject({
+        status: 400,
+        reason: 'INVALID_FIELD_ERR',
+      });
     }
   });
 
   it('aliases are unique per instance and resolve like ids', async () => {
     const a = await k.service.createKey(k.instanceId, { name: 'aaa', aliases: ['shared'] });
-    await expect(k.service.createKey(k.instanceId, { name: 'bbb', aliases: ['shared'] })).rejects.toMatchObject({ status: 400 });
+    await expect(k.service.createKey(k.instanceId, { name: 'bbb', aliases: ['shared'] })).rejects.toMatchObject({
+      status: 400,
+    });
     expect((await k.service.getKeyMetadata(k.instanceId, 'shared')).id).toBe(a.id);
     const alias = await k.service.createAlias(k.instanceId, a.id, 'second');
     expect(alias).toMatchObject({ keyId: a.id, alias: 'second' });
@@ -102,11 +125,18 @@ describe('KmsService: instances and keys', () => {
   it('keys of another instance are not found', async () => {
     const other = await k.service.createInstance({ account: 'acct-b', region: 'us-south' });
     const key = await k.service.createKey(k.instanceId, { name: 'mine' });
-    await expect(k.service.getKeyMetadata(other.id, key.id)).rejects.toMatchObject({ status: 404, reason: 'KEY_NOT_FOUND_ERR' });
+    await expect(k.service.getKeyMetadata(other.id, key.id)).rejects.toMatchObject({
+      status: 404,
+      reason: 'KEY_NOT_FOUND_ERR',
+    });
     await expect(k.service.wrap(other.id, key.id)).rejects.toMatchObject({ status: 404 });
     await expect(k.service.getKeyMetadata('no-such-instance', key.id)).rejects.toMatchObject({ status: 404 });
-    await expect(k.service.createInstance({ account: 'x', region: 'us-south', id: other.id })).rejects.toMatchObject({ status: 400 });
-    await expect(k.service.createInstance({ account: 'a:b', region: 'us-south' })).rejects.toMatchObject({ status: 400 });
+    await expect(k.service.createInstance({ account: 'x', region: 'us-south', id: other.id })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(k.service.createInstance({ account: 'a:b', region: 'us-south' })).rejects.toMatchObject({
+      status: 400,
+    });
     expect((await k.service.listInstances('acct-b')).map((i) => i.id)).toEqual([other.id]);
   });
 
@@ -126,9 +156,15 @@ describe('KmsService: instances and keys', () => {
     expect((await k.service.listKeys(k.instanceId, { extractable: true })).keys.map((x) => x.id)).toEqual([std.id]);
     expect((await k.service.listKeys(k.instanceId, { extractable: false })).total).toBe(5);
     expect((await k.service.listKeys(k.instanceId, { search: 'ROOT-3' })).keys.map((x) => x.name)).toEqual(['root-3']);
-    expect((await k.service.listKeys(k.instanceId, { search: 'alias:alias-1' })).keys.map((x) => x.name)).toEqual(['root-1']);
-    expect((await k.service.listKeys(k.instanceId, { search: 'not:root' })).keys.map((x) => x.name)).toEqual(['standard-one']);
-    expect((await k.service.listKeys(k.instanceId, { sort: '-creationDate', limit: 1 })).keys[0]?.name).toBe('standard-one');
+    expect((await k.service.listKeys(k.instanceId, { search: 'alias:alias-1' })).keys.map((x) => x.name)).toEqual([
+      'root-1',
+    ]);
+    expect((await k.service.listKeys(k.instanceId, { search: 'not:root' })).keys.map((x) => x.name)).toEqual([
+      'standard-one',
+    ]);
+    expect((await k.service.listKeys(k.instanceId, { sort: '-creationDate', limit: 1 })).keys[0]?.name).toBe(
+      'standard-one',
+    );
 
     const root0 = all.keys[0]!;
     await k.service.deleteKey(k.instanceId, root0.id);
@@ -136,7 +172,10 @@ describe('KmsService: instances and keys', () => {
     expect((await k.service.listKeys(k.instanceId, { state: [5] })).keys.map((x) => x.id)).toEqual([root0.id]);
     expect((await k.service.listKeys(k.instanceId, { state: [1, 5] })).total).toBe(6);
 
-    await expect(k.service.listKeys(k.instanceId, { limit: 5001 })).rejects.toMatchObject({ status: 400, target: { type: 'query_param', name: 'limit' } });
+    await expect(k.service.listKeys(k.instanceId, { limit: 5001 })).rejects.toMatchObject({
+      status: 400,
+      target: { type: 'query_param', name: 'limit' },
+    });
     await expect(k.service.listKeys(k.instanceId, { limit: 0 })).rejects.toMatchObject({ status: 400 });
     await expect(k.service.listKeys(k.instanceId, { state: [6] })).rejects.toMatchObject({ status: 400 });
     await expect(k.service.listKeys(k.instanceId, { sort: 'name' })).rejects.toMatchObject({ status: 400 });
@@ -161,9 +200,19 @@ describe('KmsService: instances and keys', () => {
     const key = await k.service.createKey(k.instanceId, { name: 'policy' });
     expect(await k.service.getPolicies(k.instanceId, key.id)).toEqual([]);
     const p = await k.service.setRotationPolicy(k.instanceId, key.id, { intervalMonth: 3 }, 'admin');
-    expect(p).toEqual([expect.objectContaining({ type: 'application/vnd.ibm.kms.policy+json', rotation: { enabled: true, interval_month: 3 }, createdBy: 'admin' })]);
-    await expect(k.service.setRotationPolicy(k.instanceId, key.id, { intervalMonth: 13 })).rejects.toMatchObject({ status: 400 });
-    await expect(k.service.setRotationPolicy(k.instanceId, key.id, { intervalMonth: 0 })).rejects.toMatchObject({ status: 400 });
+    expect(p).toEqual([
+      expect.objectContaining({
+        type: 'application/vnd.ibm.kms.policy+json',
+        rotation: { enabled: true, interval_month: 3 },
+        createdBy: 'admin',
+      }),
+    ]);
+    await expect(k.service.setRotationPolicy(k.instanceId, key.id, { intervalMonth: 13 })).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(k.service.setRotationPolicy(k.instanceId, key.id, { intervalMonth: 0 })).rejects.toMatchObject({
+      status: 400,
+    });
     await k.service.setDualAuthDeletePolicy(k.instanceId, key.id, { enabled: true });
     const meta = await k.service.getKeyMetadata(k.instanceId, key.id);
     expect(meta.rotation).toEqual({ enabled: true, interval_month: 3 });

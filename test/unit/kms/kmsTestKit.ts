@@ -39,15 +39,22 @@ export interface TestKms {
   close(): Promise<void>;
 }
 
-export async function openTestKms(opts: { master?: Buffer; clock?: ManualClock; authorizer?: KeyAuthorizer; dir?: string } = {}): Promise<TestKms> {
+export async function openTestKms(
+  opts: { master?: Buffer; clock?: ManualClock; authorizer?: KeyAuthorizer; dir?: string } = {},
+): Promise<TestKms> {
   const tmp = opts.dir ? { dir: opts.dir, cleanup: async () => undefined } : await tempDir();
   const master = opts.master ?? randomBytes(32);
   const clock = opts.clock ?? new ManualClock();
   const store = await KeyStore.open(join(tmp.dir, 'keys'), master);
   const service = new KmsService({ store, now: clock.now });
-  const provider = new LocalKeyProvider(service, { authorizer: opts.authorizer ?? new OwnerAuthorizer(), defaultInstance: { region: 'us-south' } });
+  const provider = new LocalKeyProvider(service, {
+    authorizer: opts.authorizer ?? new OwnerAuthorizer(),
+    defaultInstance: { region: 'us-south' },
+  });
   const account = 'acct-a';
-  const inst = (await service.listInstances(account))[0] ?? (await service.createInstance({ account, region: 'us-south', name: 'tenant-a' }));
+  const inst =
+    (await service.listInstances(account))[0] ??
+    (await service.createInstance({ account, region: 'us-south', name: 'tenant-a' }));
   let closed = false;
   const closeStore = async () => {
     if (closed) return;

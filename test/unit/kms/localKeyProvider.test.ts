@@ -19,7 +19,8 @@ keyProviderContract('LocalKeyProvider', async () => {
     tenant: k.account,
     otherTenant: 'acct-b',
     createRootKey: async () => (await k.service.createKey(k.instanceId, { name: 'contract-root' })).crn,
-    unknownKeyCrn: async () => formatKeyCrn({ region: 'us-south', account: k.account, instanceId: k.instanceId, keyId: randomUUID() }),
+    unknownKeyCrn: async () =>
+      formatKeyCrn({ region: 'us-south', account: k.account, instanceId: k.instanceId, keyId: randomUUID() }),
     rotate: async (crn) => {
       await k.service.rotate(k.instanceId, keyIdOf(crn));
     },
@@ -75,7 +76,10 @@ describe('LocalKeyProvider', () => {
     k.clock.advance(4 * 3600_000);
     await k.service.purge(k.instanceId, key.id);
     for (const crn of [key.crn, aliasCrn, bluemix, otherRegion]) {
-      const e = await k.provider.getKeyState(me, crn).then(() => undefined, (x: unknown) => x);
+      const e = await k.provider.getKeyState(me, crn).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(e).toBeInstanceOf(KmsError);
       expect((e as KmsError).status).toBe(404);
       expect((e as KmsError).reason).toBe('KEY_NOT_FOUND_ERR');

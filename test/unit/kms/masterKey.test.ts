@@ -42,12 +42,14 @@ describe('loadMasterKey', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it.each([randomBytes(16).toString('base64'), 'not*base64', randomBytes(33).toString('base64'), `${randomBytes(32).toString('base64')}junk`])(
-    'rejects a configured key that is not base64 of 32 bytes: %s',
-    async (configured) => {
-      await expect(loadMasterKey({ dataDir: dir, configured })).rejects.toThrow(MasterKeyError);
-    },
-  );
+  it.each([
+    randomBytes(16).toString('base64'),
+    'not*base64',
+    randomBytes(33).toString('base64'),
+    `${randomBytes(32).toString('base64')}junk`,
+  ])('rejects a configured key that is not base64 of 32 bytes: %s', async (configured) => {
+    await expect(loadMasterKey({ dataDir: dir, configured })).rejects.toThrow(MasterKeyError);
+  });
 
   it('refuses a key file group or others can read, unless allowed (then warns)', async () => {
     await loadMasterKey({ dataDir: dir });

@@ -18,8 +18,11 @@ describe('strict base64', () => {
   it('accepts only standard padded base64', () => {
     expect(decodeBase64Strict('YWJj')?.toString()).toBe('abc');
     expect(decodeBase64Strict('YWI=')?.toString()).toBe('ab');
-    for (const bad of ['YWJ', 'YW=j', 'YWJj\n', 'YW Jj', 'YWJj-_', '@@@@']) expect(decodeBase64Strict(bad)).toBeUndefined();
-    expect(() => decodeBase64Field('q+x3Qi;', 'plaintext', 'a base64 encoded key material')).toThrow(/The field 'plaintext' must be: a base64 encoded key material/);
+    for (const bad of ['YWJ', 'YW=j', 'YWJj\n', 'YW Jj', 'YWJj-_', '@@@@'])
+      expect(decodeBase64Strict(bad)).toBeUndefined();
+    expect(() => decodeBase64Field('q+x3Qi;', 'plaintext', 'a base64 encoded key material')).toThrow(
+      /The field 'plaintext' must be: a base64 encoded key material/,
+    );
   });
 });
 

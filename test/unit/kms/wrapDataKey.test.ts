@@ -47,7 +47,9 @@ describe('LocalKeyProvider.wrapDataKey', () => {
   it('refuses a key the tenant may not use, as "not found", and a disabled key', async () => {
     k = await openTestKms();
     const crn = (await k.service.createKey(k.instanceId, { name: 'mine' })).crn;
-    const e = await k.provider.wrapDataKey!({ tenant: 'someone-else' }, crn, randomBytes(32), AAD).catch((x: unknown) => x);
+    const e = await k.provider.wrapDataKey!({ tenant: 'someone-else' }, crn, randomBytes(32), AAD).catch(
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(KmsError);
     expect((e as KmsError).status).toBe(404);
     await k.service.disable(k.instanceId, crn.split(':')[9] ?? '');

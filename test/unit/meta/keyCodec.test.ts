@@ -40,13 +40,23 @@ describe('keyCodec', () => {
   it('decodes what it encodes', () => {
     expect(decodeKey(bucketKey('b1'))).toEqual({ kind: 'bucket', name: 'b1' });
     expect(decodeKey(objectKey(uid, 'a/😀'))).toEqual({ kind: 'object', bucketUid: uid, key: 'a/😀' });
-    expect(decodeKey(uploadKey(uid, 'x/y', 'U-1'))).toEqual({ kind: 'upload', bucketUid: uid, key: 'x/y', uploadId: 'U-1' });
+    expect(decodeKey(uploadKey(uid, 'x/y', 'U-1'))).toEqual({
+      kind: 'upload',
+      bucketUid: uid,
+      key: 'x/y',
+      uploadId: 'U-1',
+    });
     expect(decodeKey(partKey('U-1', 42))).toEqual({ kind: 'part', uploadId: 'U-1', partNumber: 42 });
     expect(() => decodeKey(Buffer.from('x/whatever'))).toThrow();
   });
 
   it('sorts uploads by key, then uploadId, even when one key prefixes another', () => {
-    const order = [uploadKey(uid, 'a', 'zz'), uploadKey(uid, 'a', 'zzz'), uploadKey(uid, 'a\u0001', 'a'), uploadKey(uid, 'a/', 'a')];
+    const order = [
+      uploadKey(uid, 'a', 'zz'),
+      uploadKey(uid, 'a', 'zzz'),
+      uploadKey(uid, 'a\u0001', 'a'),
+      uploadKey(uid, 'a/', 'a'),
+    ];
     const sorted = [...order].sort(Buffer.compare);
     expect(sorted).toEqual(order);
   });

@@ -16,7 +16,10 @@ import {
 
 metaStoreContract('LevelMetaStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-meta-'));
-  return { store: await LevelMetaStore.open(join(dir, 'db')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: await LevelMetaStore.open(join(dir, 'db')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 async function keys(it: AsyncIterable<ObjectRecord>): Promise<string[]> {
@@ -70,7 +73,16 @@ describe('LevelMetaStore', () => {
     store = await LevelMetaStore.open(dbDir);
     const list = (prefix: string | undefined, after: string | undefined, limit: number) =>
       keys(store.listObjects({ bucketUid: uid, prefix, after, limit }));
-    expect(await list(undefined, undefined, 100)).toEqual(['Z', '日', '日本/1', '日本/2', '日本語', '\u{FFFF}/x', '😀/a', '😀/b']);
+    expect(await list(undefined, undefined, 100)).toEqual([
+      'Z',
+      '日',
+      '日本/1',
+      '日本/2',
+      '日本語',
+      '\u{FFFF}/x',
+      '😀/a',
+      '😀/b',
+    ]);
     expect(await list('日本', undefined, 2)).toEqual(['日本/1', '日本/2']);
     expect(await list('日本', '日本/2', 100)).toEqual(['日本語']);
     expect(await list(undefined, '\u{FFFF}/x', 1)).toEqual(['😀/a']);
@@ -126,7 +138,15 @@ describe('LevelMetaStore', () => {
     };
     const n = 20;
     const records = Array.from({ length: n }, (_, i) => makeObject(uid, `k${i}`));
-    await Promise.all(records.map((r, i) => store.batch().putObject(r).putObject(makeObject(uid, 'shared', { size: i })).commit()));
+    await Promise.all(
+      records.map((r, i) =>
+        store
+          .batch()
+          .putObject(r)
+          .putObject(makeObject(uid, 'shared', { size: i }))
+          .commit(),
+      ),
+    );
     // The first write goes alone; the other 19 batches were queued behind it.
     expect(writes.length).toBeLessThan(n);
     expect(writes.length).toBeGreaterThanOrEqual(2);

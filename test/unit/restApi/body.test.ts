@@ -10,7 +10,10 @@ function req(chunks: Buffer[], headers: Record<string, string> = {}): IncomingMe
 describe('readBody', () => {
   it('returns the whole body up to the limit, and refuses a larger declared or actual one', async () => {
     expect(await readBody(req([Buffer.from('ab'), Buffer.from('c')]), 3)).toEqual(Buffer.from('abc'));
-    await expect(readBody(req([Buffer.from('ab'), Buffer.from('cd')]), 3)).rejects.toMatchObject({ problem: 'too-large', message: 'The request body is larger than 3 bytes' });
+    await expect(readBody(req([Buffer.from('ab'), Buffer.from('cd')]), 3)).rejects.toMatchObject({
+      problem: 'too-large',
+      message: 'The request body is larger than 3 bytes',
+    });
     await expect(readBody(req([Buffer.from('a')], { 'content-length': '4' }), 3)).rejects.toBeInstanceOf(BodyError);
   });
 });
@@ -24,9 +27,13 @@ describe('parseJsonObject', () => {
 
   it('accepts only a JSON object', () => {
     expect(parseJsonObject(Buffer.from('{"a":1}'))).toEqual({ a: 1 });
-    expect(() => parseJsonObject(Buffer.from('{"a":'))).toThrow(expect.objectContaining({ problem: 'not-json', message: 'The request body is not valid JSON' }));
+    expect(() => parseJsonObject(Buffer.from('{"a":'))).toThrow(
+      expect.objectContaining({ problem: 'not-json', message: 'The request body is not valid JSON' }),
+    );
     for (const s of ['[1]', 'null', '"x"', '3']) {
-      expect(() => parseJsonObject(Buffer.from(s))).toThrow(expect.objectContaining({ problem: 'not-object', message: 'The request body must be a JSON object' }));
+      expect(() => parseJsonObject(Buffer.from(s))).toThrow(
+        expect.objectContaining({ problem: 'not-object', message: 'The request body must be a JSON object' }),
+      );
     }
   });
 });

@@ -22,7 +22,12 @@ describe('S3Error', () => {
 
   it('keeps a custom message, fields and headers; the status still comes from the table', () => {
     const e = new S3Error('NoSuchKey', 'gone', { Key: 'k' }, { 'x-amz-delete-marker': 'false' });
-    expect([e.status, e.message, e.fields, e.headers]).toEqual([404, 'gone', { Key: 'k' }, { 'x-amz-delete-marker': 'false' }]);
+    expect([e.status, e.message, e.fields, e.headers]).toEqual([
+      404,
+      'gone',
+      { Key: 'k' },
+      { 'x-amz-delete-marker': 'false' },
+    ]);
   });
 
   it('the table has the HTTP statuses AWS documents', () => {
@@ -67,7 +72,8 @@ describe('S3Error', () => {
       SignatureDoesNotMatch: 403,
       XAmzContentSHA256Mismatch: 400,
     };
-    for (const [code, status] of Object.entries(expected) as [S3ErrorCode, number][]) expect(new S3Error(code).status, code).toBe(status);
+    for (const [code, status] of Object.entries(expected) as [S3ErrorCode, number][])
+      expect(new S3Error(code).status, code).toBe(status);
   });
 });
 
@@ -127,7 +133,10 @@ describe('toS3Error: DomainError', () => {
     expect(everyCodeDecided).toBe(true);
   });
 
-  const MAPPING: Array<[string, S3ErrorCode]> = [...Object.entries(TRANSLATED), ...PASSTHROUGH.map((c): [string, S3ErrorCode] => [c, c])];
+  const MAPPING: Array<[string, S3ErrorCode]> = [
+    ...Object.entries(TRANSLATED),
+    ...PASSTHROUGH.map((c): [string, S3ErrorCode] => [c, c]),
+  ];
   for (const [domain, s3] of MAPPING) {
     it(`${domain} -> ${s3} (${ERROR_TABLE[s3][0]})`, () => {
       const e = toS3Error(new DomainError(domain as DomainCode, `message for ${domain}`, { BucketName: 'b' }));
@@ -146,9 +155,22 @@ describe('toS3Error: DomainError', () => {
 
   it('KeyNotActive and KeyNotFound keep their message and detail', () => {
     const a = toS3Error(new DomainError('KeyNotActive', 'root key disabled', { BucketName: 'b' }));
-    expect([a.code, a.status, a.message, a.fields]).toEqual(['KMS.DisabledException', 403, 'root key disabled', { BucketName: 'b' }]);
-    const f = toS3Error(new DomainError('KeyNotFound', 'The Key CRN could not be found', { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' }));
-    expect([f.code, f.status, f.fields]).toEqual(['InvalidArgument', 400, { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' }]);
+    expect([a.code, a.status, a.message, a.fields]).toEqual([
+      'KMS.DisabledException',
+      403,
+      'root key disabled',
+      { BucketName: 'b' },
+    ]);
+    const f = toS3Error(
+      new DomainError('KeyNotFound', 'The Key CRN could not be found', {
+        ArgumentName: 'ibm-sse-kp-customer-root-key-crn',
+      }),
+    );
+    expect([f.code, f.status, f.fields]).toEqual([
+      'InvalidArgument',
+      400,
+      { ArgumentName: 'ibm-sse-kp-customer-root-key-crn' },
+    ]);
   });
 
   it('IntegrityError is a 500 whose message does not repeat the internal one', () => {
@@ -262,7 +284,9 @@ describe('toS3Error: anything else is InternalError with a generic message', () 
 describe('toS3Error: storage', () => {
   it('too few drives for a read or a write is 503 ServiceUnavailable, without the storage detail', () => {
     for (const op of ['read', 'write'] as const) {
-      const e = toS3Error(new InsufficientShardsError(op, '0123456789abcdef0123456789abcdef', 1, 2, 4, new Map([[0, 'ENOENT']])));
+      const e = toS3Error(
+        new InsufficientShardsError(op, '0123456789abcdef0123456789abcdef', 1, 2, 4, new Map([[0, 'ENOENT']])),
+      );
       expect([e.code, e.status]).toEqual(['ServiceUnavailable', 503]);
       expect(e.message).not.toContain('0123456789abcdef');
       expect(e.message).not.toContain('shard');

@@ -49,7 +49,10 @@ function codeOf(f: () => unknown): S3ErrorCode | 'ok' {
 const md5b64 = (s: string) => createHash('md5').update(s).digest('base64');
 const EMPTY_MD5 = '1B2M2Y8AsgTpgAmY7PhCfg==';
 
-async function hashThrough(expectations: ReturnType<typeof uploadExpectations>['expect'], body: string): Promise<string> {
+async function hashThrough(
+  expectations: ReturnType<typeof uploadExpectations>['expect'],
+  body: string,
+): Promise<string> {
   const h = new UploadHasher(expectations);
   try {
     await pipeline(Readable.from([Buffer.from(body)]), h, new Writable({ write: (_c, _e, cb) => cb() }));
@@ -85,7 +88,11 @@ describe('uploadExpectations: Content-MD5', () => {
       '1B2M2Y8AsgTpgAmY7PhC-g==', // base64url alphabet
       '1B2M2Y8A sgTpgAmY7PhCfg==',
     ];
-    for (const md5 of bad) expect(codeOf(() => uploadExpectations({ 'content-md5': md5 }, undefined)), JSON.stringify(md5)).toBe('InvalidDigest');
+    for (const md5 of bad)
+      expect(
+        codeOf(() => uploadExpectations({ 'content-md5': md5 }, undefined)),
+        JSON.stringify(md5),
+      ).toBe('InvalidDigest');
   });
 
   it('an unpadded base64 MD5 is refused up front (InvalidDigest, 400), never a false BadDigest', () => {
@@ -103,13 +110,18 @@ describe('uploadExpectations: Content-MD5', () => {
 
   it('a correct Content-MD5 passes the hasher, a wrong one is BadDigest', async () => {
     expect(await hashThrough(uploadExpectations({ 'content-md5': md5b64('hello') }, 5).expect, 'hello')).toBe('ok');
-    expect(await hashThrough(uploadExpectations({ 'content-md5': md5b64('hellO') }, 5).expect, 'hello')).toBe('BadDigest');
+    expect(await hashThrough(uploadExpectations({ 'content-md5': md5b64('hellO') }, 5).expect, 'hello')).toBe(
+      'BadDigest',
+    );
   });
 });
 
 describe('uploadExpectations: flexible checksums', () => {
   it('no integrity headers: nothing expected, nothing computed', () => {
-    expect(uploadExpectations({}, 10)).toEqual({ expect: { length: 10, checksums: {}, compute: [] }, algorithm: undefined });
+    expect(uploadExpectations({}, 10)).toEqual({
+      expect: { length: 10, checksums: {}, compute: [] },
+      algorithm: undefined,
+    });
   });
 
   it('one x-amz-checksum-* header is expected (trimmed) and names the algorithm', () => {
@@ -120,14 +132,24 @@ describe('uploadExpectations: flexible checksums', () => {
   });
 
   it('every algorithm has its header', () => {
-    for (const [h, a] of [['x-amz-checksum-crc32', 'CRC32'], ['x-amz-checksum-crc32c', 'CRC32C'], ['x-amz-checksum-crc64nvme', 'CRC64NVME'], ['x-amz-checksum-sha1', 'SHA1'], ['x-amz-checksum-sha256', 'SHA256']] as const) {
+    for (const [h, a] of [
+      ['x-amz-checksum-crc32', 'CRC32'],
+      ['x-amz-checksum-crc32c', 'CRC32C'],
+      ['x-amz-checksum-crc64nvme', 'CRC64NVME'],
+      ['x-amz-checksum-sha1', 'SHA1'],
+      ['x-amz-checksum-sha256', 'SHA256'],
+    ] as const) {
       expect(uploadExpectations({ [h]: 'x' }, undefined).algorithm).toBe(a);
     }
   });
 
   it('two checksum headers are InvalidRequest', () => {
-    expect(codeOf(() => uploadExpectations({ 'x-amz-checksum-crc32': 'AAAAAA==', 'x-amz-checksum-sha256': 'x' }, 0))).toBe('InvalidRequest');
-    expect(codeOf(() => uploadExpectations({ 'x-amz-checksum-crc32c': 'a', 'x-amz-checksum-crc64nvme': 'b' }, 0))).toBe('InvalidRequest');
+    expect(
+      codeOf(() => uploadExpectations({ 'x-amz-checksum-crc32': 'AAAAAA==', 'x-amz-checksum-sha256': 'x' }, 0)),
+    ).toBe('InvalidRequest');
+    expect(codeOf(() => uploadExpectations({ 'x-amz-checksum-crc32c': 'a', 'x-amz-checksum-crc64nvme': 'b' }, 0))).toBe(
+      'InvalidRequest',
+    );
   });
 
   it('Content-MD5 together with one checksum header is fine', () => {
@@ -144,8 +166,14 @@ describe('uploadExpectations: flexible checksums', () => {
   });
 
   it('x-amz-trailer together with an x-amz-checksum-* header is InvalidRequest', () => {
-    expect(codeOf(() => uploadExpectations({ 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-checksum-crc32': 'AAAAAA==' }, 0))).toBe('InvalidRequest');
-    expect(codeOf(() => uploadExpectations({ 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-checksum-sha1': 'x' }, 0))).toBe('InvalidRequest');
+    expect(
+      codeOf(() =>
+        uploadExpectations({ 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-checksum-crc32': 'AAAAAA==' }, 0),
+      ),
+    ).toBe('InvalidRequest');
+    expect(
+      codeOf(() => uploadExpectations({ 'x-amz-trailer': 'x-amz-checksum-crc32', 'x-amz-checksum-sha1': 'x' }, 0)),
+    ).toBe('InvalidRequest');
   });
 
   it('an x-amz-trailer that is not a supported checksum is InvalidRequest', () => {
@@ -162,13 +190,24 @@ describe('uploadExpectations: flexible checksums', () => {
   it('x-amz-sdk-checksum-algorithm that agrees with the header or trailer is accepted, not computed twice', () => {
     const h = uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'CRC32', 'x-amz-checksum-crc32': 'AAAAAA==' }, 0);
     expect([h.algorithm, h.expect.compute]).toEqual(['CRC32', []]);
-    const t = uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'sha256', 'x-amz-trailer': 'x-amz-checksum-sha256' }, 0);
+    const t = uploadExpectations(
+      { 'x-amz-sdk-checksum-algorithm': 'sha256', 'x-amz-trailer': 'x-amz-checksum-sha256' },
+      0,
+    );
     expect([t.algorithm, t.expect.compute]).toEqual(['SHA256', ['SHA256']]);
   });
 
   it('x-amz-sdk-checksum-algorithm that disagrees with the header or trailer is InvalidRequest', () => {
-    expect(codeOf(() => uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'CRC32C', 'x-amz-checksum-crc32': 'AAAAAA==' }, 0))).toBe('InvalidRequest');
-    expect(codeOf(() => uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'SHA1', 'x-amz-trailer': 'x-amz-checksum-crc32' }, 0))).toBe('InvalidRequest');
+    expect(
+      codeOf(() =>
+        uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'CRC32C', 'x-amz-checksum-crc32': 'AAAAAA==' }, 0),
+      ),
+    ).toBe('InvalidRequest');
+    expect(
+      codeOf(() =>
+        uploadExpectations({ 'x-amz-sdk-checksum-algorithm': 'SHA1', 'x-amz-trailer': 'x-amz-checksum-crc32' }, 0),
+      ),
+    ).toBe('InvalidRequest');
   });
 
   it('an unknown x-amz-sdk-checksum-algorithm is InvalidRequest', () => {
@@ -227,8 +266,18 @@ describe('standardHeaders', () => {
 
 describe('userMetadata', () => {
   it('collects x-amz-meta-* without the prefix, keeping values exactly', () => {
-    const h: IncomingHttpHeaders = { 'x-amz-meta-mtime': '1700000000.123456789', 'x-amz-meta-md5chksum': 'XUFAKrxLKna5cZ2REBfFkg==', 'x-amz-meta-empty': '', 'content-type': 'x', 'x-amz-metadata-directive': 'COPY' };
-    expect(userMetadata(h)).toEqual({ mtime: '1700000000.123456789', md5chksum: 'XUFAKrxLKna5cZ2REBfFkg==', empty: '' });
+    const h: IncomingHttpHeaders = {
+      'x-amz-meta-mtime': '1700000000.123456789',
+      'x-amz-meta-md5chksum': 'XUFAKrxLKna5cZ2REBfFkg==',
+      'x-amz-meta-empty': '',
+      'content-type': 'x',
+      'x-amz-metadata-directive': 'COPY',
+    };
+    expect(userMetadata(h)).toEqual({
+      mtime: '1700000000.123456789',
+      md5chksum: 'XUFAKrxLKna5cZ2REBfFkg==',
+      empty: '',
+    });
   });
 
   it('joins repeated values with commas', () => {
@@ -281,7 +330,9 @@ describe('taggingHeader', () => {
     expect(codeOf(() => taggingHeader({ 'x-amz-tagging': '=v' }))).toBe('InvalidTag');
     expect(codeOf(() => taggingHeader({ 'x-amz-tagging': `${'k'.repeat(129)}=v` }))).toBe('InvalidTag');
     expect(codeOf(() => taggingHeader({ 'x-amz-tagging': `k=${'v'.repeat(257)}` }))).toBe('InvalidTag');
-    expect(Object.keys(taggingHeader({ 'x-amz-tagging': `${'k'.repeat(128)}=${'v'.repeat(256)}` }) ?? {})).toHaveLength(1);
+    expect(Object.keys(taggingHeader({ 'x-amz-tagging': `${'k'.repeat(128)}=${'v'.repeat(256)}` }) ?? {})).toHaveLength(
+      1,
+    );
   });
 });
 
@@ -306,9 +357,24 @@ describe('checkSseRequest', () => {
   });
 
   it("aws:kms naming the bucket's root key is fine; naming another key is InvalidArgument", () => {
-    expect(sse({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_A }, customer)).toBe('ok');
-    expect(sse({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B }, customer)).toBe('InvalidArgument');
-    expect(sse({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B }, provider)).toBe('InvalidArgument');
+    expect(
+      sse(
+        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_A },
+        customer,
+      ),
+    ).toBe('ok');
+    expect(
+      sse(
+        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B },
+        customer,
+      ),
+    ).toBe('InvalidArgument');
+    expect(
+      sse(
+        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B },
+        provider,
+      ),
+    ).toBe('InvalidArgument');
   });
 
   it('the conflict error names the header and the root key in use', () => {
@@ -324,18 +390,31 @@ describe('checkSseRequest', () => {
   });
 
   it('an unknown algorithm is InvalidArgument', () => {
-    for (const v of ['aws:kms:dsse', 'AES128', 'aes256', '']) expect(sse({ 'x-amz-server-side-encryption': v }, provider), v).toBe('InvalidArgument');
+    for (const v of ['aws:kms:dsse', 'AES128', 'aes256', ''])
+      expect(sse({ 'x-amz-server-side-encryption': v }, provider), v).toBe('InvalidArgument');
   });
 
   it('SSE-C (customer-provided keys) is refused on every bucket', () => {
-    const ssec = { 'x-amz-server-side-encryption-customer-algorithm': 'AES256', 'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'), 'x-amz-server-side-encryption-customer-key-md5': 'x' };
+    const ssec = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'),
+      'x-amz-server-side-encryption-customer-key-md5': 'x',
+    };
     expect(sse(ssec, provider)).toBe('InvalidArgument');
     expect(sse(ssec, customer)).toBe('InvalidArgument');
     expect(sse({ ...ssec, 'x-amz-server-side-encryption': 'AES256' }, provider)).toBe('InvalidArgument');
   });
 
   it('an SSE-C key without the algorithm header is refused too, not silently ignored', () => {
-    expect(sse({ 'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'), 'x-amz-server-side-encryption-customer-key-md5': 'x' }, provider)).toBe('InvalidArgument');
+    expect(
+      sse(
+        {
+          'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'),
+          'x-amz-server-side-encryption-customer-key-md5': 'x',
+        },
+        provider,
+      ),
+    ).toBe('InvalidArgument');
   });
 
   it('a KMS key id without x-amz-server-side-encryption: aws:kms is refused, not silently ignored', () => {
@@ -346,7 +425,10 @@ describe('checkSseRequest', () => {
 describe('sseHeaders', () => {
   it('AES256 for provider-managed, aws:kms with the CRN for customer-managed buckets', () => {
     expect(sseHeaders(bucket(false))).toEqual({ 'x-amz-server-side-encryption': 'AES256' });
-    expect(sseHeaders(bucket(true, CRN_B))).toEqual({ 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B });
+    expect(sseHeaders(bucket(true, CRN_B))).toEqual({
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': CRN_B,
+    });
   });
 });
 
@@ -362,7 +444,12 @@ describe('objectHeaders and checksumHeaders', () => {
     sealed: '',
     dekGeneration: 1,
   };
-  const meta: SealedMeta = { etag: 'abc', checksums: { CRC32: 'AAAAAA==' }, userMeta: { mtime: '1' }, tags: { a: '1', b: '2' } };
+  const meta: SealedMeta = {
+    etag: 'abc',
+    checksums: { CRC32: 'AAAAAA==' },
+    userMeta: { mtime: '1' },
+    tags: { a: '1', b: '2' },
+  };
 
   it('has the HEAD essentials, user metadata, tag count; checksums only when asked', () => {
     const h = objectHeaders(bucket(false), rec, meta, false);
@@ -376,16 +463,29 @@ describe('objectHeaders and checksumHeaders', () => {
       'x-amz-meta-mtime': '1',
       'x-amz-tagging-count': '2',
     });
-    expect(objectHeaders(bucket(false), rec, meta, true)).toMatchObject({ 'x-amz-checksum-crc32': 'AAAAAA==', 'x-amz-checksum-type': 'FULL_OBJECT' });
+    expect(objectHeaders(bucket(false), rec, meta, true)).toMatchObject({
+      'x-amz-checksum-crc32': 'AAAAAA==',
+      'x-amz-checksum-type': 'FULL_OBJECT',
+    });
   });
 
   it('defaults Content-Type to binary/octet-stream', () => {
-    expect(objectHeaders(bucket(false), { ...rec, headers: {} }, { etag: 'e', checksums: {}, userMeta: {} }, false)['content-type']).toBe('binary/octet-stream');
+    expect(
+      objectHeaders(bucket(false), { ...rec, headers: {} }, { etag: 'e', checksums: {}, userMeta: {} }, false)[
+        'content-type'
+      ],
+    ).toBe('binary/octet-stream');
   });
 
   it('composite checksums of multipart objects are COMPOSITE; unknown algorithms are skipped', () => {
-    expect(checksumHeaders({ CRC32C: 'AAAAAA==-3', MD5: 'x' }, true)).toEqual({ 'x-amz-checksum-crc32c': 'AAAAAA==-3', 'x-amz-checksum-type': 'COMPOSITE' });
-    expect(checksumHeaders({ SHA256: 'x' }, false)).toEqual({ 'x-amz-checksum-sha256': 'x', 'x-amz-checksum-type': 'FULL_OBJECT' });
+    expect(checksumHeaders({ CRC32C: 'AAAAAA==-3', MD5: 'x' }, true)).toEqual({
+      'x-amz-checksum-crc32c': 'AAAAAA==-3',
+      'x-amz-checksum-type': 'COMPOSITE',
+    });
+    expect(checksumHeaders({ SHA256: 'x' }, false)).toEqual({
+      'x-amz-checksum-sha256': 'x',
+      'x-amz-checksum-type': 'FULL_OBJECT',
+    });
     expect(checksumHeaders({}, true)).toEqual({});
   });
 });
@@ -411,12 +511,16 @@ describe('responseOverrides', () => {
   });
 
   it('ignores other parameters; an empty value is still an override', () => {
-    expect(responseOverrides(new URLSearchParams('x-id=GetObject&response-content-type=&versionId=1'))).toEqual({ 'content-type': '' });
+    expect(responseOverrides(new URLSearchParams('x-id=GetObject&response-content-type=&versionId=1'))).toEqual({
+      'content-type': '',
+    });
     expect(responseOverrides(new URLSearchParams(''))).toEqual({});
   });
 
   it('decodes the query values', () => {
-    expect(responseOverrides(new URLSearchParams('response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22'))).toEqual({ 'content-disposition': 'attachment; filename="a b.txt"' });
+    expect(
+      responseOverrides(new URLSearchParams('response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22')),
+    ).toEqual({ 'content-disposition': 'attachment; filename="a b.txt"' });
   });
 });
 
@@ -430,12 +534,16 @@ describe('checkWriteAcl', () => {
     }
   };
   it('accepts no ACL and the owner-only canned ACLs', () => {
-    for (const acl of ['private', 'bucket-owner-full-control', 'bucket-owner-read']) expect(code({ 'x-amz-acl': acl })).toBe('ok');
+    for (const acl of ['private', 'bucket-owner-full-control', 'bucket-owner-read'])
+      expect(code({ 'x-amz-acl': acl })).toBe('ok');
     expect(code({})).toBe('ok');
   });
   it('refuses wider canned ACLs and grants as AWS with ACLs disabled does (400 AccessControlListNotSupported)', () => {
-    for (const acl of ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read']) expect(code({ 'x-amz-acl': acl })).toBe('400 AccessControlListNotSupported');
-    expect(code({ 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })).toBe('400 AccessControlListNotSupported');
+    for (const acl of ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read'])
+      expect(code({ 'x-amz-acl': acl })).toBe('400 AccessControlListNotSupported');
+    expect(code({ 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })).toBe(
+      '400 AccessControlListNotSupported',
+    );
   });
 });
 

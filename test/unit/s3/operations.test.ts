@@ -22,7 +22,13 @@ function failure(name: RoutedOperation['name'], query: string): S3Error {
 describe('withParams: UploadPart and UploadPartCopy', () => {
   for (const name of ['UploadPart', 'UploadPartCopy'] as const) {
     it(`${name} gets a typed uploadId and partNumber`, () => {
-      expect(params(name, 'uploadId=u1&partNumber=3')).toEqual({ name, bucket: 'b', key: 'k', uploadId: 'u1', partNumber: 3 });
+      expect(params(name, 'uploadId=u1&partNumber=3')).toEqual({
+        name,
+        bucket: 'b',
+        key: 'k',
+        uploadId: 'u1',
+        partNumber: 3,
+      });
       expect(params(name, 'uploadId=u1&partNumber=10000')).toMatchObject({ partNumber: 10000 });
       expect(params(name, 'uploadId=u1&partNumber=1')).toMatchObject({ partNumber: 1 });
     });
@@ -80,7 +86,10 @@ describe('withParams: operations on an upload', () => {
 describe('withParams: everything else passes through', () => {
   it('object, bucket and service operations are returned as routed', () => {
     expect(params('PutObject', 'partNumber=abc&uploadId=u')).toEqual({ name: 'PutObject', bucket: 'b', key: 'k' });
-    expect(withParams({ name: 'ListObjects', bucket: 'b' }, new URLSearchParams('partNumber=x'))).toEqual({ name: 'ListObjects', bucket: 'b' });
+    expect(withParams({ name: 'ListObjects', bucket: 'b' }, new URLSearchParams('partNumber=x'))).toEqual({
+      name: 'ListObjects',
+      bucket: 'b',
+    });
     expect(params('ListBuckets', '')).toEqual({ name: 'ListBuckets' });
   });
 });

@@ -91,7 +91,10 @@ const EVERY_OPERATION = {
 } satisfies Record<OperationName, [string, string] | [string, string, Headers]>;
 
 describe('route: every operation is reachable', () => {
-  for (const [name, [method, path, headers]] of Object.entries(EVERY_OPERATION) as [OperationName, [string, string, Headers?]][]) {
+  for (const [name, [method, path, headers]] of Object.entries(EVERY_OPERATION) as [
+    OperationName,
+    [string, string, Headers?],
+  ][]) {
     it(`${method} ${path}${headers ? ' + x-amz-copy-source' : ''} -> ${name}`, () => {
       const op = r(method, path, headers ?? {});
       expect(op.name).toBe(name);
@@ -112,7 +115,11 @@ describe('route: every operation is reachable', () => {
   });
 
   it('passes keys through untouched', () => {
-    expect(route('GET', 'b', 'a/b c+d/é?', new URLSearchParams(), {})).toEqual({ name: 'GetObject', bucket: 'b', key: 'a/b c+d/é?' });
+    expect(route('GET', 'b', 'a/b c+d/é?', new URLSearchParams(), {})).toEqual({
+      name: 'GetObject',
+      bucket: 'b',
+      key: 'a/b c+d/é?',
+    });
   });
 });
 
@@ -173,7 +180,9 @@ describe('route: unknown query parameters are ignored', () => {
   });
 
   it('response-* overrides, versionId, partNumber and presign parameters are ignored', () => {
-    expect(r('GET', '/b/k?response-content-type=text/plain&response-content-disposition=attachment').name).toBe('GetObject');
+    expect(r('GET', '/b/k?response-content-type=text/plain&response-content-disposition=attachment').name).toBe(
+      'GetObject',
+    );
     expect(r('GET', '/b/k?versionId=null').name).toBe('GetObject');
     expect(r('HEAD', '/b/k?partNumber=1').name).toBe('HeadObject');
     expect(r('GET', '/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=00').name).toBe('GetObject');
@@ -189,7 +198,20 @@ describe('route: unknown query parameters are ignored', () => {
 });
 
 describe('route: unsupported sub-resources answer NotImplemented', () => {
-  const BUCKET_ONLY = ['replication', 'notification', 'logging', 'object-lock', 'accelerate', 'requestPayment', 'ownershipControls', 'publicAccessBlock', 'analytics', 'metrics', 'inventory', 'intelligent-tiering'];
+  const BUCKET_ONLY = [
+    'replication',
+    'notification',
+    'logging',
+    'object-lock',
+    'accelerate',
+    'requestPayment',
+    'ownershipControls',
+    'publicAccessBlock',
+    'analytics',
+    'metrics',
+    'inventory',
+    'intelligent-tiering',
+  ];
   for (const kw of BUCKET_ONLY) {
     for (const method of ['GET', 'PUT', 'DELETE']) {
       it(`${method} /b?${kw}`, () => {
@@ -205,14 +227,27 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // the default operation: a listing for GET /b?policyStatus, an overwrite for
   // PUT /b/k?newThing, a delete for DELETE /b/k?newThing.
   it('GET /b?policyStatus and any unknown valueless parameter are NotImplemented, never ListObjects', () => {
-    const paths = ['/b?policyStatus', '/b?policyStatus=', '/b?metadataTable', '/b?someFutureThing', '/b?list-type=2&someFutureThing', '/b?x-id=ListObjects&abac'];
+    const paths = [
+      '/b?policyStatus',
+      '/b?policyStatus=',
+      '/b?metadataTable',
+      '/b?someFutureThing',
+      '/b?list-type=2&someFutureThing',
+      '/b?x-id=ListObjects&abac',
+    ];
     expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
     expect(routeError('GET', '/b?policyStatus').message).toContain('policyStatus');
   });
   it('an unknown valueless parameter on the default object and bucket operations is NotImplemented', () => {
-    expect(outcomes('PUT', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
-    expect(outcomes('DELETE', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
-    expect(outcomes('HEAD', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']));
+    expect(outcomes('PUT', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(
+      allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']),
+    );
+    expect(outcomes('DELETE', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(
+      allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']),
+    );
+    expect(outcomes('HEAD', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(
+      allNotImplemented(['/b/k?someFutureThing', '/b?someFutureThing']),
+    );
   });
   it('the default operations still take their own parameters valueless', () => {
     expect(r('GET', '/b?prefix&delimiter&marker').name).toBe('ListObjects');

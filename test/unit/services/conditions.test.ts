@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { checkPreconditions, checkWriteConditions, parseRange, type Preconditions, type WriteConditions } from '../../../src/services/conditions.js';
+import {
+  checkPreconditions,
+  checkWriteConditions,
+  parseRange,
+  type Preconditions,
+  type WriteConditions,
+} from '../../../src/services/conditions.js';
 import { DomainError } from '../../../src/services/errors.js';
 
 const ETAG = '5d41402abc4b2a76b9719d911017c592';
@@ -185,7 +191,20 @@ describe('parseRange', () => {
   });
 
   it('malformed headers are ignored (whole object)', () => {
-    for (const h of ['bytes=', 'bytes=-', 'bytes=a-b', 'bytes=1-x', 'bytes=0-1,5-6', 'items=0-1', 'bytes 0-1', '0-1', 'bytes=1.5-2', 'bytes=-1-2', 'bytes=0x10-20', 'bytes=+1-2']) {
+    for (const h of [
+      'bytes=',
+      'bytes=-',
+      'bytes=a-b',
+      'bytes=1-x',
+      'bytes=0-1,5-6',
+      'items=0-1',
+      'bytes 0-1',
+      '0-1',
+      'bytes=1.5-2',
+      'bytes=-1-2',
+      'bytes=0x10-20',
+      'bytes=+1-2',
+    ]) {
       expect(range(h, 100), h).toBeUndefined();
     }
   });

@@ -34,7 +34,11 @@ describe('copySourceRange (x-amz-copy-source-range)', () => {
     for (const raw of ['bytes=0-10', 'bytes=5-4', 'bytes=0-0']) {
       const size = raw === 'bytes=0-0' ? 0 : 10;
       const e = failure(() => copySourceRange(raw, size));
-      expect([e.code, e.message, e.detail], raw).toEqual(['InvalidRange', 'The requested range is not satisfiable', { ActualObjectSize: size }]);
+      expect([e.code, e.message, e.detail], raw).toEqual([
+        'InvalidRange',
+        'The requested range is not satisfiable',
+        { ActualObjectSize: size },
+      ]);
     }
   });
 });
@@ -46,6 +50,7 @@ describe('parseCopySource', () => {
   });
 
   it('refuses a source without bucket and key, or badly encoded', () => {
-    for (const raw of ['', '/b', 'b/', '/b/%ZZ']) expect(failure(() => parseCopySource(raw)).code, raw).toBe('InvalidArgument');
+    for (const raw of ['', '/b', 'b/', '/b/%ZZ'])
+      expect(failure(() => parseCopySource(raw)).code, raw).toBe('InvalidArgument');
   });
 });

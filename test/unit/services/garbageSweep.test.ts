@@ -13,7 +13,15 @@ const id = (n: number) => n.toString(16).padStart(32, '0');
 
 function record(key: string, dataId: string): ObjectRecord {
   return {
-    bucketUid: uid, key, versionId: 'v', size: 1, lastModified: 0, headers: {}, metaSalt: '', sealed: '', dekGeneration: 1,
+    bucketUid: uid,
+    key,
+    versionId: 'v',
+    size: 1,
+    lastModified: 0,
+    headers: {},
+    metaSalt: '',
+    sealed: '',
+    dekGeneration: 1,
     stream: { dataId, salt: '', headerDigest: '', size: 1, segmentLog2: 16 },
   };
 }
@@ -34,8 +42,25 @@ describe('sweepGarbage', () => {
 
   it('deletes blobs no record names and keeps referenced ones (objects and parts)', async () => {
     for (const n of [1, 2, 3]) await blobs.put(id(n), Readable.from([Buffer.from('x')]));
-    await meta.batch().putObject(record('k', id(1))).commit();
-    await meta.batch().putPart({ bucketUid: uid, uploadId: 'u1', partNumber: 1, dataId: id(2), salt: '', headerDigest: '', size: 1, segmentLog2: 16, sealedEtag: '', lastModified: 0 }).commit();
+    await meta
+      .batch()
+      .putObject(record('k', id(1)))
+      .commit();
+    await meta
+      .batch()
+      .putPart({
+        bucketUid: uid,
+        uploadId: 'u1',
+        partNumber: 1,
+        dataId: id(2),
+        salt: '',
+        headerDigest: '',
+        size: 1,
+        segmentLog2: 16,
+        sealedEtag: '',
+        lastModified: 0,
+      })
+      .commit();
     const res = await sweepGarbage(meta, blobs);
     expect(res.orphans).toBe(1);
     const left: string[] = [];

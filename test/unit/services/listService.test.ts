@@ -32,7 +32,14 @@ function bucketRecord(uid: string): BucketRecord {
     owner: 'acct',
     createdAt: 0,
     region: 'us-east-1',
-    encryption: { rootKeyCrn: 'crn:k', customerManaged: false, wrappedDek: 'w', keyVersion: 'v1', aad: [], dekGeneration: 1 },
+    encryption: {
+      rootKeyCrn: 'crn:k',
+      customerManaged: false,
+      wrappedDek: 'w',
+      keyVersion: 'v1',
+      aad: [],
+      dekGeneration: 1,
+    },
   };
 }
 
@@ -80,11 +87,21 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
   }
 
   function list(over: Partial<ListInput> = {}): Promise<ListOutput> {
-    return new ListService({ meta, buckets: buckets.asService() }).list({ bucket, prefix: '', delimiter: '', after: '', maxKeys: 1000, ...over });
+    return new ListService({ meta, buckets: buckets.asService() }).list({
+      bucket,
+      prefix: '',
+      delimiter: '',
+      after: '',
+      maxKeys: 1000,
+      ...over,
+    });
   }
 
   /** Keys and prefixes in the order a client sees them (objects and prefixes interleaved by key). */
-  const names = (o: ListOutput) => [...o.objects.map((x) => x.key), ...o.commonPrefixes].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+  const names = (o: ListOutput) =>
+    [...o.objects.map((x) => x.key), ...o.commonPrefixes].sort((a, b) =>
+      Buffer.compare(Buffer.from(a), Buffer.from(b)),
+    );
 
   /** Follow `last` page by page, as NextMarker / continuation tokens do. */
   async function pages(over: Partial<ListInput>): Promise<{ pages: string[][]; truncated: boolean[] }> {
@@ -106,7 +123,13 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
     await put(['b', 'a', 'c']);
     const out = await list();
     expect(out.objects.map((o) => o.key)).toEqual(['a', 'b', 'c']);
-    expect(out.objects[0]).toEqual({ key: 'a', size: 1, lastModified: 1_700_000_000_001, etag: etagOf('a'), storageClass: 'STANDARD' });
+    expect(out.objects[0]).toEqual({
+      key: 'a',
+      size: 1,
+      lastModified: 1_700_000_000_001,
+      etag: etagOf('a'),
+      storageClass: 'STANDARD',
+    });
     expect(out).toMatchObject({ commonPrefixes: [], isTruncated: false, last: 'c' });
   });
 
@@ -135,7 +158,14 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
   });
 
   it('prefix + delimiter: roll-up starts after the prefix', async () => {
-    await put(['photos/2023/a.jpg', 'photos/2023/b.jpg', 'photos/2024/c.jpg', 'photos/index.html', 'photos/', 'photosx']);
+    await put([
+      'photos/2023/a.jpg',
+      'photos/2023/b.jpg',
+      'photos/2024/c.jpg',
+      'photos/index.html',
+      'photos/',
+      'photosx',
+    ]);
     const out = await list({ prefix: 'photos/', delimiter: '/' });
     expect(out.objects.map((o) => o.key)).toEqual(['photos/', 'photos/index.html']);
     expect(out.commonPrefixes).toEqual(['photos/2023/', 'photos/2024/']);
@@ -171,7 +201,11 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
 
   it('isTruncated is false when the only entries left belong to the last common prefix', async () => {
     await put(['a', 'p/1', 'p/2', 'p/3']);
-    expect(await list({ delimiter: '/', maxKeys: 2 })).toMatchObject({ commonPrefixes: ['p/'], isTruncated: false, last: 'p/' });
+    expect(await list({ delimiter: '/', maxKeys: 2 })).toMatchObject({
+      commonPrefixes: ['p/'],
+      isTruncated: false,
+      last: 'p/',
+    });
   });
 
   it('maxKeys 0 returns nothing and does not ask for the key', async () => {
@@ -206,7 +240,10 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
   it('resuming after a common prefix under a prefix', async () => {
     await put(['x/a/1', 'x/a/2', 'x/b/1', 'x/c', 'x/d/1/2']);
     const r = await pages({ prefix: 'x/', delimiter: '/', maxKeys: 2 });
-    expect(r.pages).toEqual([['x/a/', 'x/b/'], ['x/c', 'x/d/']]);
+    expect(r.pages).toEqual([
+      ['x/a/', 'x/b/'],
+      ['x/c', 'x/d/'],
+    ]);
   });
 
   it('resuming after a folder-marker object equal to the prefix lists the folder content', async () => {
@@ -253,7 +290,10 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
     await put(['a', 'b/1', 'c']);
     buckets = new FakeBuckets(new Error('KEY_DELETED_ERR'));
     const out = await list({ delimiter: '/' });
-    expect(out.objects.map((o) => [o.key, o.etag, o.size])).toEqual([['a', undefined, 0], ['c', undefined, 2]]);
+    expect(out.objects.map((o) => [o.key, o.etag, o.size])).toEqual([
+      ['a', undefined, 0],
+      ['c', undefined, 2],
+    ]);
     expect(out.commonPrefixes).toEqual(['b/']);
   });
 
@@ -263,7 +303,15 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
     expect((await list()).objects).toEqual([expect.objectContaining({ key: 'a', etag: undefined })]);
     // A sealed blob moved onto another key does not open either.
     const good = objectRecord(bucket.uid, 'src', 1);
-    await meta.batch().putObject({ ...objectRecord(bucket.uid, 'dst', 2), sealed: good.sealed, metaSalt: good.metaSalt, versionId: good.versionId }).commit();
+    await meta
+      .batch()
+      .putObject({
+        ...objectRecord(bucket.uid, 'dst', 2),
+        sealed: good.sealed,
+        metaSalt: good.metaSalt,
+        versionId: good.versionId,
+      })
+      .commit();
     buckets = new FakeBuckets(DEK);
     const out = await list();
     expect(out.objects.find((o) => o.key === 'dst')?.etag).toBeUndefined();
@@ -279,7 +327,10 @@ describe('ListService.list (LevelMetaStore, sealed ETags)', () => {
   it('does not list another bucket', async () => {
     await put(['mine']);
     const other = randomBytes(16).toString('hex');
-    await meta.batch().putObject(objectRecord(other, 'theirs', 1)).commit();
+    await meta
+      .batch()
+      .putObject(objectRecord(other, 'theirs', 1))
+      .commit();
     expect(names(await list())).toEqual(['mine']);
   });
 });

@@ -21,7 +21,12 @@ const code = (f: () => unknown) => {
 
 const DATA = [randomBytes(5000), randomBytes(3333), randomBytes(17)];
 const parts = (a: ChecksumAlgorithm, sendChecksums = true): CompletingPart[] =>
-  DATA.map((d, i) => ({ partNumber: i + 1, size: d.length, stored: { [a]: b64(a, d) }, sent: sendChecksums ? { [a]: b64(a, d) } : {} }));
+  DATA.map((d, i) => ({
+    partNumber: i + 1,
+    size: d.length,
+    stored: { [a]: b64(a, d) },
+    sent: sendChecksums ? { [a]: b64(a, d) } : {},
+  }));
 
 describe('uploadChecksumType', () => {
   it('defaults: CRC64NVME is FULL_OBJECT, the others COMPOSITE, none without an algorithm', () => {
@@ -44,8 +49,19 @@ describe('completeChecksums', () => {
     for (const a of ['CRC64NVME', 'CRC32', 'CRC32C'] as const) {
       const whole = b64(a, ...DATA);
       expect(completeChecksums({ algorithm: a, type: 'FULL_OBJECT' }, parts(a, false), {})).toEqual({ [a]: whole });
-      expect(completeChecksums({ algorithm: a, type: 'FULL_OBJECT' }, parts(a), { checksum: { algorithm: a, value: whole }, type: 'FULL_OBJECT' })).toEqual({ [a]: whole });
-      expect(code(() => completeChecksums({ algorithm: a, type: 'FULL_OBJECT' }, parts(a), { checksum: { algorithm: a, value: b64(a, DATA[0]) } }))).toBe('BadDigest');
+      expect(
+        completeChecksums({ algorithm: a, type: 'FULL_OBJECT' }, parts(a), {
+          checksum: { algorithm: a, value: whole },
+          type: 'FULL_OBJECT',
+        }),
+      ).toEqual({ [a]: whole });
+      expect(
+        code(() =>
+          completeChecksums({ algorithm: a, type: 'FULL_OBJECT' }, parts(a), {
+            checksum: { algorithm: a, value: b64(a, DATA[0]) },
+          }),
+        ),
+      ).toBe('BadDigest');
     }
   });
 
@@ -53,9 +69,27 @@ describe('completeChecksums', () => {
     const a = 'SHA256';
     const composite = `${b64(a, ...DATA.map((d) => Buffer.from(b64(a, d), 'base64')))}-3`;
     expect(completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), {})).toEqual({ [a]: composite });
-    expect(code(() => completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), { checksum: { algorithm: a, value: composite } }))).toBe('ok');
-    expect(code(() => completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), { checksum: { algorithm: a, value: composite.slice(0, -2) } }))).toBe('ok');
-    expect(code(() => completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), { checksum: { algorithm: a, value: b64(a, ...DATA) } }))).toBe('BadDigest');
+    expect(
+      code(() =>
+        completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), {
+          checksum: { algorithm: a, value: composite },
+        }),
+      ),
+    ).toBe('ok');
+    expect(
+      code(() =>
+        completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), {
+          checksum: { algorithm: a, value: composite.slice(0, -2) },
+        }),
+      ),
+    ).toBe('ok');
+    expect(
+      code(() =>
+        completeChecksums({ algorithm: a, type: 'COMPOSITE' }, parts(a), {
+          checksum: { algorithm: a, value: b64(a, ...DATA) },
+        }),
+      ),
+    ).toBe('BadDigest');
   });
 
   it('COMPOSITE needs every part checksum in the request: InvalidRequest naming the part', () => {
@@ -70,17 +104,40 @@ describe('completeChecksums', () => {
     expect(code(() => completeChecksums({ algorithm: 'CRC64NVME', type: 'FULL_OBJECT' }, p, {}))).toBe('InvalidPart');
   });
 
-  it('another checksum type than the upload\'s is BadDigest; another algorithm InvalidRequest', () => {
-    expect(code(() => completeChecksums({ algorithm: 'CRC32', type: 'COMPOSITE' }, parts('CRC32'), { type: 'FULL_OBJECT' }))).toBe('BadDigest');
-    expect(code(() => completeChecksums({ algorithm: 'CRC32', type: 'COMPOSITE' }, parts('CRC32'), { checksum: { algorithm: 'CRC32C', value: 'AAAAAA==' } }))).toBe('InvalidRequest');
+  it("another checksum type than the upload's is BadDigest; another algorithm InvalidRequest", () => {
+    expect(
+      code(() => completeChecksums({ algorithm: 'CRC32', type: 'COMPOSITE' }, parts('CRC32'), { type: 'FULL_OBJECT' })),
+    ).toBe('BadDigest');
+    expect(
+      code(() =>
+        completeChecksums({ algorithm: 'CRC32', type: 'COMPOSITE' }, parts('CRC32'), {
+          checksum: { algorithm: 'CRC32C', value: 'AAAAAA==' },
+        }),
+      ),
+    ).toBe('InvalidRequest');
   });
 
   it('an upload without an algorithm: a full-object CRC is verified from the part CRCs when every part has one, else InvalidRequest', () => {
     const whole = b64('CRC32', ...DATA);
-    expect(completeChecksums({}, parts('CRC32', false), { checksum: { algorithm: 'CRC32', value: whole }, type: 'FULL_OBJECT' })).toEqual({ CRC32: whole });
-    expect(code(() => completeChecksums({}, parts('CRC32', false), { checksum: { algorithm: 'CRC32', value: b64('CRC32', DATA[1]) } }))).toBe('BadDigest');
-    expect(code(() => completeChecksums({}, parts('CRC32', false), { checksum: { algorithm: 'CRC32C', value: whole } }))).toBe('InvalidRequest');
-    expect(code(() => completeChecksums({}, parts('SHA256', false), { checksum: { algorithm: 'SHA256', value: whole } }))).toBe('InvalidRequest');
+    expect(
+      completeChecksums({}, parts('CRC32', false), {
+        checksum: { algorithm: 'CRC32', value: whole },
+        type: 'FULL_OBJECT',
+      }),
+    ).toEqual({ CRC32: whole });
+    expect(
+      code(() =>
+        completeChecksums({}, parts('CRC32', false), {
+          checksum: { algorithm: 'CRC32', value: b64('CRC32', DATA[1]) },
+        }),
+      ),
+    ).toBe('BadDigest');
+    expect(
+      code(() => completeChecksums({}, parts('CRC32', false), { checksum: { algorithm: 'CRC32C', value: whole } })),
+    ).toBe('InvalidRequest');
+    expect(
+      code(() => completeChecksums({}, parts('SHA256', false), { checksum: { algorithm: 'SHA256', value: whole } })),
+    ).toBe('InvalidRequest');
     expect(completeChecksums({}, parts('CRC32', false), {})).toEqual({});
   });
 });

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import type { BucketRecord, ObjectRecord, PartRef, SealedMeta } from '../../../src/meta/records.js';
 import { DomainError } from '../../../src/services/errors.js';
-import { addressOf, openJson, openMeta, openObject, sealJson, sealMeta, sealObject, type SealIdentity, type UnsealedRecord } from '../../../src/services/sealedMeta.js';
+import {
+  addressOf,
+  openJson,
+  openMeta,
+  openObject,
+  sealJson,
+  sealMeta,
+  sealObject,
+  type SealIdentity,
+  type UnsealedRecord,
+} from '../../../src/services/sealedMeta.js';
 
 const DEK = Buffer.alloc(32, 0x11);
 const ID: SealIdentity = { bucketUid: 'a'.repeat(32), key: 'photos/cat.jpg', versionId: 'b'.repeat(32) };
@@ -76,11 +86,15 @@ describe('sealed metadata is bound to its record', () => {
   });
 
   it('moving it to another version of the same key fails', () => {
-    expect(openError(() => openMeta(DEK, { ...ID, versionId: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, { ...ID, versionId: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe(
+      'IntegrityError',
+    );
   });
 
   it('moving it to another bucket fails', () => {
-    expect(openError(() => openMeta(DEK, { ...ID, bucketUid: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, { ...ID, bucketUid: 'c'.repeat(32) }, s.metaSalt, s.sealed)).code).toBe(
+      'IntegrityError',
+    );
   });
 
   it('length-prefixed identity: shifting characters between fields does not collide', () => {
@@ -99,13 +113,17 @@ describe('sealed metadata is bound to its record', () => {
     for (const i of [0, 12, raw.length - 1]) {
       const t = Buffer.from(raw);
       t[i] ^= 1;
-      expect(openError(() => openMeta(DEK, ID, s.metaSalt, t.toString('base64'))).code, `byte ${i}`).toBe('IntegrityError');
+      expect(openError(() => openMeta(DEK, ID, s.metaSalt, t.toString('base64'))).code, `byte ${i}`).toBe(
+        'IntegrityError',
+      );
     }
   });
 
   it('a truncated or empty blob fails with IntegrityError, not a crash', () => {
     const raw = Buffer.from(s.sealed, 'base64');
-    expect(openError(() => openMeta(DEK, ID, s.metaSalt, raw.subarray(0, 20).toString('base64'))).code).toBe('IntegrityError');
+    expect(openError(() => openMeta(DEK, ID, s.metaSalt, raw.subarray(0, 20).toString('base64'))).code).toBe(
+      'IntegrityError',
+    );
     expect(openError(() => openMeta(DEK, ID, s.metaSalt, '')).code).toBe('IntegrityError');
   });
 
@@ -134,12 +152,49 @@ describe('sealed metadata is bound to its record', () => {
 describe('object records (seal format 2) are bound to their address and stream reference', () => {
   const bucket = { name: 'photos', uid: 'a'.repeat(32) } as BucketRecord;
   const at = addressOf(bucket, 'cat.jpg');
-  const stream = { dataId: '1'.repeat(32), salt: '2'.repeat(64), headerDigest: '3'.repeat(64), size: 300_000, segmentLog2: 16 };
-  const clear: UnsealedRecord = { bucketUid: bucket.uid, key: 'cat.jpg', versionId: 'b'.repeat(32), size: 300_000, lastModified: 1_700_000_000_000, headers: { contentType: 'image/jpeg' }, dekGeneration: 1, stream };
+  const stream = {
+    dataId: '1'.repeat(32),
+    salt: '2'.repeat(64),
+    headerDigest: '3'.repeat(64),
+    size: 300_000,
+    segmentLog2: 16,
+  };
+  const clear: UnsealedRecord = {
+    bucketUid: bucket.uid,
+    key: 'cat.jpg',
+    versionId: 'b'.repeat(32),
+    size: 300_000,
+    lastModified: 1_700_000_000_000,
+    headers: { contentType: 'image/jpeg' },
+    dekGeneration: 1,
+    stream,
+  };
   const rec = sealObject(DEK, at, clear, META);
-  const part = (n: number, dataId: string): PartRef => ({ ...stream, dataId, size: 1000, partNumber: n, uploadId: 'u'.repeat(32), sealedEtag: `e${n}` });
-  const mp = sealObject(DEK, at, { ...clear, stream: undefined, size: 2000, parts: [part(1, '4'.repeat(32)), part(2, '5'.repeat(32))] }, META);
-  const other = sealObject(DEK, addressOf(bucket, 'dog.jpg'), { ...clear, key: 'dog.jpg', versionId: 'c'.repeat(32), stream: { ...stream, dataId: '9'.repeat(32), salt: '7'.repeat(64), headerDigest: '8'.repeat(64) } }, META);
+  const part = (n: number, dataId: string): PartRef => ({
+    ...stream,
+    dataId,
+    size: 1000,
+    partNumber: n,
+    uploadId: 'u'.repeat(32),
+    sealedEtag: `e${n}`,
+  });
+  const mp = sealObject(
+    DEK,
+    at,
+    { ...clear, stream: undefined, size: 2000, parts: [part(1, '4'.repeat(32)), part(2, '5'.repeat(32))] },
+    META,
+  );
+  const other = sealObject(
+    DEK,
+    addressOf(bucket, 'dog.jpg'),
+    {
+      ...clear,
+      key: 'dog.jpg',
+      versionId: 'c'.repeat(32),
+      stream: { ...stream, dataId: '9'.repeat(32), salt: '7'.repeat(64), headerDigest: '8'.repeat(64) },
+    },
+    META,
+  );
 
   const code = (f: () => unknown) => {
     try {
@@ -163,29 +218,44 @@ describe('object records (seal format 2) are bound to their address and stream r
     expect(code(() => openObject(DEK, { ...at, bucketUid: 'c'.repeat(32) }, rec))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, { ...at, version: 'v2' }, rec))).toBe('IntegrityError');
     // rec.key is not what is checked: editing it to match the lookup does not help.
-    expect(code(() => openObject(DEK, addressOf(bucket, 'dog.jpg'), { ...rec, key: 'dog.jpg' }))).toBe('IntegrityError');
+    expect(code(() => openObject(DEK, addressOf(bucket, 'dog.jpg'), { ...rec, key: 'dog.jpg' }))).toBe(
+      'IntegrityError',
+    );
   });
 
   it("another record's stream, or any one stream field, fails (stream-field swap)", () => {
     expect(code(() => openObject(DEK, at, { ...rec, stream: other.stream }))).toBe('IntegrityError');
     for (const f of ['dataId', 'salt', 'headerDigest'] as const) {
-      expect(code(() => openObject(DEK, at, { ...rec, stream: { ...stream, [f]: other.stream![f] } })), f).toBe('IntegrityError');
+      expect(
+        code(() => openObject(DEK, at, { ...rec, stream: { ...stream, [f]: other.stream![f] } })),
+        f,
+      ).toBe('IntegrityError');
     }
     expect(code(() => openObject(DEK, at, { ...rec, stream: { ...stream, size: 299_999 } }))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, at, { ...rec, size: 299_999 }))).toBe('IntegrityError');
   });
 
   it("another record's sealed/metaSalt fails (sealed-field swap), alone or with its versionId", () => {
-    expect(code(() => openObject(DEK, at, { ...rec, sealed: other.sealed, metaSalt: other.metaSalt }))).toBe('IntegrityError');
-    expect(code(() => openObject(DEK, at, { ...rec, sealed: other.sealed, metaSalt: other.metaSalt, versionId: other.versionId }))).toBe('IntegrityError');
+    expect(code(() => openObject(DEK, at, { ...rec, sealed: other.sealed, metaSalt: other.metaSalt }))).toBe(
+      'IntegrityError',
+    );
+    expect(
+      code(() =>
+        openObject(DEK, at, { ...rec, sealed: other.sealed, metaSalt: other.metaSalt, versionId: other.versionId }),
+      ),
+    ).toBe('IntegrityError');
   });
 
   it('a part list reordered, cut, or with a part from elsewhere fails', () => {
     const parts = mp.parts!;
     expect(code(() => openObject(DEK, at, { ...mp, parts: [parts[1], parts[0]] }))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, at, { ...mp, parts: [parts[0]] }))).toBe('IntegrityError');
-    expect(code(() => openObject(DEK, at, { ...mp, parts: [parts[0], { ...parts[1], uploadId: 'x'.repeat(32) }] }))).toBe('IntegrityError');
-    expect(code(() => openObject(DEK, at, { ...mp, parts: [parts[0], { ...parts[1], dataId: '9'.repeat(32) }] }))).toBe('IntegrityError');
+    expect(
+      code(() => openObject(DEK, at, { ...mp, parts: [parts[0], { ...parts[1], uploadId: 'x'.repeat(32) }] })),
+    ).toBe('IntegrityError');
+    expect(code(() => openObject(DEK, at, { ...mp, parts: [parts[0], { ...parts[1], dataId: '9'.repeat(32) }] }))).toBe(
+      'IntegrityError',
+    );
     expect(code(() => openObject(DEK, at, { ...mp, parts: undefined, stream }))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, at, { ...mp, stream }))).toBe('IntegrityError');
   });
@@ -200,7 +270,9 @@ describe('object records (seal format 2) are bound to their address and stream r
     const { sealFormat: _f, ...downgraded } = rec;
     expect(code(() => openObject(DEK, at, downgraded as ObjectRecord))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, at, { ...rec, sealFormat: 3 }))).toBe('IntegrityError');
-    expect(code(() => openObject(DEK, at, { ...rec, headers: undefined as unknown as ObjectRecord['headers'] }))).toBe('IntegrityError');
+    expect(code(() => openObject(DEK, at, { ...rec, headers: undefined as unknown as ObjectRecord['headers'] }))).toBe(
+      'IntegrityError',
+    );
     expect(code(() => openObject(DEK, at, { ...rec, size: 'x' as unknown as number }))).toBe('IntegrityError');
     expect(code(() => openObject(DEK, at, { ...rec, metaSalt: 'zz' }))).toBe('IntegrityError');
   });

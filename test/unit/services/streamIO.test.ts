@@ -6,16 +6,34 @@ import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { PartRef, StreamRef } from '../../../src/meta/records.js';
 import { DomainError } from '../../../src/services/errors.js';
-import { concatDecrypted, newId, piecesFor, writeEncryptedStream, type StreamPiece } from '../../../src/services/streamIO.js';
+import {
+  concatDecrypted,
+  newId,
+  piecesFor,
+  writeEncryptedStream,
+  type StreamPiece,
+} from '../../../src/services/streamIO.js';
 import { UploadHasher } from '../../../src/services/uploadHasher.js';
 import { FsBlobStore } from '../../../src/storage/fsBlobStore.js';
 
-const stream = (size: number, dataId = 's'): StreamRef => ({ dataId, salt: '00', headerDigest: '00', size, segmentLog2: 16 });
-const part = (partNumber: number, size: number): PartRef => ({ ...stream(size, `d${partNumber}`), partNumber, uploadId: 'up', sealedEtag: '' });
+const stream = (size: number, dataId = 's'): StreamRef => ({
+  dataId,
+  salt: '00',
+  headerDigest: '00',
+  size,
+  segmentLog2: 16,
+});
+const part = (partNumber: number, size: number): PartRef => ({
+  ...stream(size, `d${partNumber}`),
+  partNumber,
+  uploadId: 'up',
+  sealedEtag: '',
+});
 const parts = (...sizes: number[]): PartRef[] => sizes.map((s, i) => part(i + 1, s));
 
 /** [partNumber, start, end] triples, for readable expectations. */
-const pieces = (list: PartRef[], start: number, end: number) => piecesFor(undefined, list, start, end).map((p) => [p.partNumber, p.start, p.end]);
+const pieces = (list: PartRef[], start: number, end: number) =>
+  piecesFor(undefined, list, start, end).map((p) => [p.partNumber, p.start, p.end]);
 
 /** Brute force: for every byte of [start, end], which part and offset it falls in. */
 function reference(sizes: number[], start: number, end: number): number[][] {
@@ -66,32 +84,54 @@ describe('piecesFor: multipart', () => {
   });
 
   it('ranges crossing part boundaries', () => {
-    expect(pieces(parts(10, 10, 10), 9, 10)).toEqual([[1, 9, 9], [2, 0, 0]]);
-    expect(pieces(parts(10, 10, 10), 5, 25)).toEqual([[1, 5, 9], [2, 0, 9], [3, 0, 5]]);
+    expect(pieces(parts(10, 10, 10), 9, 10)).toEqual([
+      [1, 9, 9],
+      [2, 0, 0],
+    ]);
+    expect(pieces(parts(10, 10, 10), 5, 25)).toEqual([
+      [1, 5, 9],
+      [2, 0, 9],
+      [3, 0, 5],
+    ]);
     expect(pieces(parts(10, 10, 10), 10, 19)).toEqual([[2, 0, 9]]);
   });
 
   it('ranges starting exactly on a boundary', () => {
     expect(pieces(parts(10, 10, 10), 20, 29)).toEqual([[3, 0, 9]]);
-    expect(pieces(parts(10, 10, 10), 10, 20)).toEqual([[2, 0, 9], [3, 0, 0]]);
+    expect(pieces(parts(10, 10, 10), 10, 20)).toEqual([
+      [2, 0, 9],
+      [3, 0, 0],
+    ]);
   });
 
   it('parts of different sizes', () => {
-    expect(pieces(parts(7, 1, 13, 2), 6, 9)).toEqual([[1, 6, 6], [2, 0, 0], [3, 0, 1]]);
+    expect(pieces(parts(7, 1, 13, 2), 6, 9)).toEqual([
+      [1, 6, 6],
+      [2, 0, 0],
+      [3, 0, 1],
+    ]);
     expect(pieces(parts(7, 1, 13, 2), 21, 22)).toEqual([[4, 0, 1]]);
   });
 
   it('zero-size parts are skipped, wherever they are', () => {
-    expect(pieces(parts(5, 0, 5), 0, 9)).toEqual([[1, 0, 4], [3, 0, 4]]);
+    expect(pieces(parts(5, 0, 5), 0, 9)).toEqual([
+      [1, 0, 4],
+      [3, 0, 4],
+    ]);
     expect(pieces(parts(5, 0, 5), 5, 9)).toEqual([[3, 0, 4]]);
-    expect(pieces(parts(5, 0, 0, 5), 4, 5)).toEqual([[1, 4, 4], [4, 0, 0]]);
+    expect(pieces(parts(5, 0, 0, 5), 4, 5)).toEqual([
+      [1, 4, 4],
+      [4, 0, 0],
+    ]);
     expect(pieces(parts(0, 5), 0, 4)).toEqual([[2, 0, 4]]);
     expect(pieces(parts(5, 0), 0, 4)).toEqual([[1, 0, 4]]);
   });
 
   it('empty object (end < start): the first part with 0..-1, or nothing without parts', () => {
     const list = parts(0);
-    expect(piecesFor(undefined, list, 0, -1)).toEqual([{ ref: list[0], uploadId: 'up', partNumber: 1, start: 0, end: -1 }]);
+    expect(piecesFor(undefined, list, 0, -1)).toEqual([
+      { ref: list[0], uploadId: 'up', partNumber: 1, start: 0, end: -1 },
+    ]);
     expect(piecesFor(undefined, [], 0, -1)).toEqual([]);
     expect(piecesFor(undefined, undefined, 0, -1)).toEqual([]);
   });
@@ -110,7 +150,10 @@ describe('piecesFor: multipart', () => {
 
   it('finds the first part by binary search over many parts', () => {
     const list = parts(...Array.from({ length: 10_000 }, () => 5));
-    expect(pieces(list, 49_990, 49_999)).toEqual([[9999, 0, 4], [10000, 0, 4]]);
+    expect(pieces(list, 49_990, 49_999)).toEqual([
+      [9999, 0, 4],
+      [10000, 0, 4],
+    ]);
     expect(pieces(list, 12_345, 12_345)).toEqual([[2470, 0, 0]]);
   });
 });
@@ -152,19 +195,53 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
   it('round-trips ranges across segments and across parts', async () => {
     const a = randomBytes(10_000);
     const b = randomBytes(3_000);
-    const refA = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, uploadId: 'up', partNumber: 1, segmentLog2: 12, body: Readable.from([a]), hasher: new UploadHasher({ length: a.length }) });
-    const refB = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, uploadId: 'up', partNumber: 2, segmentLog2: 12, body: Readable.from([b]), hasher: new UploadHasher({ length: b.length }) });
+    const refA = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      uploadId: 'up',
+      partNumber: 1,
+      segmentLog2: 12,
+      body: Readable.from([a]),
+      hasher: new UploadHasher({ length: a.length }),
+    });
+    const refB = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      uploadId: 'up',
+      partNumber: 2,
+      segmentLog2: 12,
+      body: Readable.from([b]),
+      hasher: new UploadHasher({ length: b.length }),
+    });
     expect([refA.size, refB.size]).toEqual([10_000, 3_000]);
-    const list: PartRef[] = [{ ...refA, partNumber: 1, uploadId: 'up', sealedEtag: '' }, { ...refB, partNumber: 2, uploadId: 'up', sealedEtag: '' }];
+    const list: PartRef[] = [
+      { ...refA, partNumber: 1, uploadId: 'up', sealedEtag: '' },
+      { ...refB, partNumber: 2, uploadId: 'up', sealedEtag: '' },
+    ];
     const whole = Buffer.concat([a, b]);
-    for (const [s, e] of [[0, 12_999], [4_000, 4_200], [4_095, 4_096], [9_990, 10_010], [12_999, 12_999]]) {
+    for (const [s, e] of [
+      [0, 12_999],
+      [4_000, 4_200],
+      [4_095, 4_096],
+      [9_990, 10_010],
+      [12_999, 12_999],
+    ]) {
       const got = await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(undefined, list, s, e)));
       expect(got.equals(whole.subarray(s, e + 1)), `${s}-${e}`).toBe(true);
     }
   });
 
   it('an empty single stream decrypts to nothing', async () => {
-    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([]), hasher: new UploadHasher({ length: 0 }) });
+    const ref = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      segmentLog2: 12,
+      body: Readable.from([]),
+      hasher: new UploadHasher({ length: 0 }),
+    });
     expect(ref.size).toBe(0);
     expect((await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, 0, -1)))).length).toBe(0);
   });
@@ -172,17 +249,33 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
   it('a failed hasher check rejects the write and leaves no blob behind', async () => {
     const body = randomBytes(20_000);
     await expect(
-      writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ checksums: { CRC32: 'AAAAAA==' } }) }),
+      writeEncryptedStream({
+        blobs,
+        dek: DEK,
+        bucketUid: UID,
+        segmentLog2: 12,
+        body: Readable.from([body]),
+        hasher: new UploadHasher({ checksums: { CRC32: 'AAAAAA==' } }),
+      }),
     ).rejects.toMatchObject({ code: 'XAmzContentChecksumMismatch' });
     await expect(
-      writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: 20_001 }) }),
+      writeEncryptedStream({
+        blobs,
+        dek: DEK,
+        bucketUid: UID,
+        segmentLog2: 12,
+        body: Readable.from([body]),
+        hasher: new UploadHasher({ length: 20_001 }),
+      }),
     ).rejects.toBeInstanceOf(DomainError);
     expect(await ids()).toEqual([]);
   });
 
   /** The one blob file on disk (FsBlobStore shards files in subdirectories). */
   async function blobFile(): Promise<string> {
-    const files = (await readdir(join(dir, 'blobs'), { recursive: true, withFileTypes: true })).filter((e) => e.isFile() && !e.name.includes('.tmp'));
+    const files = (await readdir(join(dir, 'blobs'), { recursive: true, withFileTypes: true })).filter(
+      (e) => e.isFile() && !e.name.includes('.tmp'),
+    );
     expect(files.length).toBe(1);
     return join(files[0].parentPath, files[0].name);
   }
@@ -199,11 +292,24 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
 
   it('bytes appended after the final segment are an IntegrityError before any byte, for whole and ranged reads', async () => {
     const body = randomBytes(10_000);
-    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    const ref = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      segmentLog2: 12,
+      body: Readable.from([body]),
+      hasher: new UploadHasher({ length: body.length }),
+    });
     // Sanity: untampered, both reads succeed.
-    expect((await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, 0, 9_999)))).equals(body)).toBe(true);
+    expect((await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, 0, 9_999)))).equals(body)).toBe(
+      true,
+    );
     await appendFile(await blobFile(), Buffer.from('extra'));
-    for (const [s, e] of [[0, 9_999], [0, 9], [9_990, 9_999]]) {
+    for (const [s, e] of [
+      [0, 9_999],
+      [0, 9],
+      [9_990, 9_999],
+    ]) {
       const got = await readError(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, s, e)));
       expect(got, `${s}-${e}`).toMatchObject({ code: 'IntegrityError', bytes: 0 });
       expect(got.message).toMatch(/extended/);
@@ -212,11 +318,21 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
 
   it('a blob cut inside a segment or at a segment boundary is an IntegrityError before any byte, even for a range before the cut', async () => {
     const body = randomBytes(10_000); // segments of 4096: 3 segments
-    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    const ref = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      segmentLog2: 12,
+      body: Readable.from([body]),
+      hasher: new UploadHasher({ length: body.length }),
+    });
     const file = await blobFile();
     for (const size of [64 + 2 * (4096 + 16), 64 + 4096 + 16 + 100]) {
       await truncate(file, size);
-      for (const [s, e] of [[0, 9_999], [0, 9]]) {
+      for (const [s, e] of [
+        [0, 9_999],
+        [0, 9],
+      ]) {
         const got = await readError(concatDecrypted(blobs, DEK, UID, piecesFor(ref, undefined, s, e)));
         expect(got, `cut at ${size}, ${s}-${e}`).toMatchObject({ code: 'IntegrityError', bytes: 0 });
         expect(got.message).toMatch(/truncated/);
@@ -226,7 +342,14 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
 
   it('a record size or segment size that does not fit the blob is an IntegrityError, not a RangeError', async () => {
     const body = randomBytes(5_000);
-    const ref = await writeEncryptedStream({ blobs, dek: DEK, bucketUid: UID, segmentLog2: 12, body: Readable.from([body]), hasher: new UploadHasher({ length: body.length }) });
+    const ref = await writeEncryptedStream({
+      blobs,
+      dek: DEK,
+      bucketUid: UID,
+      segmentLog2: 12,
+      body: Readable.from([body]),
+      hasher: new UploadHasher({ length: body.length }),
+    });
     for (const bad of [{ size: 4_999 }, { size: 5_001 }, { segmentLog2: 40 }]) {
       const got = await readError(concatDecrypted(blobs, DEK, UID, [{ ref: { ...ref, ...bad }, start: 0, end: 9 }]));
       expect(got, JSON.stringify(bad)).toMatchObject({ code: 'IntegrityError', bytes: 0 });
@@ -234,7 +357,11 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
   });
 
   it('a missing blob is an IntegrityError on read', async () => {
-    const piece: StreamPiece = { ref: { dataId: newId(), salt: '00', headerDigest: '00'.repeat(32), size: 5, segmentLog2: 12 }, start: 0, end: 4 };
+    const piece: StreamPiece = {
+      ref: { dataId: newId(), salt: '00', headerDigest: '00'.repeat(32), size: 5, segmentLog2: 12 },
+      start: 0,
+      end: 4,
+    };
     await expect(readAll(concatDecrypted(blobs, DEK, UID, [piece]))).rejects.toMatchObject({ code: 'IntegrityError' });
   });
 });

@@ -75,7 +75,10 @@ describe('UploadHasher: MD5, ETag and size', () => {
   it('chunking does not change the result', async () => {
     const body = Buffer.from(Array.from({ length: 100_000 }, (_, i) => i % 251));
     const one = await run({}, [body]);
-    const many = await run({}, Array.from({ length: 100 }, (_, i) => body.subarray(i * 1000, (i + 1) * 1000)));
+    const many = await run(
+      {},
+      Array.from({ length: 100 }, (_, i) => body.subarray(i * 1000, (i + 1) * 1000)),
+    );
     expect(many.hasher.etag).toBe(one.hasher.etag);
     expect(many.hasher.etag).toBe(md5hex(body));
   });
@@ -89,9 +92,18 @@ describe('UploadHasher: MD5, ETag and size', () => {
 
 describe('UploadHasher: flexible checksums', () => {
   it('computes every algorithm (catalogued check values)', async () => {
-    const r = await run({ compute: ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] }, [CHECK.subarray(0, 4), CHECK.subarray(4)]);
+    const r = await run({ compute: ['CRC32', 'CRC32C', 'CRC64NVME', 'SHA1', 'SHA256'] }, [
+      CHECK.subarray(0, 4),
+      CHECK.subarray(4),
+    ]);
     expect(r.error).toBeUndefined();
-    expect(r.hasher.checksums).toEqual({ CRC32: CRC32_CHECK, CRC32C: CRC32C_CHECK, CRC64NVME: CRC64NVME_CHECK, SHA1: SHA1_CHECK, SHA256: SHA256_CHECK });
+    expect(r.hasher.checksums).toEqual({
+      CRC32: CRC32_CHECK,
+      CRC32C: CRC32C_CHECK,
+      CRC64NVME: CRC64NVME_CHECK,
+      SHA1: SHA1_CHECK,
+      SHA256: SHA256_CHECK,
+    });
   });
 
   it('computes nothing it was not asked for', async () => {
@@ -105,7 +117,13 @@ describe('UploadHasher: flexible checksums', () => {
   });
 
   it('a checksum that does not match is XAmzContentChecksumMismatch', async () => {
-    for (const [alg, wrong] of [['CRC32', CRC32C_CHECK], ['CRC32C', CRC32_CHECK], ['CRC64NVME', 'AAAAAAAAAAA='], ['SHA1', SHA256_CHECK], ['SHA256', SHA1_CHECK]] as const) {
+    for (const [alg, wrong] of [
+      ['CRC32', CRC32C_CHECK],
+      ['CRC32C', CRC32_CHECK],
+      ['CRC64NVME', 'AAAAAAAAAAA='],
+      ['SHA1', SHA256_CHECK],
+      ['SHA256', SHA1_CHECK],
+    ] as const) {
       const r = await run({ checksums: { [alg]: wrong } }, [CHECK]);
       expect(codeOf(r), alg).toBe('XAmzContentChecksumMismatch');
       expect(r.ended, alg).toBe(false);
@@ -113,12 +131,18 @@ describe('UploadHasher: flexible checksums', () => {
   });
 
   it('Content-MD5 is checked before the checksums', async () => {
-    expect(codeOf(await run({ contentMd5: md5b64(Buffer.from('x')), checksums: { CRC32: 'AAAAAA==' } }, [CHECK]))).toBe('BadDigest');
+    expect(codeOf(await run({ contentMd5: md5b64(Buffer.from('x')), checksums: { CRC32: 'AAAAAA==' } }, [CHECK]))).toBe(
+      'BadDigest',
+    );
   });
 
   it('both Content-MD5 and a checksum must hold', async () => {
-    expect(codeOf(await run({ contentMd5: md5b64(CHECK), checksums: { SHA256: SHA256_CHECK } }, [CHECK]))).toBeUndefined();
-    expect(codeOf(await run({ contentMd5: md5b64(CHECK), checksums: { SHA256: SHA1_CHECK } }, [CHECK]))).toBe('XAmzContentChecksumMismatch');
+    expect(
+      codeOf(await run({ contentMd5: md5b64(CHECK), checksums: { SHA256: SHA256_CHECK } }, [CHECK])),
+    ).toBeUndefined();
+    expect(codeOf(await run({ contentMd5: md5b64(CHECK), checksums: { SHA256: SHA1_CHECK } }, [CHECK]))).toBe(
+      'XAmzContentChecksumMismatch',
+    );
   });
 });
 

@@ -7,7 +7,9 @@ describe('BlobBackendError on the wire', () => {
     ['SlowDown', 503],
     ['ServiceUnavailable', 503],
   ] as const)('%s becomes S3 %s %i without the backend detail', (code, status) => {
-    const e = toS3Error(new BlobBackendError(code, 'blob backend put 00ff: SlowDown (HTTP 503) at http://backend.internal'));
+    const e = toS3Error(
+      new BlobBackendError(code, 'blob backend put 00ff: SlowDown (HTTP 503) at http://backend.internal'),
+    );
     expect([e.code, e.status]).toEqual([code, status]);
     expect(e.message).not.toMatch(/backend|00ff|internal/);
   });

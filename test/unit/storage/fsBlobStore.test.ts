@@ -16,7 +16,10 @@ import {
 
 blobStoreContract('FsBlobStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-blobs-'));
-  return { store: await FsBlobStore.open(join(dir, 'store')), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: await FsBlobStore.open(join(dir, 'store')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 });
 
 describe('FsBlobStore', () => {
@@ -65,7 +68,10 @@ describe('FsBlobStore', () => {
   });
 
   it('concurrent puts into one shard directory all land (their directory fsyncs are shared)', async () => {
-    const ids = Array.from({ length: 12 }, (_, i) => `abcd${i.toString(16).padStart(2, '0')}${randomBytes(13).toString('hex')}`);
+    const ids = Array.from(
+      { length: 12 },
+      (_, i) => `abcd${i.toString(16).padStart(2, '0')}${randomBytes(13).toString('hex')}`,
+    );
     const bodies = ids.map(() => randomBytes(3000));
     await Promise.all(ids.map((id, i) => store.put(id, Readable.from([bodies[i]]))));
     for (const [i, id] of ids.entries()) expect((await collect(store.get(id))).equals(bodies[i])).toBe(true);
@@ -103,7 +109,13 @@ describe('FsBlobStore', () => {
     const id = newId();
     const data = randomBytes(65_537);
     await store.put(id, chunked(data, 7_000));
-    for (const [s, e] of [[0, 0], [65_535, 65_536], [65_536, 65_536], [0, 65_536], [1, 1]] as const) {
+    for (const [s, e] of [
+      [0, 0],
+      [65_535, 65_536],
+      [65_536, 65_536],
+      [0, 65_536],
+      [1, 1],
+    ] as const) {
       expect((await collect(store.get(id, { start: s, end: e }))).equals(data.subarray(s, e + 1))).toBe(true);
     }
   });

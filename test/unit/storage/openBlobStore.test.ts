@@ -26,7 +26,10 @@ describe('openBlobStore', () => {
   });
 
   it('two or more drives are erasure-coded with the given parity', async () => {
-    const store = await openBlobStore([1, 2, 3].map((i) => join(root, `d${i}`)), 1);
+    const store = await openBlobStore(
+      [1, 2, 3].map((i) => join(root, `d${i}`)),
+      1,
+    );
     expect(store).toBeInstanceOf(ErasureBlobStore);
     expect([(store as ErasureBlobStore).k, (store as ErasureBlobStore).m]).toEqual([2, 1]);
     const id = 'abcdef0123456789abcdef0123456789';

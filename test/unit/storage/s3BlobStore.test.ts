@@ -34,10 +34,14 @@ describe('S3BlobStore', () => {
     try {
       const id = newId();
       const data = randomBytes(20 * 1024 * 1024 + 5);
-      expect(await store.put(id, Readable.from([data.subarray(0, 7), data.subarray(7)]))).toEqual({ size: data.length });
+      expect(await store.put(id, Readable.from([data.subarray(0, 7), data.subarray(7)]))).toEqual({
+        size: data.length,
+      });
       expect((await collect(store.get(id))).equals(data)).toBe(true);
       const start = 8 * 1024 * 1024 - 3;
-      expect((await collect(store.get(id, { start, end: start + 99 }))).equals(data.subarray(start, start + 100))).toBe(true);
+      expect((await collect(store.get(id, { start, end: start + 99 }))).equals(data.subarray(start, start + 100))).toBe(
+        true,
+      );
       expect((await store.read(id, 0, 64)).equals(data.subarray(0, 64))).toBe(true);
       await store.delete(id);
     } finally {
@@ -47,7 +51,12 @@ describe('S3BlobStore', () => {
 
   it('list() ignores keys in the bucket that are not blobs of this store', async () => {
     const store = await S3BlobStore.open(backend.options());
-    const raw = new S3Client({ endpoint: backend.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
+    const raw = new S3Client({
+      endpoint: backend.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
     try {
       const id = newId();
       await store.put(id, Readable.from([Buffer.from('x')]));
@@ -64,8 +73,12 @@ describe('S3BlobStore', () => {
   });
 
   it('open() fails clearly on a missing bucket or an unreachable endpoint', async () => {
-    await expect(S3BlobStore.open(backend.options('no-such-bucket'))).rejects.toThrow(/data bucket "no-such-bucket" .* not usable: HTTP 404/);
-    await expect(S3BlobStore.open({ ...backend.options(), endpoint: 'http://127.0.0.1:1', maxAttempts: 1 })).rejects.toThrow(/not usable/);
+    await expect(S3BlobStore.open(backend.options('no-such-bucket'))).rejects.toThrow(
+      /data bucket "no-such-bucket" .* not usable: HTTP 404/,
+    );
+    await expect(
+      S3BlobStore.open({ ...backend.options(), endpoint: 'http://127.0.0.1:1', maxAttempts: 1 }),
+    ).rejects.toThrow(/not usable/);
   });
 
   it('an unreachable backend becomes ServiceUnavailable, throttling SlowDown, a missing blob ENOENT', async () => {
@@ -91,7 +104,10 @@ describe('S3BlobStore', () => {
       await dead.close();
     }
     const meta = (status: number) => ({ $metadata: { httpStatusCode: status } });
-    expect(classify('put', 'x', { name: 'SlowDown', message: 'reduce', ...meta(503) })).toMatchObject({ name: 'BlobBackendError', code: 'SlowDown' });
+    expect(classify('put', 'x', { name: 'SlowDown', message: 'reduce', ...meta(503) })).toMatchObject({
+      name: 'BlobBackendError',
+      code: 'SlowDown',
+    });
     expect(classify('put', 'x', { name: 'TooManyRequests', ...meta(429) })).toMatchObject({ code: 'SlowDown' });
     expect(classify('get', 'x', { name: 'InternalError', ...meta(500) })).toMatchObject({ code: 'ServiceUnavailable' });
     expect(classify('get', 'x', { name: 'NoSuchKey', ...meta(404) })).toMatchObject({ code: 'ENOENT' });

@@ -32,11 +32,20 @@ async function backend(handler: Handler): Promise<string> {
 
 function s3Error(res: ServerResponse, status: number, code: string): void {
   res.writeHead(status, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>r</RequestId></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message><RequestId>r</RequestId></Error>`,
+  );
 }
 
 const open = (endpoint: string, extra: Partial<Parameters<typeof S3BlobStore.open>[0]> = {}) =>
-  S3BlobStore.open({ endpoint, bucket: 'bkt', accessKeyId: 'AKID', secretAccessKey: 'SECRET', region: 'us-east-1', ...extra });
+  S3BlobStore.open({
+    endpoint,
+    bucket: 'bkt',
+    accessKeyId: 'AKID',
+    secretAccessKey: 'SECRET',
+    region: 'us-east-1',
+    ...extra,
+  });
 
 describe('S3BlobStore against a scripted backend', () => {
   it('throttling is retried with backoff, then reported as SlowDown (S3 503 SlowDown)', async () => {
@@ -96,7 +105,9 @@ describe('S3BlobStore against a scripted backend', () => {
     });
     const store = await open(endpoint, { maxConcurrentPuts: 3 });
     try {
-      const sizes = await Promise.all(Array.from({ length: 12 }, (_, i) => store.put(newId(), Readable.from([Buffer.alloc(100 + i)]))));
+      const sizes = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => store.put(newId(), Readable.from([Buffer.alloc(100 + i)]))),
+      );
       expect(sizes.map((s) => s.size)).toEqual(Array.from({ length: 12 }, (_, i) => 100 + i));
       expect(peak).toBe(3);
     } finally {

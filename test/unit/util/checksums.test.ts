@@ -59,9 +59,7 @@ describe('checksums: catalogue check values ("123456789")', () => {
   it('the JS CRC32 fallback agrees with zlib', () => {
     expect((crc32Js(0, CHECK) >>> 0).toString(16)).toBe('cbf43926');
     const data = randomBytes(10_007);
-    expect(crc32Js(crc32Js(0, data.subarray(0, 13)), data.subarray(13))).toBe(
-      digest('CRC32', data).readUInt32BE(0),
-    );
+    expect(crc32Js(crc32Js(0, data.subarray(0, 13)), data.subarray(13))).toBe(digest('CRC32', data).readUInt32BE(0));
   });
 });
 

@@ -14,10 +14,21 @@ const CRCS: ChecksumAlgorithm[] = ['CRC32', 'CRC32C', 'CRC64NVME'];
 describe('combineCrc', () => {
   for (const a of CRCS) {
     it(`${a}: crc(A||B) from crc(A), crc(B), |B|, for lengths around the byte and table boundaries`, () => {
-      for (const [la, lb] of [[0, 0], [1, 0], [0, 1], [1, 1], [7, 9], [8, 8], [1000, 4097], [5 * 1024 * 1024 + 3, 17]]) {
+      for (const [la, lb] of [
+        [0, 0],
+        [1, 0],
+        [0, 1],
+        [1, 1],
+        [7, 9],
+        [8, 8],
+        [1000, 4097],
+        [5 * 1024 * 1024 + 3, 17],
+      ]) {
         const A = randomBytes(la);
         const B = randomBytes(lb);
-        expect(combineCrc(a, digest(a, A), digest(a, B), lb).toString('hex'), `${la}+${lb}`).toBe(digest(a, A, B).toString('hex'));
+        expect(combineCrc(a, digest(a, A), digest(a, B), lb).toString('hex'), `${la}+${lb}`).toBe(
+          digest(a, A, B).toString('hex'),
+        );
       }
     });
 
@@ -31,7 +42,14 @@ describe('combineCrc', () => {
 
   it('a known vector: CRC64NVME of "123456789" split in two', () => {
     const whole = Buffer.from('123456789');
-    expect(combineCrc('CRC64NVME', digest('CRC64NVME', whole.subarray(0, 4)), digest('CRC64NVME', whole.subarray(4)), 5).toString('hex')).toBe('ae8b14860a799888');
+    expect(
+      combineCrc(
+        'CRC64NVME',
+        digest('CRC64NVME', whole.subarray(0, 4)),
+        digest('CRC64NVME', whole.subarray(4)),
+        5,
+      ).toString('hex'),
+    ).toBe('ae8b14860a799888');
   });
 
   it('SHA digests do not combine', () => {

@@ -15,7 +15,11 @@ describe('headerValue', () => {
   });
 
   it("takes a list's first value for a singleton field (repeated: 'first')", () => {
-    expect(headerValue({ authorization: ['AWS4-HMAC-SHA256 a', 'AWS4-HMAC-SHA256 b'] }, 'authorization', { repeated: 'first' })).toBe('AWS4-HMAC-SHA256 a');
+    expect(
+      headerValue({ authorization: ['AWS4-HMAC-SHA256 a', 'AWS4-HMAC-SHA256 b'] }, 'authorization', {
+        repeated: 'first',
+      }),
+    ).toBe('AWS4-HMAC-SHA256 a');
     expect(headerValue({ 'x-amz-date': [] }, 'x-amz-date', { repeated: 'first' })).toBeUndefined();
   });
 });

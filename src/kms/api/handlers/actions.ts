@@ -13,7 +13,17 @@ import { onlyFields, onlyQuery, optBase64, optStringArray, requireBody, type Jso
 import { checkKeyRing, json, keyParam, keys, noContent } from './common.js';
 import { materialFrom, restoreKey } from './keys.js';
 
-type Action = 'wrap' | 'unwrap' | 'rewrap' | 'rotate' | 'disable' | 'enable' | 'setKeyForDeletion' | 'unsetKeyForDeletion' | 'sync' | 'restore';
+type Action =
+  | 'wrap'
+  | 'unwrap'
+  | 'rewrap'
+  | 'rotate'
+  | 'disable'
+  | 'enable'
+  | 'setKeyForDeletion'
+  | 'unsetKeyForDeletion'
+  | 'sync'
+  | 'restore';
 
 const OPS: Record<Action, ApiOperation> = {
   wrap: 'wrap',
@@ -37,7 +47,13 @@ export function actionOf(r: ApiRequest, legacy: boolean): Action {
   const raw = legacy ? r.query.action : r.params.action;
   const a = typeof raw === 'string' ? raw : undefined;
   if (!isAction(a) || (!legacy && a === 'restore')) {
-    throw invalidField('action', `one of ${Object.keys(OPS).filter((x) => legacy || x !== 'restore').join(', ')}`, legacy ? 'query_param' : 'field');
+    throw invalidField(
+      'action',
+      `one of ${Object.keys(OPS)
+        .filter((x) => legacy || x !== 'restore')
+        .join(', ')}`,
+      legacy ? 'query_param' : 'field',
+    );
   }
   return a;
 }
@@ -56,7 +72,10 @@ async function wrap(r: ApiRequest, id: string): Promise<Reply> {
   const plaintext = optBase64(body, 'plaintext', 'a base64 encoded key to wrap');
   const aad = optStringArray(body, 'aad');
   try {
-    const out = await r.deps.service.wrap(r.instance.id, id, { ...(plaintext ? { plaintext } : {}), ...(aad ? { aad } : {}) });
+    const out = await r.deps.service.wrap(r.instance.id, id, {
+      ...(plaintext ? { plaintext } : {}),
+      ...(aad ? { aad } : {}),
+    });
     r.audit.version = out.keyVersion.id;
     const res: Json = { ciphertext: out.ciphertext, keyVersion: out.keyVersion };
     if (out.plaintext) res.plaintext = b64(out.plaintext);
@@ -70,7 +89,8 @@ function unwrapInput(r: ApiRequest): { ciphertext: string; aad?: string[] } {
   const body = requireBody(r.body);
   onlyFields(body, ['ciphertext', 'aad'], 'the request body');
   const ciphertext = body.ciphertext;
-  if (typeof ciphertext !== 'string' || ciphertext === '') throw invalidField('ciphertext', 'the original base64 encoded ciphertext from the wrap operation');
+  if (typeof ciphertext !== 'string' || ciphertext === '')
+    throw invalidField('ciphertext', 'the original base64 encoded ciphertext from the wrap operation');
   const aad = optStringArray(body, 'aad');
   return aad ? { ciphertext, aad } : { ciphertext };
 }
@@ -89,7 +109,11 @@ async function unwrap(r: ApiRequest, id: string): Promise<Reply> {
 async function rewrap(r: ApiRequest, id: string): Promise<Reply> {
   const out = await r.deps.service.rewrap(r.instance.id, id, unwrapInput(r));
   r.audit.version = out.rewrappedKeyVersion.id;
-  return json(200, { ciphertext: out.ciphertext, keyVersion: out.keyVersion, rewrappedKeyVersion: out.rewrappedKeyVersion });
+  return json(200, {
+    ciphertext: out.ciphertext,
+    keyVersion: out.keyVersion,
+    rewrappedKeyVersion: out.rewrappedKeyVersion,
+  });
 }
 
 async function rotate(r: ApiRequest, id: string): Promise<Reply> {
@@ -97,7 +121,10 @@ async function rotate(r: ApiRequest, id: string): Promise<Reply> {
   onlyFields(body, ['payload', 'encryptedNonce', 'iv', 'encryptionAlgorithm'], 'the request body');
   const material = materialFrom(r, body);
   try {
-    const key = await r.deps.service.rotate(r.instance.id, id, { ...(material ? { payload: material } : {}), by: actor(r) });
+    const key = await r.deps.service.rotate(r.instance.id, id, {
+      ...(material ? { payload: material } : {}),
+      by: actor(r),
+    });
     r.audit.version = key.keyVersion.id;
     return r.prefer === 'representation' ? keys(200, [key]) : noContent();
   } finally {

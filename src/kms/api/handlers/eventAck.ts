@@ -22,7 +22,8 @@ export async function eventAck(r: ApiRequest): Promise<Reply> {
   const eventId = optString(res, 'eventId');
   if (!eventId) throw invalidField('eventId', 'the id of the acknowledged event');
   const state = optString(res, 'adopterKeyState');
-  if (state === undefined || !ADOPTER_STATES.includes(state)) throw invalidField('adopterKeyState', ADOPTER_STATES.join(', '));
+  if (state === undefined || !ADOPTER_STATES.includes(state))
+    throw invalidField('adopterKeyState', ADOPTER_STATES.join(', '));
   const ts = optString(res, 'timestamp');
   if (ts === undefined || Number.isNaN(Date.parse(ts))) throw invalidField('timestamp', 'an RFC 3339 date');
   optBool(res, 'deleteRegistration');
@@ -32,7 +33,8 @@ export async function eventAck(r: ApiRequest): Promise<Reply> {
     onlyFields(d, ['rewrappedKeyVersion'], 'keyStateData');
     rewrapped = optString(d, 'rewrappedKeyVersion');
   }
-  if (state === 'DEK_ENABLED' && rewrapped === undefined) throw invalidField('rewrappedKeyVersion', 'given when adopterKeyState is DEK_ENABLED');
+  if (state === 'DEK_ENABLED' && rewrapped === undefined)
+    throw invalidField('rewrappedKeyVersion', 'given when adopterKeyState is DEK_ENABLED');
   if (rewrapped !== undefined) r.audit.version = rewrapped;
   return noContent();
 }

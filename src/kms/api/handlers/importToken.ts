@@ -20,7 +20,11 @@ export async function createImportToken(r: ApiRequest): Promise<Reply> {
   await authorize(r, 'importToken');
   const body = r.body ?? {};
   onlyFields(body, ['expiration', 'maxAllowedRetrievals'], 'the request body');
-  const view = await r.deps.importTokens.create(r.instance.id, optInt(body.expiration, 'expiration'), optInt(body.maxAllowedRetrievals, 'maxAllowedRetrievals'));
+  const view = await r.deps.importTokens.create(
+    r.instance.id,
+    optInt(body.expiration, 'expiration'),
+    optInt(body.maxAllowedRetrievals, 'maxAllowedRetrievals'),
+  );
   return json(201, view);
 }
 

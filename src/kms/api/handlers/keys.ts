@@ -27,7 +27,19 @@ import {
 } from '../schema.js';
 import { checkKeyRing, json, keyParam, keys, MEDIA, noContent, withoutPayload } from './common.js';
 
-const CREATE_FIELDS = ['type', 'name', 'description', 'aliases', 'expirationDate', 'extractable', 'keyRingID', 'payload', 'encryptedNonce', 'iv', 'encryptionAlgorithm'];
+const CREATE_FIELDS = [
+  'type',
+  'name',
+  'description',
+  'aliases',
+  'expirationDate',
+  'extractable',
+  'keyRingID',
+  'payload',
+  'encryptedNonce',
+  'iv',
+  'encryptionAlgorithm',
+];
 
 /** Material for a create or rotate: plain base64 `payload`, or a secure import under the instance's import token. */
 export function materialFrom(r: ApiRequest, res: Json): Buffer | undefined {
@@ -38,9 +50,18 @@ export function materialFrom(r: ApiRequest, res: Json): Buffer | undefined {
     if (res.encryptionAlgorithm !== undefined) throw invalidField('encryptedNonce', 'given with encryptionAlgorithm');
     return payload;
   }
-  if (!payload || !encryptedNonce || !iv) throw invalidField(payload ? (encryptedNonce ? 'iv' : 'encryptedNonce') : 'payload', 'given for a secure import (payload, encryptedNonce and iv)');
+  if (!payload || !encryptedNonce || !iv)
+    throw invalidField(
+      payload ? (encryptedNonce ? 'iv' : 'encryptedNonce') : 'payload',
+      'given for a secure import (payload, encryptedNonce and iv)',
+    );
   const algorithm = optString(res, 'encryptionAlgorithm');
-  return r.deps.importTokens.open(r.instance.id, { payload, encryptedNonce, iv, ...(algorithm !== undefined ? { encryptionAlgorithm: algorithm } : {}) });
+  return r.deps.importTokens.open(r.instance.id, {
+    payload,
+    encryptedNonce,
+    iv,
+    ...(algorithm !== undefined ? { encryptionAlgorithm: algorithm } : {}),
+  });
 }
 
 export async function createKey(r: ApiRequest, withPolicies = false): Promise<Reply> {
@@ -50,15 +71,23 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
   if (res.type !== undefined && res.type !== MEDIA.key) throw invalidField('type', MEDIA.key);
   const bodyRing = optString(res, 'keyRingID');
   if (bodyRing !== undefined && r.keyRing !== undefined && bodyRing !== r.keyRing) {
-    throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', 'The keyRingID in the body differs from the x-kms-key-ring header');
+    throw new KmsError(
+      'BODY_QUERY_PARAM_MISMATCH_ERR',
+      'The keyRingID in the body differs from the x-kms-key-ring header',
+    );
   }
   const keyRingID = bodyRing ?? r.keyRing ?? DEFAULT_KEY_RING;
   r.deps.keyRings.assertExists(r.instance.id, keyRingID);
   const extractable = optBool(res, 'extractable') ?? false;
-  r.deps.policies.assertCreateImportAccess(r.instance.id, { extractable, imported: res.payload !== undefined, secure: res.encryptedNonce !== undefined });
+  r.deps.policies.assertCreateImportAccess(r.instance.id, {
+    extractable,
+    imported: res.payload !== undefined,
+    secure: res.encryptedNonce !== undefined,
+  });
   const material = materialFrom(r, res);
   const expirationDate = res.expirationDate;
-  if (expirationDate !== undefined && typeof expirationDate !== 'string') throw invalidField('expirationDate', 'an RFC 3339 date');
+  if (expirationDate !== undefined && typeof expirationDate !== 'string')
+    throw invalidField('expirationDate', 'an RFC 3339 date');
   let key: KeyResource;
   try {
     key = await r.deps.service.createKey(
@@ -80,7 +109,10 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
   r.audit.key = key.id;
   r.audit.version = key.keyVersion.id;
   await applyCreatePolicies(r, key, withPolicies ? res : undefined);
-  const out = extractable && r.prefer !== 'minimal' ? await r.deps.service.getKey(r.instance.id, key.id) : await r.deps.service.getKeyMetadata(r.instance.id, key.id);
+  const out =
+    extractable && r.prefer !== 'minimal'
+      ? await r.deps.service.getKey(r.instance.id, key.id)
+      : await r.deps.service.getKeyMetadata(r.instance.id, key.id);
   return keys(201, [r.prefer === 'minimal' ? withoutPayload(out) : out]);
 }
 
@@ -88,12 +120,18 @@ export async function createKey(r: ApiRequest, withPolicies = false): Promise<Re
 async function applyCreatePolicies(r: ApiRequest, key: KeyResource, overrides: Json | undefined): Promise<void> {
   const { policies } = r.deps;
   const by = actor(r);
-  const dual = overrides?.dualAuthDelete !== undefined ? asObject(overrides.dualAuthDelete, 'dualAuthDelete') : undefined;
+  const dual =
+    overrides?.dualAuthDelete !== undefined ? asObject(overrides.dualAuthDelete, 'dualAuthDelete') : undefined;
   const rot = overrides?.rotation !== undefined ? asObject(overrides.rotation, 'rotation') : undefined;
   if (dual) onlyFields(dual, ['enabled'], 'dualAuthDelete');
   if (rot) onlyFields(rot, ['enabled', 'interval_month'], 'rotation');
   const dualEnabled = dual ? optBool(dual, 'enabled') : undefined;
-  await policies.applyDualAuthDelete(r.instance.id, key, dual ? (dualEnabled !== undefined ? { enabled: dualEnabled } : {}) : undefined, by);
+  await policies.applyDualAuthDelete(
+    r.instance.id,
+    key,
+    dual ? (dualEnabled !== undefined ? { enabled: dualEnabled } : {}) : undefined,
+    by,
+  );
   if (key.extractable) return;
   let requested: { enabled: boolean; intervalMonth: number } | undefined;
   if (rot) {
@@ -110,7 +148,12 @@ async function listFor(r: ApiRequest, allowed: readonly string[]): Promise<{ key
   try {
     await authorize(r, 'listKeys');
   } catch (e) {
-    if (!(e instanceof KmsError && e.status === 401) || r.tenant !== undefined || !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)) throw e;
+    if (
+      !(e instanceof KmsError && e.status === 401) ||
+      r.tenant !== undefined ||
+      !r.deps.access.hasKeyLevelPolicies(r.caller.identity, r.instance.id)
+    )
+      throw e;
     r.authorized = true;
     return { keys: [], total: 0 };
   }
@@ -133,7 +176,15 @@ async function listFor(r: ApiRequest, allowed: readonly string[]): Promise<{ key
 }
 
 export async function listKeys(r: ApiRequest): Promise<Reply> {
-  const { keys: list, total } = await listFor(r, ['limit', 'offset', 'state', 'extractable', 'search', 'sort', 'totalCount']);
+  const { keys: list, total } = await listFor(r, [
+    'limit',
+    'offset',
+    'state',
+    'extractable',
+    'search',
+    'sort',
+    'totalCount',
+  ]);
   return keys(200, list, qBool(r.query, 'totalCount') ? { totalCount: total } : {});
 }
 

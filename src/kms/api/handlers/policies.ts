@@ -14,7 +14,12 @@ import { authorize } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
 import { invalidField } from '../errors.js';
 import type { InstancePolicyInput } from '../../instancePolicies.js';
-import { INSTANCE_POLICY_TYPES, type InstancePolicyAttributes, type InstancePolicyRecord, type InstancePolicyType } from '../../instanceState.js';
+import {
+  INSTANCE_POLICY_TYPES,
+  type InstancePolicyAttributes,
+  type InstancePolicyRecord,
+  type InstancePolicyType,
+} from '../../instanceState.js';
 import { asObject, envelope, onlyFields, onlyQuery, optBool, parseEnvelope, qString, type Json } from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 
@@ -23,7 +28,8 @@ type KeyPolicyType = 'rotation' | 'dualAuthDelete';
 function keyPolicyQuery(r: ApiRequest): KeyPolicyType | undefined {
   onlyQuery(r.query, ['policy']);
   const p = qString(r.query, 'policy');
-  if (p !== undefined && p !== 'rotation' && p !== 'dualAuthDelete') throw invalidField('policy', 'rotation or dualAuthDelete', 'query_param');
+  if (p !== undefined && p !== 'rotation' && p !== 'dualAuthDelete')
+    throw invalidField('policy', 'rotation or dualAuthDelete', 'query_param');
   return p;
 }
 
@@ -58,7 +64,10 @@ export async function putKeyPolicies(r: ApiRequest): Promise<Reply> {
     if (has.length !== 1) throw invalidField('resources', 'one policy (rotation or dualAuthDelete) per resource');
     const type = has[0] as KeyPolicyType;
     if (only !== undefined && type !== only) {
-      throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy in the body (${type}) differs from the policy query parameter (${only})`);
+      throw new KmsError(
+        'BODY_QUERY_PARAM_MISMATCH_ERR',
+        `The policy in the body (${type}) differs from the policy query parameter (${only})`,
+      );
     }
     const p = asObject(res[type], type);
     if (type === 'rotation') {
@@ -66,7 +75,14 @@ export async function putKeyPolicies(r: ApiRequest): Promise<Reply> {
       const enabled = optBool(p, 'enabled');
       const interval = p.interval_month;
       if (typeof interval !== 'number') throw invalidField('interval_month', 'an integer from 1 to 12');
-      plan.push(() => r.deps.service.setRotationPolicy(r.instance.id, id, { ...(enabled !== undefined ? { enabled } : {}), intervalMonth: interval }, by));
+      plan.push(() =>
+        r.deps.service.setRotationPolicy(
+          r.instance.id,
+          id,
+          { ...(enabled !== undefined ? { enabled } : {}), intervalMonth: interval },
+          by,
+        ),
+      );
     } else {
       onlyFields(p, ['enabled'], 'dualAuthDelete');
       const enabled = optBool(p, 'enabled');
@@ -84,7 +100,8 @@ export async function putKeyPolicies(r: ApiRequest): Promise<Reply> {
 function instancePolicyQuery(r: ApiRequest): InstancePolicyType | undefined {
   onlyQuery(r.query, ['policy']);
   const p = qString(r.query, 'policy');
-  if (p !== undefined && !(INSTANCE_POLICY_TYPES as readonly string[]).includes(p)) throw invalidField('policy', INSTANCE_POLICY_TYPES.join(', '), 'query_param');
+  if (p !== undefined && !(INSTANCE_POLICY_TYPES as readonly string[]).includes(p))
+    throw invalidField('policy', INSTANCE_POLICY_TYPES.join(', '), 'query_param');
   return p as InstancePolicyType | undefined;
 }
 
@@ -108,24 +125,36 @@ export async function getInstancePolicies(r: ApiRequest): Promise<Reply> {
 
 const CIDR = /^([0-9a-fA-F:.]+)(\/(\d{1,3}))?$/;
 
-function validAttributes(type: InstancePolicyType, enabled: boolean, raw: unknown): InstancePolicyAttributes | undefined {
+function validAttributes(
+  type: InstancePolicyType,
+  enabled: boolean,
+  raw: unknown,
+): InstancePolicyAttributes | undefined {
   const allowed: Record<InstancePolicyType, readonly string[]> = {
     dualAuthDelete: [],
     metrics: [],
     allowedNetwork: ['allowed_network'],
     allowedIP: ['allowed_ip'],
-    keyCreateImportAccess: ['create_root_key', 'create_standard_key', 'import_root_key', 'import_standard_key', 'enforce_token'],
+    keyCreateImportAccess: [
+      'create_root_key',
+      'create_standard_key',
+      'import_root_key',
+      'import_standard_key',
+      'enforce_token',
+    ],
     rotation: ['interval_month'],
   };
   if (raw === undefined) {
-    if (enabled && (type === 'allowedNetwork' || type === 'allowedIP')) throw invalidField('attributes', `given for an enabled ${type} policy`);
+    if (enabled && (type === 'allowedNetwork' || type === 'allowedIP'))
+      throw invalidField('attributes', `given for an enabled ${type} policy`);
     return undefined;
   }
   const a = asObject(raw, 'attributes');
   onlyFields(a, allowed[type], 'attributes');
   const out: InstancePolicyAttributes = {};
   if (type === 'allowedNetwork') {
-    if (a.allowed_network !== 'public-and-private' && a.allowed_network !== 'private-only') throw invalidField('allowed_network', 'public-and-private or private-only');
+    if (a.allowed_network !== 'public-and-private' && a.allowed_network !== 'private-only')
+      throw invalidField('allowed_network', 'public-and-private or private-only');
     out.allowed_network = a.allowed_network;
   } else if (type === 'allowedIP') {
     const ips = a.allowed_ip;
@@ -134,7 +163,8 @@ function validAttributes(type: InstancePolicyType, enabled: boolean, raw: unknow
       const v = m ? isIP(m[1] as string) : 0;
       return m !== null && v !== 0 && (m[3] === undefined || Number(m[3]) <= (v === 4 ? 32 : 128));
     };
-    if (!Array.isArray(ips) || ips.length === 0 || !ips.every(ok)) throw invalidField('allowed_ip', 'a non-empty array of IPv4 or IPv6 CIDR ranges');
+    if (!Array.isArray(ips) || ips.length === 0 || !ips.every(ok))
+      throw invalidField('allowed_ip', 'a non-empty array of IPv4 or IPv6 CIDR ranges');
     out.allowed_ip = ips as string[];
   } else if (type === 'keyCreateImportAccess') {
     for (const k of allowed.keyCreateImportAccess) {
@@ -143,7 +173,8 @@ function validAttributes(type: InstancePolicyType, enabled: boolean, raw: unknow
     }
   } else if (type === 'rotation') {
     const m = a.interval_month;
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 12) throw invalidField('interval_month', 'an integer from 1 to 12');
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > 12)
+      throw invalidField('interval_month', 'an integer from 1 to 12');
     out.interval_month = m;
   }
   return out;
@@ -157,8 +188,13 @@ export async function putInstancePolicies(r: ApiRequest): Promise<Reply> {
   const inputs: InstancePolicyInput[] = resources.map((res) => {
     onlyFields(res, ['policy_type', 'policy_data']);
     const type = res.policy_type;
-    if (typeof type !== 'string' || !(INSTANCE_POLICY_TYPES as readonly string[]).includes(type)) throw invalidField('policy_type', INSTANCE_POLICY_TYPES.join(', '));
-    if (only !== undefined && type !== only) throw new KmsError('BODY_QUERY_PARAM_MISMATCH_ERR', `The policy_type in the body (${type}) differs from the policy query parameter (${only})`);
+    if (typeof type !== 'string' || !(INSTANCE_POLICY_TYPES as readonly string[]).includes(type))
+      throw invalidField('policy_type', INSTANCE_POLICY_TYPES.join(', '));
+    if (only !== undefined && type !== only)
+      throw new KmsError(
+        'BODY_QUERY_PARAM_MISMATCH_ERR',
+        `The policy_type in the body (${type}) differs from the policy query parameter (${only})`,
+      );
     if (seen.has(type)) throw invalidField('policy_type', 'each policy type at most once');
     seen.add(type);
     const data = asObject(res.policy_data, 'policy_data');

@@ -10,7 +10,19 @@ import type { RegistrationInput } from '../../registrations.js';
 import { authorize, requireService } from '../access.js';
 import { actor, type ApiRequest, type Reply } from '../context.js';
 import { invalidField } from '../errors.js';
-import { asObject, envelope, onlyFields, onlyQuery, optBool, optString, parseEnvelope, qBool, qInt, qString, type Json } from '../schema.js';
+import {
+  asObject,
+  envelope,
+  onlyFields,
+  onlyQuery,
+  optBool,
+  optString,
+  parseEnvelope,
+  qBool,
+  qInt,
+  qString,
+  type Json,
+} from '../schema.js';
 import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 
 /** registrationMetadata only for the service that wrote the registration. */
@@ -85,7 +97,10 @@ export async function writeRegistration(r: ApiRequest, kind: WriteKind): Promise
     await service.deleteRegistration(inst, id, crn);
     return noContent();
   }
-  const input = r.body === undefined && kind === 'create' ? {} : registrationInput(parseEnvelope(r.body, [MEDIA.registrationInput])[0] as Json);
+  const input =
+    r.body === undefined && kind === 'create'
+      ? {}
+      : registrationInput(parseEnvelope(r.body, [MEDIA.registrationInput])[0] as Json);
   const by = actor(r);
   const reg =
     kind === 'create'

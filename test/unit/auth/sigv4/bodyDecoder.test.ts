@@ -18,7 +18,10 @@ describe('non-chunked bodies', () => {
   const hash = createHash('sha256').update(body).digest('hex');
 
   it('sha256: passes the body through when the hash matches', async () => {
-    const d = createBodyDecoder({ ...authFor(S, 'sha256'), payloadHash: hash }, { 'content-length': String(body.length) });
+    const d = createBodyDecoder(
+      { ...authFor(S, 'sha256'), payloadHash: hash },
+      { 'content-length': String(body.length) },
+    );
     expect(d.expectedLength).toBe(body.length);
     const r = await run(d.stream, splitAt(body, 3, 10));
     expect(r.error).toBeUndefined();
@@ -55,12 +58,17 @@ describe('createBodyDecoder: headers', () => {
 
   it('declaredLength: x-amz-decoded-content-length for an aws-chunked body, Content-Length otherwise', () => {
     const both = { 'content-length': '200', 'x-amz-decoded-content-length': '150' };
-    for (const mode of ['streaming-signed', 'streaming-signed-trailer', 'streaming-unsigned-trailer'] as const) expect(declaredLength(mode, both)).toBe(150);
+    for (const mode of ['streaming-signed', 'streaming-signed-trailer', 'streaming-unsigned-trailer'] as const)
+      expect(declaredLength(mode, both)).toBe(150);
     for (const mode of ['sha256', 'unsigned'] as const) expect(declaredLength(mode, both)).toBe(200);
     expect(declaredLength('unsigned', {})).toBeUndefined();
     expect(declaredLength('sha256', { 'content-length': ' 7 ' })).toBe(7);
-    expect(() => declaredLength('streaming-signed', { 'content-length': '10' })).toThrow(expect.objectContaining({ code: 'MissingContentLength' }));
-    expect(() => declaredLength('streaming-signed', { 'x-amz-decoded-content-length': 'ten' })).toThrow(expect.objectContaining({ code: 'InvalidArgument' }));
+    expect(() => declaredLength('streaming-signed', { 'content-length': '10' })).toThrow(
+      expect.objectContaining({ code: 'MissingContentLength' }),
+    );
+    expect(() => declaredLength('streaming-signed', { 'x-amz-decoded-content-length': 'ten' })).toThrow(
+      expect.objectContaining({ code: 'InvalidArgument' }),
+    );
   });
 
   it('stripAwsChunked removes only the aws-chunked coding', () => {

@@ -32,7 +32,7 @@ function sign(v: SuiteVector, path: string, opts: CanonicalUriOptions) {
 }
 
 describe('AWS SigV4 test suite (fixtures/sigv4/aws-sig-v4-test-suite.json)', () => {
-  it.each(vectors.map((v) => [v.name, v] as const))('%s, with the vector service\'s rules', (_n, v) => {
+  it.each(vectors.map((v) => [v.name, v] as const))("%s, with the vector service's rules", (_n, v) => {
     const got = sign(v, v.path, v.switches);
     if (v.canonicalRequest !== undefined) expect(got.creq).toBe(v.canonicalRequest);
     if (v.stringToSign !== undefined) expect(got.sts).toBe(v.stringToSign);
@@ -69,7 +69,7 @@ describe('canonicalUri (S3 rules)', () => {
     ['/b/%7Etilde~', '/b/~tilde~'],
     ['/b/%2f-slash', '/b/%2F-slash'],
     ['/b/%e1%88%b4', '/b/%E1%88%B4'],
-    ['/b/a!b\'c(d)e*f$g', '/b/a%21b%27c%28d%29e%2Af%24g'],
+    ["/b/a!b'c(d)e*f$g", '/b/a%21b%27c%28d%29e%2Af%24g'],
     ['/b//double//./dots/../', '/b//double//./dots/../'],
     ['/b/100%', '/b/100%25'],
     ['/b/%zz', '/b/%25zz'],
@@ -92,7 +92,9 @@ describe('canonicalQuery', () => {
 
   it('keeps valueless and unknown parameters (x-id, ?uploads, ?acl)', () => {
     expect(canonicalQuery('uploads')).toBe('uploads=');
-    expect(canonicalQuery('x-id=PutObject&partNumber=1&uploadId=u%2B1')).toBe('partNumber=1&uploadId=u%2B1&x-id=PutObject');
+    expect(canonicalQuery('x-id=PutObject&partNumber=1&uploadId=u%2B1')).toBe(
+      'partNumber=1&uploadId=u%2B1&x-id=PutObject',
+    );
   });
 
   it('decodes "+" as a space and encodes a space as %20', () => {

@@ -23,7 +23,12 @@ export interface Session {
 }
 
 /** A session for a secret/region/date, with an arbitrary seed signature. */
-export function session(secret = 'chunk-secret', region = 'us-east-1', amzDate = '20260301T102030Z', seed = 'c0ffee'.padEnd(64, '0')): Session {
+export function session(
+  secret = 'chunk-secret',
+  region = 'us-east-1',
+  amzDate = '20260301T102030Z',
+  seed = 'c0ffee'.padEnd(64, '0'),
+): Session {
   const date = amzDate.slice(0, 8);
   const signingKey = hmac(hmac(hmac(hmac('AWS4' + secret, date), region), 's3'), 'aws4_request');
   return { signingKey, amzDate, scope: `${date}/${region}/s3/aws4_request`, seed };
@@ -95,7 +100,8 @@ export function frame(chunks: Buffer[], o: FrameOptions = {}): Buffer {
   }
   const trailers = o.trailers ?? [];
   let block = trailers.map(([n, v]) => `${n}:${v}${eol}`).join('');
-  if (o.signTrailers && o.signing) block += `x-amz-trailer-signature:${trailerSignature(o.signing, previous, trailers)}${eol}`;
+  if (o.signTrailers && o.signing)
+    block += `x-amz-trailer-signature:${trailerSignature(o.signing, previous, trailers)}${eol}`;
   if (!o.noFinalCrlf) block += '\r\n';
   parts.push(Buffer.from(block));
   return Buffer.concat(parts);

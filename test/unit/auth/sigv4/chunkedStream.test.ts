@@ -52,11 +52,20 @@ describe('aws-chunked: the AWS documented example', () => {
   it('verifies the seed request, then every documented chunk signature', async () => {
     if (!seedReq) throw new Error('fixture missing');
     const headers = headerMap(seedReq.headers);
-    const store = new StaticCredentialStore([{ ...ex.credentials, principal: { accountId: 'a', accessKeyId: ex.credentials.accessKeyId, displayName: 'd' } }]);
-    const auth = await verifySigV4({ method: 'PUT', rawPath: seedReq.rawPath, rawQuery: '', headers }, store, opts({ region: 'us-east-1', now: new Date(ex.now) }));
+    const store = new StaticCredentialStore([
+      { ...ex.credentials, principal: { accountId: 'a', accessKeyId: ex.credentials.accessKeyId, displayName: 'd' } },
+    ]);
+    const auth = await verifySigV4(
+      { method: 'PUT', rawPath: seedReq.rawPath, rawQuery: '', headers },
+      store,
+      opts({ region: 'us-east-1', now: new Date(ex.now) }),
+    );
     expect(auth.signature).toBe(st.seedSignature);
     const body = Buffer.concat([
-      ...st.chunks.flatMap((c, i) => [Buffer.from(`${c.size.toString(16)};chunk-signature=${c.signature}\r\n`), ...(i < 2 ? [chunks[i], Buffer.from('\r\n')] : [])]),
+      ...st.chunks.flatMap((c, i) => [
+        Buffer.from(`${c.size.toString(16)};chunk-signature=${c.signature}\r\n`),
+        ...(i < 2 ? [chunks[i], Buffer.from('\r\n')] : []),
+      ]),
       Buffer.from('\r\n'),
     ]);
     expect(body.length).toBe(Number(headers['content-length']));
@@ -69,13 +78,22 @@ describe('aws-chunked: the AWS documented example', () => {
   });
 
   it('verifies the aws-crt trailer signature chained from the final chunk', async () => {
-    const s: Session = { ...session('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'us-east-1', '20130524T000000Z'), seed: st.seedSignature };
+    const s: Session = {
+      ...session('wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'us-east-1', '20130524T000000Z'),
+      seed: st.seedSignature,
+    };
     const trailerLines = st.trailers.map(([n, v]) => `${n}:${v}\r\n`).join('');
     const body = Buffer.concat([
-      ...st.chunks.flatMap((c, i) => [Buffer.from(`${c.size.toString(16)};chunk-signature=${c.signature}\r\n`), ...(i < 2 ? [chunks[i], Buffer.from('\r\n')] : [])]),
+      ...st.chunks.flatMap((c, i) => [
+        Buffer.from(`${c.size.toString(16)};chunk-signature=${c.signature}\r\n`),
+        ...(i < 2 ? [chunks[i], Buffer.from('\r\n')] : []),
+      ]),
       Buffer.from(`${trailerLines}x-amz-trailer-signature:${st.trailerSignature}\r\n\r\n`),
     ]);
-    const d = createBodyDecoder(authFor(s, 'streaming-signed-trailer'), { 'x-amz-decoded-content-length': '66560', 'x-amz-trailer': 'first,second,third' });
+    const d = createBodyDecoder(authFor(s, 'streaming-signed-trailer'), {
+      'x-amz-decoded-content-length': '66560',
+      'x-amz-trailer': 'first,second,third',
+    });
     const r = await run(d.stream, [body]);
     expect(r.error).toBeUndefined();
     expect(d.result().trailers).toEqual({ first: '1st', second: '2nd', third: '3rd' });
@@ -105,7 +123,10 @@ describe.each(MODES)('aws-chunked %s', (mode) => {
       expect(r.error, `cut at ${cut}`).toBeUndefined();
       expect(r.output.equals(f.data), `cut at ${cut}`).toBe(true);
     }
-    const single = await run(f.decoder().stream, [...f.body].map((b) => Buffer.from([b])));
+    const single = await run(
+      f.decoder().stream,
+      [...f.body].map((b) => Buffer.from([b])),
+    );
     expect(single.output.equals(f.data)).toBe(true);
   });
 
@@ -156,10 +177,16 @@ describe.each(MODES)('aws-chunked %s', (mode) => {
     expect(r.error).toBeInstanceOf(SigV4Error);
   });
 
-  it.each([['zz'], ['-1'], ['0x10'], [' '], ['1'.repeat(17)], ['fffffffffffffff0']])('garbage size "%s" -> InvalidChunkSizeError', async (size) => {
-    const f = fixture(mode, []);
-    await expectError(run(f.decoder().stream, [Buffer.from(`${size};chunk-signature=${'0'.repeat(64)}\r\n`)]), 'InvalidChunkSizeError');
-  });
+  it.each([['zz'], ['-1'], ['0x10'], [' '], ['1'.repeat(17)], ['fffffffffffffff0']])(
+    'garbage size "%s" -> InvalidChunkSizeError',
+    async (size) => {
+      const f = fixture(mode, []);
+      await expectError(
+        run(f.decoder().stream, [Buffer.from(`${size};chunk-signature=${'0'.repeat(64)}\r\n`)]),
+        'InvalidChunkSizeError',
+      );
+    },
+  );
 
   it('an endless chunk-header line -> InvalidChunkSizeError, not a hang', async () => {
     const f = fixture(mode, []);
@@ -188,7 +215,12 @@ describe('aws-chunked signatures', () => {
 
   it('a bad trailer signature -> SignatureDoesNotMatch', async () => {
     const f = fixture('streaming-signed-trailer', [bytes(10)]);
-    const body = Buffer.from(f.body.toString('latin1').replace(/x-amz-trailer-signature:(.)/, (_m, c: string) => `x-amz-trailer-signature:${c === 'a' ? 'b' : 'a'}`), 'latin1');
+    const body = Buffer.from(
+      f.body
+        .toString('latin1')
+        .replace(/x-amz-trailer-signature:(.)/, (_m, c: string) => `x-amz-trailer-signature:${c === 'a' ? 'b' : 'a'}`),
+      'latin1',
+    );
     await expectError(run(f.decoder().stream, [body]), 'SignatureDoesNotMatch');
   });
 
@@ -234,11 +266,19 @@ describe('aws-chunked trailers', () => {
     const sum = createChecksum(a);
     sum.update(data);
     const name = checksumHeaderName(a);
-    const body = frame([data.subarray(0, 600), data.subarray(600)], { trailers: [[name, sum.digest().toString('base64')]] });
-    const d = createBodyDecoder(authFor(S, 'streaming-unsigned-trailer'), { 'x-amz-decoded-content-length': '1000', 'x-amz-trailer': name.toUpperCase() });
+    const body = frame([data.subarray(0, 600), data.subarray(600)], {
+      trailers: [[name, sum.digest().toString('base64')]],
+    });
+    const d = createBodyDecoder(authFor(S, 'streaming-unsigned-trailer'), {
+      'x-amz-decoded-content-length': '1000',
+      'x-amz-trailer': name.toUpperCase(),
+    });
     expect((await run(d.stream, [body])).error).toBeUndefined();
     const wrong = frame([data], { trailers: [[name, createChecksum(a).digest().toString('base64')]] });
-    const d2 = createBodyDecoder(authFor(S, 'streaming-unsigned-trailer'), { 'x-amz-decoded-content-length': '1000', 'x-amz-trailer': name });
+    const d2 = createBodyDecoder(authFor(S, 'streaming-unsigned-trailer'), {
+      'x-amz-decoded-content-length': '1000',
+      'x-amz-trailer': name,
+    });
     await expectError(run(d2.stream, [wrong]), 'XAmzContentChecksumMismatch');
   });
 
@@ -248,7 +288,12 @@ describe('aws-chunked trailers', () => {
   });
 
   it('a trailer that was not announced -> MalformedTrailerError', async () => {
-    const f = fixture('streaming-unsigned-trailer', [bytes(10)], { trailers: [['x-amz-checksum-crc32', crc32(bytes(10))], ['x-amz-checksum-sha1', 'AAAA']] });
+    const f = fixture('streaming-unsigned-trailer', [bytes(10)], {
+      trailers: [
+        ['x-amz-checksum-crc32', crc32(bytes(10))],
+        ['x-amz-checksum-sha1', 'AAAA'],
+      ],
+    });
     await expectError(run(f.decoder().stream, [f.body]), 'MalformedTrailerError');
   });
 
@@ -260,7 +305,10 @@ describe('aws-chunked trailers', () => {
 
   it('an unsigned stream with x-amz-trailer-signature -> MalformedTrailerError', async () => {
     const f = fixture('streaming-unsigned-trailer', [bytes(10)]);
-    const body = Buffer.concat([f.body.subarray(0, f.body.length - 2), Buffer.from(`x-amz-trailer-signature:${'0'.repeat(64)}\r\n\r\n`)]);
+    const body = Buffer.concat([
+      f.body.subarray(0, f.body.length - 2),
+      Buffer.from(`x-amz-trailer-signature:${'0'.repeat(64)}\r\n\r\n`),
+    ]);
     await expectError(run(f.decoder().stream, [body]), 'MalformedTrailerError');
   });
 });

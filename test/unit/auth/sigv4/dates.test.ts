@@ -8,12 +8,16 @@ describe('SigV4 dates', () => {
     expect(formatAmzDate(new Date('2015-08-30T12:36:00.999Z'))).toBe('20150830T123600Z');
   });
 
-  it.each([['20150830T123600'], ['2015-08-30T12:36:00Z'], ['20150230T123600Z'], ['20150830T243600Z'], ['20150830T126000Z'], [' 20150830T123600Z']])(
-    'rejects %j',
-    (s) => {
-      expect(parseAmzDate(s)).toBeUndefined();
-    },
-  );
+  it.each([
+    ['20150830T123600'],
+    ['2015-08-30T12:36:00Z'],
+    ['20150230T123600Z'],
+    ['20150830T243600Z'],
+    ['20150830T126000Z'],
+    [' 20150830T123600Z'],
+  ])('rejects %j', (s) => {
+    expect(parseAmzDate(s)).toBeUndefined();
+  });
 
   it('parses HTTP dates', () => {
     expect(parseHttpDate('Fri, 24 May 2013 00:00:00 GMT')?.toISOString()).toBe('2013-05-24T00:00:00.000Z');

@@ -7,7 +7,11 @@ const CRED = 'AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request';
 
 describe('parseAuthorizationHeader', () => {
   it('parses the AWS example', () => {
-    expect(parseAuthorizationHeader(`AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host;range;x-amz-date, Signature=${SIG}`)).toEqual({
+    expect(
+      parseAuthorizationHeader(
+        `AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host;range;x-amz-date, Signature=${SIG}`,
+      ),
+    ).toEqual({
       kind: 'header',
       accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
       scopeDate: '20130524',
@@ -20,7 +24,9 @@ describe('parseAuthorizationHeader', () => {
   });
 
   it('tolerates spacing variants and field order, lower-cases names and hex', () => {
-    const p = parseAuthorizationHeader(`  AWS4-HMAC-SHA256\tSignature = ${SIG.toUpperCase()} ,SignedHeaders=Host;X-Amz-Date,Credential=${CRED},`);
+    const p = parseAuthorizationHeader(
+      `  AWS4-HMAC-SHA256\tSignature = ${SIG.toUpperCase()} ,SignedHeaders=Host;X-Amz-Date,Credential=${CRED},`,
+    );
     expect(p.signedHeaders).toEqual(['host', 'x-amz-date']);
     expect(p.signature).toBe(SIG);
   });
@@ -29,9 +35,18 @@ describe('parseAuthorizationHeader', () => {
     ['AWS AKID:sig', 'InvalidRequest'],
     ['AWS4-ECDSA-P256-SHA256 Credential=x', 'InvalidRequest'],
     [`AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host`, 'AuthorizationHeaderMalformed'],
-    [`AWS4-HMAC-SHA256 Credential=AKID/2013-05-24/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${SIG}`, 'AuthorizationHeaderMalformed'],
-    [`AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3, SignedHeaders=host, Signature=${SIG}`, 'AuthorizationHeaderMalformed'],
-    [`AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host;bad header, Signature=${SIG}`, 'AuthorizationHeaderMalformed'],
+    [
+      `AWS4-HMAC-SHA256 Credential=AKID/2013-05-24/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${SIG}`,
+      'AuthorizationHeaderMalformed',
+    ],
+    [
+      `AWS4-HMAC-SHA256 Credential=AKID/20130524/us-east-1/s3, SignedHeaders=host, Signature=${SIG}`,
+      'AuthorizationHeaderMalformed',
+    ],
+    [
+      `AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host;bad header, Signature=${SIG}`,
+      'AuthorizationHeaderMalformed',
+    ],
     [`AWS4-HMAC-SHA256 Credential=${CRED}, SignedHeaders=host, Signature=xyz`, 'AuthorizationHeaderMalformed'],
   ])('%s -> %s', (value, code) => {
     expect(() => parseAuthorizationHeader(value)).toThrow(expect.objectContaining({ code }));
@@ -53,7 +68,13 @@ describe('parsePresignedQuery', () => {
 
   it('parses the AWS example', () => {
     const p = parsePresignedQuery(q);
-    expect(p).toMatchObject({ kind: 'presigned', accessKeyId: 'AKIAIOSFODNN7EXAMPLE', amzDate: '20130524T000000Z', expires: 86400, signedHeaders: ['host'] });
+    expect(p).toMatchObject({
+      kind: 'presigned',
+      accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+      amzDate: '20130524T000000Z',
+      expires: 86400,
+      signedHeaders: ['host'],
+    });
   });
 
   it.each([
@@ -63,7 +84,9 @@ describe('parsePresignedQuery', () => {
     ['non-numeric expiry', q.replace('86400', '1e3')],
     ['repeated signature', `${q}&X-Amz-Signature=${SIG}`],
   ])('%s -> AuthorizationQueryParametersError', (_n, query) => {
-    expect(() => parsePresignedQuery(query)).toThrow(expect.objectContaining({ code: 'AuthorizationQueryParametersError' }));
+    expect(() => parsePresignedQuery(query)).toThrow(
+      expect.objectContaining({ code: 'AuthorizationQueryParametersError' }),
+    );
   });
 });
 

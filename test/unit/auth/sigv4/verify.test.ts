@@ -22,10 +22,16 @@ const withHeaders = (req: SigV4Request, h: Record<string, string | undefined>): 
 
 describe('verifySigV4: the S3 API reference examples (fixtures/sigv4/s3-examples.json)', () => {
   const ex = s3Examples();
-  const store = new StaticCredentialStore([{ ...ex.credentials, principal: { ...principal, accessKeyId: ex.credentials.accessKeyId } }]);
+  const store = new StaticCredentialStore([
+    { ...ex.credentials, principal: { ...principal, accessKeyId: ex.credentials.accessKeyId } },
+  ]);
   const o = opts({ region: 'us-east-1', now: new Date(ex.now) });
   it.each(ex.requests.map((r) => [r.name, r] as const))('%s', async (_n, r) => {
-    const auth = await verifySigV4({ method: r.method, rawPath: r.rawPath, rawQuery: r.rawQuery, headers: headerMap(r.headers) }, store, o);
+    const auth = await verifySigV4(
+      { method: r.method, rawPath: r.rawPath, rawQuery: r.rawQuery, headers: headerMap(r.headers) },
+      store,
+      o,
+    );
     expect(auth.payloadMode).toBe(r.payloadMode);
     expect(auth.amzDate).toBe('20130524T000000Z');
     expect(auth.scope).toBe('20130524/us-east-1/s3/aws4_request');
@@ -35,7 +41,11 @@ describe('verifySigV4: the S3 API reference examples (fixtures/sigv4/s3-examples
   it('reports the string to sign (and never the canonical request) on a mismatch', async () => {
     const r = ex.requests[0];
     const headers = headerMap(r.headers);
-    const err = await verifySigV4({ method: 'GET', rawPath: '/test.txt', rawQuery: '', headers: { ...headers, range: 'bytes=0-8' } }, store, o).catch((e: SigV4Error) => e);
+    const err = await verifySigV4(
+      { method: 'GET', rawPath: '/test.txt', rawQuery: '', headers: { ...headers, range: 'bytes=0-8' } },
+      store,
+      o,
+    ).catch((e: SigV4Error) => e);
     expect(err).toBeInstanceOf(SigV4Error);
     expect((err as SigV4Error).code).toBe('SignatureDoesNotMatch');
     expect((err as SigV4Error).detail?.StringToSign).toMatch(/^AWS4-HMAC-SHA256\n20130524T000000Z\n/);
@@ -50,7 +60,7 @@ describe('verifySigV4: header auth signed by aws4', () => {
     ['/bucket/dir/with space/ünïcødé ключ.bin'],
     ['/bucket/100%25 done.txt'],
     ['/bucket/a%2Bb.txt'],
-    ['/bucket/~tilde/!$&\'()*,;=:@'],
+    ["/bucket/~tilde/!$&'()*,;=:@"],
     ['/bucket?list-type=2&prefix=photos%2F2026&delimiter=%2F&encoding-type=url'],
     ['/bucket/key?uploads'],
     ['/bucket/key?partNumber=3&uploadId=abc%2Bdef%3D%3D'],
@@ -67,7 +77,12 @@ describe('verifySigV4: header auth signed by aws4', () => {
   });
 
   it('a PUT with a body and user metadata', async () => {
-    const req = signed({ method: 'PUT', path: '/b/k', body: 'hello', headers: { 'x-amz-meta-color': '  blue   sky ', 'Content-Type': 'text/plain' } });
+    const req = signed({
+      method: 'PUT',
+      path: '/b/k',
+      body: 'hello',
+      headers: { 'x-amz-meta-color': '  blue   sky ', 'Content-Type': 'text/plain' },
+    });
     const auth = await verifySigV4(req, creds, opts());
     expect(auth.payloadHash).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
   });
@@ -78,7 +93,11 @@ describe('verifySigV4: header auth signed by aws4', () => {
     ['STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER', 'streaming-signed-trailer'],
     ['STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'streaming-unsigned-trailer'],
   ])('x-amz-content-sha256: %s -> %s', async (value, mode) => {
-    const auth = await verifySigV4(signed({ method: 'PUT', path: '/b/k', headers: { 'X-Amz-Content-Sha256': value } }), creds, opts());
+    const auth = await verifySigV4(
+      signed({ method: 'PUT', path: '/b/k', headers: { 'X-Amz-Content-Sha256': value } }),
+      creds,
+      opts(),
+    );
     expect(auth.payloadMode).toBe(mode);
     expect(auth.payloadHash).toBeUndefined();
   });
@@ -117,7 +136,12 @@ describe('verifySigV4: header auth signed by aws4', () => {
 });
 
 describe('verifySigV4: one changed byte fails', () => {
-  const base = signed({ method: 'PUT', path: '/bucket/key.txt?x-id=PutObject', headers: { 'x-amz-meta-a': 'b' }, body: 'x' });
+  const base = signed({
+    method: 'PUT',
+    path: '/bucket/key.txt?x-id=PutObject',
+    headers: { 'x-amz-meta-a': 'b' },
+    body: 'x',
+  });
   it.each([
     ['path', { ...base, rawPath: '/bucket/key.txu' }],
     ['path case', { ...base, rawPath: '/bucket/Key.txt' }],
@@ -127,7 +151,15 @@ describe('verifySigV4: one changed byte fails', () => {
     ['signed header', withHeaders(base, { 'x-amz-meta-a': 'c' })],
     ['host', withHeaders(base, { host: 'coffer.test:9001' })],
     ['payload hash', withHeaders(base, { 'x-amz-content-sha256': 'f'.repeat(64) })],
-    ['signature', withHeaders(base, { authorization: String(base.headers.authorization).replace(/Signature=(.)/, (_m, c: string) => `Signature=${c === 'a' ? 'b' : 'a'}`) })],
+    [
+      'signature',
+      withHeaders(base, {
+        authorization: String(base.headers.authorization).replace(
+          /Signature=(.)/,
+          (_m, c: string) => `Signature=${c === 'a' ? 'b' : 'a'}`,
+        ),
+      }),
+    ],
   ])('%s', async (_n, req) => {
     await rejects(req, 'SignatureDoesNotMatch');
   });
@@ -150,7 +182,11 @@ describe('verifySigV4: request rules', () => {
   });
 
   it('clock skew beyond 15 minutes -> RequestTimeTooSkewed', async () => {
-    const err = await rejects(signed({ path: '/b/k' }), 'RequestTimeTooSkewed', opts({ now: new Date(NOW.getTime() + 901_000) }));
+    const err = await rejects(
+      signed({ path: '/b/k' }),
+      'RequestTimeTooSkewed',
+      opts({ now: new Date(NOW.getTime() + 901_000) }),
+    );
     expect(err.detail?.RequestTime).toBe(AMZ_NOW);
     await rejects(signed({ path: '/b/k' }), 'RequestTimeTooSkewed', opts({ now: new Date(NOW.getTime() - 901_000) }));
   });
@@ -163,7 +199,10 @@ describe('verifySigV4: request rules', () => {
 
   it('another service in the scope -> AuthorizationHeaderMalformed', async () => {
     const req = signed({ path: '/b/k' });
-    await rejects(withHeaders(req, { authorization: String(req.headers.authorization).replace('/s3/', '/sqs/') }), 'AuthorizationHeaderMalformed');
+    await rejects(
+      withHeaders(req, { authorization: String(req.headers.authorization).replace('/s3/', '/sqs/') }),
+      'AuthorizationHeaderMalformed',
+    );
   });
 
   it('missing x-amz-content-sha256 -> InvalidRequest', async () => {
@@ -173,8 +212,14 @@ describe('verifySigV4: request rules', () => {
   });
 
   it('an unknown x-amz-content-sha256 value -> InvalidArgument', async () => {
-    await rejects(signed({ path: '/b/k', headers: { 'X-Amz-Content-Sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD' } }), 'InvalidArgument');
-    await rejects(signed({ path: '/b/k', headers: { 'X-Amz-Content-Sha256': 'STREAMING-UNSIGNED-PAYLOAD' } }), 'InvalidArgument');
+    await rejects(
+      signed({ path: '/b/k', headers: { 'X-Amz-Content-Sha256': 'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD' } }),
+      'InvalidArgument',
+    );
+    await rejects(
+      signed({ path: '/b/k', headers: { 'X-Amz-Content-Sha256': 'STREAMING-UNSIGNED-PAYLOAD' } }),
+      'InvalidArgument',
+    );
   });
 
   it('an x-amz-* header that is not signed -> AccessDenied', async () => {
@@ -196,7 +241,10 @@ describe('verifySigV4: request rules', () => {
     ['scheme only', () => 'AWS4-HMAC-SHA256'],
   ])('malformed header (%s) -> AuthorizationHeaderMalformed', async (_n, edit) => {
     const req = signed({ path: '/b/k' });
-    await rejects(withHeaders(req, { authorization: edit(String(req.headers.authorization)) }), 'AuthorizationHeaderMalformed');
+    await rejects(
+      withHeaders(req, { authorization: edit(String(req.headers.authorization)) }),
+      'AuthorizationHeaderMalformed',
+    );
   });
 
   it('SigV2 -> InvalidRequest', async () => {
@@ -214,20 +262,24 @@ describe('verifySigV4: request rules', () => {
   });
 
   it('no credentials -> MissingAuthenticationToken', async () => {
-    await rejects({ method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { host: 'h' } }, 'MissingAuthenticationToken');
+    await rejects(
+      { method: 'GET', rawPath: '/b/k', rawQuery: '', headers: { host: 'h' } },
+      'MissingAuthenticationToken',
+    );
   });
 });
 
 describe('verifySigV4: presigned URLs signed by aws4', () => {
-  it.each([['/b/k'], ['/b/dir/ünï cødé%2Bplus.txt'], ['/b/k?response-content-disposition=attachment%3B%20filename%3D%22a.txt%22&x-id=GetObject']])(
-    '%s',
-    async (path) => {
-      const auth = await verifySigV4(signed({ path, presign: true }), creds, opts());
-      expect(auth.presigned).toBe(true);
-      expect(auth.payloadMode).toBe('unsigned');
-      expect(auth.amzDate).toBe(AMZ_NOW);
-    },
-  );
+  it.each([
+    ['/b/k'],
+    ['/b/dir/ünï cødé%2Bplus.txt'],
+    ['/b/k?response-content-disposition=attachment%3B%20filename%3D%22a.txt%22&x-id=GetObject'],
+  ])('%s', async (path) => {
+    const auth = await verifySigV4(signed({ path, presign: true }), creds, opts());
+    expect(auth.presigned).toBe(true);
+    expect(auth.payloadMode).toBe('unsigned');
+    expect(auth.amzDate).toBe(AMZ_NOW);
+  });
 
   it('is valid until X-Amz-Expires, then AccessDenied "Request has expired"', async () => {
     const req = signed({ path: '/b/k?X-Amz-Expires=60', presign: true });
@@ -247,22 +299,37 @@ describe('verifySigV4: presigned URLs signed by aws4', () => {
   });
 
   it('wrong region -> AuthorizationQueryParametersError with <Region>', async () => {
-    const err = await rejects(signed({ path: '/b/k', presign: true, region: 'us-east-1' }), 'AuthorizationQueryParametersError');
+    const err = await rejects(
+      signed({ path: '/b/k', presign: true, region: 'us-east-1' }),
+      'AuthorizationQueryParametersError',
+    );
     expect(err.detail).toEqual({ Region: REGION });
   });
 
   it('a changed query parameter or path fails', async () => {
     const req = signed({ path: '/b/k?x-id=GetObject', presign: true });
-    await rejects({ ...req, rawQuery: req.rawQuery.replace('x-id=GetObject', 'x-id=PutObject') }, 'SignatureDoesNotMatch');
-    await rejects({ ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=86400', 'X-Amz-Expires=86401') }, 'SignatureDoesNotMatch');
+    await rejects(
+      { ...req, rawQuery: req.rawQuery.replace('x-id=GetObject', 'x-id=PutObject') },
+      'SignatureDoesNotMatch',
+    );
+    await rejects(
+      { ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=86400', 'X-Amz-Expires=86401') },
+      'SignatureDoesNotMatch',
+    );
     await rejects({ ...req, rawPath: '/b/l' }, 'SignatureDoesNotMatch');
   });
 
   it('a missing or repeated parameter -> AuthorizationQueryParametersError', async () => {
     const req = signed({ path: '/b/k', presign: true });
-    await rejects({ ...req, rawQuery: req.rawQuery.replace(/&?X-Amz-SignedHeaders=[^&]*/, '') }, 'AuthorizationQueryParametersError');
+    await rejects(
+      { ...req, rawQuery: req.rawQuery.replace(/&?X-Amz-SignedHeaders=[^&]*/, '') },
+      'AuthorizationQueryParametersError',
+    );
     await rejects({ ...req, rawQuery: `${req.rawQuery}&X-Amz-Expires=5` }, 'AuthorizationQueryParametersError');
-    await rejects({ ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=86400', 'X-Amz-Expires=-1') }, 'AuthorizationQueryParametersError');
+    await rejects(
+      { ...req, rawQuery: req.rawQuery.replace('X-Amz-Expires=86400', 'X-Amz-Expires=-1') },
+      'AuthorizationQueryParametersError',
+    );
   });
 
   it('unknown key -> InvalidAccessKeyId', async () => {

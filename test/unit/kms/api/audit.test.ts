@@ -3,7 +3,13 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AuditingKeyProvider, AuditLog, formatAuditLine, readAuditLog, type AuditInput } from '../../../../src/kms/audit.js';
+import {
+  AuditingKeyProvider,
+  AuditLog,
+  formatAuditLine,
+  readAuditLog,
+  type AuditInput,
+} from '../../../../src/kms/audit.js';
 import { KmsError } from '../../../../src/keys/errors.js';
 import type { KeyProvider } from '../../../../src/keys/KeyProvider.js';
 
@@ -19,14 +25,41 @@ describe('audit log', () => {
     await writeFile(path, '', { mode: 0o644 });
     let t = Date.UTC(2026, 0, 1);
     const log = await AuditLog.open(path, { now: () => t });
-    log.record({ identity: 'iam:u1', instance: 'i', key: 'k1', version: 'v1', action: 'wrap', outcome: 'success', via: 'api', correlationId: 'c1' });
+    log.record({
+      identity: 'iam:u1',
+      instance: 'i',
+      key: 'k1',
+      version: 'v1',
+      action: 'wrap',
+      outcome: 'success',
+      via: 'api',
+      correlationId: 'c1',
+    });
     t += 1000;
-    log.record({ identity: 'tenant:a', key: 'k2', action: 'unwrap', outcome: 'failure', status: 409, reason: 'KEY_ACTION_INVALID_STATE_ERR', via: 'embedded' });
+    log.record({
+      identity: 'tenant:a',
+      key: 'k2',
+      action: 'unwrap',
+      outcome: 'failure',
+      status: 409,
+      reason: 'KEY_ACTION_INVALID_STATE_ERR',
+      via: 'embedded',
+    });
     await log.close();
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const lines = (await readFile(path, 'utf8')).trim().split('\n');
     expect(lines).toHaveLength(2);
-    expect(JSON.parse(lines[0]!)).toEqual({ time: '2026-01-01T00:00:00.000Z', identity: 'iam:u1', instance: 'i', key: 'k1', version: 'v1', action: 'wrap', outcome: 'success', correlationId: 'c1', via: 'api' });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      time: '2026-01-01T00:00:00.000Z',
+      identity: 'iam:u1',
+      instance: 'i',
+      key: 'k1',
+      version: 'v1',
+      action: 'wrap',
+      outcome: 'success',
+      correlationId: 'c1',
+      via: 'api',
+    });
     expect(await readAuditLog(path, { key: 'k2' })).toHaveLength(1);
     expect(await readAuditLog(path, { outcome: 'success' })).toHaveLength(1);
     expect(await readAuditLog(path, { since: '2026-01-01T00:00:00.500Z' })).toHaveLength(1);
@@ -35,7 +68,14 @@ describe('audit log', () => {
   });
 
   it('keeps only known fields, short and without control characters (no forged lines, no smuggled secrets)', () => {
-    const sneaky = { identity: 'x', action: 'wrap\n{"forged":true}', outcome: 'success', via: 'api', correlationId: 'c'.repeat(1000), plaintext: 'SECRET' } as unknown as AuditInput;
+    const sneaky = {
+      identity: 'x',
+      action: 'wrap\n{"forged":true}',
+      outcome: 'success',
+      via: 'api',
+      correlationId: 'c'.repeat(1000),
+      plaintext: 'SECRET',
+    } as unknown as AuditInput;
     const line = formatAuditLine({ time: 't', ...sneaky });
     expect(line.split('\n')).toHaveLength(2);
     expect(line).not.toContain('SECRET');
@@ -62,8 +102,24 @@ describe('audit log', () => {
     expect((await p.generateDataKey({ tenant: 'acct', requestId: 'r1' }, crn, [])).keyVersion).toBe('v2');
     await expect(p.unwrap({ tenant: 'acct' }, crn, 'w', [])).rejects.toThrow(KmsError);
     await p.rewrap({ tenant: 'acct' }, 'not-a-crn', 'w', []);
-    expect(entries[0]).toEqual({ identity: 'tenant:acct', tenant: 'acct', action: 'wrap', outcome: 'success', via: 'embedded', correlationId: 'r1', instance: 'inst-1', key: 'key-1', version: 'v2' });
-    expect(entries[1]).toMatchObject({ action: 'unwrap', outcome: 'failure', status: 410, reason: 'KEY_DELETED_ERR', key: 'key-1' });
+    expect(entries[0]).toEqual({
+      identity: 'tenant:acct',
+      tenant: 'acct',
+      action: 'wrap',
+      outcome: 'success',
+      via: 'embedded',
+      correlationId: 'r1',
+      instance: 'inst-1',
+      key: 'key-1',
+      version: 'v2',
+    });
+    expect(entries[1]).toMatchObject({
+      action: 'unwrap',
+      outcome: 'failure',
+      status: 410,
+      reason: 'KEY_DELETED_ERR',
+      key: 'key-1',
+    });
     expect(entries[2]).toMatchObject({ action: 'rewrap', outcome: 'success', version: 'v3' });
     expect(entries[2]!.key).toBeUndefined();
   });

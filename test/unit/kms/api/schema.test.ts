@@ -2,7 +2,17 @@ import { Readable } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { KmsError } from '../../../../src/keys/errors.js';
-import { onlyFields, optBase64, parseEnvelope, parseJsonObject, qBool, qInt, qIntList, qString, readBody } from '../../../../src/kms/api/schema.js';
+import {
+  onlyFields,
+  optBase64,
+  parseEnvelope,
+  parseJsonObject,
+  qBool,
+  qInt,
+  qIntList,
+  qString,
+  readBody,
+} from '../../../../src/kms/api/schema.js';
 
 const KEY = 'application/vnd.ibm.kms.key+json';
 
@@ -22,18 +32,40 @@ function req(body: Buffer, headers: Record<string, string> = {}): IncomingMessag
 
 describe('collection envelope', () => {
   it('returns the resources of a well-formed envelope', () => {
-    expect(parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: [{ name: 'k' }] }, [KEY])).toEqual([{ name: 'k' }]);
+    expect(
+      parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: [{ name: 'k' }] }, [KEY]),
+    ).toEqual([{ name: 'k' }]);
   });
 
   it('rejects a missing body, wrong type, total mismatch, resource count, unknown fields and non-object resources', () => {
     expect(reason(() => parseEnvelope(undefined, [KEY]))).toBe('400 NO_BODY_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: 'x', collectionTotal: 1 }, resources: [{}] }, [KEY]))).toBe('400 INVALID_FIELD_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 2 }, resources: [{}] }, [KEY]))).toBe('400 COLLECTION_TOTAL_MISMATCH_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 2 }, resources: [{}, {}] }, [KEY]))).toBe('400 NUM_COLLECTION_RESOURCE_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: [{}], extra: 1 }, [KEY]))).toBe('400 BAD_BODY_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1, x: 1 }, resources: [{}] }, [KEY]))).toBe('400 BAD_BODY_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: ['k'] }, [KEY]))).toBe('400 INVALID_FIELD_ERR');
-    expect(reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: '1' }, resources: [{}] }, [KEY]))).toBe('400 INVALID_FIELD_ERR');
+    expect(
+      reason(() => parseEnvelope({ metadata: { collectionType: 'x', collectionTotal: 1 }, resources: [{}] }, [KEY])),
+    ).toBe('400 INVALID_FIELD_ERR');
+    expect(
+      reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 2 }, resources: [{}] }, [KEY])),
+    ).toBe('400 COLLECTION_TOTAL_MISMATCH_ERR');
+    expect(
+      reason(() =>
+        parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 2 }, resources: [{}, {}] }, [KEY]),
+      ),
+    ).toBe('400 NUM_COLLECTION_RESOURCE_ERR');
+    expect(
+      reason(() =>
+        parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: [{}], extra: 1 }, [KEY]),
+      ),
+    ).toBe('400 BAD_BODY_ERR');
+    expect(
+      reason(() =>
+        parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1, x: 1 }, resources: [{}] }, [KEY]),
+      ),
+    ).toBe('400 BAD_BODY_ERR');
+    expect(
+      reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: 1 }, resources: ['k'] }, [KEY])),
+    ).toBe('400 INVALID_FIELD_ERR');
+    expect(
+      reason(() => parseEnvelope({ metadata: { collectionType: KEY, collectionTotal: '1' }, resources: [{}] }, [KEY])),
+    ).toBe('400 INVALID_FIELD_ERR');
     expect(reason(() => onlyFields({ name: 'a', nmae: 'b' }, ['name']))).toBe('400 BAD_BODY_ERR');
   });
 });

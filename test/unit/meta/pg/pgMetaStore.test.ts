@@ -76,7 +76,11 @@ describe('PgMetaStore', () => {
     const uid = newUid();
     let store = await PgMetaStore.open(url);
     const o = makeObject(uid, 'a/b');
-    await store.batch().putObject(o).putUpload(makeUpload(uid, 'x', 'up1')).commit();
+    await store
+      .batch()
+      .putObject(o)
+      .putUpload(makeUpload(uid, 'x', 'up1'))
+      .commit();
     await store.close();
     store = await PgMetaStore.open(url);
     expect(await store.getObject(uid, 'a/b')).toEqual(o);
@@ -101,9 +105,24 @@ describe('PgMetaStore', () => {
       // Without the hint every key is returned.
       expect((await keys(store.listObjects({ bucketUid: uid, limit: 10_000 }))).length).toBe(5006);
       // With a prefix, the delimiter counts from the end of the prefix; multi-character delimiters work.
-      expect(await keys(store.listObjects({ bucketUid: uid, prefix: 'big/', delimiter: '/', limit: 3 }))).toEqual(['big/00000', 'big/00001', 'big/00002']);
-      expect(await keys(store.listObjects({ bucketUid: uid, delimiter: 'g/0', limit: 100 }))).toEqual(['a', 'big', 'big/00000', 'big0', 'small/1', 'small/2', 'z']);
-      expect(await keys(store.listObjects({ bucketUid: uid, after: 'big/00000', delimiter: '/', limit: 2 }))).toEqual(['big/00001', 'big0']);
+      expect(await keys(store.listObjects({ bucketUid: uid, prefix: 'big/', delimiter: '/', limit: 3 }))).toEqual([
+        'big/00000',
+        'big/00001',
+        'big/00002',
+      ]);
+      expect(await keys(store.listObjects({ bucketUid: uid, delimiter: 'g/0', limit: 100 }))).toEqual([
+        'a',
+        'big',
+        'big/00000',
+        'big0',
+        'small/1',
+        'small/2',
+        'z',
+      ]);
+      expect(await keys(store.listObjects({ bucketUid: uid, after: 'big/00000', delimiter: '/', limit: 2 }))).toEqual([
+        'big/00001',
+        'big0',
+      ]);
     } finally {
       await store.close();
     }
@@ -137,7 +156,10 @@ describe('PgMetaStore', () => {
       await c.connect();
       await c.query("ALTER TABLE coffer_uploads ADD CONSTRAINT test_no_k2 CHECK (key <> 'k2'::bytea)");
       await c.end();
-      const b = store.batch().putObject(makeObject(uid, 'k1')).putUpload(makeUpload(uid, 'k2', 'up1'));
+      const b = store
+        .batch()
+        .putObject(makeObject(uid, 'k1'))
+        .putUpload(makeUpload(uid, 'k2', 'up1'));
       await expect(b.commit()).rejects.toThrow(/test_no_k2/);
       expect(await store.getObject(uid, 'k1')).toBeUndefined();
     } finally {

@@ -24,12 +24,16 @@ describe('inTransaction', () => {
     const { pool, released } = fakePool(log);
     const fails = ['40001', '40P01'];
     let calls = 0;
-    const out = await inTransaction(pool, async () => {
-      calls++;
-      const code = fails.shift();
-      if (code) throw sqlError(code);
-      return 'ok';
-    }, { baseDelayMs: 1 });
+    const out = await inTransaction(
+      pool,
+      async () => {
+        calls++;
+        const code = fails.shift();
+        if (code) throw sqlError(code);
+        return 'ok';
+      },
+      { baseDelayMs: 1 },
+    );
     expect(out).toBe('ok');
     expect(calls).toBe(3);
     expect(log).toEqual(['BEGIN', 'ROLLBACK', 'BEGIN', 'ROLLBACK', 'BEGIN', 'COMMIT']);
@@ -43,23 +47,33 @@ describe('inTransaction', () => {
     expect(log).toEqual(['BEGIN', 'ROLLBACK']);
     let calls = 0;
     await expect(
-      inTransaction(pool, async () => {
-        calls++;
-        throw sqlError('40001');
-      }, { attempts: 3, baseDelayMs: 1 }),
+      inTransaction(
+        pool,
+        async () => {
+          calls++;
+          throw sqlError('40001');
+        },
+        { attempts: 3, baseDelayMs: 1 },
+      ),
     ).rejects.toThrow(/40001/);
     expect(calls).toBe(3);
     // Codes a caller adds are retried too (migrations: catalog races).
     let n = 0;
-    await inTransaction(pool, async () => {
-      if (n++ === 0) throw sqlError('42P07');
-    }, { alsoRetry: new Set(['42P07']), baseDelayMs: 1 });
+    await inTransaction(
+      pool,
+      async () => {
+        if (n++ === 0) throw sqlError('42P07');
+      },
+      { alsoRetry: new Set(['42P07']), baseDelayMs: 1 },
+    );
     expect(n).toBe(2);
   });
 
   it('a connection whose ROLLBACK fails is dropped from the pool, not reused', async () => {
     const { pool, released } = fakePool([], true);
-    await expect(inTransaction(pool, async () => Promise.reject(new Error('ECONNRESET')))).rejects.toThrow(/ECONNRESET/);
+    await expect(inTransaction(pool, async () => Promise.reject(new Error('ECONNRESET')))).rejects.toThrow(
+      /ECONNRESET/,
+    );
     expect(released).toEqual([true]);
   });
 });

@@ -58,7 +58,10 @@ describe('PgMetaStore failures that mean "database unavailable"', () => {
       s.batch().commit(),
     ];
     for (const c of calls) {
-      const got = await c.then(() => undefined, (x: unknown) => x);
+      const got = await c.then(
+        () => undefined,
+        (x: unknown) => x,
+      );
       expect(got).toBeInstanceOf(MetaStoreUnavailableError);
       expect((got as Error).cause).toBe(e);
       expect([toS3Error(got).code, toS3Error(got).status]).toEqual(['ServiceUnavailable', 503]);

@@ -58,13 +58,21 @@ describe('resolveTarget: path-style', () => {
   it('splits the query off at the first "?" and keeps it raw', () => {
     const t = resolveTarget('/b/k%20x?uploadId=a%2Bb&partNumber=1&x=?y', 'localhost', BASE);
     expect(t).toEqual({ bucket: 'b', key: 'k x', rawPath: '/b/k%20x', rawQuery: 'uploadId=a%2Bb&partNumber=1&x=?y' });
-    expect(resolveTarget('/b?location', 'localhost', BASE)).toEqual({ bucket: 'b', rawPath: '/b', rawQuery: 'location' });
+    expect(resolveTarget('/b?location', 'localhost', BASE)).toEqual({
+      bucket: 'b',
+      rawPath: '/b',
+      rawQuery: 'location',
+    });
     expect(resolveTarget('/b/k', 'localhost', BASE).rawQuery).toBe('');
     expect(resolveTarget('/?', 'localhost', BASE)).toEqual({ rawPath: '/', rawQuery: '' });
   });
 
   it('does not decode the query into the key: an encoded "?" belongs to the key', () => {
-    expect(resolveTarget('/b/what%3F?acl', 'localhost', BASE)).toMatchObject({ bucket: 'b', key: 'what?', rawQuery: 'acl' });
+    expect(resolveTarget('/b/what%3F?acl', 'localhost', BASE)).toMatchObject({
+      bucket: 'b',
+      key: 'what?',
+      rawQuery: 'acl',
+    });
   });
 
   it('is path-style whatever the Host when no base domain is configured', () => {
@@ -114,7 +122,12 @@ describe('resolveTarget: virtual-host style', () => {
   });
 
   it('keeps the raw path and query for signature verification', () => {
-    expect(resolveTarget('/a%20b?tagging', 'photos.s3.example.com', BASE)).toEqual({ bucket: 'photos', key: 'a b', rawPath: '/a%20b', rawQuery: 'tagging' });
+    expect(resolveTarget('/a%20b?tagging', 'photos.s3.example.com', BASE)).toEqual({
+      bucket: 'photos',
+      key: 'a b',
+      rawPath: '/a%20b',
+      rawQuery: 'tagging',
+    });
   });
 });
 
@@ -137,7 +150,7 @@ describe('resolveTarget: bad percent-encoding is InvalidURI', () => {
     expect(() => resolveTarget('/%', 'photos.s3.example.com', BASE)).toThrow(S3Error);
   });
 
-  it('a bad escape in the query is not the path decoder\'s business', () => {
+  it("a bad escape in the query is not the path decoder's business", () => {
     expect(resolveTarget('/b/k?x=%zz', 'localhost', BASE)).toMatchObject({ bucket: 'b', key: 'k', rawQuery: 'x=%zz' });
   });
 });

@@ -42,14 +42,16 @@ const tagDoc = (tags: Array<[string, string]>) =>
 
 describe('parseXml: refused documents', () => {
   it('refuses a DOCTYPE, in any case, before parsing', () => {
-    const xxe = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>';
+    const xxe =
+      '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]><Delete><Object><Key>&x;</Key></Object></Delete>';
     expect(codeOf(() => parseXml(xxe))).toBe('MalformedXML');
     expect(codeOf(() => parseXml('<!doctype a><a/>'))).toBe('MalformedXML');
     expect(codeOf(() => decodeDelete(xxe))).toBe('MalformedXML');
   });
 
   it('refuses ENTITY declarations (billion laughs)', () => {
-    const lol = '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Tagging><TagSet><Tag><Key>k</Key><Value>&b;</Value></Tag></TagSet></Tagging>';
+    const lol =
+      '<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Tagging><TagSet><Tag><Key>k</Key><Value>&b;</Value></Tag></TagSet></Tagging>';
     expect(codeOf(() => decodeTagging(lol))).toBe('MalformedXML');
     expect(codeOf(() => parseXml('<a><!ENTITY x "y"></a>'))).toBe('MalformedXML');
   });
@@ -59,12 +61,19 @@ describe('parseXml: refused documents', () => {
   });
 
   it('refuses empty, whitespace-only and non-XML bodies', () => {
-    for (const body of ['', '   \n', 'just text', '{"Delete":{}}']) expect(codeOf(() => parseXml(body)), JSON.stringify(body)).toBe('MalformedXML');
+    for (const body of ['', '   \n', 'just text', '{"Delete":{}}'])
+      expect(
+        codeOf(() => parseXml(body)),
+        JSON.stringify(body),
+      ).toBe('MalformedXML');
   });
 
   it('refuses malformed XML: unclosed, mismatched, bare "&", unquoted attribute', () => {
     for (const body of ['<a><b>1</b>', '<a><b>1</a></b>', '<a>x & y</a>', '<a x=1/>', '<a></b>', '<a><b></a>']) {
-      expect(codeOf(() => parseXml(body)), body).toBe('MalformedXML');
+      expect(
+        codeOf(() => parseXml(body)),
+        body,
+      ).toBe('MalformedXML');
     }
   });
 
@@ -72,7 +81,9 @@ describe('parseXml: refused documents', () => {
     // &#x110000; is beyond Unicode: String.fromCodePoint throws a RangeError, which becomes a 500.
     // &#0; is not an XML Char (XML 1.0 production [2]).
     const refs = ['&#x110000;', '&#1114112;', '&#99999999;', '&#0;', '&#x0;', '&#xD800;'];
-    expect(Object.fromEntries(refs.map((ref) => [ref, outcome(() => parseXml(`<a>${ref}</a>`))]))).toEqual(Object.fromEntries(refs.map((ref) => [ref, 'MalformedXML'])));
+    expect(Object.fromEntries(refs.map((ref) => [ref, outcome(() => parseXml(`<a>${ref}</a>`))]))).toEqual(
+      Object.fromEntries(refs.map((ref) => [ref, 'MalformedXML'])),
+    );
   });
 });
 
@@ -116,34 +127,65 @@ describe('decodeCreateBucketConfiguration', () => {
   });
 
   it('reads LocationConstraint, with or without namespace and XML declaration', () => {
-    expect(decodeCreateBucketConfiguration(`<CreateBucketConfiguration${NS}><LocationConstraint>eu-de</LocationConstraint></CreateBucketConfiguration>`)).toEqual({ locationConstraint: 'eu-de' });
-    expect(decodeCreateBucketConfiguration('<?xml version="1.0" encoding="UTF-8"?>\n<CreateBucketConfiguration><LocationConstraint>us-south</LocationConstraint></CreateBucketConfiguration>')).toEqual({ locationConstraint: 'us-south' });
+    expect(
+      decodeCreateBucketConfiguration(
+        `<CreateBucketConfiguration${NS}><LocationConstraint>eu-de</LocationConstraint></CreateBucketConfiguration>`,
+      ),
+    ).toEqual({ locationConstraint: 'eu-de' });
+    expect(
+      decodeCreateBucketConfiguration(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<CreateBucketConfiguration><LocationConstraint>us-south</LocationConstraint></CreateBucketConfiguration>',
+      ),
+    ).toEqual({ locationConstraint: 'us-south' });
   });
 
   it('an empty element or empty LocationConstraint means no constraint', () => {
     expect(decodeCreateBucketConfiguration('<CreateBucketConfiguration/>').locationConstraint).toBeUndefined();
-    expect(decodeCreateBucketConfiguration('<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>').locationConstraint).toBeUndefined();
-    expect(decodeCreateBucketConfiguration('<CreateBucketConfiguration><LocationConstraint></LocationConstraint></CreateBucketConfiguration>').locationConstraint).toBeUndefined();
+    expect(
+      decodeCreateBucketConfiguration('<CreateBucketConfiguration><LocationConstraint/></CreateBucketConfiguration>')
+        .locationConstraint,
+    ).toBeUndefined();
+    expect(
+      decodeCreateBucketConfiguration(
+        '<CreateBucketConfiguration><LocationConstraint></LocationConstraint></CreateBucketConfiguration>',
+      ).locationConstraint,
+    ).toBeUndefined();
   });
 
   it('refuses another root element and malformed XML', () => {
-    expect(codeOf(() => decodeCreateBucketConfiguration('<Configuration><LocationConstraint>x</LocationConstraint></Configuration>'))).toBe('MalformedXML');
+    expect(
+      codeOf(() =>
+        decodeCreateBucketConfiguration('<Configuration><LocationConstraint>x</LocationConstraint></Configuration>'),
+      ),
+    ).toBe('MalformedXML');
     expect(codeOf(() => decodeCreateBucketConfiguration('<CreateBucketConfiguration>'))).toBe('MalformedXML');
   });
 
   it('refuses a LocationConstraint with element content', () => {
-    expect(codeOf(() => decodeCreateBucketConfiguration('<CreateBucketConfiguration><LocationConstraint><x/></LocationConstraint></CreateBucketConfiguration>'))).toBe('MalformedXML');
+    expect(
+      codeOf(() =>
+        decodeCreateBucketConfiguration(
+          '<CreateBucketConfiguration><LocationConstraint><x/></LocationConstraint></CreateBucketConfiguration>',
+        ),
+      ),
+    ).toBe('MalformedXML');
   });
 });
 
 describe('decodeDelete', () => {
   it('one object (not an array in the XML) still yields a list', () => {
-    expect(decodeDelete(deleteDoc(['only']))).toEqual({ quiet: false, objects: [{ key: 'only', versionId: undefined }] });
+    expect(decodeDelete(deleteDoc(['only']))).toEqual({
+      quiet: false,
+      objects: [{ key: 'only', versionId: undefined }],
+    });
   });
 
   it('keeps order and VersionId', () => {
     const xml = `<Delete><Object><Key>b</Key><VersionId>v1</VersionId></Object><Object><Key>a</Key></Object></Delete>`;
-    expect(decodeDelete(xml).objects).toEqual([{ key: 'b', versionId: 'v1' }, { key: 'a', versionId: undefined }]);
+    expect(decodeDelete(xml).objects).toEqual([
+      { key: 'b', versionId: 'v1' },
+      { key: 'a', versionId: undefined },
+    ]);
   });
 
   it('Quiet is true only for "true", case-insensitive', () => {
@@ -174,8 +216,12 @@ describe('decodeDelete', () => {
   });
 
   it('an Object without Key, or with two Keys, is MalformedXML', () => {
-    expect(codeOf(() => decodeDelete('<Delete><Object><VersionId>v</VersionId></Object></Delete>'))).toBe('MalformedXML');
-    expect(codeOf(() => decodeDelete('<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>'))).toBe('MalformedXML');
+    expect(codeOf(() => decodeDelete('<Delete><Object><VersionId>v</VersionId></Object></Delete>'))).toBe(
+      'MalformedXML',
+    );
+    expect(codeOf(() => decodeDelete('<Delete><Object><Key>a</Key><Key>b</Key></Object></Delete>'))).toBe(
+      'MalformedXML',
+    );
   });
 
   it('refuses another root element', () => {
@@ -183,11 +229,17 @@ describe('decodeDelete', () => {
   });
 
   it('keys are taken verbatim: digits stay strings, entities decoded, unicode kept', () => {
-    expect(decodeDelete(deleteDoc(['0123', 'true', 'a&amp;b&lt;c&gt;', 'dir/', 'é😀'])).objects.map((o) => o.key)).toEqual(['0123', 'true', 'a&b<c>', 'dir/', 'é😀']);
+    expect(
+      decodeDelete(deleteDoc(['0123', 'true', 'a&amp;b&lt;c&gt;', 'dir/', 'é😀'])).objects.map((o) => o.key),
+    ).toEqual(['0123', 'true', 'a&b<c>', 'dir/', 'é😀']);
   });
 
   it('keeps leading and trailing spaces in keys (they are part of the object name)', () => {
-    expect(decodeDelete(deleteDoc([' lead', 'trail ', '  both  '])).objects.map((o) => o.key)).toEqual([' lead', 'trail ', '  both  ']);
+    expect(decodeDelete(deleteDoc([' lead', 'trail ', '  both  '])).objects.map((o) => o.key)).toEqual([
+      ' lead',
+      'trail ',
+      '  both  ',
+    ]);
   });
 });
 
@@ -195,22 +247,42 @@ describe('decodeCompleteMultipartUpload', () => {
   const doc = (parts: string) => `<CompleteMultipartUpload${NS}>${parts}</CompleteMultipartUpload>`;
 
   it('reads parts in document order with numeric part numbers', () => {
-    const xml = doc('<Part><PartNumber>1</PartNumber><ETag>"aaa"</ETag></Part><Part><ETag>bbb</ETag><PartNumber>2</PartNumber></Part>');
-    expect(decodeCompleteMultipartUpload(xml)).toEqual([{ partNumber: 1, etag: '"aaa"', checksums: {} }, { partNumber: 2, etag: 'bbb', checksums: {} }]);
+    const xml = doc(
+      '<Part><PartNumber>1</PartNumber><ETag>"aaa"</ETag></Part><Part><ETag>bbb</ETag><PartNumber>2</PartNumber></Part>',
+    );
+    expect(decodeCompleteMultipartUpload(xml)).toEqual([
+      { partNumber: 1, etag: '"aaa"', checksums: {} },
+      { partNumber: 2, etag: 'bbb', checksums: {} },
+    ]);
   });
 
   it('one part is a list; &quot;-escaped ETags are decoded', () => {
-    expect(decodeCompleteMultipartUpload(doc('<Part><PartNumber>7</PartNumber><ETag>&quot;abc&quot;</ETag></Part>'))).toEqual([{ partNumber: 7, etag: '"abc"', checksums: {} }]);
+    expect(
+      decodeCompleteMultipartUpload(doc('<Part><PartNumber>7</PartNumber><ETag>&quot;abc&quot;</ETag></Part>')),
+    ).toEqual([{ partNumber: 7, etag: '"abc"', checksums: {} }]);
   });
 
   it('reads the per-part checksum elements of every algorithm (the service verifies them)', () => {
-    expect(decodeCompleteMultipartUpload(doc('<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><PartNumber>1</PartNumber><ETag>e</ETag></Part>'))).toEqual([{ partNumber: 1, etag: 'e', checksums: { CRC32: 'AAAAAA==' } }]);
-    const all = '<ChecksumCRC32C>a</ChecksumCRC32C><ChecksumCRC64NVME>b</ChecksumCRC64NVME><ChecksumSHA1>c</ChecksumSHA1><ChecksumSHA256> d </ChecksumSHA256><ChecksumMD5>x</ChecksumMD5>';
-    expect(decodeCompleteMultipartUpload(doc(`<Part><PartNumber>1</PartNumber><ETag>e</ETag>${all}</Part>`))[0].checksums).toEqual({ CRC32C: 'a', CRC64NVME: 'b', SHA1: 'c', SHA256: 'd' });
+    expect(
+      decodeCompleteMultipartUpload(
+        doc('<Part><ChecksumCRC32>AAAAAA==</ChecksumCRC32><PartNumber>1</PartNumber><ETag>e</ETag></Part>'),
+      ),
+    ).toEqual([{ partNumber: 1, etag: 'e', checksums: { CRC32: 'AAAAAA==' } }]);
+    const all =
+      '<ChecksumCRC32C>a</ChecksumCRC32C><ChecksumCRC64NVME>b</ChecksumCRC64NVME><ChecksumSHA1>c</ChecksumSHA1><ChecksumSHA256> d </ChecksumSHA256><ChecksumMD5>x</ChecksumMD5>';
+    expect(
+      decodeCompleteMultipartUpload(doc(`<Part><PartNumber>1</PartNumber><ETag>e</ETag>${all}</Part>`))[0].checksums,
+    ).toEqual({ CRC32C: 'a', CRC64NVME: 'b', SHA1: 'c', SHA256: 'd' });
   });
 
   it('keeps the order it was given (the service checks ascending order)', () => {
-    expect(decodeCompleteMultipartUpload(doc('<Part><PartNumber>2</PartNumber><ETag>b</ETag></Part><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part>')).map((p) => p.partNumber)).toEqual([2, 1]);
+    expect(
+      decodeCompleteMultipartUpload(
+        doc(
+          '<Part><PartNumber>2</PartNumber><ETag>b</ETag></Part><Part><PartNumber>1</PartNumber><ETag>a</ETag></Part>',
+        ),
+      ).map((p) => p.partNumber),
+    ).toEqual([2, 1]);
   });
 
   it('no parts decodes to an empty list (the service answers MalformedXML)', () => {
@@ -225,19 +297,34 @@ describe('decodeCompleteMultipartUpload', () => {
       '<Part><PartNumber>1.5</PartNumber><ETag>e</ETag></Part>',
       '<Part><PartNumber>1</PartNumber></Part>',
     ]) {
-      expect(codeOf(() => decodeCompleteMultipartUpload(doc(part))), part).toBe('MalformedXML');
+      expect(
+        codeOf(() => decodeCompleteMultipartUpload(doc(part))),
+        part,
+      ).toBe('MalformedXML');
     }
   });
 
   it('refuses another root element and malformed XML', () => {
-    expect(codeOf(() => decodeCompleteMultipartUpload('<Complete><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></Complete>'))).toBe('MalformedXML');
+    expect(
+      codeOf(() =>
+        decodeCompleteMultipartUpload('<Complete><Part><PartNumber>1</PartNumber><ETag>e</ETag></Part></Complete>'),
+      ),
+    ).toBe('MalformedXML');
     expect(codeOf(() => decodeCompleteMultipartUpload('<CompleteMultipartUpload><Part>'))).toBe('MalformedXML');
   });
 });
 
 describe('decodeTagging', () => {
   it('reads tags; Value may be empty or absent', () => {
-    expect(decodeTagging(tagDoc([['env', 'prod'], ['team', 'a&amp;b'], ['empty', '']]))).toEqual({ env: 'prod', team: 'a&b', empty: '' });
+    expect(
+      decodeTagging(
+        tagDoc([
+          ['env', 'prod'],
+          ['team', 'a&amp;b'],
+          ['empty', ''],
+        ]),
+      ),
+    ).toEqual({ env: 'prod', team: 'a&b', empty: '' });
     expect(decodeTagging('<Tagging><TagSet><Tag><Key>k</Key></Tag></TagSet></Tagging>')).toEqual({ k: '' });
   });
 
@@ -268,12 +355,31 @@ describe('decodeTagging', () => {
 
   it('an empty or missing key, or a duplicate key, is InvalidTag', () => {
     expect(codeOf(() => decodeTagging(tagDoc([['', 'v']])))).toBe('InvalidTag');
-    expect(codeOf(() => decodeTagging('<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>'))).toBe('InvalidTag');
-    expect(codeOf(() => decodeTagging(tagDoc([['k', '1'], ['k', '2']])))).toBe('InvalidTag');
+    expect(codeOf(() => decodeTagging('<Tagging><TagSet><Tag><Value>v</Value></Tag></TagSet></Tagging>'))).toBe(
+      'InvalidTag',
+    );
+    expect(
+      codeOf(() =>
+        decodeTagging(
+          tagDoc([
+            ['k', '1'],
+            ['k', '2'],
+          ]),
+        ),
+      ),
+    ).toBe('InvalidTag');
   });
 
   it('keys named like Object.prototype members are ordinary keys', () => {
-    expect(decodeTagging(tagDoc([['constructor', 'a'], ['toString', 'b'], ['hasOwnProperty', 'c']]))).toEqual({ constructor: 'a', toString: 'b', hasOwnProperty: 'c' });
+    expect(
+      decodeTagging(
+        tagDoc([
+          ['constructor', 'a'],
+          ['toString', 'b'],
+          ['hasOwnProperty', 'c'],
+        ]),
+      ),
+    ).toEqual({ constructor: 'a', toString: 'b', hasOwnProperty: 'c' });
   });
 
   it('refuses another root element', () => {
@@ -288,8 +394,20 @@ describe('decodeServerSideEncryptionConfiguration', () => {
   });
 
   it('KMSMasterKeyID is optional; SSEAlgorithm is required', () => {
-    expect(decodeServerSideEncryptionConfiguration('<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>')).toEqual({ algorithm: 'AES256', kmsKeyId: undefined });
-    expect(codeOf(() => decodeServerSideEncryptionConfiguration('<ServerSideEncryptionConfiguration><Rule/></ServerSideEncryptionConfiguration>'))).toBe('MalformedXML');
-    expect(codeOf(() => decodeServerSideEncryptionConfiguration('<ServerSideEncryptionConfiguration/>'))).toBe('MalformedXML');
+    expect(
+      decodeServerSideEncryptionConfiguration(
+        '<ServerSideEncryptionConfiguration><Rule><ApplyServerSideEncryptionByDefault><SSEAlgorithm>AES256</SSEAlgorithm></ApplyServerSideEncryptionByDefault></Rule></ServerSideEncryptionConfiguration>',
+      ),
+    ).toEqual({ algorithm: 'AES256', kmsKeyId: undefined });
+    expect(
+      codeOf(() =>
+        decodeServerSideEncryptionConfiguration(
+          '<ServerSideEncryptionConfiguration><Rule/></ServerSideEncryptionConfiguration>',
+        ),
+      ),
+    ).toBe('MalformedXML');
+    expect(codeOf(() => decodeServerSideEncryptionConfiguration('<ServerSideEncryptionConfiguration/>'))).toBe(
+      'MalformedXML',
+    );
   });
 });

@@ -7,15 +7,19 @@ const NS = 'http://s3.amazonaws.com/doc/2006-03-01/';
 
 describe('renderXml', () => {
   it('puts the declaration first and the S3 namespace on the root by default', () => {
-    expect(renderXml({ root: 'LocationConstraint', body: {} })).toBe(`${DECL}<LocationConstraint xmlns="${NS}"></LocationConstraint>`);
+    expect(renderXml({ root: 'LocationConstraint', body: {} })).toBe(
+      `${DECL}<LocationConstraint xmlns="${NS}"></LocationConstraint>`,
+    );
     expect(renderXml({ root: 'R', ns: true, body: { A: 'x' } })).toBe(`${DECL}<R xmlns="${NS}"><A>x</A></R>`);
   });
 
   it('ns: false leaves the namespace off (error documents)', () => {
-    expect(renderXml({ root: 'Error', ns: false, body: { Code: 'NoSuchKey', Message: 'm' } })).toBe(`${DECL}<Error><Code>NoSuchKey</Code><Message>m</Message></Error>`);
+    expect(renderXml({ root: 'Error', ns: false, body: { Code: 'NoSuchKey', Message: 'm' } })).toBe(
+      `${DECL}<Error><Code>NoSuchKey</Code><Message>m</Message></Error>`,
+    );
   });
 
-  it("escapes < > & ' \" in text, so keys survive a round trip through a parser", () => {
+  it('escapes < > & \' " in text, so keys survive a round trip through a parser', () => {
     const key = `a<b>c&d'e"f</Key><Injected>`;
     const xml = renderXml({ root: 'R', ns: false, body: { Key: key } });
     expect(xml).not.toContain('<Injected>');
@@ -42,21 +46,46 @@ describe('renderXml', () => {
   });
 
   it('renders arrays as repeated elements, in order', () => {
-    const xml = renderXml({ root: 'ListBucketResult', ns: false, body: { Name: 'b', Contents: [{ Key: 'a', Size: 1 }, { Key: 'b', Size: 2 }], CommonPrefixes: [{ Prefix: 'p/' }] } });
-    expect(xml).toBe(`${DECL}<ListBucketResult><Name>b</Name><Contents><Key>a</Key><Size>1</Size></Contents><Contents><Key>b</Key><Size>2</Size></Contents><CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes></ListBucketResult>`);
+    const xml = renderXml({
+      root: 'ListBucketResult',
+      ns: false,
+      body: {
+        Name: 'b',
+        Contents: [
+          { Key: 'a', Size: 1 },
+          { Key: 'b', Size: 2 },
+        ],
+        CommonPrefixes: [{ Prefix: 'p/' }],
+      },
+    });
+    expect(xml).toBe(
+      `${DECL}<ListBucketResult><Name>b</Name><Contents><Key>a</Key><Size>1</Size></Contents><Contents><Key>b</Key><Size>2</Size></Contents><CommonPrefixes><Prefix>p/</Prefix></CommonPrefixes></ListBucketResult>`,
+    );
   });
 
   it('an empty array renders nothing', () => {
-    expect(renderXml({ root: 'R', ns: false, body: { A: 'x', Contents: [], B: 'y' } })).toBe(`${DECL}<R><A>x</A><B>y</B></R>`);
+    expect(renderXml({ root: 'R', ns: false, body: { A: 'x', Contents: [], B: 'y' } })).toBe(
+      `${DECL}<R><A>x</A><B>y</B></R>`,
+    );
   });
 
   it('drops undefined fields at every depth, keeps empty strings, zero and false', () => {
     const xml = renderXml({
       root: 'R',
       ns: false,
-      body: { Gone: undefined, Empty: '', Zero: 0, False: false, True: true, Nested: { Keep: 'k', Drop: undefined }, List: [{ In: 1, Out: undefined }] },
+      body: {
+        Gone: undefined,
+        Empty: '',
+        Zero: 0,
+        False: false,
+        True: true,
+        Nested: { Keep: 'k', Drop: undefined },
+        List: [{ In: 1, Out: undefined }],
+      },
     });
-    expect(xml).toBe(`${DECL}<R><Empty></Empty><Zero>0</Zero><False>false</False><True>true</True><Nested><Keep>k</Keep></Nested><List><In>1</In></List></R>`);
+    expect(xml).toBe(
+      `${DECL}<R><Empty></Empty><Zero>0</Zero><False>false</False><True>true</True><Nested><Keep>k</Keep></Nested><List><In>1</In></List></R>`,
+    );
     expect(xml).not.toContain('Gone');
     expect(xml).not.toContain('Drop');
     expect(xml).not.toContain('undefined');

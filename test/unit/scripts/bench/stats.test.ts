@@ -1,5 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { cpuTable, cpuUnitOf, evaluateTargets, fmt, formatTable, median, phaseTable, ratio, TARGETS, targetLines, type MachineLimits, type PhaseResult } from '../../../../scripts/bench/stats.js';
+import {
+  cpuTable,
+  cpuUnitOf,
+  evaluateTargets,
+  fmt,
+  formatTable,
+  median,
+  phaseTable,
+  ratio,
+  TARGETS,
+  targetLines,
+  type MachineLimits,
+  type PhaseResult,
+} from '../../../../scripts/bench/stats.js';
 
 const limits: MachineLimits = { md5: 700, aesGcmEncrypt: 1400, aesGcmDecrypt: 1600 };
 
@@ -59,7 +72,9 @@ describe('evaluateTargets', () => {
     expect(out.every((o) => !o.met && o.value === undefined)).toBe(true);
   });
   it('meets a target exactly at its minimum', () => {
-    const [o] = evaluateTargets([phase('list2000', 300, 100)], limits, [{ phase: 'list2000', against: 's3rver', min: 3 }]);
+    const [o] = evaluateTargets([phase('list2000', 300, 100)], limits, [
+      { phase: 'list2000', against: 's3rver', min: 3 },
+    ]);
     expect(o.met).toBe(true);
   });
 });
@@ -76,7 +91,13 @@ describe('fmt', () => {
 
 describe('formatTable', () => {
   it('pads the first column on the right and the others on the left, under a rule', () => {
-    const t = formatTable(['phase', 'a', 'b'], [['x', '1', '22'], ['longer', '333', '4']]);
+    const t = formatTable(
+      ['phase', 'a', 'b'],
+      [
+        ['x', '1', '22'],
+        ['longer', '333', '4'],
+      ],
+    );
     expect(t.split('\n')).toEqual(['phase     a   b', '------  ---  --', 'x         1  22', 'longer  333   4']);
   });
   it('refuses a row with the wrong number of cells', () => {
@@ -93,8 +114,14 @@ describe('phaseTable and targetLines', () => {
   });
   it('says MET or NOT MET per target', () => {
     const phases = [phase('list2000', 9000, 3000), phase('put4kx16', 100, 100)];
-    const lines = targetLines(evaluateTargets(phases, limits).filter((o) => o.phase === 'list2000' || o.phase === 'put4kx16'), phases);
-    expect(lines).toEqual(['NOT MET  put4kx16: 1.00 x s3rver (target >= 2)', 'MET      list2000: 3.00 x s3rver (target >= 3)']);
+    const lines = targetLines(
+      evaluateTargets(phases, limits).filter((o) => o.phase === 'list2000' || o.phase === 'put4kx16'),
+      phases,
+    );
+    expect(lines).toEqual([
+      'NOT MET  put4kx16: 1.00 x s3rver (target >= 2)',
+      'MET      list2000: 3.00 x s3rver (target >= 3)',
+    ]);
   });
 });
 

@@ -7,7 +7,10 @@ import { blobStoreContract } from '../../../contract/blobStore.contract.js';
 async function fixture(drives: number, parity: number, blockSize?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-ec-'));
   const paths = Array.from({ length: drives }, (_, i) => join(dir, `d${i + 1}`));
-  return { store: await ErasureBlobStore.open({ drives: paths, parity, blockSize }), cleanup: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    store: await ErasureBlobStore.open({ drives: paths, parity, blockSize }),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 blobStoreContract('ErasureBlobStore 2+2 (4 drives)', () => fixture(4, 2));

@@ -63,7 +63,14 @@ const kill = {
 };
 
 /** Every pair of drives of four. */
-const PAIRS = [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]];
+const PAIRS = [
+  [0, 1],
+  [0, 2],
+  [0, 3],
+  [1, 2],
+  [1, 3],
+  [2, 3],
+];
 
 describe('ErasureBlobStore: losing drives', () => {
   it('no drive holds a whole blob: each shard file is about a k-th of it', async () => {
@@ -91,7 +98,10 @@ describe('ErasureBlobStore: losing drives', () => {
   });
 
   it('2+1 and 1+1 survive one lost drive at each position', async () => {
-    for (const [n, m] of [[3, 1], [2, 1]]) {
+    for (const [n, m] of [
+      [3, 1],
+      [2, 1],
+    ]) {
       for (let d = 0; d < n; d++) {
         const { store, paths, putRandom } = await setup(n, m);
         const { id, data } = await putRandom();
@@ -150,9 +160,13 @@ describe('ErasureBlobStore: bitrot', () => {
     await flipBit(shardFile(3, id), blockAt(1) + 7);
     expect((await collect(store.get(id))).equals(data)).toBe(true);
     await flipBit(shardFile(1, id), blockAt(1) + 4000);
-    await expect(collect(store.get(id))).rejects.toThrow(/1 of 4 shards readable, 2 needed.*stripe 1: checksum mismatch/);
+    await expect(collect(store.get(id))).rejects.toThrow(
+      /1 of 4 shards readable, 2 needed.*stripe 1: checksum mismatch/,
+    );
     // Stripes the range does not touch still read.
-    expect((await collect(store.get(id, { start: 0, end: 2 * BLOCK - 1 }))).equals(data.subarray(0, 2 * BLOCK))).toBe(true);
+    expect((await collect(store.get(id, { start: 0, end: 2 * BLOCK - 1 }))).equals(data.subarray(0, 2 * BLOCK))).toBe(
+      true,
+    );
   });
 
   it('a truncated shard, a corrupted header and a checksum flipped are each treated as missing', async () => {
@@ -217,7 +231,9 @@ describe('ErasureBlobStore: ranges', () => {
     const { store, shardFile, blockAt, putRandom } = await setup(4, 2);
     const { id, data } = await putRandom();
     await flipBit(shardFile(0, id), blockAt(4));
-    expect((await collect(store.get(id, { start: 0, end: 3 * 2 * BLOCK - 1 }))).equals(data.subarray(0, 6 * BLOCK))).toBe(true);
+    expect(
+      (await collect(store.get(id, { start: 0, end: 3 * 2 * BLOCK - 1 }))).equals(data.subarray(0, 6 * BLOCK)),
+    ).toBe(true);
     expect(store.healQueue.size).toBe(0);
     await collect(store.get(id, { start: 4 * 2 * BLOCK, end: 4 * 2 * BLOCK }));
     expect(store.healQueue.drain()).toEqual([{ id, shard: 0, reason: 'stripe 4: checksum mismatch' }]);
@@ -266,7 +282,9 @@ describe('ErasureBlobStore: quorum writes and healing', () => {
     const id = newId();
     const err = await store.put(id, chunked(randomBytes(SIZE))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InsufficientShardsError);
-    expect((err as Error).message).toMatch(/2 of 4 drives accepted the write, a quorum of 3 is needed \(shard 0: ENOTDIR; shard 3: ENOTDIR\)/);
+    expect((err as Error).message).toMatch(
+      /2 of 4 drives accepted the write, a quorum of 3 is needed \(shard 0: ENOTDIR; shard 3: ENOTDIR\)/,
+    );
     expect(await store.stat(id)).toBeUndefined();
     expect(await tmpFilesOf(paths)).toEqual([]);
     const ids: string[] = [];
@@ -312,7 +330,9 @@ describe('ErasureBlobStore: quorum writes and healing', () => {
   it('2+1 needs all three drives to write (quorum k+1); 2+0 needs both', async () => {
     const a = await setup(3, 1);
     await kill.deleted(a.paths[2]);
-    await expect(a.store.put(newId(), Readable.from([Buffer.from('x')]))).rejects.toThrow(/2 of 3 drives accepted the write, a quorum of 3/);
+    await expect(a.store.put(newId(), Readable.from([Buffer.from('x')]))).rejects.toThrow(
+      /2 of 3 drives accepted the write, a quorum of 3/,
+    );
     await rm(root!, { recursive: true, force: true });
     const b = await setup(2, 0);
     const { id, data } = await b.putRandom();
@@ -353,12 +373,16 @@ describe('ErasureBlobStore.open', () => {
     await writeFile(join(root!, 'f2'), 'x');
     await writeFile(join(root!, 'f3'), 'x');
     const files = ['f1', 'f2', 'f3'].map((f) => join(root!, f));
-    await expect(ErasureBlobStore.open({ drives: [...files, paths[1]], parity: 2 })).rejects.toThrow(/only 1 of 4 drives could be opened, 2 are needed/);
+    await expect(ErasureBlobStore.open({ drives: [...files, paths[1]], parity: 2 })).rejects.toThrow(
+      /only 1 of 4 drives could be opened, 2 are needed/,
+    );
   });
 
   it('rejects impossible parity and block sizes', async () => {
     await expect(ErasureBlobStore.open({ drives: ['/a', '/b'], parity: 2 })).rejects.toThrow(/parity must be 0 to 1/);
-    await expect(ErasureBlobStore.open({ drives: ['/a', '/b'], parity: 1, blockSize: 100 })).rejects.toThrow(/multiple of 8/);
+    await expect(ErasureBlobStore.open({ drives: ['/a', '/b'], parity: 1, blockSize: 100 })).rejects.toThrow(
+      /multiple of 8/,
+    );
     await expect(ErasureBlobStore.open({ drives: ['/a', '/a'], parity: 1 })).rejects.toThrow(/same drive/);
   });
 });

@@ -40,7 +40,8 @@ describe.each(KERNELS)('ReedSolomon (%s kernel)', (kernel) => {
         const present = shards.map((_, i) => keep.includes(i));
         const work = shards.map((s, i) => (present[i] ? Buffer.from(s) : Buffer.alloc(s.length, 0xee)));
         rs.reconstruct(work, present);
-        for (let i = 0; i < k + m; i++) expect(work[i].equals(shards[i]), `k=${k} m=${m} keep=${keep} shard ${i}`).toBe(true);
+        for (let i = 0; i < k + m; i++)
+          expect(work[i].equals(shards[i]), `k=${k} m=${m} keep=${keep} shard ${i}`).toBe(true);
       }
     }
   });

@@ -1,9 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { Checksummer } from '../../../../src/storage/erasure/checksum.js';
-import { blockBinding, blockLengthFor, decodeHeader, encodeHeader, HEADER_SIZE, StripeLayout, type ShardHeader } from '../../../../src/storage/erasure/shardFormat.js';
+import {
+  blockBinding,
+  blockLengthFor,
+  decodeHeader,
+  encodeHeader,
+  HEADER_SIZE,
+  StripeLayout,
+  type ShardHeader,
+} from '../../../../src/storage/erasure/shardFormat.js';
 
 const sum = await Checksummer.create();
-const H: ShardHeader = { k: 2, m: 2, index: 3, blockSize: 65536, size: 2 ** 40 + 5, id: '00112233445566778899aabbccddeeff' };
+const H: ShardHeader = {
+  k: 2,
+  m: 2,
+  index: 3,
+  blockSize: 65536,
+  size: 2 ** 40 + 5,
+  id: '00112233445566778899aabbccddeeff',
+};
 
 describe('shard header', () => {
   it('round-trips every field in 64 bytes that start with the magic and version 1', () => {
@@ -23,7 +38,10 @@ describe('shard header', () => {
   });
 
   it('an unknown version or codec is refused by name even with a valid checksum', () => {
-    for (const [at, what] of [[4, 'format version'], [5, 'codec']] as const) {
+    for (const [at, what] of [
+      [4, 'format version'],
+      [5, 'codec'],
+    ] as const) {
       const b = encodeHeader(H, sum);
       b[at] = 9;
       sum.digest([b.subarray(0, 48)]).copy(b, 48);
