@@ -20,10 +20,9 @@ import type { BlobStore } from '../storage/BlobStore.js';
 import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { BucketService } from './bucketService.js';
-import type { WriteConditions } from './conditions.js';
 import { copySourceRange, openCopySource, sourceStream, type CopySource } from './copyService.js';
 import { DomainError } from './errors.js';
-import { completeChecksums, type ChecksumType, type CompleteChecksumRequest } from './multipartChecksum.js';
+import { completeChecksums, type ChecksumType } from './multipartChecksum.js';
 import { validateKey, type ObjectService } from './objectService.js';
 import { addressOf, openJson, sealJson, sealObject } from './sealedMeta.js';
 import { openPartSecrets, partSealIdentity, type PartSecrets } from './partSecrets.js';
@@ -33,9 +32,22 @@ import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 /** CreateMultipartUpload's checksum type rules, for the handler that parses its headers. */
 export { uploadChecksumType, type ChecksumType } from './multipartChecksum.js';
 
-export const MIN_PART_SIZE = 5 * 1024 * 1024;
-export const MAX_PART_SIZE = 5 * 1024 ** 3;
-export const MAX_PARTS = 10000;
+export {
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MIN_PART_SIZE,
+  type CompletedPartInput,
+  type CompleteOptions,
+  type CompleteResult,
+} from './multipartTypes.js';
+import {
+  MAX_PART_SIZE,
+  MAX_PARTS,
+  MIN_PART_SIZE,
+  type CompletedPartInput,
+  type CompleteOptions,
+  type CompleteResult,
+} from './multipartTypes.js';
 
 interface UploadSecrets {
   userMeta: Record<string, string>;
@@ -48,27 +60,6 @@ export interface MultipartDeps {
   buckets: BucketService;
   objects: ObjectService;
   segmentLog2: number;
-}
-
-export interface CompletedPartInput {
-  partNumber: number;
-  etag: string;
-  /** Checksum<alg> elements of the part in the Complete body, if any. */
-  checksums?: Partial<Record<ChecksumAlgorithm, string>>;
-}
-
-export interface CompleteOptions extends CompleteChecksumRequest {
-  /** If-Match / If-None-Match: checked before the parts are assembled and again at the commit point. */
-  conditions?: WriteConditions;
-  /** x-amz-mp-object-size: the size the client expects the object to have. */
-  objectSize?: number;
-  requestId?: string;
-}
-
-export interface CompleteResult {
-  etag: string;
-  checksums: Record<string, string>;
-  versionId: string;
 }
 
 export class MultipartService {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './BlobStore.js';
 import { GroupCommit } from '../util/groupCommit.js';
+import { DIR_MODE, fsyncDir, isErrnoCode, mkdirDurable, unlinkQuiet } from './durableFs.js';
 
 /**
  * Blob ids are 16 random bytes in lowercase hex. Anything else is refused before
@@ -15,46 +16,12 @@ import { GroupCommit } from '../util/groupCommit.js';
 const BLOB_ID_RE = /^[0-9a-f]{32}$/;
 const SHARD_RE = /^[0-9a-f]{2}$/;
 const TMP_DIR = 'tmp';
-const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 
 /** Throws unless `id` is a valid blob id (see {@link BLOB_ID_RE}). */
 export function assertBlobId(id: string): void {
   if (typeof id !== 'string' || !BLOB_ID_RE.test(id)) {
     throw Object.assign(new TypeError(`invalid blob id: ${JSON.stringify(id)}`), { code: 'ERR_INVALID_BLOB_ID' });
-  }
-}
-
-function isErrnoCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
-
-/** fsync a directory so that entries created, renamed or removed in it are on stable storage. */
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Creates `dir` if missing; when it was created, fsyncs the parent so the new entry survives a crash. */
-async function mkdirDurable(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { mode: DIR_MODE });
-  } catch (err) {
-    if (isErrnoCode(err, 'EEXIST')) return;
-    throw err;
-  }
-  await fsyncDir(dirname(dir));
-}
-
-async function unlinkQuiet(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if (!isErrnoCode(err, 'ENOENT')) throw err;
   }
 }
 

@@ -10,48 +10,18 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { DIR_MODE, fsyncDir, isErrnoCode, mkdirDurable, unlinkQuiet } from '../durableFs.js';
+
+export { isErrnoCode, unlinkQuiet };
 
 const TMP_DIR = 'tmp';
-const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
 const SHARD_RE = /^[0-9a-f]{2}$/;
 const BLOB_ID_RE = /^[0-9a-f]{32}$/;
 
-export function isErrnoCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
-
 export function errText(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   return e?.code ?? e?.message ?? String(err);
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** mkdir; when it created the directory, fsync the parent so the entry survives a crash. */
-async function mkdirDurable(dir: string): Promise<void> {
-  try {
-    await mkdir(dir, { mode: DIR_MODE });
-  } catch (err) {
-    if (isErrnoCode(err, 'EEXIST')) return;
-    throw err;
-  }
-  await fsyncDir(dirname(dir));
-}
-
-export async function unlinkQuiet(path: string): Promise<void> {
-  try {
-    await unlink(path);
-  } catch (err) {
-    if (!isErrnoCode(err, 'ENOENT')) throw err;
-  }
 }
 
 export class Drive {
