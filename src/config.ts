@@ -95,6 +95,9 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DATA_S3_REGION: 'dataS3Region',
 };
 
+/** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */
+export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(['COFFER_CONFIG', ...Object.keys(ENV)]);
+
 function defaultsPath(): string {
   // dist/src/config.js and src/config.ts both sit two levels below the repo root or one.
   const here = dirname(fileURLToPath(import.meta.url));
