@@ -190,14 +190,15 @@ export class MultipartService {
     partNumber: number,
     source: CopySource & { range?: string },
     requestId?: string,
-  ): Promise<PartSecrets> {
+  ): Promise<PartSecrets & { sourceVersion?: string }> {
     await this.upload(bucket, key, uploadId);
     const src = await openCopySource(this.d.objects, this.d.buckets, source, requestId);
     try {
       const size = src.record.size;
       const { start, end } = copySourceRange(source.range, size);
       const body = size === 0 ? new PassThrough().end() : sourceStream(this.d.blobs, src, src.bucket.uid, start, end);
-      return await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+      const part = await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+      return { ...part, sourceVersion: src.version };
     } finally {
       src.release();
     }

@@ -4,7 +4,6 @@
  * (the commit point) -> replaced blobs deleted. A crash before the commit
  * leaves the old object and an orphan blob (swept later), never a mix.
  */
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../storage/BlobStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
@@ -23,21 +22,19 @@ import {
 } from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
 import { objectAttributes, type AttributesInput, type AttributesResult } from './objectAttributes.js';
-import { DomainError } from './errors.js';
 import { addressOf, openObject, sealObject } from './sealedMeta.js';
 import { newId, openConcatDecrypted, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
 import { MAX_SINGLE_PUT, validateKey } from './objectKeys.js';
 import { servedRange } from './readRange.js';
 import { removeObject, type DeleteInput, type DeleteResult } from './objectDelete.js';
+import { rewriteRecord } from './objectRewrite.js';
 import {
   findVersion,
   requireCurrent,
   requireVersion,
-  reread,
   shownVersion,
   stageCurrent,
-  stageRewrite,
   versionOf,
   type Located,
 } from './objectVersions.js';
@@ -373,12 +370,10 @@ export class ObjectService {
   }
 
   /**
-   * Replace sealed metadata only, in place: the version keeps its id and its
-   * place, current or not (tagging; a copy onto itself in a bucket never
-   * versioned). Streams are kept (and sealed again, in format 2, whatever format
-   * the record had). `key` is the name it was opened under. Services only (takes the DEK).
+   * Replace sealed metadata only, in place (objectRewrite.ts): the version keeps
+   * its id and its place. Services only (takes the DEK).
    */
-  async rewriteMeta(
+  rewriteMeta(
     bucket: BucketRecord,
     key: string,
     at: Located,
@@ -386,29 +381,6 @@ export class ObjectService {
     meta: SealedMeta,
     headers?: StandardHeaders,
   ): Promise<ObjectRecord> {
-    const rec = at.record;
-    const { metaSalt: _salt, sealed: _sealed, sealFormat: _format, ...clear } = rec;
-    const next = sealObject(
-      dek,
-      addressOf(bucket, key, versionOf(rec)),
-      {
-        ...clear,
-        key,
-        versionId: newId(),
-        headers: headers ?? rec.headers,
-        lastModified: headers ? Date.now() : rec.lastModified,
-      },
-      meta,
-      randomBytes(32),
-    );
-    await this.locks.run(`${bucket.uid}/${key}`, async () => {
-      const cur = await reread(this.d.meta, bucket, key, at);
-      if (!cur || cur.versionId !== rec.versionId)
-        throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
-      const batch = this.d.meta.batch();
-      stageRewrite(bucket, at, next, batch);
-      await batch.commit();
-    });
-    return next;
+    return rewriteRecord(this.locks, this.d.meta, { bucket, key, at, dek, meta, headers });
   }
 }

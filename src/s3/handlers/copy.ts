@@ -70,7 +70,10 @@ export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperat
     ctx.requestId,
   );
   return {
-    headers: sseHeaders(target),
+    headers: {
+      ...sseHeaders(target),
+      ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
+    },
     xml: { root: 'CopyPartResult', body: { LastModified: isoDate(Date.now()), ETag: quoteEtag(res.etag) } },
   };
 }

@@ -22,6 +22,7 @@ import {
   PutObjectCommand,
   PutObjectTaggingCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
@@ -241,6 +242,18 @@ describe('DeleteObjects, multipart, copy and tagging with versions', () => {
     expect(await read(b, 'k', done.VersionId)).toBe('mp');
     const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: b }))).Versions ?? [];
     expect(versions).toHaveLength(3);
+    // UploadPartCopy from an old version names it in x-amz-copy-source-version-id.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k2' }));
+    const pc = await s3.send(
+      new UploadPartCopyCommand({
+        Bucket: b,
+        Key: 'k2',
+        UploadId: up.UploadId,
+        PartNumber: 1,
+        CopySource: `${b}/k?versionId=${done.VersionId}`,
+      }),
+    );
+    expect(pc.CopySourceVersionId).toBe(done.VersionId);
   });
 
   it('tags belong to one version', async () => {
