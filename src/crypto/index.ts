@@ -85,13 +85,22 @@
  *  The opened seal then vouches for dataId, headerDigest, size and the part
  *  list, and the stream checks below vouch for the blob against those.
  *
- *  Versions: there are none yet; every object is S3's "null" version and
- *  version = NULL_VERSION ("null"). When versioning lands, a record stored as
- *  version V is sealed with version = V, and a read binds the version it looked
- *  up: the versionId of the request, or the id the "latest" pointer resolved
- *  to (which must then be the id under which the record was found, not a field
- *  copied from it). Records of the null version keep "null". ObjectRecord.versionId
- *  today is the record's random id (a new one per rewrite); it stays bound
+ *  Versions (S3 versioning): `version` is the S3 version id of the record:
+ *  the 32-hex-digit id of a version written while versioning was Enabled
+ *  (src/services/versionIds.ts), or NULL_VERSION ("null") for S3's null version
+ *  (objects of a bucket never versioned, and those written while versioning is
+ *  Suspended; records without a `version` field). A record is sealed once, with
+ *  the id it is created under, and keeps it when it moves between the current
+ *  slot and the history of its key, so moving it never reseals it. A read binds
+ *  the version it asked for: GET ?versionId=V finds a record only if it carries
+ *  V (a noncurrent one is looked up in the history under V itself), and then V
+ *  is bound; a read of the current version binds the version of the record in
+ *  the key's current slot, the one "latest" pointer there is. So a record put
+ *  under another version id (in the history under another id, or with its
+ *  `version` field edited) fails to open, and a current record swapped for an
+ *  older version of the same key is the metadata rollback named below. Delete
+ *  markers hold no data and no seal. ObjectRecord.versionId is the record's own
+ *  random id (a new one per rewrite, e.g. a tagging change); it stays bound
  *  separately as "record versionId" and in K_meta's info.
  *
  *  Format 1 (records without sealFormat, written before format 2): AAD =

@@ -17,7 +17,7 @@ import { lp } from './kdf.js';
 export const RECORD_SEAL_V1 = 1;
 export const RECORD_SEAL_V2 = 2;
 
-/** The version slot bound today: every object is S3's "null" version until versioning exists. */
+/** The version bound for S3's "null" version (a bucket never versioned, or one suspended); see index.ts, "Versions". */
 export const NULL_VERSION = 'null';
 
 // Labels. Part of the on-disk format; never change without a new seal format.
@@ -42,7 +42,7 @@ export interface ObjectAddress {
   bucketName: string;
   /** The object key as the request named it. */
   key: string;
-  /** The S3 version id the record was looked up as: NULL_VERSION today. */
+  /** The S3 version id the record was looked up as (NULL_VERSION for the null version). */
   version: string;
 }
 

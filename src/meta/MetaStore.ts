@@ -14,6 +14,27 @@ export interface ListObjectsQuery {
    * A store that ignores the hint is still correct, only slower on wide trees.
    */
   delimiter?: string;
+  /**
+   * Also yield current versions that are delete markers (ListObjectVersions,
+   * emptiness checks). Without it they are left out here, in the store, so the
+   * delimiter hint never skips a common prefix on the strength of a marker.
+   */
+  deleteMarkers?: boolean;
+}
+
+/** The noncurrent versions of one key (the history), newest first. */
+export interface ListVersionsQuery {
+  bucketUid: string;
+  key: string;
+  /** historyIds strictly after this one (they sort newest first). */
+  after?: string;
+  limit: number;
+}
+
+/** A noncurrent version and the historyId it is stored under. */
+export interface VersionEntry {
+  historyId: string;
+  record: ObjectRecord;
 }
 
 export interface ListUploadsQuery {
@@ -34,6 +55,9 @@ export interface MetaBatch {
   deleteBucket(name: string): this;
   putObject(o: ObjectRecord): this;
   deleteObject(bucketUid: string, key: string): this;
+  /** Store `o` as a noncurrent version of its key under `historyId` (URL-unreserved ASCII). */
+  putVersion(historyId: string, o: ObjectRecord): this;
+  deleteVersion(bucketUid: string, key: string, historyId: string): this;
   putUpload(u: UploadRecord): this;
   deleteUpload(bucketUid: string, key: string, uploadId: string): this;
   putPart(p: PartRecord & { bucketUid: string }): this;
@@ -49,12 +73,18 @@ export interface MetaBatch {
 export interface MetaStore {
   getBucket(name: string): Promise<BucketRecord | undefined>;
   listBuckets(): Promise<BucketRecord[]>;
-  /** True when the bucket (by uid) holds at least one object or upload. */
+  /** True when the bucket (by uid) holds at least one object (delete markers and noncurrent versions too) or upload. */
   bucketHasContent(bucketUid: string): Promise<boolean>;
 
+  /** The current version of `key` (which may be a delete marker). */
   getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined>;
-  /** Objects in key order after `after`, starting with `prefix`, at most `limit`. */
+  /** Current versions in key order after `after`, starting with `prefix`, at most `limit`. */
   listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord>;
+
+  /** A noncurrent version of `key` by its historyId. */
+  getVersion(bucketUid: string, key: string, historyId: string): Promise<ObjectRecord | undefined>;
+  /** Noncurrent versions of one key in historyId order (newest first). */
+  listVersions(q: ListVersionsQuery): AsyncIterable<VersionEntry>;
 
   getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined>;
   listUploads(q: ListUploadsQuery): AsyncIterable<UploadRecord>;
@@ -62,7 +92,7 @@ export interface MetaStore {
   listParts(uploadId: string, after?: number, limit?: number): Promise<PartRecord[]>;
   getPart(uploadId: string, partNumber: number): Promise<PartRecord | undefined>;
 
-  /** Every dataId referenced by any object or part (for the blob garbage sweep). */
+  /** Every dataId referenced by any object version, current or not, or part (for the blob garbage sweep). */
   referencedDataIds(): AsyncIterable<string>;
 
   batch(): MetaBatch;

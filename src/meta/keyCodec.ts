@@ -13,6 +13,12 @@
  * | `o/` bucketUid `/` objectKey                 | ObjectRecord   |
  * | `u/` bucketUid `/` objectKey `\0` uploadId   | UploadRecord   |
  * | `p/` uploadId `/` partNumber (5 digits)      | PartRecord     |
+ * | `v/` bucketUid `/` objectKey `\0` historyId  | ObjectRecord (a noncurrent version) |
+ *
+ * Versioning keeps the current version of each key where it always was
+ * (`o/`), so a plain listing reads exactly what it read before versioning
+ * existed; noncurrent versions live apart under `v/`, newest first within a
+ * key because history ids sort that way (see services/versionIds.ts).
  *
  * Invariants that make each prefix unambiguous and each range exact:
  * - bucketUid is exactly 32 lowercase hex digits, so `o/<uid>/` never prefixes
@@ -20,7 +26,8 @@
  * - Object keys are well-formed Unicode without U+0000. NUL is the key/uploadId
  *   separator in upload keys; because it is the smallest byte, uploads sort by
  *   key first, then uploadId, as ListMultipartUploads requires.
- * - uploadIds use URL-unreserved ASCII only (no `/`, no NUL).
+ * - uploadIds and historyIds use URL-unreserved ASCII only (no `/`, no NUL);
+ *   as with uploads, NUL after the key makes a key's versions one exact range.
  * - Part numbers are zero-padded to 5 digits so 2 sorts before 10.
  * - Valid UTF-8 never contains byte 0xFF, so `prefix ‖ 0xFF` is an exclusive
  *   upper bound for every key that starts with `prefix`.
@@ -37,6 +44,8 @@
 export const BUCKET_UID_RE = /^[0-9a-f]{32}$/;
 /** uploadId: URL-unreserved ASCII, so it can never contain a separator. */
 export const UPLOAD_ID_RE = /^[0-9A-Za-z._~-]{1,200}$/;
+/** historyId: URL-unreserved ASCII, like an uploadId. */
+export const HISTORY_ID_RE = UPLOAD_ID_RE;
 /** S3 allows part numbers 1..10000. */
 export const MAX_PART_NUMBER = 10_000;
 
@@ -48,7 +57,8 @@ export type DecodedKey =
   | { kind: 'bucket'; name: string }
   | { kind: 'object'; bucketUid: string; key: string }
   | { kind: 'upload'; bucketUid: string; key: string; uploadId: string }
-  | { kind: 'part'; uploadId: string; partNumber: number };
+  | { kind: 'part'; uploadId: string; partNumber: number }
+  | { kind: 'version'; bucketUid: string; key: string; historyId: string };
 
 const HIGH = Buffer.from([0xff]);
 const NUL = Buffer.from([0x00]);
@@ -72,6 +82,11 @@ export function isStorableName(s: string): boolean {
 /** True when `id` is a well-formed uploadId (see {@link UPLOAD_ID_RE}). */
 export function isUploadId(id: string): boolean {
   return typeof id === 'string' && UPLOAD_ID_RE.test(id);
+}
+
+/** True when `id` is a well-formed historyId (see {@link HISTORY_ID_RE}). */
+export function isHistoryId(id: string): boolean {
+  return typeof id === 'string' && HISTORY_ID_RE.test(id);
 }
 
 /** True when `n` is a part number S3 accepts. */
@@ -191,6 +206,41 @@ export function uploadRange(bucketUid: string, prefix = '', afterKey?: string, a
   return rangeFrom(base, Buffer.concat([keyBytes, NUL, utf8(afterUploadId)]));
 }
 
+/** `v/<bucketUid>/<objectKey>\0<historyId>` */
+export function versionKey(bucketUid: string, key: string, historyId: string): Buffer {
+  assertBucketUid(bucketUid);
+  assertName('object key', key);
+  if (!isHistoryId(historyId)) throw new TypeError(`invalid historyId: ${JSON.stringify(historyId)}`);
+  return Buffer.concat([utf8(`v/${bucketUid}/${key}`), NUL, utf8(historyId)]);
+}
+
+/** The noncurrent versions of one key, in historyId order (newest first), strictly after `after`. */
+export function keyVersionsRange(bucketUid: string, key: string, after?: string): KeyRange {
+  assertBucketUid(bucketUid);
+  assertBound('key', key);
+  const base = Buffer.concat([utf8(`v/${bucketUid}/${key}`), NUL]);
+  if (!isStorableName(key)) return emptyRange(base);
+  if (after === undefined) return rangeFrom(base);
+  assertBound('after', after);
+  return rangeFrom(base, Buffer.concat([base, utf8(after)]));
+}
+
+/** Every noncurrent version of one bucket. */
+export function bucketVersionsRange(bucketUid: string): KeyRange {
+  assertBucketUid(bucketUid);
+  return rangeFrom(utf8(`v/${bucketUid}/`));
+}
+
+/** Every noncurrent version of every bucket. */
+export function allVersionsRange(): KeyRange {
+  return rangeFrom(utf8('v/'));
+}
+
+/** The historyId at the end of a raw `v/` key (after its last NUL). */
+export function historyIdOf(raw: Buffer): string {
+  return raw.subarray(raw.lastIndexOf(0) + 1).toString('utf8');
+}
+
 /** `p/<uploadId>/<partNumber zero-padded to 5>` */
 export function partKey(uploadId: string, partNumber: number): Buffer {
   assertUploadId(uploadId);
@@ -237,6 +287,18 @@ export function decodeKey(raw: Buffer): DecodedKey {
           bucketUid: rest.slice(0, 32),
           key: rest.slice(33, nul),
           uploadId: rest.slice(nul + 1),
+        };
+      }
+      break;
+    }
+    case 'v/': {
+      const nul = rest.lastIndexOf('\u0000');
+      if (rest[32] === '/' && nul > 33) {
+        return {
+          kind: 'version',
+          bucketUid: rest.slice(0, 32),
+          key: rest.slice(33, nul),
+          historyId: rest.slice(nul + 1),
         };
       }
       break;

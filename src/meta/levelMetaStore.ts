@@ -1,13 +1,24 @@
 import { mkdir } from 'node:fs/promises';
 import { Level } from 'level';
-import type { ListObjectsQuery, ListUploadsQuery, MetaBatch, MetaStore } from './MetaStore.js';
+import type {
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaBatch,
+  MetaStore,
+  VersionEntry,
+} from './MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './records.js';
 import {
   allObjectsRange,
+  allVersionsRange,
   assertBucketUid,
   allPartsRange,
   bucketKey,
   bucketRange,
+  bucketVersionsRange,
+  historyIdOf,
+  isHistoryId,
   isPartNumber,
   isStorableName,
   isUploadId,
@@ -17,10 +28,13 @@ import {
   partRange,
   uploadKey,
   uploadRange,
+  keyVersionsRange,
+  versionKey,
 } from './keyCodec.js';
 import type { KeyRange } from './keyCodec.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
 import { GroupCommit } from '../util/groupCommit.js';
+import { withoutMarkers } from './withoutMarkers.js';
 
 type Db = Level<Buffer, unknown>;
 type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
@@ -61,6 +75,12 @@ class LevelMetaBatch implements MetaBatch {
   }
   deleteObject(bucketUid: string, key: string): this {
     return this.push({ type: 'del', key: objectKey(bucketUid, key) });
+  }
+  putVersion(historyId: string, o: ObjectRecord): this {
+    return this.push({ type: 'put', key: versionKey(o.bucketUid, o.key, historyId), value: o });
+  }
+  deleteVersion(bucketUid: string, key: string, historyId: string): this {
+    return this.push({ type: 'del', key: versionKey(bucketUid, key, historyId) });
   }
   putUpload(u: UploadRecord): this {
     return this.push({ type: 'put', key: uploadKey(u.bucketUid, u.key, u.uploadId), value: u });
@@ -176,7 +196,11 @@ export class LevelMetaStore implements MetaStore {
   }
 
   async bucketHasContent(bucketUid: string): Promise<boolean> {
-    return (await this.anyKey(objectRange(bucketUid))) || (await this.anyKey(uploadRange(bucketUid)));
+    return (
+      (await this.anyKey(objectRange(bucketUid))) ||
+      (await this.anyKey(uploadRange(bucketUid))) ||
+      (await this.anyKey(bucketVersionsRange(bucketUid)))
+    );
   }
 
   async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
@@ -187,7 +211,33 @@ export class LevelMetaStore implements MetaStore {
 
   /** Objects in UTF-8 key order, `prefix` and `after` applied as LevelDB range bounds. */
   listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord> {
-    return this.values<ObjectRecord>(objectRange(q.bucketUid, q.prefix, q.after), checkLimit(q.limit));
+    const range = objectRange(q.bucketUid, q.prefix, q.after);
+    if (q.deleteMarkers) return this.values<ObjectRecord>(range, checkLimit(q.limit));
+    return withoutMarkers(this.values<ObjectRecord>(range), checkLimit(q.limit));
+  }
+
+  async getVersion(bucketUid: string, key: string, historyId: string): Promise<ObjectRecord | undefined> {
+    assertBucketUid(bucketUid);
+    if (!isStorableName(key) || !isHistoryId(historyId)) return undefined;
+    return this.getJson<ObjectRecord>(versionKey(bucketUid, key, historyId));
+  }
+
+  async *listVersions(q: ListVersionsQuery): AsyncIterable<VersionEntry> {
+    const limit = checkLimit(q.limit);
+    if (limit === 0) return;
+    const it = this.db.iterator({
+      ...keyVersionsRange(q.bucketUid, q.key, q.after),
+      ...(limit <= MAX_NATIVE_LIMIT ? { limit } : {}),
+    });
+    let n = 0;
+    try {
+      for await (const [k, v] of it) {
+        yield { historyId: historyIdOf(k), record: v as ObjectRecord };
+        if (++n >= limit) return;
+      }
+    } finally {
+      await it.close();
+    }
   }
 
   async getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
@@ -217,16 +267,18 @@ export class LevelMetaStore implements MetaStore {
   }
 
   /**
-   * Every dataId named by an object (single stream or completed parts) or by a
-   * part record of an upload in progress. An id may be yielded more than once
-   * (a completed object's parts and their part records until those are deleted).
-   * The two scans are not one snapshot: the sweep must only delete blobs that are
+   * Every dataId named by an object version, current or noncurrent (single
+   * stream or completed parts), or by a part record of an upload in progress. An
+   * id may be yielded more than once (a completed object's parts and their part
+   * records until those are deleted). The scans are not one snapshot: the sweep must only delete blobs that are
    * older than its start, so a blob written while it runs is never collected.
    */
   async *referencedDataIds(): AsyncIterable<string> {
-    for await (const o of this.values<ObjectRecord>(allObjectsRange())) {
-      if (o.stream !== undefined) yield o.stream.dataId;
-      for (const p of o.parts ?? []) yield p.dataId;
+    for (const range of [allObjectsRange(), allVersionsRange()]) {
+      for await (const o of this.values<ObjectRecord>(range)) {
+        if (o.stream !== undefined) yield o.stream.dataId;
+        for (const p of o.parts ?? []) yield p.dataId;
+      }
     }
     for await (const p of this.values<PartRecord>(allPartsRange())) yield p.dataId;
   }

@@ -1,11 +1,22 @@
-import type { ListObjectsQuery, ListUploadsQuery, MetaBatch, MetaStore } from './MetaStore.js';
+import type {
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaBatch,
+  MetaStore,
+  VersionEntry,
+} from './MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from './records.js';
 import {
   allObjectsRange,
   allPartsRange,
+  allVersionsRange,
   assertBucketUid,
   bucketKey,
   bucketRange,
+  bucketVersionsRange,
+  historyIdOf,
+  isHistoryId,
   isPartNumber,
   isStorableName,
   isUploadId,
@@ -15,8 +26,11 @@ import {
   partRange,
   uploadKey,
   uploadRange,
+  keyVersionsRange,
+  versionKey,
 } from './keyCodec.js';
 import type { KeyRange } from './keyCodec.js';
+import { withoutMarkers } from './withoutMarkers.js';
 
 /**
  * The store's contents: encoded keys as lowercase hex (string order of hex is
@@ -76,6 +90,12 @@ class MemoryMetaBatch implements MetaBatch {
   deleteObject(bucketUid: string, key: string): this {
     return this.del(objectKey(bucketUid, key));
   }
+  putVersion(historyId: string, o: ObjectRecord): this {
+    return this.put(versionKey(o.bucketUid, o.key, historyId), o);
+  }
+  deleteVersion(bucketUid: string, key: string, historyId: string): this {
+    return this.del(versionKey(bucketUid, key, historyId));
+  }
   putUpload(u: UploadRecord): this {
     return this.put(uploadKey(u.bucketUid, u.key, u.uploadId), u);
   }
@@ -132,12 +152,17 @@ export class MemoryMetaStore implements MetaStore {
 
   /** Values in `range`, at most `limit`, from the state current when iteration starts. */
   private async *values<T>(range: KeyRange, limit = Infinity): AsyncGenerator<T> {
+    for await (const [, v] of this.entries<T>(range, limit)) yield v;
+  }
+
+  /** Raw keys and values in `range`, at most `limit`. */
+  private async *entries<T>(range: KeyRange, limit = Infinity): AsyncGenerator<[Buffer, T]> {
     if (limit <= 0) return;
     const { keys, values } = this.current();
     const lt = hexKey(range.lt);
     let i = 'gt' in range ? lowerBound(keys, hexKey(range.gt), true) : lowerBound(keys, hexKey(range.gte), false);
     for (let n = 0; i < keys.length && keys[i] < lt && n < limit; i++, n++) {
-      yield JSON.parse(values.get(keys[i])!) as T;
+      yield [Buffer.from(keys[i], 'hex'), JSON.parse(values.get(keys[i])!) as T];
     }
   }
 
@@ -159,7 +184,11 @@ export class MemoryMetaStore implements MetaStore {
   }
 
   async bucketHasContent(bucketUid: string): Promise<boolean> {
-    return (await this.hasAny(objectRange(bucketUid))) || (await this.hasAny(uploadRange(bucketUid)));
+    return (
+      (await this.hasAny(objectRange(bucketUid))) ||
+      (await this.hasAny(uploadRange(bucketUid))) ||
+      (await this.hasAny(bucketVersionsRange(bucketUid)))
+    );
   }
 
   async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
@@ -169,7 +198,21 @@ export class MemoryMetaStore implements MetaStore {
   }
 
   listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord> {
-    return this.values<ObjectRecord>(objectRange(q.bucketUid, q.prefix, q.after), checkLimit(q.limit));
+    const range = objectRange(q.bucketUid, q.prefix, q.after);
+    if (q.deleteMarkers) return this.values<ObjectRecord>(range, checkLimit(q.limit));
+    return withoutMarkers(this.values<ObjectRecord>(range), checkLimit(q.limit));
+  }
+
+  async getVersion(bucketUid: string, key: string, historyId: string): Promise<ObjectRecord | undefined> {
+    assertBucketUid(bucketUid);
+    if (!isStorableName(key) || !isHistoryId(historyId)) return undefined;
+    return this.getJson<ObjectRecord>(versionKey(bucketUid, key, historyId));
+  }
+
+  async *listVersions(q: ListVersionsQuery): AsyncIterable<VersionEntry> {
+    const range = keyVersionsRange(q.bucketUid, q.key, q.after);
+    for await (const [k, record] of this.entries<ObjectRecord>(range, checkLimit(q.limit)))
+      yield { historyId: historyIdOf(k), record };
   }
 
   async getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
@@ -197,9 +240,11 @@ export class MemoryMetaStore implements MetaStore {
   }
 
   async *referencedDataIds(): AsyncIterable<string> {
-    for await (const o of this.values<ObjectRecord>(allObjectsRange())) {
-      if (o.stream !== undefined) yield o.stream.dataId;
-      for (const p of o.parts ?? []) yield p.dataId;
+    for (const range of [allObjectsRange(), allVersionsRange()]) {
+      for await (const o of this.values<ObjectRecord>(range)) {
+        if (o.stream !== undefined) yield o.stream.dataId;
+        for (const p of o.parts ?? []) yield p.dataId;
+      }
     }
     for await (const p of this.values<PartRecord>(allPartsRange())) yield p.dataId;
   }

@@ -22,6 +22,9 @@ export interface BucketEncryption {
   dekGeneration: number;
 }
 
+/** A bucket's versioning state (PutBucketVersioning); absent: never versioned. */
+export type VersioningStatus = 'Enabled' | 'Suspended';
+
 export interface BucketRecord {
   name: string;
   /** Random 16-byte id (hex); a bucket re-created under the same name gets a new uid. */
@@ -34,6 +37,8 @@ export interface BucketRecord {
   encryption: BucketEncryption;
   /** Object tags, ACL etc. would go in their own records; bucket-level sub-resources here. */
   tagging?: Record<string, string>;
+  /** Absent until PutBucketVersioning; once set it never goes back to absent (S3's rule). */
+  versioning?: VersioningStatus;
 }
 
 /** One encrypted stream (a single PUT, or one part of a multipart upload). */
@@ -83,8 +88,22 @@ export interface SealedMeta {
 export interface ObjectRecord {
   bucketUid: string;
   key: string;
-  /** Random id of this object version (hex); bound into K_meta and the sealed AAD. */
+  /**
+   * Random id of this record (hex, a new one per rewrite); bound into K_meta and
+   * the sealed AAD. Not the S3 version id: that is `version`.
+   */
   versionId: string;
+  /**
+   * S3 version id (x-amz-version-id) of this object version, bound into the seal
+   * as the address's version. Absent: S3's "null" version (every object of a
+   * bucket never versioned, and those written while versioning is suspended).
+   */
+  version?: string;
+  /**
+   * A delete marker: no data (no stream, no parts, size 0) and no seal (metaSalt
+   * and sealed are empty): there is nothing secret in it to seal.
+   */
+  deleteMarker?: boolean;
   /** Plaintext size. */
   size: number;
   /** Milliseconds since the epoch. */

@@ -8,7 +8,12 @@
  * error is logged with the request id by the errors middleware.
  */
 import { SigV4Error } from '../auth/sigv4/errors.js';
-import { BlobBackendError, DomainError, MetaStoreUnavailableError } from '../services/errors.js';
+import {
+  BlobBackendError,
+  DomainError,
+  MetaStoreUnavailableError,
+  type DeleteMarkerHit,
+} from '../services/errors.js';
 import { KmsError } from '../keys/errors.js';
 
 export const ERROR_TABLE = {
@@ -56,6 +61,7 @@ export const ERROR_TABLE = {
   NoSuchKey: [404, 'The specified key does not exist.'],
   NoSuchLifecycleConfiguration: [404, 'The lifecycle configuration does not exist'],
   NoSuchTagSet: [404, 'The TagSet does not exist'],
+  NoSuchVersion: [404, 'The specified version does not exist.'],
   NoSuchUpload: [
     404,
     'The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.',
@@ -121,7 +127,8 @@ export function toS3Error(err: unknown): S3Error {
         // The detail (storage ids) is for the log, never for the client.
         return new S3Error('InternalError', 'The stored object failed an integrity check.');
       default:
-        return isCode(err.code) ? new S3Error(err.code, err.message, err.detail) : new S3Error('InternalError');
+        if (!isCode(err.code)) return new S3Error('InternalError');
+        return new S3Error(err.code, err.message, err.detail, err.deleteMarker ? deleteMarkerHeaders(err.deleteMarker) : {});
     }
   }
   if (err instanceof KmsError) return kmsToS3(err);
@@ -135,6 +142,15 @@ export function toS3Error(err: unknown): S3Error {
   if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS')
     return new S3Error('ServiceUnavailable', 'Too few storage drives are available to serve this request.');
   return new S3Error('InternalError');
+}
+
+/** What S3 sends with an answer about a delete marker (a 404 for the current version, a 405 by version id). */
+function deleteMarkerHeaders(m: DeleteMarkerHit): Record<string, string> {
+  return {
+    'x-amz-delete-marker': 'true',
+    'x-amz-version-id': m.version,
+    'last-modified': new Date(m.lastModified).toUTCString(),
+  };
 }
 
 /**

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
 import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
-import type { BucketRecord } from '../meta/records.js';
+import type { BucketRecord, VersioningStatus } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
@@ -197,7 +197,8 @@ export class BucketService {
     const b = await this.resolve(name, account);
     const notEmpty = () =>
       new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
-    for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1 })) throw notEmpty();
+    // Delete markers count: S3 refuses to delete a bucket that holds any version.
+    for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1, deleteMarkers: true })) throw notEmpty();
     await abortUploads?.(b);
     if (await this.d.meta.bucketHasContent(b.uid)) throw notEmpty();
     await this.d.meta.batch().deleteBucket(name).commit();
@@ -207,6 +208,21 @@ export class BucketService {
       .catch((e: unknown) => {
         this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
       });
+  }
+
+  /**
+   * PutBucketVersioning. Enabled or Suspended; a bucket never goes back to
+   * unversioned (S3's rule), so there is no way to ask for that. Serialized with
+   * root-key changes and committed on a fresh read, so neither undoes the other.
+   */
+  async setVersioning(name: string, account: string, status: VersioningStatus): Promise<BucketRecord> {
+    return this.keyChanges.run(name, async () => {
+      const b = await this.resolve(name, account);
+      if (b.versioning === status) return b;
+      const updated: BucketRecord = { ...b, versioning: status };
+      await this.d.meta.batch().putBucket(updated).commit();
+      return updated;
+    });
   }
 
   /**
@@ -378,9 +394,12 @@ export class BucketService {
 
   /** Lazy rewrap after a rotation: store the ciphertext under the newest key version. */
   private async persistRewrap(b: BucketRecord, rewrapped: { wrapped: string; keyVersion: string }): Promise<void> {
-    const fresh = await this.d.meta.getBucket(b.name);
-    if (!fresh || fresh.uid !== b.uid || fresh.encryption.wrappedDek !== b.encryption.wrappedDek) return;
-    fresh.encryption = { ...fresh.encryption, wrappedDek: rewrapped.wrapped, keyVersion: rewrapped.keyVersion };
-    await this.d.meta.batch().putBucket(fresh).commit();
+    // Under the bucket's lock, like every other bucket-record change (a versioning change must not be lost).
+    await this.keyChanges.run(b.name, async () => {
+      const fresh = await this.d.meta.getBucket(b.name);
+      if (!fresh || fresh.uid !== b.uid || fresh.encryption.wrappedDek !== b.encryption.wrappedDek) return;
+      fresh.encryption = { ...fresh.encryption, wrappedDek: rewrapped.wrapped, keyVersion: rewrapped.keyVersion };
+      await this.d.meta.batch().putBucket(fresh).commit();
+    });
   }
 }

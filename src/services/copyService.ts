@@ -12,6 +12,7 @@ import { DomainError } from './errors.js';
 import { dataIds } from './blobLeases.js';
 import type { BucketService } from './bucketService.js';
 import type { ObjectService, WriteResult } from './objectService.js';
+import { shownVersion, type Located } from './objectVersions.js';
 import { concatDecrypted, piecesFor } from './streamIO.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
@@ -66,6 +67,10 @@ export interface OpenedSource {
   /** The source key as x-amz-copy-source named it (the record was found, and its seal opened, under it). */
   key: string;
   record: ObjectRecord;
+  /** Where the source version lives (current or noncurrent). */
+  at: Located;
+  /** x-amz-copy-source-version-id (absent for a source bucket never versioned). */
+  version?: string;
   meta: SealedMeta;
   dek: Buffer;
   /** Releases the source's blob lease (idempotent); call when the copy is done. */
@@ -81,15 +86,23 @@ export async function openCopySource(
 ): Promise<OpenedSource> {
   const { key, versionId, bucket: bucketName } = parseCopySource(source.copySource);
   const bucket = await buckets.resolve(bucketName, source.owner);
-  const record = await objects.load(bucket, key);
+  let at: Located;
+  try {
+    at = await objects.locate(bucket, key, versionId, 'GET');
+  } catch (e) {
+    if (e instanceof DomainError && e.code === 'MethodNotAllowed')
+      throw new DomainError(
+        'InvalidRequest',
+        'The source of a copy request may not specifically refer to a delete marker by version id.',
+      );
+    throw e;
+  }
+  const record = at.record;
   const release = objects.leases.acquire(dataIds(record));
   try {
-    if (versionId !== undefined && versionId !== 'null' && versionId !== record.versionId) {
-      throw new DomainError('NoSuchKey', 'The specified version does not exist.', { Key: key, VersionId: versionId });
-    }
     const { dek, meta } = await objects.unseal(bucket, key, record, requestId);
     checkPreconditions(source.conditions, meta.etag, record.lastModified, true);
-    return { bucket, key, record, meta, dek, release };
+    return { bucket, key, record, at, version: shownVersion(bucket, record), meta, dek, release };
   } catch (e) {
     release();
     throw e;
@@ -148,7 +161,7 @@ export async function copyObject(
 ): Promise<WriteResult> {
   const source = await openCopySource(objects, buckets, c.source, c.requestId);
   try {
-    return await copyOpened(objects, blobs, source, c);
+    return { ...(await copyOpened(objects, blobs, source, c)), sourceVersion: source.version };
   } finally {
     source.release();
   }
@@ -161,23 +174,25 @@ async function copyOpened(
   c: CopyInput,
 ): Promise<WriteResult> {
   const sourceBucket = source.bucket;
-  const self = sourceBucket.uid === c.target.uid && source.key === c.key;
+  // Onto its own current version: in a bucket never versioned that rewrites the
+  // record in place; in a versioned one it makes a new version like any copy.
+  const self = sourceBucket.uid === c.target.uid && source.key === c.key && source.at.historyId === undefined;
   const meta: SealedMeta = {
     ...source.meta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
     tags: c.tags ?? source.meta.tags,
   };
-  if (self) {
-    if (!c.replace && c.storageClass === undefined) {
-      throw new DomainError(
-        'InvalidRequest',
-        "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
-      );
-    }
+  if (self && !c.replace && c.storageClass === undefined) {
+    throw new DomainError(
+      'InvalidRequest',
+      "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
+    );
+  }
+  if (self && c.target.versioning === undefined) {
     const next = await objects.rewriteMeta(
       c.target,
       c.key,
-      source.record,
+      source.at,
       source.dek,
       meta,
       c.replace ? c.headers : { ...source.record.headers },
@@ -186,6 +201,7 @@ async function copyOpened(
       etag: meta.etag,
       checksums: meta.checksums,
       versionId: next.versionId,
+      version: shownVersion(c.target, next),
       lastModified: next.lastModified,
       size: next.size,
     };

@@ -6,6 +6,8 @@
 export type DomainCode =
   | 'NoSuchBucket'
   | 'NoSuchKey'
+  | 'NoSuchVersion'
+  | 'MethodNotAllowed'
   | 'NoSuchUpload'
   | 'BucketAlreadyExists'
   | 'BucketAlreadyOwnedByYou'
@@ -37,11 +39,18 @@ export type DomainCode =
   | 'ServiceUnavailable'
   | 'NotImplemented';
 
+/** The delete marker a request ran into (S3 says so in x-amz-delete-marker / x-amz-version-id). */
+export interface DeleteMarkerHit {
+  version: string;
+  lastModified: number;
+}
+
 export class DomainError extends Error {
   constructor(
     readonly code: DomainCode,
     message: string,
     readonly detail: Record<string, string | number> = {},
+    readonly deleteMarker?: DeleteMarkerHit,
   ) {
     super(message);
     this.name = 'DomainError';

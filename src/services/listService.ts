@@ -8,6 +8,11 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketRecord, ObjectRecord } from '../meta/records.js';
 import type { BucketService } from './bucketService.js';
 import { addressOf, openObject } from './sealedMeta.js';
+import { versionOf } from './objectVersions.js';
+import { isCommonPrefix } from './commonPrefix.js';
+import { listObjectVersions, type VersionListInput, type VersionListOutput } from './versionListing.js';
+
+export type { ListedVersion, VersionListInput, VersionListOutput } from './versionListing.js';
 
 export interface ListInput {
   bucket: BucketRecord;
@@ -43,6 +48,11 @@ export interface ListServiceDeps {
 
 export class ListService {
   constructor(private readonly d: ListServiceDeps) {}
+
+  /** One page of ListObjectVersions (versionListing.ts). */
+  versions(input: VersionListInput): Promise<VersionListOutput> {
+    return listObjectVersions(this.d.meta, this.d.buckets, input);
+  }
 
   /** One page of the bucket's keys and common prefixes after `input.after`. */
   async list(input: ListInput): Promise<ListOutput> {
@@ -93,24 +103,13 @@ export class ListService {
   }
 }
 
-/**
- * True when `after` is itself a common prefix under `prefix` (it extends the
- * prefix and its first delimiter after the prefix is its last character). The
- * prefix itself is not: resuming at a folder-marker object "dir/" with prefix
- * "dir/" must list the folder.
- */
-function isCommonPrefix(after: string, prefix: string, delimiter: string): boolean {
-  if (after.length <= prefix.length || !after.startsWith(prefix) || !after.endsWith(delimiter)) return false;
-  return after.indexOf(delimiter, prefix.length) === after.length - delimiter.length;
-}
-
 function toListed(rec: ObjectRecord, bucket: BucketRecord, dek: Buffer | undefined): ListedObject {
   let etag: string | undefined;
   if (dek) {
     try {
       // A listing has no name to look up but the record's own: the entry is shown
       // under rec.key, and its seal must open under that name.
-      etag = openObject(dek, addressOf(bucket, rec.key), rec).etag;
+      etag = openObject(dek, addressOf(bucket, rec.key, versionOf(rec)), rec).etag;
     } catch {
       etag = undefined;
     }

@@ -24,6 +24,7 @@ import { copySourceRange, openCopySource, sourceStream, type CopySource } from '
 import { DomainError } from './errors.js';
 import { completeChecksums, type ChecksumType } from './multipartChecksum.js';
 import { validateKey, type ObjectService } from './objectService.js';
+import { shownVersion } from './objectVersions.js';
 import { addressOf, openJson, sealJson, sealObject } from './sealedMeta.js';
 import { openPartSecrets, partSealIdentity, type PartSecrets } from './partSecrets.js';
 import { newId, writeEncryptedStream } from './streamIO.js';
@@ -189,14 +190,15 @@ export class MultipartService {
     partNumber: number,
     source: CopySource & { range?: string },
     requestId?: string,
-  ): Promise<PartSecrets> {
+  ): Promise<PartSecrets & { sourceVersion?: string }> {
     await this.upload(bucket, key, uploadId);
     const src = await openCopySource(this.d.objects, this.d.buckets, source, requestId);
     try {
       const size = src.record.size;
       const { start, end } = copySourceRange(source.range, size);
       const body = size === 0 ? new PassThrough().end() : sourceStream(this.d.blobs, src, src.bucket.uid, start, end);
-      return await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+      const part = await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+      return { ...part, sourceVersion: src.version };
     } finally {
       src.release();
     }
@@ -246,7 +248,7 @@ export class MultipartService {
       );
     }
     const { meta } = await this.d.objects.unseal(bucket, key, rec, requestId);
-    return { etag: meta.etag, checksums: meta.checksums, versionId: rec.versionId };
+    return { etag: meta.etag, checksums: meta.checksums, versionId: rec.versionId, version: shownVersion(bucket, rec) };
   }
 
   private async completeLocked(
@@ -324,6 +326,7 @@ export class MultipartService {
       up.sealed,
     );
     const versionId = newId();
+    const version = this.d.objects.versionForNew(bucket);
     const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
     // uploadId is the one this request names (and the part records were listed
     // under), not a copy from the part record: the object seal binds the list.
@@ -339,11 +342,12 @@ export class MultipartService {
     }));
     const record: ObjectRecord = sealObject(
       dek,
-      addressOf(bucket, key),
+      addressOf(bucket, key, version),
       {
         bucketUid: bucket.uid,
         key,
         versionId,
+        ...(version !== undefined ? { version } : {}),
         size: parts.reduce((a, p) => a + p.size, 0),
         lastModified: Date.now(),
         headers: up.headers,
@@ -356,6 +360,7 @@ export class MultipartService {
     );
     const used = new Set(parts.map((p) => p.dataId));
     await this.d.objects.commit(
+      bucket,
       record,
       (b) => {
         b.deleteUpload(bucket.uid, key, uploadId);
@@ -364,7 +369,7 @@ export class MultipartService {
       guard,
     );
     for (const p of all) if (!used.has(p.dataId)) await this.d.blobs.delete(p.dataId).catch(() => undefined);
-    return { etag, checksums, versionId };
+    return { etag, checksums, versionId, version: shownVersion(bucket, record) };
   }
 
   async abort(bucket: BucketRecord, key: string, uploadId: string): Promise<void> {

@@ -29,5 +29,8 @@ export interface CompleteOptions extends CompleteChecksumRequest {
 export interface CompleteResult {
   etag: string;
   checksums: Record<string, string>;
+  /** The record's own random id. */
   versionId: string;
+  /** x-amz-version-id (objectVersions.shownVersion). */
+  version?: string;
 }

@@ -11,6 +11,8 @@ import { openPartSecrets } from './partSecrets.js';
 export interface AttributesInput {
   bucket: BucketRecord;
   key: string;
+  /** ?versionId= (absent: the current version). */
+  versionId?: string;
   conditions: Preconditions;
   /** Parts after this part number (x-amz-part-number-marker). */
   partNumberMarker: number;
@@ -33,7 +35,7 @@ export interface AttributesResult {
 }
 
 export async function objectAttributes(objects: ObjectService, input: AttributesInput): Promise<AttributesResult> {
-  const rec = await objects.load(input.bucket, input.key);
+  const rec = (await objects.locate(input.bucket, input.key, input.versionId, 'GET')).record;
   const { dek, meta } = await objects.unseal(input.bucket, input.key, rec, input.requestId);
   checkPreconditions(input.conditions, meta.etag, rec.lastModified);
   if (!rec.parts) return { record: rec, meta };

@@ -4,7 +4,6 @@
  * (the commit point) -> replaced blobs deleted. A crash before the commit
  * leaves the old object and an orphan blob (swept later), never a mix.
  */
-import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../storage/BlobStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
@@ -18,22 +17,36 @@ import {
   checkPreconditions,
   checkWriteConditions,
   hasWriteConditions,
-  parseRange,
   type Preconditions,
   type WriteConditions,
 } from './conditions.js';
 import { copyObject, type CopyInput } from './copyService.js';
 import { objectAttributes, type AttributesInput, type AttributesResult } from './objectAttributes.js';
-import { DomainError } from './errors.js';
 import { addressOf, openObject, sealObject } from './sealedMeta.js';
 import { newId, openConcatDecrypted, piecesFor, writeEncryptedStream } from './streamIO.js';
 import { UploadHasher, type UploadExpectations } from './uploadHasher.js';
+import { MAX_SINGLE_PUT, validateKey } from './objectKeys.js';
+import { servedRange } from './readRange.js';
+import { removeObject, type DeleteInput, type DeleteResult } from './objectDelete.js';
+import { rewriteRecord } from './objectRewrite.js';
+import {
+  findVersion,
+  requireCurrent,
+  requireVersion,
+  shownVersion,
+  stageCurrent,
+  versionOf,
+  type Located,
+} from './objectVersions.js';
+import { newVersionId } from './versionIds.js';
 
 /** Conditional writes, as callers outside src/services name them. */
 export type { WriteConditions } from './conditions.js';
+export type { DeleteInput, DeleteResult } from './objectDelete.js';
+/** The x-amz-version-id of a record in a bucket, for handlers (none in a bucket never versioned). */
+export { shownVersion } from './objectVersions.js';
 
-export const MAX_KEY_BYTES = 1024;
-export const MAX_SINGLE_PUT = 5 * 1024 ** 3;
+export { MAX_KEY_BYTES, MAX_SINGLE_PUT, validateKey } from './objectKeys.js';
 
 export interface ObjectServiceDeps {
   meta: MetaStore;
@@ -65,7 +78,12 @@ export type CommitGuard = (prev: ObjectRecord | undefined) => Promise<void>;
 export interface WriteResult {
   etag: string;
   checksums: Record<string, string>;
+  /** The record's own random id (not the S3 version id). */
   versionId: string;
+  /** x-amz-version-id: the new version's id, "null" when suspended, absent in a bucket never versioned. */
+  version?: string;
+  /** CopyObject: x-amz-copy-source-version-id. */
+  sourceVersion?: string;
   lastModified: number;
   size: number;
 }
@@ -73,6 +91,8 @@ export interface WriteResult {
 export interface ReadInput {
   bucket: BucketRecord;
   key: string;
+  /** ?versionId= (absent: the current version). */
+  versionId?: string;
   range?: string;
   partNumber?: number;
   conditions: Preconditions;
@@ -86,17 +106,6 @@ export interface ReadResult {
   range?: { start: number; end: number };
   partsCount?: number;
   body?: Readable;
-}
-
-export function validateKey(key: string): void {
-  if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES)
-    throw new DomainError('KeyTooLongError', 'Your key is too long', { Size: Buffer.byteLength(key) });
-  if (key.length === 0) throw new DomainError('InvalidArgument', 'The object key must not be empty.');
-  // NUL separates fields in the metadata keys; refuse it here, as a client error, before any store sees it.
-  if (key.includes('\u0000'))
-    throw new DomainError('InvalidArgument', 'Object key contains a NUL character, which is not supported.', {
-      ArgumentName: 'key',
-    });
 }
 
 export class ObjectService {
@@ -121,6 +130,7 @@ export class ObjectService {
       signal: input.signal,
     });
     const versionId = newId();
+    const version = this.versionForNew(bucket);
     const sealedMeta: SealedMeta = {
       etag: hasher.etag,
       checksums: { ...hasher.checksums },
@@ -129,11 +139,12 @@ export class ObjectService {
     };
     const record: ObjectRecord = sealObject(
       dek,
-      addressOf(bucket, input.key),
+      addressOf(bucket, input.key, version),
       {
         bucketUid: bucket.uid,
         key: input.key,
         versionId,
+        ...(version !== undefined ? { version } : {}),
         size: hasher.size,
         lastModified: Date.now(),
         headers: input.headers,
@@ -145,7 +156,7 @@ export class ObjectService {
       sealedMeta,
     );
     try {
-      await this.commit(record, undefined, guard);
+      await this.commit(bucket, record, undefined, guard);
     } catch (e) {
       await this.d.blobs.delete(stream.dataId).catch(() => undefined);
       throw e;
@@ -154,6 +165,7 @@ export class ObjectService {
       etag: hasher.etag,
       checksums: sealedMeta.checksums,
       versionId,
+      version: shownVersion(bucket, record),
       lastModified: record.lastModified,
       size: record.size,
     };
@@ -172,31 +184,44 @@ export class ObjectService {
     requestId?: string,
   ): Promise<CommitGuard | undefined> {
     if (!hasWriteConditions(conditions)) return undefined;
+    // A delete marker as the current version is "no object" to a condition.
     const etagOf = async (rec: ObjectRecord | undefined) =>
-      rec ? (await this.unseal(bucket, key, rec, requestId)).meta.etag : undefined;
+      rec && !rec.deleteMarker ? (await this.unseal(bucket, key, rec, requestId)).meta.etag : undefined;
     checkWriteConditions(conditions, await etagOf(await this.d.meta.getObject(bucket.uid, key)), false);
     return async (prev) => checkWriteConditions(conditions, await etagOf(prev), true);
   }
 
-  /** Make `record` the current version of its key; delete the blobs it replaces. `guard` may refuse, seeing the record replaced. */
+  /** The S3 version id a new version written in `bucket` gets now: an id when Enabled, else none (null). */
+  versionForNew(bucket: BucketRecord): string | undefined {
+    return bucket.versioning === 'Enabled' ? newVersionId() : undefined;
+  }
+
+  /**
+   * Make `record` the current version of its key in `bucket`: the previous one
+   * goes to the history or, when both are the null version, away with its blobs
+   * (objectVersions.stageCurrent). `guard` may refuse, seeing the current record.
+   */
   async commit(
+    bucket: BucketRecord,
     record: ObjectRecord,
     extra?: (b: ReturnType<MetaStore['batch']>) => void,
     guard?: CommitGuard,
   ): Promise<void> {
     const lockKey = `${record.bucketUid}/${record.key}`;
-    const old = await this.locks.run(lockKey, async () => {
+    const gone = await this.locks.run(lockKey, async () => {
       const prev = await this.d.meta.getObject(record.bucketUid, record.key);
       await guard?.(prev);
-      const batch = this.d.meta.batch().putObject(record);
+      const batch = this.d.meta.batch();
+      const replaced = await stageCurrent(this.d.meta, bucket, record, prev, batch);
       extra?.(batch);
       await batch.commit();
-      return prev;
+      return replaced;
     });
-    if (old) await this.deleteBlobsNotIn(old, record);
+    for (const old of gone) await this.deleteBlobsNotIn(old, record);
   }
 
-  private async deleteBlobsNotIn(old: ObjectRecord, keep?: ObjectRecord): Promise<void> {
+  /** Delete the blobs of `old` that `keep` does not name, each once no reader holds it. */
+  async deleteBlobsNotIn(old: ObjectRecord, keep?: ObjectRecord): Promise<void> {
     const keepIds = new Set(dataIds(keep));
     for (const id of dataIds(old)) {
       if (keepIds.has(id)) continue;
@@ -208,16 +233,28 @@ export class ObjectService {
     }
   }
 
+  /** The current version of `key`; NoSuchKey when there is none or it is a delete marker. */
   async load(bucket: BucketRecord, key: string): Promise<ObjectRecord> {
-    const rec = await this.d.meta.getObject(bucket.uid, key);
-    if (!rec) throw new DomainError('NoSuchKey', 'The specified key does not exist.', { Key: key });
-    return rec;
+    return requireCurrent(bucket, key, await this.d.meta.getObject(bucket.uid, key));
+  }
+
+  /**
+   * The version a request names (`versionId`, or the current one when absent)
+   * and where it lives. NoSuchKey / NoSuchVersion when missing; a delete marker
+   * is NoSuchKey as the current version and MethodNotAllowed (for `method`) by id.
+   */
+  async locate(bucket: BucketRecord, key: string, versionId: string | undefined, method: string): Promise<Located> {
+    validateKey(key);
+    if (versionId === undefined) return { record: await this.load(bucket, key) };
+    return requireVersion(await findVersion(this.d.meta, bucket, key, versionId), key, versionId, method);
   }
 
   /**
    * The record's DEK and opened metadata. `key` is the name the record was
    * looked up under (never rec.key): the seal binds it, and with it the record's
    * stream reference, so a moved or edited record fails here, before any data.
+   * The version bound is the record's, which locate() only answers under the
+   * version the request asked for (crypto/index.ts, "Versions").
    * Services only: a DEK never leaves src/services/.
    */
   async unseal(
@@ -227,14 +264,14 @@ export class ObjectService {
     requestId?: string,
   ): Promise<{ dek: Buffer; meta: SealedMeta }> {
     const dek = await this.d.buckets.dek(bucket, requestId);
-    const meta = openObject(dek, addressOf(bucket, key), rec);
+    const meta = openObject(dek, addressOf(bucket, key, versionOf(rec)), rec);
     return { dek, meta };
   }
 
   /** HEAD (withBody=false) and GET. */
   async read(input: ReadInput, withBody: boolean): Promise<ReadResult> {
     validateKey(input.key);
-    const rec = await this.load(input.bucket, input.key);
+    const rec = (await this.locate(input.bucket, input.key, input.versionId, withBody ? 'GET' : 'HEAD')).record;
     // Hold the blobs from the moment the record is loaded: an overwrite that
     // commits meanwhile defers deleting them until this read is done.
     const release = this.leases.acquire(dataIds(rec));
@@ -254,25 +291,7 @@ export class ObjectService {
   ): Promise<ReadResult> {
     const { dek, meta } = await this.unseal(input.bucket, input.key, rec, input.requestId);
     checkPreconditions(input.conditions, meta.etag, rec.lastModified);
-    let range: { start: number; end: number } | undefined;
-    let partsCount: number | undefined;
-    if (input.partNumber !== undefined) {
-      partsCount = rec.parts?.length ?? 1;
-      if (input.partNumber < 1 || input.partNumber > partsCount)
-        throw new DomainError('InvalidRange', 'The requested partnumber is not satisfiable', {
-          ActualObjectSize: rec.size,
-        });
-      if (rec.parts) {
-        let off = 0;
-        for (let i = 0; i < input.partNumber - 1; i++) off += rec.parts[i].size;
-        const sz = rec.parts[input.partNumber - 1].size;
-        range = { start: off, end: off + sz - 1 };
-      } else if (rec.size > 0) {
-        range = { start: 0, end: rec.size - 1 };
-      }
-    } else {
-      range = parseRange(input.range, rec.size);
-    }
+    const { range, partsCount } = servedRange(rec, input.partNumber, input.range);
     const result: ReadResult = { record: rec, meta, range, partsCount };
     if (withBody) {
       const start = range?.start ?? 0;
@@ -292,15 +311,12 @@ export class ObjectService {
 
   /** DeleteObject; `ifMatch` (conditional delete) is checked under the key's lock against the object it would delete. */
   async delete(bucket: BucketRecord, key: string, ifMatch?: string, requestId?: string): Promise<void> {
-    validateKey(key);
-    const old = await this.locks.run(`${bucket.uid}/${key}`, async () => {
-      const prev = await this.d.meta.getObject(bucket.uid, key);
-      if (ifMatch !== undefined)
-        checkWriteConditions({ ifMatch }, prev && (await this.unseal(bucket, key, prev, requestId)).meta.etag, false);
-      if (prev) await this.d.meta.batch().deleteObject(bucket.uid, key).commit();
-      return prev;
-    });
-    if (old) await this.deleteBlobsNotIn(old);
+    await this.remove({ bucket, key, ifMatch, requestId });
+  }
+
+  /** DeleteObject with versions: a delete marker, or one version for good (objectDelete.ts). */
+  remove(input: DeleteInput): Promise<DeleteResult> {
+    return removeObject(this, this.d.meta, input);
   }
 
   /** CopyObject: the source is opened (and its DEK used) here, never by the caller. */
@@ -314,57 +330,57 @@ export class ObjectService {
     return objectAttributes(this, input);
   }
 
-  /** The object's tags (GetObjectTagging). */
+  /** The tags of a version (GetObjectTagging), and its x-amz-version-id. */
+  async tagging(
+    bucket: BucketRecord,
+    key: string,
+    versionId?: string,
+    requestId?: string,
+  ): Promise<{ tags: Record<string, string>; version?: string }> {
+    const { record } = await this.locate(bucket, key, versionId, 'GET');
+    const { meta } = await this.unseal(bucket, key, record, requestId);
+    return { tags: meta.tags ?? {}, version: shownVersion(bucket, record) };
+  }
+
   async getTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<Record<string, string>> {
-    const rec = await this.load(bucket, key);
-    const { meta } = await this.unseal(bucket, key, rec, requestId);
-    return meta.tags ?? {};
+    return (await this.tagging(bucket, key, undefined, requestId)).tags;
   }
 
-  /** Replace the object's tags (PutObjectTagging; DeleteObjectTagging puts none). */
-  async putTagging(bucket: BucketRecord, key: string, tags: Record<string, string>, requestId?: string): Promise<void> {
-    const rec = await this.load(bucket, key);
-    const { dek, meta } = await this.unseal(bucket, key, rec, requestId);
-    await this.rewriteMeta(bucket, key, rec, dek, { ...meta, tags });
+  /** Replace a version's tags in place (PutObjectTagging; DeleteObjectTagging puts none); its x-amz-version-id. */
+  async putTagging(
+    bucket: BucketRecord,
+    key: string,
+    tags: Record<string, string>,
+    requestId?: string,
+    versionId?: string,
+  ): Promise<string | undefined> {
+    const at = await this.locate(bucket, key, versionId, 'PUT');
+    const { dek, meta } = await this.unseal(bucket, key, at.record, requestId);
+    await this.rewriteMeta(bucket, key, at, dek, { ...meta, tags });
+    return shownVersion(bucket, at.record);
   }
 
-  async deleteTagging(bucket: BucketRecord, key: string, requestId?: string): Promise<void> {
-    await this.putTagging(bucket, key, {}, requestId);
+  async deleteTagging(
+    bucket: BucketRecord,
+    key: string,
+    requestId?: string,
+    versionId?: string,
+  ): Promise<string | undefined> {
+    return this.putTagging(bucket, key, {}, requestId, versionId);
   }
 
   /**
-   * Replace sealed metadata only (copy onto itself with REPLACE, tagging). Streams
-   * are kept (and sealed again, in format 2, whatever format `rec` had). `key` is
-   * the name `rec` was opened under. Services only (takes the DEK).
+   * Replace sealed metadata only, in place (objectRewrite.ts): the version keeps
+   * its id and its place. Services only (takes the DEK).
    */
-  async rewriteMeta(
+  rewriteMeta(
     bucket: BucketRecord,
     key: string,
-    rec: ObjectRecord,
+    at: Located,
     dek: Buffer,
     meta: SealedMeta,
     headers?: StandardHeaders,
   ): Promise<ObjectRecord> {
-    const { metaSalt: _salt, sealed: _sealed, sealFormat: _format, ...clear } = rec;
-    const next = sealObject(
-      dek,
-      addressOf(bucket, key),
-      {
-        ...clear,
-        key,
-        versionId: newId(),
-        headers: headers ?? rec.headers,
-        lastModified: headers ? Date.now() : rec.lastModified,
-      },
-      meta,
-      randomBytes(32),
-    );
-    await this.locks.run(`${bucket.uid}/${key}`, async () => {
-      const cur = await this.d.meta.getObject(bucket.uid, key);
-      if (!cur || cur.versionId !== rec.versionId)
-        throw new DomainError('PreconditionFailed', 'The object changed during the request; retry.');
-      await this.d.meta.batch().putObject(next).commit();
-    });
-    return next;
+    return rewriteRecord(this.locks, this.d.meta, { bucket, key, at, dek, meta, headers });
   }
 }

@@ -69,10 +69,10 @@ export const openMeta = (dek: Buffer, id: SealIdentity, metaSalt: string, sealed
 /**
  * The address of `key` in `bucket` as a request names it. `bucket` must come
  * from BucketService.resolve, which checked that the record found under the
- * bucket name carries that name. The version is NULL_VERSION until versioning
- * exists; then it is the version id the read resolved (see crypto/index.ts).
+ * bucket name carries that name. `version` is the S3 version id the read
+ * resolved, NULL_VERSION for the null version (see crypto/index.ts, "Versions").
  */
-export function addressOf(bucket: BucketRecord, key: string, version: string = NULL_VERSION): ObjectAddress {
+export function addressOf(bucket: BucketRecord, key: string, version: string | undefined = NULL_VERSION): ObjectAddress {
   return { bucketUid: bucket.uid, bucketName: bucket.name, key, version };
 }
 

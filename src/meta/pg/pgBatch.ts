@@ -14,15 +14,16 @@
 import type pg from 'pg';
 import type { MetaBatch } from '../MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from '../records.js';
-import { bucketKey, objectKey, partKey, uploadKey } from '../keyCodec.js';
+import { bucketKey, objectKey, partKey, uploadKey, versionKey } from '../keyCodec.js';
 import { inTransaction } from './pgRetry.js';
 
-type Table = 'coffer_buckets' | 'coffer_objects' | 'coffer_uploads' | 'coffer_parts';
+type Table = 'coffer_buckets' | 'coffer_objects' | 'coffer_object_versions' | 'coffer_uploads' | 'coffer_parts';
 
 /** Primary-key columns of each table, in key order. */
 const PK: Record<Table, readonly string[]> = {
   coffer_buckets: ['name'],
   coffer_objects: ['bucket_uid', 'key'],
+  coffer_object_versions: ['bucket_uid', 'key', 'history_id'],
   coffer_uploads: ['bucket_uid', 'key', 'upload_id'],
   coffer_parts: ['upload_id', 'part_number'],
 };
@@ -89,6 +90,18 @@ export class PgMetaBatch implements MetaBatch {
   deleteObject(bucketUid: string, key: string): this {
     objectKey(bucketUid, key);
     return this.push({ table: 'coffer_objects', pk: [bucketUid, utf8(key)] });
+  }
+  putVersion(historyId: string, o: ObjectRecord): this {
+    versionKey(o.bucketUid, o.key, historyId);
+    return this.push({
+      table: 'coffer_object_versions',
+      pk: [o.bucketUid, utf8(o.key), utf8(historyId)],
+      rec: JSON.stringify(o),
+    });
+  }
+  deleteVersion(bucketUid: string, key: string, historyId: string): this {
+    versionKey(bucketUid, key, historyId);
+    return this.push({ table: 'coffer_object_versions', pk: [bucketUid, utf8(key), utf8(historyId)] });
   }
   putUpload(u: UploadRecord): this {
     uploadKey(u.bucketUid, u.key, u.uploadId);

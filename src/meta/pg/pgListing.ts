@@ -12,7 +12,7 @@
  * the whole "directory" however many keys it holds.
  */
 import type pg from 'pg';
-import type { ListObjectsQuery, ListUploadsQuery } from '../MetaStore.js';
+import type { ListObjectsQuery, ListUploadsQuery, ListVersionsQuery, VersionEntry } from '../MetaStore.js';
 import type { ObjectRecord, UploadRecord } from '../records.js';
 import { assertBucketUid, isStorableName } from '../keyCodec.js';
 
@@ -69,6 +69,8 @@ export async function* listObjectRows(pool: pg.Pool, q: ListObjectsQuery): Async
       if (rolled && startsWith(row.key, rolled)) continue;
       rolled = undefined;
       const rec = JSON.parse(row.rec) as ObjectRecord;
+      // Left out before the roll-up below: a marker must not make the rest of its common prefix skipped.
+      if (rec.deleteMarker && !q.deleteMarkers) continue;
       yield rec;
       if (--remaining === 0) return;
       if (delimiter) {
@@ -120,20 +122,50 @@ export async function* listUploadRows(pool: pg.Pool, q: ListUploadsQuery): Async
   }
 }
 
-/** Every stored record of one table in primary-key order, page by page (for the garbage sweep). */
-export async function* scanRecords<T>(pool: pg.Pool, table: 'coffer_objects' | 'coffer_parts'): AsyncGenerator<T> {
-  const [a, b] = table === 'coffer_objects' ? ['bucket_uid', 'key'] : ['upload_id', 'part_number'];
-  let pos: [unknown, unknown] | undefined;
+/** The noncurrent versions of one key, newest first, in keyset pages. */
+export async function* listVersionRows(pool: pg.Pool, q: ListVersionsQuery): AsyncGenerator<VersionEntry> {
+  assertBucketUid(q.bucketUid);
+  let remaining = checkLimit(q.limit);
+  if (remaining === 0 || !isStorableName(q.key)) return;
+  let after = boundBytes('after', q.after);
+  let page = FIRST_PAGE;
   for (;;) {
-    const where = pos ? `WHERE (${a}, ${b}) > ($1, $2)` : '';
-    const r = await pool.query<{ a: unknown; b: unknown; rec: string }>(
-      `SELECT ${a} AS a, ${b} AS b, rec FROM ${table} ${where} ORDER BY ${a}, ${b} LIMIT ${MAX_PAGE}`,
+    const limit = Math.min(page, remaining);
+    const r = await pool.query<{ history_id: Buffer; rec: string }>(
+      'SELECT history_id, rec FROM coffer_object_versions WHERE bucket_uid = $1 AND key = $2 AND history_id > $3 ORDER BY history_id LIMIT $4',
+      [q.bucketUid, utf8(q.key), after, limit],
+    );
+    for (const row of r.rows) {
+      yield { historyId: row.history_id.toString('utf8'), record: JSON.parse(row.rec) as ObjectRecord };
+      if (--remaining === 0) return;
+    }
+    if (r.rows.length < limit) return;
+    after = r.rows[r.rows.length - 1]!.history_id;
+    page = Math.min(MAX_PAGE, page * 2);
+  }
+}
+
+const SCAN_COLUMNS = {
+  coffer_objects: ['bucket_uid', 'key'],
+  coffer_object_versions: ['bucket_uid', 'key', 'history_id'],
+  coffer_parts: ['upload_id', 'part_number'],
+} as const;
+
+/** Every stored record of one table in primary-key order, page by page (for the garbage sweep). */
+export async function* scanRecords<T>(pool: pg.Pool, table: keyof typeof SCAN_COLUMNS): AsyncGenerator<T> {
+  const cols: readonly string[] = SCAN_COLUMNS[table];
+  const list = cols.join(', ');
+  let pos: unknown[] | undefined;
+  for (;;) {
+    const where = pos ? `WHERE (${list}) > (${cols.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+    const r = await pool.query<Record<string, unknown> & { rec: string }>(
+      `SELECT ${list}, rec FROM ${table} ${where} ORDER BY ${list} LIMIT ${MAX_PAGE}`,
       pos ?? [],
     );
     for (const row of r.rows) yield JSON.parse(row.rec) as T;
     if (r.rows.length < MAX_PAGE) return;
     const last = r.rows[r.rows.length - 1]!;
-    pos = [last.a, last.b];
+    pos = cols.map((c) => last[c]);
   }
 }
 

@@ -6,11 +6,25 @@
  * refuses too, and reads of names that can never be stored answer "not found".
  */
 import pg from 'pg';
-import type { ListObjectsQuery, ListUploadsQuery, MetaBatch, MetaStore } from '../MetaStore.js';
+import type {
+  ListObjectsQuery,
+  ListUploadsQuery,
+  ListVersionsQuery,
+  MetaBatch,
+  MetaStore,
+  VersionEntry,
+} from '../MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from '../records.js';
-import { assertBucketUid, isPartNumber, isStorableName, isUploadId, MAX_PART_NUMBER } from '../keyCodec.js';
+import {
+  assertBucketUid,
+  isHistoryId,
+  isPartNumber,
+  isStorableName,
+  isUploadId,
+  MAX_PART_NUMBER,
+} from '../keyCodec.js';
 import { PgMetaBatch } from './pgBatch.js';
-import { checkLimit, listObjectRows, listUploadRows, scanRecords } from './pgListing.js';
+import { checkLimit, listObjectRows, listUploadRows, listVersionRows, scanRecords } from './pgListing.js';
 import { migrate, type MigrationResult } from './pgSchema.js';
 
 export interface PgMetaStoreOptions {
@@ -82,7 +96,7 @@ export class PgMetaStore implements MetaStore {
   async bucketHasContent(bucketUid: string): Promise<boolean> {
     assertBucketUid(bucketUid);
     const r = await this.pool.query<{ has: boolean }>(
-      'SELECT EXISTS (SELECT 1 FROM coffer_objects WHERE bucket_uid = $1) OR EXISTS (SELECT 1 FROM coffer_uploads WHERE bucket_uid = $1) AS has',
+      'SELECT EXISTS (SELECT 1 FROM coffer_objects WHERE bucket_uid = $1) OR EXISTS (SELECT 1 FROM coffer_uploads WHERE bucket_uid = $1) OR EXISTS (SELECT 1 FROM coffer_object_versions WHERE bucket_uid = $1) AS has',
       [bucketUid],
     );
     return r.rows[0]?.has === true;
@@ -100,6 +114,20 @@ export class PgMetaStore implements MetaStore {
   /** Objects in UTF-8 key order; honours the delimiter hint (see pgListing.ts). */
   listObjects(q: ListObjectsQuery): AsyncIterable<ObjectRecord> {
     return listObjectRows(this.pool, q);
+  }
+
+  async getVersion(bucketUid: string, key: string, historyId: string): Promise<ObjectRecord | undefined> {
+    assertBucketUid(bucketUid);
+    if (!isStorableName(key) || !isHistoryId(historyId)) return undefined;
+    return this.one<ObjectRecord>(
+      'SELECT rec FROM coffer_object_versions WHERE bucket_uid = $1 AND key = $2 AND history_id = $3',
+      [bucketUid, utf8(key), utf8(historyId)],
+    );
+  }
+
+  /** Noncurrent versions of one key, newest first (history_id order). */
+  listVersions(q: ListVersionsQuery): AsyncIterable<VersionEntry> {
+    return listVersionRows(this.pool, q);
   }
 
   async getUpload(bucketUid: string, key: string, uploadId: string): Promise<UploadRecord | undefined> {
@@ -135,14 +163,16 @@ export class PgMetaStore implements MetaStore {
   }
 
   /**
-   * Every dataId named by an object or by a pending part record, as in the
+   * Every dataId named by an object version (current or not) or by a pending part record, as in the
    * LevelDB store (ids may repeat; the scans are not one snapshot, so the sweep
    * only deletes blobs older than its own start).
    */
   async *referencedDataIds(): AsyncIterable<string> {
-    for await (const o of scanRecords<ObjectRecord>(this.pool, 'coffer_objects')) {
-      if (o.stream !== undefined) yield o.stream.dataId;
-      for (const p of o.parts ?? []) yield p.dataId;
+    for (const table of ['coffer_objects', 'coffer_object_versions'] as const) {
+      for await (const o of scanRecords<ObjectRecord>(this.pool, table)) {
+        if (o.stream !== undefined) yield o.stream.dataId;
+        for (const p of o.parts ?? []) yield p.dataId;
+      }
     }
     for await (const p of scanRecords<PartRecord>(this.pool, 'coffer_parts')) yield p.dataId;
   }

@@ -61,6 +61,22 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // Current versions stay in coffer_objects (plain listings read only that
+    // table, as before); noncurrent versions live here, newest first within a
+    // key because history ids sort that way (bytes, whatever the collation).
+    version: 2,
+    name: 'noncurrent object versions',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS coffer_object_versions (
+        bucket_uid TEXT NOT NULL,
+        key BYTEA NOT NULL,
+        history_id BYTEA NOT NULL,
+        rec TEXT NOT NULL,
+        PRIMARY KEY (bucket_uid, key, history_id)
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

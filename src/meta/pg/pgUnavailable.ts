@@ -65,6 +65,8 @@ export function reportingUnavailable<S extends MetaStore>(store: S): MetaStore {
     bucketHasContent: call('bucketHasContent', store.bucketHasContent),
     getObject: call('getObject', store.getObject),
     listObjects: (q) => iterate('listObjects', () => store.listObjects(q)),
+    getVersion: call('getVersion', store.getVersion),
+    listVersions: (q) => iterate('listVersions', () => store.listVersions(q)),
     getUpload: call('getUpload', store.getUpload),
     listUploads: (q) => iterate('listUploads', () => store.listUploads(q)),
     listParts: call('listParts', store.listParts),

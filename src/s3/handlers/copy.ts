@@ -14,6 +14,7 @@ import {
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
 import { storageClass } from './put.js';
+import { versionHeader } from '../versions.js';
 
 /** x-amz-copy-source (parsed by the service) and its x-amz-copy-source-if-* conditions. */
 function source(ctx: S3RequestContext): CopySource {
@@ -49,7 +50,11 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
     requestId: ctx.requestId,
   });
   return {
-    headers: sseHeaders(target),
+    headers: {
+      ...sseHeaders(target),
+      ...versionHeader(res.version),
+      ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
+    },
     xml: { root: 'CopyObjectResult', body: { LastModified: isoDate(res.lastModified), ETag: quoteEtag(res.etag) } },
   };
 }
@@ -65,7 +70,10 @@ export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperat
     ctx.requestId,
   );
   return {
-    headers: sseHeaders(target),
+    headers: {
+      ...sseHeaders(target),
+      ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
+    },
     xml: { root: 'CopyPartResult', body: { LastModified: isoDate(Date.now()), ETag: quoteEtag(res.etag) } },
   };
 }

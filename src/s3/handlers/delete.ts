@@ -6,12 +6,21 @@ import { header, uploadExpectations } from '../headers.js';
 import { decodeDelete } from '../xml/decode.js';
 import { createChecksum } from '../../util/checksums.js';
 import type { XmlNode } from '../xml/encode.js';
+import { versionHeader, versionParam } from '../versions.js';
 
 export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   // Missing keys are not an error: S3 answers 204 either way (unless If-Match asks for the object).
-  await ctx.services.objects.delete(b, key, header(ctx.headers, 'if-match'), ctx.requestId);
-  return { status: 204 };
+  const res = await ctx.services.objects.remove({
+    bucket: b,
+    key,
+    versionId: versionParam(ctx),
+    ifMatch: header(ctx.headers, 'if-match'),
+    requestId: ctx.requestId,
+  });
+  const headers = versionHeader(res.version);
+  if (res.deleteMarker) headers['x-amz-delete-marker'] = 'true';
+  return { status: 204, headers };
 }
 
 /**
@@ -27,8 +36,15 @@ export async function handleDeleteObjects(ctx: S3RequestContext, bucket: string)
   const errors: XmlNode[] = [];
   for (const o of req.objects) {
     try {
-      await ctx.services.objects.delete(b, o.key);
-      if (!req.quiet) deleted.push({ Key: o.key, VersionId: o.versionId });
+      const res = await ctx.services.objects.remove({ bucket: b, key: o.key, versionId: o.versionId });
+      // A marker made (no VersionId asked) or removed (one asked) is named as AWS names it.
+      if (!req.quiet)
+        deleted.push({
+          Key: o.key,
+          VersionId: o.versionId,
+          DeleteMarker: res.deleteMarker ? true : undefined,
+          DeleteMarkerVersionId: res.deleteMarker ? res.version : undefined,
+        });
     } catch (e) {
       const s3e = toS3Error(e);
       if (s3e.code === 'InternalError') ctx.log.error('delete failed', { key: o.key, err: (e as Error).message });

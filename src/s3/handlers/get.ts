@@ -6,6 +6,8 @@ import { httpDate } from '../xml/encode.js';
 import type { ReadOperation } from '../operations.js';
 import type { ReadResult } from '../../services/objectService.js';
 import type { BucketRecord } from '../../services/types.js';
+import { shownVersion } from '../../services/objectService.js';
+import { versionHeader, versionParam } from '../versions.js';
 
 const readConditions = (ctx: S3RequestContext) => ({
   ifMatch: header(ctx.headers, 'if-match'),
@@ -27,6 +29,7 @@ async function read(
     {
       bucket: b,
       key: op.key,
+      versionId: versionParam(ctx),
       range: header(ctx.headers, 'range'),
       partNumber,
       conditions: readConditions(ctx),
@@ -45,7 +48,11 @@ function headersFor(
   // A whole-object checksum must never accompany a partial body: SDKs validate it against the bytes received.
   const withChecksums =
     header(ctx.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED' && r.range === undefined;
-  const headers = { ...objectHeaders(b, r.record, r.meta, withChecksums), ...responseOverrides(ctx.query) };
+  const headers = {
+    ...objectHeaders(b, r.record, r.meta, withChecksums),
+    ...versionHeader(shownVersion(b, r.record)),
+    ...responseOverrides(ctx.query),
+  };
   if (r.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(r.partsCount);
   // Any satisfiable Range (even one covering the whole object) is answered 206, as S3 does;
   // partNumber on a single-part object is the whole object, 200.
@@ -119,6 +126,7 @@ export async function handleGetObjectAttributes(
   const r = await ctx.services.objects.attributes({
     bucket: b,
     key,
+    versionId: versionParam(ctx),
     conditions: readConditions(ctx),
     partNumberMarker: marker,
     maxParts,
@@ -128,7 +136,11 @@ export async function handleGetObjectAttributes(
   const parts = r.parts;
   const last = parts?.page[parts.page.length - 1];
   return {
-    headers: { 'last-modified': httpDate(r.record.lastModified), ...sseHeaders(b) },
+    headers: {
+      'last-modified': httpDate(r.record.lastModified),
+      ...sseHeaders(b),
+      ...versionHeader(shownVersion(b, r.record)),
+    },
     xml: {
       root: 'GetObjectAttributesResponse',
       body: {

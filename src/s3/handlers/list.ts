@@ -1,7 +1,7 @@
-/** ListObjects (v1), ListObjectsV2, ListObjectVersions (non-versioned view). */
+/** ListObjects (v1), ListObjectsV2, ListObjectVersions. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import type { ListOutput } from '../../services/listService.js';
+import type { ListedVersion, ListOutput } from '../../services/listService.js';
 import type { BucketRecord } from '../../services/types.js';
 import { isoDate, quoteEtag, urlEncodeKey, type XmlNode } from '../xml/encode.js';
 import { kpHeaders, owner } from './bucket.js';
@@ -128,10 +128,41 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
   };
 }
 
-/** Versioning is never enabled: every object is its one "null" version. */
+/**
+ * Every version of every key, delete markers as <DeleteMarker> entries; in a
+ * bucket never versioned each object is its one "null" version.
+ */
 export async function handleListObjectVersions(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const enc = encoder(ctx);
+  const prefix = ctx.query.get('prefix') ?? '';
+  const delimiter = ctx.query.get('delimiter') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
-  const { b, enc, prefix, delimiter, mk, out } = await runList(ctx, bucket, keyMarker);
+  const versionIdMarker = ctx.query.get('version-id-marker') ?? '';
+  const mk = maxKeys(ctx);
+  const out = await ctx.services.lists.versions({
+    bucket: b,
+    prefix,
+    delimiter,
+    keyMarker,
+    versionIdMarker,
+    maxKeys: mk,
+    requestId: ctx.requestId,
+  });
+  const entry = (v: ListedVersion): XmlNode => ({
+    Key: enc(v.key),
+    VersionId: v.version,
+    IsLatest: v.isLatest,
+    LastModified: isoDate(v.lastModified),
+    ...(v.deleteMarker
+      ? { Owner: owner(ctx) }
+      : {
+          ETag: v.etag !== undefined ? quoteEtag(v.etag) : undefined,
+          Size: v.size,
+          Owner: owner(ctx),
+          StorageClass: v.storageClass,
+        }),
+  });
   return {
     xml: {
       root: 'ListVersionsResult',
@@ -139,23 +170,15 @@ export async function handleListObjectVersions(ctx: S3RequestContext, bucket: st
         Name: b.name,
         Prefix: enc(prefix),
         KeyMarker: enc(keyMarker),
-        VersionIdMarker: ctx.query.get('version-id-marker') ?? '',
-        NextKeyMarker: out.isTruncated && out.last !== undefined ? enc(out.last) : undefined,
-        NextVersionIdMarker: out.isTruncated ? 'null' : undefined,
+        VersionIdMarker: versionIdMarker,
+        NextKeyMarker: out.nextKeyMarker !== undefined ? enc(out.nextKeyMarker) : undefined,
+        NextVersionIdMarker: out.nextVersionIdMarker,
         MaxKeys: mk,
         Delimiter: delimiter ? enc(delimiter) : undefined,
         IsTruncated: out.isTruncated,
         EncodingType: ctx.query.get('encoding-type') ?? undefined,
-        Version: out.objects.map((o) => ({
-          Key: enc(o.key),
-          VersionId: 'null',
-          IsLatest: true,
-          LastModified: isoDate(o.lastModified),
-          ETag: o.etag !== undefined ? quoteEtag(o.etag) : undefined,
-          Size: o.size,
-          Owner: owner(ctx),
-          StorageClass: o.storageClass,
-        })),
+        Version: out.versions.filter((v) => !v.deleteMarker).map(entry),
+        DeleteMarker: out.versions.filter((v) => v.deleteMarker).map(entry),
         CommonPrefixes: out.commonPrefixes.map((p) => ({ Prefix: enc(p) })),
       },
     },

@@ -20,6 +20,7 @@ import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../u
 import { uploadChecksumType, type CompleteOptions } from '../../services/multipartService.js';
 import { owner } from './bucket.js';
 import { requireLength, storageClass } from './put.js';
+import { versionHeader } from '../versions.js';
 
 export async function handleCreateMultipartUpload(
   ctx: S3RequestContext,
@@ -88,7 +89,7 @@ export async function handleCompleteMultipartUpload(
     cs.ChecksumType = /-\d+$/.test(v) ? 'COMPOSITE' : 'FULL_OBJECT';
   }
   return {
-    headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true) },
+    headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true), ...versionHeader(res.version) },
     xml: {
       root: 'CompleteMultipartUploadResult',
       body: { Location: objectUrl(ctx, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },

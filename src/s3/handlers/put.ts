@@ -14,6 +14,7 @@ import {
   writeConditions,
 } from '../headers.js';
 import { quoteEtag } from '../xml/encode.js';
+import { versionHeader } from '../versions.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
   const sc = header(ctx.headers, 'x-amz-storage-class');
@@ -68,5 +69,12 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
     requestId: ctx.requestId,
     signal: ctx.signal,
   });
-  return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
+  return {
+    headers: {
+      etag: quoteEtag(res.etag),
+      ...sseHeaders(b),
+      ...checksumHeaders(res.checksums, false),
+      ...versionHeader(res.version),
+    },
+  };
 }

@@ -1,25 +1,37 @@
 /**
  * Bucket and object sub-resources that clients touch in passing (s3cmd info,
- * rclone, the AWS CLI): versioning (never enabled), ACLs (private, owner
+ * rclone, the AWS CLI): versioning (Enabled / Suspended), ACLs (private, owner
  * FULL_CONTROL), tagging, encryption, and the NoSuch... answers for features
  * Coffer does not keep (policy, CORS, lifecycle, website).
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { header } from '../headers.js';
-import { decodeServerSideEncryptionConfiguration, decodeTagging, parseXml } from '../xml/decode.js';
+import {
+  decodeServerSideEncryptionConfiguration,
+  decodeTagging,
+  decodeVersioningConfiguration,
+  parseXml,
+} from '../xml/decode.js';
+import { versionHeader, versionParam } from '../versions.js';
 import type { XmlDoc } from '../xml/encode.js';
+import { shownVersion } from '../../services/objectService.js';
 import { owner } from './bucket.js';
 import { verifySmallBody } from './delete.js';
 
+/** No Status until versioning was first set (S3 then answers an empty configuration). */
 export async function handleGetBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  return { xml: { root: 'VersioningConfiguration', body: {} } };
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  return { xml: { root: 'VersioningConfiguration', body: b.versioning ? { Status: b.versioning } : {} } };
 }
 
 export async function handlePutBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
   await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  throw new S3Error('NotImplemented', 'Bucket versioning is not supported by this server.');
+  const text = await ctx.readText();
+  verifySmallBody(ctx, Buffer.from(text, 'utf8'));
+  const cfg = decodeVersioningConfiguration(text);
+  if (cfg.status) await ctx.services.buckets.setVersioning(bucket, ctx.principal.accountId, cfg.status);
+  return {};
 }
 
 function aclDoc(ctx: S3RequestContext): XmlDoc {
@@ -85,15 +97,15 @@ export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string):
 
 export async function handleGetObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await ctx.services.objects.load(b, key);
-  return { xml: aclDoc(ctx) };
+  const at = await ctx.services.objects.locate(b, key, versionParam(ctx), 'GET');
+  return { headers: versionHeader(shownVersion(b, at.record)), xml: aclDoc(ctx) };
 }
 
 export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await ctx.services.objects.load(b, key);
+  const at = await ctx.services.objects.locate(b, key, versionParam(ctx), 'PUT');
   await checkAclRequest(ctx);
-  return {};
+  return { headers: versionHeader(shownVersion(b, at.record)) };
 }
 
 export async function handleGetObjectTagging(
@@ -102,11 +114,9 @@ export async function handleGetObjectTagging(
   key: string,
 ): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const tags = Object.entries(await ctx.services.objects.getTagging(b, key, ctx.requestId)).map(([Key, Value]) => ({
-    Key,
-    Value,
-  }));
-  return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
+  const t = await ctx.services.objects.tagging(b, key, versionParam(ctx), ctx.requestId);
+  const tags = Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value }));
+  return { headers: versionHeader(t.version), xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
 }
 
 export async function handlePutObjectTagging(
@@ -118,8 +128,8 @@ export async function handlePutObjectTagging(
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const tags = decodeTagging(text);
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await ctx.services.objects.putTagging(b, key, tags, ctx.requestId);
-  return {};
+  const version = await ctx.services.objects.putTagging(b, key, tags, ctx.requestId, versionParam(ctx));
+  return { headers: versionHeader(version) };
 }
 
 export async function handleDeleteObjectTagging(
@@ -128,8 +138,8 @@ export async function handleDeleteObjectTagging(
   key: string,
 ): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await ctx.services.objects.deleteTagging(b, key, ctx.requestId);
-  return { status: 204 };
+  const version = await ctx.services.objects.deleteTagging(b, key, ctx.requestId, versionParam(ctx));
+  return { status: 204, headers: versionHeader(version) };
 }
 
 export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {

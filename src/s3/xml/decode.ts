@@ -183,3 +183,19 @@ export function decodeServerSideEncryptionConfiguration(textBody: string): { alg
   if (!algorithm) throw new S3Error('MalformedXML');
   return { algorithm, kmsKeyId: text(child(def, 'KMSMasterKeyID')) || undefined };
 }
+
+/**
+ * PutBucketVersioning's body. Status Enabled or Suspended (absent: unchanged);
+ * MfaDelete may only be Disabled here, there being no MFA devices to check.
+ */
+export function decodeVersioningConfiguration(textBody: string): { status?: 'Enabled' | 'Suspended' } {
+  const r = root(parseXml(textBody), 'VersioningConfiguration');
+  const status = text(child(r, 'Status'));
+  const mfa = text(child(r, 'MfaDelete')) ?? text(child(r, 'MFADelete'));
+  if (status !== undefined && status !== 'Enabled' && status !== 'Suspended')
+    throw new S3Error('MalformedXML', 'Status must be Enabled or Suspended.');
+  if (mfa !== undefined && mfa !== 'Enabled' && mfa !== 'Disabled')
+    throw new S3Error('MalformedXML', 'MfaDelete must be Enabled or Disabled.');
+  if (mfa === 'Enabled') throw new S3Error('NotImplemented', 'MFA Delete is not supported by this server.');
+  return status === undefined ? {} : { status };
+}

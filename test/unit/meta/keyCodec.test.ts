@@ -13,6 +13,7 @@ import {
   uploadRange,
 } from '../../../src/meta/keyCodec.js';
 import type { KeyRange } from '../../../src/meta/keyCodec.js';
+import { historyIdOf, keyVersionsRange, versionKey } from '../../../src/meta/keyCodec.js';
 
 const uid = '0123456789abcdef0123456789abcdef';
 const inRange = (r: KeyRange, k: Buffer): boolean =>
@@ -122,5 +123,18 @@ describe('keyCodec', () => {
     expect(() => partKey('u', 1.5)).toThrow(RangeError);
     expect(() => partRange('u', -1)).toThrow(RangeError);
     expect(() => bucketKey('')).toThrow();
+  });
+
+  it('version keys: one exact range per key (a longer key is not in it), decoded back', () => {
+    const k = versionKey(uid, 'k', 'v2');
+    expect(decodeKey(k)).toEqual({ kind: 'version', bucketUid: uid, key: 'k', historyId: 'v2' });
+    expect(historyIdOf(k)).toBe('v2');
+    const r = keyVersionsRange(uid, 'k');
+    expect(inRange(r, k)).toBe(true);
+    expect(inRange(r, versionKey(uid, 'k\u0001', 'v1'))).toBe(false);
+    expect(inRange(r, versionKey(uid, 'k/x', 'v1'))).toBe(false);
+    expect(inRange(keyVersionsRange(uid, 'k', 'v2'), k)).toBe(false);
+    expect(inRange(keyVersionsRange(uid, 'k', 'v1'), k)).toBe(true);
+    expect(() => versionKey(uid, 'k', 'a/b')).toThrow(TypeError);
   });
 });

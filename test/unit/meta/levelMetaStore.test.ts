@@ -13,8 +13,17 @@ import {
   metaStoreContract,
   newUid,
 } from '../../contract/metaStore.contract.js';
+import { metaStoreVersionsContract } from '../../contract/metaStoreVersions.contract.js';
 
 metaStoreContract('LevelMetaStore', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'coffer-meta-'));
+  return {
+    store: await LevelMetaStore.open(join(dir, 'db')),
+    cleanup: () => rm(dir, { recursive: true, force: true }),
+  };
+});
+
+metaStoreVersionsContract('LevelMetaStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-meta-'));
   return {
     store: await LevelMetaStore.open(join(dir, 'db')),

@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { MemoryMetaStore } from '../../../src/meta/memoryMetaStore.js';
 import type { ObjectRecord } from '../../../src/meta/records.js';
 import { makeObject, metaStoreContract, newUid } from '../../contract/metaStore.contract.js';
+import { metaStoreVersionsContract } from '../../contract/metaStoreVersions.contract.js';
 
 metaStoreContract('MemoryMetaStore', async () => ({ store: new MemoryMetaStore(), cleanup: async () => undefined }));
+metaStoreVersionsContract('MemoryMetaStore', async () => ({ store: new MemoryMetaStore(), cleanup: async () => undefined }));
 
 async function keys(it: AsyncIterable<ObjectRecord>): Promise<string[]> {
   const out: string[] = [];

@@ -96,6 +96,8 @@ describe('toS3Error: DomainError', () => {
   const PASSTHROUGH = [
     'NoSuchBucket',
     'NoSuchKey',
+    'NoSuchVersion',
+    'MethodNotAllowed',
     'NoSuchUpload',
     'BucketAlreadyExists',
     'BucketAlreadyOwnedByYou',

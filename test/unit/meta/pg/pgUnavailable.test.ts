@@ -17,6 +17,8 @@ function failing(e: Error): MetaStore {
     bucketHasContent: reject,
     getObject: reject,
     listObjects: iter,
+    getVersion: reject,
+    listVersions: iter,
     getUpload: reject,
     listUploads: iter,
     listParts: reject,
