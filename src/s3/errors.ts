@@ -14,6 +14,7 @@ import { KmsError } from '../keys/errors.js';
 export const ERROR_TABLE = {
   AccessControlListNotSupported: [400, 'The bucket does not allow ACLs'],
   AccessDenied: [403, 'Access Denied'],
+  AccessForbidden: [403, 'CORSResponse: This CORS request is not allowed.'],
   AuthorizationHeaderMalformed: [400, 'The authorization header is malformed.'],
   AuthorizationQueryParametersError: [400, 'Error parsing the X-Amz-Credential parameter.'],
   BadDigest: [400, 'The Content-MD5 you specified did not match what we received.'],
@@ -33,6 +34,11 @@ export const ERROR_TABLE = {
   InvalidBucketName: [400, 'The specified bucket is not valid.'],
   InvalidChunkSizeError: [400, 'Only the last chunk is allowed to have a size less than 8192 bytes'],
   InvalidDigest: [400, 'The Content-MD5 you specified is not valid.'],
+  InvalidPolicyDocument: [
+    400,
+    'The content of the form does not meet the conditions specified in the policy document.',
+  ],
+  IncorrectNumberOfFilesInPostRequest: [400, 'POST requires exactly one file upload per request.'],
   InvalidPart: [400, 'One or more of the specified parts could not be found.'],
   InvalidPartOrder: [400, 'The list of parts was not in ascending order.'],
   InvalidRange: [416, 'The requested range is not satisfiable'],
@@ -43,6 +49,8 @@ export const ERROR_TABLE = {
   'KMS.DisabledException': [403, 'The root key of this bucket is disabled.'],
   'KMS.KMSInvalidStateException': [403, 'The root key of this bucket is not in a usable state.'],
   MalformedTrailerError: [400, 'The request contained trailing data that was not well-formed.'],
+  MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],
+  MaxPostPreDataLengthExceededError: [400, 'Your POST request fields preceding the upload file were too large.'],
   MalformedXML: [400, 'The XML you provided was not well-formed or did not validate against our published schema.'],
   MaxMessageLengthExceeded: [400, 'Your request was too big.'],
   MetadataTooLarge: [400, 'Your metadata headers exceed the maximum allowed metadata size.'],
