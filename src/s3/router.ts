@@ -164,6 +164,10 @@ export function route(
     if (m === 'PUT' || m === 'DELETE') {
       for (const kw of GET_ONLY_BUCKET_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
     }
+    // POST /bucket without a keyword: a browser form upload (PostObject).
+    // (With a sub-resource keyword, such as ?uploads, it is no upload: MethodNotAllowed below.)
+    if (m === 'POST' && !query.has('delete') && unknownSubresource('PostObject', query) === undefined)
+      return { name: 'PostObject', bucket };
     let name = pick(BUCKET_RULES[m], query);
     if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'BUCKET' });
     const unknown = isDefault(BUCKET_RULES[m], name) ? unknownSubresource(name, query) : undefined;

@@ -13,6 +13,7 @@ import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { dispatch } from '../s3/handlers/index.js';
+import { handlePostObject } from '../s3/handlers/postObject.js';
 import { header } from '../s3/headers.js';
 import { errorsMiddleware } from '../s3/middleware/errors.js';
 import { resolveTarget } from '../s3/middleware/hostStyle.js';
@@ -70,6 +71,10 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   const query = new URLSearchParams(target.rawQuery);
   const routed = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
   ctx.state.op = routed.name;
+  if (routed.name === 'PostObject') {
+    await respond(ctx, await postObject(ctx, deps, routed.bucket), log, String(ctx.state.requestId));
+    return;
+  }
   if (unsigned)
     throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
   const auth = await verifySigV4(
@@ -94,6 +99,27 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   const rctx = buildContext(ctx, deps, auth, op, query, abort.signal);
   const result = await dispatch(rctx);
   await respond(ctx, result, log, rctx.requestId);
+}
+
+/** A browser form upload: its form fields, not its headers, carry the signature (handlePostObject). */
+function postObject(ctx: Context, deps: S3AppDeps, bucket: string): Promise<HandlerResult> {
+  const abort = new AbortController();
+  ctx.req.once('close', () => {
+    if (!ctx.req.complete) abort.abort();
+  });
+  return handlePostObject({
+    requestId: String(ctx.state.requestId),
+    bucket,
+    req: ctx.req,
+    services: deps.services,
+    credentials: deps.credentials,
+    config: deps.config,
+    now: deps.now?.() ?? new Date(),
+    signal: abort.signal,
+    writeContinue: () => {
+      if (!ctx.res.headersSent) ctx.res.writeContinue();
+    },
+  });
 }
 
 function buildContext(

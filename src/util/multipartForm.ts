@@ -49,8 +49,12 @@ export interface ParsedForm {
   fields: FormField[];
   /** The first part named `fileField`, or undefined when the form has none. */
   file?: FormFile;
-  /** Read and discard the rest of the body (after the file has been read). */
-  drain(): Promise<void>;
+  /**
+   * Read and discard the rest of the body (what follows the file, or the file
+   * itself when the upload was refused first), up to `limit` bytes.
+   * @returns true when the body ended within the limit
+   */
+  drain(limit?: number): Promise<boolean>;
 }
 
 export interface FormOptions {
@@ -195,10 +199,16 @@ export async function readForm(body: AsyncIterable<Buffer>, opts: FormOptions): 
     fields.push({ name: d.name, value: (await until(delimiter)).toString('utf8') });
   }
 
-  /** Read and drop what follows (S3 ignores fields after the file), so the connection can be reused. */
-  async function drain(): Promise<void> {
+  /** Read and drop what follows, up to `limit` bytes; true when the body ended within it. */
+  async function drain(limit = Infinity): Promise<boolean> {
+    let n = buf.length;
     buf = Buffer.alloc(0);
-    while (await more()) buf = Buffer.alloc(0);
+    while (n <= limit) {
+      if (!(await more())) return true;
+      n += buf.length;
+      buf = Buffer.alloc(0);
+    }
+    return false;
   }
 
   /** The file part's bytes: all but a delimiter's length of the buffer at a time, until the delimiter. */

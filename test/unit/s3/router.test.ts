@@ -300,9 +300,14 @@ describe('route: MethodNotAllowed', () => {
     }
   });
 
-  it('on a bucket: POST without ?delete, unknown methods', () => {
-    expect(routeError('POST', '/b').fields).toEqual({ Method: 'POST', ResourceType: 'BUCKET' });
-    expect(routeError('POST', '/b?uploads').code).toBe('MethodNotAllowed');
+  it('POST on a bucket without a keyword is a browser form upload (PostObject)', () => {
+    expect(r('POST', '/b')).toEqual({ name: 'PostObject', bucket: 'b' });
+    expect(r('POST', '/b?x-id=PostObject')).toEqual({ name: 'PostObject', bucket: 'b' });
+    expect(r('POST', '/b?delete')).toEqual({ name: 'DeleteObjects', bucket: 'b' });
+  });
+
+  it('on a bucket: POST with an unknown keyword, unknown methods', () => {
+    expect(routeError('POST', '/b?uploads').fields).toEqual({ Method: 'POST', ResourceType: 'BUCKET' });
     expect(routeError('PATCH', '/b').fields).toEqual({ Method: 'PATCH', ResourceType: 'BUCKET' });
     expect(routeError('OPTIONS', '/b').code).toBe('MethodNotAllowed');
   });
