@@ -25,6 +25,8 @@ export type BucketOpName =
   | 'DeleteBucketEncryption'
   | 'GetBucketPolicy'
   | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketTagging'
   | 'GetBucketWebsite';

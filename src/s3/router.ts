@@ -32,10 +32,12 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['versioning', 'PutBucketVersioning'],
     ['acl', 'PutBucketAcl'],
     ['encryption', 'PutBucketEncryption'],
+    ['cors', 'PutBucketCors'],
     [null, 'CreateBucket'],
   ],
   DELETE: [
     ['encryption', 'DeleteBucketEncryption'],
+    ['cors', 'DeleteBucketCors'],
     [null, 'DeleteBucket'],
   ],
   POST: [['delete', 'DeleteObjects']],
@@ -126,7 +128,7 @@ function unknownSubresource(op: string, query: URLSearchParams): string | undefi
  * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
  * would delete an empty bucket.
  */
-const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycle', 'tagging', 'website'];
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'tagging', 'website'];
 
 /**
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention

@@ -1,6 +1,6 @@
 /**
  * The Koa app for the S3 API. The middleware order lives here and nowhere else:
- * requestId -> errors -> health -> target/route -> authenticate -> dispatch -> respond.
+ * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate -> dispatch -> respond.
  */
 import Koa from 'koa';
 import type { Context } from 'koa';
@@ -15,6 +15,7 @@ import { S3Error } from '../s3/errors.js';
 import { dispatch } from '../s3/handlers/index.js';
 import { handlePostObject } from '../s3/handlers/postObject.js';
 import { header } from '../s3/headers.js';
+import { actualRequestHeaders, handlePreflight } from '../s3/middleware/cors.js';
 import { errorsMiddleware } from '../s3/middleware/errors.js';
 import { resolveTarget } from '../s3/middleware/hostStyle.js';
 import { requestIdMiddleware } from '../s3/middleware/requestId.js';
@@ -62,6 +63,19 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     return;
   }
   ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
+  // CORS: a preflight is answered from the bucket's rules alone; any other
+  // request with an Origin gets its Access-Control-* headers now, so that its
+  // error answers carry them too.
+  if (ctx.method === 'OPTIONS' && target.bucket) {
+    ctx.state.op = 'Preflight';
+    const allowed = await handlePreflight(deps.services.buckets, target.bucket, target.key, ctx.req.headers);
+    ctx.status = 200;
+    for (const [k, v] of Object.entries(allowed)) ctx.set(k, v);
+    ctx.body = '';
+    return;
+  }
+  const cors = await actualRequestHeaders(deps.services.buckets, target.bucket, ctx.method, ctx.req.headers, log);
+  for (const [k, v] of Object.entries(cors)) ctx.set(k, v);
   const expectation = header(ctx.req.headers, 'expect');
   if (expectation !== undefined && !CONTINUE.test(expectation))
     throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {

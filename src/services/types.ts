@@ -3,5 +3,12 @@
  * import them from here, never from meta/: what a record looks like on disk is
  * the services' business, and this is the one seam that exposes it.
  */
-export type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders, UploadRecord } from '../meta/records.js';
+export type {
+  BucketRecord,
+  CorsRule,
+  ObjectRecord,
+  SealedMeta,
+  StandardHeaders,
+  UploadRecord,
+} from '../meta/records.js';
 export type { UploadExpectations } from './uploadHasher.js';

@@ -66,6 +66,8 @@ const EVERY_OPERATION = {
   GetBucketEncryption: ['GET', '/b?encryption'],
   PutBucketEncryption: ['PUT', '/b?encryption'],
   DeleteBucketEncryption: ['DELETE', '/b?encryption'],
+  PutBucketCors: ['PUT', '/b?cors'],
+  DeleteBucketCors: ['DELETE', '/b?cors'],
   GetBucketPolicy: ['GET', '/b?policy'],
   GetBucketCors: ['GET', '/b?cors'],
   GetBucketLifecycleConfiguration: ['GET', '/b?lifecycle'],
@@ -265,7 +267,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // CreateBucket / DeleteBucket for the other methods: DELETE /b?cors
   // (DeleteBucketCors) would delete an empty bucket, PUT /b?policy would answer
   // 200 without storing anything.
-  const GET_ONLY_BUCKET = ['/b?policy', '/b?cors', '/b?lifecycle', '/b?tagging', '/b?website'];
+  const GET_ONLY_BUCKET = ['/b?policy', '/b?lifecycle', '/b?tagging', '/b?website'];
   it('PUT on a GET-only bucket sub-resource is NotImplemented, not CreateBucket', () => {
     expect(outcomes('PUT', GET_ONLY_BUCKET)).toEqual(allNotImplemented(GET_ONLY_BUCKET));
   });
