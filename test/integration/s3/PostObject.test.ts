@@ -237,6 +237,23 @@ describe('POST Object (browser form upload)', () => {
     for (const k of ['ok/1', 'other/1', 'any']) await expectAbsent(s3(), b, k);
   });
 
+  it('a refused upload of several MiB still gets its answer, and the server keeps serving', async () => {
+    const b = await createBucket(s3(), 'post');
+    const cond = [{ bucket: b }, { key: 'k' }];
+    for (const size of [3 * MiB, 12 * MiB]) {
+      const res = await postForm(b, { key: 'other', ...signedFields(cond) }, Buffer.alloc(size, 7));
+      await expectPolicyError(res, 403, 'AccessDenied', /Condition failed/);
+    }
+    const over = await postForm(
+      b,
+      { key: 'k', ...signedFields([...cond, ['content-length-range', 0, MiB]]) },
+      Buffer.alloc(12 * MiB, 7),
+    );
+    await expectPolicyError(over, 400, 'EntityTooLarge');
+    await expectAbsent(s3(), b, 'k');
+    expect((await postForm(b, { key: 'k', ...signedFields(cond) }, 'fine')).status).toBe(204);
+  });
+
   it('enforces content-length-range: EntityTooLarge and EntityTooSmall', async () => {
     const b = await createBucket(s3(), 'post');
     const cond = [{ bucket: b }, ['starts-with', '$key', ''], ['content-length-range', 10, 1000]];
