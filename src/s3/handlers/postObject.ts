@@ -173,7 +173,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
       signal: r.signal,
     });
     await form.drain();
-    const location = `${'encrypted' in r.req.socket ? 'https' : 'http'}://${header(r.req.headers, 'host') ?? '127.0.0.1'}/${r.bucket}/${urlEncodeKey(key)}`;
+    const location = objectUrl(r.req, key);
     const out = { etag: quoteEtag(res.etag), location, ...sseHeaders(b) };
     const redirect = redirectTo(
       fields.get('success_action_redirect') ?? fields.get('redirect'),
@@ -203,6 +203,13 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     if (!drained && !r.req.complete) err.headers.connection = 'close';
     throw err;
   }
+}
+
+/** The new object's URL as the client addressed the bucket (path or virtual-host style): the POST's own URL plus the key. */
+function objectUrl(req: IncomingMessage, key: string): string {
+  const scheme = 'encrypted' in req.socket ? 'https' : 'http';
+  const bucketPath = (req.url ?? '/').split('?')[0]!.replace(/\/+$/, '');
+  return `${scheme}://${header(req.headers, 'host') ?? '127.0.0.1'}${bucketPath}/${urlEncodeKey(key)}`;
 }
 
 async function drainAtMost(form: ParsedForm, limit: number): Promise<boolean> {
