@@ -24,8 +24,8 @@ import { storageClass } from './put.js';
 
 /** AWS's bound on the form fields before the file. */
 export const MAX_POST_FIELD_BYTES = 20 * 1024;
-/** After a refusal, read at most this much of the rest so the connection can be reused; more: close it. */
-const DRAIN_AFTER_ERROR = 1024 * 1024;
+/** Of what follows the file (or, after a refusal, the rest of the body) read at most this much so the connection can be reused; more: close it. */
+const DRAIN_LIMIT = 1024 * 1024;
 
 export interface PostObjectRequest {
   requestId: string;
@@ -172,9 +172,10 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
       requestId: r.requestId,
       signal: r.signal,
     });
-    await form.drain();
+    const drained = await form.drain(DRAIN_LIMIT);
     const location = objectUrl(r.req, key);
-    const out = { etag: quoteEtag(res.etag), location, ...sseHeaders(b) };
+    const out: Record<string, string> = { etag: quoteEtag(res.etag), location, ...sseHeaders(b) };
+    if (!drained) out.connection = 'close';
     const redirect = redirectTo(
       fields.get('success_action_redirect') ?? fields.get('redirect'),
       r.bucket,
@@ -199,7 +200,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const err = e instanceof FormError ? formError(e) : toS3Error(e);
     // Refused before the file was read: read (a bounded amount of) the rest so
     // the client sees the answer and the connection stays usable; else close it.
-    const drained = !fileStarted && form !== undefined && (await drainAtMost(form, DRAIN_AFTER_ERROR));
+    const drained = !fileStarted && form !== undefined && (await drainAtMost(form, DRAIN_LIMIT));
     if (!drained && !r.req.complete) err.headers.connection = 'close';
     throw err;
   }
