@@ -39,6 +39,22 @@ export interface BucketRecord {
   tagging?: Record<string, string>;
   /** Absent until PutBucketVersioning; once set it never goes back to absent (S3's rule). */
   versioning?: VersioningStatus;
+  /** PutBucketCors: the rules, in the order given (the first that matches a request applies). */
+  cors?: CorsRule[];
+}
+
+/** One CORS rule of a bucket, validated as AWS validates it (src/s3/xml/corsXml.ts). */
+export interface CorsRule {
+  id?: string;
+  /** GET, PUT, POST, DELETE, HEAD. */
+  allowedMethods: string[];
+  /** Origins; each may hold one `*` wildcard. */
+  allowedOrigins: string[];
+  /** Request headers a preflight may ask for; each may hold one `*`; compared case-insensitively. */
+  allowedHeaders: string[];
+  /** Response headers the browser may show to the page. */
+  exposeHeaders: string[];
+  maxAgeSeconds?: number;
 }
 
 /** One encrypted stream (a single PUT, or one part of a multipart upload). */

@@ -25,6 +25,8 @@ export type BucketOpName =
   | 'DeleteBucketEncryption'
   | 'GetBucketPolicy'
   | 'GetBucketCors'
+  | 'PutBucketCors'
+  | 'DeleteBucketCors'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketTagging'
   | 'GetBucketWebsite';
@@ -51,6 +53,8 @@ export type ObjectOpName =
 /** What the router decides: the operation's name and its target, before any parameter is read. */
 export type RoutedOperation =
   | { name: 'ListBuckets' }
+  /** A browser form upload: authenticated by its form fields, so it is handled before header auth (postObject.ts). */
+  | { name: 'PostObject'; bucket: string }
   | { name: BucketOpName; bucket: string }
   | { name: ObjectOpName; bucket: string; key: string };
 
@@ -106,7 +110,7 @@ const PART_NUMBER_MESSAGE = `Part number must be an integer between 1 and ${MAX_
  * HeadObject take any integer, and one outside the object's parts is the
  * service's InvalidRange.
  */
-export function withParams(op: RoutedOperation, query: URLSearchParams): S3Operation {
+export function withParams(op: Exclude<RoutedOperation, { name: 'PostObject' }>, query: URLSearchParams): S3Operation {
   switch (op.name) {
     case 'GetObject':
     case 'HeadObject': {

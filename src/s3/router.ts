@@ -32,10 +32,12 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['versioning', 'PutBucketVersioning'],
     ['acl', 'PutBucketAcl'],
     ['encryption', 'PutBucketEncryption'],
+    ['cors', 'PutBucketCors'],
     [null, 'CreateBucket'],
   ],
   DELETE: [
     ['encryption', 'DeleteBucketEncryption'],
+    ['cors', 'DeleteBucketCors'],
     [null, 'DeleteBucket'],
   ],
   POST: [['delete', 'DeleteObjects']],
@@ -126,7 +128,7 @@ function unknownSubresource(op: string, query: URLSearchParams): string | undefi
  * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
  * would delete an empty bucket.
  */
-const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'cors', 'lifecycle', 'tagging', 'website'];
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'tagging', 'website'];
 
 /**
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention
@@ -164,6 +166,10 @@ export function route(
     if (m === 'PUT' || m === 'DELETE') {
       for (const kw of GET_ONLY_BUCKET_KEYWORDS) if (query.has(kw)) throw notImplemented(kw);
     }
+    // POST /bucket without a keyword: a browser form upload (PostObject).
+    // (With a sub-resource keyword, such as ?uploads, it is no upload: MethodNotAllowed below.)
+    if (m === 'POST' && !query.has('delete') && unknownSubresource('PostObject', query) === undefined)
+      return { name: 'PostObject', bucket };
     let name = pick(BUCKET_RULES[m], query);
     if (!name) throw new S3Error('MethodNotAllowed', undefined, { Method: m, ResourceType: 'BUCKET' });
     const unknown = isDefault(BUCKET_RULES[m], name) ? unknownSubresource(name, query) : undefined;

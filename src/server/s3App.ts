@@ -1,6 +1,6 @@
 /**
  * The Koa app for the S3 API. The middleware order lives here and nowhere else:
- * requestId -> errors -> health -> target/route -> authenticate -> dispatch -> respond.
+ * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate -> dispatch -> respond.
  */
 import Koa from 'koa';
 import type { Context } from 'koa';
@@ -13,7 +13,9 @@ import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
 import { S3Error } from '../s3/errors.js';
 import { dispatch } from '../s3/handlers/index.js';
+import { handlePostObject } from '../s3/handlers/postObject.js';
 import { header } from '../s3/headers.js';
+import { actualRequestHeaders, handlePreflight } from '../s3/middleware/cors.js';
 import { errorsMiddleware } from '../s3/middleware/errors.js';
 import { resolveTarget } from '../s3/middleware/hostStyle.js';
 import { requestIdMiddleware } from '../s3/middleware/requestId.js';
@@ -61,6 +63,19 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     return;
   }
   ctx.state.resource = target.bucket ? `/${target.bucket}${target.key ? '/' + target.key : ''}` : '/';
+  // CORS: a preflight is answered from the bucket's rules alone; any other
+  // request with an Origin gets its Access-Control-* headers now, so that its
+  // error answers carry them too.
+  if (ctx.method === 'OPTIONS' && target.bucket) {
+    ctx.state.op = 'Preflight';
+    const allowed = await handlePreflight(deps.services.buckets, target.bucket, target.key, ctx.req.headers);
+    ctx.status = 200;
+    for (const [k, v] of Object.entries(allowed)) ctx.set(k, v);
+    ctx.body = '';
+    return;
+  }
+  const cors = await actualRequestHeaders(deps.services.buckets, target.bucket, ctx.method, ctx.req.headers, log);
+  for (const [k, v] of Object.entries(cors)) ctx.set(k, v);
   const expectation = header(ctx.req.headers, 'expect');
   if (expectation !== undefined && !CONTINUE.test(expectation))
     throw new S3Error('NotImplemented', 'A header you provided implies functionality that is not implemented', {
@@ -70,6 +85,10 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   const query = new URLSearchParams(target.rawQuery);
   const routed = route(ctx.method, target.bucket, target.key, query, ctx.req.headers);
   ctx.state.op = routed.name;
+  if (routed.name === 'PostObject') {
+    await respond(ctx, await postObject(ctx, deps, routed.bucket), log, String(ctx.state.requestId));
+    return;
+  }
   if (unsigned)
     throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
   const auth = await verifySigV4(
@@ -94,6 +113,27 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
   const rctx = buildContext(ctx, deps, auth, op, query, abort.signal);
   const result = await dispatch(rctx);
   await respond(ctx, result, log, rctx.requestId);
+}
+
+/** A browser form upload: its form fields, not its headers, carry the signature (handlePostObject). */
+function postObject(ctx: Context, deps: S3AppDeps, bucket: string): Promise<HandlerResult> {
+  const abort = new AbortController();
+  ctx.req.once('close', () => {
+    if (!ctx.req.complete) abort.abort();
+  });
+  return handlePostObject({
+    requestId: String(ctx.state.requestId),
+    bucket,
+    req: ctx.req,
+    services: deps.services,
+    credentials: deps.credentials,
+    config: deps.config,
+    now: deps.now?.() ?? new Date(),
+    signal: abort.signal,
+    writeContinue: () => {
+      if (!ctx.res.headersSent) ctx.res.writeContinue();
+    },
+  });
 }
 
 function buildContext(

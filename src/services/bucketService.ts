@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
 import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
-import type { BucketRecord, VersioningStatus } from '../meta/records.js';
+import type { BucketRecord, CorsRule, VersioningStatus } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
@@ -177,6 +177,32 @@ export class BucketService {
     if (b.name !== name)
       throw new DomainError('IntegrityError', 'bucket record does not match its name', { BucketName: name });
     return b;
+  }
+
+  /**
+   * PutBucketCors / DeleteBucketCors (`rules` undefined). Under the same
+   * per-bucket lock as a root-key change, on a fresh read, so neither undoes
+   * the other.
+   */
+  async setCors(name: string, account: string, rules: CorsRule[] | undefined): Promise<void> {
+    await this.keyChanges.run(name, async () => {
+      const b = await this.resolve(name, account);
+      const updated: BucketRecord = { ...b };
+      if (rules === undefined) delete updated.cors;
+      else updated.cors = rules;
+      await this.d.meta.batch().putBucket(updated).commit();
+    });
+  }
+
+  /**
+   * A bucket's CORS rules for judging a browser's request, whoever sends it
+   * (a preflight carries no credentials): undefined when the bucket does not
+   * exist or has none. Only the rules leave here, never the record.
+   */
+  async corsRules(name: string): Promise<{ exists: boolean; rules?: CorsRule[] }> {
+    const b = await this.d.meta.getBucket(name);
+    if (!b || b.name !== name) return { exists: false };
+    return { exists: true, rules: b.cors };
   }
 
   async list(account: string): Promise<BucketRecord[]> {

@@ -5,6 +5,7 @@
  */
 export type {
   BucketRecord,
+  CorsRule,
   ObjectRecord,
   SealedMeta,
   StandardHeaders,

@@ -25,7 +25,8 @@ export type SigV4ErrorCode =
   | 'InvalidArgument'
   | 'MalformedTrailerError'
   | 'InvalidDigest'
-  | 'MissingContentLength';
+  | 'MissingContentLength'
+  | 'InvalidPolicyDocument';
 
 /** A verification or body-decoding failure, carrying its S3 error code. */
 export class SigV4Error extends Error {

@@ -2,6 +2,7 @@
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import * as bucket from './bucket.js';
 import * as copy from './copy.js';
+import * as cors from './cors.js';
 import * as del from './delete.js';
 import * as get from './get.js';
 import * as list from './list.js';
@@ -94,7 +95,11 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
     case 'GetBucketPolicy':
       return sub.handleGetBucketPolicy(ctx, b);
     case 'GetBucketCors':
-      return sub.handleGetBucketCors(ctx, b);
+      return cors.handleGetBucketCors(ctx, b);
+    case 'PutBucketCors':
+      return cors.handlePutBucketCors(ctx, b);
+    case 'DeleteBucketCors':
+      return cors.handleDeleteBucketCors(ctx, b);
     case 'GetBucketLifecycleConfiguration':
       return sub.handleGetBucketLifecycleConfiguration(ctx, b);
     case 'GetBucketTagging':

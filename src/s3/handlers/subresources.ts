@@ -2,7 +2,7 @@
  * Bucket and object sub-resources that clients touch in passing (s3cmd info,
  * rclone, the AWS CLI): versioning (Enabled / Suspended), ACLs (private, owner
  * FULL_CONTROL), tagging, encryption, and the NoSuch... answers for features
- * Coffer does not keep (policy, CORS, lifecycle, website).
+ * Coffer does not keep (policy, lifecycle, website).
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -199,12 +199,7 @@ export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: s
 }
 
 function noSuch(
-  code:
-    | 'NoSuchBucketPolicy'
-    | 'NoSuchCORSConfiguration'
-    | 'NoSuchLifecycleConfiguration'
-    | 'NoSuchTagSet'
-    | 'NoSuchWebsiteConfiguration',
+  code: 'NoSuchBucketPolicy' | 'NoSuchLifecycleConfiguration' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration',
 ) {
   return async (ctx: S3RequestContext, bucket: string): Promise<HandlerResult> => {
     await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
@@ -213,7 +208,6 @@ function noSuch(
 }
 
 export const handleGetBucketPolicy = noSuch('NoSuchBucketPolicy');
-export const handleGetBucketCors = noSuch('NoSuchCORSConfiguration');
 export const handleGetBucketLifecycleConfiguration = noSuch('NoSuchLifecycleConfiguration');
 export const handleGetBucketTagging = noSuch('NoSuchTagSet');
 export const handleGetBucketWebsite = noSuch('NoSuchWebsiteConfiguration');

@@ -5,7 +5,7 @@ import { withParams, type RoutedOperation, type S3Operation } from '../../../src
 const PART_MESSAGE = 'Part number must be an integer between 1 and 10000, inclusive';
 
 function params(name: RoutedOperation['name'], query: string): S3Operation {
-  const op = (name === 'ListBuckets' ? { name } : { name, bucket: 'b', key: 'k' }) as RoutedOperation;
+  const op = (name === 'ListBuckets' ? { name } : { name, bucket: 'b', key: 'k' }) as Parameters<typeof withParams>[0];
   return withParams(op, new URLSearchParams(query));
 }
 

@@ -66,6 +66,8 @@ const EVERY_OPERATION = {
   GetBucketEncryption: ['GET', '/b?encryption'],
   PutBucketEncryption: ['PUT', '/b?encryption'],
   DeleteBucketEncryption: ['DELETE', '/b?encryption'],
+  PutBucketCors: ['PUT', '/b?cors'],
+  DeleteBucketCors: ['DELETE', '/b?cors'],
   GetBucketPolicy: ['GET', '/b?policy'],
   GetBucketCors: ['GET', '/b?cors'],
   GetBucketLifecycleConfiguration: ['GET', '/b?lifecycle'],
@@ -265,7 +267,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // CreateBucket / DeleteBucket for the other methods: DELETE /b?cors
   // (DeleteBucketCors) would delete an empty bucket, PUT /b?policy would answer
   // 200 without storing anything.
-  const GET_ONLY_BUCKET = ['/b?policy', '/b?cors', '/b?lifecycle', '/b?tagging', '/b?website'];
+  const GET_ONLY_BUCKET = ['/b?policy', '/b?lifecycle', '/b?tagging', '/b?website'];
   it('PUT on a GET-only bucket sub-resource is NotImplemented, not CreateBucket', () => {
     expect(outcomes('PUT', GET_ONLY_BUCKET)).toEqual(allNotImplemented(GET_ONLY_BUCKET));
   });
@@ -300,9 +302,14 @@ describe('route: MethodNotAllowed', () => {
     }
   });
 
-  it('on a bucket: POST without ?delete, unknown methods', () => {
-    expect(routeError('POST', '/b').fields).toEqual({ Method: 'POST', ResourceType: 'BUCKET' });
-    expect(routeError('POST', '/b?uploads').code).toBe('MethodNotAllowed');
+  it('POST on a bucket without a keyword is a browser form upload (PostObject)', () => {
+    expect(r('POST', '/b')).toEqual({ name: 'PostObject', bucket: 'b' });
+    expect(r('POST', '/b?x-id=PostObject')).toEqual({ name: 'PostObject', bucket: 'b' });
+    expect(r('POST', '/b?delete')).toEqual({ name: 'DeleteObjects', bucket: 'b' });
+  });
+
+  it('on a bucket: POST with an unknown keyword, unknown methods', () => {
+    expect(routeError('POST', '/b?uploads').fields).toEqual({ Method: 'POST', ResourceType: 'BUCKET' });
     expect(routeError('PATCH', '/b').fields).toEqual({ Method: 'PATCH', ResourceType: 'BUCKET' });
     expect(routeError('OPTIONS', '/b').code).toBe('MethodNotAllowed');
   });
