@@ -21,6 +21,7 @@ import { checkSseRequest, checkWriteAcl, header, sseHeaders, standardHeaders, us
 import { quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { decodeTagging } from '../xml/decode.js';
 import { storageClass } from './put.js';
+import { versionHeader } from '../versions.js';
 
 /** AWS's bound on the form fields before the file. */
 export const MAX_POST_FIELD_BYTES = 20 * 1024;
@@ -174,7 +175,12 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     });
     const drained = await form.drain(DRAIN_LIMIT);
     const location = objectUrl(r.req, key);
-    const out: Record<string, string> = { etag: quoteEtag(res.etag), location, ...sseHeaders(b) };
+    const out: Record<string, string> = {
+      etag: quoteEtag(res.etag),
+      location,
+      ...sseHeaders(b),
+      ...versionHeader(res.version),
+    };
     if (!drained) out.connection = 'close';
     const redirect = redirectTo(
       fields.get('success_action_redirect') ?? fields.get('redirect'),

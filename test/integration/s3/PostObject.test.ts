@@ -8,7 +8,13 @@
 import { createHash, createHmac } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { request } from 'node:http';
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectVersionsCommand,
+  PutBucketVersioningCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { errorBody } from '../../helpers/rawS3.js';
 import {
@@ -131,6 +137,26 @@ describe('POST Object (browser form upload)', () => {
     const { readFile } = await import('node:fs/promises');
     for (const f of await blobFiles(t.gw.dataDir))
       expect((await readFile(f)).includes('hello from a browser')).toBe(false);
+  });
+
+  it('makes a new version in a versioned bucket and names it in x-amz-version-id', async () => {
+    const b = await createBucket(s3(), 'postver');
+    await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
+    const fields = () => ({ key: 'v.txt', ...signedFields([{ bucket: b }, ['eq', '$key', 'v.txt']]) });
+    const first = await postForm(b, fields(), 'one');
+    const second = await postForm(b, fields(), 'two');
+    expect(second.status, await second.clone().text()).toBe(204);
+    const [v1, v2] = [first.headers.get('x-amz-version-id'), second.headers.get('x-amz-version-id')];
+    expect(v1).toMatch(/^[0-9a-f]{32}$/);
+    expect(v2).toMatch(/^[0-9a-f]{32}$/);
+    expect(v2).not.toBe(v1);
+    const old = await s3().send(new GetObjectCommand({ Bucket: b, Key: 'v.txt', VersionId: v1! }));
+    expect((await bodyBytes(old)).toString()).toBe('one');
+    const listed = await s3().send(new ListObjectVersionsCommand({ Bucket: b }));
+    expect(listed.Versions?.map((v) => [v.VersionId, v.IsLatest])).toEqual([
+      [v2, true],
+      [v1, false],
+    ]);
   });
 
   it('replaces ${filename}, answers 201 with a PostResponse, or 303 to success_action_redirect', async () => {
