@@ -17,6 +17,7 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import type { EmbeddedKms } from './embeddedKms.js';
+import { guardDataDir, storesOf } from './dataDir.js';
 import { startKmsServer } from './kmsServer.js';
 import { startS3Server } from './s3Server.js';
 
@@ -44,7 +45,9 @@ export interface StartGatewayOptions {
 }
 
 export async function startGateway(config: Config, log: Logger, opts: StartGatewayOptions = {}): Promise<Gateway> {
-  const kms = await startKmsServer(config, log, opts.kmsNow ? { now: opts.kmsNow } : {});
+  // One check of the data dir for both sides: a fresh dir is fresh for all its stores at once.
+  const dataDir = await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: true }));
+  const kms = await startKmsServer(config, log, { dataDir, ...(opts.kmsNow ? { now: opts.kmsNow } : {}) });
   let s3;
   try {
     s3 = await startS3Server({
@@ -54,8 +57,16 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       dekCache: kms.kms.dekCache,
       credentials: kms.credentials,
       keyEvents: kms.kms.local.provider,
+      dataDir,
     });
   } catch (e) {
+    await kms.close().catch(() => undefined);
+    throw e;
+  }
+  try {
+    await dataDir.ready();
+  } catch (e) {
+    await s3.close().catch(() => undefined);
     await kms.close().catch(() => undefined);
     throw e;
   }
