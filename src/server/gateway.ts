@@ -17,6 +17,7 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import type { EmbeddedKms } from './embeddedKms.js';
+import { LevelMetaStore } from '../meta/levelMetaStore.js';
 import { guardDataDir, storesOf } from './dataDir.js';
 import { startKmsServer } from './kmsServer.js';
 import { startS3Server } from './s3Server.js';
@@ -62,6 +63,11 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
   } catch (e) {
     await kms.close().catch(() => undefined);
     throw e;
+  }
+  // The metadata store goes into POST /admin/v1/backup with the KMS's (PostgreSQL is backed up with its own tools).
+  if (s3.meta instanceof LevelMetaStore) {
+    const meta = s3.meta;
+    kms.backup.add('meta', () => meta.snapshot());
   }
   try {
     await dataDir.ready();

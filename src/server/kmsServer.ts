@@ -27,6 +27,7 @@ import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
 import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
+import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
 
@@ -41,6 +42,8 @@ export interface KmsServer {
   /** Root credentials, then IAM access keys: what SigV4 checks (embedded) and what gateways look up (split). */
   credentials: CredentialStore;
   defaultRootKeyCrn: string;
+  /** What POST /admin/v1/backup snapshots: the KMS's stores; the embedded gateway adds its metadata store. */
+  backup: BackupSources;
   close(): Promise<void>;
 }
 
@@ -120,6 +123,10 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' },
       },
     ]);
+    const backup = new BackupSources(config.dataDir, guard.marker.instanceId);
+    backup.add('kms', () => kms.local.store.snapshot());
+    backup.add('iam', () => iam.store.snapshot());
+    backup.add('kms-instance', () => instanceState.snapshot());
     const app = createKmsApp({
       service: kms.local.service,
       iam,
@@ -130,6 +137,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       region: config.region,
       ...(opts.now ? { now: opts.now } : {}),
       gateway: { credentials, defaultRootKeyCrn: async () => defaultRootKeyCrn },
+      backup,
       readAudit: async (q) => {
         await audit.flush();
         return readAuditLog(auditPath, q);
@@ -149,6 +157,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       root,
       credentials,
       defaultRootKeyCrn,
+      backup,
       async close() {
         if (closed) return;
         closed = true;
