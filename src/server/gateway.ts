@@ -32,6 +32,8 @@ export interface Gateway {
   iam: Iam;
   audit: AuditLog;
   defaultRootKeyCrn: string;
+  /** The master key file in use; absent when the key came from COFFER_MASTER_KEY. */
+  masterKeyFile?: string;
   server: Server;
   meta: MetaStore;
   buckets: BucketService;
@@ -86,6 +88,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
     iam: kms.iam,
     audit: kms.audit,
     defaultRootKeyCrn: kms.defaultRootKeyCrn,
+    ...(kms.masterKeyFile !== undefined ? { masterKeyFile: kms.masterKeyFile } : {}),
     server: s3.server,
     meta: s3.meta,
     buckets: s3.buckets,

@@ -44,6 +44,8 @@ export interface KmsServer {
   defaultRootKeyCrn: string;
   /** What POST /admin/v1/backup snapshots: the KMS's stores; the embedded gateway adds its metadata store. */
   backup: BackupSources;
+  /** The master key file in use; absent when the key came from COFFER_MASTER_KEY. */
+  masterKeyFile?: string;
   close(): Promise<void>;
 }
 
@@ -158,6 +160,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       credentials,
       defaultRootKeyCrn,
       backup,
+      ...(master.path !== undefined ? { masterKeyFile: master.path } : {}),
       async close() {
         if (closed) return;
         closed = true;

@@ -84,6 +84,7 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
     expect((await stat(join(dir, 'config-a', 'coffer', 'master.key'))).mode & 0o777).toBe(0o600);
     expect((await stat(join(dir, 'config-a', 'coffer'))).mode & 0o777).toBe(0o700);
     expect(existsSync(join(dir, 'a', 'kms-master.key'))).toBe(false);
+    expect(first.out()).toContain(`Master key file:    ${join(dir, 'config-a', 'coffer', 'master.key')}`);
     expect((await stat(join(dir, 'a', 'root-credentials.json'))).mode & 0o077).toBe(0);
     // Nothing in the data dir is readable by group or others (LevelDB would create its dirs 0755).
     for (const entry of await readdir(join(dir, 'a'))) {
