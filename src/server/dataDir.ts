@@ -109,7 +109,12 @@ export async function guardDataDir(dataDir: string, o: GuardOptions): Promise<Da
   };
 }
 
-function lostMessage(dataDir: string, lost: StoreName[], marker: DataDirMarker | undefined, blobsOnly: boolean): string {
+function lostMessage(
+  dataDir: string,
+  lost: StoreName[],
+  marker: DataDirMarker | undefined,
+  blobsOnly: boolean,
+): string {
   const what = lost.map((s) => `the ${STORE_WHAT[s]} ${join(dataDir, s)}`).join(', ');
   const why = marker
     ? `${join(dataDir, DATA_DIR_MARKER)} records that it was created`
@@ -128,8 +133,7 @@ async function storePresent(dataDir: string, s: StoreName): Promise<boolean> {
   try {
     return (await stat(join(dataDir, s, 'CURRENT'))).isFile();
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
-      return false;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
     throw e;
   }
 }

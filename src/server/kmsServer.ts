@@ -86,26 +86,30 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       onError: (e) => log.warn('kms audit append failed', { err: e.message }),
     });
     opened.push(() => audit.close());
-    const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () => openEmbeddedKms({
-      dir: join(config.dataDir, 'kms'),
-      masterKey: master.key,
-      region: config.region,
-      dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
-      log,
-      authorizer,
-      audit,
-      ...(opts.now ? { now: opts.now } : {}),
-    }));
+    const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () =>
+      openEmbeddedKms({
+        dir: join(config.dataDir, 'kms'),
+        masterKey: master.key,
+        region: config.region,
+        dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
+        log,
+        authorizer,
+        audit,
+        ...(opts.now ? { now: opts.now } : {}),
+      }),
+    );
     opened.push(() => kms.close());
     const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
-    const iam = await openingStore(join(config.dataDir, 'iam'), 'iam', () => openIam({
-      dir: join(config.dataDir, 'iam'),
-      masterKey: master.key,
-      rootAccountId: root.accountId,
-      configuredRootApiKey: config.rootApiKey,
-      configuredGatewayApiKey: config.gatewayApiKey ?? '',
-      generateGatewayApiKey: opts.generateGatewayApiKey === true,
-    }));
+    const iam = await openingStore(join(config.dataDir, 'iam'), 'iam', () =>
+      openIam({
+        dir: join(config.dataDir, 'iam'),
+        masterKey: master.key,
+        rootAccountId: root.accountId,
+        configuredRootApiKey: config.rootApiKey,
+        configuredGatewayApiKey: config.gatewayApiKey ?? '',
+        generateGatewayApiKey: opts.generateGatewayApiKey === true,
+      }),
+    );
     opened.push(() => iam.close());
     // The default key is usable by every tenant.
     const boot = await kms.local.provider.bootstrap();

@@ -34,8 +34,7 @@ export interface BackupHeader {
 }
 
 export type BackupRecord =
-  | { kind: 'entry'; store: StoreName; key: Buffer; value: Buffer }
-  | { kind: 'file'; name: string; data: Buffer };
+  { kind: 'entry'; store: StoreName; key: Buffer; value: Buffer } | { kind: 'file'; name: string; data: Buffer };
 
 export class BackupFormatError extends Error {
   constructor(message: string) {

@@ -44,8 +44,7 @@ describe('coffer backup and restore', () => {
     const s3 = gw.client();
     await s3.send(new CreateBucketCommand({ Bucket: 'kept' }));
     await s3.send(new CreateBucketCommand({ Bucket: 'busy' }));
-    for (let i = 0; i < 20; i++)
-      await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: `o/${i}`, Body: body(i) }));
+    for (let i = 0; i < 20; i++) await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: `o/${i}`, Body: body(i) }));
     const customKey = await gw.createRootKey('backup-test-key');
     const iam = gw.gateway.iam.service;
     const tenant = await iam.createAccount({ name: 'tenant-one' });

@@ -26,7 +26,11 @@ describe('coffer server', () => {
       [CLI, 'server', '--data-dir', join(dir, 'data'), '--s3-port', '0', '--kms-port', '0'],
       {
         // The master key file in the test's temp dir: never the developer's home.
-        env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', COFFER_MASTER_KEY_FILE: join(dir, 'master.key') },
+        env: {
+          PATH: process.env.PATH ?? '',
+          COFFER_LOG_LEVEL: 'warn',
+          COFFER_MASTER_KEY_FILE: join(dir, 'master.key'),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
