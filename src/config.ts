@@ -8,7 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 
 export interface Config {
   host: string;
@@ -22,8 +23,13 @@ export interface Config {
   rootPassword: string;
   /** API key of the root account's owner for the KMS API; "" = generate one on first start (printed once). */
   rootApiKey: string;
-  /** Base64 of 32 bytes, or "" to use (and create) the key file in the data dir. */
+  /** Base64 of 32 bytes, or "" to use (and create) the master key file (masterKeyFile). */
   masterKey: string;
+  /**
+   * COFFER_MASTER_KEY_FILE: the master key file, resolved. Absent when not set:
+   * then defaultMasterKeyFile(), which is outside the data dir on purpose.
+   */
+  masterKeyFile?: string;
   segmentLog2: number;
   dekCacheTtlSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -79,6 +85,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_ROOT_PASSWORD: 'rootPassword',
   COFFER_ROOT_APIKEY: 'rootApiKey',
   COFFER_MASTER_KEY: 'masterKey',
+  COFFER_MASTER_KEY_FILE: 'masterKeyFile',
   COFFER_SEGMENT_LOG2: 'segmentLog2',
   COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
   COFFER_LOG_LEVEL: 'logLevel',
@@ -229,9 +236,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     kmsUrl,
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
+  const masterKeyFile = str(raw.masterKeyFile, name('masterKeyFile'));
+  if (masterKeyFile) cfg.masterKeyFile = resolve(masterKeyFile);
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   Object.assign(cfg, scaleOut(raw, name));
   return Object.freeze(cfg);
+}
+
+/**
+ * Where the master key file goes when COFFER_MASTER_KEY_FILE is not set: the
+ * user's configuration directory ($XDG_CONFIG_HOME/coffer/master.key, else
+ * ~/.config/coffer/master.key), writable by `npm start` as a normal user and
+ * by root alike, and never inside the data dir that holds the ciphertext.
+ */
+export function defaultMasterKeyFile(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_CONFIG_HOME;
+  // The XDG spec ignores a relative XDG_CONFIG_HOME.
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.config');
+  return join(base, 'coffer', 'master.key');
 }
 
 /** A setting that is not set anywhere is named by its environment variable, the usual way to set it. */

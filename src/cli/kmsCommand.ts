@@ -43,6 +43,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
     `\nCoffer KMS is running.\n`,
     `  KMS API:            ${kms.url}\n`,
     `  Data directory:     ${config.dataDir}\n`,
+    ...(kms.masterKeyFile ? [`  Master key file:    ${kms.masterKeyFile}  (back it up apart from the data)\n`] : []),
     `  Default root key:   ${kms.defaultRootKeyCrn}\n`,
     `  Root account:       ${kms.root.accountId}\n`,
     `  Access key id:      ${kms.root.accessKeyId}  (root S3 credentials; gateways look them up here)\n`,

@@ -85,6 +85,7 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
     `  S3 endpoint:        ${gw.s3Url}  (region ${config.region})\n`,
     `  KMS API:            ${gw.kmsUrl}\n`,
     `  Data directory:     ${config.dataDir}\n`,
+    ...(gw.masterKeyFile ? [`  Master key file:    ${gw.masterKeyFile}  (back it up apart from the data)\n`] : []),
     `  Default root key:   ${gw.defaultRootKeyCrn}\n`,
     `  Access key id:      ${gw.root.accessKeyId}\n`,
   ];

@@ -23,6 +23,7 @@ import type {
   S3AccessKeyRecord,
 } from './records.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
+import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 
 export interface IamMeta {
   /** Key check value of the derived secrets (hex): a different master key is refused at open. */
@@ -89,6 +90,11 @@ export class IamStore {
     if (this.closed) return;
     this.closed = true;
     await this.db.close();
+  }
+
+  /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies. */
+  snapshot(): RawEntries {
+    return levelSnapshot(this.db);
   }
 
   get<T extends TableName>(table: T, id: string): Row<T> | undefined {

@@ -9,6 +9,7 @@
  */
 import { Level } from 'level';
 import { ensurePrivateDir } from '../util/privateDir.js';
+import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 
 export const DEFAULT_KEY_RING = 'default';
 
@@ -80,6 +81,11 @@ export class InstanceStateStore {
 
   private policyDb() {
     return this.db.sublevel<string, InstancePolicyRecord>('ipol', { valueEncoding: 'json' });
+  }
+
+  /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies. */
+  snapshot(): RawEntries {
+    return levelSnapshot(this.db);
   }
 
   async close(): Promise<void> {

@@ -26,6 +26,7 @@ import { lpAll } from './lp.js';
 import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
+import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 
 interface SealedVersion {
   id: string;
@@ -130,6 +131,11 @@ export class KeyStore {
     this.closed = true;
     this.master.fill(0);
     await this.db.close();
+  }
+
+  /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies; material stays sealed. */
+  snapshot(): RawEntries {
+    return levelSnapshot(this.db);
   }
 
   async getMeta<K extends keyof StoreMeta>(name: K): Promise<StoreMeta[K] | undefined> {

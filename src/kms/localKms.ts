@@ -22,6 +22,8 @@ export interface OpenLocalKmsOptions {
 export interface LocalKms {
   service: KmsService;
   provider: LocalKeyProvider;
+  /** The key store (for `coffer backup`'s snapshot; its material is sealed under the master key). */
+  store: KeyStore;
   /** Closes the provider, the service and the key store. */
   close(): Promise<void>;
 }
@@ -49,5 +51,5 @@ export async function openLocalKms(opts: OpenLocalKmsOptions): Promise<LocalKms>
     await provider.close();
     throw e;
   }
-  return { service, provider, close: () => provider.close() };
+  return { service, provider, store, close: () => provider.close() };
 }

@@ -1,8 +1,15 @@
 /**
  * The L0 master key of the embedded KMS (encryption.md "Key hierarchy"): 32 bytes
  * that seal every stored root-key version. It comes from configuration
- * (COFFER_MASTER_KEY, base64) or from a key file in the data directory, created
- * on first start.
+ * (COFFER_MASTER_KEY, base64) or from a key file, created on first start.
+ *
+ * The key file lives apart from the data directory (COFFER_MASTER_KEY_FILE, by
+ * default $XDG_CONFIG_HOME/coffer/master.key): the data dir holds the
+ * ciphertext, and whoever copies it (a backup, a stolen disk) must not get the
+ * key with it. Installs from before kept the key in <data>/kms-master.key; when
+ * that file exists and the new one does not, it is still used (never replaced by
+ * a new key: that would make every stored root key unreadable), with a loud
+ * warning to move it.
  *
  * The key file is the one secret that turns a copy of the data directory into
  * readable data, so it is created 0600 and an existing one that group or others
@@ -11,11 +18,13 @@
  */
 import { createHmac, randomBytes as nodeRandomBytes } from 'node:crypto';
 import { link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { decodeBase64Strict } from './encoding.js';
 
 export const MASTER_KEY_BYTES = 32;
+/** Name of the key file inside the data dir: where installs before COFFER_MASTER_KEY_FILE kept it. */
 export const DEFAULT_MASTER_KEY_FILE = 'kms-master.key';
+export const LEGACY_MASTER_KEY_FILE = DEFAULT_MASTER_KEY_FILE;
 
 export class MasterKeyError extends Error {
   constructor(message: string) {
@@ -27,9 +36,20 @@ export class MasterKeyError extends Error {
 export interface LoadMasterKeyOptions {
   /** Base64 of 32 bytes from configuration (COFFER_MASTER_KEY). When set, no file is read or written. */
   configured?: string;
-  /** Directory that holds the key file (created 0700 if missing). */
+  /** The data directory (without `file`: the directory that holds the key file, created 0700 if missing). */
   dataDir: string;
+  /**
+   * The key file, apart from the data dir (COFFER_MASTER_KEY_FILE or its
+   * default); its directory is created 0700 if missing. Without it the key file
+   * is `fileName` in `dataDir` (the layout of older installs, and unit tests).
+   */
+  file?: string;
   fileName?: string;
+  /**
+   * False when there is stored data sealed under an existing key (a key store):
+   * a missing key file is then an error, not a reason to make a new key.
+   */
+  create?: boolean;
   /** Downgrade the refusal of a group/world accessible key file to a warning. */
   allowInsecurePermissions?: boolean;
   /** Where warnings go (never receives key material). */
@@ -40,7 +60,8 @@ export interface LoadMasterKeyOptions {
 export interface LoadedMasterKey {
   /** The caller owns this buffer: zero it when the KMS closes. */
   key: Buffer;
-  source: 'config' | 'file' | 'created';
+  /** `legacy`: read from <data>/kms-master.key because the key file at `file` does not exist yet. */
+  source: 'config' | 'file' | 'created' | 'legacy';
   path?: string;
 }
 
@@ -55,10 +76,61 @@ export async function loadMasterKey(opts: LoadMasterKeyOptions): Promise<LoadedM
     }
     return { key, source: 'config' };
   }
+  if (opts.file !== undefined) return loadSeparateKeyFile(resolve(opts.file), opts);
   const path = join(opts.dataDir, opts.fileName ?? DEFAULT_MASTER_KEY_FILE);
+  return readOrCreate(opts.dataDir, path, opts);
+}
+
+/** The key file apart from the data dir, else the legacy one inside it, else a new one apart. */
+async function loadSeparateKeyFile(path: string, opts: LoadMasterKeyOptions): Promise<LoadedMasterKey> {
+  const legacy = join(opts.dataDir, LEGACY_MASTER_KEY_FILE);
+  const inside = isInside(path, opts.dataDir);
+  if (inside) opts.warn?.(insideWarning(path, opts.dataDir));
+  const existing = await readKeyFile(path, opts);
+  if (existing) {
+    if (!inside && (await exists(legacy)))
+      opts.warn?.(
+        `WARNING: a KMS master key file is still in the data directory (${legacy}) although ${path} is the one in use. ` +
+          'Whoever copies the data directory gets it with the ciphertext: once the key is backed up apart, delete that copy.',
+      );
+    return { key: existing, source: 'file', path };
+  }
+  if (path !== resolve(legacy)) {
+    const old = await readKeyFile(legacy, opts);
+    if (old) {
+      opts.warn?.(
+        `WARNING: the KMS master key is read from ${legacy}, INSIDE the data directory that holds the ciphertext: ` +
+          'whoever copies the data directory gets the key with it. Move it apart (it is used from there on next start): ' +
+          `mkdir -p -m 700 ${dirname(path)} && mv ${legacy} ${path} (or set COFFER_MASTER_KEY_FILE), and back it up separately.`,
+      );
+      return { key: old, source: 'legacy', path: legacy };
+    }
+  }
+  return readOrCreate(dirname(path), path, opts);
+}
+
+function isInside(path: string, dir: string): boolean {
+  const rel = relative(resolve(dir), resolve(path));
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+function insideWarning(path: string, dataDir: string): string {
+  return (
+    `WARNING: the KMS master key file ${path} is inside the data directory ${dataDir}: whoever copies the data ` +
+    'directory gets the key with the ciphertext. Set COFFER_MASTER_KEY_FILE to a path outside it and back the key up separately.'
+  );
+}
+
+async function readOrCreate(dir: string, path: string, opts: LoadMasterKeyOptions): Promise<LoadedMasterKey> {
   const existing = await readKeyFile(path, opts);
   if (existing) return { key: existing, source: 'file', path };
-  const created = await createKeyFile(opts.dataDir, path, opts.randomBytes ?? nodeRandomBytes);
+  if (opts.create === false)
+    throw new MasterKeyError(
+      `The KMS master key file ${path} does not exist, but the data directory ${opts.dataDir} already holds a key store ` +
+        'sealed under a master key: restore the key file from its backup (or point COFFER_MASTER_KEY_FILE at it). ' +
+        'A new key would make every stored root key unreadable.',
+    );
+  const created = await createKeyFile(dir, path, opts.randomBytes ?? nodeRandomBytes);
   if (created) return { key: created, source: 'created', path };
   // Another process created the file between our read and our link: use theirs.
   const theirs = await readKeyFile(path, opts);
@@ -104,7 +176,12 @@ async function readKeyFile(path: string, opts: LoadMasterKeyOptions): Promise<Bu
  * the file appeared meanwhile.
  */
 async function createKeyFile(dir: string, path: string, random: (n: number) => Buffer): Promise<Buffer | undefined> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  // A directory made here (e.g. ~/.config/coffer) must itself survive a power cut: fsync its parent.
+  const made = await mkdir(dir, { recursive: true, mode: 0o700 });
+  if (made !== undefined) {
+    await fsyncDir(dirname(resolve(made)));
+    if (resolve(made) !== resolve(dir)) await fsyncDir(dirname(resolve(dir)));
+  }
   const key = random(MASTER_KEY_BYTES);
   if (key.length !== MASTER_KEY_BYTES) throw new MasterKeyError('randomBytes returned the wrong length');
   const tmp = `${path}.${process.pid}.${random(6).toString('hex')}.tmp`;

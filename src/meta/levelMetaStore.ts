@@ -35,6 +35,7 @@ import type { KeyRange } from './keyCodec.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
 import { GroupCommit } from '../util/groupCommit.js';
 import { withoutMarkers } from './withoutMarkers.js';
+import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 
 type Db = Level<Buffer, unknown>;
 type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
@@ -144,6 +145,11 @@ export class LevelMetaStore implements MetaStore {
     const db: Db = new Level<Buffer, unknown>(dir, { keyEncoding: 'buffer', valueEncoding: 'json' });
     await db.open();
     return new LevelMetaStore(db);
+  }
+
+  /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies. */
+  snapshot(): RawEntries {
+    return levelSnapshot(this.db);
   }
 
   private async getJson<T>(key: Buffer): Promise<T | undefined> {

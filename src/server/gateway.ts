@@ -17,6 +17,8 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import type { EmbeddedKms } from './embeddedKms.js';
+import { LevelMetaStore } from '../meta/levelMetaStore.js';
+import { guardDataDir, storesOf } from './dataDir.js';
 import { startKmsServer } from './kmsServer.js';
 import { startS3Server } from './s3Server.js';
 
@@ -30,6 +32,8 @@ export interface Gateway {
   iam: Iam;
   audit: AuditLog;
   defaultRootKeyCrn: string;
+  /** The master key file in use; absent when the key came from COFFER_MASTER_KEY. */
+  masterKeyFile?: string;
   server: Server;
   meta: MetaStore;
   buckets: BucketService;
@@ -44,7 +48,9 @@ export interface StartGatewayOptions {
 }
 
 export async function startGateway(config: Config, log: Logger, opts: StartGatewayOptions = {}): Promise<Gateway> {
-  const kms = await startKmsServer(config, log, opts.kmsNow ? { now: opts.kmsNow } : {});
+  // One check of the data dir for both sides: a fresh dir is fresh for all its stores at once.
+  const dataDir = await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: true }));
+  const kms = await startKmsServer(config, log, { dataDir, ...(opts.kmsNow ? { now: opts.kmsNow } : {}) });
   let s3;
   try {
     s3 = await startS3Server({
@@ -54,8 +60,21 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       dekCache: kms.kms.dekCache,
       credentials: kms.credentials,
       keyEvents: kms.kms.local.provider,
+      dataDir,
     });
   } catch (e) {
+    await kms.close().catch(() => undefined);
+    throw e;
+  }
+  // The metadata store goes into POST /admin/v1/backup with the KMS's (PostgreSQL is backed up with its own tools).
+  if (s3.meta instanceof LevelMetaStore) {
+    const meta = s3.meta;
+    kms.backup.add('meta', () => meta.snapshot());
+  }
+  try {
+    await dataDir.ready();
+  } catch (e) {
+    await s3.close().catch(() => undefined);
     await kms.close().catch(() => undefined);
     throw e;
   }
@@ -69,6 +88,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
     iam: kms.iam,
     audit: kms.audit,
     defaultRootKeyCrn: kms.defaultRootKeyCrn,
+    ...(kms.masterKeyFile !== undefined ? { masterKeyFile: kms.masterKeyFile } : {}),
     server: s3.server,
     meta: s3.meta,
     buckets: s3.buckets,

@@ -28,6 +28,7 @@ import { tokenRouter } from '../iam/api/tokenRoute.js';
 import { IamError } from '../iam/errors.js';
 import type { Iam } from '../iam/openIam.js';
 import type { Logger } from '../util/logger.js';
+import { backupRouter, type BackupSources } from './backup/backupRoute.js';
 
 export interface KmsAppDeps {
   service: KmsService;
@@ -44,6 +45,8 @@ export interface KmsAppDeps {
   gateway?: { credentials: CredentialStore; defaultRootKeyCrn: () => Promise<string> };
   /** Reads the audit log for GET /iam/v1/audit. */
   readAudit?: (q: AuditQuery) => Promise<AuditEntry[]>;
+  /** The stores POST /admin/v1/backup snapshots (backup/backupRoute.ts). */
+  backup?: BackupSources;
 }
 
 export function createKmsApp(d: KmsAppDeps): Koa {
@@ -84,6 +87,7 @@ export function createKmsApp(d: KmsAppDeps): Koa {
         log: d.log,
       }).routes(),
     );
+  if (d.backup) app.use(backupRouter({ iam: d.iam.service, sources: d.backup, log: d.log }).routes());
   if (d.readAudit) app.use(auditRouter({ iam: d.iam.service, kms: d.service, read: d.readAudit, log: d.log }).routes());
   app.use(kms.routes());
   app.use(async (ctx: Context) => {

@@ -9,13 +9,14 @@
  * (gateway.ts) runs exactly this and puts the S3 listener next to it. Either
  * way IAM lives here: its store is one LevelDB directory that one process opens.
  *
- * Files in the data dir: kms-master.key (unless COFFER_MASTER_KEY), kms/ (key
- * store), iam/, kms-instance/ (instance policies), kms-audit.log,
- * root-credentials.json.
+ * Files in the data dir: kms/ (key store), iam/, kms-instance/ (instance
+ * policies), kms-audit.log, root-credentials.json, coffer-data.json (dataDir.ts).
+ * The master key file is apart from it (COFFER_MASTER_KEY_FILE, by default
+ * ~/.config/coffer/master.key; masterKey.ts), unless COFFER_MASTER_KEY.
  */
 import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
-import type { Config } from '../config.js';
+import { defaultMasterKeyFile, type Config } from '../config.js';
 import { IamCredentialStore } from '../iam/iamCredentialStore.js';
 import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../iam/openIam.js';
@@ -25,6 +26,8 @@ import { AuditLog, readAuditLog } from '../kms/audit.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
+import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
+import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
 
@@ -39,6 +42,10 @@ export interface KmsServer {
   /** Root credentials, then IAM access keys: what SigV4 checks (embedded) and what gateways look up (split). */
   credentials: CredentialStore;
   defaultRootKeyCrn: string;
+  /** What POST /admin/v1/backup snapshots: the KMS's stores; the embedded gateway adds its metadata store. */
+  backup: BackupSources;
+  /** The master key file in use; absent when the key came from COFFER_MASTER_KEY. */
+  masterKeyFile?: string;
   close(): Promise<void>;
 }
 
@@ -47,12 +54,22 @@ export interface KmsServerOptions {
   now?: () => number;
   /** `coffer kms`: give the gateway identity an API key on first start when COFFER_GATEWAY_APIKEY is not set. */
   generateGatewayApiKey?: boolean;
+  /**
+   * The data dir as the caller checked it for every store of its process (the
+   * embedded gateway: KMS and S3 side); that caller marks it ready. Absent: the
+   * KMS checks its own stores and marks the dir ready once they are open.
+   */
+  dataDir?: DataDirGuard;
 }
 
 export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
+  const guard = opts.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: false })));
   const master = await loadMasterKey({
     configured: config.masterKey || undefined,
     dataDir: config.dataDir,
+    file: config.masterKeyFile ?? defaultMasterKeyFile(),
+    // A key store sealed under a key that cannot be found must not get a new one.
+    create: !guard.present.has('kms'),
     warn: (m) => log.warn(m),
   });
   // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
@@ -69,26 +86,30 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       onError: (e) => log.warn('kms audit append failed', { err: e.message }),
     });
     opened.push(() => audit.close());
-    const kms = await openEmbeddedKms({
-      dir: join(config.dataDir, 'kms'),
-      masterKey: master.key,
-      region: config.region,
-      dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
-      log,
-      authorizer,
-      audit,
-      ...(opts.now ? { now: opts.now } : {}),
-    });
+    const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () =>
+      openEmbeddedKms({
+        dir: join(config.dataDir, 'kms'),
+        masterKey: master.key,
+        region: config.region,
+        dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
+        log,
+        authorizer,
+        audit,
+        ...(opts.now ? { now: opts.now } : {}),
+      }),
+    );
     opened.push(() => kms.close());
     const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
-    const iam = await openIam({
-      dir: join(config.dataDir, 'iam'),
-      masterKey: master.key,
-      rootAccountId: root.accountId,
-      configuredRootApiKey: config.rootApiKey,
-      configuredGatewayApiKey: config.gatewayApiKey ?? '',
-      generateGatewayApiKey: opts.generateGatewayApiKey === true,
-    });
+    const iam = await openingStore(join(config.dataDir, 'iam'), 'iam', () =>
+      openIam({
+        dir: join(config.dataDir, 'iam'),
+        masterKey: master.key,
+        rootAccountId: root.accountId,
+        configuredRootApiKey: config.rootApiKey,
+        configuredGatewayApiKey: config.gatewayApiKey ?? '',
+        generateGatewayApiKey: opts.generateGatewayApiKey === true,
+      }),
+    );
     opened.push(() => iam.close());
     // The default key is usable by every tenant.
     const boot = await kms.local.provider.bootstrap();
@@ -97,7 +118,8 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     });
     await kms.ensureTenant(root.accountId);
     const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
-    const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
+    const instanceDir = join(config.dataDir, 'kms-instance');
+    const instanceState = await openingStore(instanceDir, 'kms-instance', () => InstanceStateStore.open(instanceDir));
     opened.push(() => instanceState.close());
     // IAM accounts' access keys, with the root credentials first so they keep working as before.
     const credentials = new IamCredentialStore(iam.service, [
@@ -107,6 +129,10 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         principal: { accountId: root.accountId, accessKeyId: root.accessKeyId, displayName: 'root' },
       },
     ]);
+    const backup = new BackupSources(config.dataDir, guard.marker.instanceId);
+    backup.add('kms', () => kms.local.store.snapshot());
+    backup.add('iam', () => iam.store.snapshot());
+    backup.add('kms-instance', () => instanceState.snapshot());
     const app = createKmsApp({
       service: kms.local.service,
       iam,
@@ -117,6 +143,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       region: config.region,
       ...(opts.now ? { now: opts.now } : {}),
       gateway: { credentials, defaultRootKeyCrn: async () => defaultRootKeyCrn },
+      backup,
       readAudit: async (q) => {
         await audit.flush();
         return readAuditLog(auditPath, q);
@@ -125,6 +152,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const listener = await listenKms(app, config.host, config.kmsPort);
     opened.push(() => listener.close());
     kms.url = listener.url;
+    if (!opts.dataDir) await guard.ready();
     let closed = false;
     return {
       config,
@@ -135,6 +163,8 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       root,
       credentials,
       defaultRootKeyCrn,
+      backup,
+      ...(master.path !== undefined ? { masterKeyFile: master.path } : {}),
       async close() {
         if (closed) return;
         closed = true;

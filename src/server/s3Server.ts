@@ -32,6 +32,7 @@ import { ObjectService } from '../services/objectService.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { createS3App } from './s3App.js';
+import { guardDataDir, storesOf, type DataDirGuard } from './dataDir.js';
 import { openBlobStore, openMetaStore } from './stores.js';
 
 /**
@@ -59,6 +60,8 @@ export interface S3ServerDeps {
   credentials: CredentialStore;
   /** Lifecycle events of the KMS, when it delivers them (embedded mode). */
   keyEvents?: Pick<KeyProvider, 'onKeyEvent'>;
+  /** The data dir as the caller checked it (embedded gateway); absent: checked here and marked ready once open. */
+  dataDir?: DataDirGuard;
 }
 
 export interface S3Server {
@@ -75,6 +78,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
   const { config, log } = d;
   const opened: Array<() => Promise<unknown>> = [];
   try {
+    const guard = d.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: false, s3: true })));
     const meta = await openMetaStore(config, log);
     opened.push(() => meta.close());
     const { blobs, shared } = await openBlobStore(config, log, blobIoSizes());
@@ -158,6 +162,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
         resolve();
       });
     });
+    if (!d.dataDir) await guard.ready();
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
     const settled = async () => {

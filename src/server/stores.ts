@@ -13,9 +13,13 @@ import type { BlobStore } from '../storage/BlobStore.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import { openBlobStore as openDriveStore } from '../storage/openBlobStore.js';
 import type { Logger } from '../util/logger.js';
+import { openingStore } from './dataDir.js';
 
 export async function openMetaStore(config: Config, log: Logger): Promise<MetaStore> {
-  if (!config.metaUrl) return LevelMetaStore.open(join(config.dataDir, 'meta'));
+  if (!config.metaUrl) {
+    const dir = join(config.dataDir, 'meta');
+    return openingStore(dir, 'meta', () => LevelMetaStore.open(dir));
+  }
   const { PgMetaStore } = await import('../meta/pg/pgMetaStore.js');
   const { reportingUnavailable } = await import('../meta/pg/pgUnavailable.js');
   // A database that is down answers 503 (clients retry), not 500.

@@ -45,6 +45,8 @@ export async function startTestGateway(
       rootUser: 'TESTROOTACCESSKEY',
       rootPassword: 'test-root-secret-key-0123456789',
       masterKey: Buffer.alloc(32, 7).toString('base64'),
+      // Used only when a test clears masterKey; next to the data dir, never in the developer's home.
+      masterKeyFile: `${dataDir}-master.key`,
       rootApiKey: 'test-root-apikey-0123456789abcdef',
       logLevel: (process.env.COFFER_TEST_LOG as Config['logLevel']) ?? 'silent',
       ...opts.config,
@@ -78,7 +80,10 @@ export async function startTestGateway(
     async close(o) {
       for (const c of clients) c.destroy();
       await gateway.close();
-      if (!o?.keepData && !opts.dataDir) await rm(dataDir, { recursive: true, force: true });
+      if (!o?.keepData && !opts.dataDir) {
+        await rm(dataDir, { recursive: true, force: true });
+        await rm(`${dataDir}-master.key`, { force: true });
+      }
     },
   };
 }

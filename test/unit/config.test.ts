@@ -313,3 +313,10 @@ describe('loadConfig: drives', () => {
     expect(e.message).toMatch(message);
   });
 });
+
+describe('loadConfig: masterKeyFile', () => {
+  it('COFFER_MASTER_KEY_FILE names the key file (resolved); absent when not set', () => {
+    expect(loadConfig({ COFFER_MASTER_KEY_FILE: 'keys/master.key' }).masterKeyFile).toBe(resolve('keys/master.key'));
+    expect(loadConfig({}).masterKeyFile).toBeUndefined();
+  });
+});

@@ -25,7 +25,12 @@ describe('coffer server', () => {
       process.execPath,
       [CLI, 'server', '--data-dir', join(dir, 'data'), '--s3-port', '0', '--kms-port', '0'],
       {
-        env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn' },
+        // The master key file in the test's temp dir: never the developer's home.
+        env: {
+          PATH: process.env.PATH ?? '',
+          COFFER_LOG_LEVEL: 'warn',
+          COFFER_MASTER_KEY_FILE: join(dir, 'master.key'),
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );

@@ -53,7 +53,13 @@ interface Proc {
 
 function start(args: string[], env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [CLI, ...args], {
-    env: { PATH: process.env.PATH ?? '', COFFER_LOG_LEVEL: 'warn', ...env },
+    // The master key file next to the data dir, in the test's temp dir: never the developer's home.
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(env.COFFER_DATA_DIR ? { COFFER_MASTER_KEY_FILE: `${env.COFFER_DATA_DIR}-master.key` } : {}),
+      COFFER_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -68,6 +68,8 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
       COFFER_S3_PORT: String(port),
       COFFER_KMS_PORT: String(await freePort()),
       COFFER_LOG_LEVEL: 'warn',
+      // The default master key path is under it: never the developer's real home.
+      XDG_CONFIG_HOME: join(dir, 'config-a'),
     };
     const first = run(env);
     await waitFor(() => first.out().includes('Default root key'), 'start-up banner');
@@ -78,8 +80,11 @@ describe('coffer main (needs the build: npm test runs it first)', () => {
     const res = await fetch(`http://127.0.0.1:${port}/health`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ status: 'ok' });
-    // The generated key file and credentials are private to the owner.
-    expect((await stat(join(dir, 'a', 'kms-master.key'))).mode & 0o077).toBe(0);
+    // The generated key file (apart from the data dir, by default) and credentials are private to the owner.
+    expect((await stat(join(dir, 'config-a', 'coffer', 'master.key'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'config-a', 'coffer'))).mode & 0o777).toBe(0o700);
+    expect(existsSync(join(dir, 'a', 'kms-master.key'))).toBe(false);
+    expect(first.out()).toContain(`Master key file:    ${join(dir, 'config-a', 'coffer', 'master.key')}`);
     expect((await stat(join(dir, 'a', 'root-credentials.json'))).mode & 0o077).toBe(0);
     // Nothing in the data dir is readable by group or others (LevelDB would create its dirs 0755).
     for (const entry of await readdir(join(dir, 'a'))) {
