@@ -56,6 +56,8 @@ export interface Config {
   dataS3AccessKey?: string;
   dataS3SecretKey?: string;
   dataS3Region?: string;
+  /** Rotate the KMS audit log before it passes this many bytes (COFFER_AUDIT_MAX_BYTES); absent = 64 MiB. */
+  auditMaxBytes?: number;
 }
 
 export class ConfigError extends Error {
@@ -93,6 +95,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DATA_S3_ACCESS_KEY: 'dataS3AccessKey',
   COFFER_DATA_S3_SECRET_KEY: 'dataS3SecretKey',
   COFFER_DATA_S3_REGION: 'dataS3Region',
+  COFFER_AUDIT_MAX_BYTES: 'auditMaxBytes',
 };
 
 function defaultsPath(): string {
@@ -226,6 +229,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     kmsUrl,
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
+  if (raw.auditMaxBytes !== undefined && raw.auditMaxBytes !== null)
+    cfg.auditMaxBytes = int(raw.auditMaxBytes, name('auditMaxBytes'), 4096, 2 ** 40);
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   Object.assign(cfg, scaleOut(raw, name));
   return Object.freeze(cfg);

@@ -13,7 +13,8 @@ import { onSignals, serveConfig } from './serverCommand.js';
 
 export const KMS_USAGE = `coffer kms [--data-dir DIR] [--kms-port N]      run the KMS alone (split mode)
 coffer kms keys <command> ...                    manage root keys (coffer kms keys help)
-coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log`;
+coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log
+coffer kms audit verify [--data-dir DIR]          prove the audit log's hash chain`;
 
 export async function runKms(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;

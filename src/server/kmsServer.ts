@@ -10,7 +10,8 @@
  * way IAM lives here: its store is one LevelDB directory that one process opens.
  *
  * Files in the data dir: kms-master.key (unless COFFER_MASTER_KEY), kms/ (key
- * store), iam/, kms-instance/ (instance policies), kms-audit.log,
+ * store), iam/, kms-instance/ (instance policies), kms-audit.log (with its
+ * rotated kms-audit.log.N and kms-audit.log.head),
  * root-credentials.json.
  */
 import { join } from 'node:path';
@@ -67,6 +68,8 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const auditPath = join(config.dataDir, 'kms-audit.log');
     const audit = await AuditLog.open(auditPath, {
       onError: (e) => log.warn('kms audit append failed', { err: e.message }),
+      onWarn: (m) => log.warn(m),
+      ...(config.auditMaxBytes !== undefined ? { maxBytes: config.auditMaxBytes } : {}),
     });
     opened.push(() => audit.close());
     const kms = await openEmbeddedKms({
