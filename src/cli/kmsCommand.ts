@@ -44,8 +44,9 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
     `\nCoffer KMS is running.\n`,
     `  KMS API:            ${kms.url}\n`,
     `  Data directory:     ${config.dataDir}\n`,
-    `  Default root key:   ${kms.defaultRootKeyCrn}\n`,
     `  Root account:       ${kms.root.accountId}\n`,
+    `  Root KMS instance:  ${await kms.kms.ensureTenant(kms.root.accountId)}  (the root account's own; bluemix-instance for its keys)\n`,
+    `  Default root key:   ${kms.defaultRootKeyCrn}  (provider-managed: for buckets created without a key of their own)\n`,
     `  Access key id:      ${kms.root.accessKeyId}  (root S3 credentials; gateways look them up here)\n`,
   ];
   if (kms.root.generated) {
@@ -55,7 +56,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
   if (kms.iam.rootApiKeyGenerated && kms.iam.rootApiKey !== undefined) {
     lines.push(`  Root API key:       ${kms.iam.rootApiKey}\n`);
     lines.push(
-      `  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`,
+      `  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_API_KEY to choose your own)\n`,
     );
   }
   if (kms.iam.gatewayApiKeyGenerated && kms.iam.gatewayApiKey !== undefined) {
