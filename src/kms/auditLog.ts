@@ -216,8 +216,13 @@ export class AuditLog implements AuditSink {
     this.file = undefined;
     await file?.close();
     const to = join(dirname(this.path), `${basename(this.path)}.${this.nextNumber}`);
-    await this.fs.rename(this.path, to);
-    this.nextNumber++;
+    try {
+      await this.fs.rename(this.path, to);
+      this.nextNumber++;
+    } catch (e) {
+      // The live file gone from under us (removed by hand): there is nothing to rotate, so start a new one.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     this.size = 0;
     await this.liveFile();
     // The rename and the new file must both survive a crash before entries go into it.

@@ -180,6 +180,15 @@ describe('AuditLog', () => {
     expect(warnings.join()).toMatch(/head file records seq 3, the log ends at seq 2/);
   });
 
+  it('a live file removed by hand does not stop the log at the next rotation', async () => {
+    const log = await AuditLog.open(path, { maxBytes: 600 });
+    await log.record(entry(1));
+    await rm(path);
+    for (let i = 2; i <= 6; i++) await log.record(entry(i));
+    await log.close();
+    expect((await readAuditLog(path)).length).toBeGreaterThan(0);
+  });
+
   it('refuses entries after close', async () => {
     const log = await AuditLog.open(path);
     await log.close();
