@@ -21,7 +21,11 @@ export interface Config {
   baseDomain: string;
   rootUser: string;
   rootPassword: string;
-  /** API key of the root account's owner for the KMS API; "" = generate one on first start (printed once). */
+  /**
+   * API key of the root account's owner for the KMS API (COFFER_API_KEY, the
+   * variable the CLI reads too; COFFER_ROOT_APIKEY is its deprecated name); "" =
+   * generate one on first start (printed once).
+   */
   rootApiKey: string;
   /** Base64 of 32 bytes, or "" to use (and create) the master key file (masterKeyFile). */
   masterKey: string;
@@ -62,6 +66,8 @@ export interface Config {
   dataS3AccessKey?: string;
   dataS3SecretKey?: string;
   dataS3Region?: string;
+  /** Rotate the KMS audit log before it passes this many bytes (COFFER_AUDIT_MAX_BYTES); absent = 64 MiB. */
+  auditMaxBytes?: number;
 }
 
 export class ConfigError extends Error {
@@ -83,7 +89,8 @@ const ENV: Record<string, keyof Config> = {
   COFFER_BASE_DOMAIN: 'baseDomain',
   COFFER_ROOT_USER: 'rootUser',
   COFFER_ROOT_PASSWORD: 'rootPassword',
-  COFFER_ROOT_APIKEY: 'rootApiKey',
+  // The root account owner's API key: the same variable the CLI reads its key from.
+  COFFER_API_KEY: 'rootApiKey',
   COFFER_MASTER_KEY: 'masterKey',
   COFFER_MASTER_KEY_FILE: 'masterKeyFile',
   COFFER_SEGMENT_LOG2: 'segmentLog2',
@@ -100,10 +107,40 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DATA_S3_ACCESS_KEY: 'dataS3AccessKey',
   COFFER_DATA_S3_SECRET_KEY: 'dataS3SecretKey',
   COFFER_DATA_S3_REGION: 'dataS3Region',
+  COFFER_AUDIT_MAX_BYTES: 'auditMaxBytes',
 };
 
 /** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */
 export const CONFIG_ENV_NAMES: readonly string[] = Object.freeze(['COFFER_CONFIG', ...Object.keys(ENV)]);
+
+/** Old names still read, each with the one that replaced it (deprecatedSettings() warns). */
+const DEPRECATED_ENV: Record<string, string> = {
+  COFFER_ROOT_APIKEY: 'COFFER_API_KEY',
+};
+
+/**
+ * `env` with each deprecated variable read as its new name when that one is not
+ * set; the same key under both names must agree (a silent pick could lock the
+ * root account out).
+ */
+function withDeprecated(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const [old, now] of Object.entries(DEPRECATED_ENV)) {
+    const v = env[old];
+    if (v === undefined || v === '') continue;
+    if (env[now] !== undefined && env[now] !== '' && env[now] !== v)
+      throw new ConfigError(old, `is deprecated and differs from ${now}: set only ${now}`);
+    out[now] = v;
+  }
+  return out;
+}
+
+/** One warning per deprecated variable set in `env`, naming the one to use instead (the values are never shown). */
+export function deprecatedSettings(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.entries(DEPRECATED_ENV)
+    .filter(([old]) => env[old] !== undefined && env[old] !== '')
+    .map(([old, now]) => `${old} is deprecated: set ${now} instead (it is read as ${now} for now)`);
+}
 
 function defaultsPath(): string {
   // dist/src/config.js and src/config.ts both sit two levels below the repo root or one.
@@ -178,14 +215,17 @@ function drivesOf(
 }
 
 /** Load and validate. `env` and `overrides` are injectable for tests. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const env = withDeprecated(envIn);
   const raw: Record<string, unknown> = { ...readJson(defaultsPath(), 'config/default.json') };
   if (env.COFFER_CONFIG) Object.assign(raw, readJson(env.COFFER_CONFIG, 'COFFER_CONFIG'));
   const origin: Record<string, string> = {};
   for (const [k, v] of Object.entries(ENV)) {
     if (env[k] !== undefined && env[k] !== '') {
       raw[v] = env[k];
-      origin[v] = k;
+      // A value read from a deprecated name is named by it in errors.
+      const sent = envIn[k] !== undefined && envIn[k] !== '';
+      origin[v] = sent ? k : (Object.keys(DEPRECATED_ENV).find((o) => DEPRECATED_ENV[o] === k) ?? k);
     }
   }
   Object.assign(raw, overrides);
@@ -238,6 +278,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
   const masterKeyFile = str(raw.masterKeyFile, name('masterKeyFile'));
   if (masterKeyFile) cfg.masterKeyFile = resolve(masterKeyFile);
+  if (raw.auditMaxBytes !== undefined && raw.auditMaxBytes !== null)
+    cfg.auditMaxBytes = int(raw.auditMaxBytes, name('auditMaxBytes'), 4096, 2 ** 40);
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   Object.assign(cfg, scaleOut(raw, name));
   return Object.freeze(cfg);
@@ -306,7 +348,7 @@ function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => strin
 export interface ClientConfig {
   /** COFFER_KMS_URL or --url; default http://127.0.0.1:9001. */
   url: string;
-  /** COFFER_API_KEY or --apikey; "" when neither is set. */
+  /** --apikey, else COFFER_API_KEY (or the deprecated COFFER_ROOT_APIKEY); "" when none is set. */
   apiKey: string;
   /** COFFER_KMS_INSTANCE or --instance; "" = the caller's own instance. */
   instance: string;
@@ -320,7 +362,7 @@ export function loadClientConfig(
   const setting = flags.url !== undefined ? '--url' : 'COFFER_KMS_URL';
   if (!/^https?:\/\/[^/]+/.test(url))
     throw new ConfigError(setting, `must be an http(s) URL, got ${JSON.stringify(url)}`);
-  const apiKey = flags.apiKey ?? env.COFFER_API_KEY ?? '';
+  const apiKey = flags.apiKey ?? (env.COFFER_API_KEY || env.COFFER_ROOT_APIKEY || '');
   const instance = flags.instance ?? env.COFFER_KMS_INSTANCE ?? '';
   if (instance && !/^[A-Za-z0-9._-]{1,128}$/.test(instance))
     throw new ConfigError(

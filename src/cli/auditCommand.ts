@@ -2,16 +2,70 @@
  * `coffer kms audit [--since T] [--key ID] [--action A] [--outcome success|failure] [--limit N]`:
  * the KMS audit log (GET /iam/v1/audit), newest last. The root account's owner
  * sees every entry; another account's owner the entries of its instances.
+ *
+ * `coffer kms audit verify [--data-dir DIR | --file PATH]`: proves the hash
+ * chain of the log files themselves (no server needed: a copy of the files
+ * can be verified anywhere). Exit 0 when intact, 1 naming the first broken line.
  */
-import type { AuditEntry } from '../kms/audit.js';
-import { CLIENT_OPTIONS, flag, int, parse, str, UsageError } from './args.js';
+import { join, resolve } from 'node:path';
+import { ConfigError, loadConfig } from '../config.js';
+import { verifyAuditLog, type AuditEntry } from '../kms/audit.js';
+import { CliError, CLIENT_OPTIONS, flag, int, parse, str, UsageError } from './args.js';
 import { clientFrom } from './client.js';
 import { json, table, type Io } from './output.js';
 
 export const AUDIT_USAGE = `coffer kms audit [--since TIME] [--key ID] [--action ACTION] [--outcome success|failure] [--limit N] [--url URL] [--apikey KEY] [--json]
 
   TIME is RFC 3339 (2026-08-01T00:00:00Z) or a duration back from now (90s, 15m, 2h, 7d).
-  ACTION is an API action (keyAction, deleteKey, ...) or a gateway call (wrap, unwrap, rewrap).`;
+  ACTION is the call's name: a key action (disable, enable, rotate, wrap, ...), another API
+  call (createKey, deleteKey, ...), an IAM call (exchangeApiKey, createApiKey, createPolicy, ...)
+  or a gateway call (wrap, unwrap, rewrap).
+
+coffer kms audit verify [--data-dir DIR | --file PATH] [--json]
+
+  Proves the log's hash chain across its rotated files (DIR/kms-audit.log by default,
+  DIR from COFFER_DATA_DIR); names the first broken line and exits 1 if there is one.`;
+
+const VERIFY_USAGE = 'coffer kms audit verify [--data-dir DIR | --file PATH] [--json]';
+
+async function runVerify(argv: string[], io: Io): Promise<number> {
+  const p = parse(
+    argv,
+    { 'data-dir': { type: 'string' }, file: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    { usage: VERIFY_USAGE },
+  );
+  if (flag(p, 'help')) {
+    io.out(VERIFY_USAGE + '\n');
+    return 0;
+  }
+  const file = str(p, 'file');
+  const dataDir = str(p, 'data-dir');
+  if (file !== undefined && dataDir !== undefined) throw new UsageError('give --data-dir or --file, not both');
+  let path: string;
+  if (file !== undefined) path = resolve(file);
+  else {
+    try {
+      path = join(loadConfig(io.env, dataDir !== undefined ? { dataDir } : {}).dataDir, 'kms-audit.log');
+    } catch (e) {
+      if (e instanceof ConfigError) throw new UsageError(`invalid configuration: ${e.message}`);
+      throw e;
+    }
+  }
+  const r = await verifyAuditLog(path);
+  if (flag(p, 'json')) io.out(json(r));
+  for (const w of r.warnings) io.err(`warning: ${w}\n`);
+  if (!r.ok) {
+    const b = r.broken!;
+    throw new CliError(`audit log BROKEN: ${b.file}${b.line > 0 ? ` line ${b.line}` : ''}: ${b.problem}`);
+  }
+  if (r.files.length === 0) throw new CliError(`no audit log at ${path}`);
+  if (!flag(p, 'json'))
+    io.out(
+      `audit log OK: ${r.entries} chained entries in ${r.files.join(', ')}` +
+        `${r.unchained > 0 ? ` (after ${r.unchained} from before the chain)` : ''}; last seq ${r.last.seq} hash ${r.last.hash}\n`,
+    );
+  return 0;
+}
 
 /** "15m" -> now - 15 minutes, as RFC 3339; an RFC 3339 date passes through. */
 export function sinceOf(v: string, now = Date.now()): string {
@@ -26,6 +80,7 @@ export function sinceOf(v: string, now = Date.now()): string {
 }
 
 export async function runAudit(argv: string[], io: Io): Promise<number> {
+  if (argv[0] === 'verify') return runVerify(argv.slice(1), io);
   const options = {
     ...CLIENT_OPTIONS,
     since: { type: 'string' as const },

@@ -8,7 +8,7 @@
  * Errors of either API (Key Protect's reasons, IAM's errorCode) become one line:
  * `<status> <code>: <message>`. The API key and tokens are never printed.
  */
-import { ConfigError, loadClientConfig, type ClientConfig } from '../config.js';
+import { ConfigError, deprecatedSettings, loadClientConfig, type ClientConfig } from '../config.js';
 import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../keys/serviceClient.js';
 import { CliError, str, UsageError, type Parsed } from './args.js';
 import type { Io } from './output.js';
@@ -87,6 +87,8 @@ export function clientFrom(p: Parsed, io: Io): ApiClient {
     if (url !== undefined) flags.url = url;
     if (apiKey !== undefined) flags.apiKey = apiKey;
     if (instance !== undefined) flags.instance = instance;
+    if (apiKey === undefined && !io.env.COFFER_API_KEY)
+      for (const w of deprecatedSettings(io.env)) io.err(`coffer: warning: ${w}\n`);
     return new ApiClient(loadClientConfig(io.env, flags));
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(e.message);

@@ -13,7 +13,8 @@ import { onSignals, serveConfig } from './serverCommand.js';
 
 export const KMS_USAGE = `coffer kms [--data-dir DIR] [--kms-port N]      run the KMS alone (split mode)
 coffer kms keys <command> ...                    manage root keys (coffer kms keys help)
-coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log`;
+coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log
+coffer kms audit verify [--data-dir DIR]          prove the audit log's hash chain`;
 
 export async function runKms(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -44,8 +45,9 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
     `  KMS API:            ${kms.url}\n`,
     `  Data directory:     ${config.dataDir}\n`,
     ...(kms.masterKeyFile ? [`  Master key file:    ${kms.masterKeyFile}  (back it up apart from the data)\n`] : []),
-    `  Default root key:   ${kms.defaultRootKeyCrn}\n`,
     `  Root account:       ${kms.root.accountId}\n`,
+    `  Root KMS instance:  ${await kms.kms.ensureTenant(kms.root.accountId)}  (the root account's own; bluemix-instance for its keys)\n`,
+    `  Default root key:   ${kms.defaultRootKeyCrn}  (provider-managed: for buckets created without a key of their own)\n`,
     `  Access key id:      ${kms.root.accessKeyId}  (root S3 credentials; gateways look them up here)\n`,
   ];
   if (kms.root.generated) {
@@ -55,7 +57,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
   if (kms.iam.rootApiKeyGenerated && kms.iam.rootApiKey !== undefined) {
     lines.push(`  Root API key:       ${kms.iam.rootApiKey}\n`);
     lines.push(
-      `  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`,
+      `  (for the KMS API and the CLI: COFFER_API_KEY; generated now and shown once, set COFFER_API_KEY to choose your own)\n`,
     );
   }
   if (kms.iam.gatewayApiKeyGenerated && kms.iam.gatewayApiKey !== undefined) {

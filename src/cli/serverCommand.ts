@@ -9,7 +9,7 @@
  * SIGINT/SIGTERM and shuts down cleanly. The server code is imported only when
  * a server starts, so client commands start fast.
  */
-import { ConfigError, loadConfig, type Config } from '../config.js';
+import { ConfigError, deprecatedSettings, loadConfig, type Config } from '../config.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { flag, parse, str, UsageError } from './args.js';
 import type { Io } from './output.js';
@@ -45,7 +45,9 @@ export function serveConfig(argv: string[], io: Io, usage: string): Config | und
   if (s3Port !== undefined) overrides.s3Port = s3Port;
   if (kmsPort !== undefined) overrides.kmsPort = kmsPort;
   try {
-    return loadConfig(io.env, overrides as Partial<Config>);
+    const config = loadConfig(io.env, overrides as Partial<Config>);
+    for (const w of deprecatedSettings(io.env)) io.err(`coffer: warning: ${w}\n`);
+    return config;
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(`invalid configuration: ${e.message}`);
     throw e;
@@ -86,7 +88,8 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
     `  KMS API:            ${gw.kmsUrl}\n`,
     `  Data directory:     ${config.dataDir}\n`,
     ...(gw.masterKeyFile ? [`  Master key file:    ${gw.masterKeyFile}  (back it up apart from the data)\n`] : []),
-    `  Default root key:   ${gw.defaultRootKeyCrn}\n`,
+    `  Root KMS instance:  ${await gw.kms.ensureTenant(gw.root.accountId)}  (the root account's own; bluemix-instance for its keys)\n`,
+    `  Default root key:   ${gw.defaultRootKeyCrn}  (provider-managed: for buckets created without a key of their own)\n`,
     `  Access key id:      ${gw.root.accessKeyId}\n`,
   ];
   if (gw.root.generated) {
@@ -96,7 +99,7 @@ export async function runServer(argv: string[], io: Io): Promise<number> {
   if (gw.iam.rootApiKeyGenerated && gw.iam.rootApiKey !== undefined) {
     lines.push(`  Root API key:       ${gw.iam.rootApiKey}\n`);
     lines.push(
-      `  (for the KMS API: POST ${gw.kmsUrl}/identity/token; generated now and shown once, set COFFER_ROOT_APIKEY to choose your own)\n`,
+      `  (for the KMS API: POST ${gw.kmsUrl}/identity/token; generated now and shown once, set COFFER_API_KEY to choose your own; the CLI reads it too)\n`,
     );
   }
   io.out(lines.join('') + '\n');
@@ -123,7 +126,7 @@ async function runSplit(config: Config, log: Logger, io: Io): Promise<number> {
       `  S3 endpoint:        ${gw.s3Url}  (region ${config.region})\n`,
       `  KMS:                ${gw.kmsUrl}  (remote; unwrapped DEKs cached for ${config.dekCacheTtlSeconds} s)\n`,
       `  Data directory:     ${config.dataDir}\n`,
-      `  Default root key:   ${gw.defaultRootKeyCrn}\n`,
+      `  Default root key:   ${gw.defaultRootKeyCrn}  (provider-managed: for buckets created without a key of their own)\n`,
       `  S3 credentials:     those of the KMS's IAM (root credentials were printed by \`coffer kms\`)\n`,
       '\n',
     ].join(''),

@@ -11,7 +11,8 @@ export type IamErrorCode =
   | 'NOT_FOUND'
   | 'FORBIDDEN'
   | 'UNAUTHORIZED'
-  | 'CONFLICT';
+  | 'CONFLICT'
+  | 'AUDIT_UNAVAILABLE'; // the call's audit entry could not be made durable (503)
 
 export class IamError extends Error {
   constructor(

@@ -4,7 +4,7 @@
  * account (the account of rootIdentity.ts), its owner user, the root API key,
  * and the gateway's own service identity.
  *
- * The root API key comes from COFFER_ROOT_APIKEY, or is generated on first
+ * The root API key comes from COFFER_API_KEY, or is generated on first
  * start and returned once (`rootApiKeyGenerated`) for main.ts to print; only
  * its HMAC is stored, so it cannot be shown again. The gateway identity's API
  * key (what a split-mode gateway authenticates with) follows the same rules
@@ -23,7 +23,7 @@ export interface OpenIamOptions {
   masterKey: Buffer;
   /** Account id of the root S3 identity (rootIdentity.ts). */
   rootAccountId: string;
-  /** COFFER_ROOT_APIKEY, or '' to generate one on first start. */
+  /** COFFER_API_KEY (formerly COFFER_ROOT_APIKEY), or '' to generate one on first start. */
   configuredRootApiKey?: string;
   /** COFFER_GATEWAY_APIKEY: the gateway identity's API key (replaces a previous one). */
   configuredGatewayApiKey?: string;
@@ -156,7 +156,7 @@ async function ensureApiKey(
     if (current && saved?.configured && constantTimeEqual(current.hash, hash(configured)))
       return { apiKey: configured, generated: false };
     if (current) await service.deleteApiKey(current.id);
-    const envName = meta === 'rootApiKey' ? 'COFFER_ROOT_APIKEY' : 'COFFER_GATEWAY_APIKEY';
+    const envName = meta === 'rootApiKey' ? 'COFFER_API_KEY' : 'COFFER_GATEWAY_APIKEY';
     const { record } = await service.createApiKey(identity.id, `${name} ${envName}`, configured);
     await store.putMeta(meta, { apiKeyId: record.id, configured: true });
     return { apiKey: configured, generated: false };

@@ -73,8 +73,15 @@ export function createKmsApp(d: KmsAppDeps): Koa {
       renderKmsError(ctx, api, e);
     }
   });
-  const token = tokenRouter(d.iam.service, d.log);
-  const iam = iamRouter({ iam: d.iam.service, access: d.iam.access, kms: d.service, region: d.region, log: d.log });
+  const token = tokenRouter(d.iam.service, d.audit, d.log);
+  const iam = iamRouter({
+    iam: d.iam.service,
+    access: d.iam.access,
+    kms: d.service,
+    region: d.region,
+    audit: d.audit,
+    log: d.log,
+  });
   const kms = kmsRouter(api);
   app.use(token.routes());
   app.use(iam.routes());

@@ -10,7 +10,8 @@
  * way IAM lives here: its store is one LevelDB directory that one process opens.
  *
  * Files in the data dir: kms/ (key store), iam/, kms-instance/ (instance
- * policies), kms-audit.log, root-credentials.json, coffer-data.json (dataDir.ts).
+ * policies), kms-audit.log (with its rotated kms-audit.log.N and
+ * kms-audit.log.head), root-credentials.json, coffer-data.json (dataDir.ts).
  * The master key file is apart from it (COFFER_MASTER_KEY_FILE, by default
  * ~/.config/coffer/master.key; masterKey.ts), unless COFFER_MASTER_KEY.
  */
@@ -84,6 +85,8 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const auditPath = join(config.dataDir, 'kms-audit.log');
     const audit = await AuditLog.open(auditPath, {
       onError: (e) => log.warn('kms audit append failed', { err: e.message }),
+      onWarn: (m) => log.warn(m),
+      ...(config.auditMaxBytes !== undefined ? { maxBytes: config.auditMaxBytes } : {}),
     });
     opened.push(() => audit.close());
     const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () =>

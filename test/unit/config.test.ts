@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, type Config } from '../../src/config.js';
+import { ConfigError, deprecatedSettings, loadClientConfig, loadConfig, type Config } from '../../src/config.js';
 
 const KEY32 = randomBytes(32).toString('base64');
 
@@ -86,7 +86,7 @@ describe('loadConfig: environment overrides', () => {
       COFFER_BASE_DOMAIN: 'S3.Example.COM',
       COFFER_ROOT_USER: 'admin123',
       COFFER_ROOT_PASSWORD: 'correct horse',
-      COFFER_ROOT_APIKEY: 'kp-root-apikey-0123456789',
+      COFFER_API_KEY: 'kp-root-apikey-0123456789',
       COFFER_MASTER_KEY: KEY32,
       COFFER_SEGMENT_LOG2: '20',
       COFFER_DEK_CACHE_TTL_SECONDS: '0',
@@ -158,8 +158,9 @@ describe('loadConfig: invalid values name the environment variable', () => {
     ['COFFER_ROOT_USER', 'ab'],
     ['COFFER_ROOT_USER', 'admin-user'],
     ['COFFER_ROOT_PASSWORD', 'short'],
+    ['COFFER_API_KEY', 'too-short'],
+    ['COFFER_API_KEY', 'has a space in it, sixteen+'],
     ['COFFER_ROOT_APIKEY', 'too-short'],
-    ['COFFER_ROOT_APIKEY', 'has a space in it, sixteen+'],
     ['COFFER_KMS_URL', 'kms.example.com'],
     ['COFFER_KMS_URL', 'ftp://kms'],
     ['COFFER_MASTER_KEY', 'too-short'],
@@ -318,5 +319,39 @@ describe('loadConfig: masterKeyFile', () => {
   it('COFFER_MASTER_KEY_FILE names the key file (resolved); absent when not set', () => {
     expect(loadConfig({ COFFER_MASTER_KEY_FILE: 'keys/master.key' }).masterKeyFile).toBe(resolve('keys/master.key'));
     expect(loadConfig({}).masterKeyFile).toBeUndefined();
+  });
+});
+
+describe('loadConfig: one name for the API key', () => {
+  const KEY = 'the-root-api-key-0123456789';
+  it('COFFER_API_KEY is the root API key, as the CLI reads it; no warning', () => {
+    expect(loadConfig({ COFFER_API_KEY: KEY }).rootApiKey).toBe(KEY);
+    expect(loadClientConfig({ COFFER_API_KEY: KEY }).apiKey).toBe(KEY);
+    expect(deprecatedSettings({ COFFER_API_KEY: KEY })).toEqual([]);
+  });
+
+  it('the old COFFER_ROOT_APIKEY still works for the server and the CLI, with a warning that names the new one', () => {
+    expect(loadConfig({ COFFER_ROOT_APIKEY: KEY }).rootApiKey).toBe(KEY);
+    expect(loadClientConfig({ COFFER_ROOT_APIKEY: KEY }).apiKey).toBe(KEY);
+    const w = deprecatedSettings({ COFFER_ROOT_APIKEY: KEY });
+    expect(w).toEqual([expect.stringMatching(/^COFFER_ROOT_APIKEY is deprecated: set COFFER_API_KEY instead/)]);
+    expect(w.join()).not.toContain(KEY);
+    expect(loadConfig({ COFFER_ROOT_APIKEY: KEY, COFFER_API_KEY: KEY }).rootApiKey).toBe(KEY);
+    expect(loadClientConfig({ COFFER_ROOT_APIKEY: 'other', COFFER_API_KEY: KEY }).apiKey).toBe(KEY);
+  });
+
+  it('both names with different keys is an error (never a silent pick)', () => {
+    const e = configError(() => loadConfig({ COFFER_ROOT_APIKEY: KEY, COFFER_API_KEY: `${KEY}-2` }));
+    expect(e.setting).toBe('COFFER_ROOT_APIKEY');
+    expect(e.message).not.toContain(KEY);
+  });
+});
+
+describe('loadConfig: COFFER_AUDIT_MAX_BYTES', () => {
+  it('is absent unless set, an integer of at least 4096 when set', () => {
+    expect(loadConfig({}).auditMaxBytes).toBeUndefined();
+    expect(loadConfig({ COFFER_AUDIT_MAX_BYTES: '1048576' }).auditMaxBytes).toBe(1048576);
+    expect(configError(() => loadConfig({ COFFER_AUDIT_MAX_BYTES: '100' })).setting).toBe('COFFER_AUDIT_MAX_BYTES');
+    expect(configError(() => loadConfig({ COFFER_AUDIT_MAX_BYTES: '64MiB' })).setting).toBe('COFFER_AUDIT_MAX_BYTES');
   });
 });

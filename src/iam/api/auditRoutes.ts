@@ -5,11 +5,14 @@
  * action, instance, outcome, limit (the newest n, default 100, at most 10,000).
  *
  * The owner of the root (system) account sees every entry; the owner of another
- * account sees the entries of the KMS instances its account owns; anyone else 403.
+ * account sees the entries of the KMS instances its account owns and of IAM
+ * calls in its account; anyone else 403. The log is scanned file by file with
+ * at most `limit` entries held (kms/auditReader.ts), however long it is.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import type { AuditEntry, AuditQuery } from '../../kms/audit.js';
+import type { AuditEntry } from '../../kms/auditEntry.js';
+import type { AuditQuery } from '../../kms/auditReader.js';
 import type { KmsService } from '../../kms/kmsService.js';
 import type { Logger } from '../../util/logger.js';
 import { IamError, invalidInput } from '../errors.js';
@@ -66,15 +69,12 @@ export function auditRouter(deps: AuditApiDeps): Router {
       const limit = limitRaw === undefined ? 100 : Number(limitRaw);
       if (!/^\d+$/.test(limitRaw ?? '0') || limit < 1 || limit > MAX_LIMIT)
         throw invalidInput(`'limit' must be an integer from 1 to ${MAX_LIMIT}`);
-      let entries: AuditEntry[];
-      if (account.system === true) {
-        entries = await deps.read({ ...q, limit });
-      } else {
-        const mine = new Set((await deps.kms.listInstances(account.id)).map((i) => i.id));
-        const all = await deps.read(q);
-        entries = all.filter((e) => e.instance !== undefined && mine.has(e.instance));
-        entries = entries.slice(Math.max(0, entries.length - limit));
+      q.limit = limit;
+      if (account.system !== true) {
+        const instances = new Set((await deps.kms.listInstances(account.id)).map((i) => i.id));
+        q.visibleTo = { account: account.id, instances };
       }
+      const entries = await deps.read(q);
       ctx.set('cache-control', 'no-store');
       ctx.type = 'application/json';
       ctx.body = JSON.stringify({ entries });

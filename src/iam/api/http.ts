@@ -15,30 +15,34 @@ import type { IamService } from '../iamService.js';
 
 export const MAX_IAM_BODY_BYTES = 16 * 1024;
 
+/** The status and IBM IAM error body for an error; `internal` when it is none of ours (it is then logged, not shown). */
+export function iamErrorOf(err: unknown): { status: number; errorCode: string; errorMessage: string; internal: boolean } {
+  if (err instanceof IamError) return { status: err.status, errorCode: err.code, errorMessage: err.message, internal: false };
+  // The KMS core's errors (e.g. creating an instance), in IAM's shape.
+  if (err instanceof KmsError)
+    return { status: err.status, errorCode: err.reason, errorMessage: err.message, internal: false };
+  if (err instanceof TokenError)
+    return {
+      status: 401,
+      errorCode: 'BXNIM0407E',
+      errorMessage: 'The bearer token is invalid or expired',
+      internal: false,
+    };
+  return {
+    status: 500,
+    errorCode: 'INTERNAL_ERROR',
+    errorMessage: 'The service encountered an internal error',
+    internal: true,
+  };
+}
+
 export function renderIamError(
   ctx: Context,
   err: unknown,
   log: (msg: string, f: Record<string, unknown>) => void,
 ): void {
-  let status = 500;
-  let errorCode = 'INTERNAL_ERROR';
-  let errorMessage = 'The service encountered an internal error';
-  if (err instanceof IamError) {
-    status = err.status;
-    errorCode = err.code;
-    errorMessage = err.message;
-  } else if (err instanceof KmsError) {
-    // The KMS core's errors (e.g. creating an instance), in IAM's shape.
-    status = err.status;
-    errorCode = err.reason;
-    errorMessage = err.message;
-  } else if (err instanceof TokenError) {
-    status = 401;
-    errorCode = 'BXNIM0407E';
-    errorMessage = 'The bearer token is invalid or expired';
-  } else {
-    log('iam api internal error', { err: (err as Error)?.message, path: ctx.path });
-  }
+  const { status, errorCode, errorMessage, internal } = iamErrorOf(err);
+  if (internal) log('iam api internal error', { err: (err as Error)?.message, path: ctx.path });
   writeJson(ctx, status, { errorCode, errorMessage, status });
 }
 

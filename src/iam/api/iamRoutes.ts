@@ -6,6 +6,9 @@
  * Who may do what and see what is the IAM core's (src/iam/adminScope.ts);
  * besides, any identity may read itself and manage its own API keys. Secrets
  * (API keys, S3 secret keys) are in the creating response only.
+ *
+ * Every call is audited (iamAudit.ts) under its handler's name, with the
+ * account and the resource id it touched, and answered once that is durable.
  */
 import Router from '@koa/router';
 import type { Context } from 'koa';
@@ -18,6 +21,8 @@ import { IamError, notFound } from '../errors.js';
 import type { Caller } from '../../identity/caller.js';
 import type { IamService } from '../iamService.js';
 import type { IdentityKind } from '../records.js';
+import type { AuditSink } from '../../kms/auditEntry.js';
+import { auditIamCall, transactionIdOf, type IamCallAudit } from './iamAudit.js';
 import { bearer, fields, readJson, renderIamError } from './http.js';
 
 export interface IamApiDeps {
@@ -26,6 +31,7 @@ export interface IamApiDeps {
   kms: KmsService;
   /** Region of KMS instances created through this API. */
   region: string;
+  audit: AuditSink;
   log: Logger;
 }
 
@@ -35,7 +41,7 @@ type H = (
   caller: Caller,
   deps: IamApiDeps,
   scope: AdminScope<InstanceRecord>,
-) => Promise<{ status: number; body?: unknown }>;
+) => Promise<{ status: number; body?: unknown; audit?: Partial<IamCallAudit> }>;
 
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '')
@@ -59,7 +65,11 @@ const handlers: Record<string, H> = {
     });
     const key = await d.iam.createApiKey(owner.id, 'owner');
     const s3 = await d.iam.createS3AccessKey(account.id, owner.id);
-    return { status: 201, body: { account, owner, apikey: key.apiKey, apikeyId: key.record.id, s3 } };
+    return {
+      status: 201,
+      body: { account, owner, apikey: key.apiKey, apikeyId: key.record.id, s3 },
+      audit: { account: account.id, target: account.id },
+    };
   },
   listAccounts: async (_ctx, c, _d, s) => ({ status: 200, body: { accounts: s.visibleAccounts(c) } }),
 
@@ -74,7 +84,7 @@ const handlers: Record<string, H> = {
       name: str(body.name, 'name'),
       gateway: body.gateway === true,
     });
-    return { status: 201, body: ident };
+    return { status: 201, body: ident, audit: { target: ident.id } };
   },
   listIdentities: async (ctx, c, d, s) => {
     s.requireAdmin(c, ctx.params.account as string);
@@ -85,7 +95,7 @@ const handlers: Record<string, H> = {
     if (!ident) throw notFound(`Identity ${ctx.params.id}`);
     s.requireAdmin(c, ident.accountId);
     await d.iam.deleteIdentity(ident.id);
-    return { status: 204 };
+    return { status: 204, audit: { account: ident.accountId } };
   },
 
   createApiKey: async (ctx, c, d, s) => {
@@ -99,7 +109,7 @@ const handlers: Record<string, H> = {
       body.name === undefined ? 'apikey' : str(body.name, 'name'),
     );
     const { hash: _h, ...shown } = record;
-    return { status: 201, body: { ...shown, apikey: apiKey } };
+    return { status: 201, body: { ...shown, apikey: apiKey }, audit: { account: ident.accountId, target: record.id } };
   },
   listApiKeys: async (ctx, c, d, s) => {
     const ident = d.iam.getIdentity(ctx.params.id as string);
@@ -113,7 +123,7 @@ const handlers: Record<string, H> = {
     if (!k || !ident) throw notFound(`API key ${ctx.params.id}`);
     if (ident.id !== c.identity.id) s.requireAdmin(c, ident.accountId);
     await d.iam.deleteApiKey(k.id);
-    return { status: 204 };
+    return { status: 204, audit: { account: ident.accountId } };
   },
 
   createAccessKey: async (ctx, c, d, s) => {
@@ -124,7 +134,7 @@ const handlers: Record<string, H> = {
       ctx.params.account as string,
       body.identityId === undefined ? undefined : str(body.identityId, 'identityId'),
     );
-    return { status: 201, body: out };
+    return { status: 201, body: out, audit: { target: out.accessKeyId } };
   },
   listAccessKeys: async (ctx, c, d, s) => {
     s.requireAdmin(c, ctx.params.account as string);
@@ -135,7 +145,7 @@ const handlers: Record<string, H> = {
     if (!k) throw notFound(`Access key ${ctx.params.id}`);
     s.requireAdmin(c, k.accountId);
     await d.iam.deleteS3AccessKey(k.accessKeyId);
-    return { status: 204 };
+    return { status: 204, audit: { account: k.accountId } };
   },
 
   createInstance: async (ctx, c, d, s) => {
@@ -149,7 +159,7 @@ const handlers: Record<string, H> = {
       region: d.region,
       name: body.name === undefined ? `${account}-kms` : str(body.name, 'name'),
     });
-    return { status: 201, body: inst };
+    return { status: 201, body: inst, audit: { account, instance: inst.id, target: inst.id } };
   },
   listInstances: async (_ctx, c, _d, s) => ({ status: 200, body: { instances: await s.visibleInstances(c) } }),
 
@@ -157,15 +167,13 @@ const handlers: Record<string, H> = {
     const body = await readJson(ctx);
     fields(body, ['subjectId', 'target', 'role']);
     await s.requireInstanceAdmin(c, body.target);
-    return {
-      status: 201,
-      body: await d.access.createPolicy({
-        subjectId: str(body.subjectId, 'subjectId'),
-        target: body.target,
-        role: body.role,
-        by: c.identity.id,
-      }),
-    };
+    const policy = await d.access.createPolicy({
+      subjectId: str(body.subjectId, 'subjectId'),
+      target: body.target,
+      role: body.role,
+      by: c.identity.id,
+    });
+    return { status: 201, body: policy, audit: { target: policy.id } };
   },
   listPolicies: async (ctx, c, _d, s) => {
     const subject =
@@ -184,15 +192,13 @@ const handlers: Record<string, H> = {
     const body = await readJson(ctx);
     fields(body, ['sourceAccount', 'target', 'role']);
     await s.requireInstanceAdmin(c, body.target);
-    return {
-      status: 201,
-      body: await d.access.createAuthorization({
-        sourceAccount: body.sourceAccount,
-        target: body.target,
-        role: body.role,
-        by: c.identity.id,
-      }),
-    };
+    const authorization = await d.access.createAuthorization({
+      sourceAccount: body.sourceAccount,
+      target: body.target,
+      role: body.role,
+      by: c.identity.id,
+    });
+    return { status: 201, body: authorization, audit: { target: authorization.id } };
   },
   listAuthorizations: async (_ctx, c, _d, s) => ({
     status: 200,
@@ -211,17 +217,29 @@ export function iamRouter(deps: IamApiDeps): Router {
   const router = new Router({ prefix: '/iam/v1' });
   const scope = new AdminScope(deps.iam, deps.access, deps.kms);
   const h = (name: keyof typeof handlers) => async (ctx: Ctx) => {
+    const tid = transactionIdOf(ctx);
+    const call: IamCallAudit = { identity: 'unauthenticated', action: name };
+    if (ctx.params.account !== undefined) call.account = ctx.params.account;
+    if (ctx.params.id !== undefined) call.target = ctx.params.id;
+    let out: Awaited<ReturnType<H>> | undefined;
+    let failure: unknown;
     try {
       const caller = bearer(ctx, deps.iam);
-      const out = await (handlers[name] as H)(ctx, caller, deps, scope);
-      ctx.status = out.status;
-      if (out.body !== undefined) {
-        ctx.set('cache-control', 'no-store');
-        ctx.type = 'application/json';
-        ctx.body = JSON.stringify(out.body);
-      }
+      call.identity = `iam:${caller.identity.id}`;
+      out = await (handlers[name] as H)(ctx, caller, deps, scope);
+      Object.assign(call, out.audit);
     } catch (e) {
-      renderIamError(ctx, e, (m, f) => deps.log.error(m, f));
+      failure = e;
+      out = undefined;
+    }
+    const unavailable = await auditIamCall(deps.audit, ctx, tid, call, failure, out === undefined);
+    if (unavailable) return renderIamError(ctx, unavailable, () => undefined);
+    if (out === undefined) return renderIamError(ctx, failure, (m, f) => deps.log.error(m, f));
+    ctx.status = out.status;
+    if (out.body !== undefined) {
+      ctx.set('cache-control', 'no-store');
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify(out.body);
     }
   };
   router.get('/identity', h('whoami'));

@@ -11,14 +11,15 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { randomUUID } from 'node:crypto';
 import { KmsError } from '../../keys/errors.js';
-import type { AuditInput } from '../audit.js';
+import type { AuditInput } from '../auditEntry.js';
+import { auditUnavailable } from '../auditKeyProvider.js';
 import type { Caller } from '../../identity/caller.js';
 import { writeJson } from '../../restApi/response.js';
 import { headerValue } from '../../util/httpHeaders.js';
 import { authenticate, resolveInstance, tenantOf } from './access.js';
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
 import { invalidField, toErrorResponse } from './errors.js';
-import { keyAction } from './handlers/actions.js';
+import { keyAction, keyActionName } from './handlers/actions.js';
 import { eventAck } from './handlers/eventAck.js';
 import { createImportToken, getImportToken } from './handlers/importToken.js';
 import { createKeyRing, deleteKeyRing, listKeyRings } from './handlers/keyRings.js';
@@ -83,13 +84,23 @@ export function renderKmsError(ctx: Context, deps: KmsApiDeps, err: unknown): vo
   writeJson(ctx, status, ctx.method === 'HEAD' ? null : body);
 }
 
-/** One API endpoint: `action` names it in the audit log. */
-function endpoint(deps: KmsApiDeps, action: string, handler: Handler) {
+/** What names a call in the audit log: a fixed action, or one read from the request (key actions). */
+type ActionName = string | ((ctx: Context & { params?: Record<string, string> }) => string);
+
+/**
+ * One API endpoint: `action` names it in the audit log. The answer goes out
+ * only after the call's audit entry is durable; if it cannot be made so, the
+ * call is answered 503 instead (whatever it did is in no acknowledged reply).
+ */
+function endpoint(deps: KmsApiDeps, action: ActionName, handler: Handler) {
   return async (ctx: Context & { params?: Record<string, string> }): Promise<void> => {
     const correlationId = correlationIdOf(ctx);
     ctx.set('correlation-id', correlationId);
+    const name = typeof action === 'string' ? action : action(ctx);
     let caller: Caller | undefined;
     let r: ApiRequest | undefined;
+    let reply: Reply | undefined;
+    let failure: unknown;
     try {
       caller = authenticate(deps, headerOf(ctx, 'authorization'));
       const instance = await resolveInstance(deps, headerOf(ctx, 'bluemix-instance'));
@@ -112,32 +123,41 @@ function endpoint(deps: KmsApiDeps, action: string, handler: Handler) {
       if (keyRing !== undefined) r.keyRing = keyRing;
       if (tenant !== undefined) r.tenant = tenant;
       if (ctx.method !== 'GET' && ctx.method !== 'HEAD') r.body = parseJsonObject(await readBody(ctx.req));
-      const reply = await handler(r);
-      if (!r.authorized) throw new Error(`KMS API handler ${action} answered without an authorization check`);
-      audit(deps, action, correlationId, caller, r, undefined);
-      send(ctx, reply);
+      reply = await handler(r);
+      if (!r.authorized) throw new Error(`KMS API handler ${name} answered without an authorization check`);
     } catch (e) {
-      audit(deps, action, correlationId, caller, r, e);
-      renderKmsError(ctx, deps, e);
+      failure = e;
+      reply = undefined;
     }
+    try {
+      await deps.audit.record(auditEntry(name, correlationId, ctx.ip, caller, r, failure, reply === undefined));
+    } catch (e) {
+      deps.log.error('kms audit append failed: the call is answered 503', { err: (e as Error)?.message, correlationId });
+      renderKmsError(ctx, deps, auditUnavailable());
+      return;
+    }
+    if (reply !== undefined) send(ctx, reply);
+    else renderKmsError(ctx, deps, failure);
   };
 }
 
-function audit(
-  deps: KmsApiDeps,
+function auditEntry(
   action: string,
   correlationId: string,
+  sourceIp: string,
   caller: Caller | undefined,
   r: ApiRequest | undefined,
   err: unknown,
-): void {
+  failed: boolean,
+): AuditInput {
   const e: AuditInput = {
     identity: caller ? `iam:${caller.identity.id}` : 'unauthenticated',
     action,
-    outcome: err === undefined ? 'success' : 'failure',
+    outcome: failed ? 'failure' : 'success',
     correlationId,
     via: 'api',
   };
+  if (sourceIp) e.sourceIp = sourceIp;
   if (r) {
     e.instance = r.instance.id;
     if (r.tenant !== undefined) e.tenant = r.tenant;
@@ -145,17 +165,17 @@ function audit(
     if (key !== undefined) e.key = key;
     if (r.audit.version !== undefined) e.version = r.audit.version;
   }
-  if (err !== undefined) {
+  if (failed) {
     const { status, body } = toErrorResponse(err);
     e.status = status;
     e.reason = body.resources[0].reasons[0]?.code ?? 'INTERNAL_ERR';
   }
-  deps.audit.record(e);
+  return e;
 }
 
 export function kmsRouter(deps: KmsApiDeps): Router {
   const router = new Router({ prefix: '/api/v2' });
-  const ep = (action: string, h: Handler) => endpoint(deps, action, h);
+  const ep = (action: ActionName, h: Handler) => endpoint(deps, action, h);
   // HEAD before GET: the router also answers HEAD with the first matching GET route.
   router.head('/keys', ep('getKeyCollectionMetadata', keys.keyTotal));
   router.get('/keys', ep('listKeys', keys.listKeys));
@@ -176,14 +196,20 @@ export function kmsRouter(deps: KmsApiDeps): Router {
   router.delete('/keys/:id', ep('deleteKey', keys.deleteKey));
   router.post(
     '/keys/:id',
-    ep('legacyKeyAction', (r) => keyAction(r, true)),
+    ep(
+      (ctx) => keyActionName(ctx.query.action, true),
+      (r) => keyAction(r, true),
+    ),
   );
   router.get('/keys/:id/metadata', ep('getKeyMetadata', keys.getKeyMetadata));
   router.delete('/keys/:id/purge', ep('purgeKey', keys.purgeKey));
   router.post('/keys/:id/restore', ep('restoreKey', keys.restoreKey));
   router.post(
     '/keys/:id/actions/:action',
-    ep('keyAction', (r) => keyAction(r, false)),
+    ep(
+      (ctx) => keyActionName(ctx.params?.action, false),
+      (r) => keyAction(r, false),
+    ),
   );
   router.get('/keys/:id/versions', ep('listKeyVersions', keys.listVersions));
   router.get('/keys/:id/policies', ep('getKeyPolicies', getKeyPolicies));

@@ -1,7 +1,8 @@
 /**
  * `coffer kms audit` (the built CLI) against a real embedded gateway: filters
  * by key, action, outcome, time and count; the root owner sees gateway and API
- * entries; another account's owner sees only its own instances' entries.
+ * entries; another account's owner sees only its own instances' entries and
+ * the IAM calls in its account.
  */
 import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,9 @@ describe('coffer kms audit', () => {
     expect((await cli(['kms', 'keys', 'create', 'tenant-key'], tenantEnv)).code).toBe(0);
     const mine = JSON.parse((await cli(['kms', 'audit', '--json'], tenantEnv)).out) as AuditEntry[];
     expect(mine.length).toBeGreaterThan(0);
-    expect(new Set(mine.map((e) => e.instance))).toEqual(new Set([own.json.id]));
+    // Its instances' entries, and the IAM calls in its account (its token exchanges: no instance).
+    expect(new Set(mine.filter((e) => e.instance !== undefined).map((e) => e.instance))).toEqual(new Set([own.json.id]));
+    expect(mine.filter((e) => e.instance === undefined).every((e) => e.account === acct.json.account.id)).toBe(true);
+    expect(mine.some((e) => e.action === 'exchangeApiKey' && e.via === 'iam')).toBe(true);
   });
 });

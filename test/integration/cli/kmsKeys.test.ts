@@ -27,6 +27,16 @@ describe('coffer kms keys', () => {
   });
   afterAll(async () => c?.close());
 
+  it('reads its API key from COFFER_API_KEY, or from the old COFFER_ROOT_APIKEY with a deprecation warning', async () => {
+    const now = await cli(['kms', 'keys', 'list'], env);
+    expect([now.code, now.err]).toEqual([0, '']);
+    const old = await cli(['kms', 'keys', 'list'], { COFFER_KMS_URL: c.gw.kmsUrl, COFFER_ROOT_APIKEY: ROOT_APIKEY });
+    expect(old.code, old.err).toBe(0);
+    expect(old.out).toBe(now.out);
+    expect(old.err).toMatch(/^coffer: warning: COFFER_ROOT_APIKEY is deprecated: set COFFER_API_KEY instead/);
+    expect(old.err).not.toContain(ROOT_APIKEY);
+  });
+
   it('create, list, show, versions: tables by default, the API resources with --json', async () => {
     const made = await cli(['kms', 'keys', 'create', 'cli-key', '--description', 'made by the CLI'], env);
     expect(made.code, made.err).toBe(0);

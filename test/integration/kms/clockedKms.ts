@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { IamKeyAuthorizer } from '../../../src/iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../../../src/iam/openIam.js';
 import { InstanceStateStore } from '../../../src/kms/instanceState.js';
-import { AuditLog } from '../../../src/kms/audit.js';
+import { AuditLog, type AuditSink } from '../../../src/kms/audit.js';
 import { KeyStore } from '../../../src/kms/keyStore.js';
 import { KmsService } from '../../../src/kms/kmsService.js';
 import { createKmsApp, listenKms } from '../../../src/server/kmsApp.js';
@@ -28,7 +28,8 @@ export interface ClockedKms {
   close(): Promise<void>;
 }
 
-export async function startClockedKms(): Promise<ClockedKms> {
+/** `audit`: a sink in front of the file log (tests that hold or fail entries); it is called instead of the log. */
+export async function startClockedKms(opts: { audit?: AuditSink } = {}): Promise<ClockedKms> {
   const dir = await mkdtemp(join(tmpdir(), 'coffer-kms-clock-'));
   const master = randomBytes(32);
   let t = Date.now();
@@ -52,7 +53,7 @@ export async function startClockedKms(): Promise<ClockedKms> {
     iam,
     authorizer: new IamKeyAuthorizer(iam.access),
     state,
-    audit,
+    audit: opts.audit ?? audit,
     log: createLogger('silent'),
     region: 'local',
     now,

@@ -118,7 +118,7 @@ describe('IBM Key Protect SDK: lifecycle against a real gateway', () => {
     const path = join(gw.dataDir, 'kms-audit.log');
     expect((await stat(path)).mode & 0o777).toBe(0o600);
     const entries = await readAuditLog(path);
-    const api = entries.filter((e) => e.via === 'api' && e.action === 'keyAction' && e.outcome === 'failure');
+    const api = entries.filter((e) => e.via === 'api' && e.action === 'wrap' && e.outcome === 'failure');
     expect(api.length).toBeGreaterThan(0);
     expect(api[0]).toMatchObject({
       identity: expect.stringMatching(/^iam:user-/),

@@ -174,7 +174,7 @@ describe('split mode: coffer kms + coffer server --kms-url as separate processes
     }>(kmsUrl, token, 'GET', `/iam/v1/audit?key=${id}`);
     const byGateway = audit.json.entries.filter((e) => e.tenant === rootAccount);
     expect(byGateway.map((e) => e.action)).toEqual(
-      expect.arrayContaining(['keyAction', 'createRegistration', 'getKeyMetadata']),
+      expect.arrayContaining(['wrap', 'createRegistration', 'getKeyMetadata']),
     );
     for (const e of byGateway) expect(e.identity).toMatch(/^iam:svc-/);
     // A bucket without key headers uses the KMS's default root key.

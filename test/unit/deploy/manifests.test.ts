@@ -84,7 +84,7 @@ describe('compose.yaml', () => {
     for (const v of [
       'COFFER_MASTER_KEY',
       'COFFER_ROOT_PASSWORD',
-      'COFFER_ROOT_APIKEY',
+      'COFFER_API_KEY',
       'COFFER_GATEWAY_APIKEY',
       'POSTGRES_PASSWORD',
       'MINIO_ROOT_PASSWORD',

@@ -42,6 +42,16 @@ function isAction(a: string | undefined): a is Action {
   return a !== undefined && Object.prototype.hasOwnProperty.call(OPS, a);
 }
 
+/**
+ * The audit log's name for a key action request: the action itself (`disable`,
+ * `rotate`, `wrap`, ...), so each can be found by name; `keyAction` when the
+ * request names none that exists (it then fails as an invalid field).
+ */
+export function keyActionName(raw: unknown, legacy: boolean): string {
+  const a = typeof raw === 'string' ? raw : undefined;
+  return isAction(a) && (legacy || a !== 'restore') ? a : 'keyAction';
+}
+
 /** The action named by the path or by `?action=` (legacy); restore only exists in the legacy form. */
 export function actionOf(r: ApiRequest, legacy: boolean): Action {
   const raw = legacy ? r.query.action : r.params.action;
