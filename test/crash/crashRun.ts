@@ -30,6 +30,8 @@ export interface CrashRunOptions {
   /** Range of the seeded delay between the start of the workload and the kill. */
   minDelayMs?: number;
   maxDelayMs?: number;
+  /** Root keys each worker creates and rotates at most (default 6). */
+  rootKeysPerWorker?: number;
   /** Fail when an acknowledged KMS call has no audit entry after a crash (the audit log fsyncs). */
   strictAudit?: boolean;
 }
@@ -60,7 +62,10 @@ export async function crashRun(o: CrashRunOptions): Promise<CrashRunReport> {
   const quorum = o.drives === 4 ? 2 : 1;
   const rng = new Prng(o.seed);
   const ledger = new Ledger();
-  const workers = Array.from({ length: o.workers ?? 3 }, (_, i) => new Worker(i, rng.fork(`w${i}`), BASE_BUCKETS));
+  const workers = Array.from(
+    { length: o.workers ?? 3 },
+    (_, i) => new Worker(i, rng.fork(`w${i}`), BASE_BUCKETS, o.rootKeysPerWorker),
+  );
   const report: CrashRunReport = {
     seed: o.seed,
     drives: o.drives,
@@ -89,12 +94,12 @@ export async function crashRun(o: CrashRunOptions): Promise<CrashRunReport> {
     }
     let prev: DiskState | undefined;
     for (cycle = 0; cycle < o.killPoints; cycle++) {
+      if (cycle > 0) server = await startServer(layout);
+      const kp = await KpClient.connect(server.kmsUrl);
       if (cycle > 0) {
-        server = await startServer(layout);
-        const problems = await verify(server.s3, await KpClient.connect(server.kmsUrl), ledger);
+        const problems = await verify(server.s3, kp, ledger);
         if (problems.length) fail('the restarted server does not hold what was acknowledged', problems);
       }
-      const kp = await KpClient.connect(server.kmsUrl);
       let stopped = false;
       const ctx: CycleContext = { s3: server.s3, kp, ledger, stopped: () => stopped, current: new Map() };
       const runs = workers.map((w) => w.run(ctx));

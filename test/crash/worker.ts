@@ -17,7 +17,6 @@ import * as s3 from './s3Ops.js';
 const KiB = 1024;
 const MiB = 1024 * KiB;
 const MAX_OWN_BUCKETS = 6;
-const MAX_ROOT_KEYS = 6;
 
 export interface CycleContext {
   s3: RawEndpoint;
@@ -44,6 +43,8 @@ export class Worker {
     readonly index: number,
     private readonly rng: Prng,
     private readonly base: readonly string[],
+    /** Root keys this worker creates at most (each is rotated once: Key Protect allows one rotation an hour). */
+    private readonly maxRootKeys = 6,
   ) {
     this.buckets = [...base];
   }
@@ -236,7 +237,7 @@ export class Worker {
   private async kms(ctx: CycleContext): Promise<void> {
     const k = this.rootKey;
     if (!k) {
-      if (this.rootKeysMade >= MAX_ROOT_KEYS) return;
+      if (this.rootKeysMade >= this.maxRootKeys) return;
       this.rootKeysMade++;
       return this.op(ctx, 'createKey', async () => {
         const o = await ctx.kp.createKey(`crash-w${this.index}-${this.seq++}`);
