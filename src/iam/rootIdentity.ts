@@ -8,8 +8,9 @@
  */
 import { hkdfSync, randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { openBlob, sealBlob } from '../crypto/index.js';
+import { fsyncDir } from '../storage/durableFs.js';
 import { constantTimeEqual } from './secrets.js';
 
 export interface RootIdentity {
@@ -37,16 +38,31 @@ function randomString(n: number, alphabet: string): string {
   return s;
 }
 
-async function writeAtomic(path: string, data: string): Promise<void> {
+/** The file-system calls of {@link writeAtomic}, injectable so a test can record their order. */
+export interface AtomicWriteIo {
+  open: typeof open;
+  rename: typeof rename;
+  fsyncDir: (dir: string) => Promise<void>;
+}
+
+const NODE_IO: AtomicWriteIo = { open, rename, fsyncDir };
+
+/**
+ * Temp file (0600) -> write -> fsync -> rename over `path` -> fsync the
+ * directory: the credentials were printed once, so the new name must survive
+ * a power cut, not only the bytes behind it.
+ */
+export async function writeAtomic(path: string, data: string, io: AtomicWriteIo = NODE_IO): Promise<void> {
   const tmp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
+  const fh = await io.open(tmp, 'wx', 0o600);
   try {
     await fh.writeFile(data);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  await rename(tmp, path);
+  await io.rename(tmp, path);
+  await io.fsyncDir(dirname(path));
 }
 
 /** A key of its own for this file, so the master key itself seals only root keys. */

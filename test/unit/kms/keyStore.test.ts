@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KeyStore, MasterKeyMismatchError } from '../../../src/kms/keyStore.js';
 import { KmsService } from '../../../src/kms/kmsService.js';
+import { recordLevelWrites } from '../../helpers/levelWrites.js';
 import { ManualClock, tempDir } from './kmsTestKit.js';
 
 async function dirBytes(dir: string): Promise<Buffer[]> {
@@ -120,5 +121,19 @@ describe('KeyStore', () => {
 
   it('refuses a master key of the wrong length', async () => {
     await expect(KeyStore.open(dir, randomBytes(16))).rejects.toThrow(RangeError);
+  });
+
+  it('syncs every write: the key check value at open and the meta entries as well as key batches', async () => {
+    const rec = recordLevelWrites();
+    try {
+      const s = await KeyStore.open(dir, randomBytes(32));
+      await s.putMeta('bootstrap', { instanceId: 'i', keyId: 'k' });
+      await new KmsService({ store: s }).createInstance({ account: 'a', region: 'r' });
+      await s.close();
+    } finally {
+      rec.restore();
+    }
+    expect(rec.writes.length).toBeGreaterThan(2);
+    expect(rec.unsynced().map((w) => `${w.op} from\n${w.stack}`)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../../src/meta/levelMetaStore.js';
 import type { ObjectRecord } from '../../../src/meta/records.js';
+import { recordLevelWrites } from '../../helpers/levelWrites.js';
 import {
   UNICODE_KEYS_IN_BYTE_ORDER,
   makeBucket,
@@ -51,6 +52,23 @@ describe('LevelMetaStore', () => {
   afterEach(async () => {
     await store.close();
     await rm(root, { recursive: true, force: true });
+  });
+
+  it('commits every batch with sync (bucket, object, upload, part, deletes): a commit acknowledges a write', async () => {
+    const rec = recordLevelWrites();
+    try {
+      await store.batch().putBucket(makeBucket('synced', uid)).commit();
+      await store.batch().putObject(makeObject(uid, 'a')).putUpload(makeUpload(uid, 'b', 'up-s')).commit();
+      await store.batch().putPart(makePart(uid, 'up-s', 1)).commit();
+      await Promise.all([
+        store.batch().deleteObject(uid, 'a').commit(),
+        store.batch().deletePart('up-s', 1).deleteUpload(uid, 'b', 'up-s').commit(),
+      ]);
+    } finally {
+      rec.restore();
+    }
+    expect(rec.writes.length).toBeGreaterThanOrEqual(3);
+    expect(rec.unsynced()).toEqual([]);
   });
 
   it('survives close and reopen with everything intact', async () => {
