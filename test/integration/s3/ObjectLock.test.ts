@@ -6,7 +6,10 @@
  * while a lock-enabled bucket is registered on it.
  */
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
   GetObjectLegalHoldCommand,
@@ -18,6 +21,7 @@ import {
   PutObjectLegalHoldCommand,
   PutObjectLockConfigurationCommand,
   PutObjectRetentionCommand,
+  UploadPartCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -176,6 +180,37 @@ describe('retention and deletes', () => {
       400,
       'InvalidArgument',
     );
+  });
+});
+
+describe('every write path gets the lock', () => {
+  it('a multipart upload and a copy get the default retention; a copy does not take its source lock', async () => {
+    const b = await lockedBucket('olpaths');
+    const v0 = await put(b, 'src', { ObjectLockLegalHoldStatus: 'ON' });
+    await s3.send(
+      new PutObjectLockConfigurationCommand({
+        Bucket: b,
+        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } },
+      }),
+    );
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'x' }));
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'mp',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    await expectSdkError(
+      s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'mp', VersionId: done.VersionId })),
+      403,
+      'AccessDenied',
+    );
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${v0}` }));
+    const h = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'dst', VersionId: copied.VersionId }));
+    expect([h.ObjectLockMode, h.ObjectLockLegalHoldStatus]).toEqual(['COMPLIANCE', undefined]);
   });
 });
 
