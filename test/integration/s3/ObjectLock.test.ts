@@ -16,6 +16,7 @@ import {
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
   HeadObjectCommand,
+  PutBucketEncryptionCommand,
   PutBucketVersioningCommand,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -247,5 +248,24 @@ describe('the root key of a lock-enabled bucket', () => {
     await s3.send(new DeleteBucketCommand({ Bucket: b }));
     expect(await c.kp.registrations(key.id)).toEqual([]);
     expect((await c.kp.req('DELETE', `/keys/${key.id}`)).status).toBe(204);
+  });
+
+  it('keeps preventKeyDeletion when the bucket moves to another root key (PutBucketEncryption)', async () => {
+    const k1 = await c.kp.createRootKey('objectlock-from');
+    const k2 = await c.kp.createRootKey('objectlock-to');
+    const b = await lockedBucket('olmove', k1.crn);
+    await s3.send(
+      new PutBucketEncryptionCommand({
+        Bucket: b,
+        ServerSideEncryptionConfiguration: {
+          Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: k2.crn } }],
+        },
+      }),
+    );
+    expect(await c.kp.registrations(k1.id)).toEqual([]);
+    const regs = await c.kp.req<{ resources: Array<{ preventKeyDeletion: boolean }> }>('GET', `/keys/${k2.id}/registrations`);
+    expect(regs.json.resources.map((r) => r.preventKeyDeletion)).toEqual([true]);
+    const refused = await c.kp.req('DELETE', `/keys/${k2.id}?force=true`);
+    expect([refused.status, reasonOf(refused.json)]).toEqual([409, 'PREV_KEY_DEL_ERR']);
   });
 });
