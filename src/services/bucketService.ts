@@ -11,6 +11,7 @@ import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
 import { checkRule } from './objectLock.js';
+import { applyObjectLock, lockFlag, requireObjectLockConfig } from './bucketObjectLock.js';
 
 /** What the service needs of the unwrapped-DEK cache. */
 export interface DekCacheLike {
@@ -41,16 +42,6 @@ export interface CreateBucketInput {
   /** x-amz-bucket-object-lock-enabled: versioning Enabled for good, registered with preventKeyDeletion. */
   objectLock?: boolean;
   requestId?: string;
-}
-
-/**
- * What a bucket's registration on its root key says. A bucket with Object Lock
- * registers with preventKeyDeletion (Key Protect's WORM registration): its key
- * cannot be deleted, not even with force, while the bucket exists; and the
- * bucket cannot be deleted while it holds any version, locked ones included.
- */
-function lockFlag(b: { objectLock?: BucketObjectLock }): { preventKeyDeletion?: true } {
-  return b.objectLock ? { preventKeyDeletion: true } : {};
 }
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -273,13 +264,7 @@ export class BucketService {
     });
   }
 
-  /**
-   * PutObjectLockConfiguration. On a bucket created without Object Lock it may
-   * be turned on while versioning is Enabled (AWS allows it since 2023), else
-   * 409 InvalidBucketState; turning it on first updates the bucket's
-   * registration on its root key to preventKeyDeletion, then commits. `rule`
-   * undefined keeps the lock and drops the default retention.
-   */
+  /** PutObjectLockConfiguration (bucketObjectLock.ts), under the bucket's lock on a fresh read. */
   async setObjectLock(
     name: string,
     account: string,
@@ -287,36 +272,14 @@ export class BucketService {
     requestId?: string,
   ): Promise<BucketRecord> {
     if (rule) checkRule(rule);
-    return this.keyChanges.run(name, async () => {
-      const b = await this.resolve(name, account);
-      if (!b.objectLock) {
-        if (b.versioning !== 'Enabled')
-          throw new DomainError(
-            'InvalidBucketState',
-            "Versioning must be 'Enabled' on the bucket to apply a Object Lock configuration",
-            { BucketName: name },
-          );
-        await this.d.keys.register({ tenant: b.owner, requestId }, b.encryption.rootKeyCrn, {
-          resourceCrn: this.d.bucketCrn(b.owner, b.name),
-          description: `Coffer bucket ${b.name}`,
-          keyVersion: b.encryption.keyVersion,
-          preventKeyDeletion: true,
-        });
-      }
-      const updated: BucketRecord = { ...b, objectLock: { enabled: true, ...(rule ? { rule } : {}) } };
-      await this.d.meta.batch().putBucket(updated).commit();
-      return updated;
-    });
+    return this.keyChanges.run(name, async () =>
+      applyObjectLock(this.d, await this.resolve(name, account), rule, requestId),
+    );
   }
 
   /** GetObjectLockConfiguration: 404 ObjectLockConfigurationNotFoundError on a bucket without it. */
   async objectLock(name: string, account: string): Promise<BucketObjectLock> {
-    const b = await this.resolve(name, account);
-    if (!b.objectLock)
-      throw new DomainError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', {
-        BucketName: name,
-      });
-    return b.objectLock;
+    return requireObjectLockConfig(await this.resolve(name, account));
   }
 
   /**
