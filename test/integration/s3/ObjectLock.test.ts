@@ -12,6 +12,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteBucketCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectLegalHoldCommand,
   GetObjectLockConfigurationCommand,
   GetObjectRetentionCommand,
@@ -228,6 +229,10 @@ describe('legal hold', () => {
       403,
       'AccessDenied',
     );
+    const batch = await s3.send(
+      new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'k', VersionId: v }] }, BypassGovernanceRetention: true }),
+    );
+    expect(batch.Errors?.map((e) => [e.Key, e.VersionId, e.Code])).toEqual([['k', v, 'AccessDenied']]);
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: 'k', VersionId: v, LegalHold: { Status: 'OFF' } }));
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: v }));
   });
