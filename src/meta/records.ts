@@ -41,6 +41,28 @@ export interface BucketRecord {
   versioning?: VersioningStatus;
   /** PutBucketCors: the rules, in the order given (the first that matches a request applies). */
   cors?: CorsRule[];
+  /**
+   * Object Lock (CreateBucket x-amz-bucket-object-lock-enabled, or
+   * PutObjectLockConfiguration on a versioned bucket). Once set it never goes:
+   * versioning stays Enabled and the bucket is registered on its root key with
+   * preventKeyDeletion (services/objectLock.ts).
+   */
+  objectLock?: BucketObjectLock;
+}
+
+/** Object Lock retention modes: GOVERNANCE may be bypassed by the owner, COMPLIANCE by no one. */
+export type RetentionMode = 'GOVERNANCE' | 'COMPLIANCE';
+
+export interface BucketObjectLock {
+  enabled: true;
+  /** Default retention given to every new version that asks for none; exactly one of days / years. */
+  rule?: { mode: RetentionMode; days?: number; years?: number };
+}
+
+/** One version's retention: it cannot be deleted before `retainUntil` (ms since the epoch). */
+export interface ObjectRetention {
+  mode: RetentionMode;
+  retainUntil: number;
 }
 
 /** One CORS rule of a bucket, validated as AWS validates it (src/s3/xml/corsXml.ts). */
@@ -99,6 +121,10 @@ export interface SealedMeta {
   userMeta: Record<string, string>;
   /** Object tags. */
   tags?: Record<string, string>;
+  /** Object Lock retention of this version (sealed, so a changed record fails to open). */
+  retention?: ObjectRetention;
+  /** Object Lock legal hold: while true the version cannot be deleted, whatever its retention. */
+  legalHold?: boolean;
 }
 
 export interface ObjectRecord {

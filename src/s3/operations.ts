@@ -29,7 +29,9 @@ export type BucketOpName =
   | 'DeleteBucketCors'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketTagging'
-  | 'GetBucketWebsite';
+  | 'GetBucketWebsite'
+  | 'GetObjectLockConfiguration'
+  | 'PutObjectLockConfiguration';
 
 export type ObjectOpName =
   | 'PutObject'
@@ -48,7 +50,11 @@ export type ObjectOpName =
   | 'PutObjectAcl'
   | 'GetObjectTagging'
   | 'PutObjectTagging'
-  | 'DeleteObjectTagging';
+  | 'DeleteObjectTagging'
+  | 'GetObjectRetention'
+  | 'PutObjectRetention'
+  | 'GetObjectLegalHold'
+  | 'PutObjectLegalHold';
 
 /** What the router decides: the operation's name and its target, before any parameter is read. */
 export type RoutedOperation =

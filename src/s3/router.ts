@@ -25,6 +25,7 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['lifecycle', 'GetBucketLifecycleConfiguration'],
     ['tagging', 'GetBucketTagging'],
     ['website', 'GetBucketWebsite'],
+    ['object-lock', 'GetObjectLockConfiguration'],
     [null, 'ListObjects'],
   ],
   HEAD: [[null, 'HeadBucket']],
@@ -33,6 +34,7 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['acl', 'PutBucketAcl'],
     ['encryption', 'PutBucketEncryption'],
     ['cors', 'PutBucketCors'],
+    ['object-lock', 'PutObjectLockConfiguration'],
     [null, 'CreateBucket'],
   ],
   DELETE: [
@@ -49,12 +51,16 @@ const OBJECT_RULES: Record<string, Rule<ObjectOpName>[]> = {
     ['acl', 'GetObjectAcl'],
     ['tagging', 'GetObjectTagging'],
     ['attributes', 'GetObjectAttributes'],
+    ['retention', 'GetObjectRetention'],
+    ['legal-hold', 'GetObjectLegalHold'],
     [null, 'GetObject'],
   ],
   HEAD: [[null, 'HeadObject']],
   PUT: [
     ['acl', 'PutObjectAcl'],
     ['tagging', 'PutObjectTagging'],
+    ['retention', 'PutObjectRetention'],
+    ['legal-hold', 'PutObjectLegalHold'],
     ['uploadId', 'UploadPart'],
     [null, 'PutObject'],
   ],
@@ -74,7 +80,6 @@ const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = [
   'replication',
   'notification',
   'logging',
-  'object-lock',
   'accelerate',
   'requestPayment',
   'ownershipControls',
@@ -135,8 +140,6 @@ const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'tag
  * would be a PutObject that replaces the data with the retention XML.
  */
 const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = [
-  'retention',
-  'legal-hold',
   'torrent',
   'restore',
   'select',

@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
 import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
-import type { BucketRecord, CorsRule, VersioningStatus } from '../meta/records.js';
+import type { BucketObjectLock, BucketRecord, CorsRule, VersioningStatus } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
+import { checkRule } from './objectLock.js';
+import { applyObjectLock, lockFlag, requireObjectLockConfig } from './bucketObjectLock.js';
 
 /** What the service needs of the unwrapped-DEK cache. */
 export interface DekCacheLike {
@@ -37,6 +39,8 @@ export interface CreateBucketInput {
   locationConstraint?: string;
   /** ibm-sse-kp-customer-root-key-crn (already checked to come with AES256). */
   rootKeyCrn?: string;
+  /** x-amz-bucket-object-lock-enabled: versioning Enabled for good, registered with preventKeyDeletion. */
+  objectLock?: boolean;
   requestId?: string;
 }
 
@@ -87,7 +91,7 @@ export class BucketService {
         input.rootKeyCrn !== undefined &&
         (!existing.encryption.customerManaged || existing.encryption.rootKeyCrn !== input.rootKeyCrn);
       // AWS us-east-1 answers 200 to a repeated CreateBucket by the owner; other regions 409.
-      if (this.d.region === 'us-east-1' && !keyDiffers) return { created: false, bucket: existing };
+      if (this.d.region === 'us-east-1' && !keyDiffers && !!input.objectLock === !!existing.objectLock) return { created: false, bucket: existing };
       throw new DomainError(
         'BucketAlreadyOwnedByYou',
         'Your previous request to create the named bucket succeeded and you already own it.',
@@ -128,6 +132,8 @@ export class BucketService {
         aad,
         dekGeneration: 1,
       },
+      // AWS turns versioning on with Object Lock, and it can never be suspended.
+      ...(input.objectLock ? { versioning: 'Enabled' as const, objectLock: { enabled: true as const } } : {}),
     };
     const resourceCrn = this.d.bucketCrn(input.owner, input.name);
     try {
@@ -135,6 +141,7 @@ export class BucketService {
         resourceCrn,
         description: `Coffer bucket ${input.name}`,
         keyVersion: gen.keyVersion,
+        ...lockFlag(bucket),
       });
     } catch (e) {
       gen.plaintext.fill(0);
@@ -245,10 +252,34 @@ export class BucketService {
     return this.keyChanges.run(name, async () => {
       const b = await this.resolve(name, account);
       if (b.versioning === status) return b;
+      if (b.objectLock)
+        throw new DomainError(
+          'InvalidBucketState',
+          'An Object Lock configuration is present on this bucket, so the versioning state cannot be changed.',
+          { BucketName: name },
+        );
       const updated: BucketRecord = { ...b, versioning: status };
       await this.d.meta.batch().putBucket(updated).commit();
       return updated;
     });
+  }
+
+  /** PutObjectLockConfiguration (bucketObjectLock.ts), under the bucket's lock on a fresh read. */
+  async setObjectLock(
+    name: string,
+    account: string,
+    rule: BucketObjectLock['rule'],
+    requestId?: string,
+  ): Promise<BucketRecord> {
+    if (rule) checkRule(rule);
+    return this.keyChanges.run(name, async () =>
+      applyObjectLock(this.d, await this.resolve(name, account), rule, requestId),
+    );
+  }
+
+  /** GetObjectLockConfiguration: 404 ObjectLockConfigurationNotFoundError on a bucket without it. */
+  async objectLock(name: string, account: string): Promise<BucketObjectLock> {
+    return requireObjectLockConfig(await this.resolve(name, account));
   }
 
   /**
@@ -301,6 +332,7 @@ export class BucketService {
               resourceCrn,
               description: `Coffer bucket ${b.name}`,
               keyVersion: next.keyVersion,
+              ...lockFlag(b),
             });
           } catch (e) {
             throw this.keyErrorAtCreate(e, crn, argumentName);
@@ -396,6 +428,7 @@ export class BucketService {
               resourceCrn,
               description: `Coffer bucket ${b.name}`,
               keyVersion: next.keyVersion,
+              ...lockFlag(fresh),
             })
             .catch((e: unknown) => {
               this.d.log.warn('kms registration update after rewrap failed', {

@@ -5,6 +5,7 @@
  * The source's DEK stays in here: ObjectService.copy and
  * MultipartService.uploadPartCopy are the entry points.
  */
+import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
@@ -149,6 +150,8 @@ export interface CopyInput {
   userMeta: Record<string, string>;
   tags?: Record<string, string>;
   storageClass?: string;
+  /** x-amz-object-lock-* for the new version; a source's lock is never copied (AWS's rule). */
+  objectLock?: ObjectLockRequest;
   requestId?: string;
 }
 
@@ -177,10 +180,12 @@ async function copyOpened(
   // Onto its own current version: in a bucket never versioned that rewrites the
   // record in place; in a versioned one it makes a new version like any copy.
   const self = sourceBucket.uid === c.target.uid && source.key === c.key && source.at.historyId === undefined;
+  const { retention: _r, legalHold: _h, ...sourceMeta } = source.meta;
   const meta: SealedMeta = {
-    ...source.meta,
+    ...sourceMeta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
     tags: c.tags ?? source.meta.tags,
+    ...lockForNewVersion(c.target, c.objectLock),
   };
   if (self && !c.replace && c.storageClass === undefined) {
     throw new DomainError(

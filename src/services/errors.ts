@@ -37,7 +37,10 @@ export type DomainCode =
   | 'MalformedXML'
   | 'IntegrityError'
   | 'ServiceUnavailable'
-  | 'NotImplemented';
+  | 'NotImplemented'
+  | 'InvalidBucketState'
+  | 'ObjectLockConfigurationNotFoundError'
+  | 'NoSuchObjectLockConfiguration';
 
 /** The delete marker a request ran into (S3 says so in x-amz-delete-marker / x-amz-version-id). */
 export interface DeleteMarkerHit {

@@ -4,6 +4,7 @@
  * key/nonce pair. CompleteMultipartUpload never re-encrypts: it records the part
  * list in the object record, in the same batch that drops the upload.
  */
+import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
 import type { MetaStore } from '../meta/MetaStore.js';
@@ -53,6 +54,8 @@ import {
 interface UploadSecrets {
   userMeta: Record<string, string>;
   tags?: Record<string, string>;
+  /** x-amz-object-lock-* of CreateMultipartUpload, applied (or the bucket's default) at Complete. */
+  objectLock?: ObjectLockRequest;
 }
 
 export interface MultipartDeps {
@@ -88,13 +91,15 @@ export class MultipartService {
       checksumAlgorithm?: ChecksumAlgorithm;
       checksumType?: ChecksumType;
       tags?: Record<string, string>;
+      objectLock?: ObjectLockRequest;
       requestId?: string;
     },
   ): Promise<string> {
     validateKey(key);
+    lockForNewVersion(bucket, opts.objectLock);
     const dek = await this.d.buckets.dek(bucket, opts.requestId);
     const uploadId = newId();
-    const secrets: UploadSecrets = { userMeta, tags: opts.tags };
+    const secrets: UploadSecrets = { userMeta, tags: opts.tags, ...(opts.objectLock ? { objectLock: opts.objectLock } : {}) };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
     const rec: UploadRecord = {
       bucketUid: bucket.uid,
@@ -327,7 +332,13 @@ export class MultipartService {
     );
     const versionId = newId();
     const version = this.d.objects.versionForNew(bucket);
-    const meta: SealedMeta = { etag, checksums, userMeta: secrets.userMeta, tags: secrets.tags };
+    const meta: SealedMeta = {
+      etag,
+      checksums,
+      userMeta: secrets.userMeta,
+      tags: secrets.tags,
+      ...lockForNewVersion(bucket, secrets.objectLock),
+    };
     // uploadId is the one this request names (and the part records were listed
     // under), not a copy from the part record: the object seal binds the list.
     const parts: PartRef[] = chosen.map(({ rec }) => ({

@@ -14,6 +14,7 @@ import { validateKey } from './objectKeys.js';
 import { findVersion, stageCurrent, stageRemoval, versionOf, type Located } from './objectVersions.js';
 import { newId } from './streamIO.js';
 import { checkVersionId } from './versionIds.js';
+import { checkDeletable } from './objectLock.js';
 
 export interface DeleteInput {
   bucket: BucketRecord;
@@ -22,6 +23,8 @@ export interface DeleteInput {
   versionId?: string;
   /** If-Match: checked under the key's lock against what would be deleted. */
   ifMatch?: string;
+  /** x-amz-bypass-governance-retention: true (the owner holds s3:BypassGovernanceRetention). */
+  bypassGovernance?: boolean;
   requestId?: string;
 }
 
@@ -65,6 +68,9 @@ export async function removeObject(objects: ObjectService, meta: MetaStore, inpu
       const at: Located | undefined = await findVersion(meta, b, key, input.versionId);
       await check(at?.record);
       if (!at) return { gone: [], result: { version: input.versionId, deleteMarker: false } };
+      // Object Lock: checked on the version as read under the key's lock (a delete marker holds no lock).
+      if (b.objectLock && !at.record.deleteMarker)
+        checkDeletable((await objects.unseal(b, key, at.record, requestId)).meta, !!input.bypassGovernance);
       await stageRemoval(meta, b, key, at, batch);
       await batch.commit();
       return { gone: [at.record], result: { version: input.versionId, deleteMarker: !!at.record.deleteMarker } };

@@ -39,10 +39,15 @@ import {
   type Located,
 } from './objectVersions.js';
 import { newVersionId } from './versionIds.js';
+import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
+import { legalHoldOf, retentionOf, setLegalHold, setRetention, type LockTarget } from './objectLockOps.js';
+import type { ObjectRetention } from '../meta/records.js';
 
 /** Conditional writes, as callers outside src/services name them. */
 export type { WriteConditions } from './conditions.js';
 export type { DeleteInput, DeleteResult } from './objectDelete.js';
+export type { ObjectLockRequest } from './objectLock.js';
+export type { LockTarget } from './objectLockOps.js';
 /** The x-amz-version-id of a record in a bucket, for handlers (none in a bucket never versioned). */
 export { shownVersion } from './objectVersions.js';
 
@@ -68,6 +73,8 @@ export interface PutInput {
   checksumAlgorithm?: ChecksumAlgorithm;
   /** If-Match / If-None-Match: checked before the body is read and again at the commit point. */
   conditions?: WriteConditions;
+  /** x-amz-object-lock-*: the new version's lock (else the bucket's default retention). */
+  objectLock?: ObjectLockRequest;
   requestId?: string;
   signal?: AbortSignal;
 }
@@ -117,6 +124,7 @@ export class ObjectService {
   async put(input: PutInput): Promise<WriteResult> {
     validateKey(input.key);
     const { bucket } = input;
+    const lock = lockForNewVersion(bucket, input.objectLock);
     const guard = await this.writeGuard(bucket, input.key, input.conditions, input.requestId);
     const dek = await this.d.buckets.dek(bucket, input.requestId);
     const hasher = new UploadHasher({ ...input.expect, maxSize: MAX_SINGLE_PUT });
@@ -136,6 +144,7 @@ export class ObjectService {
       checksums: { ...hasher.checksums },
       userMeta: input.userMeta,
       tags: input.tags,
+      ...lock,
     };
     const record: ObjectRecord = sealObject(
       dek,
@@ -367,6 +376,26 @@ export class ObjectService {
     versionId?: string,
   ): Promise<string | undefined> {
     return this.putTagging(bucket, key, {}, requestId, versionId);
+  }
+
+  /** GetObjectRetention: the version's retention (NoSuchObjectLockConfiguration when none). */
+  retention(t: LockTarget): Promise<{ retention: ObjectRetention; version?: string }> {
+    return retentionOf(this, t);
+  }
+
+  /** PutObjectRetention (`retention` undefined removes it, which needs the bypass under GOVERNANCE). */
+  putRetention(t: LockTarget, retention: ObjectRetention | undefined, bypassGovernance: boolean) {
+    return setRetention(this, t, retention, bypassGovernance);
+  }
+
+  /** GetObjectLegalHold. */
+  legalHold(t: LockTarget): Promise<{ on: boolean; version?: string }> {
+    return legalHoldOf(this, t);
+  }
+
+  /** PutObjectLegalHold. */
+  putLegalHold(t: LockTarget, on: boolean) {
+    return setLegalHold(this, t, on);
   }
 
   /**

@@ -4,9 +4,12 @@
  * the services' business, and this is the one seam that exposes it.
  */
 export type {
+  BucketObjectLock,
   BucketRecord,
   CorsRule,
   ObjectRecord,
+  ObjectRetention,
+  RetentionMode,
   SealedMeta,
   StandardHeaders,
   UploadRecord,

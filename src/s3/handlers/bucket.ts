@@ -51,9 +51,21 @@ export async function handleCreateBucket(ctx: S3RequestContext, bucket: string):
     name: bucket,
     locationConstraint: cfg.locationConstraint,
     rootKeyCrn: crn?.trim(),
+    objectLock: objectLockEnabled(ctx),
     requestId: ctx.requestId,
   });
   return { headers: { location: `/${bucket}` } };
+}
+
+/** x-amz-bucket-object-lock-enabled: true / false (anything else is AWS's 400). */
+function objectLockEnabled(ctx: S3RequestContext): boolean {
+  const v = header(ctx.headers, 'x-amz-bucket-object-lock-enabled');
+  if (v === undefined || v.toLowerCase() === 'false') return false;
+  if (v.toLowerCase() === 'true') return true;
+  throw new S3Error('InvalidArgument', 'x-amz-bucket-object-lock-enabled must be true or false', {
+    ArgumentName: 'x-amz-bucket-object-lock-enabled',
+    ArgumentValue: v,
+  });
 }
 
 export async function handleDeleteBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {

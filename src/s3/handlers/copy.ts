@@ -1,4 +1,5 @@
 /** CopyObject, UploadPartCopy. */
+import { objectLockRequest } from '../objectLockHeaders.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation } from '../operations.js';
@@ -47,6 +48,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
     userMeta: userMetadata(ctx.headers),
     tags: tagDirective === 'REPLACE' ? (taggingHeader(ctx.headers) ?? {}) : undefined,
     storageClass: storageClass(ctx),
+    objectLock: objectLockRequest(ctx.headers),
     requestId: ctx.requestId,
   });
   return {

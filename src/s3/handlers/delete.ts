@@ -7,6 +7,7 @@ import { decodeDelete } from '../xml/decode.js';
 import { createChecksum } from '../../util/checksums.js';
 import type { XmlNode } from '../xml/encode.js';
 import { versionHeader, versionParam } from '../versions.js';
+import { bypassGovernance } from '../objectLockHeaders.js';
 
 export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
@@ -16,6 +17,7 @@ export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, 
     key,
     versionId: versionParam(ctx),
     ifMatch: header(ctx.headers, 'if-match'),
+    bypassGovernance: bypassGovernance(ctx.headers),
     requestId: ctx.requestId,
   });
   const headers = versionHeader(res.version);
@@ -36,7 +38,12 @@ export async function handleDeleteObjects(ctx: S3RequestContext, bucket: string)
   const errors: XmlNode[] = [];
   for (const o of req.objects) {
     try {
-      const res = await ctx.services.objects.remove({ bucket: b, key: o.key, versionId: o.versionId });
+      const res = await ctx.services.objects.remove({
+        bucket: b,
+        key: o.key,
+        versionId: o.versionId,
+        bypassGovernance: bypassGovernance(ctx.headers),
+      });
       // A marker made (no VersionId asked) or removed (one asked) is named as AWS names it.
       if (!req.quiet)
         deleted.push({

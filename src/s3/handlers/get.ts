@@ -8,6 +8,7 @@ import type { ReadResult } from '../../services/objectService.js';
 import type { BucketRecord } from '../../services/types.js';
 import { shownVersion } from '../../services/objectService.js';
 import { versionHeader, versionParam } from '../versions.js';
+import { lockHeaders } from '../objectLockHeaders.js';
 
 const readConditions = (ctx: S3RequestContext) => ({
   ifMatch: header(ctx.headers, 'if-match'),
@@ -51,6 +52,7 @@ function headersFor(
   const headers = {
     ...objectHeaders(b, r.record, r.meta, withChecksums),
     ...versionHeader(shownVersion(b, r.record)),
+    ...lockHeaders(r.meta),
     ...responseOverrides(ctx.query),
   };
   if (r.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(r.partsCount);

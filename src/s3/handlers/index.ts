@@ -7,6 +7,7 @@ import * as del from './delete.js';
 import * as get from './get.js';
 import * as list from './list.js';
 import * as mp from './multipart.js';
+import * as lock from './objectLock.js';
 import * as put from './put.js';
 import * as sub from './subresources.js';
 
@@ -54,6 +55,14 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
         return sub.handlePutObjectTagging(ctx, b, k);
       case 'DeleteObjectTagging':
         return sub.handleDeleteObjectTagging(ctx, b, k);
+      case 'GetObjectRetention':
+        return lock.handleGetObjectRetention(ctx, b, k);
+      case 'PutObjectRetention':
+        return lock.handlePutObjectRetention(ctx, b, k);
+      case 'GetObjectLegalHold':
+        return lock.handleGetObjectLegalHold(ctx, b, k);
+      case 'PutObjectLegalHold':
+        return lock.handlePutObjectLegalHold(ctx, b, k);
       default:
         return assertNever(op);
     }
@@ -106,6 +115,10 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
       return sub.handleGetBucketTagging(ctx, b);
     case 'GetBucketWebsite':
       return sub.handleGetBucketWebsite(ctx, b);
+    case 'GetObjectLockConfiguration':
+      return lock.handleGetObjectLockConfiguration(ctx, b);
+    case 'PutObjectLockConfiguration':
+      return lock.handlePutObjectLockConfiguration(ctx, b);
     default:
       return assertNever(op);
   }

@@ -1,4 +1,5 @@
 /** CreateMultipartUpload, UploadPart, CompleteMultipartUpload, AbortMultipartUpload, ListParts, ListMultipartUploads. */
+import { objectLockRequest } from '../objectLockHeaders.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation, UploadOperation } from '../operations.js';
@@ -44,6 +45,7 @@ export async function handleCreateMultipartUpload(
       checksumAlgorithm: alg,
       checksumType,
       tags: taggingHeader(ctx.headers),
+      objectLock: objectLockRequest(ctx.headers),
       requestId: ctx.requestId,
     },
   );

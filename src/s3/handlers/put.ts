@@ -15,6 +15,7 @@ import {
 } from '../headers.js';
 import { quoteEtag } from '../xml/encode.js';
 import { versionHeader } from '../versions.js';
+import { objectLockRequest, requireIntegrityForLock } from '../objectLockHeaders.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
   const sc = header(ctx.headers, 'x-amz-storage-class');
@@ -55,6 +56,8 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
   const length = requireLength(ctx);
   const { expect, algorithm } = uploadExpectations(ctx.headers, length);
   const conditions = writeConditions(ctx.headers);
+  const objectLock = objectLockRequest(ctx.headers);
+  if (objectLock) requireIntegrityForLock(ctx.headers);
   const res = await ctx.services.objects.put({
     bucket: b,
     key,
@@ -66,6 +69,7 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
     expect,
     checksumAlgorithm: algorithm,
     conditions,
+    objectLock,
     requestId: ctx.requestId,
     signal: ctx.signal,
   });

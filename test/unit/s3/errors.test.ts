@@ -125,6 +125,9 @@ describe('toS3Error: DomainError', () => {
     'MalformedXML',
     'ServiceUnavailable',
     'NotImplemented',
+    'InvalidBucketState',
+    'ObjectLockConfigurationNotFoundError',
+    'NoSuchObjectLockConfiguration',
   ] as const satisfies readonly S3ErrorCode[];
 
   // Compile-time: every DomainCode is decided above (npm run typecheck:test fails otherwise).

@@ -90,6 +90,12 @@ const EVERY_OPERATION = {
   GetObjectTagging: ['GET', '/b/k?tagging'],
   PutObjectTagging: ['PUT', '/b/k?tagging'],
   DeleteObjectTagging: ['DELETE', '/b/k?tagging'],
+  GetObjectLockConfiguration: ['GET', '/b?object-lock'],
+  PutObjectLockConfiguration: ['PUT', '/b?object-lock'],
+  GetObjectRetention: ['GET', '/b/k?retention'],
+  PutObjectRetention: ['PUT', '/b/k?retention'],
+  GetObjectLegalHold: ['GET', '/b/k?legal-hold'],
+  PutObjectLegalHold: ['PUT', '/b/k?legal-hold'],
 } satisfies Record<OperationName, [string, string] | [string, string, Headers]>;
 
 describe('route: every operation is reachable', () => {
@@ -204,7 +210,6 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
     'replication',
     'notification',
     'logging',
-    'object-lock',
     'accelerate',
     'requestPayment',
     'ownershipControls',
@@ -279,12 +284,18 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // PutObject / GetObject: PUT /b/k?retention (PutObjectRetention) would
   // replace the object's data with the retention XML.
   it('PUT on an unsupported object sub-resource is NotImplemented, not PutObject', () => {
-    const paths = ['/b/k?retention', '/b/k?legal-hold'];
+    const paths = ['/b/k?torrent', '/b/k?renameObject'];
     expect(outcomes('PUT', paths)).toEqual(allNotImplemented(paths));
   });
   it('GET on an unsupported object sub-resource is NotImplemented, not GetObject', () => {
-    const paths = ['/b/k?retention', '/b/k?legal-hold', '/b/k?torrent'];
+    const paths = ['/b/k?torrent'];
     expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
+  });
+  // Object Lock has no Delete operation: DELETE must not fall through to DeleteBucket / DeleteObject.
+  it('DELETE ?object-lock, ?retention, ?legal-hold are NotImplemented, never a delete', () => {
+    const paths = ['/b?object-lock', '/b/k?retention', '/b/k?legal-hold', '/b/k?retention&versionId=x'];
+    expect(outcomes('DELETE', paths)).toEqual(allNotImplemented(paths));
+    expect(outcome('HEAD', '/b/k?retention')).toBe('NotImplemented');
   });
   it('POST ?restore and ?select (RestoreObject, SelectObjectContent) are NotImplemented', () => {
     const paths = ['/b/k?restore', '/b/k?select&select-type=2'];
