@@ -1,9 +1,8 @@
 /**
  * The audit log after a crash: the entries of acknowledged KMS calls (root
- * key creates and rotations) that it lacks. The log is appended from a queue
- * without fsync today, so a kill can lose the newest entries: the crash run
- * counts them, and fails on them only when asked (strictAudit), for when the
- * log is made durable before the call is acknowledged.
+ * key creates and rotations) that it lacks. Each entry is fsynced before its
+ * call is answered, so an acknowledged call's entry must survive a kill: the
+ * crash run fails on a gap (strictAudit, on by default; off only to measure).
  */
 import type { Ledger } from './ledger.js';
 

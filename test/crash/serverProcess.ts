@@ -51,7 +51,7 @@ export async function startServer(layout: ServerLayout, timeoutMs = 30_000): Pro
     COFFER_KMS_PORT: '0',
     COFFER_ROOT_USER: ROOT_USER,
     COFFER_ROOT_PASSWORD: ROOT_SECRET,
-    COFFER_ROOT_APIKEY: ROOT_APIKEY,
+    COFFER_API_KEY: ROOT_APIKEY,
     COFFER_MASTER_KEY: MASTER_KEY,
     COFFER_REGION: REGION,
     COFFER_LOG_LEVEL: process.env.COFFER_TEST_LOG ?? 'warn',
