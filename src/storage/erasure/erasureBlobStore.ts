@@ -25,6 +25,7 @@ import { ShardSet } from './shardReader.js';
 import { writeStriped, type ErasureContext } from './shardWriter.js';
 import { checkShards, type BlobCheck, type CheckOptions } from './shardHealer.js';
 import { identifyDrives, type DriveIdentity } from './driveMarker.js';
+import { DriveLock } from './driveLock.js';
 
 /** Per-shard block size: a stripe of a 2+2 set holds 128 KiB of the blob. */
 export const DEFAULT_BLOCK_SIZE = 64 * 1024;
@@ -40,6 +41,7 @@ export interface ErasureOptions {
 
 export class ErasureBlobStore implements BlobStore {
   readonly healQueue: HealQueue;
+  private driveLock?: DriveLock;
 
   private constructor(
     private readonly ctx: ErasureContext,
@@ -54,6 +56,21 @@ export class ErasureBlobStore implements BlobStore {
   /** Drive directories, by index. */
   get driveRoots(): string[] {
     return this.ctx.drives.map((d) => d.root);
+  }
+
+  /**
+   * Take the drives' lock for `owner` (driveLock.ts): a server, or a heal or
+   * scrub run. Throws DrivesLockedError while another process holds it.
+   * close() releases it.
+   */
+  async lock(owner: string): Promise<void> {
+    if (this.driveLock) return;
+    this.driveLock = await DriveLock.acquire(this.driveRoots, owner);
+  }
+
+  async close(): Promise<void> {
+    await this.driveLock?.release();
+    this.driveLock = undefined;
   }
 
   /** Look at the drives again: which are there, which are new (and get their marker). */

@@ -34,8 +34,7 @@ async function setup(drives = 4, parity = 2, blobs = 3) {
   const readsBack = async (s: ErasureBlobStore = store) => {
     for (const [id, body] of data) expect((await collect(s.get(id))).equals(body), id).toBe(true);
   };
-  const shardBytes = async (drive: number) =>
-    Promise.all([...data.keys()].map((id) => readFile(shardFile(drive, id))));
+  const shardBytes = async (drive: number) => Promise.all([...data.keys()].map((id) => readFile(shardFile(drive, id))));
   return { store, paths, data, shardFile, readsBack, shardBytes, reopen: open_ };
 }
 
@@ -101,7 +100,8 @@ describe('scrubStore: scrub reports, heal rebuilds', () => {
     const probed = await store.probeDrives();
     expect(probed.map((d) => d.replaced)).toEqual([true, false, true, false]);
     expect((await store.probeDrives()).some((d) => d.replaced)).toBe(false);
-    for (const p of paths) expect(JSON.parse(await readFile(join(p, MARKER_FILE), 'utf8'))).toMatchObject({ format: 1 });
+    for (const p of paths)
+      expect(JSON.parse(await readFile(join(p, MARKER_FILE), 'utf8'))).toMatchObject({ format: 1 });
 
     const heal = await scrubStore(store, { repair: true });
     expect(drive(heal, 0)).toMatchObject({ missing: 3, healed: 3 });
