@@ -54,6 +54,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       dekCache: kms.kms.dekCache,
       credentials: kms.credentials,
       keyEvents: kms.kms.local.provider,
+      isAdmin: (id) => id === kms.root.accessKeyId,
     });
   } catch (e) {
     await kms.close().catch(() => undefined);
