@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --phases=put64x1,get64x1]`: Coffer next to
+ * `npm run bench [-- --quick] [-- --phases=put64x1,get64x1] [-- --drives]`: Coffer next to
  * s3rver, driven by the same lean client (scripts/bench/leanClient.ts), plus
  * this machine's one-core MD5 and AES-256-GCM rates, all measured in one run so
  * the ratios survive a noisy, shared machine.
@@ -12,6 +12,8 @@
  * and a final JSON line.
  *
  * BENCH_SERVER_ARGS: extra node flags for the Coffer process, e.g. --cpu-prof.
+ * --drives: the erasure-coding mode instead (scripts/bench/drivesMode.ts): one
+ * drive vs four drives 2+2 vs four with one missing, as ratios to one drive.
  * --baseline=<other build>/dist/src/main.js: A/B mode, that build takes
  * s3rver's place (its column and ratios), so a change is measured against the
  * code before it in one interleaved run instead of two runs minutes apart.
@@ -21,6 +23,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diskWriteFsync, machineLimits } from './bench/baselines.js';
+import { runDrivesBench } from './bench/drivesMode.js';
 import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
 import { phases, Subject, type BenchSizes } from './bench/phases.js';
@@ -69,6 +72,7 @@ process.once('exit', () => {
 });
 
 async function main(): Promise<void> {
+  if (args.includes('--drives')) return runDrivesBench(quick, RUNS, SIZES, servers, clients);
   const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   servers.push(await startCoffer(extra));
   servers.push(baseline ? await startCoffer(extra, baseline, OTHER) : await startS3rver());

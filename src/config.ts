@@ -58,6 +58,13 @@ export interface Config {
   drives?: readonly string[];
   /** Parity shards m over `drives` (COFFER_PARITY); default half the drives, at least 1 from two drives. Set exactly when `drives` is. */
   parity?: number;
+  /**
+   * Shard reads per second of the background healer and scrubber, in MiB
+   * (COFFER_HEAL_RATE_MIBPS; default 16, 0 = unlimited). Set exactly when `drives` is.
+   */
+  healRateMiBps?: number;
+  /** Seconds between full background scrub passes (COFFER_SCRUB_INTERVAL_SECONDS; default 86400, 0 = none). Set exactly when `drives` is. */
+  scrubIntervalSeconds?: number;
   /** PostgreSQL URL of a shared metadata store (postgres://...); absent = LevelDB in the data dir (embedded mode). */
   metaUrl?: string;
   /** S3 endpoint of a shared data tier; absent = blob files in the data dir. The other dataS3* are set with it. */
@@ -101,6 +108,8 @@ const ENV: Record<string, keyof Config> = {
   COFFER_GATEWAY_APIKEY: 'gatewayApiKey',
   COFFER_DRIVES: 'drives',
   COFFER_PARITY: 'parity',
+  COFFER_HEAL_RATE_MIBPS: 'healRateMiBps',
+  COFFER_SCRUB_INTERVAL_SECONDS: 'scrubIntervalSeconds',
   COFFER_META_URL: 'metaUrl',
   COFFER_DATA_S3_ENDPOINT: 'dataS3Endpoint',
   COFFER_DATA_S3_BUCKET: 'dataS3Bucket',
@@ -214,6 +223,24 @@ function drivesOf(
   return { drives: Object.freeze(drives), parity };
 }
 
+/** The background healer's settings, present exactly when drives are configured. */
+function healerOf(
+  raw: Record<string, unknown>,
+  name: (k: keyof Config) => string,
+  drives: boolean,
+): Pick<Config, 'healRateMiBps' | 'scrubIntervalSeconds'> {
+  const set = (v: unknown) => v !== undefined && v !== null;
+  if (!drives) {
+    for (const k of ['healRateMiBps', 'scrubIntervalSeconds'] as const)
+      if (set(raw[k])) throw new ConfigError(name(k), 'needs drives to be set');
+    return {};
+  }
+  return {
+    healRateMiBps: int(raw.healRateMiBps ?? 16, name('healRateMiBps'), 0, 100_000),
+    scrubIntervalSeconds: int(raw.scrubIntervalSeconds ?? 86_400, name('scrubIntervalSeconds'), 0, 365 * 86_400),
+  };
+}
+
 /** Load and validate. `env` and `overrides` are injectable for tests. */
 export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const env = withDeprecated(envIn);
@@ -281,6 +308,7 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   if (raw.auditMaxBytes !== undefined && raw.auditMaxBytes !== null)
     cfg.auditMaxBytes = int(raw.auditMaxBytes, name('auditMaxBytes'), 4096, 2 ** 40);
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
+  Object.assign(cfg, healerOf(raw, name, cfg.drives !== undefined));
   Object.assign(cfg, scaleOut(raw, name));
   return Object.freeze(cfg);
 }

@@ -118,6 +118,8 @@ export async function startCoffer(
   extraNodeArgs: string[] = [],
   mainPath?: string,
   name = 'coffer',
+  /** Extra environment, given the server's scratch dir (e.g. COFFER_DRIVES under it). */
+  extraEnv: (scratch: string) => Record<string, string> = () => ({}),
 ): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-'));
   const port = await freePort();
@@ -136,6 +138,7 @@ export async function startCoffer(
       COFFER_ROOT_PASSWORD: secretAccessKey,
       COFFER_MASTER_KEY: randomBytes(32).toString('base64'),
       COFFER_LOG_LEVEL: 'warn',
+      ...extraEnv(dataDir),
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -7,7 +7,12 @@
 import type { Io } from './output.js';
 import { run } from './run.js';
 
-const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), env: process.env };
+const io: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  env: process.env,
+  errIsTTY: process.stderr.isTTY === true,
+};
 void run(process.argv.slice(2), io).then((code) => {
   process.exitCode = code;
 });

@@ -8,6 +8,8 @@ export interface Io {
   out(text: string): void;
   err(text: string): void;
   env: NodeJS.ProcessEnv;
+  /** stderr is a terminal (progress bars are drawn only then). */
+  errIsTTY?: boolean;
 }
 
 export interface Column<T> {

@@ -6,6 +6,7 @@
  */
 import { CliError } from './args.js';
 import { BACKUP_USAGE, runBackup, runRestore } from './backupCommand.js';
+import { HEAL_USAGE, runHeal } from './healCommand.js';
 import { runIam, IAM_USAGE } from './iamCommand.js';
 import { K8S_USAGE, runK8sKmsPlugin } from './k8sCommand.js';
 import { KMS_USAGE, runKms } from './kmsCommand.js';
@@ -26,6 +27,7 @@ ${MIGRATE_USAGE}
 ${K8S_USAGE}
 
 ${BACKUP_USAGE}
+${HEAL_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
 http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
@@ -49,6 +51,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
         return await runRestore(rest, io);
       case 'k8s-kms-plugin':
         return await runK8sKmsPlugin(rest, io);
+      case 'heal':
+      case 'scrub':
+        return await runHeal(cmd, rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -61,6 +61,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       credentials: kms.credentials,
       keyEvents: kms.kms.local.provider,
       dataDir,
+      isAdmin: (id) => id === kms.root.accessKeyId,
     });
   } catch (e) {
     await kms.close().catch(() => undefined);

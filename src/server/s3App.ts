@@ -23,6 +23,7 @@ import { withParams } from '../s3/operations.js';
 import { route } from '../s3/router.js';
 import { renderXml } from '../s3/xml/encode.js';
 import type { Logger } from '../util/logger.js';
+import { answerHealthDetail } from './healthDetail.js';
 
 /** The 100-continue expectation, as Node recognises it. */
 const CONTINUE = /(?:^|\W)100-continue(?:$|\W)/i;
@@ -33,6 +34,10 @@ export interface S3AppDeps {
   credentials: CredentialStore;
   log: Logger;
   now?: () => Date;
+  /** Whether an access key is an admin one (GET /health?detail=1); default: none is. */
+  isAdmin?: (accessKeyId: string) => boolean;
+  /** The document GET /health?detail=1 answers (healthDetail.ts). */
+  health?: () => Record<string, unknown>;
 }
 
 export function createS3App(deps: S3AppDeps): Koa {
@@ -56,8 +61,23 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     rawQuery: target.rawQuery,
     headers: ctx.req.headers,
   });
+  const isHealth = target.bucket === 'health' && !target.key && ctx.method === 'GET';
+  if (isHealth && new URLSearchParams(target.rawQuery).get('detail') === '1') {
+    return answerHealthDetail(
+      ctx,
+      {
+        config,
+        credentials: deps.credentials,
+        isAdmin: deps.isAdmin ?? (() => false),
+        health: deps.health ?? (() => ({ status: 'ok' })),
+        ...(deps.now ? { now: deps.now } : {}),
+      },
+      target,
+      unsigned,
+    );
+  }
   // Liveness: an unauthenticated GET /health (an authenticated one is ListObjects on a bucket named "health").
-  if (target.bucket === 'health' && !target.key && ctx.method === 'GET' && unsigned) {
+  if (isHealth && unsigned) {
     ctx.type = 'application/json';
     ctx.body = JSON.stringify({ status: 'ok' });
     return;

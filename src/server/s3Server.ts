@@ -31,6 +31,11 @@ import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
+import { BackgroundHealer } from '../storage/erasure/backgroundHealer.js';
+import { ErasureBlobStore } from '../storage/erasure/erasureBlobStore.js';
+import { FsBlobStore } from '../storage/fsBlobStore.js';
+import type { BlobStore } from '../storage/BlobStore.js';
+import { healthDocument } from './healthDetail.js';
 import { createS3App } from './s3App.js';
 import { guardDataDir, storesOf, type DataDirGuard } from './dataDir.js';
 import { openBlobStore, openMetaStore } from './stores.js';
@@ -49,6 +54,12 @@ function blobIoSizes(): FsBlobStoreOptions {
   return { readChunkBytes: 4 * (segment + TAG_SIZE), writeBufferBytes: 4 * segment };
 }
 
+function blobStoreKind(blobs: BlobStore, shared: boolean): string {
+  if (blobs instanceof ErasureBlobStore) return 'erasure';
+  if (blobs instanceof FsBlobStore) return 'files';
+  return shared ? 's3' : 'other';
+}
+
 /** Instance segment of the bucket CRNs registered on root keys. */
 export const GATEWAY_INSTANCE = 'coffer-s3';
 
@@ -62,6 +73,8 @@ export interface S3ServerDeps {
   keyEvents?: Pick<KeyProvider, 'onKeyEvent'>;
   /** The data dir as the caller checked it (embedded gateway); absent: checked here and marked ready once open. */
   dataDir?: DataDirGuard;
+  /** Admin access keys, for GET /health?detail=1; default: the configured root user's. */
+  isAdmin?: (accessKeyId: string) => boolean;
 }
 
 export interface S3Server {
@@ -87,6 +100,16 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     if (!shared) {
       const swept = await sweepGarbage(meta, blobs);
       if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
+    }
+    // Erasure-coded drives get the background healer (off the request path, rate-limited).
+    let healer: BackgroundHealer | undefined;
+    if (blobs instanceof ErasureBlobStore) {
+      healer = new BackgroundHealer(blobs, {
+        rateBytesPerSec: (config.healRateMiBps ?? 16) * 1024 * 1024,
+        scrubIntervalMs: (config.scrubIntervalSeconds ?? 86_400) * 1000,
+        log: log.child({ component: 'healer' }),
+      });
+      opened.push(() => healer!.stop());
     }
     const buckets = new BucketService({
       meta,
@@ -126,6 +149,8 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       services: { buckets, objects, multipart, lists },
       credentials: d.credentials,
       log,
+      isAdmin: d.isAdmin ?? ((id) => config.rootUser !== '' && id === config.rootUser),
+      health: () => healthDocument({ blobStore: blobStoreKind(blobs, shared), healer }),
     });
     // No overall request timeout (a 5 GiB upload may take long), but a socket on
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
@@ -163,6 +188,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       });
     });
     if (!d.dataDir) await guard.ready();
+    healer?.start();
     const addr = server.address() as AddressInfo;
     const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
     const settled = async () => {
@@ -184,6 +210,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
           server.closeAllConnections();
         });
         await settled();
+        await healer?.stop();
         await meta.close();
         await blobs.close?.();
       },

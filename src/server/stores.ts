@@ -11,6 +11,7 @@ import { LevelMetaStore } from '../meta/levelMetaStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
+import { ErasureBlobStore } from '../storage/erasure/erasureBlobStore.js';
 import { openBlobStore as openDriveStore } from '../storage/openBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { openingStore } from './dataDir.js';
@@ -52,6 +53,8 @@ export async function openBlobStore(
   if (!config.dataS3Endpoint) {
     // COFFER_DRIVES: one drive is the plain layout, two or more erasure-coded; none = <data>/blobs.
     const blobs = await openDriveStore(config.drives ?? [join(config.dataDir, 'blobs')], config.parity ?? 0, io);
+    // Erasure-coded drives are locked while the server runs: `coffer heal`/`scrub` refuse then, and a running heal stops this start.
+    if (blobs instanceof ErasureBlobStore) await blobs.lock('server');
     return { blobs, shared: false };
   }
   const { S3BlobStore } = await import('../storage/s3BlobStore.js');

@@ -296,6 +296,19 @@ describe('loadConfig: drives', () => {
     expect('drives' in plain || 'parity' in plain).toBe(false);
   });
 
+  it('the background healer settings come with drives: defaults 16 MiB/s and a daily pass, 0 turns either off', () => {
+    expect(loadConfig({ COFFER_DRIVES: '/d1,/d2' })).toMatchObject({ healRateMiBps: 16, scrubIntervalSeconds: 86400 });
+    expect(
+      loadConfig({ COFFER_DRIVES: '/d1,/d2', COFFER_HEAL_RATE_MIBPS: '0', COFFER_SCRUB_INTERVAL_SECONDS: '0' }),
+    ).toMatchObject({ healRateMiBps: 0, scrubIntervalSeconds: 0 });
+    const plain = loadConfig({});
+    expect('healRateMiBps' in plain || 'scrubIntervalSeconds' in plain).toBe(false);
+    expect(configError(() => loadConfig({ COFFER_HEAL_RATE_MIBPS: '4' })).setting).toBe('COFFER_HEAL_RATE_MIBPS');
+    expect(
+      configError(() => loadConfig({ COFFER_DRIVES: '/d1,/d2', COFFER_SCRUB_INTERVAL_SECONDS: 'daily' })).setting,
+    ).toBe('COFFER_SCRUB_INTERVAL_SECONDS');
+  });
+
   it('the config file may give drives as an array, and the environment wins', async () => {
     const p = await file('drives.json', JSON.stringify({ drives: ['/a', '/b', '/c'], parity: 1 }));
     expect(loadConfig({ COFFER_CONFIG: p })).toMatchObject({ drives: ['/a', '/b', '/c'], parity: 1 });

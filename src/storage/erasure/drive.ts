@@ -85,6 +85,16 @@ export class Drive {
     }
   }
 
+  /** Modification time of this drive's shard of `id`; undefined when there is none. */
+  async shardMtimeMs(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.shardPath(id))).mtimeMs;
+    } catch (err) {
+      if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return undefined;
+      throw err;
+    }
+  }
+
   private async rootExists(): Promise<boolean> {
     try {
       return (await stat(this.root)).isDirectory();

@@ -23,7 +23,9 @@ import { HealQueue } from './healQueue.js';
 import { ReedSolomon } from './reedSolomon.js';
 import { ShardSet } from './shardReader.js';
 import { writeStriped, type ErasureContext } from './shardWriter.js';
-import { healShards } from './shardHealer.js';
+import { checkShards, type BlobCheck, type CheckOptions } from './shardHealer.js';
+import { identifyDrives, type DriveIdentity } from './driveMarker.js';
+import { DriveLock } from './driveLock.js';
 
 /** Per-shard block size: a stripe of a 2+2 set holds 128 KiB of the blob. */
 export const DEFAULT_BLOCK_SIZE = 64 * 1024;
@@ -39,9 +41,41 @@ export interface ErasureOptions {
 
 export class ErasureBlobStore implements BlobStore {
   readonly healQueue: HealQueue;
+  private driveLock?: DriveLock;
 
-  private constructor(private readonly ctx: ErasureContext) {
+  private constructor(
+    private readonly ctx: ErasureContext,
+    /** Id of the erasure set, from the drive markers (driveMarker.ts). */
+    readonly setId: string,
+    /** What open() found of each drive; `replaced` drives want a refill (a full heal pass). */
+    readonly openedDrives: readonly DriveIdentity[],
+  ) {
     this.healQueue = ctx.heal;
+  }
+
+  /** Drive directories, by index. */
+  get driveRoots(): string[] {
+    return this.ctx.drives.map((d) => d.root);
+  }
+
+  /**
+   * Take the drives' lock for `owner` (driveLock.ts): a server, or a heal or
+   * scrub run. Throws DrivesLockedError while another process holds it.
+   * close() releases it.
+   */
+  async lock(owner: string): Promise<void> {
+    if (this.driveLock) return;
+    this.driveLock = await DriveLock.acquire(this.driveRoots, owner);
+  }
+
+  async close(): Promise<void> {
+    await this.driveLock?.release();
+    this.driveLock = undefined;
+  }
+
+  /** Look at the drives again: which are there, which are new (and get their marker). */
+  async probeDrives(): Promise<DriveIdentity[]> {
+    return (await identifyDrives(this.ctx.drives, this.ctx.m, this.setId)).drives;
   }
 
   get k(): number {
@@ -85,15 +119,20 @@ export class ErasureBlobStore implements BlobStore {
       throw new Error(
         `only ${n - failed.length} of ${n} drives could be opened, ${k} are needed (${failed.join('; ')})`,
       );
-    return new ErasureBlobStore({
-      drives,
-      k,
-      m,
-      blockSize,
-      rs: new ReedSolomon(k, m),
-      sum: await Checksummer.create(),
-      heal: new HealQueue(),
-    });
+    const identity = await identifyDrives(drives, m);
+    return new ErasureBlobStore(
+      {
+        drives,
+        k,
+        m,
+        blockSize,
+        rs: new ReedSolomon(k, m),
+        sum: await Checksummer.create(),
+        heal: new HealQueue(),
+      },
+      identity.setId,
+      identity.drives,
+    );
   }
 
   /**
@@ -199,14 +238,31 @@ export class ErasureBlobStore implements BlobStore {
     return counts.reduce((a, b) => a + b, 0);
   }
 
+  /** Milliseconds since the newest of the blob's shard files was modified (Infinity when none is found). */
+  async shardAgeMs(id: string): Promise<number> {
+    assertBlobId(id);
+    const times = await Promise.all(this.ctx.drives.map((d) => d.shardMtimeMs(id).catch(() => undefined)));
+    const newest = Math.max(...times.map((t) => t ?? -Infinity));
+    return newest === -Infinity ? Infinity : Date.now() - newest;
+  }
+
   /**
    * Verify every block of every shard of `id` and rewrite the shards that are
    * missing or bad from the good ones. Resolves with the shard indexes rewritten.
    */
   async heal(id: string): Promise<number[]> {
+    return (await this.check(id, { repair: true })).healed;
+  }
+
+  /**
+   * Verify every block of every shard of `id`, and with `repair` rewrite the bad
+   * ones (shardHealer.ts). Rejects with ENOENT when no drive holds a shard of it.
+   */
+  async check(id: string, opts: CheckOptions): Promise<BlobCheck> {
     assertBlobId(id);
-    const healed = await healShards(this.ctx, id);
-    this.healQueue.forget(id);
-    return healed;
+    const result = await checkShards(this.ctx, id, opts);
+    // A scrub's finds stay queued for the healer; a heal settles them (what it could not fix, a later pass retries).
+    if (opts.repair) this.healQueue.forget(id);
+    return result;
   }
 }

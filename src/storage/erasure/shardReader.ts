@@ -50,6 +50,8 @@ interface Shard {
 export class ShardSet {
   /** Block-level failures seen by this read, by shard (for the error message). */
   private readonly blockFailures = new Map<number, string>();
+  /** False once verify() found a stripe with fewer than k good blocks: the blob cannot be rebuilt. */
+  readable = true;
 
   private constructor(
     private readonly ctx: ErasureContext,
@@ -162,26 +164,44 @@ export class ShardSet {
   }
 
   /**
-   * Indexes of the shards that are missing or have any block that fails its
-   * check: reads every block of every shard.
+   * The shards that are missing or have any block that fails its check, with
+   * why (the first failure of each): reads every block of every shard. `pace`
+   * is awaited with the bytes of each batch read before the next (rate limits).
    */
-  async verify(): Promise<Set<number>> {
+  async verify(pace?: (bytes: number) => Promise<void>): Promise<Map<number, string>> {
     const { k, m } = this.ctx;
-    const bad = new Set<number>();
-    for (let i = 0; i < k + m; i++) if (this.shards[i].failure) bad.add(i);
+    const bad = new Map<number, string>();
+    for (let i = 0; i < k + m; i++) {
+      const f = this.shards[i].failure;
+      if (f) bad.set(i, f);
+    }
     for (let s0 = 0; s0 < this.layout.stripes; s0 += this.batch) {
       const s1 = Math.min(this.layout.stripes - 1, s0 + this.batch - 1);
       const good: Array<Array<Buffer | undefined>> = Array.from({ length: s1 - s0 + 1 }, () =>
         new Array<Buffer | undefined>(k + m).fill(undefined),
       );
       const count = new Array<number>(s1 - s0 + 1).fill(0);
+      let read = 0;
       for (let i = 0; i < k + m; i++) {
-        if (bad.has(i)) continue;
+        // A shard with a bad block is still read on: its other blocks may be what another stripe needs.
+        if (this.shards[i].failure) continue;
         await this.readShardBlocks(i, s0, s1, good, count);
-        if (this.shards[i].failure || good.some((blocks) => blocks[i] === undefined)) bad.add(i);
+        read += this.spanBytes(s0, s1);
+        if (bad.has(i)) continue;
+        const f = this.shards[i].failure;
+        if (f) bad.set(i, f);
+        else if (good.some((blocks) => blocks[i] === undefined)) bad.set(i, this.blockFailures.get(i) ?? 'bad block');
       }
+      if (count.some((c) => c < k)) this.readable = false;
+      await pace?.(read);
     }
     return bad;
+  }
+
+  /** Bytes of one shard file that hold stripes s0..s1 (checksums and blocks). */
+  spanBytes(s0: number, s1: number): number {
+    const { layout } = this;
+    return layout.blockOffset(s1) + CHECKSUM_SIZE + layout.blockLength(s1) - layout.blockOffset(s0);
   }
 
   /** All k + m blocks of each stripe s0..s1, the missing and bad ones rebuilt (for healing). */
