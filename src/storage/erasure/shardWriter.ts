@@ -161,9 +161,11 @@ export async function writeStriped(
     checkQuorum();
     signal?.throwIfAborted();
     await all(async (s) => {
+      // Set first: publish can fail after its rename (the directory fsync), and then
+      // the shard is in place. The id was free on every drive, so discarding it is safe.
+      s.published = true;
       await s.drive.publish(s.tmp!, id);
       s.tmp = undefined;
-      s.published = true;
     });
     checkQuorum();
     for (const [i, s] of sinks.entries()) {
