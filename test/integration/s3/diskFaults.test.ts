@@ -16,10 +16,21 @@ import {
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../../src/util/logger.js';
 import { FaultyFs } from '../../helpers/faultyFs.js';
-import { bodyBytes, countBlobs, createBucket, expectBlobCount, expectSdkError, tmpFiles } from '../../helpers/s3Test.js';
+import {
+  bodyBytes,
+  countBlobs,
+  createBucket,
+  expectBlobCount,
+  expectSdkError,
+  filesUnder,
+  tmpFiles,
+} from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 
 const fs = new FaultyFs();
@@ -168,5 +179,48 @@ describe('metadata disk full', () => {
     expect(logLines.join('\n')).toMatch(/write on metadata failed: ENOSPC/);
     expect(logLines.join('\n')).not.toContain(gw.dataDir);
     expect((await get(a, 'k')).equals(old)).toBe(true);
+  });
+});
+
+describe('erasure-coded drives (2+2) with failing writes', () => {
+  const efs = new FaultyFs();
+  let egw: TestGateway;
+  let es3: S3Client;
+  let root: string;
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'coffer-df-ec-'));
+    const drives = [0, 1, 2, 3].map((i) => join(root, `disk${i}`));
+    egw = await startTestGateway({ config: { drives, parity: 2 }, blobFs: efs });
+    es3 = egw.client({ maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    await egw?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  afterEach(() => efs.clear());
+
+  it('one full drive: the PUT succeeds on the quorum; two: 507 and no shard or temp file anywhere', async () => {
+    const b = await createBucket(es3, 'df-ec');
+    const one = randomBytes(300_000);
+    efs.inject({ op: 'write', path: /\/disk1\//, code: 'ENOSPC', afterBytes: 50_000 });
+    await es3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: one }));
+    expect(efs.raised.length).toBeGreaterThan(0);
+    efs.clear();
+    expect(
+      (await bodyBytes(await es3.send(new GetObjectCommand({ Bucket: b, Key: 'one' })))).equals(one),
+    ).toBe(true);
+    // The drive that refused holds nothing of it: its shard is for the heal to write.
+    const shardsOf = async (d: number) => (await filesUnder(join(root, `disk${d}`))).length;
+    const before = await Promise.all([0, 1, 2, 3].map(shardsOf));
+    expect(before[1]).toBe(before[0] - 1);
+
+    efs.inject({ op: 'write', path: /\/disk[13]\//, code: 'ENOSPC', afterBytes: 50_000 });
+    await expectSdkError(
+      es3.send(new PutObjectCommand({ Bucket: b, Key: 'two', Body: randomBytes(300_000) })),
+      507,
+      'InsufficientStorage',
+    );
+    efs.clear();
+    expect(await Promise.all([0, 1, 2, 3].map(shardsOf))).toEqual(before);
   });
 });
