@@ -36,6 +36,7 @@ import { ensurePrivateDir } from '../util/privateDir.js';
 import { GroupCommit } from '../util/groupCommit.js';
 import { withoutMarkers } from './withoutMarkers.js';
 import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
+import { levelWriteFault } from './levelWriteFault.js';
 
 type Db = Level<Buffer, unknown>;
 type Op = { type: 'put'; key: Buffer; value: unknown } | { type: 'del'; key: Buffer };
@@ -135,7 +136,12 @@ export class LevelMetaStore implements MetaStore {
   private constructor(private readonly db: Db) {
     // EncodedOp is an Op with a per-operation valueEncoding, which level's batch
     // accepts; its typings only spell out the plain form.
-    this.commits = new GroupCommit((groups) => this.db.batch(groups.flat() as Op[], { sync: true }));
+    // A full or failing disk fails the commit as a DiskFaultError (507/503), not a bare LevelDB error.
+    this.commits = new GroupCommit((groups) =>
+      this.db.batch(groups.flat() as Op[], { sync: true }).catch((err: unknown) => {
+        throw levelWriteFault(err);
+      }),
+    );
   }
 
   /** Open (creating if needed, mode 0700) the database in `dir`. LevelDB's LOCK file makes this exclusive per process. */

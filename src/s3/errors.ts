@@ -10,6 +10,7 @@
 import { SigV4Error } from '../auth/sigv4/errors.js';
 import {
   BlobBackendError,
+  DiskFaultError,
   DomainError,
   MetaStoreUnavailableError,
   type DeleteMarkerHit,
@@ -52,6 +53,9 @@ export const ERROR_TABLE = {
   InvalidRequest: [400, 'Invalid Request'],
   InvalidURI: [400, "Couldn't parse the specified URI."],
   InvalidTag: [400, 'The tag provided was not a valid tag.'],
+  // Not in AWS's list (S3 never runs out of space); 507 as MinIO answers a full backend, so a client
+  // sees that retrying now will not help, unlike a 503. See diskFaultToS3.
+  InsufficientStorage: [507, 'There is not enough storage space left to store this request.'],
   KeyTooLongError: [400, 'Your key is too long'],
   'KMS.DisabledException': [403, 'The root key of this bucket is disabled.'],
   'KMS.KMSInvalidStateException': [403, 'The root key of this bucket is not in a usable state.'],
@@ -147,12 +151,16 @@ export function toS3Error(err: unknown): S3Error {
   // A throttling or unreachable data tier: 503 with the code that makes S3 clients back off and retry.
   if (err instanceof BlobBackendError) return new S3Error(err.code);
   if (err instanceof MetaStoreUnavailableError) return new S3Error('ServiceUnavailable');
+  if (err instanceof DiskFaultError) return diskFaultToS3(err);
   if (err instanceof SigV4Error) {
     if (isCode(err.code)) return new S3Error(err.code, err.message, err.detail ?? {});
     return new S3Error('AccessDenied', err.message);
   }
-  if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS')
+  if ((err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS') {
+    // Every drive that refused the write is full: the set is out of space, not out of drives.
+    if ((err as { storageFull?: unknown }).storageFull === true) return new S3Error('InsufficientStorage');
     return new S3Error('ServiceUnavailable', 'Too few storage drives are available to serve this request.');
+  }
   return new S3Error('InternalError');
 }
 
@@ -163,6 +171,23 @@ function deleteMarkerHeaders(m: DeleteMarkerHit): Record<string, string> {
     'x-amz-version-id': m.version,
     'last-modified': new Date(m.lastModified).toUTCString(),
   };
+}
+
+/**
+ * A local disk that failed: full -> 507 InsufficientStorage (MinIO's status for
+ * a full backend; AWS has no such answer), read-only or I/O error -> 503
+ * ServiceUnavailable, which clients retry with backoff. The message gives the
+ * reason in a few words; the errno and drive are in the server log, never here.
+ */
+function diskFaultToS3(err: DiskFaultError): S3Error {
+  switch (err.kind) {
+    case 'full':
+      return new S3Error('InsufficientStorage');
+    case 'readonly':
+      return new S3Error('ServiceUnavailable', 'A storage drive is read-only, so nothing can be written to it now.');
+    default:
+      return new S3Error('ServiceUnavailable', 'A storage drive reported an I/O error; the request was not completed.');
+  }
 }
 
 /**

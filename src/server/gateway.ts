@@ -14,6 +14,7 @@ import type { Iam } from '../iam/openIam.js';
 import type { RootIdentity } from '../iam/rootIdentity.js';
 import type { AuditLog } from '../kms/audit.js';
 import type { MetaStore } from '../meta/MetaStore.js';
+import type { BlobFs } from '../storage/blobFs.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import type { EmbeddedKms } from './embeddedKms.js';
@@ -45,6 +46,8 @@ export interface Gateway {
 export interface StartGatewayOptions {
   /** The KMS clock (tests cross Key Protect's 30 s / 4 h / 30 d rules with a manual one). */
   kmsNow?: () => number;
+  /** The blob stores' file system (tests inject disk faults through it; default node:fs). */
+  blobFs?: BlobFs;
 }
 
 export async function startGateway(config: Config, log: Logger, opts: StartGatewayOptions = {}): Promise<Gateway> {
@@ -62,6 +65,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       keyEvents: kms.kms.local.provider,
       dataDir,
       isAdmin: (id) => id === kms.root.accessKeyId,
+      ...(opts.blobFs ? { blobFs: opts.blobFs } : {}),
     });
   } catch (e) {
     await kms.close().catch(() => undefined);

@@ -29,6 +29,7 @@ import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
+import type { BlobFs } from '../storage/blobFs.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
 import { BackgroundHealer } from '../storage/erasure/backgroundHealer.js';
@@ -75,6 +76,8 @@ export interface S3ServerDeps {
   dataDir?: DataDirGuard;
   /** Admin access keys, for GET /health?detail=1; default: the configured root user's. */
   isAdmin?: (accessKeyId: string) => boolean;
+  /** The file system of the on-disk blob stores (default node:fs; tests inject disk faults through it). */
+  blobFs?: BlobFs;
 }
 
 export interface S3Server {
@@ -94,12 +97,16 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     const guard = d.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: false, s3: true })));
     const meta = await openMetaStore(config, log);
     opened.push(() => meta.close());
-    const { blobs, shared } = await openBlobStore(config, log, blobIoSizes());
+    const { blobs, shared } = await openBlobStore(config, log, {
+      ...blobIoSizes(),
+      ...(d.blobFs ? { fs: d.blobFs } : {}),
+    });
     opened.push(async () => blobs.close?.());
     // A shared data tier is never swept at start-up: another gateway's write in flight would look like an orphan.
     if (!shared) {
       const swept = await sweepGarbage(meta, blobs);
       if (swept.orphans || swept.tempFiles) log.info('garbage sweep', { ...swept });
+      if (swept.failed) log.warn('garbage sweep could not remove some files; the next start retries', { ...swept });
     }
     // Erasure-coded drives get the background healer (off the request path, rate-limited).
     let healer: BackgroundHealer | undefined;

@@ -63,8 +63,10 @@ export class DomainError extends Error {
 /**
  * Failures of the stores that are not the request's fault and not damaged data:
  * a data tier that throttles or cannot be reached, a metadata database that is
- * down. The services let them through unchanged; they are re-exported here so
+ * down, a local disk that is full or failing. The services let them through unchanged; they are re-exported here so
  * the S3 error table can map them (503) without reaching into the stores.
  */
 export { BlobBackendError } from '../storage/blobBackendError.js';
 export { MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';
+/** A local disk (blob drive or metadata) that is full, read-only or failing: 507 or 503. */
+export { DiskFaultError } from '../util/diskFault.js';

@@ -13,20 +13,34 @@ import type { BlobStore } from '../storage/BlobStore.js';
 export interface SweepResult {
   orphans: number;
   tempFiles: number;
+  /**
+   * Blobs (or the temp sweep) that could not be removed: a drive that is
+   * read-only or failing. They stay for the next start; the server still starts,
+   * so a bad drive does not also take away the reads that work.
+   */
+  failed: number;
 }
 
 export async function sweepGarbage(
   meta: MetaStore,
   blobs: BlobStore & { sweepTemp?(olderThanMs: number): Promise<number> },
 ): Promise<SweepResult> {
-  const tempFiles = (await blobs.sweepTemp?.(0)) ?? 0;
+  let failed = 0;
+  const tempFiles = await Promise.resolve(blobs.sweepTemp?.(0)).catch(() => {
+    failed++;
+    return 0;
+  });
   const referenced = new Set<string>();
   for await (const id of meta.referencedDataIds()) referenced.add(id);
   let orphans = 0;
   for await (const id of blobs.list()) {
     if (referenced.has(id)) continue;
-    await blobs.delete(id);
-    orphans++;
+    try {
+      await blobs.delete(id);
+      orphans++;
+    } catch {
+      failed++;
+    }
   }
-  return { orphans, tempFiles };
+  return { orphans, tempFiles: tempFiles ?? 0, failed };
 }

@@ -25,6 +25,7 @@ import {
 } from '../crypto/index.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { BlobBackendError } from '../storage/blobBackendError.js';
+import { DiskFaultError } from '../util/diskFault.js';
 import type { PartRef, StreamRef } from '../meta/records.js';
 import { DomainError } from './errors.js';
 import type { UploadHasher } from './uploadHasher.js';
@@ -51,16 +52,20 @@ export async function writeEncryptedStream(p: WriteParams): Promise<StreamRef> {
   const dataId = newId();
   const binding: StreamBinding = { bucketUid: p.bucketUid, dataId, uploadId: p.uploadId, partNumber: p.partNumber };
   const enc = createEncryptor({ dek: p.dek, binding, segmentLog2: p.segmentLog2 });
+  const piped = pipeline([p.body, p.hasher, enc.stream], { signal: p.signal });
+  const stored = p.blobs.put(dataId, enc.stream, p.signal);
   try {
-    await Promise.all([
-      pipeline([p.body, p.hasher, enc.stream], { signal: p.signal }),
-      p.blobs.put(dataId, enc.stream, p.signal),
-    ]);
+    await Promise.all([piped, stored]);
   } catch (err) {
-    // put() removes its temp file on failure, but the pipelines race: if the body
-    // failed after put() resolved, the blob exists and no record will name it.
+    // Destroying the encryptor ends both sides; wait for both, so the put has
+    // finished (and cleaned up) before the delete below, which then removes a blob
+    // that put() published before the body failed: no record will name it.
     enc.stream.destroy();
+    const [, put] = await Promise.allSettled([piped, stored]);
     await p.blobs.delete(dataId).catch(() => undefined);
+    // A store that failed (disk full, drives lost) breaks the pipe too; its own
+    // error says what happened, the broken pipe does not.
+    if (put.status === 'rejected' && isStoreFault(put.reason)) throw put.reason;
     throw err;
   }
   return {
@@ -70,6 +75,15 @@ export async function writeEncryptedStream(p: WriteParams): Promise<StreamRef> {
     size: p.hasher.size,
     segmentLog2: p.segmentLog2,
   };
+}
+
+/** A failure of the blob store itself (not of the request's body): the error to report for the write. */
+function isStoreFault(err: unknown): boolean {
+  return (
+    err instanceof DiskFaultError ||
+    err instanceof BlobBackendError ||
+    (err as { code?: unknown } | null)?.code === 'EINSUFFICIENTSHARDS'
+  );
 }
 
 export interface StreamPiece {
@@ -91,8 +105,8 @@ export async function openDecryptedRange(
   const { ref } = piece;
   const missing = (e: NodeJS.ErrnoException) => {
     if (e.code === 'EINSUFFICIENTSHARDS') throw e; // drives missing, not data damaged: 503, not 500
-    // A busy or unreachable data tier is not missing data: let the S3 layer answer 503.
-    if (e instanceof BlobBackendError) throw e;
+    // A busy or unreachable data tier, or a failing drive, is not missing data: let the S3 layer answer 503.
+    if (e instanceof BlobBackendError || e instanceof DiskFaultError) throw e;
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
   };
   const [stored, header] = await Promise.all([

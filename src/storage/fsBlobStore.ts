@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, opendir, rename, stat, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from './BlobStore.js';
+import { nodeBlobFs, type BlobFs } from './blobFs.js';
+import { asDiskFault } from '../util/diskFault.js';
 import { GroupCommit } from '../util/groupCommit.js';
-import { DIR_MODE, fsyncDir, isErrnoCode, mkdirDurable, unlinkQuiet } from './durableFs.js';
+import { DIR_MODE, FileSink, fsyncDir, isErrnoCode, mkdirDurable, unlinkQuiet } from './durableFs.js';
 
 /**
  * Blob ids are 16 random bytes in lowercase hex. Anything else is refused before
@@ -34,6 +34,8 @@ export interface FsBlobStoreOptions {
   readChunkBytes?: number;
   /** Bytes a blob write may have queued before back-pressure stops the writer (default: Node's, 16 KiB). */
   writeBufferBytes?: number;
+  /** The file system (default node:fs; tests inject faults through it). */
+  fs?: BlobFs;
 }
 
 /**
@@ -41,17 +43,15 @@ export interface FsBlobStoreOptions {
  * count. The file is closed on every path; removing it on failure is the caller's.
  */
 async function writeDurably(
+  fs: BlobFs,
   path: string,
   body: Readable,
   writeBufferBytes: number | undefined,
   signal?: AbortSignal,
 ): Promise<number> {
-  const fh = await open(path, 'wx', FILE_MODE);
-  // autoClose:false keeps the descriptor open after 'finish' so it can be fsynced.
-  const out = fh.createWriteStream({
-    autoClose: false,
-    ...(writeBufferBytes !== undefined ? { highWaterMark: writeBufferBytes } : {}),
-  });
+  const fh = await fs.open(path, 'wx', FILE_MODE);
+  // The sink writes through the handle and leaves it open, so it can be fsynced.
+  const out = new FileSink(fh, writeBufferBytes);
   try {
     // pipeline gives back-pressure and, on a body error or abort, destroys both
     // streams and rejects.
@@ -61,12 +61,9 @@ async function writeDurably(
     await fh.sync();
     return out.bytesWritten;
   } finally {
-    // The stream holds a reference on the handle, so fh.close() alone would wait
-    // forever; destroying the stream releases and closes it. A close error after a
-    // successful fsync loses nothing, so it is not allowed to crash the process.
-    out.on('error', () => undefined);
-    out.destroy();
-    await fh.close();
+    // A close error after a successful fsync loses nothing, so it is not allowed
+    // to fail the put; after a failed write the write's own error is the one to report.
+    await fh.close().catch(() => undefined);
   }
 }
 
@@ -87,18 +84,26 @@ export class FsBlobStore implements BlobStore {
   /** Per directory with renames waiting to be made durable: one fsync covers every rename done before it starts. */
   private readonly dirSyncs = new Map<string, GroupCommit<void>>();
 
+  private readonly fs: BlobFs;
+  /** How the log names this store's disk: its directory's name, never the whole path. */
+  readonly label: string;
+
   private constructor(
     readonly dir: string,
     private readonly opts: FsBlobStoreOptions,
-  ) {}
+  ) {
+    this.fs = opts.fs ?? nodeBlobFs;
+    this.label = `drive "${basename(dir)}"`;
+  }
 
   /** Open (creating if needed, mode 0700) a store rooted at `dir`. */
   static async open(dir: string, opts: FsBlobStoreOptions = {}): Promise<FsBlobStore> {
-    await mkdir(dir, { recursive: true, mode: DIR_MODE });
-    await mkdirDurable(join(dir, TMP_DIR));
+    const fs = opts.fs ?? nodeBlobFs;
+    await fs.mkdir(dir, { recursive: true, mode: DIR_MODE });
+    await mkdirDurable(join(dir, TMP_DIR), fs);
     // The root's own entry must be durable before the first put is acknowledged.
-    await fsyncDir(dir);
-    await fsyncDir(dirname(dir));
+    await fsyncDir(dir, fs);
+    await fsyncDir(dirname(dir), fs);
     return new FsBlobStore(dir, { ...opts });
   }
 
@@ -118,7 +123,7 @@ export class FsBlobStore implements BlobStore {
   private ensureDir(path: string): Promise<void> {
     let p = this.dirs.get(path);
     if (p === undefined) {
-      p = mkdirDurable(path);
+      p = mkdirDurable(path, this.fs);
       // A failed mkdir (ENOSPC, EIO) must be retried by the next put, not cached.
       p.catch(() => this.dirs.delete(path));
       this.dirs.set(path, p);
@@ -136,11 +141,22 @@ export class FsBlobStore implements BlobStore {
    * Write `body` as blob `id` and resolve once it is durable (see BlobStore).
    * Rejects with code 'EEXIST' if the id is already taken: blobs are immutable,
    * and a reused id would mean a reused encryption context, so that is a bug to
-   * surface, not to paper over by overwriting.
+   * surface, not to paper over by overwriting. A file-system error (disk full,
+   * read-only, I/O error) rejects as a DiskFaultError naming this drive, after
+   * whatever the put had written is removed (or, if that fails too, left in
+   * tmp/ for the start-up sweep).
    */
   async put(id: string, body: Readable, signal?: AbortSignal): Promise<{ size: number }> {
     assertBlobId(id);
     signal?.throwIfAborted();
+    try {
+      return await this.write(id, body, signal);
+    } catch (err) {
+      throw asDiskFault(err, this.label) ?? err;
+    }
+  }
+
+  private async write(id: string, body: Readable, signal?: AbortSignal): Promise<{ size: number }> {
     if ((await this.stat(id)) !== undefined) {
       throw Object.assign(new Error(`blob ${id} already exists`), { code: 'EEXIST' });
     }
@@ -150,18 +166,19 @@ export class FsBlobStore implements BlobStore {
     const finalPath = this.blobPath(id);
     let renamed = false;
     try {
-      const size = await writeDurably(tmpPath, body, this.opts.writeBufferBytes, signal);
+      const size = await writeDurably(this.fs, tmpPath, body, this.opts.writeBufferBytes, signal);
       signal?.throwIfAborted();
-      await rename(tmpPath, finalPath);
+      await this.fs.rename(tmpPath, finalPath);
       renamed = true;
       // The rename itself is only durable once the directory holding it is synced.
       await this.syncDir(dirname(finalPath));
       return { size };
     } catch (err) {
-      await unlinkQuiet(tmpPath).catch(() => undefined);
+      await unlinkQuiet(tmpPath, this.fs).catch(() => undefined);
       // We checked the id was free above, so a file under it now is ours; the caller
-      // was told the put failed and will not reference it.
-      if (renamed) await unlinkQuiet(finalPath).catch(() => undefined);
+      // was told the put failed and will not reference it. If this unlink fails too,
+      // no record names the blob and the start-up garbage sweep removes it.
+      if (renamed) await unlinkQuiet(finalPath, this.fs).catch(() => undefined);
       throw err;
     }
   }
@@ -174,7 +191,7 @@ export class FsBlobStore implements BlobStore {
   private syncDir(dir: string): Promise<void> {
     let g = this.dirSyncs.get(dir);
     if (g === undefined) {
-      const group = new GroupCommit<void>(() => fsyncDir(dir));
+      const group = new GroupCommit<void>(() => fsyncDir(dir, this.fs));
       this.dirSyncs.set(dir, (g = group));
     }
     const group = g;
@@ -195,12 +212,12 @@ export class FsBlobStore implements BlobStore {
   get(id: string, range?: { start: number; end: number }): Readable {
     assertBlobId(id);
     const chunk = this.opts.readChunkBytes !== undefined ? { highWaterMark: this.opts.readChunkBytes } : {};
-    if (range === undefined) return createReadStream(this.blobPath(id), chunk);
+    if (range === undefined) return this.fs.createReadStream(this.blobPath(id), chunk);
     const { start, end } = range;
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start) {
       throw new RangeError(`invalid blob range [${start}, ${end}]`);
     }
-    return createReadStream(this.blobPath(id), { start, end, ...chunk });
+    return this.fs.createReadStream(this.blobPath(id), { start, end, ...chunk });
   }
 
   /** Read up to `length` bytes at `offset`; shorter at the end of the blob. Missing blob: ENOENT. */
@@ -209,7 +226,9 @@ export class FsBlobStore implements BlobStore {
     if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
       throw new RangeError(`invalid read offset ${offset} length ${length}`);
     }
-    const fh = await open(this.blobPath(id), 'r');
+    const fh = await this.fs.open(this.blobPath(id), 'r').catch((err: unknown) => {
+      throw this.readFault(err);
+    });
     try {
       const buf = Buffer.alloc(length);
       let filled = 0;
@@ -220,8 +239,10 @@ export class FsBlobStore implements BlobStore {
         filled += bytesRead;
       }
       return filled === length ? buf : buf.subarray(0, filled);
+    } catch (err) {
+      throw this.readFault(err);
     } finally {
-      await fh.close();
+      await fh.close().catch(() => undefined);
     }
   }
 
@@ -229,12 +250,18 @@ export class FsBlobStore implements BlobStore {
   async stat(id: string): Promise<{ size: number } | undefined> {
     assertBlobId(id);
     try {
-      const st = await stat(this.blobPath(id));
+      const st = await this.fs.stat(this.blobPath(id));
       return { size: st.size };
     } catch (err) {
       if (isErrnoCode(err, 'ENOENT')) return undefined;
-      throw err;
+      throw this.readFault(err);
     }
+  }
+
+  /** A missing file stays ENOENT (missing data); any other file-system error is this drive failing. */
+  private readFault(err: unknown): unknown {
+    if (isErrnoCode(err, 'ENOENT')) return err;
+    return asDiskFault(err, this.label) ?? err;
   }
 
   /**
@@ -245,7 +272,11 @@ export class FsBlobStore implements BlobStore {
    */
   async delete(id: string): Promise<void> {
     assertBlobId(id);
-    await unlinkQuiet(this.blobPath(id));
+    try {
+      await unlinkQuiet(this.blobPath(id), this.fs);
+    } catch (err) {
+      throw asDiskFault(err, this.label) ?? err;
+    }
   }
 
   /**
@@ -254,13 +285,13 @@ export class FsBlobStore implements BlobStore {
    * stray names are skipped. Does not sweep temp files: see {@link sweepTemp}.
    */
   async *list(): AsyncIterable<string> {
-    for await (const outer of await opendir(this.dir)) {
+    for await (const outer of await this.fs.opendir(this.dir)) {
       if (!outer.isDirectory() || !SHARD_RE.test(outer.name)) continue;
       const outerPath = join(this.dir, outer.name);
-      for await (const inner of await opendir(outerPath)) {
+      for await (const inner of await this.fs.opendir(outerPath)) {
         if (!inner.isDirectory() || !SHARD_RE.test(inner.name)) continue;
         const prefix = outer.name + inner.name;
-        for await (const entry of await opendir(join(outerPath, inner.name))) {
+        for await (const entry of await this.fs.opendir(join(outerPath, inner.name))) {
           if (entry.isFile() && BLOB_ID_RE.test(entry.name) && entry.name.startsWith(prefix)) {
             yield entry.name;
           }
@@ -280,12 +311,12 @@ export class FsBlobStore implements BlobStore {
     const cutoff = Date.now() - olderThanMs;
     const tmp = join(this.dir, TMP_DIR);
     let removed = 0;
-    for await (const entry of await opendir(tmp)) {
+    for await (const entry of await this.fs.opendir(tmp)) {
       if (!entry.isFile()) continue;
       const path = join(tmp, entry.name);
       try {
-        if ((await stat(path)).mtimeMs > cutoff) continue;
-        await unlink(path);
+        if ((await this.fs.stat(path)).mtimeMs > cutoff) continue;
+        await this.fs.unlink(path);
         removed++;
       } catch (err) {
         if (!isErrnoCode(err, 'ENOENT')) throw err;

@@ -4,7 +4,8 @@ import { FsBlobStore, type FsBlobStoreOptions } from './fsBlobStore.js';
 /**
  * The blob store for a list of drives: one drive is a plain FsBlobStore (the
  * embedded default, unchanged), two or more an ErasureBlobStore with `parity`
- * parity shards. `fsOptions` size the plain store's file I/O.
+ * parity shards. `fsOptions` size the plain store's file I/O; its `fs` (the
+ * file system, node:fs by default) is every drive's.
  */
 export async function openBlobStore(
   drives: readonly string[],
@@ -16,5 +17,5 @@ export async function openBlobStore(
     if (parity !== 0) throw new RangeError('one drive cannot hold parity');
     return FsBlobStore.open(drives[0], fsOptions);
   }
-  return ErasureBlobStore.open({ drives, parity });
+  return ErasureBlobStore.open({ drives, parity, ...(fsOptions.fs ? { fs: fsOptions.fs } : {}) });
 }

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { loadConfig, type Config } from '../../src/config.js';
 import { startGateway, type Gateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/util/logger.js';
+import type { BlobFs } from '../../src/storage/blobFs.js';
+import { createLogger, type Logger } from '../../src/util/logger.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -32,7 +33,14 @@ export interface TestGateway {
 }
 
 export async function startTestGateway(
-  opts: { dataDir?: string; config?: Partial<Config> } = {},
+  opts: {
+    dataDir?: string;
+    config?: Partial<Config>;
+    /** The blob stores' file system (a FaultyFs to inject disk faults). */
+    blobFs?: BlobFs;
+    /** Where the server logs (default: a logger at COFFER_TEST_LOG, silent unless set). */
+    log?: Logger;
+  } = {},
 ): Promise<TestGateway> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'coffer-test-')));
   const config = loadConfig(
@@ -52,7 +60,11 @@ export async function startTestGateway(
       ...opts.config,
     },
   );
-  const gateway = await startGateway(config, createLogger(config.logLevel));
+  const gateway = await startGateway(
+    config,
+    opts.log ?? createLogger(config.logLevel),
+    opts.blobFs ? { blobFs: opts.blobFs } : {},
+  );
   const clients: S3Client[] = [];
   return {
     gateway,

@@ -40,6 +40,15 @@ export function errorsMiddleware(log: Logger) {
       }
       ctx.status = err.status;
       for (const [k, v] of Object.entries(err.headers)) ctx.set(k, v);
+      // An error in the middle of an upload (a full disk, a bad chunk) leaves body
+      // bytes unread. Nothing reads them once the handler has given up, so the
+      // client would stall on a full socket and the connection could never carry
+      // another request: discard them while the error goes out, and close after it.
+      if (!ctx.req.complete) {
+        ctx.set('Connection', 'close');
+        ctx.req.unpipe();
+        ctx.req.resume();
+      }
       // No body on HEAD or 304. (Assigning null would make Koa turn the status into 204.)
       if (ctx.method === 'HEAD' || err.status === 304) return;
       ctx.type = 'application/xml';

@@ -8,8 +8,9 @@
  * but is empty (a replaced disk) gets its tmp/ and shard directories back.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, opendir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import type { FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { nodeBlobFs, type BlobFs } from '../blobFs.js';
 import { DIR_MODE, fsyncDir, isErrnoCode, mkdirDurable, unlinkQuiet } from '../durableFs.js';
 
 export { isErrnoCode, unlinkQuiet };
@@ -28,14 +29,26 @@ export class Drive {
   constructor(
     readonly root: string,
     readonly index: number,
+    /** The file system (node:fs unless a test injects faults). */
+    readonly fs: BlobFs = nodeBlobFs,
   ) {}
+
+  /** How the log names this drive: its index and directory name, never the whole path. */
+  get label(): string {
+    return `drive ${this.index} "${basename(this.root)}"`;
+  }
+
+  /** unlink through this drive's file system; a file already gone is not an error. */
+  unlinkQuiet(path: string): Promise<void> {
+    return unlinkQuiet(path, this.fs);
+  }
 
   /** Create the root (first start) and tmp/, durably. Fails for a root that is a file. */
   async init(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: DIR_MODE });
-    await mkdirDurable(join(this.root, TMP_DIR));
-    await fsyncDir(this.root);
-    await fsyncDir(dirname(this.root));
+    await this.fs.mkdir(this.root, { recursive: true, mode: DIR_MODE });
+    await mkdirDurable(join(this.root, TMP_DIR), this.fs);
+    await fsyncDir(this.root, this.fs);
+    await fsyncDir(dirname(this.root), this.fs);
   }
 
   shardPath(id: string): string {
@@ -46,29 +59,29 @@ export class Drive {
   async createTemp(id: string): Promise<{ fh: FileHandle; path: string }> {
     const path = join(this.root, TMP_DIR, `${id}.${randomBytes(8).toString('hex')}`);
     try {
-      return { fh: await open(path, 'wx', FILE_MODE), path };
+      return { fh: await this.fs.open(path, 'wx', FILE_MODE), path };
     } catch (err) {
       // A replaced (empty) disk has no tmp/ yet: make it, but only under a root that exists.
       if (!isErrnoCode(err, 'ENOENT') || !(await this.rootExists())) throw err;
-      await mkdirDurable(join(this.root, TMP_DIR));
-      return { fh: await open(path, 'wx', FILE_MODE), path };
+      await mkdirDurable(join(this.root, TMP_DIR), this.fs);
+      return { fh: await this.fs.open(path, 'wx', FILE_MODE), path };
     }
   }
 
   /** Move a synced temp file to its final name and make the rename durable. */
   async publish(tmpPath: string, id: string): Promise<void> {
     const outer = join(this.root, id.slice(0, 2));
-    await mkdirDurable(outer);
-    await mkdirDurable(join(outer, id.slice(2, 4)));
+    await mkdirDurable(outer, this.fs);
+    await mkdirDurable(join(outer, id.slice(2, 4)), this.fs);
     const final = this.shardPath(id);
-    await rename(tmpPath, final);
-    await fsyncDir(dirname(final));
+    await this.fs.rename(tmpPath, final);
+    await fsyncDir(dirname(final), this.fs);
   }
 
   /** Open the shard of `id` for reading; undefined when this drive has none. */
   async openShard(id: string): Promise<FileHandle | undefined> {
     try {
-      return await open(this.shardPath(id), 'r');
+      return await this.fs.open(this.shardPath(id), 'r');
     } catch (err) {
       if (isErrnoCode(err, 'ENOENT')) return undefined;
       throw err;
@@ -77,7 +90,7 @@ export class Drive {
 
   async hasShard(id: string): Promise<boolean> {
     try {
-      await stat(this.shardPath(id));
+      await this.fs.stat(this.shardPath(id));
       return true;
     } catch (err) {
       if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return false;
@@ -88,7 +101,7 @@ export class Drive {
   /** Modification time of this drive's shard of `id`; undefined when there is none. */
   async shardMtimeMs(id: string): Promise<number | undefined> {
     try {
-      return (await stat(this.shardPath(id))).mtimeMs;
+      return (await this.fs.stat(this.shardPath(id))).mtimeMs;
     } catch (err) {
       if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return undefined;
       throw err;
@@ -97,7 +110,7 @@ export class Drive {
 
   private async rootExists(): Promise<boolean> {
     try {
-      return (await stat(this.root)).isDirectory();
+      return (await this.fs.stat(this.root)).isDirectory();
     } catch {
       return false;
     }
@@ -125,7 +138,7 @@ export class Drive {
   ): Promise<string[] | undefined> {
     let d;
     try {
-      d = await opendir(dir);
+      d = await this.fs.opendir(dir);
     } catch (err) {
       if (isErrnoCode(err, 'ENOENT') || isErrnoCode(err, 'ENOTDIR')) return undefined;
       throw err;
@@ -144,8 +157,8 @@ export class Drive {
     for (const name of names ?? []) {
       const path = join(tmp, name);
       try {
-        if ((await stat(path)).mtimeMs > cutoff) continue;
-        await unlink(path);
+        if ((await this.fs.stat(path)).mtimeMs > cutoff) continue;
+        await this.fs.unlink(path);
         removed++;
       } catch (err) {
         if (!isErrnoCode(err, 'ENOENT')) throw err;

@@ -18,7 +18,9 @@ import { Readable } from 'node:stream';
 import type { BlobStore } from '../BlobStore.js';
 import { assertBlobId } from '../fsBlobStore.js';
 import { Checksummer } from './checksum.js';
-import { Drive, errText, isErrnoCode, unlinkQuiet } from './drive.js';
+import { asDiskFault } from '../../util/diskFault.js';
+import type { BlobFs } from '../blobFs.js';
+import { Drive, errText, isErrnoCode } from './drive.js';
 import { HealQueue } from './healQueue.js';
 import { ReedSolomon } from './reedSolomon.js';
 import { ShardSet } from './shardReader.js';
@@ -37,6 +39,8 @@ export interface ErasureOptions {
   parity: number;
   /** Per-shard block size in bytes, a multiple of 8 (for tests: small blocks make many stripes). */
   blockSize?: number;
+  /** The file system of every drive (default node:fs; tests inject faults through it). */
+  fs?: BlobFs;
 }
 
 export class ErasureBlobStore implements BlobStore {
@@ -102,7 +106,7 @@ export class ErasureBlobStore implements BlobStore {
       throw new RangeError(`block size must be a multiple of 8 up to 64 MiB, got ${blockSize}`);
     }
     if (new Set(opts.drives).size !== n) throw new RangeError('the same drive is named twice');
-    const drives = opts.drives.map((d, i) => new Drive(d, i));
+    const drives = opts.drives.map((d, i) => new Drive(d, i, opts.fs));
     const k = n - m;
     const failed = (
       await Promise.all(
@@ -204,16 +208,17 @@ export class ErasureBlobStore implements BlobStore {
   /**
    * Remove every shard. A drive that is gone (missing root, a file in its place)
    * is skipped: its shard is unreferenced garbage for a later sweep. Fails only
-   * if some drive reports a real error.
+   * if some drive reports a real error (a DiskFaultError naming the drive).
    */
   async delete(id: string): Promise<void> {
     assertBlobId(id);
-    const results = await Promise.allSettled(this.ctx.drives.map((d) => unlinkQuiet(d.shardPath(id))));
+    const drives = this.ctx.drives;
+    const results = await Promise.allSettled(drives.map((d) => d.unlinkQuiet(d.shardPath(id))));
     this.healQueue.forget(id);
-    const failed = results.find(
-      (r): r is PromiseRejectedResult => r.status === 'rejected' && !isErrnoCode(r.reason, 'ENOTDIR'),
-    );
-    if (failed) throw failed.reason;
+    const i = results.findIndex((r) => r.status === 'rejected' && !isErrnoCode(r.reason, 'ENOTDIR'));
+    if (i < 0) return;
+    const reason = (results[i] as PromiseRejectedResult).reason;
+    throw asDiskFault(reason, drives[i].label) ?? reason;
   }
 
   /**

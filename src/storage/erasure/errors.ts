@@ -1,3 +1,5 @@
+import { diskFaultKind } from '../../util/diskFault.js';
+
 /**
  * Fewer good shards than an operation needs: more drives are missing or bad than
  * the code tolerates. Never answered with wrong data; the S3 layer maps it to
@@ -5,6 +7,11 @@
  */
 export class InsufficientShardsError extends Error {
   readonly code = 'EINSUFFICIENTSHARDS';
+  /**
+   * A write that lost its quorum because every drive that refused it is full
+   * (ENOSPC, EDQUOT): the S3 layer answers 507 InsufficientStorage instead of 503.
+   */
+  readonly storageFull: boolean;
 
   constructor(
     readonly op: 'read' | 'write',
@@ -24,5 +31,7 @@ export class InsufficientShardsError extends Error {
         : `blob ${blobId}: ${found} of ${total} drives accepted the write, a quorum of ${needed} is needed${why ? ` (${why})` : ''}`,
     );
     this.name = 'InsufficientShardsError';
+    this.storageFull =
+      op === 'write' && reasons.size > 0 && [...reasons.values()].every((r) => diskFaultKind(r) === 'full');
   }
 }

@@ -9,8 +9,9 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { addAbortSignal, type Readable } from 'node:stream';
+import { writeFully } from '../durableFs.js';
 import type { Checksummer } from './checksum.js';
-import { errText, unlinkQuiet, type Drive } from './drive.js';
+import { errText, type Drive } from './drive.js';
 import { InsufficientShardsError } from './errors.js';
 import type { HealQueue } from './healQueue.js';
 import type { ReedSolomon } from './reedSolomon.js';
@@ -31,18 +32,8 @@ export function writeQuorum(k: number, m: number): number {
   return m > 0 ? k + 1 : k;
 }
 
-/** Write all of `buffers` at `position`, however the kernel splits it. */
-export async function writeFully(fh: FileHandle, buffers: Buffer[], position: number): Promise<void> {
-  const total = buffers.reduce((n, b) => n + b.length, 0);
-  let done = (await fh.writev(buffers, position)).bytesWritten;
-  if (done === total) return;
-  const all = Buffer.concat(buffers);
-  while (done < total) {
-    const { bytesWritten } = await fh.write(all, done, total - done, position + done);
-    if (bytesWritten === 0) throw new Error('short write');
-    done += bytesWritten;
-  }
-}
+/** Write all of `buffers` at `position` (one copy for every store: durableFs). */
+export { writeFully };
 
 /** One drive's part of a put. */
 class ShardSink {
@@ -76,8 +67,10 @@ class ShardSink {
   /** Remove whatever this sink left on its drive (a failed put leaves nothing). */
   async discard(id: string): Promise<void> {
     await this.closeQuietly();
-    if (this.tmp) await unlinkQuiet(this.tmp).catch(() => undefined);
-    if (this.published) await unlinkQuiet(this.drive.shardPath(id)).catch(() => undefined);
+    // If an unlink fails too, the start-up sweep finds the file: a temp file, or a
+    // shard of a blob no record names.
+    if (this.tmp) await this.drive.unlinkQuiet(this.tmp).catch(() => undefined);
+    if (this.published) await this.drive.unlinkQuiet(this.drive.shardPath(id)).catch(() => undefined);
   }
 }
 
@@ -168,9 +161,11 @@ export async function writeStriped(
     checkQuorum();
     signal?.throwIfAborted();
     await all(async (s) => {
+      // Set first: publish can fail after its rename (the directory fsync), and then
+      // the shard is in place. The id was free on every drive, so discarding it is safe.
+      s.published = true;
       await s.drive.publish(s.tmp!, id);
       s.tmp = undefined;
-      s.published = true;
     });
     checkQuorum();
     for (const [i, s] of sinks.entries()) {

@@ -5,6 +5,7 @@ import { KmsError, type KmsReason } from '../../../src/keys/errors.js';
 import { ERROR_TABLE, S3Error, toS3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import { DomainError, type DomainCode } from '../../../src/services/errors.js';
 import { InsufficientShardsError } from '../../../src/storage/erasure/errors.js';
+import { DiskFaultError } from '../../../src/util/diskFault.js';
 
 const GENERIC_INTERNAL = ERROR_TABLE.InternalError[1];
 
@@ -296,5 +297,33 @@ describe('toS3Error: storage', () => {
       expect(e.message).not.toContain('0123456789abcdef');
       expect(e.message).not.toContain('shard');
     }
+  });
+});
+
+describe('toS3Error: disk faults', () => {
+  const cases = [
+    ['ENOSPC', 'InsufficientStorage', 507],
+    ['EDQUOT', 'InsufficientStorage', 507],
+    ['EROFS', 'ServiceUnavailable', 503],
+    ['EIO', 'ServiceUnavailable', 503],
+    ['EMFILE', 'ServiceUnavailable', 503],
+  ] as const;
+  for (const [errno, code, status] of cases) {
+    it(`${errno} -> ${status} ${code}, a short reason without errno, drive or path`, () => {
+      const cause = Object.assign(new Error(`${errno}: x, write '/srv/disk1/tmp/abc'`), { code: errno, syscall: 'write' });
+      const e = toS3Error(new DiskFaultError(errno, 'write', 'drive "disk1"', { cause }));
+      expect([e.code, e.status]).toEqual([code, status]);
+      expect(e.message).not.toMatch(/disk1|\/srv|E[A-Z]{2,}/);
+      expect(e.fields).toEqual({});
+    });
+  }
+
+  it('a write quorum lost only to full drives is 507; with any other failure 503', () => {
+    const full = new InsufficientShardsError('write', 'f'.repeat(32), 2, 3, 4, new Map([[0, 'ENOSPC'], [1, 'EDQUOT']]));
+    expect(toS3Error(full).status).toBe(507);
+    const mixed = new InsufficientShardsError('write', 'f'.repeat(32), 2, 3, 4, new Map([[0, 'ENOSPC'], [1, 'EIO']]));
+    expect(toS3Error(mixed).status).toBe(503);
+    const read = new InsufficientShardsError('read', 'f'.repeat(32), 1, 2, 4, new Map([[0, 'ENOSPC'], [1, 'ENOSPC'], [2, 'ENOSPC']]));
+    expect(toS3Error(read).status).toBe(503);
   });
 });

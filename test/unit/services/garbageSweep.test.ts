@@ -69,6 +69,6 @@ describe('sweepGarbage', () => {
   });
 
   it('is a no-op on an empty store', async () => {
-    expect(await sweepGarbage(meta, blobs)).toEqual({ orphans: 0, tempFiles: 0 });
+    expect(await sweepGarbage(meta, blobs)).toEqual({ orphans: 0, tempFiles: 0, failed: 0 });
   });
 });
