@@ -8,19 +8,22 @@ import { createLogger } from '../util/logger.js';
 import { UsageError } from './args.js';
 import { runAudit } from './auditCommand.js';
 import { KEYS_USAGE, runKeys } from './keysCommand.js';
+import { MASTER_KEY_USAGE, runMasterKey } from './masterKeyCommand.js';
 import type { Io } from './output.js';
 import { onSignals, serveConfig } from './serverCommand.js';
 
 export const KMS_USAGE = `coffer kms [--data-dir DIR] [--kms-port N]      run the KMS alone (split mode)
 coffer kms keys <command> ...                    manage root keys (coffer kms keys help)
-coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log`;
+coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log
+coffer kms master-key migrate --to pkcs11|file   move a stopped server's key store between master keys`;
 
 export async function runKms(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'keys') return runKeys(rest, io);
   if (cmd === 'audit') return runAudit(rest, io);
+  if (cmd === 'master-key') return runMasterKey(rest, io);
   if (cmd === 'help') {
-    io.out(`${KMS_USAGE}\n\n${KEYS_USAGE}\n`);
+    io.out(`${KMS_USAGE}\n\n${KEYS_USAGE}\n\n${MASTER_KEY_USAGE}\n`);
     return 0;
   }
   if (cmd !== undefined && !cmd.startsWith('-')) throw new UsageError(`unknown command "kms ${cmd}"\n\n${KMS_USAGE}`);
@@ -44,6 +47,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
     `  KMS API:            ${kms.url}\n`,
     `  Data directory:     ${config.dataDir}\n`,
     ...(kms.masterKeyFile ? [`  Master key file:    ${kms.masterKeyFile}  (back it up apart from the data)\n`] : []),
+    ...(kms.masterKeyToken ? [`  Master key:         ${kms.masterKeyToken}\n`] : []),
     `  Default root key:   ${kms.defaultRootKeyCrn}\n`,
     `  Root account:       ${kms.root.accountId}\n`,
     `  Access key id:      ${kms.root.accessKeyId}  (root S3 credentials; gateways look them up here)\n`,
