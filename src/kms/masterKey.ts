@@ -128,7 +128,7 @@ async function readOrCreate(dir: string, path: string, opts: LoadMasterKeyOption
     throw new MasterKeyError(
       `The KMS master key file ${path} does not exist, but the data directory ${opts.dataDir} already holds a key store ` +
         'sealed under a master key: restore the key file from its backup (or point COFFER_MASTER_KEY_FILE at it). ' +
-        'A new key would make every stored root key unreadable.',
+        'A new key would make every stored root key unreadable. (A store moved to a PKCS#11 token needs COFFER_PKCS11_MODULE instead.)',
     );
   const created = await createKeyFile(dir, path, opts.randomBytes ?? nodeRandomBytes);
   if (created) return { key: created, source: 'created', path };
