@@ -34,6 +34,18 @@ export interface Config {
    * then defaultMasterKeyFile(), which is outside the data dir on purpose.
    */
   masterKeyFile?: string;
+  /**
+   * The master key in a PKCS#11 token (COFFER_PKCS11_*): the module (.so) path,
+   * resolved; absent = the file key. The other pkcs11* are read only with it.
+   */
+  pkcs11Module?: string;
+  pkcs11TokenLabel?: string;
+  pkcs11Slot?: number;
+  /** Label of the AES key object in the token; default coffer-master-key. */
+  pkcs11KeyLabel?: string;
+  /** The user PIN; never logged. Or a file holding it (pkcs11PinFile, resolved). */
+  pkcs11Pin?: string;
+  pkcs11PinFile?: string;
   segmentLog2: number;
   dekCacheTtlSeconds: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -100,6 +112,12 @@ const ENV: Record<string, keyof Config> = {
   COFFER_API_KEY: 'rootApiKey',
   COFFER_MASTER_KEY: 'masterKey',
   COFFER_MASTER_KEY_FILE: 'masterKeyFile',
+  COFFER_PKCS11_MODULE: 'pkcs11Module',
+  COFFER_PKCS11_TOKEN_LABEL: 'pkcs11TokenLabel',
+  COFFER_PKCS11_SLOT: 'pkcs11Slot',
+  COFFER_PKCS11_KEY_LABEL: 'pkcs11KeyLabel',
+  COFFER_PKCS11_PIN: 'pkcs11Pin',
+  COFFER_PKCS11_PIN_FILE: 'pkcs11PinFile',
   COFFER_SEGMENT_LOG2: 'segmentLog2',
   COFFER_DEK_CACHE_TTL_SECONDS: 'dekCacheTtlSeconds',
   COFFER_LOG_LEVEL: 'logLevel',
@@ -307,6 +325,7 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   if (masterKeyFile) cfg.masterKeyFile = resolve(masterKeyFile);
   if (raw.auditMaxBytes !== undefined && raw.auditMaxBytes !== null)
     cfg.auditMaxBytes = int(raw.auditMaxBytes, name('auditMaxBytes'), 4096, 2 ** 40);
+  Object.assign(cfg, pkcs11Of(raw, name));
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   Object.assign(cfg, healerOf(raw, name, cfg.drives !== undefined));
   Object.assign(cfg, scaleOut(raw, name));
@@ -324,6 +343,25 @@ export function defaultMasterKeyFile(env: NodeJS.ProcessEnv = process.env): stri
   // The XDG spec ignores a relative XDG_CONFIG_HOME.
   const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.config');
   return join(base, 'coffer', 'master.key');
+}
+
+/** The PKCS#11 settings; {} without a module. The PIN is never part of an error message. */
+function pkcs11Of(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
+  const module = str(raw.pkcs11Module, name('pkcs11Module'));
+  if (!module) return {};
+  const out: Partial<Config> = { pkcs11Module: resolve(module) };
+  const tokenLabel = str(raw.pkcs11TokenLabel, name('pkcs11TokenLabel'));
+  if (tokenLabel) out.pkcs11TokenLabel = tokenLabel;
+  if (raw.pkcs11Slot !== undefined && raw.pkcs11Slot !== '')
+    out.pkcs11Slot = int(raw.pkcs11Slot, name('pkcs11Slot'), 0, Number.MAX_SAFE_INTEGER);
+  const keyLabel = str(raw.pkcs11KeyLabel, name('pkcs11KeyLabel'));
+  if (keyLabel) out.pkcs11KeyLabel = keyLabel;
+  const pin = str(raw.pkcs11Pin, name('pkcs11Pin'));
+  if (pin) out.pkcs11Pin = pin;
+  const pinFile = str(raw.pkcs11PinFile, name('pkcs11PinFile'));
+  if (pinFile) out.pkcs11PinFile = resolve(pinFile);
+  if (!pin && !pinFile) throw new ConfigError(envName('pkcs11Pin'), `or ${envName('pkcs11PinFile')} is required with ${name('pkcs11Module')}`);
+  return out;
 }
 
 /** A setting that is not set anywhere is named by its environment variable, the usual way to set it. */

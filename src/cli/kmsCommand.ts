@@ -8,20 +8,23 @@ import { createLogger } from '../util/logger.js';
 import { UsageError } from './args.js';
 import { runAudit } from './auditCommand.js';
 import { KEYS_USAGE, runKeys } from './keysCommand.js';
+import { MASTER_KEY_USAGE, runMasterKey } from './masterKeyCommand.js';
 import type { Io } from './output.js';
 import { onSignals, serveConfig } from './serverCommand.js';
 
 export const KMS_USAGE = `coffer kms [--data-dir DIR] [--kms-port N]      run the KMS alone (split mode)
 coffer kms keys <command> ...                    manage root keys (coffer kms keys help)
 coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log
-coffer kms audit verify [--data-dir DIR]          prove the audit log's hash chain`;
+coffer kms audit verify [--data-dir DIR]          prove the audit log's hash chain
+coffer kms master-key migrate --to pkcs11|file   move a stopped server's key store between master keys`;
 
 export async function runKms(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === 'keys') return runKeys(rest, io);
   if (cmd === 'audit') return runAudit(rest, io);
+  if (cmd === 'master-key') return runMasterKey(rest, io);
   if (cmd === 'help') {
-    io.out(`${KMS_USAGE}\n\n${KEYS_USAGE}\n`);
+    io.out(`${KMS_USAGE}\n\n${KEYS_USAGE}\n\n${MASTER_KEY_USAGE}\n`);
     return 0;
   }
   if (cmd !== undefined && !cmd.startsWith('-')) throw new UsageError(`unknown command "kms ${cmd}"\n\n${KMS_USAGE}`);
@@ -45,6 +48,7 @@ async function serveKms(argv: string[], io: Io): Promise<number> {
     `  KMS API:            ${kms.url}\n`,
     `  Data directory:     ${config.dataDir}\n`,
     ...(kms.masterKeyFile ? [`  Master key file:    ${kms.masterKeyFile}  (back it up apart from the data)\n`] : []),
+    ...(kms.masterKeyToken ? [`  Master key:         ${kms.masterKeyToken}\n`] : []),
     `  Root account:       ${kms.root.accountId}\n`,
     `  Root KMS instance:  ${await kms.kms.ensureTenant(kms.root.accountId)}  (the root account's own; bluemix-instance for its keys)\n`,
     `  Default root key:   ${kms.defaultRootKeyCrn}  (provider-managed: for buckets created without a key of their own)\n`,

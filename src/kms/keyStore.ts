@@ -18,40 +18,40 @@
  *   ver    <instance>!<key>!<version>        -> SealedVersion
  *   reg    <instance>!<key>!<resource CRN>
  */
-import { randomBytes as nodeRandomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Level } from 'level';
-import { gcmOpen, gcmSeal, IV_SIZE } from '../crypto/aead.js';
+import { IV_SIZE } from '../crypto/aead.js';
 import { KmsError } from '../keys/errors.js';
 import { lpAll } from './lp.js';
-import { keyCheckValue, MASTER_KEY_BYTES } from './masterKey.js';
+import { checkEntries, hasCheck, verifyMasterKey, type CheckMeta } from './masterKeyCheck.js';
+import { FileMasterKey, type MasterKeyKind, type MasterKeySealer } from './masterKeySealer.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
 import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 
+export { MasterKeyKindError, MasterKeyMismatchError } from './masterKeyCheck.js';
+
 interface SealedVersion {
   id: string;
   creationDate: number;
+  /** Which kind of master key sealed it; absent: the file key (every store from before the PKCS#11 key). */
+  by?: MasterKeyKind;
   iv: string;
   sealed: string;
 }
 
 /** Values kept in the `meta` sublevel. */
 export interface StoreMeta {
-  /** Key check value of the master key (base64). */
+  /** Key check value of the file master key (base64); absent in a store sealed by a PKCS#11 key. */
   kcv: string;
+  /** 'pkcs11' when a token key seals the store; absent for the file key. */
+  masterKind: MasterKeyKind;
+  /** PKCS#11: a known text sealed by the token key (base64), the check at open. */
+  sealCheck: string;
+  /** PKCS#11: the IAM secrets key sealed by the token (masterKeySecrets.ts). */
+  secretsKey: string;
   /** What LocalKeyProvider.bootstrap() created. */
   bootstrap: { instanceId: string; keyId: string };
-}
-
-export class MasterKeyMismatchError extends Error {
-  constructor(dir: string) {
-    super(
-      `The KMS master key does not match the key store in ${dir} (key check value mismatch). ` +
-        'Start Coffer with the master key this store was created with (COFFER_MASTER_KEY or the key file); ' +
-        'with a different key every stored root key would be unreadable.',
-    );
-    this.name = 'MasterKeyMismatchError';
-  }
 }
 
 type Db = Level<string, unknown>;
@@ -75,7 +75,8 @@ export class KeyStore {
 
   private constructor(
     private readonly db: Db,
-    private readonly master: Buffer,
+    /** Owned by the store: closed with it. */
+    readonly master: MasterKeySealer,
     private readonly random: (n: number) => Buffer,
   ) {
     this.meta = db.sublevel<string, StoreMeta[keyof StoreMeta]>('meta', { valueEncoding: 'json' });
@@ -87,50 +88,68 @@ export class KeyStore {
   }
 
   /**
-   * Opens (creating if needed) the store in `dir`. A store that already has a key
-   * check value refuses a different master key with MasterKeyMismatchError.
+   * Opens (creating if needed) the store in `dir`, sealed by `master`: the
+   * 32-byte file key (copied) or a MasterKeySealer, which the store then owns
+   * and closes (also when open fails). A store that already has a check value
+   * refuses a different key with MasterKeyMismatchError, and the other kind of
+   * key with MasterKeyKindError.
    */
   static async open(
     dir: string,
-    masterKey: Buffer,
+    master: Buffer | MasterKeySealer,
     opts: { randomBytes?: (n: number) => Buffer } = {},
   ): Promise<KeyStore> {
-    if (masterKey.length !== MASTER_KEY_BYTES)
-      throw new RangeError(`The KMS master key must be ${MASTER_KEY_BYTES} bytes`);
-    await ensurePrivateDir(dir);
-    const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
-    await db.open();
-    const store = new KeyStore(db, Buffer.from(masterKey), opts.randomBytes ?? nodeRandomBytes);
+    const random = opts.randomBytes ?? nodeRandomBytes;
+    const sealer = Buffer.isBuffer(master) ? new FileMasterKey(master, random) : master;
+    let store: KeyStore | undefined;
     try {
+      await ensurePrivateDir(dir);
+      const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
+      await db.open();
+      store = new KeyStore(db, sealer, random);
       await store.checkMasterKey(dir);
+      return store;
     } catch (e) {
-      await store.close();
+      if (store) await store.close();
+      else await sealer.close();
       throw e;
     }
-    return store;
   }
 
   private async checkMasterKey(dir: string): Promise<void> {
-    const want = keyCheckValue(this.master);
-    const stored = await this.getMeta('kcv');
-    if (stored === undefined) {
+    const meta = await this.checkMeta();
+    if (!hasCheck(meta)) {
       for await (const _ of this.ver.keys({ limit: 1 })) {
         throw new Error(
           `The KMS key store in ${dir} holds sealed key material but no key check value; refusing to guess the master key`,
         );
       }
-      // Synced like every other write here: a check value lost to a power cut would leave key material unguarded.
-      await this.db.batch().put('kcv', want.toString('base64'), { sublevel: this.meta }).write({ sync: true });
+      const entries = await checkEntries(this.master);
+      const b = this.meta.batch();
+      for (const [k, v] of Object.entries(entries)) b.put(k, v as string);
+      await b.write({ sync: true });
       return;
     }
-    const got = Buffer.from(stored, 'base64');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) throw new MasterKeyMismatchError(dir);
+    await verifyMasterKey(dir, meta, this.master);
+  }
+
+  private async checkMeta(): Promise<CheckMeta> {
+    const [masterKind, kcv, sealCheck] = await Promise.all([
+      this.getMeta('masterKind'),
+      this.getMeta('kcv'),
+      this.getMeta('sealCheck'),
+    ]);
+    return {
+      ...(masterKind !== undefined ? { masterKind } : {}),
+      ...(kcv !== undefined ? { kcv } : {}),
+      ...(sealCheck !== undefined ? { sealCheck } : {}),
+    };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.master.fill(0);
+    await this.master.close();
     await this.db.close();
   }
 
@@ -192,25 +211,61 @@ export class KeyStore {
   async openMaterial(instanceId: string, keyId: string, versionId: string): Promise<Buffer> {
     const rec = await this.ver.get(instanceId + SEP + keyId + SEP + versionId);
     if (!rec) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
-    const out = gcmOpen(
-      this.master,
-      Buffer.from(rec.iv, 'base64'),
-      Buffer.from(rec.sealed, 'base64'),
-      versionAad(instanceId, keyId, versionId),
-    );
+    const out = await this.unsealVersion(rec, versionAad(instanceId, keyId, versionId));
     if (!out) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
     return out;
   }
 
-  seal(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): SealedVersion {
-    const iv = this.random(IV_SIZE);
-    const sealed = gcmSeal(this.master, iv, material, versionAad(instanceId, keyId, version.id));
-    return {
-      id: version.id,
-      creationDate: version.creationDate,
-      iv: iv.toString('base64'),
-      sealed: sealed.toString('base64'),
-    };
+  private async unsealVersion(rec: SealedVersion, aad: Buffer): Promise<Buffer | undefined> {
+    const by = rec.by ?? 'file';
+    if (by !== this.master.kind)
+      throw new KmsError(
+        'INTERNAL_ERR',
+        `Key metadata is sealed by the ${by} master key but the store is opened with the ${this.master.kind} one: ` +
+          'finish `coffer kms master-key migrate` on the stopped server',
+      );
+    return this.master.unseal(Buffer.concat([Buffer.from(rec.iv, 'base64'), Buffer.from(rec.sealed, 'base64')]), aad);
+  }
+
+  async seal(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): Promise<SealedVersion> {
+    return sealVersion(this.master, version, material, versionAad(instanceId, keyId, version.id));
+  }
+
+  /**
+   * Reseals every key version and the master key's check entries under `to`,
+   * in one atomic batch (a crash leaves the store wholly as it was, or wholly
+   * moved: never mixed). `extraMeta` is written in that batch too; `dropMeta`
+   * entries are deleted. Returns how many versions were resealed. The store
+   * stays open with its old key: close it, and open it again with `to`.
+   */
+  async resealAll(
+    to: MasterKeySealer,
+    extraMeta: Partial<StoreMeta> = {},
+    dropMeta: ReadonlyArray<keyof StoreMeta> = [],
+  ): Promise<number> {
+    const entries = await this.ver.iterator().all();
+    const resealed: Array<[string, SealedVersion]> = [];
+    for (const [k, rec] of entries) {
+      const [instanceId, keyId, versionId] = k.split(SEP);
+      const aad = versionAad(instanceId, keyId, versionId);
+      const material = await this.unsealVersion(rec, aad);
+      if (!material)
+        throw new KmsError('INTERNAL_ERR', `Key version ${k} failed authentication: nothing was migrated`);
+      try {
+        resealed.push([k, await sealVersion(to, rec, material, aad)]);
+      } finally {
+        material.fill(0);
+      }
+    }
+    const check = await checkEntries(to);
+    await this.write((chain, s) => {
+      for (const [k, rec] of resealed) chain.put(k, rec, { sublevel: s.sublevels.ver });
+      for (const name of ['masterKind', 'kcv', 'sealCheck'] as const)
+        if (check[name] === undefined) chain.del(name, { sublevel: s.meta });
+      for (const name of dropMeta) chain.del(name, { sublevel: s.meta });
+      for (const [name, v] of Object.entries({ ...check, ...extraMeta })) chain.put(name, v, { sublevel: s.meta });
+    });
+    return resealed.length;
   }
 
   batch(): KeyStoreBatch {
@@ -227,7 +282,7 @@ export class KeyStore {
 
   /** @internal */
   get sublevels() {
-    return { inst: this.inst, keys: this.keys, alias: this.alias, ver: this.ver, reg: this.reg };
+    return { meta: this.meta, inst: this.inst, keys: this.keys, alias: this.alias, ver: this.ver, reg: this.reg };
   }
 
   /**
@@ -258,9 +313,28 @@ function versionAad(instanceId: string, keyId: string, versionId: string): Buffe
   return lpAll([instanceId, keyId, versionId]);
 }
 
+async function sealVersion(
+  master: MasterKeySealer,
+  version: Pick<VersionMeta, 'id' | 'creationDate'>,
+  material: Buffer,
+  aad: Buffer,
+): Promise<SealedVersion> {
+  const sealed = await master.seal(material, aad);
+  return {
+    id: version.id,
+    creationDate: version.creationDate,
+    ...(master.kind !== 'file' ? { by: master.kind } : {}),
+    iv: sealed.subarray(0, IV_SIZE).toString('base64'),
+    sealed: sealed.subarray(IV_SIZE).toString('base64'),
+  };
+}
+
+type BatchOp = (chain: ReturnType<Db['batch']>, s: KeyStore) => void;
+
 /** One atomic write across the sublevels. */
 export class KeyStoreBatch {
-  private readonly ops: Array<(chain: ReturnType<Db['batch']>, s: KeyStore) => void> = [];
+  /** A promise where a version is still being sealed (a PKCS#11 key seals asynchronously). */
+  private readonly ops: Array<BatchOp | Promise<BatchOp>> = [];
 
   constructor(private readonly store: KeyStore) {}
 
@@ -284,10 +358,20 @@ export class KeyStoreBatch {
     return this;
   }
 
-  /** Seals `material` now (the caller may zero its buffer right after this call). */
+  /** Seals a copy of `material` (the caller may zero its buffer right after this call); write() waits for the seal. */
   putVersion(instanceId: string, keyId: string, version: VersionMeta, material: Buffer): this {
-    const sealed = this.store.seal(instanceId, keyId, version, material);
-    this.ops.push((c, s) => c.put(instanceId + SEP + keyId + SEP + version.id, sealed, { sublevel: s.sublevels.ver }));
+    const copy = Buffer.from(material);
+    const op = this.store
+      .seal(instanceId, keyId, version, copy)
+      .finally(() => copy.fill(0))
+      .then(
+        (sealed): BatchOp =>
+          (c, s) =>
+            c.put(instanceId + SEP + keyId + SEP + version.id, sealed, { sublevel: s.sublevels.ver }),
+      );
+    // A failed seal is reported by write(); until then it must not count as unhandled.
+    op.catch(() => undefined);
+    this.ops.push(op);
     return this;
   }
 
@@ -304,8 +388,9 @@ export class KeyStoreBatch {
   }
 
   async write(): Promise<void> {
+    const ops = await Promise.all(this.ops);
     await this.store.write((chain, s) => {
-      for (const op of this.ops) op(chain, s);
+      for (const op of ops) op(chain, s);
     });
   }
 }

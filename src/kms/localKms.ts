@@ -4,14 +4,15 @@
  */
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { KeyStore } from './keyStore.js';
+import type { MasterKeySealer } from './masterKeySealer.js';
 import { KmsService } from './kmsService.js';
 import { LocalKeyProvider } from './localKeyProvider.js';
 
 export interface OpenLocalKmsOptions {
   /** LevelDB directory of the key store (not the object-metadata store). */
   dir: string;
-  /** The 32-byte L0 master key (see masterKey.ts). The store keeps its own copy. */
-  masterKey: Buffer;
+  /** The 32-byte L0 file key (masterKey.ts; the store keeps its own copy), or a sealer the store takes over (masterKeySealer.ts). */
+  masterKey: Buffer | MasterKeySealer;
   authorizer?: KeyAuthorizer;
   defaultInstance?: { account?: string; region?: string; name?: string };
   now?: () => number;

@@ -128,7 +128,7 @@ async function readOrCreate(dir: string, path: string, opts: LoadMasterKeyOption
     throw new MasterKeyError(
       `The KMS master key file ${path} does not exist, but the data directory ${opts.dataDir} already holds a key store ` +
         'sealed under a master key: restore the key file from its backup (or point COFFER_MASTER_KEY_FILE at it). ' +
-        'A new key would make every stored root key unreadable.',
+        'A new key would make every stored root key unreadable. (A store moved to a PKCS#11 token needs COFFER_PKCS11_MODULE instead.)',
     );
   const created = await createKeyFile(dir, path, opts.randomBytes ?? nodeRandomBytes);
   if (created) return { key: created, source: 'created', path };
@@ -175,14 +175,38 @@ async function readKeyFile(path: string, opts: LoadMasterKeyOptions): Promise<Bu
  * starting at once can never end up with different keys. Returns undefined when
  * the file appeared meanwhile.
  */
-async function createKeyFile(dir: string, path: string, random: (n: number) => Buffer): Promise<Buffer | undefined> {
+/**
+ * Writes `key` as a new key file at `path` (`coffer kms master-key migrate --to
+ * file`). An existing file must hold exactly these bytes (a migration run again
+ * after a crash), else MasterKeyError: a key file is never replaced.
+ */
+export async function writeMasterKeyFile(path: string, key: Buffer): Promise<void> {
+  if (key.length !== MASTER_KEY_BYTES) throw new RangeError(`The KMS master key must be ${MASTER_KEY_BYTES} bytes`);
+  const check = async (): Promise<void> => {
+    const have = await readKeyFile(path, { dataDir: dirname(path) });
+    if (!have) return;
+    const same = have.equals(key);
+    have.fill(0);
+    if (!same) throw new MasterKeyError(`The KMS master key file ${path} already exists and holds another key; it is never replaced`);
+  };
+  await check();
+  const created = await createKeyFile(dirname(resolve(path)), resolve(path), nodeRandomBytes, key);
+  if (!created) await check();
+}
+
+async function createKeyFile(
+  dir: string,
+  path: string,
+  random: (n: number) => Buffer,
+  given?: Buffer,
+): Promise<Buffer | undefined> {
   // A directory made here (e.g. ~/.config/coffer) must itself survive a power cut: fsync its parent.
   const made = await mkdir(dir, { recursive: true, mode: 0o700 });
   if (made !== undefined) {
     await fsyncDir(dirname(resolve(made)));
     if (resolve(made) !== resolve(dir)) await fsyncDir(dirname(resolve(dir)));
   }
-  const key = random(MASTER_KEY_BYTES);
+  const key = given ? Buffer.from(given) : random(MASTER_KEY_BYTES);
   if (key.length !== MASTER_KEY_BYTES) throw new MasterKeyError('randomBytes returned the wrong length');
   const tmp = `${path}.${process.pid}.${random(6).toString('hex')}.tmp`;
   const fh = await open(tmp, 'wx', 0o600);

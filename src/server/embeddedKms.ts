@@ -11,6 +11,7 @@ import { DekCache } from '../keys/dekCache.js';
 import { openLocalKms, type LocalKms } from '../kms/localKms.js';
 import type { KeyProvider } from '../keys/KeyProvider.js';
 import type { Logger } from '../util/logger.js';
+import type { MasterKeySealer } from '../kms/masterKeySealer.js';
 
 export interface EmbeddedKms {
   provider: KeyProvider;
@@ -29,7 +30,8 @@ export interface EmbeddedKms {
 
 export interface EmbeddedKmsOptions {
   dir: string;
-  masterKey: Buffer;
+  /** The file key (copied) or a token sealer (owned by the key store from here on). */
+  masterKey: Buffer | MasterKeySealer;
   region: string;
   dekCacheTtlMs: number;
   log: Logger;

@@ -17,7 +17,7 @@
  */
 import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
-import { defaultMasterKeyFile, type Config } from '../config.js';
+import type { Config } from '../config.js';
 import { IamCredentialStore } from '../iam/iamCredentialStore.js';
 import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../iam/openIam.js';
@@ -25,12 +25,12 @@ import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
 import { InstanceStateStore } from '../kms/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
-import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
 import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
 import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
+import { openMasterKeySource } from './masterKeySource.js';
 
 export interface KmsServer {
   config: Config;
@@ -47,6 +47,8 @@ export interface KmsServer {
   backup: BackupSources;
   /** The master key file in use; absent when the key came from COFFER_MASTER_KEY. */
   masterKeyFile?: string;
+  /** Where the PKCS#11 master key is (token and key label); absent with a file key. */
+  masterKeyToken?: string;
   close(): Promise<void>;
 }
 
@@ -65,14 +67,9 @@ export interface KmsServerOptions {
 
 export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
   const guard = opts.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: false })));
-  const master = await loadMasterKey({
-    configured: config.masterKey || undefined,
-    dataDir: config.dataDir,
-    file: config.masterKeyFile ?? defaultMasterKeyFile(),
-    // A key store sealed under a key that cannot be found must not get a new one.
-    create: !guard.present.has('kms'),
-    warn: (m) => log.warn(m),
-  });
+  // A key store sealed under a key that cannot be found must not get a new one.
+  const master = await openMasterKeySource(config, guard.present.has('kms'), (m) => log.warn(m));
+  let secrets: Buffer | undefined;
   // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
   const opened: Array<() => Promise<unknown>> = [];
   try {
@@ -92,7 +89,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () =>
       openEmbeddedKms({
         dir: join(config.dataDir, 'kms'),
-        masterKey: master.key,
+        masterKey: master.sealer,
         region: config.region,
         dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
         log,
@@ -102,11 +99,13 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       }),
     );
     opened.push(() => kms.close());
-    const root = await loadRootIdentity(config.dataDir, master.key, config.rootUser, config.rootPassword);
+    const secretsKey = await master.secretsKey(kms.local.store, !guard.present.has('iam'));
+    secrets = secretsKey;
+    const root = await loadRootIdentity(config.dataDir, secretsKey, config.rootUser, config.rootPassword);
     const iam = await openingStore(join(config.dataDir, 'iam'), 'iam', () =>
       openIam({
         dir: join(config.dataDir, 'iam'),
-        masterKey: master.key,
+        masterKey: secretsKey,
         rootAccountId: root.accountId,
         configuredRootApiKey: config.rootApiKey,
         configuredGatewayApiKey: config.gatewayApiKey ?? '',
@@ -168,6 +167,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       defaultRootKeyCrn,
       backup,
       ...(master.path !== undefined ? { masterKeyFile: master.path } : {}),
+      ...(master.describe !== undefined ? { masterKeyToken: master.describe } : {}),
       async close() {
         if (closed) return;
         closed = true;
@@ -183,6 +183,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     throw e;
   } finally {
     // Every store keeps what it needs (derived keys, its own copy).
-    master.key.fill(0);
+    master.wipe();
+    secrets?.fill(0);
   }
 }
