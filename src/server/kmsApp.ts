@@ -6,8 +6,7 @@
  * renders its own errors (Key Protect's body under /api/v2, IBM IAM's under
  * /identity and /iam); nothing here logs a header or a body.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { CredentialStore } from '../auth/credentials.js';
@@ -28,6 +27,7 @@ import { tokenRouter } from '../iam/api/tokenRoute.js';
 import { IamError } from '../iam/errors.js';
 import type { Iam } from '../iam/openIam.js';
 import type { Logger } from '../util/logger.js';
+import { createListener, listenerUrl, type ListenerTls } from './listenerTls.js';
 
 export interface KmsAppDeps {
   service: KmsService;
@@ -102,11 +102,12 @@ export interface KmsListener {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (0 = ephemeral). */
-export async function listenKms(app: Koa, host: string, port: number): Promise<KmsListener> {
-  const server = createServer(
+/** Listens on host:port (0 = ephemeral); HTTPS with `tls`. */
+export async function listenKms(app: Koa, host: string, port: number, tls?: ListenerTls): Promise<KmsListener> {
+  const server = createListener(
     { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 },
     app.callback(),
+    tls,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -115,8 +116,7 @@ export async function listenKms(app: Koa, host: string, port: number): Promise<K
       resolve();
     });
   });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const url = listenerUrl(server, tls !== undefined);
   return {
     server,
     url,

@@ -27,6 +27,7 @@ import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
+import { kmsBindHost, listenerTls } from './listenerTls.js';
 
 export interface KmsServer {
   config: Config;
@@ -50,6 +51,9 @@ export interface KmsServerOptions {
 }
 
 export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
+  // Settings that refuse the start are checked before anything is opened.
+  const bindHost = kmsBindHost(config);
+  const tls = listenerTls(config, true);
   const master = await loadMasterKey({
     configured: config.masterKey || undefined,
     dataDir: config.dataDir,
@@ -122,7 +126,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         return readAuditLog(auditPath, q);
       },
     });
-    const listener = await listenKms(app, config.host, config.kmsPort);
+    const listener = await listenKms(app, bindHost, config.kmsPort, tls);
     opened.push(() => listener.close());
     kms.url = listener.url;
     let closed = false;
