@@ -1,6 +1,6 @@
 /**
  * The Koa app for the Key Protect compatible KMS API, and its listener. The
- * middleware order lives here: last-resort errors -> POST /identity/token ->
+ * middleware order lives here: last-resort errors -> GET /metrics -> POST /identity/token ->
  * /iam/v1 management -> /iam/v1 gateway lookups and audit -> /api/v2 Key
  * Protect -> not found. Each route family
  * renders its own errors (Key Protect's body under /api/v2, IBM IAM's under
@@ -18,7 +18,10 @@ import { ImportTokens } from '../kms/importTokens.js';
 import { InstancePolicies } from '../kms/instancePolicies.js';
 import type { InstanceStateStore } from '../kms/instanceState.js';
 import { KeyRings } from '../kms/keyRings.js';
+import { metricsRoute } from '../kms/api/metricsRoute.js';
+import { network, type NetworkSettings } from '../kms/api/network.js';
 import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
+import type { KmsMetrics } from '../kms/metrics.js';
 import { auditRouter } from '../iam/api/auditRoutes.js';
 import { gatewayRouter } from '../iam/api/gatewayRoutes.js';
 import { iamRouter } from '../iam/api/iamRoutes.js';
@@ -44,6 +47,12 @@ export interface KmsAppDeps {
   gateway?: { credentials: CredentialStore; defaultRootKeyCrn: () => Promise<string> };
   /** Reads the audit log for GET /iam/v1/audit. */
   readAudit?: (q: AuditQuery) => Promise<AuditEntry[]>;
+  /** Private networks and trusted proxies (allowedNetwork, allowedIP, /metrics). */
+  network?: NetworkSettings;
+  /** Served on GET /metrics when given. */
+  metrics?: KmsMetrics;
+  /** The instance policies, when the caller needs the same object (the metrics policy). */
+  policies?: InstancePolicies;
 }
 
 export function createKmsApp(d: KmsAppDeps): Koa {
@@ -54,11 +63,12 @@ export function createKmsApp(d: KmsAppDeps): Koa {
     access: d.iam.access,
     authorizer: d.authorizer,
     keyRings: new KeyRings(d.state, d.service, now),
-    policies: new InstancePolicies(d.state, d.service, now),
+    policies: d.policies ?? new InstancePolicies(d.state, d.service, now),
     importTokens: d.importTokens ?? new ImportTokens(now),
     audit: d.audit,
     log: d.log,
     now,
+    network: network(d.network),
   };
   const app = new Koa();
   app.proxy = false;
@@ -70,6 +80,7 @@ export function createKmsApp(d: KmsAppDeps): Koa {
       renderKmsError(ctx, api, e);
     }
   });
+  if (d.metrics) app.use(metricsRoute(d.metrics, api.network));
   const token = tokenRouter(d.iam.service, d.log);
   const iam = iamRouter({ iam: d.iam.service, access: d.iam.access, kms: d.service, region: d.region, log: d.log });
   const kms = kmsRouter(api);

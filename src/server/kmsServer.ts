@@ -22,6 +22,8 @@ import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
 import { InstanceStateStore } from '../kms/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
+import { InstancePolicies } from '../kms/instancePolicies.js';
+import { KmsMetrics, teeAudit } from '../kms/metrics.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { loadMasterKey } from '../kms/masterKey.js';
 import type { Logger } from '../util/logger.js';
@@ -73,6 +75,11 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       onError: (e) => log.warn('kms audit append failed', { err: e.message }),
     });
     opened.push(() => audit.close());
+    // Metrics count what the audit log records (both paths), for instances whose
+    // metrics policy is on; the policies are read once their store is open.
+    let policies: InstancePolicies | undefined;
+    const metrics = new KmsMetrics((id) => policies?.metricsEnabled(id) === true);
+    const auditAndMetrics = teeAudit(audit, metrics);
     const kms = await openEmbeddedKms({
       dir: join(config.dataDir, 'kms'),
       masterKey: master.key,
@@ -80,7 +87,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
       log,
       authorizer,
-      audit,
+      audit: auditAndMetrics,
       ...(opts.now ? { now: opts.now } : {}),
     });
     opened.push(() => kms.close());
@@ -103,6 +110,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
     const instanceState = await InstanceStateStore.open(join(config.dataDir, 'kms-instance'));
     opened.push(() => instanceState.close());
+    policies = new InstancePolicies(instanceState, kms.local.service, opts.now ?? Date.now);
     // IAM accounts' access keys, with the root credentials first so they keep working as before.
     const credentials = new IamCredentialStore(iam.service, [
       {
@@ -116,7 +124,13 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       iam,
       authorizer,
       state: instanceState,
-      audit,
+      audit: auditAndMetrics,
+      policies,
+      metrics,
+      network: {
+        ...(config.privateNetworks ? { privateNetworks: config.privateNetworks } : {}),
+        ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
+      },
       log,
       region: config.region,
       ...(opts.now ? { now: opts.now } : {}),

@@ -15,7 +15,7 @@ import type { AuditInput } from '../audit.js';
 import type { Caller } from '../../identity/caller.js';
 import { writeJson } from '../../restApi/response.js';
 import { headerValue } from '../../util/httpHeaders.js';
-import { authenticate, resolveInstance, tenantOf } from './access.js';
+import { assertNetworkAllowed, authenticate, resolveInstance, tenantOf } from './access.js';
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
 import { invalidField, toErrorResponse } from './errors.js';
 import { keyAction } from './handlers/actions.js';
@@ -93,6 +93,7 @@ function endpoint(deps: KmsApiDeps, action: string, handler: Handler) {
     try {
       caller = authenticate(deps, headerOf(ctx, 'authorization'));
       const instance = await resolveInstance(deps, headerOf(ctx, 'bluemix-instance'));
+      assertNetworkAllowed(deps, ctx, caller, instance.id);
       r = {
         deps,
         ctx,
