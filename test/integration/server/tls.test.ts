@@ -2,7 +2,8 @@
  * TLS on both listeners (COFFER_TLS_CERT / COFFER_TLS_KEY) with a certificate
  * from `coffer tls init`'s code: the AWS SDK over HTTPS to S3 trusting the
  * local CA through its request handler's agent, the Key Protect API over HTTPS
- * (token, keys), refusals for a client that does not trust the CA and for plain
+ * (token, keys) through Coffer's own client and through IBM's Key Protect SDK
+ * (its agent trusting the CA), refusals for a client that does not trust the CA and for plain
  * HTTP; then split mode with mutual TLS (COFFER_TLS_CLIENT_CA on the KMS): a
  * gateway presenting the client certificate works end to end, one without it
  * is refused in the handshake. Everything on 127.0.0.1.
@@ -27,6 +28,7 @@ import { createLogger } from '../../../src/util/logger.js';
 import { tlsFetch } from '../../../src/util/tlsFetch.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 import { makeTlsFiles, type TlsFiles } from '../../helpers/tlsFiles.js';
+import { keyProtectClient } from '../kms/kpSdk.js';
 
 const ROOT_USER = 'TLSROOTACCESSKEY';
 const ROOT_SECRET = 'tls-root-secret-key-0123456789';
@@ -116,6 +118,18 @@ describe('TLS on both listeners (embedded mode)', () => {
     const res = await client.request('GET', '/api/v2/keys', { headers: { 'bluemix-instance': instance } });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text).metadata.collectionType).toBe('application/vnd.ibm.kms.key+json');
+    // The IBM Key Protect SDK, its HTTP client and authenticator given an agent that trusts the CA.
+    const kp = keyProtectClient(gw.kmsUrl, gw.rootApiKey, { httpsAgent: tls.agent() });
+    const created = await kp.createKey!({
+      bluemixInstance: instance,
+      body: {
+        metadata: { collectionType: 'application/vnd.ibm.kms.key+json', collectionTotal: 1 },
+        resources: [{ type: 'application/vnd.ibm.kms.key+json', name: 'sdk-over-tls', extractable: false }],
+      },
+    });
+    expect(created.status).toBe(201);
+    const plainSdk = keyProtectClient(gw.kmsUrl, gw.rootApiKey);
+    await expect(plainSdk.getKeys!({ bluemixInstance: instance })).rejects.toThrow(/certificate/);
     const untrusting = new ServiceClient({ url: gw.kmsUrl, apiKey: gw.rootApiKey, retries: 0 });
     await expect(untrusting.token()).rejects.toThrow(/unavailable/);
   });
