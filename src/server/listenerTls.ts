@@ -35,7 +35,10 @@ function read(path: string, setting: string): string {
 /** The listeners' TLS material, or undefined when TLS is off. `forKms` adds the client CA. */
 export function listenerTls(config: Config, forKms: boolean): ListenerTls | undefined {
   if (!config.tlsCert || !config.tlsKey) return undefined;
-  const tls: ListenerTls = { cert: read(config.tlsCert, 'COFFER_TLS_CERT'), key: read(config.tlsKey, 'COFFER_TLS_KEY') };
+  const tls: ListenerTls = {
+    cert: read(config.tlsCert, 'COFFER_TLS_CERT'),
+    key: read(config.tlsKey, 'COFFER_TLS_KEY'),
+  };
   try {
     createSecureContext({ cert: tls.cert, key: tls.key });
   } catch (e) {

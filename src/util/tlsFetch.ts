@@ -75,7 +75,10 @@ export function readTlsClientFiles(paths: { ca?: string; cert?: string; key?: st
     try {
       out[k] = readFileSync(p, 'utf8');
     } catch (e) {
-      throw new ConfigError(settings[k], `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new ConfigError(
+        settings[k],
+        `cannot read ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
   }
   return out;

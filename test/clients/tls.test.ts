@@ -19,7 +19,8 @@ import { md5File, removeDir, tempDir, writeSeededFile } from './helpers/trees.js
 
 const MiB = 1024 * 1024;
 /** What each client says when the server's certificate does not verify. */
-const UNTRUSTED = /certificate verify failed|CERTIFICATE_VERIFY_FAILED|x509: certificate signed by unknown authority|unable to get local issuer|SSL validation failed/i;
+const UNTRUSTED =
+  /certificate verify failed|CERTIFICATE_VERIFY_FAILED|x509: certificate signed by unknown authority|unable to get local issuer|SSL validation failed/i;
 
 let gw: TestGateway;
 let tls: TlsFiles;
@@ -115,7 +116,8 @@ describe('s3cmd over TLS', () => {
       ].join('\n'),
     );
   });
-  const s3cmd = (...args: string[]) => run(bin(), ['-c', cfg, '--no-progress', ...args], { env: childEnv(home), cwd: work });
+  const s3cmd = (...args: string[]) =>
+    run(bin(), ['-c', cfg, '--no-progress', ...args], { env: childEnv(home), cwd: work });
 
   it('with --ca-certs: mb, multipart put and get, identical', async () => {
     const ok = async (...args: string[]) => {
@@ -202,4 +204,3 @@ describe('AWS SDK v3 over TLS', () => {
     }
   });
 });
-

@@ -60,9 +60,15 @@ describe('loadConfig: TLS and network settings', () => {
   });
 
   it('the client commands read the CA and client certificate', () => {
-    const c = loadClientConfig({ COFFER_TLS_CA: 'ca.crt', COFFER_TLS_CLIENT_CERT: 'c.crt', COFFER_TLS_CLIENT_KEY: 'c.key' });
+    const c = loadClientConfig({
+      COFFER_TLS_CA: 'ca.crt',
+      COFFER_TLS_CLIENT_CERT: 'c.crt',
+      COFFER_TLS_CLIENT_KEY: 'c.key',
+    });
     expect(c.tlsCa).toBe(resolve('ca.crt'));
     expect(c.tlsClientCert).toBe(resolve('c.crt'));
-    expect(configError(() => loadClientConfig({ COFFER_TLS_CLIENT_KEY: 'c.key' })).setting).toBe('COFFER_TLS_CLIENT_CERT');
+    expect(configError(() => loadClientConfig({ COFFER_TLS_CLIENT_KEY: 'c.key' })).setting).toBe(
+      'COFFER_TLS_CLIENT_CERT',
+    );
   });
 });

@@ -97,9 +97,7 @@ function ipBytes(ip: string): Buffer {
 }
 
 function altNames(names: string[]): Buffer {
-  return seq(
-    ...names.map((n) => (isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, Buffer.from(n.toLowerCase(), 'ascii')))),
-  );
+  return seq(...names.map((n) => (isIP(n) ? tlv(0x87, ipBytes(n)) : tlv(0x82, Buffer.from(n.toLowerCase(), 'ascii')))));
 }
 
 /** subjectKeyIdentifier: SHA-1 of the public key's SubjectPublicKeyInfo (RFC 7093 allows any stable hash). */
@@ -112,7 +110,8 @@ export function keyIdOf(publicKey: KeyObject): Buffer {
 export function issueCertificate(req: CertificateRequest): IssuedCertificate {
   const signer = req.issuer?.key ?? req.selfKey;
   if (!signer) throw new Error('a certificate needs an issuer or, self-signed, its own private key');
-  if (!req.ca && !req.serverAuth && !req.clientAuth) throw new Error('a leaf certificate needs serverAuth or clientAuth');
+  if (!req.ca && !req.serverAuth && !req.clientAuth)
+    throw new Error('a leaf certificate needs serverAuth or clientAuth');
   for (const n of req.altNames ?? [])
     if (!isIP(n) && !/^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/i.test(n))
       throw new Error(`not a host name or IP address: ${JSON.stringify(n)}`);

@@ -83,5 +83,7 @@ export function namedBits(bits: number[]): Buffer {
 export function time(d: Date): Buffer {
   const iso = d.toISOString(); // YYYY-MM-DDTHH:MM:SS.sssZ
   const digits = iso.slice(0, 19).replace(/[-:T]/g, '') + 'Z';
-  return d.getUTCFullYear() < 2050 ? tlv(TAG.UTC_TIME, Buffer.from(digits.slice(2))) : tlv(TAG.GENERALIZED_TIME, Buffer.from(digits));
+  return d.getUTCFullYear() < 2050
+    ? tlv(TAG.UTC_TIME, Buffer.from(digits.slice(2)))
+    : tlv(TAG.GENERALIZED_TIME, Buffer.from(digits));
 }

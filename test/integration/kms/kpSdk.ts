@@ -33,7 +33,11 @@ const req = createRequire(new URL('../../kp-sdk/package.json', import.meta.url))
 export function keyProtectClient(serviceUrl: string, apikey: string, http: SdkParams = {}): KeyProtectClient {
   const KeyProtectV2 = req('@ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2') as SdkModule;
   const { IamAuthenticator } = req('@ibm-cloud/ibm-key-protect/auth') as AuthModule;
-  return new KeyProtectV2({ authenticator: new IamAuthenticator({ apikey, url: serviceUrl, ...http }), serviceUrl, ...http });
+  return new KeyProtectV2({
+    authenticator: new IamAuthenticator({ apikey, url: serviceUrl, ...http }),
+    serviceUrl,
+    ...http,
+  });
 }
 
 /** Every operation the SDK's client class defines (its own prototype, not BaseService's). */

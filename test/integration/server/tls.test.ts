@@ -43,7 +43,11 @@ afterAll(async () => {
   await tls?.remove();
 });
 
-function sdk(endpoint: string, agent: ReturnType<TlsFiles['agent']>, creds = { accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET }) {
+function sdk(
+  endpoint: string,
+  agent: ReturnType<TlsFiles['agent']>,
+  creds = { accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET },
+) {
   return new S3Client({
     endpoint,
     region: 'us-east-1',
@@ -113,7 +117,12 @@ describe('TLS on both listeners (embedded mode)', () => {
   });
 
   it('the Key Protect API over TLS: token exchange, then listing keys, with the CA trusted', async () => {
-    const client = new ServiceClient({ url: gw.kmsUrl, apiKey: gw.rootApiKey, fetch: tlsFetch({ ca: tls.ca }), retries: 0 });
+    const client = new ServiceClient({
+      url: gw.kmsUrl,
+      apiKey: gw.rootApiKey,
+      fetch: tlsFetch({ ca: tls.ca }),
+      retries: 0,
+    });
     const instance = await gw.gateway.kms.ensureTenant(gw.accountId);
     const res = await client.request('GET', '/api/v2/keys', { headers: { 'bluemix-instance': instance } });
     expect(res.status).toBe(200);

@@ -17,14 +17,20 @@ afterAll(async () => {
 function io() {
   let out = '';
   let err = '';
-  return { io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t), env: {} }, out: () => out, err: () => err };
+  return {
+    io: { out: (t: string) => void (out += t), err: (t: string) => void (err += t), env: {} },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 describe('coffer tls init', () => {
   it('writes a CA, a server certificate for the hosts and a client certificate, keys 0600, and prints the settings', async () => {
     const t = io();
     const tlsDir = join(dir, 'tls');
-    expect(await run(['tls', 'init', '--dir', tlsDir, '--hosts', 'localhost,127.0.0.1,coffer.test', '--days', '30'], t.io)).toBe(0);
+    expect(
+      await run(['tls', 'init', '--dir', tlsDir, '--hosts', 'localhost,127.0.0.1,coffer.test', '--days', '30'], t.io),
+    ).toBe(0);
     const ca = new X509Certificate(readFileSync(join(tlsDir, 'ca.crt')));
     const server = new X509Certificate(readFileSync(join(tlsDir, 'server.crt')));
     const client = new X509Certificate(readFileSync(join(tlsDir, 'client.crt')));
@@ -33,7 +39,8 @@ describe('coffer tls init', () => {
     expect(client.checkIssued(ca) && client.verify(ca.publicKey)).toBe(true);
     expect(server.subjectAltName).toBe('DNS:localhost, IP Address:127.0.0.1, DNS:coffer.test');
     expect(client.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
-    for (const k of ['ca.key', 'server.key', 'client.key']) expect(statSync(join(tlsDir, k)).mode & 0o777, k).toBe(0o600);
+    for (const k of ['ca.key', 'server.key', 'client.key'])
+      expect(statSync(join(tlsDir, k)).mode & 0o777, k).toBe(0o600);
     expect(statSync(tlsDir).mode & 0o777).toBe(0o700);
     expect(t.out()).toContain(`COFFER_TLS_CERT=${join(tlsDir, 'server.crt')}`);
     expect(t.out()).toContain(`COFFER_TLS_CLIENT_CA=${join(tlsDir, 'ca.crt')}`);

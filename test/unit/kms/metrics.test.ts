@@ -23,7 +23,9 @@ describe('KmsMetrics', () => {
     const first = await m.render();
     let body = first.body;
     expect(first.contentType).toMatch(/^text\/plain/);
-    expect(body).toContain('coffer_kms_key_operations_total{instance="a",action="wrap",outcome="success",reason="",via="api"} 2');
+    expect(body).toContain(
+      'coffer_kms_key_operations_total{instance="a",action="wrap",outcome="success",reason="",via="api"} 2',
+    );
     expect(body).toContain('action="unwrap",outcome="failure",reason="KEY_DELETED_ERR",via="api"} 1');
     expect(body).not.toContain('instance="b"');
     on.delete('a');

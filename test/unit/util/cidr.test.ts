@@ -33,7 +33,8 @@ describe('cidr', () => {
 
   it('the default private ranges are loopback, RFC 1918 and unique local', () => {
     const p = new CidrSet(PRIVATE_RANGES);
-    for (const a of ['127.0.0.1', '::1', '10.1.1.1', '172.20.0.1', '192.168.1.1', 'fd12::1']) expect(p.has(a), a).toBe(true);
+    for (const a of ['127.0.0.1', '::1', '10.1.1.1', '172.20.0.1', '192.168.1.1', 'fd12::1'])
+      expect(p.has(a), a).toBe(true);
     for (const a of ['8.8.8.8', '172.32.0.1', '2001:db8::1', '::ffff:1.1.1.1']) expect(p.has(a), a).toBe(false);
   });
 

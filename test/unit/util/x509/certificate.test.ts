@@ -18,7 +18,13 @@ describe('der', () => {
 
 function pki() {
   const ca = newKeyPair();
-  const caCert = issueCertificate({ commonName: 'Test CA', publicKey: ca.publicKey, selfKey: ca.privateKey, days: 30, ca: true });
+  const caCert = issueCertificate({
+    commonName: 'Test CA',
+    publicKey: ca.publicKey,
+    selfKey: ca.privateKey,
+    days: 30,
+    ca: true,
+  });
   const issuer = { commonName: 'Test CA', key: ca.privateKey, keyId: caCert.keyId };
   const leaf = newKeyPair();
   const server = issueCertificate({
@@ -81,6 +87,8 @@ describe('issueCertificate', () => {
     const k = newKeyPair();
     const pem = privateKeyPem(k.privateKey);
     expect(pem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
-    expect(createPublicKey(createPrivateKey(pem)).export({ format: 'jwk' })).toEqual(k.publicKey.export({ format: 'jwk' }));
+    expect(createPublicKey(createPrivateKey(pem)).export({ format: 'jwk' })).toEqual(
+      k.publicKey.export({ format: 'jwk' }),
+    );
   });
 });
