@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { parseCidr } from './util/cidr.js';
 
 export interface Config {
   host: string;
@@ -87,6 +88,23 @@ export interface Config {
   dataS3Region?: string;
   /** Rotate the KMS audit log before it passes this many bytes (COFFER_AUDIT_MAX_BYTES); absent = 64 MiB. */
   auditMaxBytes?: number;
+  /** Address the KMS listener binds (COFFER_KMS_HOST); default `host`. Beyond loopback it needs TLS (or kmsInsecureHttp). */
+  kmsHost?: string;
+  /** Both listeners speak HTTPS with this PEM certificate (chain) and key (COFFER_TLS_CERT, COFFER_TLS_KEY; both or neither). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** PEM CA(s) whose client certificates the KMS listener requires (mutual TLS, COFFER_TLS_CLIENT_CA). */
+  tlsClientCa?: string;
+  /** A split-mode gateway reaching an https KMS: a PEM CA to trust (COFFER_TLS_CA) and a client certificate and key (COFFER_TLS_CLIENT_CERT/KEY). */
+  tlsCa?: string;
+  tlsClientCert?: string;
+  tlsClientKey?: string;
+  /** COFFER_KMS_INSECURE_HTTP=true: let the KMS listen beyond loopback without TLS. */
+  kmsInsecureHttp?: boolean;
+  /** What "private" means for allowedNetwork (and who may read /metrics): CIDR ranges (COFFER_PRIVATE_NETWORKS). */
+  privateNetworks?: readonly string[];
+  /** Proxies whose X-Forwarded-For the KMS believes (COFFER_TRUSTED_PROXIES, CIDR ranges); none by default. */
+  trustedProxies?: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -135,6 +153,16 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DATA_S3_SECRET_KEY: 'dataS3SecretKey',
   COFFER_DATA_S3_REGION: 'dataS3Region',
   COFFER_AUDIT_MAX_BYTES: 'auditMaxBytes',
+  COFFER_KMS_HOST: 'kmsHost',
+  COFFER_TLS_CERT: 'tlsCert',
+  COFFER_TLS_KEY: 'tlsKey',
+  COFFER_TLS_CLIENT_CA: 'tlsClientCa',
+  COFFER_TLS_CA: 'tlsCa',
+  COFFER_TLS_CLIENT_CERT: 'tlsClientCert',
+  COFFER_TLS_CLIENT_KEY: 'tlsClientKey',
+  COFFER_KMS_INSECURE_HTTP: 'kmsInsecureHttp',
+  COFFER_PRIVATE_NETWORKS: 'privateNetworks',
+  COFFER_TRUSTED_PROXIES: 'trustedProxies',
 };
 
 /** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */
@@ -329,6 +357,7 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
   Object.assign(cfg, healerOf(raw, name, cfg.drives !== undefined));
   Object.assign(cfg, scaleOut(raw, name));
+  Object.assign(cfg, tlsAndNetwork(raw, name));
   return Object.freeze(cfg);
 }
 
@@ -360,7 +389,11 @@ function pkcs11Of(raw: Record<string, unknown>, name: (k: keyof Config) => strin
   if (pin) out.pkcs11Pin = pin;
   const pinFile = str(raw.pkcs11PinFile, name('pkcs11PinFile'));
   if (pinFile) out.pkcs11PinFile = resolve(pinFile);
-  if (!pin && !pinFile) throw new ConfigError(envName('pkcs11Pin'), `or ${envName('pkcs11PinFile')} is required with ${name('pkcs11Module')}`);
+  if (!pin && !pinFile)
+    throw new ConfigError(
+      envName('pkcs11Pin'),
+      `or ${envName('pkcs11PinFile')} is required with ${name('pkcs11Module')}`,
+    );
   return out;
 }
 
@@ -410,6 +443,60 @@ function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => strin
   return { ...out, ...s3 };
 }
 
+/** A list setting: comma-separated in the environment, an array in the config file. */
+function list(raw: unknown, setting: string): string[] | undefined {
+  if (raw === undefined || raw === null || raw === '') return undefined;
+  const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw;
+  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string' && i !== ''))
+    throw new ConfigError(setting, 'must be a comma-separated list (or an array), none empty');
+  return items as string[];
+}
+
+function cidrs(raw: unknown, setting: string): readonly string[] | undefined {
+  const items = list(raw, setting);
+  if (!items) return undefined;
+  for (const c of items) {
+    try {
+      parseCidr(c);
+    } catch (e) {
+      throw new ConfigError(setting, (e as Error).message);
+    }
+  }
+  return Object.freeze(items);
+}
+
+/** TLS of the listeners and of a split gateway's KMS client, and the KMS's network settings; only what is set appears. */
+function tlsAndNetwork(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
+  const out: Partial<Config> = {};
+  const paths = ['tlsCert', 'tlsKey', 'tlsClientCa', 'tlsCa', 'tlsClientCert', 'tlsClientKey'] as const;
+  for (const k of paths) {
+    const v = str(raw[k], name(k));
+    if (v) out[k] = resolve(v);
+  }
+  for (const [a, b] of [
+    ['tlsCert', 'tlsKey'],
+    ['tlsClientCert', 'tlsClientKey'],
+  ] as const) {
+    if (out[a] && !out[b]) throw new ConfigError(envName(b), `is required with ${name(a)}`);
+    if (out[b] && !out[a]) throw new ConfigError(envName(a), `is required with ${name(b)}`);
+  }
+  if (out.tlsClientCa && !out.tlsCert)
+    throw new ConfigError(name('tlsClientCa'), `needs TLS on the listeners: set ${envName('tlsCert')} too`);
+  const kmsHost = str(raw.kmsHost, name('kmsHost'));
+  if (kmsHost) out.kmsHost = kmsHost;
+  const insecure = raw.kmsInsecureHttp;
+  if (insecure !== undefined && insecure !== null && insecure !== '') {
+    if (insecure === true || insecure === 'true' || insecure === '1') out.kmsInsecureHttp = true;
+    else if (!(insecure === false || insecure === 'false' || insecure === '0'))
+      throw new ConfigError(name('kmsInsecureHttp'), 'must be true or false');
+  }
+  const privateNetworks = cidrs(raw.privateNetworks, name('privateNetworks'));
+  if (privateNetworks) out.privateNetworks = privateNetworks;
+  const trustedProxies = cidrs(raw.trustedProxies, name('trustedProxies'));
+  if (trustedProxies) out.trustedProxies = trustedProxies;
+  return out;
+}
+
 /** What the `coffer` client commands need: where the KMS API is, and whose API key to use. */
 export interface ClientConfig {
   /** COFFER_KMS_URL or --url; default http://127.0.0.1:9001. */
@@ -418,6 +505,10 @@ export interface ClientConfig {
   apiKey: string;
   /** COFFER_KMS_INSTANCE or --instance; "" = the caller's own instance. */
   instance: string;
+  /** An https KMS URL: COFFER_TLS_CA (a PEM CA to trust) and COFFER_TLS_CLIENT_CERT/KEY (mutual TLS); paths, resolved. */
+  tlsCa?: string;
+  tlsClientCert?: string;
+  tlsClientKey?: string;
 }
 
 export function loadClientConfig(
@@ -435,5 +526,11 @@ export function loadClientConfig(
       flags.instance !== undefined ? '--instance' : 'COFFER_KMS_INSTANCE',
       'must be a KMS instance id',
     );
-  return { url: url.replace(/\/+$/, ''), apiKey, instance };
+  const out: ClientConfig = { url: url.replace(/\/+$/, ''), apiKey, instance };
+  if (env.COFFER_TLS_CA) out.tlsCa = resolve(env.COFFER_TLS_CA);
+  if (env.COFFER_TLS_CLIENT_CERT) out.tlsClientCert = resolve(env.COFFER_TLS_CLIENT_CERT);
+  if (env.COFFER_TLS_CLIENT_KEY) out.tlsClientKey = resolve(env.COFFER_TLS_CLIENT_KEY);
+  if (!out.tlsClientCert !== !out.tlsClientKey)
+    throw new ConfigError('COFFER_TLS_CLIENT_CERT', 'COFFER_TLS_CLIENT_CERT and COFFER_TLS_CLIENT_KEY go together');
+  return out;
 }

@@ -10,6 +10,7 @@
  */
 import { ConfigError, deprecatedSettings, loadClientConfig, type ClientConfig } from '../config.js';
 import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../keys/serviceClient.js';
+import { readTlsClientFiles, tlsFetch } from '../util/tlsFetch.js';
 import { CliError, str, UsageError, type Parsed } from './args.js';
 import type { Io } from './output.js';
 
@@ -29,7 +30,17 @@ export class ApiClient {
 
   constructor(readonly cfg: ClientConfig) {
     if (!cfg.apiKey) throw new UsageError('an API key is needed: pass --apikey or set COFFER_API_KEY');
-    this.http = new ServiceClient({ url: cfg.url, apiKey: cfg.apiKey, retries: 2 });
+    const tls = readTlsClientFiles({
+      ...(cfg.tlsCa ? { ca: cfg.tlsCa } : {}),
+      ...(cfg.tlsClientCert ? { cert: cfg.tlsClientCert } : {}),
+      ...(cfg.tlsClientKey ? { key: cfg.tlsClientKey } : {}),
+    });
+    this.http = new ServiceClient({
+      url: cfg.url,
+      apiKey: cfg.apiKey,
+      retries: 2,
+      ...(Object.keys(tls).length ? { fetch: tlsFetch(tls) } : {}),
+    });
     if (cfg.instance) this.instanceId = cfg.instance;
   }
 

@@ -13,6 +13,7 @@ import { KMS_USAGE, runKms } from './kmsCommand.js';
 import { MIGRATE_USAGE, runMigrate } from './migrateCommand.js';
 import type { Io } from './output.js';
 import { runServer, SERVER_USAGE } from './serverCommand.js';
+import { runTls, TLS_USAGE } from './tlsCommand.js';
 
 export const USAGE = `usage: coffer <command> ...
 
@@ -28,6 +29,7 @@ ${K8S_USAGE}
 
 ${BACKUP_USAGE}
 ${HEAL_USAGE}
+${TLS_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
 http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
@@ -54,6 +56,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       case 'heal':
       case 'scrub':
         return await runHeal(cmd, rest, io);
+      case 'tls':
+        return await runTls(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -116,7 +116,10 @@ export class IamStore {
   async putMeta<K extends keyof IamMeta>(name: K, value: IamMeta[K]): Promise<void> {
     // sync: the entry that remembers the root API key must not be lost after the key was printed.
     // (A sublevel's put takes no sync option; a one-entry batch does.)
-    await this.db.batch().put(name, value, { sublevel: this.sub('meta') }).write({ sync: true });
+    await this.db
+      .batch()
+      .put(name, value, { sublevel: this.sub('meta') })
+      .write({ sync: true });
   }
 
   /** Puts and deletes across tables in one atomic, synced LevelDB batch; memory follows on success. */

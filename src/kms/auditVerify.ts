@@ -30,7 +30,14 @@ export interface AuditVerifyResult {
 }
 
 export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
-  const r: AuditVerifyResult = { ok: true, files: [], entries: 0, unchained: 0, last: { seq: 0, hash: GENESIS }, warnings: [] };
+  const r: AuditVerifyResult = {
+    ok: true,
+    files: [],
+    entries: 0,
+    unchained: 0,
+    last: { seq: 0, hash: GENESIS },
+    warnings: [],
+  };
   const fail = (file: string, line: number, problem: string): AuditVerifyResult => {
     r.ok = false;
     r.broken = { file: basename(file), line, problem };
@@ -63,8 +70,7 @@ export async function verifyAuditLog(path: string): Promise<AuditVerifyResult> {
           line.lineNo,
           `prev does not name the entry before (seq ${r.last.seq}): an entry was deleted, inserted or moved`,
         );
-      if (chained && p.seq !== r.last.seq + 1)
-        return fail(file, line.lineNo, `seq ${p.seq} follows seq ${r.last.seq}`);
+      if (chained && p.seq !== r.last.seq + 1) return fail(file, line.lineNo, `seq ${p.seq} follows seq ${r.last.seq}`);
       if (head !== undefined && p.seq === head.seq && p.hash !== head.hash)
         return fail(file, line.lineNo, `seq ${p.seq} is not the entry the head file recorded: the log was rewritten`);
       chained = true;

@@ -3,9 +3,17 @@
  * allowedIP, keyCreateImportAccess, metrics, rotation. Kept by
  * InstanceStateStore. Instance dualAuthDelete and rotation apply to keys
  * created afterwards, keyCreateImportAccess is enforced at key creation;
- * allowedNetwork, allowedIP and metrics are stored and returned (a local KMS
- * has no private endpoint or metrics service).
+ * allowedNetwork and allowedIP are enforced on every Key Protect API call for
+ * the instance (allowsNetwork; the API answers a refused address 401
+ * UNAUTHORIZED_ERR, key-protect.md 2.9), and metrics turns on the instance's
+ * counters on /metrics (kms/metrics.ts).
+ *
+ * "Private" for allowedNetwork=private-only: the client address (the TCP peer,
+ * or X-Forwarded-For through a trusted proxy) is in COFFER_PRIVATE_NETWORKS
+ * (default loopback, RFC 1918 and unique-local ranges). Coffer has one
+ * endpoint; the network a request comes from is what makes it private.
  */
+import { CidrSet } from '../util/cidr.js';
 import { KmsError } from '../keys/errors.js';
 import type {
   InstancePolicyAttributes,
@@ -30,7 +38,18 @@ export interface NewKeyKind {
   secure: boolean;
 }
 
+/** Where a request comes from, as the network policies see it. */
+export interface NetworkClient {
+  /** The client address; undefined when it could not be told (then no allowedIP range matches). */
+  address: string | undefined;
+  /** From a private network (COFFER_PRIVATE_NETWORKS). */
+  isPrivate: boolean;
+}
+
 export class InstancePolicies {
+  /** Parsed allowed_ip lists, by the (immutable) array the policy record holds. */
+  private readonly ranges = new WeakMap<readonly string[], CidrSet>();
+
   constructor(
     private readonly state: InstanceStateStore,
     private readonly service: KmsService,
@@ -57,6 +76,28 @@ export class InstancePolicies {
       };
     });
     await this.state.putPolicies(recs);
+  }
+
+  /** allowedNetwork (private-only) and allowedIP, when enabled: may a request from `client` use the instance? */
+  allowsNetwork(instanceId: string, client: NetworkClient): boolean {
+    const net = this.state.getPolicy(instanceId, 'allowedNetwork')?.policy_data;
+    if (net?.enabled && net.attributes?.allowed_network === 'private-only' && !client.isPrivate) return false;
+    const ip = this.state.getPolicy(instanceId, 'allowedIP')?.policy_data;
+    const list = ip?.enabled ? ip.attributes?.allowed_ip : undefined;
+    if (list) {
+      let set = this.ranges.get(list);
+      if (!set) {
+        set = new CidrSet(list);
+        this.ranges.set(list, set);
+      }
+      if (!set.has(client.address)) return false;
+    }
+    return true;
+  }
+
+  /** The metrics policy: are the instance's operations counted on /metrics? */
+  metricsEnabled(instanceId: string): boolean {
+    return this.state.getPolicy(instanceId, 'metrics')?.policy_data.enabled === true;
   }
 
   /** keyCreateImportAccess: 409 KEY_CREATE_IMPORT_ACCESS_ERR for what it forbids. */

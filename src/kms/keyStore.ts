@@ -249,8 +249,7 @@ export class KeyStore {
       const [instanceId, keyId, versionId] = k.split(SEP);
       const aad = versionAad(instanceId, keyId, versionId);
       const material = await this.unsealVersion(rec, aad);
-      if (!material)
-        throw new KmsError('INTERNAL_ERR', `Key version ${k} failed authentication: nothing was migrated`);
+      if (!material) throw new KmsError('INTERNAL_ERR', `Key version ${k} failed authentication: nothing was migrated`);
       try {
         resealed.push([k, await sealVersion(to, rec, material, aad)]);
       } finally {

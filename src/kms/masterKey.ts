@@ -187,7 +187,10 @@ export async function writeMasterKeyFile(path: string, key: Buffer): Promise<voi
     if (!have) return;
     const same = have.equals(key);
     have.fill(0);
-    if (!same) throw new MasterKeyError(`The KMS master key file ${path} already exists and holds another key; it is never replaced`);
+    if (!same)
+      throw new MasterKeyError(
+        `The KMS master key file ${path} already exists and holds another key; it is never replaced`,
+      );
   };
   await check();
   const created = await createKeyFile(dirname(resolve(path)), resolve(path), nodeRandomBytes, key);

@@ -48,7 +48,9 @@ export class MasterKeyKindError extends Error {
 }
 
 function describe(kind: MasterKeyKind): string {
-  return kind === 'pkcs11' ? 'PKCS#11 token key (COFFER_PKCS11_MODULE)' : 'file master key (COFFER_MASTER_KEY or its file)';
+  return kind === 'pkcs11'
+    ? 'PKCS#11 token key (COFFER_PKCS11_MODULE)'
+    : 'file master key (COFFER_MASTER_KEY or its file)';
 }
 
 /** The check entries for a store sealed by `sealer` (a new store, or the end of a migration). */

@@ -52,7 +52,9 @@ function acquire(module: string): pkcs11js.PKCS11 {
   try {
     lib.load(module);
   } catch (e) {
-    throw new MasterKeyError(`Cannot load the PKCS#11 module ${module} (COFFER_PKCS11_MODULE): ${(e as Error).message}`);
+    throw new MasterKeyError(
+      `Cannot load the PKCS#11 module ${module} (COFFER_PKCS11_MODULE): ${(e as Error).message}`,
+    );
   }
   try {
     lib.C_Initialize();
@@ -82,7 +84,9 @@ async function pinOf(o: Pkcs11Options): Promise<string> {
   if (o.pin !== undefined && o.pin !== '') return o.pin;
   if (o.pinFile !== undefined && o.pinFile !== '') {
     const text = await readFile(o.pinFile, 'utf8').catch((e: NodeJS.ErrnoException) => {
-      throw new MasterKeyError(`Cannot read the PKCS#11 PIN file ${o.pinFile} (COFFER_PKCS11_PIN_FILE): ${e.code ?? e.message}`);
+      throw new MasterKeyError(
+        `Cannot read the PKCS#11 PIN file ${o.pinFile} (COFFER_PKCS11_PIN_FILE): ${e.code ?? e.message}`,
+      );
     });
     // A trailing newline is what `echo PIN > file` leaves; the PIN itself has none.
     return text.replace(/\r?\n$/, '');

@@ -29,7 +29,9 @@ export async function tokenSecretsKey(store: KeyStore, create: boolean): Promise
     return key;
   }
   if (!create)
-    throw new Error('The KMS key store has no IAM secrets key although IAM data exists; restore the key store from a backup');
+    throw new Error(
+      'The KMS key store has no IAM secrets key although IAM data exists; restore the key store from a backup',
+    );
   const key = randomBytes(MASTER_KEY_BYTES);
   await store.putMeta('secretsKey', (await store.master.seal(key, SECRETS_AAD)).toString('base64'));
   return key;

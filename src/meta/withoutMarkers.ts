@@ -5,7 +5,10 @@ import type { ObjectRecord } from './records.js';
  * of current versions for the stores whose range scans cannot filter. Stopping
  * early closes the source (its iterator is returned with this one).
  */
-export async function* withoutMarkers(records: AsyncIterable<ObjectRecord>, limit: number): AsyncGenerator<ObjectRecord> {
+export async function* withoutMarkers(
+  records: AsyncIterable<ObjectRecord>,
+  limit: number,
+): AsyncGenerator<ObjectRecord> {
   if (limit <= 0) return;
   let n = 0;
   for await (const r of records) {

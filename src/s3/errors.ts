@@ -144,7 +144,12 @@ export function toS3Error(err: unknown): S3Error {
         return new S3Error('InternalError', 'The stored object failed an integrity check.');
       default:
         if (!isCode(err.code)) return new S3Error('InternalError');
-        return new S3Error(err.code, err.message, err.detail, err.deleteMarker ? deleteMarkerHeaders(err.deleteMarker) : {});
+        return new S3Error(
+          err.code,
+          err.message,
+          err.detail,
+          err.deleteMarker ? deleteMarkerHeaders(err.deleteMarker) : {},
+        );
     }
   }
   if (err instanceof KmsError) return kmsToS3(err);

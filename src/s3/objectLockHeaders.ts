@@ -28,7 +28,10 @@ export function parseLockDate(raw: string, argumentName: string): number {
 
 export function parseMode(raw: string, argumentName: string): RetentionMode {
   if (raw !== 'GOVERNANCE' && raw !== 'COMPLIANCE')
-    throw new S3Error('InvalidArgument', 'Unknown wormMode directive.', { ArgumentName: argumentName, ArgumentValue: raw });
+    throw new S3Error('InvalidArgument', 'Unknown wormMode directive.', {
+      ArgumentName: argumentName,
+      ArgumentValue: raw,
+    });
   return raw;
 }
 
@@ -63,7 +66,9 @@ export function requireIntegrityForLock(h: IncomingHttpHeaders): void {
     header(h, 'content-md5') !== undefined ||
     header(h, 'x-amz-sdk-checksum-algorithm') !== undefined ||
     header(h, 'x-amz-trailer') !== undefined ||
-    Object.keys(h).some((k) => k.toLowerCase().startsWith('x-amz-checksum-') && k.toLowerCase() !== 'x-amz-checksum-type');
+    Object.keys(h).some(
+      (k) => k.toLowerCase().startsWith('x-amz-checksum-') && k.toLowerCase() !== 'x-amz-checksum-type',
+    );
   if (!has)
     throw new S3Error(
       'InvalidRequest',

@@ -139,12 +139,7 @@ const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'tag
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention
  * would be a PutObject that replaces the data with the retention XML.
  */
-const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = [
-  'torrent',
-  'restore',
-  'select',
-  'renameObject',
-];
+const UNSUPPORTED_OBJECT_KEYWORDS: readonly string[] = ['torrent', 'restore', 'select', 'renameObject'];
 
 function notImplemented(kw: string): S3Error {
   return new S3Error('NotImplemented', `The ${kw} sub-resource is not implemented.`);

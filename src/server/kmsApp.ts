@@ -1,13 +1,12 @@
 /**
  * The Koa app for the Key Protect compatible KMS API, and its listener. The
- * middleware order lives here: last-resort errors -> POST /identity/token ->
+ * middleware order lives here: last-resort errors -> GET /metrics -> POST /identity/token ->
  * /iam/v1 management -> /iam/v1 gateway lookups and audit -> /api/v2 Key
  * Protect -> not found. Each route family
  * renders its own errors (Key Protect's body under /api/v2, IBM IAM's under
  * /identity and /iam); nothing here logs a header or a body.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import Koa from 'koa';
 import type { Context, Next } from 'koa';
 import type { CredentialStore } from '../auth/credentials.js';
@@ -19,7 +18,10 @@ import { ImportTokens } from '../kms/importTokens.js';
 import { InstancePolicies } from '../kms/instancePolicies.js';
 import type { InstanceStateStore } from '../kms/instanceState.js';
 import { KeyRings } from '../kms/keyRings.js';
+import { metricsRoute } from '../kms/api/metricsRoute.js';
+import { network, type NetworkSettings } from '../kms/api/network.js';
 import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
+import type { KmsMetrics } from '../kms/metrics.js';
 import { auditRouter } from '../iam/api/auditRoutes.js';
 import { gatewayRouter } from '../iam/api/gatewayRoutes.js';
 import { iamRouter } from '../iam/api/iamRoutes.js';
@@ -29,6 +31,7 @@ import { IamError } from '../iam/errors.js';
 import type { Iam } from '../iam/openIam.js';
 import type { Logger } from '../util/logger.js';
 import { backupRouter, type BackupSources } from './backup/backupRoute.js';
+import { createListener, listenerUrl, type ListenerTls } from './listenerTls.js';
 
 export interface KmsAppDeps {
   service: KmsService;
@@ -47,6 +50,12 @@ export interface KmsAppDeps {
   readAudit?: (q: AuditQuery) => Promise<AuditEntry[]>;
   /** The stores POST /admin/v1/backup snapshots (backup/backupRoute.ts). */
   backup?: BackupSources;
+  /** Private networks and trusted proxies (allowedNetwork, allowedIP, /metrics). */
+  network?: NetworkSettings;
+  /** Served on GET /metrics when given. */
+  metrics?: KmsMetrics;
+  /** The instance policies, when the caller needs the same object (the metrics policy). */
+  policies?: InstancePolicies;
 }
 
 export function createKmsApp(d: KmsAppDeps): Koa {
@@ -57,11 +66,12 @@ export function createKmsApp(d: KmsAppDeps): Koa {
     access: d.iam.access,
     authorizer: d.authorizer,
     keyRings: new KeyRings(d.state, d.service, now),
-    policies: new InstancePolicies(d.state, d.service, now),
+    policies: d.policies ?? new InstancePolicies(d.state, d.service, now),
     importTokens: d.importTokens ?? new ImportTokens(now),
     audit: d.audit,
     log: d.log,
     now,
+    network: network(d.network),
   };
   const app = new Koa();
   app.proxy = false;
@@ -73,6 +83,7 @@ export function createKmsApp(d: KmsAppDeps): Koa {
       renderKmsError(ctx, api, e);
     }
   });
+  if (d.metrics) app.use(metricsRoute(d.metrics, api.network));
   const token = tokenRouter(d.iam.service, d.audit, d.log);
   const iam = iamRouter({
     iam: d.iam.service,
@@ -113,11 +124,12 @@ export interface KmsListener {
   close(): Promise<void>;
 }
 
-/** Listens on host:port (0 = ephemeral). */
-export async function listenKms(app: Koa, host: string, port: number): Promise<KmsListener> {
-  const server = createServer(
+/** Listens on host:port (0 = ephemeral); HTTPS with `tls`. */
+export async function listenKms(app: Koa, host: string, port: number, tls?: ListenerTls): Promise<KmsListener> {
+  const server = createListener(
     { requestTimeout: 60_000, headersTimeout: 30_000, keepAliveTimeout: 65_000 },
     app.callback(),
+    tls,
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -126,8 +138,7 @@ export async function listenKms(app: Koa, host: string, port: number): Promise<K
       resolve();
     });
   });
-  const addr = server.address() as AddressInfo;
-  const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  const url = listenerUrl(server, tls !== undefined);
   return {
     server,
     url,

@@ -24,6 +24,8 @@ import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
 import { InstanceStateStore } from '../kms/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
+import { InstancePolicies } from '../kms/instancePolicies.js';
+import { KmsMetrics, teeAudit } from '../kms/metrics.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { Logger } from '../util/logger.js';
 import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
@@ -31,6 +33,7 @@ import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
 import { openMasterKeySource } from './masterKeySource.js';
+import { kmsBindHost, listenerTls } from './listenerTls.js';
 
 export interface KmsServer {
   config: Config;
@@ -66,6 +69,9 @@ export interface KmsServerOptions {
 }
 
 export async function startKmsServer(config: Config, log: Logger, opts: KmsServerOptions = {}): Promise<KmsServer> {
+  // Settings that refuse the start are checked before anything is opened.
+  const bindHost = kmsBindHost(config);
+  const tls = listenerTls(config, true);
   const guard = opts.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: false })));
   // A key store sealed under a key that cannot be found must not get a new one.
   const master = await openMasterKeySource(config, guard.present.has('kms'), (m) => log.warn(m));
@@ -86,6 +92,11 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       ...(config.auditMaxBytes !== undefined ? { maxBytes: config.auditMaxBytes } : {}),
     });
     opened.push(() => audit.close());
+    // Metrics count what the audit log records (both paths), for instances whose
+    // metrics policy is on; the policies are read once their store is open.
+    let policies: InstancePolicies | undefined;
+    const metrics = new KmsMetrics((id) => policies?.metricsEnabled(id) === true);
+    const auditAndMetrics = teeAudit(audit, metrics);
     const kms = await openingStore(join(config.dataDir, 'kms'), 'kms', () =>
       openEmbeddedKms({
         dir: join(config.dataDir, 'kms'),
@@ -94,7 +105,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         dekCacheTtlMs: config.dekCacheTtlSeconds * 1000,
         log,
         authorizer,
-        audit,
+        audit: auditAndMetrics,
         ...(opts.now ? { now: opts.now } : {}),
       }),
     );
@@ -123,6 +134,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const instanceDir = join(config.dataDir, 'kms-instance');
     const instanceState = await openingStore(instanceDir, 'kms-instance', () => InstanceStateStore.open(instanceDir));
     opened.push(() => instanceState.close());
+    policies = new InstancePolicies(instanceState, kms.local.service, opts.now ?? Date.now);
     // IAM accounts' access keys, with the root credentials first so they keep working as before.
     const credentials = new IamCredentialStore(iam.service, [
       {
@@ -140,7 +152,13 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       iam,
       authorizer,
       state: instanceState,
-      audit,
+      audit: auditAndMetrics,
+      policies,
+      metrics,
+      network: {
+        ...(config.privateNetworks ? { privateNetworks: config.privateNetworks } : {}),
+        ...(config.trustedProxies ? { trustedProxies: config.trustedProxies } : {}),
+      },
       log,
       region: config.region,
       ...(opts.now ? { now: opts.now } : {}),
@@ -151,7 +169,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         return readAuditLog(auditPath, q);
       },
     });
-    const listener = await listenKms(app, config.host, config.kmsPort);
+    const listener = await listenKms(app, bindHost, config.kmsPort, tls);
     opened.push(() => listener.close());
     kms.url = listener.url;
     if (!opts.dataDir) await guard.ready();

@@ -22,6 +22,7 @@ import type { MetaStore } from '../meta/MetaStore.js';
 import { RemoteKeyProvider } from '../keys/remoteKeyProvider.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
+import { readTlsClientFiles, tlsFetch } from '../util/tlsFetch.js';
 import { startS3Server } from './s3Server.js';
 
 export interface RemoteGateway {
@@ -57,7 +58,17 @@ export async function startRemoteGateway(
       "split mode needs the API key of the KMS's gateway identity (printed once by `coffer kms`)",
     );
   }
-  const client = new ServiceClient({ url: config.kmsUrl, apiKey: config.gatewayApiKey });
+  // An https KMS: a private CA and, for mutual TLS, the gateway's client certificate.
+  const tls = readTlsClientFiles({
+    ...(config.tlsCa ? { ca: config.tlsCa } : {}),
+    ...(config.tlsClientCert ? { cert: config.tlsClientCert } : {}),
+    ...(config.tlsClientKey ? { key: config.tlsClientKey } : {}),
+  });
+  const client = new ServiceClient({
+    url: config.kmsUrl,
+    apiKey: config.gatewayApiKey,
+    ...(Object.keys(tls).length ? { fetch: tlsFetch(tls) } : {}),
+  });
   await waitForKms(client, opts.startupWaitMs ?? 15_000);
   const provider = new RemoteKeyProvider(client, { log });
   const defaultRootKeyCrn = await provider.defaultRootKeyCrn({ tenant: '' });

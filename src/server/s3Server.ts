@@ -13,8 +13,7 @@
  * ones (stores.ts: PostgreSQL metadata, an S3 data tier).
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import { DEFAULT_SEGMENT_LOG2, TAG_SIZE } from '../crypto/index.js';
@@ -37,6 +36,7 @@ import { ErasureBlobStore } from '../storage/erasure/erasureBlobStore.js';
 import { FsBlobStore } from '../storage/fsBlobStore.js';
 import type { BlobStore } from '../storage/BlobStore.js';
 import { healthDocument } from './healthDetail.js';
+import { createListener, listenerTls, listenerUrl } from './listenerTls.js';
 import { createS3App } from './s3App.js';
 import { guardDataDir, storesOf, type DataDirGuard } from './dataDir.js';
 import { openBlobStore, openMetaStore } from './stores.js';
@@ -93,6 +93,7 @@ export interface S3Server {
 export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
   const { config, log } = d;
   const opened: Array<() => Promise<unknown>> = [];
+  const tls = listenerTls(config, false);
   try {
     const guard = d.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: false, s3: true })));
     const meta = await openMetaStore(config, log);
@@ -163,9 +164,10 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     // which nothing moves for idleTimeoutSeconds is closed: the request's body
     // stream then errors and the write leaves nothing behind.
     const handler = app.callback();
-    const server = createServer(
+    const server = createListener(
       { maxHeaderSize: config.maxHeaderBytes, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 },
       handler,
+      tls,
     );
     // Expect: by default Node answers 100 Continue before the app has seen the
     // request, and 417 to any other expectation. Both go to the app instead: it
@@ -196,8 +198,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
     if (!d.dataDir) await guard.ready();
     healer?.start();
-    const addr = server.address() as AddressInfo;
-    const url = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const url = listenerUrl(server, tls !== undefined);
     const settled = async () => {
       while (rewraps.size) await Promise.allSettled([...rewraps]);
     };

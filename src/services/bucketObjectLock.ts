@@ -48,8 +48,12 @@ export async function applyObjectLock(
 
 export function requireObjectLockConfig(b: BucketRecord): BucketObjectLock {
   if (!b.objectLock)
-    throw new DomainError('ObjectLockConfigurationNotFoundError', 'Object Lock configuration does not exist for this bucket', {
-      BucketName: b.name,
-    });
+    throw new DomainError(
+      'ObjectLockConfigurationNotFoundError',
+      'Object Lock configuration does not exist for this bucket',
+      {
+        BucketName: b.name,
+      },
+    );
   return b.objectLock;
 }

@@ -91,7 +91,8 @@ export class BucketService {
         input.rootKeyCrn !== undefined &&
         (!existing.encryption.customerManaged || existing.encryption.rootKeyCrn !== input.rootKeyCrn);
       // AWS us-east-1 answers 200 to a repeated CreateBucket by the owner; other regions 409.
-      if (this.d.region === 'us-east-1' && !keyDiffers && !!input.objectLock === !!existing.objectLock) return { created: false, bucket: existing };
+      if (this.d.region === 'us-east-1' && !keyDiffers && !!input.objectLock === !!existing.objectLock)
+        return { created: false, bucket: existing };
       throw new DomainError(
         'BucketAlreadyOwnedByYou',
         'Your previous request to create the named bucket succeeded and you already own it.',
@@ -231,7 +232,8 @@ export class BucketService {
     const notEmpty = () =>
       new DomainError('BucketNotEmpty', 'The bucket you tried to delete is not empty', { BucketName: name });
     // Delete markers count: S3 refuses to delete a bucket that holds any version.
-    for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1, deleteMarkers: true })) throw notEmpty();
+    for await (const _ of this.d.meta.listObjects({ bucketUid: b.uid, limit: 1, deleteMarkers: true }))
+      throw notEmpty();
     await abortUploads?.(b);
     if (await this.d.meta.bucketHasContent(b.uid)) throw notEmpty();
     await this.d.meta.batch().deleteBucket(name).commit();

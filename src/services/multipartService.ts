@@ -99,7 +99,11 @@ export class MultipartService {
     lockForNewVersion(bucket, opts.objectLock);
     const dek = await this.d.buckets.dek(bucket, opts.requestId);
     const uploadId = newId();
-    const secrets: UploadSecrets = { userMeta, tags: opts.tags, ...(opts.objectLock ? { objectLock: opts.objectLock } : {}) };
+    const secrets: UploadSecrets = {
+      userMeta,
+      tags: opts.tags,
+      ...(opts.objectLock ? { objectLock: opts.objectLock } : {}),
+    };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
     const rec: UploadRecord = {
       bucketUid: bucket.uid,
@@ -202,7 +206,15 @@ export class MultipartService {
       const size = src.record.size;
       const { start, end } = copySourceRange(source.range, size);
       const body = size === 0 ? new PassThrough().end() : sourceStream(this.d.blobs, src, src.bucket.uid, start, end);
-      const part = await this.uploadPart(bucket, key, uploadId, partNumber, body, { length: end - start + 1 }, requestId);
+      const part = await this.uploadPart(
+        bucket,
+        key,
+        uploadId,
+        partNumber,
+        body,
+        { length: end - start + 1 },
+        requestId,
+      );
       return { ...part, sourceVersion: src.version };
     } finally {
       src.release();

@@ -19,9 +19,13 @@ export interface LockTarget {
 }
 
 function noLock(key: string): DomainError {
-  return new DomainError('NoSuchObjectLockConfiguration', 'The specified object does not have a ObjectLock configuration', {
-    Key: key,
-  });
+  return new DomainError(
+    'NoSuchObjectLockConfiguration',
+    'The specified object does not have a ObjectLock configuration',
+    {
+      Key: key,
+    },
+  );
 }
 
 async function open(objects: ObjectService, t: LockTarget, method: string) {

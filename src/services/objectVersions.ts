@@ -93,10 +93,15 @@ export function requireVersion(found: Located | undefined, key: string, version:
 export function requireCurrent(b: BucketRecord, key: string, cur: ObjectRecord | undefined): ObjectRecord {
   if (!cur) throw new DomainError('NoSuchKey', 'The specified key does not exist.', { Key: key });
   if (cur.deleteMarker)
-    throw new DomainError('NoSuchKey', 'The specified key does not exist.', { Key: key }, {
-      version: versionOf(cur),
-      lastModified: cur.lastModified,
-    });
+    throw new DomainError(
+      'NoSuchKey',
+      'The specified key does not exist.',
+      { Key: key },
+      {
+        version: versionOf(cur),
+        lastModified: cur.lastModified,
+      },
+    );
   return cur;
 }
 
@@ -136,7 +141,8 @@ export async function stageRemoval(meta: MetaStore, b: BucketRecord, key: string
     return;
   }
   let next: { historyId: string; record: ObjectRecord } | undefined;
-  if (b.versioning !== undefined) for await (const e of meta.listVersions({ bucketUid: b.uid, key, limit: 1 })) next = e;
+  if (b.versioning !== undefined)
+    for await (const e of meta.listVersions({ bucketUid: b.uid, key, limit: 1 })) next = e;
   if (next) batch.putObject(next.record).deleteVersion(b.uid, key, next.historyId);
   else batch.deleteObject(b.uid, key);
 }

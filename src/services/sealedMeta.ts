@@ -72,7 +72,11 @@ export const openMeta = (dek: Buffer, id: SealIdentity, metaSalt: string, sealed
  * bucket name carries that name. `version` is the S3 version id the read
  * resolved, NULL_VERSION for the null version (see crypto/index.ts, "Versions").
  */
-export function addressOf(bucket: BucketRecord, key: string, version: string | undefined = NULL_VERSION): ObjectAddress {
+export function addressOf(
+  bucket: BucketRecord,
+  key: string,
+  version: string | undefined = NULL_VERSION,
+): ObjectAddress {
   return { bucketUid: bucket.uid, bucketName: bucket.name, key, version };
 }
 

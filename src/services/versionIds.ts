@@ -50,7 +50,8 @@ export function nullHistoryId(lastModified: number): string {
  * DeleteObjects' VersionId): "null" or one of ours; anything else is AWS's 400.
  */
 export function checkVersionId(id: string): string {
-  if (id === '') throw new DomainError('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: 'versionId' });
+  if (id === '')
+    throw new DomainError('InvalidArgument', 'Version id cannot be the empty string', { ArgumentName: 'versionId' });
   if (id !== NULL_VERSION && !VERSION_ID_RE.test(id))
     throw new DomainError('InvalidArgument', 'Invalid version id specified', {
       ArgumentName: 'versionId',

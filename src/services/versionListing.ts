@@ -92,7 +92,8 @@ export async function listObjectVersions(
       // Resume inside key-marker: the versions after version-id-marker, then the keys after it.
       const cur = versioned ? await meta.getObject(b.uid, keyMarker) : undefined;
       const after = cur && (await historyBound(meta, b, cur, versionIdMarker));
-      if (cur && after !== null) for await (const e of history(keyMarker, after)) if (!emit(e.record, false)) break done;
+      if (cur && after !== null)
+        for await (const e of history(keyMarker, after)) if (!emit(e.record, false)) break done;
     }
     const afterIsPrefix = delimiter !== '' && isCommonPrefix(keyMarker, prefix, delimiter);
     let lastPrefix: string | undefined;

@@ -58,9 +58,9 @@ export function metaStoreVersionsContract(name: string, factory: () => Promise<M
       expect(await store.getObject(uid, 'k')).toBeUndefined();
       expect(await all(store.listObjects({ bucketUid: uid, limit: 10, deleteMarkers: true }))).toEqual([]);
       await store.batch().deleteVersion(uid, 'k', 'a2').deleteVersion(uid, 'k', 'never').commit();
-      expect((await all(store.listVersions({ bucketUid: uid, key: 'k', limit: 10 }))).map((e) => e.historyId)).toEqual(
-        ['b1'],
-      );
+      expect((await all(store.listVersions({ bucketUid: uid, key: 'k', limit: 10 }))).map((e) => e.historyId)).toEqual([
+        'b1',
+      ]);
     });
 
     it('a batch moves a version between current and history atomically', async () => {

@@ -36,11 +36,17 @@ export class KpClient {
     const t = await call(`${kmsUrl}/identity/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'urn:ibm:params:oauth:grant-type:apikey', apikey: ROOT_APIKEY }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'urn:ibm:params:oauth:grant-type:apikey',
+        apikey: ROOT_APIKEY,
+      }).toString(),
     });
     if (t.kind !== 'ok') throw new Error(`token: ${JSON.stringify(t)}`);
     const token = String(t.value.json.access_token);
-    const l = await call(`${kmsUrl}/iam/v1/instances`, { method: 'GET', headers: { authorization: `Bearer ${token}` } });
+    const l = await call(`${kmsUrl}/iam/v1/instances`, {
+      method: 'GET',
+      headers: { authorization: `Bearer ${token}` },
+    });
     if (l.kind !== 'ok') throw new Error(`instances: ${JSON.stringify(l)}`);
     const instances = l.value.json.instances as Array<{ id: string; name: string }>;
     const mine = instances.find((i) => i.name !== 'coffer-default');

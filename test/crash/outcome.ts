@@ -8,9 +8,7 @@
 import { signedRequest, type RawEndpoint, type RawResponse, type SignOptions } from '../helpers/rawS3.js';
 
 export type Outcome<T> =
-  | { kind: 'ok'; value: T }
-  | { kind: 'failed'; status: number; body: string }
-  | { kind: 'unknown'; error: string };
+  { kind: 'ok'; value: T } | { kind: 'failed'; status: number; body: string } | { kind: 'unknown'; error: string };
 
 export function describeOutcome(o: Outcome<unknown>): string {
   if (o.kind === 'ok') return 'ok';
@@ -19,11 +17,7 @@ export function describeOutcome(o: Outcome<unknown>): string {
 }
 
 /** Sign and send; classify the response. `parse` turns a whole 2xx response into the value. */
-export async function s3Call<T>(
-  ep: RawEndpoint,
-  o: SignOptions,
-  parse: (res: RawResponse) => T,
-): Promise<Outcome<T>> {
+export async function s3Call<T>(ep: RawEndpoint, o: SignOptions, parse: (res: RawResponse) => T): Promise<Outcome<T>> {
   let res: RawResponse;
   try {
     res = await signedRequest(ep, o);

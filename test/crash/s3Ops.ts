@@ -46,7 +46,12 @@ export async function deleteObjects(ep: RawEndpoint, bucket: string, keys: strin
   const body = Buffer.from(xml);
   const o = await s3Call(
     ep,
-    { method: 'POST', path: `/${bucket}?delete`, body, headers: { 'Content-MD5': createHash('md5').update(body).digest('base64') } },
+    {
+      method: 'POST',
+      path: `/${bucket}?delete`,
+      body,
+      headers: { 'Content-MD5': createHash('md5').update(body).digest('base64') },
+    },
     (r) => parseXml(r.body).DeleteResult as { Deleted?: unknown[]; Error?: unknown[] } | undefined,
   );
   if (o.kind !== 'ok') return o;
@@ -143,7 +148,10 @@ export async function listObjects(ep: RawEndpoint, bucket: string): Promise<Outc
 }
 
 /** Open multipart uploads of the bucket (one page: the workload keeps few open). */
-export async function listUploads(ep: RawEndpoint, bucket: string): Promise<Outcome<Array<{ key: string; uploadId: string }>>> {
+export async function listUploads(
+  ep: RawEndpoint,
+  bucket: string,
+): Promise<Outcome<Array<{ key: string; uploadId: string }>>> {
   return s3Call(ep, { method: 'GET', path: `/${bucket}?uploads` }, (r) => {
     const res = parseXml(r.body).ListMultipartUploadsResult as { Upload?: unknown[] } | undefined;
     return (asArray(res?.Upload) as Array<{ Key: string; UploadId: string }>).map((u) => ({

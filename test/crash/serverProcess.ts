@@ -82,7 +82,13 @@ export async function startServer(layout: ServerLayout, timeoutMs = 30_000): Pro
     throw new Error(`refusing to test a server that does not listen on loopback: ${s3Url} ${kmsUrl}`);
   }
   return {
-    s3: { host: '127.0.0.1', port: Number(u.port), region: REGION, accessKeyId: ROOT_USER, secretAccessKey: ROOT_SECRET },
+    s3: {
+      host: '127.0.0.1',
+      port: Number(u.port),
+      region: REGION,
+      accessKeyId: ROOT_USER,
+      secretAccessKey: ROOT_SECRET,
+    },
     kmsUrl,
     stderr: () => err,
     async kill() {

@@ -43,11 +43,15 @@ async function verifyObjects(ep: RawEndpoint, ledger: Ledger, problems: string[]
   for (const [id, e] of ledger.keys) {
     const o = await s3.getObject(ep, e.bucket, e.key);
     if (o.kind !== 'ok') {
-      problems.push(`GET ${id}: ${describeOutcome(o)} (want ${[e.committed, ...e.pending].map(describeState).join(' or ')})`);
+      problems.push(
+        `GET ${id}: ${describeOutcome(o)} (want ${[e.committed, ...e.pending].map(describeState).join(' or ')})`,
+      );
       continue;
     }
     const got: ObjState =
-      o.value.status === 404 ? { present: false } : { present: true, md5: o.value.md5, size: o.value.size, etag: o.value.etag };
+      o.value.status === 404
+        ? { present: false }
+        : { present: true, md5: o.value.md5, size: o.value.size, etag: o.value.etag };
     const allowed = [e.committed, ...e.pending];
     if (!allowed.some((s) => matches(got, s))) {
       problems.push(`GET ${id}: got ${describeState(got)}, want ${allowed.map(describeState).join(' or ')}`);

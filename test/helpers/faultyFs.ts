@@ -16,16 +16,7 @@ import { Readable } from 'node:stream';
 import { nodeBlobFs, type BlobFs } from '../../src/storage/blobFs.js';
 
 export type FaultOp =
-  | 'open'
-  | 'write'
-  | 'fsync'
-  | 'read'
-  | 'close'
-  | 'rename'
-  | 'mkdir'
-  | 'unlink'
-  | 'stat'
-  | 'opendir';
+  'open' | 'write' | 'fsync' | 'read' | 'close' | 'rename' | 'mkdir' | 'unlink' | 'stat' | 'opendir';
 
 export interface Fault {
   op: FaultOp;

@@ -23,7 +23,10 @@ export function softhsmModule(): string | undefined {
   const found = CANDIDATES.find((p) => existsSync(p));
   if (found) return found;
   try {
-    const listed = execFileSync('dpkg', ['-L', 'libsofthsm2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const listed = execFileSync('dpkg', ['-L', 'libsofthsm2'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
       .split('\n')
       .find((l) => l.endsWith('/libsofthsm2.so'));
     return listed && existsSync(listed) ? listed : undefined;
@@ -57,11 +60,10 @@ export async function createSoftToken(module: string, tokenLabel = 'coffer-test'
   await writeFile(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\n`);
   process.env.SOFTHSM2_CONF = conf;
   const pin = '1234';
-  execFileSync(
-    'softhsm2-util',
-    ['--init-token', '--free', '--label', tokenLabel, '--pin', pin, '--so-pin', '5678'],
-    { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: 'ignore' },
-  );
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', tokenLabel, '--pin', pin, '--so-pin', '5678'], {
+    env: { ...process.env, SOFTHSM2_CONF: conf },
+    stdio: 'ignore',
+  });
   return {
     module,
     tokenLabel,

@@ -16,8 +16,14 @@ import type { IamService } from '../iamService.js';
 export const MAX_IAM_BODY_BYTES = 16 * 1024;
 
 /** The status and IBM IAM error body for an error; `internal` when it is none of ours (it is then logged, not shown). */
-export function iamErrorOf(err: unknown): { status: number; errorCode: string; errorMessage: string; internal: boolean } {
-  if (err instanceof IamError) return { status: err.status, errorCode: err.code, errorMessage: err.message, internal: false };
+export function iamErrorOf(err: unknown): {
+  status: number;
+  errorCode: string;
+  errorMessage: string;
+  internal: boolean;
+} {
+  if (err instanceof IamError)
+    return { status: err.status, errorCode: err.code, errorMessage: err.message, internal: false };
   // The KMS core's errors (e.g. creating an instance), in IAM's shape.
   if (err instanceof KmsError)
     return { status: err.status, errorCode: err.reason, errorMessage: err.message, internal: false };

@@ -80,6 +80,24 @@ export async function resolveInstance(deps: KmsApiDeps, id: string | undefined):
   return inst;
 }
 
+/**
+ * The allowedIP and allowedNetwork instance policies: a caller from an address
+ * they refuse gets the same 401 as one without access (key-protect.md 2.9).
+ * A gateway service identity is not judged by its own address: it carries S3
+ * requests for tenants (as the embedded gateway does in process, where no
+ * network is involved); where split-mode gateways may connect from is the KMS
+ * listener's bind address and mutual TLS.
+ */
+export function assertNetworkAllowed(
+  deps: KmsApiDeps,
+  ctx: Parameters<KmsApiDeps['network']['clientOf']>[0],
+  caller: Caller,
+  instanceId: string,
+): void {
+  if (caller.identity.gateway) return;
+  if (!deps.policies.allowsNetwork(instanceId, deps.network.clientOf(ctx))) throw unauthorized();
+}
+
 /** The gateway tenant header, accepted only from a gateway service identity. */
 export function tenantOf(r: Pick<ApiRequest, 'caller' | 'ctx'>): string | undefined {
   const t = header(r, TENANT_HEADER);

@@ -15,6 +15,7 @@ import type { Logger } from '../../util/logger.js';
 import type { ImportTokens } from '../importTokens.js';
 import type { InstancePolicies } from '../instancePolicies.js';
 import type { KeyRings } from '../keyRings.js';
+import type { Network } from './network.js';
 import type { Json, Query } from './schema.js';
 
 export interface KmsApiDeps {
@@ -29,6 +30,8 @@ export interface KmsApiDeps {
   audit: AuditSink;
   log: Logger;
   now: () => number;
+  /** Client addresses for the allowedIP / allowedNetwork instance policies. */
+  network: Network;
 }
 
 export interface ApiRequest {

@@ -16,7 +16,7 @@ import { auditUnavailable } from '../auditKeyProvider.js';
 import type { Caller } from '../../identity/caller.js';
 import { writeJson } from '../../restApi/response.js';
 import { headerValue } from '../../util/httpHeaders.js';
-import { authenticate, resolveInstance, tenantOf } from './access.js';
+import { assertNetworkAllowed, authenticate, resolveInstance, tenantOf } from './access.js';
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
 import { invalidField, toErrorResponse } from './errors.js';
 import { keyAction, keyActionName } from './handlers/actions.js';
@@ -104,6 +104,7 @@ function endpoint(deps: KmsApiDeps, action: ActionName, handler: Handler) {
     try {
       caller = authenticate(deps, headerOf(ctx, 'authorization'));
       const instance = await resolveInstance(deps, headerOf(ctx, 'bluemix-instance'));
+      assertNetworkAllowed(deps, ctx, caller, instance.id);
       r = {
         deps,
         ctx,
@@ -132,7 +133,10 @@ function endpoint(deps: KmsApiDeps, action: ActionName, handler: Handler) {
     try {
       await deps.audit.record(auditEntry(name, correlationId, ctx.ip, caller, r, failure, reply === undefined));
     } catch (e) {
-      deps.log.error('kms audit append failed: the call is answered 503', { err: (e as Error)?.message, correlationId });
+      deps.log.error('kms audit append failed: the call is answered 503', {
+        err: (e as Error)?.message,
+        correlationId,
+      });
       renderKmsError(ctx, deps, auditUnavailable());
       return;
     }

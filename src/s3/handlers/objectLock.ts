@@ -38,24 +38,40 @@ async function target(ctx: S3RequestContext, bucket: string, key: string) {
   return { bucket: b, key, versionId: versionParam(ctx), requestId: ctx.requestId };
 }
 
-export async function handleGetObjectRetention(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleGetObjectRetention(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const r = await ctx.services.objects.retention(await target(ctx, bucket, key));
   return { headers: versionHeader(r.version), xml: retentionDoc(r.retention) };
 }
 
-export async function handlePutObjectRetention(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handlePutObjectRetention(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const retention = decodeRetention(await body(ctx));
   const t = await target(ctx, bucket, key);
   const version = await ctx.services.objects.putRetention(t, retention, bypassGovernance(ctx.headers));
   return { headers: versionHeader(version) };
 }
 
-export async function handleGetObjectLegalHold(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handleGetObjectLegalHold(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const h = await ctx.services.objects.legalHold(await target(ctx, bucket, key));
   return { headers: versionHeader(h.version), xml: legalHoldDoc(h.on) };
 }
 
-export async function handlePutObjectLegalHold(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
+export async function handlePutObjectLegalHold(
+  ctx: S3RequestContext,
+  bucket: string,
+  key: string,
+): Promise<HandlerResult> {
   const on = decodeLegalHold(await body(ctx));
   const version = await ctx.services.objects.putLegalHold(await target(ctx, bucket, key), on);
   return { headers: versionHeader(version) };

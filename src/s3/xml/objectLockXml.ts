@@ -40,7 +40,8 @@ function count(raw: string | undefined): number | undefined {
 export function decodeObjectLockConfiguration(body: string): BucketObjectLock['rule'] {
   const n = root(body, 'ObjectLockConfiguration');
   only(n, ['ObjectLockEnabled', 'Rule']);
-  if (text(n, 'ObjectLockEnabled') !== 'Enabled') throw new S3Error('MalformedXML', 'ObjectLockEnabled must be Enabled.');
+  if (text(n, 'ObjectLockEnabled') !== 'Enabled')
+    throw new S3Error('MalformedXML', 'ObjectLockEnabled must be Enabled.');
   if (n.Rule === undefined) return undefined;
   const rules = Array.isArray(n.Rule) ? n.Rule : [n.Rule];
   if (rules.length !== 1) throw new S3Error('MalformedXML');

@@ -98,7 +98,9 @@ describe('coffer kms audit', () => {
     const mine = JSON.parse((await cli(['kms', 'audit', '--json'], tenantEnv)).out) as AuditEntry[];
     expect(mine.length).toBeGreaterThan(0);
     // Its instances' entries, and the IAM calls in its account (its token exchanges: no instance).
-    expect(new Set(mine.filter((e) => e.instance !== undefined).map((e) => e.instance))).toEqual(new Set([own.json.id]));
+    expect(new Set(mine.filter((e) => e.instance !== undefined).map((e) => e.instance))).toEqual(
+      new Set([own.json.id]),
+    );
     expect(mine.filter((e) => e.instance === undefined).every((e) => e.account === acct.json.account.id)).toBe(true);
     expect(mine.some((e) => e.action === 'exchangeApiKey' && e.via === 'iam')).toBe(true);
   });

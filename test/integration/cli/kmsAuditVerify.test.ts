@@ -27,7 +27,9 @@ describe('coffer kms audit: actions by name, IAM failures, verify', () => {
     expect((await cli(['kms', 'keys', 'enable', key.id], env)).code).toBe(0);
     expect((await c.kp.req('POST', `/keys/${key.id}/actions/rotate`)).status).toBe(204);
     // A refused API key, through the CLI itself.
-    expect((await cli(['kms', 'keys', 'list'], { ...env, COFFER_API_KEY: 'wrong-apikey-0123456789abcdef' })).code).toBe(1);
+    expect((await cli(['kms', 'keys', 'list'], { ...env, COFFER_API_KEY: 'wrong-apikey-0123456789abcdef' })).code).toBe(
+      1,
+    );
     // Enough calls for the log to rotate a few times.
     for (let i = 0; i < 20; i++) await c.kp.req('GET', `/keys/${key.id}`);
   });
@@ -69,7 +71,9 @@ describe('coffer kms audit: actions by name, IAM failures, verify', () => {
   it('verify is OK, then names the edited line', async () => {
     const ok = await cli(['kms', 'audit', 'verify', '--data-dir', c.dataDir]);
     expect(ok.code, ok.err).toBe(0);
-    expect(ok.out).toMatch(/^audit log OK: \d+ chained entries in kms-audit\.log\.1, kms-audit\.log\.2, .*kms-audit\.log;/);
+    expect(ok.out).toMatch(
+      /^audit log OK: \d+ chained entries in kms-audit\.log\.1, kms-audit\.log\.2, .*kms-audit\.log;/,
+    );
     const viaEnv = await cli(['kms', 'audit', 'verify', '--json'], { COFFER_DATA_DIR: c.dataDir });
     expect(JSON.parse(viaEnv.out)).toMatchObject({ ok: true, warnings: [] });
     await c.gw.audit.flush();

@@ -21,18 +21,23 @@ export type SdkParams = Record<string, unknown>;
 export type KeyProtectClient = Record<string, (params: SdkParams) => Promise<SdkResponse>>;
 
 interface SdkModule {
-  new (opts: { authenticator: unknown; serviceUrl: string }): KeyProtectClient;
+  new (opts: { authenticator: unknown; serviceUrl: string } & SdkParams): KeyProtectClient;
 }
 interface AuthModule {
-  IamAuthenticator: new (opts: { apikey: string; url: string }) => unknown;
+  IamAuthenticator: new (opts: { apikey: string; url: string } & SdkParams) => unknown;
 }
 
 const req = createRequire(new URL('../../kp-sdk/package.json', import.meta.url));
 
-export function keyProtectClient(serviceUrl: string, apikey: string): KeyProtectClient {
+/** `http`: options for the SDK's HTTP client and its authenticator's (e.g. an `httpsAgent` trusting a private CA). */
+export function keyProtectClient(serviceUrl: string, apikey: string, http: SdkParams = {}): KeyProtectClient {
   const KeyProtectV2 = req('@ibm-cloud/ibm-key-protect/ibm-key-protect-api/v2') as SdkModule;
   const { IamAuthenticator } = req('@ibm-cloud/ibm-key-protect/auth') as AuthModule;
-  return new KeyProtectV2({ authenticator: new IamAuthenticator({ apikey, url: serviceUrl }), serviceUrl });
+  return new KeyProtectV2({
+    authenticator: new IamAuthenticator({ apikey, url: serviceUrl, ...http }),
+    serviceUrl,
+    ...http,
+  });
 }
 
 /** Every operation the SDK's client class defines (its own prototype, not BaseService's). */

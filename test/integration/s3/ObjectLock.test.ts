@@ -80,7 +80,10 @@ describe('Object Lock configuration', () => {
       s3.send(
         new PutObjectLockConfigurationCommand({
           Bucket: b,
-          ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 0 } } },
+          ObjectLockConfiguration: {
+            ObjectLockEnabled: 'Enabled',
+            Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 0 } },
+          },
         }),
       ),
       400,
@@ -91,9 +94,15 @@ describe('Object Lock configuration', () => {
   it('a bucket without lock: 404 ObjectLockConfigurationNotFoundError; enabling needs versioning (409), then works', async () => {
     const b = bucketName('olplain');
     await s3.send(new CreateBucketCommand({ Bucket: b }));
-    await expectSdkError(s3.send(new GetObjectLockConfigurationCommand({ Bucket: b })), 404, 'ObjectLockConfigurationNotFoundError');
+    await expectSdkError(
+      s3.send(new GetObjectLockConfigurationCommand({ Bucket: b })),
+      404,
+      'ObjectLockConfigurationNotFoundError',
+    );
     const enable = () =>
-      s3.send(new PutObjectLockConfigurationCommand({ Bucket: b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }));
+      s3.send(
+        new PutObjectLockConfigurationCommand({ Bucket: b, ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled' } }),
+      );
     await expectSdkError(enable(), 409, 'InvalidBucketState');
     await expectSdkError(
       s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ObjectLockLegalHoldStatus: 'ON' })),
@@ -102,7 +111,9 @@ describe('Object Lock configuration', () => {
     );
     await s3.send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));
     await enable();
-    expect((await s3.send(new GetObjectLockConfigurationCommand({ Bucket: b }))).ObjectLockConfiguration?.ObjectLockEnabled).toBe('Enabled');
+    expect(
+      (await s3.send(new GetObjectLockConfigurationCommand({ Bucket: b }))).ObjectLockConfiguration?.ObjectLockEnabled,
+    ).toBe('Enabled');
   });
 });
 
@@ -112,7 +123,10 @@ describe('retention and deletes', () => {
     await s3.send(
       new PutObjectLockConfigurationCommand({
         Bucket: b,
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+        },
       }),
     );
     const before = Date.now();
@@ -136,7 +150,13 @@ describe('retention and deletes', () => {
       'AccessDenied',
     );
     await s3.send(
-      new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v, Retention: shorter, BypassGovernanceRetention: true }),
+      new PutObjectRetentionCommand({
+        Bucket: b,
+        Key: 'k',
+        VersionId: v,
+        Retention: shorter,
+        BypassGovernanceRetention: true,
+      }),
     );
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: v, BypassGovernanceRetention: true }));
     await s3.send(new DeleteObjectCommand({ Bucket: b, Key: 'k', VersionId: marker.VersionId }));
@@ -157,12 +177,27 @@ describe('retention and deletes', () => {
       { Mode: 'GOVERNANCE' as const, RetainUntilDate: new Date(soon.getTime() + DAY) },
     ])
       await expectSdkError(
-        s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v, Retention, BypassGovernanceRetention: true })),
+        s3.send(
+          new PutObjectRetentionCommand({
+            Bucket: b,
+            Key: 'k',
+            VersionId: v,
+            Retention,
+            BypassGovernanceRetention: true,
+          }),
+        ),
         403,
         'AccessDenied',
       );
     const later = new Date(soon.getTime() + 1000);
-    await s3.send(new PutObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: later } }));
+    await s3.send(
+      new PutObjectRetentionCommand({
+        Bucket: b,
+        Key: 'k',
+        VersionId: v,
+        Retention: { Mode: 'COMPLIANCE', RetainUntilDate: later },
+      }),
+    );
     const r = await s3.send(new GetObjectRetentionCommand({ Bucket: b, Key: 'k', VersionId: v }));
     expect(r.Retention?.RetainUntilDate?.getTime()).toBe(later.getTime());
     await new Promise((res) => setTimeout(res, later.getTime() - Date.now() + 200));
@@ -173,7 +208,15 @@ describe('retention and deletes', () => {
   it('a retain-until date in the past, or a mode without a date, is 400', async () => {
     const b = await lockedBucket('olbad');
     await expectSdkError(
-      s3.send(new PutObjectCommand({ Bucket: b, Key: 'k', Body: 'x', ObjectLockMode: 'COMPLIANCE', ObjectLockRetainUntilDate: new Date(Date.now() - 1000) })),
+      s3.send(
+        new PutObjectCommand({
+          Bucket: b,
+          Key: 'k',
+          Body: 'x',
+          ObjectLockMode: 'COMPLIANCE',
+          ObjectLockRetainUntilDate: new Date(Date.now() - 1000),
+        }),
+      ),
       400,
       'InvalidArgument',
     );
@@ -192,11 +235,16 @@ describe('every write path gets the lock', () => {
     await s3.send(
       new PutObjectLockConfigurationCommand({
         Bucket: b,
-        ObjectLockConfiguration: { ObjectLockEnabled: 'Enabled', Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } } },
+        ObjectLockConfiguration: {
+          ObjectLockEnabled: 'Enabled',
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
+        },
       }),
     );
     const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp' }));
-    const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'x' }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'x' }),
+    );
     const done = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: b,
@@ -210,7 +258,9 @@ describe('every write path gets the lock', () => {
       403,
       'AccessDenied',
     );
-    const copied = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${v0}` }));
+    const copied = await s3.send(
+      new CopyObjectCommand({ Bucket: b, Key: 'dst', CopySource: `${b}/src?versionId=${v0}` }),
+    );
     const h = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'dst', VersionId: copied.VersionId }));
     expect([h.ObjectLockMode, h.ObjectLockLegalHoldStatus]).toEqual(['COMPLIANCE', undefined]);
   });
@@ -220,7 +270,11 @@ describe('legal hold', () => {
   it('ON blocks deleting that version whatever its retention; OFF releases it', async () => {
     const b = await lockedBucket('olhold');
     const v = await put(b, 'k');
-    await expectSdkError(s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'k' })), 404, 'NoSuchObjectLockConfiguration');
+    await expectSdkError(
+      s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'k' })),
+      404,
+      'NoSuchObjectLockConfiguration',
+    );
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: 'k', VersionId: v, LegalHold: { Status: 'ON' } }));
     expect((await s3.send(new GetObjectLegalHoldCommand({ Bucket: b, Key: 'k' }))).LegalHold?.Status).toBe('ON');
     expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k' }))).ObjectLockLegalHoldStatus).toBe('ON');
@@ -230,7 +284,11 @@ describe('legal hold', () => {
       'AccessDenied',
     );
     const batch = await s3.send(
-      new DeleteObjectsCommand({ Bucket: b, Delete: { Objects: [{ Key: 'k', VersionId: v }] }, BypassGovernanceRetention: true }),
+      new DeleteObjectsCommand({
+        Bucket: b,
+        Delete: { Objects: [{ Key: 'k', VersionId: v }] },
+        BypassGovernanceRetention: true,
+      }),
     );
     expect(batch.Errors?.map((e) => [e.Key, e.VersionId, e.Code])).toEqual([['k', v, 'AccessDenied']]);
     await s3.send(new PutObjectLegalHoldCommand({ Bucket: b, Key: 'k', VersionId: v, LegalHold: { Status: 'OFF' } }));
@@ -268,7 +326,10 @@ describe('the root key of a lock-enabled bucket', () => {
       }),
     );
     expect(await c.kp.registrations(k1.id)).toEqual([]);
-    const regs = await c.kp.req<{ resources: Array<{ preventKeyDeletion: boolean }> }>('GET', `/keys/${k2.id}/registrations`);
+    const regs = await c.kp.req<{ resources: Array<{ preventKeyDeletion: boolean }> }>(
+      'GET',
+      `/keys/${k2.id}/registrations`,
+    );
     expect(regs.json.resources.map((r) => r.preventKeyDeletion)).toEqual([true]);
     const refused = await c.kp.req('DELETE', `/keys/${k2.id}?force=true`);
     expect([refused.status, reasonOf(refused.json)]).toEqual([409, 'PREV_KEY_DEL_ERR']);

@@ -54,7 +54,9 @@ const put = async (b: string, key: string, body: string) =>
   (await s3.send(new PutObjectCommand({ Bucket: b, Key: key, Body: Buffer.from(body) }))).VersionId;
 
 async function read(b: string, key: string, versionId?: string): Promise<string> {
-  return (await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: key, VersionId: versionId })))).toString();
+  return (
+    await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: key, VersionId: versionId })))
+  ).toString();
 }
 
 describe('bucket versioning setting', () => {
@@ -100,8 +102,16 @@ describe('versions of an object', () => {
     const head = await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'k', VersionId: v1 }));
     expect([head.VersionId, head.ContentLength]).toEqual([v1, 3]);
     expect((await s3.send(new GetObjectCommand({ Bucket: b, Key: 'k' }))).VersionId).toBe(v2);
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: '0'.repeat(32) })), 404, 'NoSuchVersion');
-    await expectSdkError(s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: 'bogus' })), 400, 'InvalidArgument');
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: '0'.repeat(32) })),
+      404,
+      'NoSuchVersion',
+    );
+    await expectSdkError(
+      s3.send(new GetObjectCommand({ Bucket: b, Key: 'k', VersionId: 'bogus' })),
+      400,
+      'InvalidArgument',
+    );
   });
 
   it('delete markers: GET is 404 with x-amz-delete-marker, by id 405; removing the marker restores the object', async () => {
@@ -224,7 +234,9 @@ describe('DeleteObjects, multipart, copy and tagging with versions', () => {
     const b = await bucket('vmpcopy', 'Enabled');
     const v1 = await put(b, 'k', 'first');
     const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'k' }));
-    const part = await s3.send(new UploadPartCommand({ Bucket: b, Key: 'k', UploadId, PartNumber: 1, Body: Buffer.from('mp') }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'k', UploadId, PartNumber: 1, Body: Buffer.from('mp') }),
+    );
     const done = await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: b,
@@ -261,7 +273,12 @@ describe('DeleteObjects, multipart, copy and tagging with versions', () => {
     const v1 = await put(b, 'k', 'one');
     await put(b, 'k', 'two');
     const set = await s3.send(
-      new PutObjectTaggingCommand({ Bucket: b, Key: 'k', VersionId: v1, Tagging: { TagSet: [{ Key: 't', Value: '1' }] } }),
+      new PutObjectTaggingCommand({
+        Bucket: b,
+        Key: 'k',
+        VersionId: v1,
+        Tagging: { TagSet: [{ Key: 't', Value: '1' }] },
+      }),
     );
     expect(set.VersionId).toBe(v1);
     const old = await s3.send(new GetObjectTaggingCommand({ Bucket: b, Key: 'k', VersionId: v1 }));

@@ -50,15 +50,18 @@ describe('versioning on PostgreSQL metadata', () => {
     // The marker on dir/a must not hide dir/b's common prefix.
     const plain = await s3.send(new ListObjectsV2Command({ Bucket: b, Delimiter: '/' }));
     expect(plain.CommonPrefixes?.map((p) => p.Prefix)).toEqual(['dir/']);
-    expect((await s3.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'dir/' }))).Contents?.map((c) => c.Key)).toEqual([
-      'dir/b',
-    ]);
+    expect(
+      (await s3.send(new ListObjectsV2Command({ Bucket: b, Prefix: 'dir/' }))).Contents?.map((c) => c.Key),
+    ).toEqual(['dir/b']);
     const seen: string[] = [];
     let KeyMarker: string | undefined;
     let VersionIdMarker: string | undefined;
     for (let i = 0; i < 10; i++) {
       const p = await s3.send(new ListObjectVersionsCommand({ Bucket: b, MaxKeys: 2, KeyMarker, VersionIdMarker }));
-      seen.push(...(p.DeleteMarkers ?? []).map((d) => `${d.Key}:marker`), ...(p.Versions ?? []).map((v) => `${v.Key}:${v.VersionId}`));
+      seen.push(
+        ...(p.DeleteMarkers ?? []).map((d) => `${d.Key}:marker`),
+        ...(p.Versions ?? []).map((v) => `${v.Key}:${v.VersionId}`),
+      );
       if (!p.IsTruncated) break;
       KeyMarker = p.NextKeyMarker;
       VersionIdMarker = p.NextVersionIdMarker;

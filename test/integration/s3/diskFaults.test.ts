@@ -206,9 +206,7 @@ describe('erasure-coded drives (2+2) with failing writes', () => {
     await es3.send(new PutObjectCommand({ Bucket: b, Key: 'one', Body: one }));
     expect(efs.raised.length).toBeGreaterThan(0);
     efs.clear();
-    expect(
-      (await bodyBytes(await es3.send(new GetObjectCommand({ Bucket: b, Key: 'one' })))).equals(one),
-    ).toBe(true);
+    expect((await bodyBytes(await es3.send(new GetObjectCommand({ Bucket: b, Key: 'one' })))).equals(one)).toBe(true);
     // The drive that refused holds nothing of it: its shard is for the heal to write.
     const shardsOf = async (d: number) => (await filesUnder(join(root, `disk${d}`))).length;
     const before = await Promise.all([0, 1, 2, 3].map(shardsOf));

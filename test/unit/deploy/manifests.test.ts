@@ -62,20 +62,31 @@ describe('compose.yaml', () => {
       const kmsUrl = cmd[cmd.indexOf('--kms-url') + 1]!;
       const c = loadConfig(envOf(name), { kmsUrl });
       expect(new URL(c.kmsUrl).hostname).toBe('kms');
+      // The KMS link is TLS, trusting the CA that the kms-tls service writes for the name "kms".
+      expect(c.kmsUrl).toMatch(/^https:/);
+      expect(c.tlsCa).toBe('/keys/tls/ca.crt');
+      expect(services[name]!.volumes).toContain('kms-tls:/keys:ro');
       expect(new URL(c.metaUrl!).hostname).toBe('postgres');
       expect(new URL(c.dataS3Endpoint!).hostname).toBe('minio');
       expect(c.gatewayApiKey).toBe(envOf('kms').COFFER_GATEWAY_APIKEY);
       expect(services[name]!.depends_on).toMatchObject({ kms: {}, postgres: {} });
       // Each gateway has its own scratch volume: none shares a LevelDB directory with another.
-      expect(services[name]!.volumes).toHaveLength(1);
+      expect(services[name]!.volumes!.filter((v) => v.endsWith(':/data'))).toHaveLength(1);
     }
-    const vols = gateways.map((g) => services[g]!.volumes![0]);
+    const vols = gateways.map((g) => services[g]!.volumes!.find((v) => v.endsWith(':/data')));
     expect(new Set(vols).size).toBe(gateways.length);
   });
 
   it('gives the KMS a valid configuration with the master key from the environment, not the volume', () => {
     const c = loadConfig(envOf('kms'));
     expect(Buffer.from(c.masterKey, 'base64')).toHaveLength(32);
+    // Bound beyond loopback, so with TLS: the certificate is made for the name the gateways use.
+    expect(c.kmsHost).toBe('0.0.0.0');
+    expect([c.tlsCert, c.tlsKey]).toEqual(['/keys/tls/server.crt', '/keys/tls/server.key']);
+    expect(c.kmsInsecureHttp).not.toBe(true);
+    expect(services['kms-tls']!.command).toEqual([
+      'test -f /keys/tls/server.crt || node dist/src/cli/main.js tls init --dir /keys/tls --hosts kms',
+    ]);
     expect(services.kms!.ports).toBeUndefined();
   });
 
@@ -152,7 +163,7 @@ describe('config/k8s/coffer.yaml', () => {
     for (const name of ['coffer-kms', 'coffer-gateway'])
       for (const e of container(name).env) {
         expect(CONFIG_ENV_NAMES, e.name).toContain(e.name);
-        if (/KEY$|PASSWORD$|APIKEY$|META_URL$/.test(e.name))
+        if (/(MASTER_KEY|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|SECRET_KEY|META_URL)$/.test(e.name))
           expect(e.valueFrom?.secretKeyRef.name, e.name).toBe('coffer');
       }
   });
@@ -162,6 +173,11 @@ describe('config/k8s/coffer.yaml', () => {
     const kmsUrl = gw.command[gw.command.indexOf('--kms-url') + 1]!;
     const c = loadConfig(envFor('coffer-gateway'), { kmsUrl });
     expect(new URL(c.kmsUrl).hostname).toBe('coffer-kms');
+    expect(c.kmsUrl).toMatch(/^https:/);
+    expect(c.tlsCa).toBe('/tls/ca.crt');
+    const kms = loadConfig(envFor('coffer-kms'));
+    // Bound beyond loopback, so with TLS (the server refuses plain HTTP there).
+    expect([kms.kmsHost, kms.tlsCert, kms.tlsKey]).toEqual(['0.0.0.0', '/tls/server.crt', '/tls/server.key']);
     expect(c.metaUrl).toMatch(/^postgres:/);
     expect(c.dataS3Bucket).toBe('coffer-blobs');
     expect(gw.readinessProbe).toEqual({ httpGet: { path: '/health', port: 9000 }, periodSeconds: 5 });

@@ -157,7 +157,11 @@ describe('AuditLog', () => {
     expect(log.chainHead.seq).toBe(3);
     await log.record(entry(4));
     await log.close();
-    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, entries: 4, files: ['kms-audit.log.1', 'kms-audit.log'] });
+    expect(await verifyAuditLog(path)).toMatchObject({
+      ok: true,
+      entries: 4,
+      files: ['kms-audit.log.1', 'kms-audit.log'],
+    });
   });
 
   it('lines from before the chain stay, and the chain starts after them', async () => {

@@ -78,7 +78,10 @@ describe('verifyAuditLog', () => {
 
   it('without a head file, whole-line truncation is only a warning', async () => {
     await rm(`${path}.head`);
-    expect(await verifyAuditLog(path)).toMatchObject({ ok: true, warnings: [expect.stringMatching(/no readable head/)] });
+    expect(await verifyAuditLog(path)).toMatchObject({
+      ok: true,
+      warnings: [expect.stringMatching(/no readable head/)],
+    });
   });
 
   it('a rewritten tail (new hashes computed) differs from the head', async () => {
@@ -115,6 +118,9 @@ describe('verifyAuditLog', () => {
     const ls = await read();
     ls.splice(2, 0, formatAuditLine({ time: '2026-01-01T00:00:00.000Z', ...entry(7) }).trimEnd());
     await write(ls);
-    expect((await verifyAuditLog(path)).broken).toMatchObject({ line: 3, problem: expect.stringMatching(/without a hash/) });
+    expect((await verifyAuditLog(path)).broken).toMatchObject({
+      line: 3,
+      problem: expect.stringMatching(/without a hash/),
+    });
   });
 });

@@ -113,3 +113,47 @@ describe('InstancePolicies', () => {
     expect(await k.service.getPolicies(k.instanceId, std.id)).toEqual([]);
   });
 });
+
+describe('InstancePolicies: network policies and metrics', () => {
+  const pub = (address: string | undefined) => ({ address, isPrivate: false });
+  const priv = (address: string) => ({ address, isPrivate: true });
+
+  it('with no policy every client is allowed and metrics are off', () => {
+    expect(policies.allowsNetwork(k.instanceId, pub('198.51.100.1'))).toBe(true);
+    expect(policies.allowsNetwork(k.instanceId, pub(undefined))).toBe(true);
+    expect(policies.metricsEnabled(k.instanceId)).toBe(false);
+  });
+
+  it('allowedNetwork private-only allows private clients only; disabled or public-and-private allows all', async () => {
+    const set = (enabled: boolean, allowed_network: 'private-only' | 'public-and-private') =>
+      policies.put(k.instanceId, [{ type: 'allowedNetwork', enabled, attributes: { allowed_network } }], 'u');
+    await set(true, 'private-only');
+    expect(policies.allowsNetwork(k.instanceId, pub('198.51.100.1'))).toBe(false);
+    expect(policies.allowsNetwork(k.instanceId, priv('10.0.0.1'))).toBe(true);
+    await set(false, 'private-only');
+    expect(policies.allowsNetwork(k.instanceId, pub('198.51.100.1'))).toBe(true);
+    await set(true, 'public-and-private');
+    expect(policies.allowsNetwork(k.instanceId, pub('198.51.100.1'))).toBe(true);
+  });
+
+  it('allowedIP allows addresses in its ranges only, a private client included; an unknown address is refused', async () => {
+    await policies.put(
+      k.instanceId,
+      [{ type: 'allowedIP', enabled: true, attributes: { allowed_ip: ['203.0.113.0/24', '2001:db8::/32'] } }],
+      'u',
+    );
+    expect(policies.allowsNetwork(k.instanceId, pub('203.0.113.200'))).toBe(true);
+    expect(policies.allowsNetwork(k.instanceId, pub('2001:db8::7'))).toBe(true);
+    expect(policies.allowsNetwork(k.instanceId, priv('10.0.0.1'))).toBe(false);
+    expect(policies.allowsNetwork(k.instanceId, pub(undefined))).toBe(false);
+    await policies.put(k.instanceId, [{ type: 'allowedIP', enabled: false }], 'u');
+    expect(policies.allowsNetwork(k.instanceId, pub('198.51.100.1'))).toBe(true);
+  });
+
+  it('metrics follows its policy', async () => {
+    await policies.put(k.instanceId, [{ type: 'metrics', enabled: true }], 'u');
+    expect(policies.metricsEnabled(k.instanceId)).toBe(true);
+    await policies.put(k.instanceId, [{ type: 'metrics', enabled: false }], 'u');
+    expect(policies.metricsEnabled(k.instanceId)).toBe(false);
+  });
+});

@@ -9,7 +9,12 @@ import { FileMasterKey, type MasterKeySealer } from '../../../src/kms/masterKeyS
 /** A stand-in for a token key: AES-GCM under a key the test holds, but of kind pkcs11. */
 function fakeToken(key = randomBytes(32)): MasterKeySealer {
   const inner = new FileMasterKey(key);
-  return { kind: 'pkcs11', seal: (p, a) => inner.seal(p, a), unseal: (s, a) => inner.unseal(s, a), close: () => inner.close() };
+  return {
+    kind: 'pkcs11',
+    seal: (p, a) => inner.seal(p, a),
+    unseal: (s, a) => inner.unseal(s, a),
+    close: () => inner.close(),
+  };
 }
 
 const version = { id: 'v1', creationDate: 1 } as Parameters<ReturnType<KeyStore['batch']>['putVersion']>[2];

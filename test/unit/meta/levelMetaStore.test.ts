@@ -58,8 +58,15 @@ describe('LevelMetaStore', () => {
     const rec = recordLevelWrites();
     try {
       await store.batch().putBucket(makeBucket('synced', uid)).commit();
-      await store.batch().putObject(makeObject(uid, 'a')).putUpload(makeUpload(uid, 'b', 'up-s')).commit();
-      await store.batch().putPart(makePart(uid, 'up-s', 1)).commit();
+      await store
+        .batch()
+        .putObject(makeObject(uid, 'a'))
+        .putUpload(makeUpload(uid, 'b', 'up-s'))
+        .commit();
+      await store
+        .batch()
+        .putPart(makePart(uid, 'up-s', 1))
+        .commit();
       await Promise.all([
         store.batch().deleteObject(uid, 'a').commit(),
         store.batch().deletePart('up-s', 1).deleteUpload(uid, 'b', 'up-s').commit(),

@@ -51,7 +51,11 @@ describe('LevelMetaStore on a full disk', () => {
         owner: 'o',
         created: 0,
       } as unknown as BucketRecord;
-      const err = await store.batch().putBucket(bucket).commit().catch((e: unknown) => e);
+      const err = await store
+        .batch()
+        .putBucket(bucket)
+        .commit()
+        .catch((e: unknown) => e);
       expect(err).toMatchObject({ name: 'DiskFaultError', errno: 'ENOSPC', kind: 'full', drive: 'metadata' });
       expect(await store.getBucket('b')).toBeUndefined();
       db.batch = real;

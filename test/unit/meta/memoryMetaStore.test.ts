@@ -5,7 +5,10 @@ import { makeObject, metaStoreContract, newUid } from '../../contract/metaStore.
 import { metaStoreVersionsContract } from '../../contract/metaStoreVersions.contract.js';
 
 metaStoreContract('MemoryMetaStore', async () => ({ store: new MemoryMetaStore(), cleanup: async () => undefined }));
-metaStoreVersionsContract('MemoryMetaStore', async () => ({ store: new MemoryMetaStore(), cleanup: async () => undefined }));
+metaStoreVersionsContract('MemoryMetaStore', async () => ({
+  store: new MemoryMetaStore(),
+  cleanup: async () => undefined,
+}));
 
 async function keys(it: AsyncIterable<ObjectRecord>): Promise<string[]> {
   const out: string[] = [];

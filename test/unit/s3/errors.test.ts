@@ -310,7 +310,10 @@ describe('toS3Error: disk faults', () => {
   ] as const;
   for (const [errno, code, status] of cases) {
     it(`${errno} -> ${status} ${code}, a short reason without errno, drive or path`, () => {
-      const cause = Object.assign(new Error(`${errno}: x, write '/srv/disk1/tmp/abc'`), { code: errno, syscall: 'write' });
+      const cause = Object.assign(new Error(`${errno}: x, write '/srv/disk1/tmp/abc'`), {
+        code: errno,
+        syscall: 'write',
+      });
       const e = toS3Error(new DiskFaultError(errno, 'write', 'drive "disk1"', { cause }));
       expect([e.code, e.status]).toEqual([code, status]);
       expect(e.message).not.toMatch(/disk1|\/srv|E[A-Z]{2,}/);
@@ -319,11 +322,42 @@ describe('toS3Error: disk faults', () => {
   }
 
   it('a write quorum lost only to full drives is 507; with any other failure 503', () => {
-    const full = new InsufficientShardsError('write', 'f'.repeat(32), 2, 3, 4, new Map([[0, 'ENOSPC'], [1, 'EDQUOT']]));
+    const full = new InsufficientShardsError(
+      'write',
+      'f'.repeat(32),
+      2,
+      3,
+      4,
+      new Map([
+        [0, 'ENOSPC'],
+        [1, 'EDQUOT'],
+      ]),
+    );
     expect(toS3Error(full).status).toBe(507);
-    const mixed = new InsufficientShardsError('write', 'f'.repeat(32), 2, 3, 4, new Map([[0, 'ENOSPC'], [1, 'EIO']]));
+    const mixed = new InsufficientShardsError(
+      'write',
+      'f'.repeat(32),
+      2,
+      3,
+      4,
+      new Map([
+        [0, 'ENOSPC'],
+        [1, 'EIO'],
+      ]),
+    );
     expect(toS3Error(mixed).status).toBe(503);
-    const read = new InsufficientShardsError('read', 'f'.repeat(32), 1, 2, 4, new Map([[0, 'ENOSPC'], [1, 'ENOSPC'], [2, 'ENOSPC']]));
+    const read = new InsufficientShardsError(
+      'read',
+      'f'.repeat(32),
+      1,
+      2,
+      4,
+      new Map([
+        [0, 'ENOSPC'],
+        [1, 'ENOSPC'],
+        [2, 'ENOSPC'],
+      ]),
+    );
     expect(toS3Error(read).status).toBe(503);
   });
 });

@@ -27,7 +27,10 @@ const plainBucket = { uid: 'u', name: 'b', versioning: 'Enabled' } as unknown as
 
 describe('Object Lock rules', () => {
   it('a new version takes the request lock, else the default; lock headers on a bucket without lock are 400', () => {
-    const withRule = { ...lockBucket, objectLock: { enabled: true as const, rule: { mode: 'GOVERNANCE' as const, years: 1 } } };
+    const withRule = {
+      ...lockBucket,
+      objectLock: { enabled: true as const, rule: { mode: 'GOVERNANCE' as const, years: 1 } },
+    };
     expect(lockForNewVersion(withRule, undefined, NOW)).toEqual({
       retention: { mode: 'GOVERNANCE', retainUntil: NOW + 365 * DAY },
     });
@@ -44,7 +47,12 @@ describe('Object Lock rules', () => {
   });
 
   it('deletes: legal hold and COMPLIANCE always refuse, GOVERNANCE only without the bypass, expired never', () => {
-    const gov = { etag: '', checksums: {}, userMeta: {}, retention: { mode: 'GOVERNANCE' as const, retainUntil: NOW + 1 } };
+    const gov = {
+      etag: '',
+      checksums: {},
+      userMeta: {},
+      retention: { mode: 'GOVERNANCE' as const, retainUntil: NOW + 1 },
+    };
     const comp = { ...gov, retention: { mode: 'COMPLIANCE' as const, retainUntil: NOW + 1 } };
     expect(codeOf(() => checkDeletable(gov, false, NOW))).toBe('AccessDenied');
     expect(codeOf(() => checkDeletable(gov, true, NOW))).toBeUndefined();
@@ -102,7 +110,9 @@ describe('Object Lock in the memory services', () => {
     const t = { bucket: b, key: 'k', versionId: w.version };
     await s.objects.putRetention(t, { mode: 'COMPLIANCE', retainUntil: until + DAY }, false);
     expect((await s.objects.retention(t)).retention).toEqual({ mode: 'COMPLIANCE', retainUntil: until + DAY });
-    await expect(s.objects.remove({ bucket: b, key: 'k', versionId: w.version, bypassGovernance: true })).rejects.toMatchObject({
+    await expect(
+      s.objects.remove({ bucket: b, key: 'k', versionId: w.version, bypassGovernance: true }),
+    ).rejects.toMatchObject({
       code: 'AccessDenied',
     });
     await expect(s.buckets.delete(b.name, OWNER)).rejects.toMatchObject({ code: 'BucketNotEmpty' });
@@ -110,7 +120,9 @@ describe('Object Lock in the memory services', () => {
 
   it('PutObjectLockConfiguration: 409 on an unversioned bucket; on a versioned one it turns the lock on', async () => {
     const b = await s.bucket();
-    await expect(s.buckets.setObjectLock(b.name, OWNER, undefined)).rejects.toMatchObject({ code: 'InvalidBucketState' });
+    await expect(s.buckets.setObjectLock(b.name, OWNER, undefined)).rejects.toMatchObject({
+      code: 'InvalidBucketState',
+    });
     await expect(s.buckets.objectLock(b.name, OWNER)).rejects.toMatchObject({
       code: 'ObjectLockConfigurationNotFoundError',
     });

@@ -53,12 +53,12 @@ describe('versioning in the services', () => {
     expect(await text(b, 'k', v1)).toBe('one');
     expect(await text(b, 'k', v2)).toBe('two');
     expect(s.blobs.size).toBe(2);
-    expect((await failure(s.objects.read({ bucket: b, key: 'k', versionId: '0'.repeat(32), conditions: {} }, false))).code).toBe(
-      'NoSuchVersion',
-    );
-    expect((await failure(s.objects.read({ bucket: b, key: 'k', versionId: 'nope', conditions: {} }, false))).code).toBe(
-      'InvalidArgument',
-    );
+    expect(
+      (await failure(s.objects.read({ bucket: b, key: 'k', versionId: '0'.repeat(32), conditions: {} }, false))).code,
+    ).toBe('NoSuchVersion');
+    expect(
+      (await failure(s.objects.read({ bucket: b, key: 'k', versionId: 'nope', conditions: {} }, false))).code,
+    ).toBe('InvalidArgument');
   });
 
   it('a delete marker hides the object (404 with the marker), by id it is 405; deleting it brings the object back', async () => {
@@ -92,7 +92,10 @@ describe('versioning in the services', () => {
     expect(s.blobs.size).toBe(0);
     expect(await s.meta.bucketHasContent(b.uid)).toBe(false);
     // A version that is not there: 204 in S3, nothing to do here.
-    expect(await s.objects.remove({ bucket: b, key: 'k', versionId: v1 })).toEqual({ version: v1, deleteMarker: false });
+    expect(await s.objects.remove({ bucket: b, key: 'k', versionId: v1 })).toEqual({
+      version: v1,
+      deleteMarker: false,
+    });
   });
 
   it('Suspended: PUTs write the null version, replacing it (current or not) and keeping versions with ids', async () => {
@@ -179,13 +182,20 @@ describe('versioning in the services', () => {
     const old = (await s.meta.getVersion(b.uid, 'k', v1))!;
     // Claim v1's record is some other version, stored under that id in the history.
     const forged = '0'.repeat(31) + '1';
-    await s.meta.batch().putVersion(forged, { ...old, version: forged }).commit();
-    expect((await failure(s.objects.read({ bucket: b, key: 'k', versionId: forged, conditions: {} }, false))).code).toBe(
-      'IntegrityError',
-    );
+    await s.meta
+      .batch()
+      .putVersion(forged, { ...old, version: forged })
+      .commit();
+    expect(
+      (await failure(s.objects.read({ bucket: b, key: 'k', versionId: forged, conditions: {} }, false))).code,
+    ).toBe('IntegrityError');
     // And the current record with its version edited to v1's.
     const cur = (await s.meta.getObject(b.uid, 'k'))!;
-    await s.meta.batch().putObject({ ...cur, version: v1 }).deleteVersion(b.uid, 'k', v1).commit();
+    await s.meta
+      .batch()
+      .putObject({ ...cur, version: v1 })
+      .deleteVersion(b.uid, 'k', v1)
+      .commit();
     expect((await failure(s.objects.read({ bucket: b, key: 'k', conditions: {} }, false))).code).toBe('IntegrityError');
     expect(v2).not.toBe(v1);
   });

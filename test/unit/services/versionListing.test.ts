@@ -24,7 +24,15 @@ afterEach(async () => {
 });
 
 const page = (over: Partial<VersionListInput> = {}) =>
-  s.lists.versions({ bucket: b, prefix: '', delimiter: '', keyMarker: '', versionIdMarker: '', maxKeys: 1000, ...over });
+  s.lists.versions({
+    bucket: b,
+    prefix: '',
+    delimiter: '',
+    keyMarker: '',
+    versionIdMarker: '',
+    maxKeys: 1000,
+    ...over,
+  });
 
 describe('ListObjectVersions in the services', () => {
   it('keys in order, each key newest first, latest flagged, delete markers as such', async () => {
@@ -52,13 +60,7 @@ describe('ListObjectVersions in the services', () => {
       keyMarker = out.nextKeyMarker!;
       versionIdMarker = out.nextVersionIdMarker ?? '';
     }
-    expect(seen).toEqual([
-      `a@${ids.a[0]}`,
-      'a@null',
-      `d/1@${ids['d/1'][0]}`,
-      `d/1@${ids['d/1'][1]}`,
-      `z@${ids.z[0]}`,
-    ]);
+    expect(seen).toEqual([`a@${ids.a[0]}`, 'a@null', `d/1@${ids['d/1'][0]}`, `d/1@${ids['d/1'][1]}`, `z@${ids.z[0]}`]);
   });
 
   it('a key-marker alone starts after every version of that key; a delimiter rolls keys up', async () => {

@@ -99,7 +99,13 @@ describe('FsBlobStore: disk faults', () => {
     fs.inject({ op: 'rename', code: 'ENOSPC', afterCalls: 2, times: 1 });
     const ids = [freshId(), freshId(), freshId(), freshId()];
     const results = [];
-    for (const id of ids) results.push(await store.put(id, chunked(randomBytes(1000))).then(() => 'ok', (e: Error) => e.name));
+    for (const id of ids)
+      results.push(
+        await store.put(id, chunked(randomBytes(1000))).then(
+          () => 'ok',
+          (e: Error) => e.name,
+        ),
+      );
     expect(results).toEqual(['ok', 'ok', 'DiskFaultError', 'ok']);
   });
 
