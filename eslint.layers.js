@@ -9,7 +9,7 @@
  * is a dependency on above.)
  */
 export const floors = [
-  { name: 'util', dirs: ['src/util/**', 'src/@(config).ts'] },
+  { name: 'util', dirs: ['src/util/**', 'src/@(config).ts', 'src/config/**'] },
   { name: 'crypto', dirs: ['src/crypto/**'] },
   { name: 'keys, identity', dirs: ['src/keys/**', 'src/identity/**'] },
   { name: 'storage, meta, auth', dirs: ['src/storage/**', 'src/meta/**', 'src/auth/**'] },

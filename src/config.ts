@@ -10,7 +10,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { parseCidr } from './util/cidr.js';
+import { loadClientConfig, type ClientConfig } from './config/client.js';
+import { drivesOf, healerOf } from './config/drives.js';
+import { pkcs11Of } from './config/pkcs11.js';
+import { scaleOut } from './config/scaleOut.js';
+import { tlsAndNetwork } from './config/tlsNetwork.js';
+import { ConfigError, int, str, type Names } from './config/values.js';
+
+export { ConfigError, loadClientConfig, type ClientConfig };
 
 export interface Config {
   host: string;
@@ -105,16 +112,6 @@ export interface Config {
   privateNetworks?: readonly string[];
   /** Proxies whose X-Forwarded-For the KMS believes (COFFER_TRUSTED_PROXIES, CIDR ranges); none by default. */
   trustedProxies?: readonly string[];
-}
-
-export class ConfigError extends Error {
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(`${setting}: ${message}`);
-    this.name = 'ConfigError';
-  }
 }
 
 const ENV: Record<string, keyof Config> = {
@@ -228,65 +225,6 @@ function readJson(path: string, setting: string): Record<string, unknown> {
   }
 }
 
-function int(raw: unknown, name: string, min: number, max: number): number {
-  const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
-  if (!Number.isInteger(n) || n < min || n > max)
-    throw new ConfigError(name, `must be an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-function str(raw: unknown, name: string): string {
-  if (raw === undefined || raw === null) return '';
-  if (typeof raw !== 'string') throw new ConfigError(name, 'must be a string');
-  return raw;
-}
-
-/** `drives` and `parity`, validated; {} when no drives are configured. */
-function drivesOf(
-  rawDrives: unknown,
-  rawParity: unknown,
-  drivesName: string,
-  parityName: string,
-): Pick<Config, 'drives' | 'parity'> {
-  const list = typeof rawDrives === 'string' ? rawDrives.split(',').map((d) => d.trim()) : rawDrives;
-  if (list === undefined || list === null || (Array.isArray(list) && list.length === 0)) {
-    if (rawParity !== undefined && rawParity !== null) throw new ConfigError(parityName, 'needs drives to be set');
-    return {};
-  }
-  if (!Array.isArray(list) || !list.every((d) => typeof d === 'string' && d !== '')) {
-    throw new ConfigError(drivesName, 'must be a comma-separated list (or an array) of directories, none empty');
-  }
-  const drives = list.map((d: string) => resolve(d));
-  if (new Set(drives).size !== drives.length) throw new ConfigError(drivesName, 'names the same directory twice');
-  const n = drives.length;
-  if (n > 32) throw new ConfigError(drivesName, `at most 32 drives, got ${n}`);
-  const parity =
-    rawParity === undefined || rawParity === null
-      ? n >= 2
-        ? Math.max(1, Math.floor(n / 2))
-        : 0
-      : int(rawParity, parityName, 0, n - 1);
-  return { drives: Object.freeze(drives), parity };
-}
-
-/** The background healer's settings, present exactly when drives are configured. */
-function healerOf(
-  raw: Record<string, unknown>,
-  name: (k: keyof Config) => string,
-  drives: boolean,
-): Pick<Config, 'healRateMiBps' | 'scrubIntervalSeconds'> {
-  const set = (v: unknown) => v !== undefined && v !== null;
-  if (!drives) {
-    for (const k of ['healRateMiBps', 'scrubIntervalSeconds'] as const)
-      if (set(raw[k])) throw new ConfigError(name(k), 'needs drives to be set');
-    return {};
-  }
-  return {
-    healRateMiBps: int(raw.healRateMiBps ?? 16, name('healRateMiBps'), 0, 100_000),
-    scrubIntervalSeconds: int(raw.scrubIntervalSeconds ?? 86_400, name('scrubIntervalSeconds'), 0, 365 * 86_400),
-  };
-}
-
 /** Load and validate. `env` and `overrides` are injectable for tests. */
 export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const env = withDeprecated(envIn);
@@ -303,6 +241,7 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   }
   Object.assign(raw, overrides);
   const name = (k: keyof Config) => origin[k] ?? k;
+  const names: Names = { name, env: envName };
 
   const logLevel = str(raw.logLevel, name('logLevel')) || 'info';
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
@@ -353,11 +292,11 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   if (masterKeyFile) cfg.masterKeyFile = resolve(masterKeyFile);
   if (raw.auditMaxBytes !== undefined && raw.auditMaxBytes !== null)
     cfg.auditMaxBytes = int(raw.auditMaxBytes, name('auditMaxBytes'), 4096, 2 ** 40);
-  Object.assign(cfg, pkcs11Of(raw, name));
+  Object.assign(cfg, pkcs11Of(raw, names));
   Object.assign(cfg, drivesOf(raw.drives, raw.parity, name('drives'), name('parity')));
-  Object.assign(cfg, healerOf(raw, name, cfg.drives !== undefined));
-  Object.assign(cfg, scaleOut(raw, name));
-  Object.assign(cfg, tlsAndNetwork(raw, name));
+  Object.assign(cfg, healerOf(raw, names, cfg.drives !== undefined));
+  Object.assign(cfg, scaleOut(raw, names));
+  Object.assign(cfg, tlsAndNetwork(raw, names));
   return Object.freeze(cfg);
 }
 
@@ -374,163 +313,7 @@ export function defaultMasterKeyFile(env: NodeJS.ProcessEnv = process.env): stri
   return join(base, 'coffer', 'master.key');
 }
 
-/** The PKCS#11 settings; {} without a module. The PIN is never part of an error message. */
-function pkcs11Of(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
-  const module = str(raw.pkcs11Module, name('pkcs11Module'));
-  if (!module) return {};
-  const out: Partial<Config> = { pkcs11Module: resolve(module) };
-  const tokenLabel = str(raw.pkcs11TokenLabel, name('pkcs11TokenLabel'));
-  if (tokenLabel) out.pkcs11TokenLabel = tokenLabel;
-  if (raw.pkcs11Slot !== undefined && raw.pkcs11Slot !== '')
-    out.pkcs11Slot = int(raw.pkcs11Slot, name('pkcs11Slot'), 0, Number.MAX_SAFE_INTEGER);
-  const keyLabel = str(raw.pkcs11KeyLabel, name('pkcs11KeyLabel'));
-  if (keyLabel) out.pkcs11KeyLabel = keyLabel;
-  const pin = str(raw.pkcs11Pin, name('pkcs11Pin'));
-  if (pin) out.pkcs11Pin = pin;
-  const pinFile = str(raw.pkcs11PinFile, name('pkcs11PinFile'));
-  if (pinFile) out.pkcs11PinFile = resolve(pinFile);
-  if (!pin && !pinFile)
-    throw new ConfigError(
-      envName('pkcs11Pin'),
-      `or ${envName('pkcs11PinFile')} is required with ${name('pkcs11Module')}`,
-    );
-  return out;
-}
-
 /** A setting that is not set anywhere is named by its environment variable, the usual way to set it. */
 function envName(k: keyof Config): string {
   return Object.keys(ENV).find((e) => ENV[e] === k) ?? k;
-}
-
-/**
- * The shared stores of a scale-out deployment; only the settings that are set
- * appear, so an embedded configuration is exactly what it was before them.
- */
-function scaleOut(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
-  const out: Partial<Config> = {};
-  const metaUrl = str(raw.metaUrl, name('metaUrl'));
-  if (metaUrl) {
-    // The URL may hold a password, so the error never repeats it.
-    if (!/^postgres(ql)?:\/\/[^/]/.test(metaUrl))
-      throw new ConfigError(name('metaUrl'), 'must be a postgres:// or postgresql:// URL');
-    out.metaUrl = metaUrl;
-  }
-  const s3 = {
-    dataS3Endpoint: str(raw.dataS3Endpoint, name('dataS3Endpoint')),
-    dataS3Bucket: str(raw.dataS3Bucket, name('dataS3Bucket')),
-    dataS3AccessKey: str(raw.dataS3AccessKey, name('dataS3AccessKey')),
-    dataS3SecretKey: str(raw.dataS3SecretKey, name('dataS3SecretKey')),
-    dataS3Region: str(raw.dataS3Region, name('dataS3Region')),
-  };
-  if (!s3.dataS3Endpoint) {
-    const stray = (Object.keys(s3) as Array<keyof typeof s3>).find((k) => s3[k] !== '');
-    if (stray) throw new ConfigError(name(stray), `is set but ${envName('dataS3Endpoint')} is not`);
-    return out;
-  }
-  if (!/^https?:\/\/[^/]+/.test(s3.dataS3Endpoint))
-    throw new ConfigError(name('dataS3Endpoint'), 'must be an http(s) URL');
-  for (const k of ['dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey'] as const) {
-    if (!s3[k]) throw new ConfigError(envName(k), `is required with ${name('dataS3Endpoint')}`);
-  }
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(s3.dataS3Bucket))
-    throw new ConfigError(
-      name('dataS3Bucket'),
-      'must be an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
-    );
-  s3.dataS3Region ||= 'us-east-1';
-  if (!/^[a-z0-9-]{1,32}$/.test(s3.dataS3Region))
-    throw new ConfigError(name('dataS3Region'), 'must be a region name like us-east-1');
-  return { ...out, ...s3 };
-}
-
-/** A list setting: comma-separated in the environment, an array in the config file. */
-function list(raw: unknown, setting: string): string[] | undefined {
-  if (raw === undefined || raw === null || raw === '') return undefined;
-  const items = typeof raw === 'string' ? raw.split(',').map((s) => s.trim()) : raw;
-  if (!Array.isArray(items) || !items.every((i) => typeof i === 'string' && i !== ''))
-    throw new ConfigError(setting, 'must be a comma-separated list (or an array), none empty');
-  return items as string[];
-}
-
-function cidrs(raw: unknown, setting: string): readonly string[] | undefined {
-  const items = list(raw, setting);
-  if (!items) return undefined;
-  for (const c of items) {
-    try {
-      parseCidr(c);
-    } catch (e) {
-      throw new ConfigError(setting, (e as Error).message);
-    }
-  }
-  return Object.freeze(items);
-}
-
-/** TLS of the listeners and of a split gateway's KMS client, and the KMS's network settings; only what is set appears. */
-function tlsAndNetwork(raw: Record<string, unknown>, name: (k: keyof Config) => string): Partial<Config> {
-  const out: Partial<Config> = {};
-  const paths = ['tlsCert', 'tlsKey', 'tlsClientCa', 'tlsCa', 'tlsClientCert', 'tlsClientKey'] as const;
-  for (const k of paths) {
-    const v = str(raw[k], name(k));
-    if (v) out[k] = resolve(v);
-  }
-  for (const [a, b] of [
-    ['tlsCert', 'tlsKey'],
-    ['tlsClientCert', 'tlsClientKey'],
-  ] as const) {
-    if (out[a] && !out[b]) throw new ConfigError(envName(b), `is required with ${name(a)}`);
-    if (out[b] && !out[a]) throw new ConfigError(envName(a), `is required with ${name(b)}`);
-  }
-  if (out.tlsClientCa && !out.tlsCert)
-    throw new ConfigError(name('tlsClientCa'), `needs TLS on the listeners: set ${envName('tlsCert')} too`);
-  const kmsHost = str(raw.kmsHost, name('kmsHost'));
-  if (kmsHost) out.kmsHost = kmsHost;
-  const insecure = raw.kmsInsecureHttp;
-  if (insecure !== undefined && insecure !== null && insecure !== '') {
-    if (insecure === true || insecure === 'true' || insecure === '1') out.kmsInsecureHttp = true;
-    else if (!(insecure === false || insecure === 'false' || insecure === '0'))
-      throw new ConfigError(name('kmsInsecureHttp'), 'must be true or false');
-  }
-  const privateNetworks = cidrs(raw.privateNetworks, name('privateNetworks'));
-  if (privateNetworks) out.privateNetworks = privateNetworks;
-  const trustedProxies = cidrs(raw.trustedProxies, name('trustedProxies'));
-  if (trustedProxies) out.trustedProxies = trustedProxies;
-  return out;
-}
-
-/** What the `coffer` client commands need: where the KMS API is, and whose API key to use. */
-export interface ClientConfig {
-  /** COFFER_KMS_URL or --url; default http://127.0.0.1:9001. */
-  url: string;
-  /** --apikey, else COFFER_API_KEY (or the deprecated COFFER_ROOT_APIKEY); "" when none is set. */
-  apiKey: string;
-  /** COFFER_KMS_INSTANCE or --instance; "" = the caller's own instance. */
-  instance: string;
-  /** An https KMS URL: COFFER_TLS_CA (a PEM CA to trust) and COFFER_TLS_CLIENT_CERT/KEY (mutual TLS); paths, resolved. */
-  tlsCa?: string;
-  tlsClientCert?: string;
-  tlsClientKey?: string;
-}
-
-export function loadClientConfig(
-  env: NodeJS.ProcessEnv = process.env,
-  flags: { url?: string; apiKey?: string; instance?: string } = {},
-): ClientConfig {
-  const url = (flags.url ?? env.COFFER_KMS_URL ?? '') || 'http://127.0.0.1:9001';
-  const setting = flags.url !== undefined ? '--url' : 'COFFER_KMS_URL';
-  if (!/^https?:\/\/[^/]+/.test(url))
-    throw new ConfigError(setting, `must be an http(s) URL, got ${JSON.stringify(url)}`);
-  const apiKey = flags.apiKey ?? (env.COFFER_API_KEY || env.COFFER_ROOT_APIKEY || '');
-  const instance = flags.instance ?? env.COFFER_KMS_INSTANCE ?? '';
-  if (instance && !/^[A-Za-z0-9._-]{1,128}$/.test(instance))
-    throw new ConfigError(
-      flags.instance !== undefined ? '--instance' : 'COFFER_KMS_INSTANCE',
-      'must be a KMS instance id',
-    );
-  const out: ClientConfig = { url: url.replace(/\/+$/, ''), apiKey, instance };
-  if (env.COFFER_TLS_CA) out.tlsCa = resolve(env.COFFER_TLS_CA);
-  if (env.COFFER_TLS_CLIENT_CERT) out.tlsClientCert = resolve(env.COFFER_TLS_CLIENT_CERT);
-  if (env.COFFER_TLS_CLIENT_KEY) out.tlsClientKey = resolve(env.COFFER_TLS_CLIENT_KEY);
-  if (!out.tlsClientCert !== !out.tlsClientKey)
-    throw new ConfigError('COFFER_TLS_CLIENT_CERT', 'COFFER_TLS_CLIENT_CERT and COFFER_TLS_CLIENT_KEY go together');
-  return out;
 }
