@@ -6,6 +6,7 @@
  * with the drives to learn: names, sizes, timestamps, standard headers. ETags,
  * checksums and x-amz-meta-* live only inside `sealed` (AES-256-GCM under K_meta).
  */
+import type { AccessControlList, ObjectOwnership, PublicAccessBlock } from './accessRecords.js';
 
 export interface BucketEncryption {
   /** Root key CRN that wraps the DEK. */
@@ -48,6 +49,14 @@ export interface BucketRecord {
    * preventKeyDeletion (services/objectLock.ts).
    */
   objectLock?: BucketObjectLock;
+  /** PutBucketPolicy: the policy document as the owner sent it (validated JSON). */
+  policy?: string;
+  /** PutPublicAccessBlock. */
+  publicAccessBlock?: PublicAccessBlock;
+  /** PutBucketAcl (or a canned/grant ACL at CreateBucket). Absent: the owner holds FULL_CONTROL, nobody else anything. */
+  acl?: AccessControlList;
+  /** PutBucketOwnershipControls. Absent: BucketOwnerEnforced. */
+  ownership?: ObjectOwnership;
 }
 
 /** Object Lock retention modes: GOVERNANCE may be bypassed by the owner, COMPLIANCE by no one. */
