@@ -76,7 +76,7 @@ export const layerZones = [
     'This module',
   ),
   // The composition root also runs the start-up garbage sweep.
-  serviceInternals(['src/server/**'], [...SERVICE_API, './garbageSweep.ts'], 'src/server'),
+  serviceInternals(['src/server/**'], [...SERVICE_API, './garbageSweep.ts', './sharedGarbage.ts'], 'src/server'),
 ];
 
 /** Packages the pure layers must not use: HTTP framework and database stay in the outer layers. */

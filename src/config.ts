@@ -93,6 +93,13 @@ export interface Config {
   dataS3AccessKey?: string;
   dataS3SecretKey?: string;
   dataS3Region?: string;
+  /**
+   * A shared data tier's garbage: seconds a replaced or orphaned blob waits
+   * before it may be deleted (COFFER_GC_GRACE_SECONDS; default 600), and between
+   * orphan sweeps (COFFER_GC_SWEEP_SECONDS; default 3600). Set only with dataS3Endpoint.
+   */
+  gcGraceSeconds?: number;
+  gcSweepSeconds?: number;
   /** Rotate the KMS audit log before it passes this many bytes (COFFER_AUDIT_MAX_BYTES); absent = 64 MiB. */
   auditMaxBytes?: number;
   /** Address the KMS listener binds (COFFER_KMS_HOST); default `host`. Beyond loopback it needs TLS (or kmsInsecureHttp). */
@@ -149,6 +156,8 @@ const ENV: Record<string, keyof Config> = {
   COFFER_DATA_S3_ACCESS_KEY: 'dataS3AccessKey',
   COFFER_DATA_S3_SECRET_KEY: 'dataS3SecretKey',
   COFFER_DATA_S3_REGION: 'dataS3Region',
+  COFFER_GC_GRACE_SECONDS: 'gcGraceSeconds',
+  COFFER_GC_SWEEP_SECONDS: 'gcSweepSeconds',
   COFFER_AUDIT_MAX_BYTES: 'auditMaxBytes',
   COFFER_KMS_HOST: 'kmsHost',
   COFFER_TLS_CERT: 'tlsCert',

@@ -1,7 +1,7 @@
 /** The shared stores of a scale-out deployment: PostgreSQL metadata and an S3 data tier. */
 import type { Config } from '../config.js';
 import type { Names } from './values.js';
-import { ConfigError, str } from './values.js';
+import { ConfigError, int, str } from './values.js';
 
 /**
  * The shared stores of a scale-out deployment; only the settings that are set
@@ -26,8 +26,14 @@ export function scaleOut(raw: Record<string, unknown>, { name, env: envName }: N
   if (!s3.dataS3Endpoint) {
     const stray = (Object.keys(s3) as Array<keyof typeof s3>).find((k) => s3[k] !== '');
     if (stray) throw new ConfigError(name(stray), `is set but ${envName('dataS3Endpoint')} is not`);
+    for (const k of ['gcGraceSeconds', 'gcSweepSeconds'] as const)
+      if (raw[k] !== undefined && raw[k] !== '')
+        throw new ConfigError(name(k), `is set but ${envName('dataS3Endpoint')} is not`);
     return out;
   }
+  // The grace must outlast a GET on another gateway and a PUT's blob-to-commit gap; a second is for tests.
+  out.gcGraceSeconds = int(raw.gcGraceSeconds ?? 600, name('gcGraceSeconds'), 1, 30 * 86_400);
+  out.gcSweepSeconds = int(raw.gcSweepSeconds ?? 3600, name('gcSweepSeconds'), 1, 30 * 86_400);
   if (!/^https?:\/\/[^/]+/.test(s3.dataS3Endpoint))
     throw new ConfigError(name('dataS3Endpoint'), 'must be an http(s) URL');
   for (const k of ['dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey'] as const) {

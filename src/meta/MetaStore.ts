@@ -62,6 +62,14 @@ export interface MetaBatch {
   deleteUpload(bucketUid: string, key: string, uploadId: string): this;
   putPart(p: PartRecord & { bucketUid: string }): this;
   deletePart(uploadId: string, partNumber: number): this;
+  /**
+   * Commit only if the current object of (bucketUid, key) is still `current`
+   * (undefined: none), else throw MetaConflictError and write nothing. Stores
+   * that one process owns (LevelDB, memory) need no check: the caller's
+   * per-key lock already holds; a database shared by gateways checks it inside
+   * the commit's transaction.
+   */
+  expectObject?(bucketUid: string, key: string, current: ObjectRecord | undefined): this;
   /** Commit with fsync. */
   commit(): Promise<void>;
 }

@@ -10,3 +10,14 @@ export class MetaStoreUnavailableError extends Error {
     this.name = 'MetaStoreUnavailableError';
   }
 }
+
+/**
+ * A batch's expectObject did not hold: another gateway changed the object
+ * since it was read. Nothing was written; the caller reads again and retries.
+ */
+export class MetaConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MetaConflictError';
+  }
+}

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import { DEFAULT_SEGMENT_LOG2, TAG_SIZE } from '../crypto/index.js';
@@ -26,6 +27,8 @@ import { S3Error } from '../s3/errors.js';
 import { BucketService } from '../services/bucketService.js';
 import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
+import { SharedGarbageCollector } from '../services/sharedGarbage.js';
+import { hasGarbageQueue } from '../meta/garbageQueue.js';
 import { MultipartService } from '../services/multipartService.js';
 import { ObjectService } from '../services/objectService.js';
 import type { BlobFs } from '../storage/blobFs.js';
@@ -128,7 +131,29 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       validateKeyCrn: (crn) => void parseKeyCrn(crn),
       log,
     });
-    const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
+    // A shared tier is collected by every gateway together, through the metadata database's queue.
+    const garbage =
+      shared && hasGarbageQueue(meta)
+        ? new SharedGarbageCollector({
+            meta,
+            queue: meta.garbage,
+            blobs,
+            holder: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+            graceMs: (config.gcGraceSeconds ?? 600) * 1000,
+            sweepEveryMs: (config.gcSweepSeconds ?? 3600) * 1000,
+            tickMs: Math.min(30_000, Math.max(250, ((config.gcGraceSeconds ?? 600) * 1000) / 4)),
+            log: log.child({ component: 'gc' }),
+          })
+        : undefined;
+    if (garbage) opened.push(() => garbage.stop());
+    const objects = new ObjectService({
+      meta,
+      blobs,
+      buckets,
+      segmentLog2: config.segmentLog2,
+      log,
+      ...(garbage ? { deferDelete: garbage.deferDelete } : {}),
+    });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
     const lists = new ListService({ meta, buckets });
 
@@ -198,6 +223,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
     if (!d.dataDir) await guard.ready();
     healer?.start();
+    garbage?.start();
     const url = listenerUrl(server, tls !== undefined);
     const settled = async () => {
       while (rewraps.size) await Promise.allSettled([...rewraps]);

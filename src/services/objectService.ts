@@ -4,6 +4,7 @@
  * (the commit point) -> replaced blobs deleted. A crash before the commit
  * leaves the old object and an orphan blob (swept later), never a mix.
  */
+import { MetaConflictError, MetaStoreUnavailableError } from '../meta/metaStoreErrors.js';
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '../storage/BlobStore.js';
 import type { MetaStore } from '../meta/MetaStore.js';
@@ -59,6 +60,11 @@ export interface ObjectServiceDeps {
   buckets: BucketService;
   segmentLog2: number;
   log: Logger;
+  /**
+   * On a data tier other gateways share: queue replaced blobs instead of
+   * deleting them, so GETs on those gateways can finish (sharedGarbage.ts).
+   */
+  deferDelete?: (ids: readonly string[]) => Promise<void>;
 }
 
 export interface PutInput {
@@ -218,13 +224,25 @@ export class ObjectService {
   ): Promise<void> {
     const lockKey = `${record.bucketUid}/${record.key}`;
     const gone = await this.locks.run(lockKey, async () => {
-      const prev = await this.d.meta.getObject(record.bucketUid, record.key);
-      await guard?.(prev);
-      const batch = this.d.meta.batch();
-      const replaced = await stageCurrent(this.d.meta, bucket, record, prev, batch);
-      extra?.(batch);
-      await batch.commit();
-      return replaced;
+      // The lock holds the key in this process; another gateway on the same
+      // database may still commit in between, which expectObject catches: then
+      // read again (the guard sees the winner) and stage anew.
+      for (let attempt = 1; ; attempt++) {
+        const prev = await this.d.meta.getObject(record.bucketUid, record.key);
+        await guard?.(prev);
+        const batch = this.d.meta.batch();
+        batch.expectObject?.(record.bucketUid, record.key, prev);
+        const replaced = await stageCurrent(this.d.meta, bucket, record, prev, batch);
+        extra?.(batch);
+        try {
+          await batch.commit();
+          return replaced;
+        } catch (e) {
+          if (!(e instanceof MetaConflictError)) throw e;
+          // 503: S3 clients retry with backoff.
+          if (attempt >= 8) throw new MetaStoreUnavailableError('the object kept changing under concurrent writers');
+        }
+      }
     });
     for (const old of gone) await this.deleteBlobsNotIn(old, record);
   }
@@ -234,8 +252,9 @@ export class ObjectService {
     const keepIds = new Set(dataIds(keep));
     for (const id of dataIds(old)) {
       if (keepIds.has(id)) continue;
+      const deferred = this.d.deferDelete;
       await this.leases
-        .deleteWhenFree(id, () => this.d.blobs.delete(id))
+        .deleteWhenFree(id, () => (deferred ? deferred([id]) : this.d.blobs.delete(id)))
         .catch((e: unknown) =>
           this.d.log.warn('blob delete failed; left for the sweep', { dataId: id, err: (e as Error).message }),
         );

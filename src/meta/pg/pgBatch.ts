@@ -16,6 +16,7 @@ import type { MetaBatch } from '../MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from '../records.js';
 import { bucketKey, objectKey, partKey, uploadKey, versionKey } from '../keyCodec.js';
 import { inTransaction } from './pgRetry.js';
+import { MetaConflictError } from '../metaStoreErrors.js';
 
 type Table = 'coffer_buckets' | 'coffer_objects' | 'coffer_object_versions' | 'coffer_uploads' | 'coffer_parts';
 
@@ -61,6 +62,7 @@ function opId(op: Op): string {
 
 export class PgMetaBatch implements MetaBatch {
   private readonly ops = new Map<string, Op>();
+  private readonly expected: Array<{ pk: PkValue[]; rec: string | undefined }> = [];
   private done = false;
 
   constructor(private readonly pool: pg.Pool) {}
@@ -124,12 +126,36 @@ export class PgMetaBatch implements MetaBatch {
     return this.push({ table: 'coffer_parts', pk: [uploadId, partNumber] });
   }
 
+  expectObject(bucketUid: string, key: string, current: ObjectRecord | undefined): this {
+    objectKey(bucketUid, key);
+    this.expected.push({
+      pk: [bucketUid, utf8(key)],
+      rec: current === undefined ? undefined : JSON.stringify(current),
+    });
+    return this;
+  }
+
   async commit(): Promise<void> {
     if (this.done) throw new Error('MetaBatch already committed');
     this.done = true;
     if (this.ops.size === 0) return;
     const statements = plan([...this.ops.values()]);
+    const expected = this.expected;
     await inTransaction(this.pool, async (c) => {
+      if (expected.length) {
+        // SERIALIZABLE: a row another gateway inserts after our check (a row
+        // that did not exist cannot be locked) fails one of the two commits
+        // with 40001; the retry then sees the winner's row and refuses.
+        await c.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+        for (const e of expected) {
+          const r = await c.query<{ rec: string }>(
+            'SELECT rec FROM coffer_objects WHERE bucket_uid = $1 AND key = $2 FOR UPDATE',
+            e.pk,
+          );
+          const now = r.rows[0]?.rec;
+          if (now !== e.rec) throw new MetaConflictError('the object changed since it was read');
+        }
+      }
       for (const s of statements) await c.query(s.text, s.values);
     });
   }

@@ -26,6 +26,8 @@ import {
 import { PgMetaBatch } from './pgBatch.js';
 import { checkLimit, listObjectRows, listUploadRows, listVersionRows, scanRecords } from './pgListing.js';
 import { migrate, type MigrationResult } from './pgSchema.js';
+import { PgGarbageQueue } from './pgGarbageQueue.js';
+import type { WithGarbageQueue } from '../garbageQueue.js';
 
 export interface PgMetaStoreOptions {
   /** Connections in the pool (default 10). */
@@ -61,8 +63,13 @@ export async function migrateDatabase(url: string): Promise<MigrationResult> {
   }
 }
 
-export class PgMetaStore implements MetaStore {
-  private constructor(private readonly pool: pg.Pool) {}
+export class PgMetaStore implements MetaStore, WithGarbageQueue {
+  /** The shared data tier's garbage queue and leases, in the same database. */
+  readonly garbage: PgGarbageQueue;
+
+  private constructor(private readonly pool: pg.Pool) {
+    this.garbage = new PgGarbageQueue(pool);
+  }
 
   /** Connect, check the connection, and bring the schema up to date. */
   static async open(url: string, opts: PgMetaStoreOptions = {}): Promise<PgMetaStore> {

@@ -77,6 +77,25 @@ export const MIGRATIONS: readonly Migration[] = [
       )`,
     ],
   },
+  {
+    // A shared data tier's garbage: blobs queued for deletion with a due time,
+    // and named leases (one gateway at a time sweeps for orphans). Times are
+    // milliseconds of the database's clock (pgGarbageQueue.ts).
+    version: 3,
+    name: 'shared blob garbage queue and leases',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS coffer_blob_garbage (
+        id TEXT PRIMARY KEY,
+        due_at BIGINT NOT NULL
+      )`,
+      `CREATE INDEX IF NOT EXISTS coffer_blob_garbage_due ON coffer_blob_garbage (due_at)`,
+      `CREATE TABLE IF NOT EXISTS coffer_leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        expires_at BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -7,6 +7,7 @@
  */
 import type { MetaBatch, MetaStore } from '../MetaStore.js';
 import { MetaStoreUnavailableError } from '../metaStoreErrors.js';
+import { hasGarbageQueue, type WithGarbageQueue } from '../garbageQueue.js';
 
 const NET_CODES = new Set([
   'ECONNREFUSED',
@@ -54,7 +55,7 @@ function wrapBatch(b: MetaBatch): MetaBatch {
 }
 
 /** `store` with its database failures reported as MetaStoreUnavailableError. */
-export function reportingUnavailable<S extends MetaStore>(store: S): MetaStore {
+export function reportingUnavailable<S extends MetaStore>(store: S): MetaStore & Partial<WithGarbageQueue> {
   const call =
     <A extends unknown[], R>(op: string, f: (...a: A) => Promise<R>) =>
     (...a: A): Promise<R> =>
@@ -74,5 +75,7 @@ export function reportingUnavailable<S extends MetaStore>(store: S): MetaStore {
     referencedDataIds: () => iterate('referencedDataIds', () => store.referencedDataIds()),
     batch: () => wrapBatch(store.batch()),
     close: () => store.close(),
+    // The shared tier's queue: its callers (sharedGarbage.ts) log and retry whatever it throws.
+    ...(hasGarbageQueue(store) ? { garbage: store.garbage } : {}),
   };
 }

@@ -20,7 +20,7 @@ import {
   ListPartsCommand,
   PutObjectCommand,
   UploadPartCommand,
-  type S3Client,
+  S3Client,
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,7 @@ import { startS3Backend, type TestS3Backend } from '../../helpers/s3rver.js';
 
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const MiB = 1024 * 1024;
+const GRACE_S = 3;
 
 interface Proc {
   child: ChildProcess;
@@ -87,6 +88,31 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
   let kms: Proc | undefined;
   const gateways: Proc[] = [];
   const clients: S3Client[] = [];
+  /** The data tier itself, to see which blobs it holds. */
+  let tier: S3Client;
+  let tierBucket: string;
+
+  async function tierBlobs(): Promise<string[]> {
+    const out: string[] = [];
+    let token: string | undefined;
+    do {
+      const r = await tier.send(
+        new ListObjectsV2Command({ Bucket: tierBucket, Prefix: 'blobs/', ContinuationToken: token }),
+      );
+      for (const c of r.Contents ?? []) out.push(c.Key!);
+      token = r.NextContinuationToken;
+    } while (token);
+    return out.sort();
+  }
+
+  /** Poll until `check` holds (bounded: the grace, a sweep and the collectors' ticks, with room for a loaded machine). */
+  async function eventually(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
+    const t0 = Date.now();
+    while (!(await check())) {
+      if (Date.now() - t0 > ms) throw new Error('condition not reached in time');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
 
   beforeAll(async () => {
     if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
@@ -111,7 +137,17 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
       COFFER_DATA_S3_BUCKET: o.bucket,
       COFFER_DATA_S3_ACCESS_KEY: o.accessKeyId,
       COFFER_DATA_S3_SECRET_KEY: o.secretAccessKey,
+      // Garbage of the shared tier: due 3 s after it is queued, orphans looked for every second.
+      COFFER_GC_GRACE_SECONDS: String(GRACE_S),
+      COFFER_GC_SWEEP_SECONDS: '1',
     };
+    tier = new S3Client({
+      endpoint: o.endpoint,
+      region: o.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
+    });
+    tierBucket = o.bucket;
     // Started together: they also race to migrate the empty database.
     for (const n of [1, 2, 3])
       gateways.push(start(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: join(dir, `gw${n}`) }));
@@ -120,6 +156,7 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
   }, 120_000);
 
   afterAll(async () => {
+    tier?.destroy();
     for (const c of clients) c.destroy();
     const codes = [];
     for (const g of gateways) codes.push(await stop(g));
@@ -185,6 +222,87 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
       for (const n of [1, 2, 3]) {
         const got = await g.send(new GetObjectCommand({ Bucket, Key: `from/gw${n}` }));
         expect(await got.Body!.transformToString()).toBe(`written via gateway ${n}`);
+      }
+    }
+  });
+  it('a GET on one gateway finishes reading an object that another gateway overwrites meanwhile; the old blobs go after the grace', async () => {
+    const [g1, g2] = clients as [S3Client, S3Client];
+    const Bucket = 'scale-out';
+    const Key = 'big/upload.bin'; // three parts, one blob each (the multipart test above)
+    const before = await g2.send(new GetObjectCommand({ Bucket, Key }));
+    const whole = Number(before.ContentLength);
+    const body = before.Body as NodeJS.ReadableStream;
+    const chunks: Buffer[] = [];
+    const first = await new Promise<Buffer>((resolve, reject) => {
+      body.once('data', (c: Buffer) => resolve(c));
+      body.once('error', reject);
+    });
+    (body as unknown as { pause(): void }).pause();
+    chunks.push(first);
+    const blobsBefore = await tierBlobs();
+    // The overwrite on gateway 1 replaces all three part blobs; gateway 2 has opened only the first.
+    await g1.send(new PutObjectCommand({ Bucket, Key, Body: 'replaced' }));
+    for await (const c of body as AsyncIterable<Buffer>) chunks.push(c);
+    expect(Buffer.concat(chunks).length).toBe(whole);
+    expect((await g1.send(new GetObjectCommand({ Bucket, Key }))).ContentLength).toBe(8);
+    // The three replaced blobs are still there right after the overwrite, and gone after the grace.
+    const afterPut = await tierBlobs();
+    expect(afterPut.length).toBe(blobsBefore.length + 1);
+    await eventually(async () => (await tierBlobs()).length === blobsBefore.length - 2);
+  });
+
+  it('an orphan blob in the tier (no record names it) is swept by one gateway after the grace; live blobs stay', async () => {
+    const live = await tierBlobs();
+    const orphan = `blobs/${randomBytes(16).toString('hex')}`;
+    await tier.send(new PutObjectCommand({ Bucket: tierBucket, Key: orphan, Body: randomBytes(100) }));
+    expect(await tierBlobs()).toContain(orphan);
+    await eventually(async () => !(await tierBlobs()).includes(orphan));
+    expect(await tierBlobs()).toEqual(live);
+    for (const g of clients) {
+      const got = await g.send(new GetObjectCommand({ Bucket: 'scale-out', Key: 'from/gw1' }));
+      expect(await got.Body!.transformToString()).toBe('written via gateway 1');
+    }
+  });
+
+  it('concurrent PUTs of one key from two gateways: one winner everywhere, no orphan left', async () => {
+    const [g1, g2, g3] = clients as [S3Client, S3Client, S3Client];
+    const Bucket = 'scale-out';
+    const base = await tierBlobs();
+    for (let round = 0; round < 5; round++) {
+      const Key = `race/${round}`;
+      const bodies = [randomBytes(64 * 1024), randomBytes(64 * 1024)];
+      const puts = await Promise.allSettled([
+        g1.send(new PutObjectCommand({ Bucket, Key, Body: bodies[0] })),
+        g2.send(new PutObjectCommand({ Bucket, Key, Body: bodies[1] })),
+      ]);
+      expect(puts.map((p) => p.status)).toEqual(['fulfilled', 'fulfilled']);
+      const seen: Buffer[] = [];
+      for (const g of [g1, g2, g3]) seen.push(await bodyBytes(await g.send(new GetObjectCommand({ Bucket, Key }))));
+      expect(bodies.some((b) => b.equals(seen[0]!))).toBe(true);
+      for (const b of seen) expect(b.equals(seen[0]!)).toBe(true);
+    }
+    // Five keys, one blob each: the losers' blobs are collected.
+    await eventually(async () => (await tierBlobs()).length === base.length + 5);
+  });
+
+  it('If-None-Match: * holds across gateways: of two racing creates exactly one wins', async () => {
+    const Bucket = 'scale-out';
+    for (let round = 0; round < 5; round++) {
+      const Key = `create-once/${round}`;
+      const results = await Promise.allSettled(
+        clients.map((g, i) => g.send(new PutObjectCommand({ Bucket, Key, Body: `gw${i + 1}`, IfNoneMatch: '*' }))),
+      );
+      const won = results.filter((r) => r.status === 'fulfilled');
+      expect(won).toHaveLength(1);
+      for (const r of results)
+        if (r.status === 'rejected')
+          expect([412, 409]).toContain(
+            (r.reason as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode,
+          );
+      const winner = results.findIndex((r) => r.status === 'fulfilled');
+      for (const g of clients) {
+        const got = await g.send(new GetObjectCommand({ Bucket, Key }));
+        expect(await got.Body!.transformToString()).toBe(`gw${winner + 1}`);
       }
     }
   });

@@ -10,6 +10,7 @@ import { LATEST_VERSION } from '../../../../src/meta/pg/pgSchema.js';
 import type { ObjectRecord } from '../../../../src/meta/records.js';
 import { makeObject, makePart, makeUpload, metaStoreContract, newUid } from '../../../contract/metaStore.contract.js';
 import { metaStoreVersionsContract } from '../../../contract/metaStoreVersions.contract.js';
+import { garbageQueueContract } from '../../../contract/garbageQueue.contract.js';
 import { startPostgres, type TestPostgres } from '../../../helpers/postgres.js';
 
 let server: TestPostgres;
@@ -23,6 +24,11 @@ afterAll(async () => {
 metaStoreContract('PgMetaStore', async () => {
   const store = await PgMetaStore.open(await server.createDatabase());
   return { store, cleanup: async () => undefined };
+});
+
+garbageQueueContract('PgGarbageQueue', async () => {
+  const store = await PgMetaStore.open(await server.createDatabase());
+  return { queue: store.garbage, cleanup: () => store.close() };
 });
 
 metaStoreVersionsContract('PgMetaStore', async () => {
@@ -51,13 +57,13 @@ function countQueries(store: PgMetaStore): { n: number } {
 describe('PgMetaStore', () => {
   it('migrations: run once, recorded, idempotent, and a newer schema is refused', async () => {
     const url = await server.createDatabase();
-    expect(await migrateDatabase(url)).toEqual({ from: 0, to: LATEST_VERSION, applied: [1, 2] });
+    expect(await migrateDatabase(url)).toEqual({ from: 0, to: LATEST_VERSION, applied: [1, 2, 3] });
     expect(await migrateDatabase(url)).toEqual({ from: LATEST_VERSION, to: LATEST_VERSION, applied: [] });
     const c = new pg.Client({ connectionString: url });
     await c.connect();
     try {
       const r = await c.query('SELECT version FROM coffer_schema_migrations ORDER BY version');
-      expect(r.rows.map((x: { version: number }) => x.version)).toEqual([1, 2]);
+      expect(r.rows.map((x: { version: number }) => x.version)).toEqual([1, 2, 3]);
       await c.query("INSERT INTO coffer_schema_migrations VALUES (999, 'from the future', 0)");
     } finally {
       await c.end();
@@ -70,7 +76,7 @@ describe('PgMetaStore', () => {
     for (let round = 0; round < 4; round++) {
       const url = await server.createDatabase();
       const results = await Promise.all([1, 2, 3, 4, 5, 6].map(() => migrateDatabase(url)));
-      expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2]);
+      expect(results.flatMap((r) => r.applied).sort()).toEqual([1, 2, 3]);
       const store = await PgMetaStore.open(url);
       await store.batch().putObject(makeObject(newUid(), 'k')).commit();
       await store.close();
