@@ -7,7 +7,7 @@ import {
   encodeOwnershipControls,
 } from '../../../../src/s3/xml/aclXml.js';
 import { renderXml } from '../../../../src/s3/xml/encode.js';
-import { ALL_USERS } from '../../../../src/services/accessControl.js';
+import { ALL_USERS, type AccessControlList } from '../../../../src/services/accessControl.js';
 
 const XSI = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const policy = (grants: string, owner = '<Owner><ID>acct-a</ID></Owner>') =>
@@ -76,11 +76,11 @@ describe('decodeAccessControlPolicy', () => {
 
 describe('encodeAccessControlPolicy', () => {
   it('renders what decode reads back', () => {
-    const acl = {
+    const acl: AccessControlList = {
       owner: 'acct-a',
       grants: [
-        { grantee: { type: 'CanonicalUser' as const, id: 'acct-b' }, permission: 'READ' as const },
-        { grantee: { type: 'Group' as const, uri: ALL_USERS }, permission: 'WRITE' as const },
+        { grantee: { type: 'CanonicalUser', id: 'acct-b' }, permission: 'READ' },
+        { grantee: { type: 'Group', uri: ALL_USERS }, permission: 'WRITE' },
       ],
     };
     const xml = renderXml(encodeAccessControlPolicy(acl, (id) => `name of ${id}`));
