@@ -45,8 +45,9 @@ async function displayNames(ctx: S3RequestContext, acl: AccessControlList): Prom
   for (const g of acl.grants) if (g.grantee.type === 'CanonicalUser') ids.add(g.grantee.id);
   const names = new Map<string, string>();
   for (const id of ids) {
-    if (id === ctx.principal.accountId && ctx.principal.displayName) names.set(id, ctx.principal.displayName);
-    else names.set(id, (await ctx.services.accounts.account(id))?.displayName ?? id);
+    // The account's name, the same whoever asks (the requester's identity name only when no directory knows it).
+    const own = id === ctx.principal.accountId ? ctx.principal.displayName : undefined;
+    names.set(id, (await ctx.services.accounts.account(id))?.displayName ?? (own || id));
   }
   return (id) => names.get(id) ?? id;
 }
