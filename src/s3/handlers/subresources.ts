@@ -146,6 +146,9 @@ export async function handlePutBucketTagging(ctx: S3RequestContext, bucket: stri
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const tags = decodeTagging(text, MAX_BUCKET_TAGS);
+  // aws: is AWS's own prefix (its system tags): a requester may not set one.
+  if (Object.keys(tags).some((k) => k.toLowerCase().startsWith('aws:')))
+    throw new S3Error('InvalidTag', 'System tags cannot be added/updated by requester');
   await ctx.services.buckets.updateAccess(bucket, (cur) => {
     if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     return { ...cur, tagging: tags };

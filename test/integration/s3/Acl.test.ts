@@ -249,6 +249,13 @@ describe('bucket tagging', () => {
       400,
       'InvalidTag',
     );
+    await expectSdkError(
+      t.s3.send(new PutBucketTaggingCommand({ Bucket: b, Tagging: { TagSet: [{ Key: 'aws:system', Value: 'x' }] } })),
+      400,
+      'InvalidTag',
+    );
+    // The refused requests left the stored set as it was.
+    expect((await t.s3.send(new GetBucketTaggingCommand({ Bucket: b }))).TagSet).toEqual(TagSet);
     await t.s3.send(new DeleteBucketTaggingCommand({ Bucket: b }));
     await expectSdkError(t.s3.send(new GetBucketTaggingCommand({ Bucket: b })), 404, 'NoSuchTagSet');
   });
