@@ -3,7 +3,11 @@
  * the root account owns the buckets, a second IAM account is the grantee.
  */
 import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCommand,
   DeleteBucketOwnershipControlsCommand,
   DeleteBucketTaggingCommand,
   GetBucketAclCommand,
@@ -182,6 +186,32 @@ describe('object ACLs', () => {
       400,
       'InvalidRequest',
     );
+  });
+
+  it('CreateMultipartUpload grants reach the completed object; CopyObject does not copy the source ACL', async () => {
+    const b = await writerBucket();
+    const up = await t.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: b, Key: 'mp', GrantRead: `id="${otherId}"` }),
+    );
+    const part = await t.s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'mp', UploadId: up.UploadId, PartNumber: 1, Body: 'part' }),
+    );
+    await t.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'mp',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    const mp = await t.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'mp' }));
+    expect(mp.Grants?.map((g) => [g.Grantee?.ID, g.Permission])).toEqual([[otherId, 'READ']]);
+    await t.s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy', CopySource: `${b}/mp` }));
+    const copy = await t.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'copy' }));
+    expect(copy.Grants?.map((g) => [g.Grantee?.ID, g.Permission])).toEqual([[t.gw.accountId, 'FULL_CONTROL']]);
+    await t.s3.send(new CopyObjectCommand({ Bucket: b, Key: 'copy2', CopySource: `${b}/mp`, ACL: 'public-read' }));
+    const pub = await t.s3.send(new GetObjectAclCommand({ Bucket: b, Key: 'copy2' }));
+    expect(pub.Grants?.map((g) => g.Grantee?.URI).filter(Boolean)).toEqual([ALL_USERS]);
   });
 
   it('each version keeps its own ACL (?versionId)', async () => {
