@@ -201,3 +201,15 @@ function pick<N>(rules: Rule<N>[] | undefined, query: URLSearchParams): N | unde
   for (const [kw, name] of rules) if (kw === null || query.has(kw)) return name;
   return undefined;
 }
+
+/**
+ * Every operation name the router can produce: what the README's table of S3
+ * operations lists as supported (test/unit/s3/operationTable.test.ts holds the
+ * two together).
+ */
+export function routedOperationNames(): string[] {
+  const names = new Set<string>(['ListBuckets', 'PostObject', 'ListObjectsV2', 'CopyObject', 'UploadPartCopy']);
+  for (const rules of [BUCKET_RULES, OBJECT_RULES])
+    for (const list of Object.values(rules)) for (const [, name] of list) names.add(name);
+  return [...names].sort();
+}
