@@ -37,6 +37,7 @@ const SERVICE_API = [
   './multipartService.ts',
   './listService.ts',
   './copyService.ts',
+  './accessControl.ts',
   './errors.ts',
   './types.ts',
 ];

@@ -134,6 +134,16 @@ export interface SealedMeta {
   retention?: ObjectRetention;
   /** Object Lock legal hold: while true the version cannot be deleted, whatever its retention. */
   legalHold?: boolean;
+  /**
+   * This version's owner and ACL (x-amz-acl / x-amz-grant-* at the write,
+   * PutObjectAcl). Absent: the bucket owner owns it with FULL_CONTROL alone.
+   * Sealed, not in clear beside the headers: an ACL is an authorization
+   * decision, and in clear anyone able to edit the metadata store could make
+   * an object public-read; inside the seal an edited ACL fails to open like
+   * any other edit. Authorization needs it only after the bucket (and its
+   * DEK) is loaded, which every object request does anyway.
+   */
+  acl?: AccessControlList;
 }
 
 export interface ObjectRecord {

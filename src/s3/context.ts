@@ -6,6 +6,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Principal } from '../auth/credentials.js';
 import type { Config } from '../config.js';
+import type { AccountDirectory } from '../services/accessControl.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { ListService } from '../services/listService.js';
 import type { MultipartService } from '../services/multipartService.js';
@@ -20,6 +21,8 @@ export interface Services {
   objects: ObjectService;
   multipart: MultipartService;
   lists: ListService;
+  /** Canonical ids that ACL grants may name (the IAM accounts). */
+  accounts: AccountDirectory;
 }
 
 export interface S3RequestContext {

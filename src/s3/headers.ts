@@ -126,16 +126,6 @@ export function uploadExpectations(
   return { expect, algorithm };
 }
 
-/** Canned ACLs that only restate "private to the owner", the one ownership Coffer has. */
-const OWNER_ONLY_ACLS = new Set(['private', 'bucket-owner-full-control', 'bucket-owner-read']);
-
-/**
- * ACL headers on writes (PutObject, CopyObject, CreateMultipartUpload,
- * CreateBucket). Objects are always private to their owner, as on AWS with ACLs
- * disabled (BucketOwnerEnforced): a request for anything wider is refused the
- * way AWS refuses it, instead of storing a private object the client believes
- * is public.
- */
 /**
  * If-Match / If-None-Match of a conditional write (PutObject,
  * CompleteMultipartUpload). S3 takes only '*' in If-None-Match and not both
@@ -154,25 +144,6 @@ export function writeConditions(h: IncomingHttpHeaders): WriteConditions | undef
       Header: 'If-Match',
     });
   return ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : { ifMatch };
-}
-
-export function checkWriteAcl(h: IncomingHttpHeaders): void {
-  const canned = header(h, 'x-amz-acl');
-  if (canned !== undefined && !OWNER_ONLY_ACLS.has(canned))
-    throw new S3Error(
-      'AccessControlListNotSupported',
-      `The bucket does not allow ACLs (x-amz-acl: ${canned}); objects are private to their owner.`,
-    );
-  for (const g of [
-    'x-amz-grant-read',
-    'x-amz-grant-write',
-    'x-amz-grant-read-acp',
-    'x-amz-grant-write-acp',
-    'x-amz-grant-full-control',
-  ]) {
-    if (header(h, g) !== undefined)
-      throw new S3Error('AccessControlListNotSupported', `The bucket does not allow ACLs (${g}).`);
-  }
 }
 
 /** x-amz-server-side-encryption response headers for a bucket. */

@@ -29,6 +29,11 @@ export type BucketOpName =
   | 'DeleteBucketCors'
   | 'GetBucketLifecycleConfiguration'
   | 'GetBucketTagging'
+  | 'PutBucketTagging'
+  | 'DeleteBucketTagging'
+  | 'GetBucketOwnershipControls'
+  | 'PutBucketOwnershipControls'
+  | 'DeleteBucketOwnershipControls'
   | 'GetBucketWebsite'
   | 'GetObjectLockConfiguration'
   | 'PutObjectLockConfiguration';

@@ -24,6 +24,7 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['cors', 'GetBucketCors'],
     ['lifecycle', 'GetBucketLifecycleConfiguration'],
     ['tagging', 'GetBucketTagging'],
+    ['ownershipControls', 'GetBucketOwnershipControls'],
     ['website', 'GetBucketWebsite'],
     ['object-lock', 'GetObjectLockConfiguration'],
     [null, 'ListObjects'],
@@ -35,11 +36,15 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['encryption', 'PutBucketEncryption'],
     ['cors', 'PutBucketCors'],
     ['object-lock', 'PutObjectLockConfiguration'],
+    ['tagging', 'PutBucketTagging'],
+    ['ownershipControls', 'PutBucketOwnershipControls'],
     [null, 'CreateBucket'],
   ],
   DELETE: [
     ['encryption', 'DeleteBucketEncryption'],
     ['cors', 'DeleteBucketCors'],
+    ['tagging', 'DeleteBucketTagging'],
+    ['ownershipControls', 'DeleteBucketOwnershipControls'],
     [null, 'DeleteBucket'],
   ],
   POST: [['delete', 'DeleteObjects']],
@@ -82,7 +87,6 @@ const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = [
   'logging',
   'accelerate',
   'requestPayment',
-  'ownershipControls',
   'publicAccessBlock',
   'policyStatus',
   'analytics',
@@ -133,7 +137,7 @@ function unknownSubresource(op: string, query: URLSearchParams): string | undefi
  * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
  * would delete an empty bucket.
  */
-const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'tagging', 'website'];
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'website'];
 
 /**
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention

@@ -8,6 +8,7 @@
  * run exactly the production wiring. Split mode (remoteGateway.ts) runs the same
  * S3 side against a KMS in another process.
  */
+import { IamAccountDirectory } from './iamAccountDirectory.js';
 import type { Server } from 'node:http';
 import type { Config } from '../config.js';
 import type { Iam } from '../iam/openIam.js';
@@ -62,6 +63,7 @@ export async function startGateway(config: Config, log: Logger, opts: StartGatew
       keys: kms.kms.provider,
       dekCache: kms.kms.dekCache,
       credentials: kms.credentials,
+      accounts: new IamAccountDirectory(kms.iam.service),
       keyEvents: kms.kms.local.provider,
       dataDir,
       isAdmin: (id) => id === kms.root.accessKeyId,

@@ -13,6 +13,7 @@
  *
  * The gateway holds no key material of its own and needs no master key.
  */
+import { RemoteAccountDirectory } from '../iam/remoteAccountDirectory.js';
 import type { Server } from 'node:http';
 import { ConfigError, type Config } from '../config.js';
 import { RemoteCredentialStore } from '../iam/remoteCredentialStore.js';
@@ -81,7 +82,14 @@ export async function startRemoteGateway(
   );
   let s3;
   try {
-    s3 = await startS3Server({ config, log, keys: provider, dekCache, credentials });
+    s3 = await startS3Server({
+      config,
+      log,
+      keys: provider,
+      dekCache,
+      credentials,
+      accounts: new RemoteAccountDirectory(client),
+    });
   } catch (e) {
     clearInterval(sweeper);
     dekCache.clear();

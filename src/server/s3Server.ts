@@ -24,6 +24,7 @@ import type { KeyEvent, KeyProvider } from '../keys/KeyProvider.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import { errorXml } from '../s3/middleware/errors.js';
 import { S3Error } from '../s3/errors.js';
+import { NO_ACCOUNTS, type AccountDirectory } from '../services/accessControl.js';
 import { BucketService } from '../services/bucketService.js';
 import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
@@ -79,6 +80,8 @@ export interface S3ServerDeps {
   dataDir?: DataDirGuard;
   /** Admin access keys, for GET /health?detail=1; default: the configured root user's. */
   isAdmin?: (accessKeyId: string) => boolean;
+  /** The accounts ACL grants may name (embedded: IAM's); absent: none but the requester's own and the owners'. */
+  accounts?: AccountDirectory;
   /** The file system of the on-disk blob stores (default node:fs; tests inject disk faults through it). */
   blobFs?: BlobFs;
 }
@@ -179,7 +182,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
 
     const app = createS3App({
       config,
-      services: { buckets, objects, multipart, lists },
+      services: { buckets, objects, multipart, lists, accounts: d.accounts ?? NO_ACCOUNTS },
       credentials: d.credentials,
       log,
       isAdmin: d.isAdmin ?? ((id) => config.rootUser !== '' && id === config.rootUser),

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
 import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
+import type { AccessControlList, ObjectOwnership } from '../meta/accessRecords.js';
 import type { BucketObjectLock, BucketRecord, CorsRule, VersioningStatus } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
@@ -41,6 +42,10 @@ export interface CreateBucketInput {
   rootKeyCrn?: string;
   /** x-amz-bucket-object-lock-enabled: versioning Enabled for good, registered with preventKeyDeletion. */
   objectLock?: boolean;
+  /** x-amz-object-ownership (stored explicitly: absent on a record reads as BucketOwnerEnforced too). */
+  ownership?: ObjectOwnership;
+  /** The ACL CreateBucket's x-amz-acl / x-amz-grant-* asked for, when not the owner's alone. */
+  acl?: AccessControlList;
   requestId?: string;
 }
 
@@ -135,6 +140,8 @@ export class BucketService {
       },
       // AWS turns versioning on with Object Lock, and it can never be suspended.
       ...(input.objectLock ? { versioning: 'Enabled' as const, objectLock: { enabled: true as const } } : {}),
+      ...(input.ownership ? { ownership: input.ownership } : {}),
+      ...(input.acl ? { acl: input.acl } : {}),
     };
     const resourceCrn = this.d.bucketCrn(input.owner, input.name);
     try {
@@ -177,9 +184,18 @@ export class BucketService {
 
   /** Load a bucket for an operation by `account`; NoSuchBucket or AccessDenied. */
   async resolve(name: string, account: string): Promise<BucketRecord> {
+    const b = await this.lookup(name);
+    if (b.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
+    return b;
+  }
+
+  /**
+   * Load a bucket whoever asks: for the operations that decide by the bucket's
+   * ACL themselves (GetBucketAcl, PutBucketAcl). NoSuchBucket.
+   */
+  async lookup(name: string): Promise<BucketRecord> {
     const b = await this.d.meta.getBucket(name);
     if (!b) throw new DomainError('NoSuchBucket', 'The specified bucket does not exist', { BucketName: name });
-    if (b.owner !== account) throw new DomainError('AccessDenied', 'Access Denied');
     // Object seals bind the bucket name: a bucket record moved under another
     // name must not serve its objects there (sealedMeta.addressOf).
     if (b.name !== name)
@@ -199,6 +215,20 @@ export class BucketService {
       if (rules === undefined) delete updated.cors;
       else updated.cors = rules;
       await this.d.meta.batch().putBucket(updated).commit();
+    });
+  }
+
+  /**
+   * Change a bucket's access-control fields (ACL, ownership rule, tags) on a
+   * fresh read under the bucket's lock, so no concurrent change is undone.
+   * `change` sees the current record and returns the new one (or throws to
+   * refuse); the caller has checked the requester may make the change.
+   */
+  async updateAccess(name: string, change: (b: BucketRecord) => BucketRecord): Promise<BucketRecord> {
+    return this.keyChanges.run(name, async () => {
+      const updated = change(await this.lookup(name));
+      await this.d.meta.batch().putBucket(updated).commit();
+      return updated;
     });
   }
 

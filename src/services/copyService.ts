@@ -8,6 +8,7 @@
 import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import type { Readable } from 'node:stream';
 import type { BucketRecord, ObjectRecord, SealedMeta, StandardHeaders } from '../meta/records.js';
+import type { AccessControlList } from '../meta/accessRecords.js';
 import { checkPreconditions, type Preconditions } from './conditions.js';
 import { DomainError } from './errors.js';
 import { dataIds } from './blobLeases.js';
@@ -152,6 +153,8 @@ export interface CopyInput {
   storageClass?: string;
   /** x-amz-object-lock-* for the new version; a source's lock is never copied (AWS's rule). */
   objectLock?: ObjectLockRequest;
+  /** The copy's owner and ACL, from the copy request: a source's ACL is never copied (AWS's rule). */
+  acl?: AccessControlList;
   requestId?: string;
 }
 
@@ -180,12 +183,13 @@ async function copyOpened(
   // Onto its own current version: in a bucket never versioned that rewrites the
   // record in place; in a versioned one it makes a new version like any copy.
   const self = sourceBucket.uid === c.target.uid && source.key === c.key && source.at.historyId === undefined;
-  const { retention: _r, legalHold: _h, ...sourceMeta } = source.meta;
+  const { retention: _r, legalHold: _h, acl: _a, ...sourceMeta } = source.meta;
   const meta: SealedMeta = {
     ...sourceMeta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
     tags: c.tags ?? source.meta.tags,
     ...lockForNewVersion(c.target, c.objectLock),
+    ...(c.acl ? { acl: c.acl } : {}),
   };
   if (self && !c.replace && c.storageClass === undefined) {
     throw new DomainError(
@@ -227,6 +231,7 @@ async function copyOpened(
     storageClass: c.storageClass ?? source.record.storageClass,
     expect: { length: source.record.size, compute: algorithms },
     checksumAlgorithm: algorithms[0],
+    acl: c.acl,
     requestId: c.requestId,
   });
   // A copied multipart object becomes one stream whose ETag is the MD5 of the

@@ -4,6 +4,7 @@
  * key/nonce pair. CompleteMultipartUpload never re-encrypts: it records the part
  * list in the object record, in the same batch that drops the upload.
  */
+import type { AccessControlList } from '../meta/accessRecords.js';
 import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import { createHash } from 'node:crypto';
 import { PassThrough, type Readable } from 'node:stream';
@@ -56,6 +57,8 @@ interface UploadSecrets {
   tags?: Record<string, string>;
   /** x-amz-object-lock-* of CreateMultipartUpload, applied (or the bucket's default) at Complete. */
   objectLock?: ObjectLockRequest;
+  /** The object's owner and ACL asked for at CreateMultipartUpload, given to it at Complete. */
+  acl?: AccessControlList;
 }
 
 export interface MultipartDeps {
@@ -92,6 +95,7 @@ export class MultipartService {
       checksumType?: ChecksumType;
       tags?: Record<string, string>;
       objectLock?: ObjectLockRequest;
+      acl?: AccessControlList;
       requestId?: string;
     },
   ): Promise<string> {
@@ -103,6 +107,7 @@ export class MultipartService {
       userMeta,
       tags: opts.tags,
       ...(opts.objectLock ? { objectLock: opts.objectLock } : {}),
+      ...(opts.acl ? { acl: opts.acl } : {}),
     };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
     const rec: UploadRecord = {
@@ -350,6 +355,7 @@ export class MultipartService {
       userMeta: secrets.userMeta,
       tags: secrets.tags,
       ...lockForNewVersion(bucket, secrets.objectLock),
+      ...(secrets.acl ? { acl: secrets.acl } : {}),
     };
     // uploadId is the one this request names (and the part records were listed
     // under), not a copy from the part record: the object seal binds the list.

@@ -43,6 +43,7 @@ import { newVersionId } from './versionIds.js';
 import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import { legalHoldOf, retentionOf, setLegalHold, setRetention, type LockTarget } from './objectLockOps.js';
 import type { ObjectRetention } from '../meta/records.js';
+import type { AccessControlList } from '../meta/accessRecords.js';
 
 /** Conditional writes, as callers outside src/services name them. */
 export type { WriteConditions } from './conditions.js';
@@ -81,6 +82,8 @@ export interface PutInput {
   conditions?: WriteConditions;
   /** x-amz-object-lock-*: the new version's lock (else the bucket's default retention). */
   objectLock?: ObjectLockRequest;
+  /** The new version's owner and ACL (absent: the bucket owner's alone). */
+  acl?: AccessControlList;
   requestId?: string;
   signal?: AbortSignal;
 }
@@ -151,6 +154,7 @@ export class ObjectService {
       userMeta: input.userMeta,
       tags: input.tags,
       ...lock,
+      ...(input.acl ? { acl: input.acl } : {}),
     };
     const record: ObjectRecord = sealObject(
       dek,
@@ -395,6 +399,38 @@ export class ObjectService {
     versionId?: string,
   ): Promise<string | undefined> {
     return this.putTagging(bucket, key, {}, requestId, versionId);
+  }
+
+  /** The stored owner and ACL of a version (GetObjectAcl; absent: the bucket owner's alone), and its x-amz-version-id. */
+  async objectAcl(
+    bucket: BucketRecord,
+    key: string,
+    versionId?: string,
+    requestId?: string,
+  ): Promise<{ acl?: AccessControlList; version?: string }> {
+    const { record } = await this.locate(bucket, key, versionId, 'GET');
+    const { meta } = await this.unseal(bucket, key, record, requestId);
+    return { acl: meta.acl, version: shownVersion(bucket, record) };
+  }
+
+  /**
+   * Replace a version's ACL in place (PutObjectAcl; undefined: back to the
+   * default). `next` gets the stored ACL (under which the caller judges the
+   * request) and returns the new one, or throws to refuse. Its x-amz-version-id.
+   */
+  async putObjectAcl(
+    bucket: BucketRecord,
+    key: string,
+    versionId: string | undefined,
+    next: (stored: AccessControlList | undefined) => Promise<AccessControlList | undefined>,
+    requestId?: string,
+  ): Promise<string | undefined> {
+    const at = await this.locate(bucket, key, versionId, 'PUT');
+    const { dek, meta } = await this.unseal(bucket, key, at.record, requestId);
+    const { acl: stored, ...rest } = meta;
+    const acl = await next(stored);
+    await this.rewriteMeta(bucket, key, at, dek, acl ? { ...rest, acl } : rest);
+    return shownVersion(bucket, at.record);
   }
 
   /** GetObjectRetention: the version's retention (NoSuchObjectLockConfiguration when none). */

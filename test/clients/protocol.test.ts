@@ -138,11 +138,11 @@ describe('protocol breadth and quirks the clients rely on', () => {
         AccessControlPolicy: { Owner: current.Owner, Grants: current.Grants },
       }),
     );
-    // Public access does not exist: refused, never silently accepted.
+    // A new bucket is BucketOwnerEnforced (AWS's default): ACLs are disabled, a wider one is refused, never dropped.
     await expectSdkError(
       s3.send(new PutObjectAclCommand({ Bucket: bucket, Key: 'obj.txt', ACL: 'public-read' })),
-      501,
-      'NotImplemented',
+      400,
+      'AccessControlListNotSupported',
     );
   });
 

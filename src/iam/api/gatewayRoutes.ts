@@ -6,6 +6,9 @@
  *       accounts' access keys, exactly the embedded gateway's CredentialStore).
  *       Unknown ids are 404. The answer is never logged and never cached by
  *       intermediaries (cache-control: no-store).
+ *   GET /iam/v1/s3-accounts/{accountId}       gateway service identities only:
+ *       whether an account exists and its name (S3 ACL grants by canonical
+ *       id name accounts; a grant to no account is refused). Unknown ids 404.
  *   GET /iam/v1/default-root-key              any authenticated identity:
  *       the CRN of the provider-managed default root key.
  *
@@ -31,6 +34,8 @@ export interface GatewayApiDeps {
 }
 
 const ACCESS_KEY_ID = /^[A-Za-z0-9._-]{1,128}$/;
+/** IamService's account id syntax. */
+const ACCOUNT_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
 export function gatewayRouter(deps: GatewayApiDeps): Router {
   const router = new Router({ prefix: '/iam/v1' });
@@ -55,6 +60,21 @@ export function gatewayRouter(deps: GatewayApiDeps): Router {
       reply(ctx, { accessKeyId: id, secretAccessKey: found.secretAccessKey, principal: found.principal });
     } catch (e) {
       fail(ctx, e);
+    }
+  });
+
+  router.get('/s3-accounts/:accountId', async (ctx: Context & { params: Record<string, string> }) => {
+    try {
+      const caller = bearer(ctx, deps.iam);
+      if (caller.identity.kind !== 'service' || caller.identity.gateway !== true) {
+        throw new IamError(403, 'FORBIDDEN', 'Only a gateway service identity may look up S3 accounts');
+      }
+      const id = ctx.params.accountId ?? '';
+      const account = ACCOUNT_ID.test(id) ? deps.iam.getAccount(id) : undefined;
+      if (!account) throw notFound('The account');
+      reply(ctx, { id: account.id, displayName: account.name });
+    } catch (e) {
+      renderIamError(ctx, e, (m) => deps.log.error(m, { path: '/iam/v1/s3-accounts' }));
     }
   });
 

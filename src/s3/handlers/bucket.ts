@@ -1,5 +1,6 @@
 /** ListBuckets, CreateBucket, DeleteBucket, HeadBucket, GetBucketLocation. */
-import { header, KP_ALGORITHM, KP_CRK_ID, KP_ENABLED, KP_ROOT_KEY_CRN, checkWriteAcl } from '../headers.js';
+import { header, KP_ALGORITHM, KP_CRK_ID, KP_ENABLED, KP_ROOT_KEY_CRN } from '../headers.js';
+import { bucketAclForCreate } from '../aclRequest.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import { decodeCreateBucketConfiguration } from '../xml/decode.js';
@@ -26,7 +27,7 @@ export async function handleListBuckets(ctx: S3RequestContext): Promise<HandlerR
 }
 
 export async function handleCreateBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  checkWriteAcl(ctx.headers);
+  const access = await bucketAclForCreate(ctx.headers, ctx.principal.accountId, ctx.services.accounts);
   const cfg = decodeCreateBucketConfiguration(await ctx.readText());
   const alg = header(ctx.headers, KP_ALGORITHM);
   const crn = header(ctx.headers, KP_ROOT_KEY_CRN);
@@ -52,6 +53,7 @@ export async function handleCreateBucket(ctx: S3RequestContext, bucket: string):
     locationConstraint: cfg.locationConstraint,
     rootKeyCrn: crn?.trim(),
     objectLock: objectLockEnabled(ctx),
+    ...access,
     requestId: ctx.requestId,
   });
   return { headers: { location: `/${bucket}` } };

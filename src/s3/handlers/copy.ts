@@ -3,15 +3,8 @@ import { objectLockRequest } from '../objectLockHeaders.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation } from '../operations.js';
-import {
-  checkSseRequest,
-  header,
-  sseHeaders,
-  standardHeaders,
-  taggingHeader,
-  userMetadata,
-  checkWriteAcl,
-} from '../headers.js';
+import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
+import { objectAclForWrite } from '../aclRequest.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
 import { storageClass } from './put.js';
@@ -34,7 +27,7 @@ function source(ctx: S3RequestContext): CopySource {
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, target);
-  checkWriteAcl(ctx.headers);
+  const acl = await objectAclForWrite(ctx.headers, target, ctx.principal.accountId, ctx.services.accounts);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE')
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
@@ -49,6 +42,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
     tags: tagDirective === 'REPLACE' ? (taggingHeader(ctx.headers) ?? {}) : undefined,
     storageClass: storageClass(ctx),
     objectLock: objectLockRequest(ctx.headers),
+    acl,
     requestId: ctx.requestId,
   });
   return {

@@ -1,5 +1,6 @@
 /** Exhaustive dispatch: S3Operation -> handler. tsc flags a missing case. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
+import * as acl from './acl.js';
 import * as bucket from './bucket.js';
 import * as copy from './copy.js';
 import * as cors from './cors.js';
@@ -46,9 +47,9 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
       case 'ListParts':
         return mp.handleListParts(ctx, op);
       case 'GetObjectAcl':
-        return sub.handleGetObjectAcl(ctx, b, k);
+        return acl.handleGetObjectAcl(ctx, b, k);
       case 'PutObjectAcl':
-        return sub.handlePutObjectAcl(ctx, b, k);
+        return acl.handlePutObjectAcl(ctx, b, k);
       case 'GetObjectTagging':
         return sub.handleGetObjectTagging(ctx, b, k);
       case 'PutObjectTagging':
@@ -92,9 +93,9 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
     case 'PutBucketVersioning':
       return sub.handlePutBucketVersioning(ctx, b);
     case 'GetBucketAcl':
-      return sub.handleGetBucketAcl(ctx, b);
+      return acl.handleGetBucketAcl(ctx, b);
     case 'PutBucketAcl':
-      return sub.handlePutBucketAcl(ctx, b);
+      return acl.handlePutBucketAcl(ctx, b);
     case 'GetBucketEncryption':
       return sub.handleGetBucketEncryption(ctx, b);
     case 'PutBucketEncryption':
@@ -113,6 +114,16 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
       return sub.handleGetBucketLifecycleConfiguration(ctx, b);
     case 'GetBucketTagging':
       return sub.handleGetBucketTagging(ctx, b);
+    case 'PutBucketTagging':
+      return sub.handlePutBucketTagging(ctx, b);
+    case 'DeleteBucketTagging':
+      return sub.handleDeleteBucketTagging(ctx, b);
+    case 'GetBucketOwnershipControls':
+      return acl.handleGetBucketOwnershipControls(ctx, b);
+    case 'PutBucketOwnershipControls':
+      return acl.handlePutBucketOwnershipControls(ctx, b);
+    case 'DeleteBucketOwnershipControls':
+      return acl.handleDeleteBucketOwnershipControls(ctx, b);
     case 'GetBucketWebsite':
       return sub.handleGetBucketWebsite(ctx, b);
     case 'GetObjectLockConfiguration':

@@ -12,9 +12,9 @@ import {
   taggingHeader,
   uploadExpectations,
   userMetadata,
-  checkWriteAcl,
   writeConditions,
 } from '../headers.js';
+import { objectAclForWrite } from '../aclRequest.js';
 import { decodeCompleteMultipartUpload } from '../xml/decode.js';
 import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
@@ -30,7 +30,7 @@ export async function handleCreateMultipartUpload(
 ): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, b);
-  checkWriteAcl(ctx.headers);
+  const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
   const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
@@ -46,6 +46,7 @@ export async function handleCreateMultipartUpload(
       checksumType,
       tags: taggingHeader(ctx.headers),
       objectLock: objectLockRequest(ctx.headers),
+      acl,
       requestId: ctx.requestId,
     },
   );

@@ -17,7 +17,8 @@ import type { Config } from '../../config.js';
 import { FormError, formBoundary, readForm, type ParsedForm } from '../../util/multipartForm.js';
 import type { HandlerResult, Services } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
-import { checkSseRequest, checkWriteAcl, header, sseHeaders, standardHeaders, userMetadata } from '../headers.js';
+import { objectAclForWrite } from '../aclRequest.js';
+import { checkSseRequest, header, sseHeaders, standardHeaders, userMetadata } from '../headers.js';
 import { quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { decodeTagging } from '../xml/decode.js';
 import { storageClass } from './put.js';
@@ -156,7 +157,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const b = await r.services.buckets.resolve(r.bucket, auth.principal.accountId);
     const headers = formHeaders(fields, file.contentType);
     checkSseRequest(headers, b);
-    checkWriteAcl(headers);
+    const acl = await objectAclForWrite(headers, b, auth.principal.accountId, r.services.accounts);
     const tagging = fields.get('tagging');
     const counter = new LengthRange(limits.lengthRange);
     file.stream.on('error', (e) => counter.destroy(e));
@@ -170,6 +171,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
       tags: tagging !== undefined ? decodeTagging(tagging) : undefined,
       storageClass: storageClass({ headers } as Parameters<typeof storageClass>[0]),
       expect: {},
+      acl,
       requestId: r.requestId,
       signal: r.signal,
     });

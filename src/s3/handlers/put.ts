@@ -10,9 +10,9 @@ import {
   taggingHeader,
   uploadExpectations,
   userMetadata,
-  checkWriteAcl,
   writeConditions,
 } from '../headers.js';
+import { objectAclForWrite } from '../aclRequest.js';
 import { quoteEtag } from '../xml/encode.js';
 import { versionHeader } from '../versions.js';
 import { objectLockRequest, requireIntegrityForLock } from '../objectLockHeaders.js';
@@ -52,7 +52,7 @@ export function requireLength(ctx: S3RequestContext): number {
 export async function handlePutObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
   checkSseRequest(ctx.headers, b);
-  checkWriteAcl(ctx.headers);
+  const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const length = requireLength(ctx);
   const { expect, algorithm } = uploadExpectations(ctx.headers, length);
   const conditions = writeConditions(ctx.headers);
@@ -70,6 +70,7 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
     checksumAlgorithm: algorithm,
     conditions,
     objectLock,
+    acl,
     requestId: ctx.requestId,
     signal: ctx.signal,
   });

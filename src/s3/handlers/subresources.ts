@@ -1,22 +1,18 @@
 /**
  * Bucket and object sub-resources that clients touch in passing (s3cmd info,
- * rclone, the AWS CLI): versioning (Enabled / Suspended), ACLs (private, owner
- * FULL_CONTROL), tagging, encryption, and the NoSuch... answers for features
- * Coffer does not keep (policy, lifecycle, website).
+ * rclone, the AWS CLI): versioning (Enabled / Suspended), tagging, encryption,
+ * and the NoSuch... answers for features Coffer does not keep (policy,
+ * lifecycle, website). ACLs are in acl.ts.
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { header } from '../headers.js';
 import {
+  MAX_BUCKET_TAGS,
   decodeServerSideEncryptionConfiguration,
   decodeTagging,
   decodeVersioningConfiguration,
-  parseXml,
 } from '../xml/decode.js';
 import { versionHeader, versionParam } from '../versions.js';
-import type { XmlDoc } from '../xml/encode.js';
-import { shownVersion } from '../../services/objectService.js';
-import { owner } from './bucket.js';
 import { verifySmallBody } from './delete.js';
 
 /** No Status until versioning was first set (S3 then answers an empty configuration). */
@@ -32,80 +28,6 @@ export async function handlePutBucketVersioning(ctx: S3RequestContext, bucket: s
   const cfg = decodeVersioningConfiguration(text);
   if (cfg.status) await ctx.services.buckets.setVersioning(bucket, ctx.principal.accountId, cfg.status);
   return {};
-}
-
-function aclDoc(ctx: S3RequestContext): XmlDoc {
-  const o = owner(ctx);
-  return {
-    root: 'AccessControlPolicy',
-    body: {
-      Owner: o,
-      AccessControlList: {
-        Grant: [
-          {
-            Grantee: {
-              '@_xmlns:xsi': 'http://www.w3.org/2001/XMLSchema-instance',
-              '@_xsi:type': 'CanonicalUser',
-              ...o,
-            },
-            Permission: 'FULL_CONTROL',
-          },
-        ],
-      },
-    },
-  };
-}
-
-/** Only private ownership exists: canned "private" (or the owner's FULL_CONTROL grant) is accepted, anything wider is refused. */
-async function checkAclRequest(ctx: S3RequestContext): Promise<void> {
-  const canned = header(ctx.headers, 'x-amz-acl');
-  if (
-    canned !== undefined &&
-    canned !== 'private' &&
-    canned !== 'bucket-owner-full-control' &&
-    canned !== 'bucket-owner-read'
-  ) {
-    throw new S3Error(
-      'NotImplemented',
-      `The canned ACL ${canned} is not supported: objects are private to their owner.`,
-    );
-  }
-  for (const h of ['x-amz-grant-read', 'x-amz-grant-write', 'x-amz-grant-read-acp', 'x-amz-grant-write-acp']) {
-    if (header(ctx.headers, h) !== undefined)
-      throw new S3Error('NotImplemented', 'Grants to other accounts are not supported.');
-  }
-  const text = await ctx.readText();
-  if (text.trim()) {
-    const doc = parseXml(text);
-    if (!doc.AccessControlPolicy) throw new S3Error('MalformedXML');
-    const grants = JSON.stringify(doc.AccessControlPolicy);
-    if (/AllUsers|AuthenticatedUsers/.test(grants))
-      throw new S3Error('NotImplemented', 'Public grants are not supported.');
-  }
-}
-
-export async function handleGetBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  return { xml: aclDoc(ctx) };
-}
-
-export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  await checkAclRequest(ctx);
-  return {};
-}
-
-export async function handleGetObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const at = await ctx.services.objects.locate(b, key, versionParam(ctx), 'GET');
-  return { headers: versionHeader(shownVersion(b, at.record)), xml: aclDoc(ctx) };
-}
-
-export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  const at = await ctx.services.objects.locate(b, key, versionParam(ctx), 'PUT');
-  await checkAclRequest(ctx);
-  return { headers: versionHeader(shownVersion(b, at.record)) };
 }
 
 export async function handleGetObjectTagging(
@@ -209,5 +131,39 @@ function noSuch(
 
 export const handleGetBucketPolicy = noSuch('NoSuchBucketPolicy');
 export const handleGetBucketLifecycleConfiguration = noSuch('NoSuchLifecycleConfiguration');
-export const handleGetBucketTagging = noSuch('NoSuchTagSet');
+
+/** GetBucketTagging: NoSuchTagSet until PutBucketTagging (and after DeleteBucketTagging). */
+export async function handleGetBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  if (b.tagging === undefined) throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket });
+  const tags = Object.entries(b.tagging).map(([Key, Value]) => ({ Key, Value }));
+  return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
+}
+
+/** PutBucketTagging: the whole tag set, replaced (AWS's limits: 50 tags, keys 128 and values 256 characters). */
+export async function handlePutBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const text = await ctx.readText();
+  verifySmallBody(ctx, Buffer.from(text, 'utf8'));
+  const tags = decodeTagging(text, MAX_BUCKET_TAGS);
+  // aws: is AWS's own prefix (its system tags): a requester may not set one.
+  if (Object.keys(tags).some((k) => k.toLowerCase().startsWith('aws:')))
+    throw new S3Error('InvalidTag', 'System tags cannot be added/updated by requester');
+  await ctx.services.buckets.updateAccess(bucket, (cur) => {
+    if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    return { ...cur, tagging: tags };
+  });
+  return { status: 204 };
+}
+
+export async function handleDeleteBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
+  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.services.buckets.updateAccess(bucket, (cur) => {
+    if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
+    const next = { ...cur };
+    delete next.tagging;
+    return next;
+  });
+  return { status: 204 };
+}
 export const handleGetBucketWebsite = noSuch('NoSuchWebsiteConfiguration');

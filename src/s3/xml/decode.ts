@@ -18,9 +18,35 @@ const parser = new XMLParser({
   isArray: (name) => ['Object', 'Part', 'Tag', 'Rule', 'Grant'].includes(name),
 });
 
+/**
+ * The same parser keeping attributes (as `@_name`, namespace prefix removed):
+ * for the one document whose meaning is in an attribute, AccessControlPolicy's
+ * `<Grantee xsi:type="...">`.
+ */
+const attributeParser = new XMLParser({
+  ignoreAttributes: false,
+  attributeNamePrefix: '@_',
+  processEntities: false,
+  parseTagValue: false,
+  parseAttributeValue: false,
+  trimValues: false,
+  cdataPropName: '#cdata',
+  removeNSPrefix: true,
+  isArray: (name) => ['Grant'].includes(name),
+});
+
 type Node = Record<string, unknown>;
 
 export function parseXml(text: string): Node {
+  return parseWith(parser, text);
+}
+
+/** parseXml, keeping attributes (`@_type` for xsi:type); same refusals and limits. */
+export function parseXmlWithAttributes(text: string): Node {
+  return parseWith(attributeParser, text);
+}
+
+function parseWith(p: XMLParser, text: string): Node {
   if (/<!DOCTYPE|<!ENTITY/i.test(text))
     throw new S3Error('MalformedXML', 'XML with a DOCTYPE or entity declarations is not accepted.');
   if (text.trim() === '') throw new S3Error('MalformedXML');
@@ -28,7 +54,7 @@ export function parseXml(text: string): Node {
   if (ok !== true) throw new S3Error('MalformedXML');
   let doc: Node;
   try {
-    doc = parser.parse(text) as Node;
+    doc = p.parse(text) as Node;
   } catch {
     // The parser refuses what its validator let through (nesting deeper than it
     // allows, for one): still the client's XML, so 400 and not 500.
@@ -158,7 +184,11 @@ export function decodeCompleteMultipartUpload(
   });
 }
 
-export function decodeTagging(textBody: string): Record<string, string> {
+/** AWS's tag limits: 10 on an object, 50 on a bucket. */
+export const MAX_OBJECT_TAGS = 10;
+export const MAX_BUCKET_TAGS = 50;
+
+export function decodeTagging(textBody: string, maxTags = MAX_OBJECT_TAGS): Record<string, string> {
   const r = root(parseXml(textBody), 'Tagging');
   const tags = (child(child(r, 'TagSet'), 'Tag') as unknown[] | undefined) ?? [];
   const out: Record<string, string> = {};
@@ -171,7 +201,13 @@ export function decodeTagging(textBody: string): Record<string, string> {
     // defineProperty: a key named __proto__ is a tag like any other, not a prototype.
     Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
-  if (Object.keys(out).length > 10) throw new S3Error('InvalidTag', 'Object tags cannot be greater than 10');
+  if (Object.keys(out).length > maxTags)
+    throw new S3Error(
+      'InvalidTag',
+      maxTags === MAX_OBJECT_TAGS
+        ? 'Object tags cannot be greater than 10'
+        : `Bucket tag count cannot be greater than ${maxTags}`,
+    );
   return out;
 }
 

@@ -8,7 +8,6 @@ import { S3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import {
   MAX_USER_META_BYTES,
   checkSseRequest,
-  checkWriteAcl,
   checksumHeaders,
   header,
   objectHeaders,
@@ -521,29 +520,6 @@ describe('responseOverrides', () => {
     expect(
       responseOverrides(new URLSearchParams('response-content-disposition=attachment%3B%20filename%3D%22a%20b.txt%22')),
     ).toEqual({ 'content-disposition': 'attachment; filename="a b.txt"' });
-  });
-});
-
-describe('checkWriteAcl', () => {
-  const code = (h: Record<string, string>) => {
-    try {
-      checkWriteAcl(h);
-      return 'ok';
-    } catch (e) {
-      return e instanceof S3Error ? `${e.status} ${e.code}` : String(e);
-    }
-  };
-  it('accepts no ACL and the owner-only canned ACLs', () => {
-    for (const acl of ['private', 'bucket-owner-full-control', 'bucket-owner-read'])
-      expect(code({ 'x-amz-acl': acl })).toBe('ok');
-    expect(code({})).toBe('ok');
-  });
-  it('refuses wider canned ACLs and grants as AWS with ACLs disabled does (400 AccessControlListNotSupported)', () => {
-    for (const acl of ['public-read', 'public-read-write', 'authenticated-read', 'aws-exec-read'])
-      expect(code({ 'x-amz-acl': acl })).toBe('400 AccessControlListNotSupported');
-    expect(code({ 'x-amz-grant-read': 'uri="http://acs.amazonaws.com/groups/global/AllUsers"' })).toBe(
-      '400 AccessControlListNotSupported',
-    );
   });
 });
 

@@ -72,6 +72,11 @@ const EVERY_OPERATION = {
   GetBucketCors: ['GET', '/b?cors'],
   GetBucketLifecycleConfiguration: ['GET', '/b?lifecycle'],
   GetBucketTagging: ['GET', '/b?tagging'],
+  PutBucketTagging: ['PUT', '/b?tagging'],
+  DeleteBucketTagging: ['DELETE', '/b?tagging'],
+  GetBucketOwnershipControls: ['GET', '/b?ownershipControls'],
+  PutBucketOwnershipControls: ['PUT', '/b?ownershipControls'],
+  DeleteBucketOwnershipControls: ['DELETE', '/b?ownershipControls'],
   GetBucketWebsite: ['GET', '/b?website'],
   PutObject: ['PUT', '/b/k'],
   CopyObject: ['PUT', '/b/k', COPY],
@@ -212,7 +217,6 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
     'logging',
     'accelerate',
     'requestPayment',
-    'ownershipControls',
     'publicAccessBlock',
     'analytics',
     'metrics',
@@ -272,7 +276,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // CreateBucket / DeleteBucket for the other methods: DELETE /b?cors
   // (DeleteBucketCors) would delete an empty bucket, PUT /b?policy would answer
   // 200 without storing anything.
-  const GET_ONLY_BUCKET = ['/b?policy', '/b?lifecycle', '/b?tagging', '/b?website'];
+  const GET_ONLY_BUCKET = ['/b?policy', '/b?lifecycle', '/b?website'];
   it('PUT on a GET-only bucket sub-resource is NotImplemented, not CreateBucket', () => {
     expect(outcomes('PUT', GET_ONLY_BUCKET)).toEqual(allNotImplemented(GET_ONLY_BUCKET));
   });
