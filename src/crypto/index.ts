@@ -164,6 +164,13 @@ export {
   type StreamHeader,
 } from './format.js';
 export { deriveDataKey, deriveMetaKey, keyCommitment, lp } from './kdf.js';
+export {
+  customerKeyCheck,
+  deriveCustomerDek,
+  sseBinding,
+  verifyCustomerKey,
+  type SseBindingFields,
+} from './objectKeys.js';
 export { gcmOpen, gcmSeal, IV_SIZE, openBlob, sealBlob } from './aead.js';
 export {
   HEADER_FIELDS,

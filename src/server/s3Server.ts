@@ -27,7 +27,7 @@ import { BucketService } from '../services/bucketService.js';
 import { ListService } from '../services/listService.js';
 import { sweepGarbage } from '../services/garbageSweep.js';
 import { MultipartService } from '../services/multipartService.js';
-import { ObjectService } from '../services/objectService.js';
+import { ObjectService, ObjectSseKeys } from '../services/objectService.js';
 import type { BlobFs } from '../storage/blobFs.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
@@ -128,7 +128,8 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
       validateKeyCrn: (crn) => void parseKeyCrn(crn),
       log,
     });
-    const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log });
+    const sse = new ObjectSseKeys({ keys: d.keys, dekCache: d.dekCache, buckets });
+    const objects = new ObjectService({ meta, blobs, buckets, segmentLog2: config.segmentLog2, log, sse });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
     const lists = new ListService({ meta, buckets });
 
