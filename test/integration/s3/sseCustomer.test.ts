@@ -20,7 +20,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   bodyBytes,
-  captureHeaders,
   createBucket,
   expectSdkError,
   useGateway,
