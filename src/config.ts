@@ -119,6 +119,12 @@ export interface Config {
   privateNetworks?: readonly string[];
   /** Proxies whose X-Forwarded-For the KMS believes (COFFER_TRUSTED_PROXIES, CIDR ranges); none by default. */
   trustedProxies?: readonly string[];
+  /**
+   * COFFER_SSE_C_REQUIRE_TLS: SSE-C requests over plain HTTP. "auto" (default):
+   * refused unless the listener is on a loopback address; "true": always
+   * refused (AWS's rule); "false": accepted.
+   */
+  sseCRequireTls?: 'auto' | 'true' | 'false';
 }
 
 const ENV: Record<string, keyof Config> = {
@@ -169,6 +175,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_KMS_INSECURE_HTTP: 'kmsInsecureHttp',
   COFFER_PRIVATE_NETWORKS: 'privateNetworks',
   COFFER_TRUSTED_PROXIES: 'trustedProxies',
+  COFFER_SSE_C_REQUIRE_TLS: 'sseCRequireTls',
 };
 
 /** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */

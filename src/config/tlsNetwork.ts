@@ -33,5 +33,12 @@ export function tlsAndNetwork(raw: Record<string, unknown>, { name, env: envName
   if (privateNetworks) out.privateNetworks = privateNetworks;
   const trustedProxies = cidrs(raw.trustedProxies, name('trustedProxies'));
   if (trustedProxies) out.trustedProxies = trustedProxies;
+  const sseC = raw.sseCRequireTls;
+  if (sseC !== undefined && sseC !== null && sseC !== '') {
+    const v = String(sseC).toLowerCase();
+    if (v !== 'auto' && v !== 'true' && v !== 'false')
+      throw new ConfigError(name('sseCRequireTls'), 'must be auto, true or false');
+    out.sseCRequireTls = v;
+  }
   return out;
 }

@@ -51,6 +51,12 @@ export interface BucketRecord {
   objectLock?: BucketObjectLock;
   /** PutBucketPolicy: the policy document as the owner sent it (validated JSON). */
   policy?: string;
+  /**
+   * Root keys other than the bucket's that SSE-KMS objects of this bucket were
+   * written under: the bucket is registered on each (one registration per
+   * (bucket, key), kept until DeleteBucket; services/objectSseKeys.ts).
+   */
+  objectKeyCrns?: string[];
   /** PutPublicAccessBlock. */
   publicAccessBlock?: PublicAccessBlock;
   /** PutBucketAcl (or a canned/grant ACL at CreateBucket). Absent: the owner holds FULL_CONTROL, nobody else anything. */
@@ -144,7 +150,34 @@ export interface SealedMeta {
    * DEK) is loaded, which every object request does anyway.
    */
   acl?: AccessControlList;
+  /** x-amz-server-side-encryption-context (base64 JSON, as sent) of an SSE-KMS object: bound into its DEK's wrap. */
+  sseContext?: string;
 }
+
+/**
+ * SSE-KMS per object: the object's own DEK, wrapped by a root key other than
+ * (or the same as) the bucket's, AAD list `aad` (+ the sealed context).
+ */
+export interface KmsObjectKey {
+  type: 'aws:kms';
+  keyCrn: string;
+  wrappedDek: string;
+  keyVersion: string;
+  aad: string[];
+  bucketKeyEnabled?: boolean;
+}
+
+/** SSE-C: only a salt and a salted HMAC of the customer's key (src/crypto/objectKeys.ts); never the key. */
+export interface CustomerObjectKey {
+  type: 'SSE-C';
+  /** Hex, 32 bytes. */
+  salt: string;
+  /** Hex HMAC-SHA256(salt, label ‖ key). */
+  keyCheck: string;
+}
+
+/** A per-object key; absent: the object is under its bucket's DEK. */
+export type ObjectSse = KmsObjectKey | CustomerObjectKey;
 
 export interface ObjectRecord {
   bucketUid: string;
@@ -190,6 +223,8 @@ export interface ObjectRecord {
   parts?: PartRef[];
   /** Checksum algorithm requested at CreateMultipartUpload / PutObject, if any. */
   checksumAlgorithm?: string;
+  /** Per-object key (SSE-KMS / SSE-C); bound into the seal. Absent: the bucket's DEK. */
+  sse?: ObjectSse;
 }
 
 export interface UploadRecord {
@@ -204,6 +239,8 @@ export interface UploadRecord {
   sealed: string;
   checksumAlgorithm?: string;
   checksumType?: string;
+  /** The upload's per-object key: every part is written under it, Complete copies it to the object. */
+  sse?: ObjectSse;
 }
 
 export interface PartRecord extends PartRef {

@@ -62,6 +62,7 @@ export const ERROR_TABLE = {
   InsufficientStorage: [507, 'There is not enough storage space left to store this request.'],
   KeyTooLongError: [400, 'Your key is too long'],
   'KMS.DisabledException': [403, 'The root key of this bucket is disabled.'],
+  'KMS.NotFoundException': [400, 'Invalid keyId'],
   'KMS.KMSInvalidStateException': [403, 'The root key of this bucket is not in a usable state.'],
   MalformedTrailerError: [400, 'The request contained trailing data that was not well-formed.'],
   MalformedPOSTRequest: [400, 'The body of your POST request is not well-formed multipart/form-data.'],

@@ -16,6 +16,7 @@ import type { UploadExpectations } from '../services/types.js';
 import type { WriteConditions } from '../services/objectService.js';
 import { S3Error } from './errors.js';
 import { httpDate, quoteEtag } from './xml/encode.js';
+import { objectSseHeaders } from './sseHeaders.js';
 
 export const KP_ALGORITHM = 'ibm-sse-kp-encryption-algorithm';
 export const KP_ROOT_KEY_CRN = 'ibm-sse-kp-customer-root-key-crn';
@@ -202,7 +203,7 @@ export function objectHeaders(
     etag: quoteEtag(meta.etag),
     'accept-ranges': 'bytes',
     'content-type': rec.headers.contentType ?? 'binary/octet-stream',
-    ...sseHeaders(b),
+    ...objectSseHeaders(b, rec.sse, meta.sseContext),
   };
   if (rec.headers.contentEncoding) h['content-encoding'] = rec.headers.contentEncoding;
   if (rec.headers.contentDisposition) h['content-disposition'] = rec.headers.contentDisposition;

@@ -31,7 +31,7 @@ import { sweepGarbage } from '../services/garbageSweep.js';
 import { SharedGarbageCollector } from '../services/sharedGarbage.js';
 import { hasGarbageQueue } from '../meta/garbageQueue.js';
 import { MultipartService } from '../services/multipartService.js';
-import { ObjectService } from '../services/objectService.js';
+import { ObjectService, ObjectSseKeys } from '../services/objectService.js';
 import type { BlobFs } from '../storage/blobFs.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
 import type { Logger } from '../util/logger.js';
@@ -149,12 +149,14 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
           })
         : undefined;
     if (garbage) opened.push(() => garbage.stop());
+    const sse = new ObjectSseKeys({ keys: d.keys, dekCache: d.dekCache, buckets });
     const objects = new ObjectService({
       meta,
       blobs,
       buckets,
       segmentLog2: config.segmentLog2,
       log,
+      sse,
       ...(garbage ? { deferDelete: garbage.deferDelete } : {}),
     });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });

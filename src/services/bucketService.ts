@@ -268,11 +268,36 @@ export class BucketService {
     if (await this.d.meta.bucketHasContent(b.uid)) throw notEmpty();
     await this.d.meta.batch().deleteBucket(name).commit();
     const caller: KeyCaller = { tenant: b.owner, requestId };
-    await this.d.keys
-      .unregister(caller, b.encryption.rootKeyCrn, this.d.bucketCrn(b.owner, name))
-      .catch((e: unknown) => {
+    // The bucket's own key, and every key SSE-KMS objects of it were written under.
+    for (const crn of new Set([b.encryption.rootKeyCrn, ...(b.objectKeyCrns ?? [])]))
+      await this.d.keys.unregister(caller, crn, this.d.bucketCrn(b.owner, name)).catch((e: unknown) => {
         this.d.log.warn('kms unregister failed', { bucket: name, err: (e as Error).message });
       });
+  }
+
+  /**
+   * Register the bucket on a root key an SSE-KMS object is written under (once
+   * per (bucket, key); services/objectSseKeys.ts). Under the bucket's lock, on
+   * a fresh read, like every other bucket-record change.
+   */
+  async registerObjectKey(b: BucketRecord, crn: string, keyVersion: string, requestId?: string): Promise<void> {
+    if (crn === b.encryption.rootKeyCrn || b.objectKeyCrns?.includes(crn)) return;
+    await this.keyChanges.run(b.name, async () => {
+      const fresh = await this.d.meta.getBucket(b.name);
+      if (!fresh || fresh.uid !== b.uid) throw new DomainError('NoSuchBucket', 'The specified bucket does not exist');
+      if (fresh.objectKeyCrns?.includes(crn)) return;
+      const caller: KeyCaller = { tenant: b.owner, requestId };
+      await this.d.keys.register(caller, crn, {
+        resourceCrn: this.d.bucketCrn(b.owner, b.name),
+        description: `Coffer bucket ${b.name} (SSE-KMS objects)`,
+        keyVersion,
+        ...lockFlag(fresh),
+      });
+      await this.d.meta
+        .batch()
+        .putBucket({ ...fresh, objectKeyCrns: [...(fresh.objectKeyCrns ?? []), crn] })
+        .commit();
+    });
   }
 
   /**
@@ -386,7 +411,8 @@ export class BucketService {
           if (crn !== old.rootKeyCrn) await this.d.keys.unregister(caller, crn, resourceCrn).catch(() => undefined);
           throw e;
         }
-        if (crn !== old.rootKeyCrn) {
+        // SSE-KMS objects under the old key keep the bucket's registration on it.
+        if (crn !== old.rootKeyCrn && !b.objectKeyCrns?.includes(old.rootKeyCrn)) {
           await this.d.keys.unregister(caller, old.rootKeyCrn, resourceCrn).catch((e: unknown) => {
             this.d.log.warn('kms unregister from the previous root key failed', {
               bucket: b.name,

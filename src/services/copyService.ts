@@ -17,6 +17,7 @@ import type { ObjectService, WriteResult } from './objectService.js';
 import { shownVersion, type Located } from './objectVersions.js';
 import { concatDecrypted, piecesFor } from './streamIO.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import type { SseSpec } from './objectSseKeys.js';
 import { parseChecksumAlgorithm, type ChecksumAlgorithm } from '../util/checksums.js';
 
 export interface CopySourceSpec {
@@ -61,6 +62,8 @@ export interface CopySource {
   owner: string;
   /** x-amz-copy-source-if-* */
   conditions: Preconditions;
+  /** x-amz-copy-source-server-side-encryption-customer-key: an SSE-C source needs it. */
+  customerKey?: Buffer;
 }
 
 /** An opened source: services only (it holds the source's DEK). */
@@ -75,6 +78,8 @@ export interface OpenedSource {
   version?: string;
   meta: SealedMeta;
   dek: Buffer;
+  /** The key of the source's data: its bucket DEK or its per-object key (SSE-KMS, SSE-C). */
+  dataDek: Buffer;
   /** Releases the source's blob lease (idempotent); call when the copy is done. */
   release: () => void;
 }
@@ -103,8 +108,9 @@ export async function openCopySource(
   const release = objects.leases.acquire(dataIds(record));
   try {
     const { dek, meta } = await objects.unseal(bucket, key, record, requestId);
+    const dataDek = await objects.dataKey(bucket, dek, record.sse, meta.sseContext, source.customerKey, requestId);
     checkPreconditions(source.conditions, meta.etag, record.lastModified, true);
-    return { bucket, key, record, at, version: shownVersion(bucket, record), meta, dek, release };
+    return { bucket, key, record, at, version: shownVersion(bucket, record), meta, dek, dataDek, release };
   } catch (e) {
     release();
     throw e;
@@ -119,7 +125,7 @@ export function sourceStream(
   start: number,
   end: number,
 ): Readable {
-  return concatDecrypted(blobs, src.dek, bucketUid, piecesFor(src.record.stream, src.record.parts, start, end));
+  return concatDecrypted(blobs, src.dataDek, bucketUid, piecesFor(src.record.stream, src.record.parts, start, end));
 }
 
 /**
@@ -156,6 +162,8 @@ export interface CopyInput {
   /** The copy's owner and ACL, from the copy request: a source's ACL is never copied (AWS's rule). */
   acl?: AccessControlList;
   requestId?: string;
+  /** The target's encryption (x-amz-server-side-encryption*, SSE-C): a source's per-object key is never carried over. */
+  sse?: SseSpec;
 }
 
 /** CopyObject (ObjectService.copy): open the source, copy, release the source's lease. */
@@ -183,7 +191,7 @@ async function copyOpened(
   // Onto its own current version: in a bucket never versioned that rewrites the
   // record in place; in a versioned one it makes a new version like any copy.
   const self = sourceBucket.uid === c.target.uid && source.key === c.key && source.at.historyId === undefined;
-  const { retention: _r, legalHold: _h, acl: _a, ...sourceMeta } = source.meta;
+  const { retention: _r, legalHold: _h, acl: _a, sseContext: _c, ...sourceMeta } = source.meta;
   const meta: SealedMeta = {
     ...sourceMeta,
     userMeta: c.replace ? c.userMeta : source.meta.userMeta,
@@ -191,13 +199,15 @@ async function copyOpened(
     ...lockForNewVersion(c.target, c.objectLock),
     ...(c.acl ? { acl: c.acl } : {}),
   };
-  if (self && !c.replace && c.storageClass === undefined) {
+  const encryptionChanges = !!source.record.sse || hasObjectKey(c.sse);
+  if (self && !c.replace && c.storageClass === undefined && !encryptionChanges) {
     throw new DomainError(
       'InvalidRequest',
       "This copy request is illegal because it is trying to copy an object to itself without changing the object's metadata, storage class, website redirect location or encryption attributes.",
     );
   }
-  if (self && c.target.versioning === undefined) {
+  // In place only when the encryption stays the bucket's: any per-object key, old or new, means new data.
+  if (self && c.target.versioning === undefined && !encryptionChanges) {
     const next = await objects.rewriteMeta(
       c.target,
       c.key,
@@ -233,8 +243,14 @@ async function copyOpened(
     checksumAlgorithm: algorithms[0],
     acl: c.acl,
     requestId: c.requestId,
+    sse: c.sse,
   });
   // A copied multipart object becomes one stream whose ETag is the MD5 of the
   // whole content, as AWS reports for a copy made in one request.
   return res;
+}
+
+/** True when `sse` asks for a per-object key (SSE-C, a KMS key, a context), not just the bucket's DEK. */
+function hasObjectKey(sse: SseSpec | undefined): boolean {
+  return !!sse && (!!sse.customerKey || sse.kms?.keyId !== undefined || sse.kms?.context !== undefined);
 }

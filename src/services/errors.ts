@@ -31,6 +31,7 @@ export type DomainCode =
   | 'AccessDenied'
   | 'KeyNotActive'
   | 'KeyNotFound'
+  | 'KMS.NotFoundException'
   | 'ServerSideEncryptionConfigurationNotFoundError'
   | 'NoSuchTagSet'
   | 'InvalidTag'

@@ -19,6 +19,8 @@ import type {
   UploadRecord,
 } from '../meta/records.js';
 import type { BlobStore } from '../storage/BlobStore.js';
+import type { ObjectSse } from '../meta/records.js';
+import type { SseSpec } from './objectSseKeys.js';
 import type { ChecksumAlgorithm } from '../util/checksums.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { BucketService } from './bucketService.js';
@@ -59,6 +61,27 @@ interface UploadSecrets {
   objectLock?: ObjectLockRequest;
   /** The object's owner and ACL asked for at CreateMultipartUpload, given to it at Complete. */
   acl?: AccessControlList;
+  /** x-amz-server-side-encryption-context of an SSE-KMS upload (bound into its DEK's wrap). */
+  sseContext?: string;
+}
+
+/** An upload's per-object key, for the SSE response headers. */
+export interface UploadSse {
+  sse?: ObjectSse;
+  sseContext?: string;
+}
+
+export interface CreateUploadOptions {
+  storageClass?: string;
+  checksumAlgorithm?: ChecksumAlgorithm;
+  checksumType?: ChecksumType;
+  tags?: Record<string, string>;
+  objectLock?: ObjectLockRequest;
+  requestId?: string;
+  /** The upload's encryption: SSE-KMS under a key of the request's choosing, or SSE-C. */
+  sse?: SseSpec;
+  /** The object's owner and ACL asked for at CreateMultipartUpload. */
+  acl?: AccessControlList;
 }
 
 export interface MultipartDeps {
@@ -89,25 +112,31 @@ export class MultipartService {
     key: string,
     headers: StandardHeaders,
     userMeta: Record<string, string>,
-    opts: {
-      storageClass?: string;
-      checksumAlgorithm?: ChecksumAlgorithm;
-      checksumType?: ChecksumType;
-      tags?: Record<string, string>;
-      objectLock?: ObjectLockRequest;
-      acl?: AccessControlList;
-      requestId?: string;
-    },
+    opts: CreateUploadOptions,
   ): Promise<string> {
+    return (await this.createUpload(bucket, key, headers, userMeta, opts)).uploadId;
+  }
+
+  /** CreateMultipartUpload, with the upload's per-object key (opts.sse) if any: every part is written under it. */
+  async createUpload(
+    bucket: BucketRecord,
+    key: string,
+    headers: StandardHeaders,
+    userMeta: Record<string, string>,
+    opts: CreateUploadOptions,
+  ): Promise<{ uploadId: string } & UploadSse> {
     validateKey(key);
     lockForNewVersion(bucket, opts.objectLock);
     const dek = await this.d.buckets.dek(bucket, opts.requestId);
+    const objectKey = await this.d.objects.newObjectKey(bucket, dek, opts.sse, opts.requestId);
+    objectKey.dataDek.fill(0);
     const uploadId = newId();
     const secrets: UploadSecrets = {
       userMeta,
       tags: opts.tags,
       ...(opts.objectLock ? { objectLock: opts.objectLock } : {}),
       ...(opts.acl ? { acl: opts.acl } : {}),
+      ...(objectKey.sseContext !== undefined ? { sseContext: objectKey.sseContext } : {}),
     };
     const sealed = sealJson(dek, { bucketUid: bucket.uid, key, versionId: uploadId }, secrets);
     const rec: UploadRecord = {
@@ -121,9 +150,31 @@ export class MultipartService {
       sealed: sealed.sealed,
       checksumAlgorithm: opts.checksumAlgorithm,
       checksumType: opts.checksumType,
+      ...(objectKey.sse ? { sse: objectKey.sse } : {}),
     };
     await this.d.meta.batch().putUpload(rec).commit();
-    return uploadId;
+    return { uploadId, sse: objectKey.sse, sseContext: objectKey.sseContext };
+  }
+
+  /** The data key of an upload's parts (its bucket DEK, or its per-object key; SSE-C needs `customerKey`). */
+  private async partKey(
+    bucket: BucketRecord,
+    up: UploadRecord,
+    dek: Buffer,
+    customerKey: Buffer | undefined,
+    requestId?: string,
+  ): Promise<{ dataDek: Buffer; sseContext?: string }> {
+    const sseContext =
+      up.sse?.type === 'aws:kms'
+        ? openJson<UploadSecrets>(
+            dek,
+            { bucketUid: bucket.uid, key: up.key, versionId: up.uploadId },
+            up.metaSalt,
+            up.sealed,
+          ).sseContext
+        : undefined;
+    const dataDek = await this.d.objects.dataKey(bucket, dek, up.sse, sseContext, customerKey, requestId);
+    return { dataDek, sseContext };
   }
 
   async upload(bucket: BucketRecord, key: string, uploadId: string): Promise<UploadRecord> {
@@ -145,7 +196,8 @@ export class MultipartService {
     body: Readable,
     expect: UploadExpectations,
     requestId?: string,
-  ): Promise<PartSecrets> {
+    customerKey?: Buffer,
+  ): Promise<PartSecrets & UploadSse> {
     if (!Number.isInteger(partNumber) || partNumber < 1 || partNumber > MAX_PARTS) {
       throw new DomainError('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive', {
         ArgumentName: 'partNumber',
@@ -153,22 +205,28 @@ export class MultipartService {
     }
     const up = await this.upload(bucket, key, uploadId);
     const dek = await this.d.buckets.dek(bucket, requestId);
+    const { dataDek, sseContext } = await this.partKey(bucket, up, dek, customerKey, requestId);
     const compute = up.checksumAlgorithm ? [up.checksumAlgorithm as ChecksumAlgorithm] : [];
     const hasher = new UploadHasher({
       ...expect,
       compute: [...(expect.compute ?? []), ...compute],
       maxSize: MAX_PART_SIZE,
     });
-    const stream = await writeEncryptedStream({
-      blobs: this.d.blobs,
-      dek,
-      bucketUid: bucket.uid,
-      uploadId,
-      partNumber,
-      segmentLog2: this.d.segmentLog2,
-      body,
-      hasher,
-    });
+    let stream;
+    try {
+      stream = await writeEncryptedStream({
+        blobs: this.d.blobs,
+        dek: dataDek,
+        bucketUid: bucket.uid,
+        uploadId,
+        partNumber,
+        segmentLog2: this.d.segmentLog2,
+        body,
+        hasher,
+      });
+    } finally {
+      dataDek.fill(0);
+    }
     const secrets: PartSecrets = { etag: hasher.etag, checksums: { ...hasher.checksums } };
     const sealed = sealJson(dek, this.partId(bucket, key, uploadId, partNumber), secrets);
     const part: PartRecord & { bucketUid: string } = {
@@ -189,7 +247,7 @@ export class MultipartService {
       await this.d.meta.batch().putPart(part).commit();
       if (prev && prev.dataId !== stream.dataId) await this.d.blobs.delete(prev.dataId).catch(() => undefined);
     });
-    return secrets;
+    return { ...secrets, sse: up.sse, sseContext };
   }
 
   /**
@@ -204,7 +262,8 @@ export class MultipartService {
     partNumber: number,
     source: CopySource & { range?: string },
     requestId?: string,
-  ): Promise<PartSecrets & { sourceVersion?: string }> {
+    customerKey?: Buffer,
+  ): Promise<PartSecrets & UploadSse & { sourceVersion?: string }> {
     await this.upload(bucket, key, uploadId);
     const src = await openCopySource(this.d.objects, this.d.buckets, source, requestId);
     try {
@@ -219,6 +278,7 @@ export class MultipartService {
         body,
         { length: end - start + 1 },
         requestId,
+        customerKey,
       );
       return { ...part, sourceVersion: src.version };
     } finally {
@@ -270,7 +330,14 @@ export class MultipartService {
       );
     }
     const { meta } = await this.d.objects.unseal(bucket, key, rec, requestId);
-    return { etag: meta.etag, checksums: meta.checksums, versionId: rec.versionId, version: shownVersion(bucket, rec) };
+    return {
+      etag: meta.etag,
+      checksums: meta.checksums,
+      versionId: rec.versionId,
+      version: shownVersion(bucket, rec),
+      sse: rec.sse,
+      sseContext: meta.sseContext,
+    };
   }
 
   private async completeLocked(
@@ -356,6 +423,7 @@ export class MultipartService {
       tags: secrets.tags,
       ...lockForNewVersion(bucket, secrets.objectLock),
       ...(secrets.acl ? { acl: secrets.acl } : {}),
+      ...(secrets.sseContext !== undefined ? { sseContext: secrets.sseContext } : {}),
     };
     // uploadId is the one this request names (and the part records were listed
     // under), not a copy from the part record: the object seal binds the list.
@@ -384,6 +452,7 @@ export class MultipartService {
         dekGeneration: bucket.encryption.dekGeneration,
         parts,
         checksumAlgorithm: up.checksumAlgorithm,
+        ...(up.sse ? { sse: up.sse } : {}),
       },
       meta,
     );
@@ -398,7 +467,14 @@ export class MultipartService {
       guard,
     );
     for (const p of all) if (!used.has(p.dataId)) await this.d.blobs.delete(p.dataId).catch(() => undefined);
-    return { etag, checksums, versionId, version: shownVersion(bucket, record) };
+    return {
+      etag,
+      checksums,
+      versionId,
+      version: shownVersion(bucket, record),
+      sse: record.sse,
+      sseContext: meta.sseContext,
+    };
   }
 
   async abort(bucket: BucketRecord, key: string, uploadId: string): Promise<void> {

@@ -4,6 +4,7 @@
  * Imported through multipartService.ts, which re-exports them.
  */
 import type { ChecksumAlgorithm } from '../util/checksums.js';
+import type { ObjectSse } from '../meta/records.js';
 import type { WriteConditions } from './conditions.js';
 import type { CompleteChecksumRequest } from './multipartChecksum.js';
 
@@ -33,4 +34,7 @@ export interface CompleteResult {
   versionId: string;
   /** x-amz-version-id (objectVersions.shownVersion). */
   version?: string;
+  /** The object's per-object key, for the SSE response headers. */
+  sse?: ObjectSse;
+  sseContext?: string;
 }

@@ -40,10 +40,12 @@ import {
   type Located,
 } from './objectVersions.js';
 import { newVersionId } from './versionIds.js';
+import { DomainError } from './errors.js';
 import { lockForNewVersion, type ObjectLockRequest } from './objectLock.js';
 import { legalHoldOf, retentionOf, setLegalHold, setRetention, type LockTarget } from './objectLockOps.js';
-import type { ObjectRetention } from '../meta/records.js';
+import type { ObjectRetention, ObjectSse } from '../meta/records.js';
 import type { AccessControlList } from '../meta/accessRecords.js';
+import type { ObjectSseKeys, SseSpec } from './objectSseKeys.js';
 
 /** Conditional writes, as callers outside src/services name them. */
 export type { WriteConditions } from './conditions.js';
@@ -54,6 +56,9 @@ export type { LockTarget } from './objectLockOps.js';
 export { shownVersion } from './objectVersions.js';
 
 export { MAX_KEY_BYTES, MAX_SINGLE_PUT, validateKey } from './objectKeys.js';
+export type { SseSpec } from './objectSseKeys.js';
+/** Per-object keys, built by the server beside the object service. */
+export { ObjectSseKeys } from './objectSseKeys.js';
 
 export interface ObjectServiceDeps {
   meta: MetaStore;
@@ -66,6 +71,8 @@ export interface ObjectServiceDeps {
    * deleting them, so GETs on those gateways can finish (sharedGarbage.ts).
    */
   deferDelete?: (ids: readonly string[]) => Promise<void>;
+  /** Per-object keys (SSE-KMS, SSE-C); without it a request for one is refused. */
+  sse?: ObjectSseKeys;
 }
 
 export interface PutInput {
@@ -86,6 +93,8 @@ export interface PutInput {
   acl?: AccessControlList;
   requestId?: string;
   signal?: AbortSignal;
+  /** SSE-KMS under a key of the request's choosing, or SSE-C (absent: the bucket's DEK). */
+  sse?: SseSpec;
 }
 
 /** Runs inside the key's lock, on the record about to be replaced (undefined: none); throws to refuse the commit. */
@@ -102,6 +111,9 @@ export interface WriteResult {
   sourceVersion?: string;
   lastModified: number;
   size: number;
+  /** The new object's per-object key (for the SSE response headers). */
+  sse?: ObjectSse;
+  sseContext?: string;
 }
 
 export interface ReadInput {
@@ -113,6 +125,8 @@ export interface ReadInput {
   partNumber?: number;
   conditions: Preconditions;
   requestId?: string;
+  /** x-amz-server-side-encryption-customer-key (SSE-C objects need it for GET and HEAD). */
+  customerKey?: Buffer;
 }
 
 export interface ReadResult {
@@ -136,16 +150,22 @@ export class ObjectService {
     const lock = lockForNewVersion(bucket, input.objectLock);
     const guard = await this.writeGuard(bucket, input.key, input.conditions, input.requestId);
     const dek = await this.d.buckets.dek(bucket, input.requestId);
+    const objectKey = await this.newObjectKey(bucket, dek, input.sse, input.requestId);
     const hasher = new UploadHasher({ ...input.expect, maxSize: MAX_SINGLE_PUT });
-    const stream = await writeEncryptedStream({
-      blobs: this.d.blobs,
-      dek,
-      bucketUid: bucket.uid,
-      segmentLog2: this.d.segmentLog2,
-      body: input.body,
-      hasher,
-      signal: input.signal,
-    });
+    let stream;
+    try {
+      stream = await writeEncryptedStream({
+        blobs: this.d.blobs,
+        dek: objectKey.dataDek,
+        bucketUid: bucket.uid,
+        segmentLog2: this.d.segmentLog2,
+        body: input.body,
+        hasher,
+        signal: input.signal,
+      });
+    } finally {
+      objectKey.dataDek.fill(0);
+    }
     const versionId = newId();
     const version = this.versionForNew(bucket);
     const sealedMeta: SealedMeta = {
@@ -155,6 +175,7 @@ export class ObjectService {
       tags: input.tags,
       ...lock,
       ...(input.acl ? { acl: input.acl } : {}),
+      ...(objectKey.sseContext !== undefined ? { sseContext: objectKey.sseContext } : {}),
     };
     const record: ObjectRecord = sealObject(
       dek,
@@ -171,6 +192,7 @@ export class ObjectService {
         dekGeneration: bucket.encryption.dekGeneration,
         stream,
         checksumAlgorithm: input.checksumAlgorithm,
+        ...(objectKey.sse ? { sse: objectKey.sse } : {}),
       },
       sealedMeta,
     );
@@ -187,7 +209,41 @@ export class ObjectService {
       version: shownVersion(bucket, record),
       lastModified: record.lastModified,
       size: record.size,
+      sse: record.sse,
+      sseContext: sealedMeta.sseContext,
     };
+  }
+
+  /** The data key of a new object or upload: the bucket DEK, or a per-object key (objectSseKeys.ts). */
+  async newObjectKey(bucket: BucketRecord, dek: Buffer, sse: SseSpec | undefined, requestId?: string) {
+    if (!this.d.sse) {
+      if (sse?.customerKey || sse?.kms?.keyId !== undefined || sse?.kms?.context !== undefined)
+        throw new DomainError('NotImplemented', 'Per-object keys are not available on this server.');
+      return { dataDek: Buffer.from(dek) };
+    }
+    return this.d.sse.forNew(bucket, dek, sse, requestId);
+  }
+
+  /**
+   * The data key of a stored record (or upload, `sse` its descriptor) whose
+   * metadata opened under `dek`. Refuses a missing or wrong SSE-C key as AWS does.
+   * Services only: the caller zeroes the key.
+   */
+  async dataKey(
+    bucket: BucketRecord,
+    dek: Buffer,
+    sse: ObjectSse | undefined,
+    sseContext: string | undefined,
+    customerKey: Buffer | undefined,
+    requestId?: string,
+  ): Promise<Buffer> {
+    if (!this.d.sse) {
+      if (sse) throw new DomainError('NotImplemented', 'Per-object keys are not available on this server.');
+      if (customerKey)
+        throw new DomainError('InvalidRequest', 'The encryption parameters are not applicable to this object.');
+      return Buffer.from(dek);
+    }
+    return this.d.sse.forStored(bucket, dek, sse, sseContext, customerKey, requestId);
   }
 
   /**
@@ -322,20 +378,29 @@ export class ObjectService {
     release: () => void,
   ): Promise<ReadResult> {
     const { dek, meta } = await this.unseal(input.bucket, input.key, rec, input.requestId);
-    checkPreconditions(input.conditions, meta.etag, rec.lastModified);
+    // HEAD too: an SSE-C object needs its key, a per-object KMS key must be usable.
+    const dataDek = await this.dataKey(input.bucket, dek, rec.sse, meta.sseContext, input.customerKey, input.requestId);
+    try {
+      checkPreconditions(input.conditions, meta.etag, rec.lastModified);
+    } catch (e) {
+      dataDek.fill(0);
+      throw e;
+    }
     const { range, partsCount } = servedRange(rec, input.partNumber, input.range);
     const result: ReadResult = { record: rec, meta, range, partsCount };
     if (withBody) {
       const start = range?.start ?? 0;
       const end = range?.end ?? rec.size - 1;
+      // Not zeroed here: later parts derive their keys from it as the body streams.
       result.body = await openConcatDecrypted(
         this.d.blobs,
-        dek,
+        dataDek,
         input.bucket.uid,
         piecesFor(rec.stream, rec.parts, start, end),
         release,
       );
     } else {
+      dataDek.fill(0);
       release();
     }
     return result;

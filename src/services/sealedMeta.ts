@@ -19,6 +19,7 @@ import {
   openBlob,
   RECORD_SEAL_V2,
   sealBlob,
+  sseBinding,
   type ObjectAddress,
 } from '../crypto/index.js';
 import type { BucketRecord, ObjectRecord, SealedMeta } from '../meta/records.js';
@@ -80,6 +81,16 @@ export function addressOf(
   return { bucketUid: bucket.uid, bucketName: bucket.name, key, version };
 }
 
+/**
+ * AAD of a format-2 object seal: objectSealAad, then the per-object key's
+ * binding when the record has one (SSE-KMS / SSE-C), so dropping or swapping
+ * `sse` fails to open. Records without one are sealed exactly as before.
+ */
+function objectAad(at: ObjectAddress, rec: UnsealedRecord): Buffer {
+  const base = objectSealAad(at, rec);
+  return rec.sse ? Buffer.concat([base, sseBinding(rec.sse)]) : base;
+}
+
 /** The clear part of a record to be sealed: everything but the seal itself. */
 export type UnsealedRecord = Omit<ObjectRecord, 'metaSalt' | 'sealed' | 'sealFormat'>;
 
@@ -98,7 +109,7 @@ export function sealObject(
   const salt = metaSalt ?? randomBytes(32);
   const k = deriveMetaKey(dek, salt, at.bucketUid, rec.versionId);
   try {
-    const sealed = sealBlob(k, Buffer.from(JSON.stringify(m), 'utf8'), objectSealAad(at, rec));
+    const sealed = sealBlob(k, Buffer.from(JSON.stringify(m), 'utf8'), objectAad(at, rec));
     return { ...rec, metaSalt: salt.toString('hex'), sealed: sealed.toString('base64'), sealFormat: RECORD_SEAL_V2 };
   } finally {
     k.fill(0);
@@ -113,14 +124,15 @@ export function sealObject(
  * @throws DomainError IntegrityError on any mismatch.
  */
 export function openObject(dek: Buffer, at: ObjectAddress, rec: ObjectRecord): SealedMeta {
-  if (rec.sealFormat === undefined)
+  // A format-1 record predates per-object keys: one carrying `sse` was edited.
+  if (rec.sealFormat === undefined && !rec.sse)
     return openMeta(dek, { bucketUid: at.bucketUid, key: at.key, versionId: rec.versionId }, rec.metaSalt, rec.sealed);
   let k: Buffer | undefined;
   try {
     if (rec.sealFormat !== RECORD_SEAL_V2) throw new Error('unknown seal format');
     k = deriveMetaKey(dek, Buffer.from(rec.metaSalt, 'hex'), at.bucketUid, rec.versionId);
     return JSON.parse(
-      openBlob(k, Buffer.from(rec.sealed, 'base64'), objectSealAad(at, rec)).toString('utf8'),
+      openBlob(k, Buffer.from(rec.sealed, 'base64'), objectAad(at, rec)).toString('utf8'),
     ) as SealedMeta;
   } catch {
     // Malformed fields (wrong types, a salt of the wrong length) are tampering too.

@@ -9,6 +9,7 @@ export type {
   CorsRule,
   ObjectRecord,
   ObjectRetention,
+  ObjectSse,
   RetentionMode,
   SealedMeta,
   StandardHeaders,

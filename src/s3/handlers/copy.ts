@@ -3,16 +3,18 @@ import { objectLockRequest } from '../objectLockHeaders.js';
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation } from '../operations.js';
-import { checkSseRequest, header, sseHeaders, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
+import { header, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
 import { objectAclForWrite } from '../aclRequest.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
-import { storageClass } from './put.js';
+import { storageClass, writeSseHeaders } from './put.js';
+import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 
 /** x-amz-copy-source (parsed by the service) and its x-amz-copy-source-if-* conditions. */
 function source(ctx: S3RequestContext): CopySource {
   return {
+    customerKey: customerKey(ctx, true)?.key,
     copySource: header(ctx.headers, 'x-amz-copy-source') ?? '',
     owner: ctx.principal.accountId,
     conditions: {
@@ -26,7 +28,7 @@ function source(ctx: S3RequestContext): CopySource {
 
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  checkSseRequest(ctx.headers, target);
+  const sse = writeSse(ctx, target);
   const acl = await objectAclForWrite(ctx.headers, target, ctx.principal.accountId, ctx.services.accounts);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE')
@@ -44,10 +46,11 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
     objectLock: objectLockRequest(ctx.headers),
     acl,
     requestId: ctx.requestId,
+    sse: sse.spec,
   });
   return {
     headers: {
-      ...sseHeaders(target),
+      ...writeSseHeaders(target, res, sse),
       ...versionHeader(res.version),
       ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
     },
@@ -57,6 +60,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
 
 export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
   const target = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const customer = customerKey(ctx);
   const res = await ctx.services.multipart.uploadPartCopy(
     target,
     op.key,
@@ -64,10 +68,11 @@ export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperat
     op.partNumber,
     { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') },
     ctx.requestId,
+    customer?.key,
   );
   return {
     headers: {
-      ...sseHeaders(target),
+      ...objectSseHeaders(target, res.sse, res.sseContext, customer),
       ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
     },
     xml: { root: 'CopyPartResult', body: { LastModified: isoDate(Date.now()), ETag: quoteEtag(res.etag) } },

@@ -1,7 +1,7 @@
 /** GetObject, HeadObject: ranges, preconditions, response-* overrides, checksum mode. GetObjectAttributes. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
-import { header, objectHeaders, responseOverrides, sseHeaders } from '../headers.js';
+import { header, objectHeaders, responseOverrides } from '../headers.js';
 import { httpDate } from '../xml/encode.js';
 import type { ReadOperation } from '../operations.js';
 import type { ReadResult } from '../../services/objectService.js';
@@ -9,6 +9,7 @@ import type { BucketRecord } from '../../services/types.js';
 import { shownVersion } from '../../services/objectService.js';
 import { versionHeader, versionParam } from '../versions.js';
 import { lockHeaders } from '../objectLockHeaders.js';
+import { customerKey, objectSseHeaders, refuseReadSse, type CustomerKey } from '../sseHeaders.js';
 
 const readConditions = (ctx: S3RequestContext) => ({
   ifMatch: header(ctx.headers, 'if-match'),
@@ -21,8 +22,10 @@ async function read(
   ctx: S3RequestContext,
   op: ReadOperation,
   withBody: boolean,
-): Promise<{ b: BucketRecord; r: ReadResult }> {
+): Promise<{ b: BucketRecord; r: ReadResult; customer?: CustomerKey }> {
   const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  refuseReadSse(ctx.headers);
+  const customer = customerKey(ctx);
   const { partNumber } = op;
   if (partNumber !== undefined && header(ctx.headers, 'range') !== undefined)
     throw new S3Error('InvalidRequest', 'Cannot specify both Range header and partNumber query parameter');
@@ -35,16 +38,18 @@ async function read(
       partNumber,
       conditions: readConditions(ctx),
       requestId: ctx.requestId,
+      customerKey: customer?.key,
     },
     withBody,
   );
-  return { b, r };
+  return { b, r, customer };
 }
 
 function headersFor(
   ctx: S3RequestContext,
   b: BucketRecord,
   r: ReadResult,
+  customer?: CustomerKey,
 ): { status: number; headers: Record<string, string> } {
   // A whole-object checksum must never accompany a partial body: SDKs validate it against the bytes received.
   const withChecksums =
@@ -55,6 +60,7 @@ function headersFor(
     ...lockHeaders(r.meta),
     ...responseOverrides(ctx.query),
   };
+  if (customer) headers['x-amz-server-side-encryption-customer-key-md5'] = customer.md5;
   if (r.partsCount !== undefined) headers['x-amz-mp-parts-count'] = String(r.partsCount);
   // Any satisfiable Range (even one covering the whole object) is answered 206, as S3 does;
   // partNumber on a single-part object is the whole object, 200.
@@ -69,13 +75,13 @@ function headersFor(
 }
 
 export async function handleGetObject(ctx: S3RequestContext, op: ReadOperation): Promise<HandlerResult> {
-  const { b, r } = await read(ctx, op, true);
-  return { ...headersFor(ctx, b, r), body: r.body };
+  const { b, r, customer } = await read(ctx, op, true);
+  return { ...headersFor(ctx, b, r, customer), body: r.body };
 }
 
 export async function handleHeadObject(ctx: S3RequestContext, op: ReadOperation): Promise<HandlerResult> {
-  const { b, r } = await read(ctx, op, false);
-  return headersFor(ctx, b, r);
+  const { b, r, customer } = await read(ctx, op, false);
+  return headersFor(ctx, b, r, customer);
 }
 
 const ATTRIBUTES = ['ETag', 'Checksum', 'ObjectParts', 'StorageClass', 'ObjectSize'] as const;
@@ -140,7 +146,7 @@ export async function handleGetObjectAttributes(
   return {
     headers: {
       'last-modified': httpDate(r.record.lastModified),
-      ...sseHeaders(b),
+      ...objectSseHeaders(b, r.record.sse, r.meta.sseContext),
       ...versionHeader(shownVersion(b, r.record)),
     },
     xml: {

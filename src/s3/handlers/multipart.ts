@@ -4,10 +4,8 @@ import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
 import type { PartOperation, UploadOperation } from '../operations.js';
 import {
-  checkSseRequest,
   checksumHeaders,
   header,
-  sseHeaders,
   standardHeaders,
   taggingHeader,
   uploadExpectations,
@@ -20,7 +18,8 @@ import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
 import { uploadChecksumType, type CompleteOptions } from '../../services/multipartService.js';
 import { owner } from './bucket.js';
-import { requireLength, storageClass } from './put.js';
+import { requireLength, storageClass, writeSseHeaders } from './put.js';
+import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 
 export async function handleCreateMultipartUpload(
@@ -29,13 +28,13 @@ export async function handleCreateMultipartUpload(
   key: string,
 ): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  checkSseRequest(ctx.headers, b);
+  const sse = writeSse(ctx, b);
   const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
   const alg = algHeader ? parseChecksumAlgorithm(algHeader) : undefined;
   if (algHeader && !alg) throw new S3Error('InvalidRequest', 'Checksum algorithm provided is unsupported.');
   const checksumType = uploadChecksumType(alg, header(ctx.headers, 'x-amz-checksum-type')?.toUpperCase());
-  const uploadId = await ctx.services.multipart.create(
+  const created = await ctx.services.multipart.createUpload(
     b,
     key,
     standardHeaders(ctx.headers),
@@ -48,9 +47,11 @@ export async function handleCreateMultipartUpload(
       objectLock: objectLockRequest(ctx.headers),
       acl,
       requestId: ctx.requestId,
+      sse: sse.spec,
     },
   );
-  const headers: Record<string, string> = { ...sseHeaders(b) };
+  const { uploadId } = created;
+  const headers: Record<string, string> = { ...writeSseHeaders(b, created, sse) };
   if (alg && checksumType) {
     headers['x-amz-checksum-algorithm'] = alg;
     headers['x-amz-checksum-type'] = checksumType;
@@ -65,6 +66,7 @@ export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation)
   const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
   const length = requireLength(ctx);
   const { expect } = uploadExpectations(ctx.headers, length);
+  const customer = customerKey(ctx);
   const res = await ctx.services.multipart.uploadPart(
     b,
     op.key,
@@ -73,8 +75,15 @@ export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation)
     ctx.body(),
     expect,
     ctx.requestId,
+    customer?.key,
   );
-  return { headers: { etag: quoteEtag(res.etag), ...sseHeaders(b), ...checksumHeaders(res.checksums, false) } };
+  return {
+    headers: {
+      etag: quoteEtag(res.etag),
+      ...objectSseHeaders(b, res.sse, res.sseContext, customer),
+      ...checksumHeaders(res.checksums, false),
+    },
+  };
 }
 
 export async function handleCompleteMultipartUpload(
@@ -92,7 +101,11 @@ export async function handleCompleteMultipartUpload(
     cs.ChecksumType = /-\d+$/.test(v) ? 'COMPOSITE' : 'FULL_OBJECT';
   }
   return {
-    headers: { ...sseHeaders(b), ...checksumHeaders(res.checksums, true), ...versionHeader(res.version) },
+    headers: {
+      ...objectSseHeaders(b, res.sse, res.sseContext),
+      ...checksumHeaders(res.checksums, true),
+      ...versionHeader(res.version),
+    },
     xml: {
       root: 'CompleteMultipartUploadResult',
       body: { Location: objectUrl(ctx, bucket, key), Bucket: bucket, Key: key, ETag: quoteEtag(res.etag), ...cs },

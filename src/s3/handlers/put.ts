@@ -1,11 +1,10 @@
 /** PutObject. */
 import type { HandlerResult, S3RequestContext } from '../context.js';
+import type { BucketRecord, ObjectSse } from '../../services/types.js';
 import { S3Error } from '../errors.js';
 import {
-  checkSseRequest,
   checksumHeaders,
   header,
-  sseHeaders,
   standardHeaders,
   taggingHeader,
   uploadExpectations,
@@ -14,6 +13,7 @@ import {
 } from '../headers.js';
 import { objectAclForWrite } from '../aclRequest.js';
 import { quoteEtag } from '../xml/encode.js';
+import { objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 import { objectLockRequest, requireIntegrityForLock } from '../objectLockHeaders.js';
 
@@ -51,7 +51,7 @@ export function requireLength(ctx: S3RequestContext): number {
 
 export async function handlePutObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
   const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
-  checkSseRequest(ctx.headers, b);
+  const sse = writeSse(ctx, b);
   const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const length = requireLength(ctx);
   const { expect, algorithm } = uploadExpectations(ctx.headers, length);
@@ -73,13 +73,25 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
     acl,
     requestId: ctx.requestId,
     signal: ctx.signal,
+    sse: sse.spec,
   });
   return {
     headers: {
       etag: quoteEtag(res.etag),
-      ...sseHeaders(b),
+      ...writeSseHeaders(b, res, sse),
       ...checksumHeaders(res.checksums, false),
       ...versionHeader(res.version),
     },
   };
+}
+
+/** SSE response headers of a write: the new object's key, the SSE-C key's MD5, bucket-key-enabled as asked. */
+export function writeSseHeaders(
+  b: BucketRecord,
+  res: { sse?: ObjectSse; sseContext?: string },
+  req: ReturnType<typeof writeSse>,
+): Record<string, string> {
+  const h = objectSseHeaders(b, res.sse, res.sseContext, req.customer);
+  if (req.spec?.kms?.bucketKeyEnabled) h['x-amz-server-side-encryption-bucket-key-enabled'] = 'true';
+  return h;
 }

@@ -129,6 +129,7 @@ describe('toS3Error: DomainError', () => {
     'InvalidBucketState',
     'ObjectLockConfigurationNotFoundError',
     'NoSuchObjectLockConfiguration',
+    'KMS.NotFoundException',
   ] as const satisfies readonly S3ErrorCode[];
 
   // Compile-time: every DomainCode is decided above (npm run typecheck:test fails otherwise).
