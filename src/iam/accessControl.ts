@@ -44,11 +44,33 @@ function covers(target: AccessTarget, instanceId: string, keyId: string | undefi
   return target.instanceId === instanceId && (target.keyId === undefined || target.keyId === keyId);
 }
 
+/** A service-to-service authorization granted or revoked, after its write committed. */
+export interface AuthorizationChange {
+  kind: 'granted' | 'revoked';
+  authorization: AuthorizationRecord;
+}
+
 export class AccessControl {
+  private readonly authzListeners = new Set<(c: AuthorizationChange) => Promise<void> | void>();
+
   constructor(
     private readonly store: IamStore,
     private readonly now: () => number = Date.now,
   ) {}
+
+  /**
+   * The hook of the key event feed: called (and awaited) after each grant or
+   * revoke commits, before the call returns, so a revoke drops cached DEKs and
+   * reaches the gateways before it is acknowledged.
+   */
+  onAuthorizationChange(listener: (c: AuthorizationChange) => Promise<void> | void): () => void {
+    this.authzListeners.add(listener);
+    return () => this.authzListeners.delete(listener);
+  }
+
+  private async authorizationChanged(c: AuthorizationChange): Promise<void> {
+    for (const l of this.authzListeners) await l(c);
+  }
 
   // ---- access policies -----------------------------------------------------
 
@@ -155,6 +177,7 @@ export class AccessControl {
       createdBy: input.by,
     };
     await this.store.write([{ type: 'put', table: 'authz', id: rec.id, value: rec }]);
+    await this.authorizationChanged({ kind: 'granted', authorization: rec });
     return rec;
   }
 
@@ -175,8 +198,10 @@ export class AccessControl {
   }
 
   async deleteAuthorization(id: string): Promise<void> {
-    if (!this.store.get('authz', id)) throw notFound(`Authorization ${id}`);
+    const rec = this.store.get('authz', id);
+    if (!rec) throw notFound(`Authorization ${id}`);
     await this.store.write([{ type: 'del', table: 'authz', id }]);
+    await this.authorizationChanged({ kind: 'revoked', authorization: rec });
   }
 
   /**

@@ -9,6 +9,7 @@
  * is evicted or invalidated. get() returns a fresh copy the caller owns, so an
  * eviction can never zero a DEK a request is still using.
  */
+import { parseKeyCrn } from './crn.js';
 import type { KeyEvent, KeyProvider } from './KeyProvider.js';
 
 export interface DekCacheOptions {
@@ -37,6 +38,8 @@ export class DekCache {
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
+  /** While this says no, nothing is served from the cache (a split-mode gateway cut off from the KMS). */
+  private usable: () => boolean = () => true;
 
   constructor(opts: DekCacheOptions = {}) {
     this.ttlMs = opts.ttlMs ?? DEFAULT_DEK_TTL_MS;
@@ -52,6 +55,7 @@ export class DekCache {
 
   /** A copy of the cached DEK, or undefined. */
   get(rootKeyCrn: string, wrapped: string): Buffer | undefined {
+    if (!this.usable()) return undefined;
     const id = entryId(rootKeyCrn, wrapped);
     const e = this.entries.get(id);
     if (!e) return undefined;
@@ -113,6 +117,29 @@ export class DekCache {
   invalidateKey(rootKeyCrn: string): void {
     this.generations.set(rootKeyCrn, (this.generations.get(rootKeyCrn) ?? 0) + 1);
     for (const id of [...(this.byCrn.get(rootKeyCrn) ?? [])]) this.remove(id);
+  }
+
+  /**
+   * Drops every entry of root keys in the instance (keyId undefined) or of one
+   * key: a revoked authorization names its target, not the CRNs cached under it.
+   */
+  invalidateTarget(instanceId: string, keyId?: string): void {
+    for (const crn of [...this.byCrn.keys(), ...this.generations.keys()]) {
+      let t: { instanceId: string; keyId: string } | undefined;
+      try {
+        t = parseKeyCrn(crn);
+      } catch {
+        t = undefined;
+      }
+      if (t && t.instanceId === instanceId && (keyId === undefined || t.keyId === keyId)) this.invalidateKey(crn);
+    }
+    // A load in flight for a CRN not seen yet must not be cached either.
+    this.globalGeneration++;
+  }
+
+  /** Serve cached DEKs only while `fn` says so (the split-mode gateway's fail-closed rule). */
+  setUsable(fn: () => boolean): void {
+    this.usable = fn;
   }
 
   clear(): void {

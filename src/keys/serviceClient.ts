@@ -174,6 +174,28 @@ export class ServiceClient {
     }
   }
 
+  /**
+   * A long-lived authenticated GET (the key event stream): no retries and no
+   * timeout (the caller aborts through `signal`); the response is returned
+   * unread. Connection failures throw ServiceUnavailableError; a 401 makes the
+   * next call exchange a new token.
+   */
+  async open(path: string, opts: { headers?: Record<string, string>; signal?: AbortSignal } = {}): Promise<Response> {
+    const token = await this.token();
+    let res: Response;
+    try {
+      res = await this.fetchFn(`${this.url}${path}`, {
+        method: 'GET',
+        headers: { accept: 'text/event-stream', ...opts.headers, authorization: `Bearer ${token}` },
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
+    } catch (e) {
+      throw new ServiceUnavailableError(`the KMS at ${this.url} is unavailable (${describe(e)})`);
+    }
+    if (res.status === 401) this.current = undefined;
+    return res;
+  }
+
   /** One request with retries; no authentication of its own. */
   private async send(
     method: string,

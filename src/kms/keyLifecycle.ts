@@ -20,6 +20,7 @@ import {
   type LoadedKey,
 } from './kmsContext.js';
 import { toKeyResource, type KeyResource } from './keyView.js';
+import { lifecycleEntry } from './lifecycleFeed.js';
 import type { KeyRecord, LifecycleEventType, VersionMeta } from './records.js';
 import { validateRootMaterial } from './validation.js';
 
@@ -37,7 +38,8 @@ async function commit(
   event: LifecycleEventType,
   newVersion?: { meta: VersionMeta; material: Buffer },
 ): Promise<void> {
-  const b = ctx.store.batch().putKey(key);
+  const entry = await lifecycleEntry(ctx, k.instance, key.id, event, newestVersion(key).id, key.lastUpdateDate);
+  const b = ctx.store.batch().putKey(key).event(entry.input, entry.deliveries);
   if (newVersion) b.putVersion(key.instanceId, key.id, newVersion.meta, newVersion.material);
   await b.write();
   bumpEpoch(ctx);
@@ -253,6 +255,8 @@ function notDualAuth(): KmsError {
 /**
  * actions/sync: re-send the last lifecycle event to listeners (registered
  * services). 409 when a sync or a lifecycle action happened in the last hour.
+ * The feed gets the event again (`resent`): gateways drop the key's DEKs once
+ * more and the webhooks re-send the key's outstanding deliveries.
  */
 export async function syncKey(ctx: KmsContext, instanceId: string, idOrAlias: string): Promise<void> {
   await withKey(ctx, instanceId, idOrAlias, async (k) => {
@@ -260,11 +264,13 @@ export async function syncKey(ctx: KmsContext, instanceId: string, idOrAlias: st
     const now = ctx.now();
     const last = Math.max(k.key.lastSyncDate ?? -Infinity, k.key.lastEvent?.at ?? -Infinity);
     if (now - last < TIMING.syncIntervalMs) throw tooEarly();
-    await ctx.store
-      .batch()
-      .putKey({ ...k.key, lastSyncDate: now })
-      .write();
     const ev = k.key.lastEvent;
+    const b = ctx.store.batch().putKey({ ...k.key, lastSyncDate: now });
+    if (ev) {
+      const input = (await lifecycleEntry(ctx, k.instance, k.key.id, ev.type, newestVersion(k.key).id, now)).input;
+      b.event({ ...input, resent: true });
+    }
+    await b.write();
     if (ev)
       ctx.emit({
         type: ev.type,

@@ -17,11 +17,14 @@
  *   alias  <instance>!<alias>                -> key id
  *   ver    <instance>!<key>!<version>        -> SealedVersion
  *   reg    <instance>!<key>!<resource CRN>
+ *   event, pend, eid                         the key event feed (keyEventStore.ts)
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 import { Level } from 'level';
 import { IV_SIZE } from '../crypto/aead.js';
 import { KmsError } from '../keys/errors.js';
+import { LevelKeyEvents } from './keyEventStore.js';
+import type { Delivery, FeedEventInput, KeyEventFeed } from './keyEvents.js';
 import { lpAll } from './lp.js';
 import { checkEntries, hasCheck, verifyMasterKey, type CheckMeta } from './masterKeyCheck.js';
 import { FileMasterKey, type MasterKeyKind, type MasterKeySealer } from './masterKeySealer.js';
@@ -71,6 +74,7 @@ export class KeyStore {
   private readonly alias;
   private readonly ver;
   private readonly reg;
+  private readonly feed: LevelKeyEvents;
   private closed = false;
 
   private constructor(
@@ -85,6 +89,12 @@ export class KeyStore {
     this.alias = db.sublevel<string, string>('alias', { valueEncoding: 'utf8' });
     this.ver = db.sublevel<string, SealedVersion>('ver', { valueEncoding: 'json' });
     this.reg = db.sublevel<string, RegistrationRecord>('reg', { valueEncoding: 'json' });
+    this.feed = new LevelKeyEvents(db);
+  }
+
+  /** The key event feed, in this store (each lifecycle change's event is in its batch). */
+  get events(): KeyEventFeed {
+    return this.feed;
   }
 
   /**
@@ -108,6 +118,7 @@ export class KeyStore {
       await db.open();
       store = new KeyStore(db, sealer, random);
       await store.checkMasterKey(dir);
+      await store.feed.load();
       return store;
     } catch (e) {
       if (store) await store.close();
@@ -149,6 +160,7 @@ export class KeyStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.feed.close();
     await this.master.close();
     await this.db.close();
   }
@@ -272,7 +284,15 @@ export class KeyStore {
   }
 
   /** @internal used by KeyStoreBatch */
-  async write(fill: (b: ReturnType<Db['batch']>, s: KeyStore) => void): Promise<void> {
+  async write(
+    fill: (b: ReturnType<Db['batch']>, s: KeyStore) => void,
+    event?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] },
+  ): Promise<void> {
+    // With an event, the feed writes the batch (it orders the sequence numbers); sync as below.
+    if (event) {
+      await this.feed.commit((chain) => fill(chain, this), event.input, event.deliveries);
+      return;
+    }
     const chain = this.db.batch();
     fill(chain, this);
     // sync: a rotate or delete acknowledged to the caller survives a power cut.
@@ -292,7 +312,12 @@ export class KeyStore {
    * holds against anyone without the master key, not against someone who has it
    * and a copy of old files.
    */
-  async purgeKey(instanceId: string, keyId: string, aliases: readonly string[]): Promise<void> {
+  async purgeKey(
+    instanceId: string,
+    keyId: string,
+    aliases: readonly string[],
+    event?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] },
+  ): Promise<void> {
     const vers = await this.ver.keys(prefixRange(instanceId + SEP + keyId + SEP)).all();
     const regs = await this.reg.keys(prefixRange(instanceId + SEP + keyId + SEP)).all();
     await this.write((chain, s) => {
@@ -301,7 +326,7 @@ export class KeyStore {
       for (const k of regs) chain.del(k, { sublevel: reg });
       for (const a of aliases) chain.del(instanceId + SEP + a, { sublevel: alias });
       chain.del(instanceId + SEP + keyId, { sublevel: keys });
-    });
+    }, event);
     const compactable = this.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> };
     // Sublevel keys all start with '!'; '"' is the next character.
     if (typeof compactable.compactRange === 'function') await compactable.compactRange.call(this.db, '!', '"');
@@ -334,6 +359,7 @@ type BatchOp = (chain: ReturnType<Db['batch']>, s: KeyStore) => void;
 export class KeyStoreBatch {
   /** A promise where a version is still being sealed (a PKCS#11 key seals asynchronously). */
   private readonly ops: Array<BatchOp | Promise<BatchOp>> = [];
+  private feedEvent?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] };
 
   constructor(private readonly store: KeyStore) {}
 
@@ -386,10 +412,16 @@ export class KeyStoreBatch {
     return this;
   }
 
+  /** Appends this feed event (and its outstanding deliveries) in the same atomic write. */
+  event(input: FeedEventInput, deliveries: readonly Omit<Delivery, 'seq'>[] = []): this {
+    this.feedEvent = { input, deliveries };
+    return this;
+  }
+
   async write(): Promise<void> {
     const ops = await Promise.all(this.ops);
     await this.store.write((chain, s) => {
       for (const op of ops) op(chain, s);
-    });
+    }, this.feedEvent);
   }
 }

@@ -63,6 +63,8 @@ export interface RegistrationResource {
   keyVersion: KeyVersionRef;
   /** Only for the registering service; the REST layer must not show it to users. */
   registrationMetadata?: string;
+  /** Coffer's addition, likewise only for the registering service: where events are POSTed. */
+  webhook?: { url: string };
 }
 
 /** RFC 3339 in UTC without milliseconds, as Key Protect prints dates. */
@@ -131,5 +133,7 @@ export function toRegistrationResource(r: RegistrationRecord): RegistrationResou
   };
   if (r.description !== undefined) out.description = r.description;
   if (r.registrationMetadata !== undefined) out.registrationMetadata = r.registrationMetadata;
+  // The secret is never shown back; the URL is private to the service like registrationMetadata.
+  if (r.webhook !== undefined) out.webhook = { url: r.webhook.url };
   return out;
 }

@@ -9,6 +9,7 @@ import type { KeyStore } from './keyStore.js';
 import { isActionAllowed, requiresRootKey, stateError, type KeyAction } from './keyStates.js';
 import type { KeyedMutex } from '../util/keyedMutex.js';
 import { formatKeyCrn } from '../keys/crn.js';
+import { lifecycleEntry } from './lifecycleFeed.js';
 import type { InstanceRecord, KeyRecord, LifecycleEventType, VersionMeta } from './records.js';
 
 const SECOND = 1000;
@@ -164,7 +165,13 @@ export function assertAction(k: LoadedKey, action: KeyAction): void {
 }
 
 export async function purgeNow(ctx: KmsContext, instance: InstanceRecord, key: KeyRecord): Promise<void> {
-  await ctx.store.purgeKey(instance.id, key.id, key.aliases);
+  // The purge's feed entry is in the purge's batch.
+  await ctx.store.purgeKey(
+    instance.id,
+    key.id,
+    key.aliases,
+    await lifecycleEntry(ctx, instance, key.id, 'purge', undefined, ctx.now()),
+  );
   bumpEpoch(ctx);
   ctx.emit({ type: 'purge', instanceId: instance.id, keyId: key.id, crn: keyCrnOf(instance, key.id), at: ctx.now() });
 }

@@ -31,6 +31,8 @@ import {
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { InstanceRecord, KeyRecord, VersionMeta } from './records.js';
 import * as regs from './registrations.js';
+import * as acks from './eventAcks.js';
+import type { Delivery, KeyEventFeed } from './keyEvents.js';
 import {
   validateAccount,
   validateAliases,
@@ -109,6 +111,21 @@ export class KmsService {
 
   get store(): KeyStore {
     return this.ctx.store;
+  }
+
+  /** The durable key event feed (keyEvents.ts). */
+  get events(): KeyEventFeed {
+    return this.ctx.store.events;
+  }
+
+  /** A key's deliveries no registered service has acknowledged yet (eventAcks.ts). */
+  outstandingEvents(instanceId: string, idOrAlias: string): Promise<Delivery[]> {
+    return acks.listOutstanding(this.ctx, instanceId, idOrAlias);
+  }
+
+  /** event_ack: one delivery is acknowledged (and optionally its registration dropped). */
+  acknowledgeEvent(instanceId: string, eventId: string, opts?: { deleteRegistration?: boolean }): Promise<Delivery> {
+    return acks.acknowledge(this.ctx, instanceId, eventId, opts);
   }
 
   now(): number {

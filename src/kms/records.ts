@@ -92,4 +92,6 @@ export interface RegistrationRecord {
   registrationMetadata?: string;
   preventKeyDeletion: boolean;
   keyVersion: VersionMeta;
+  /** Where lifecycle events are POSTed, signed with the secret (webhooks.ts); never shown back. */
+  webhook?: { url: string; secret: string };
 }

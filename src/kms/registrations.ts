@@ -34,6 +34,11 @@ export interface RegistrationInput {
   preventKeyDeletion?: boolean;
   /** Key version the resource uses; default the newest. Must not be older than the current one. */
   keyVersion?: string;
+  /**
+   * Coffer's addition: lifecycle events of the key are POSTed here, signed with
+   * HMAC-SHA256 under `secret` (webhooks.ts). null removes it (PATCH).
+   */
+  webhook?: { url: string; secret: string } | null;
 }
 
 export interface ListRegistrationsQuery {
@@ -68,6 +73,22 @@ function validateInput(input: RegistrationInput): void {
   if (input.preventKeyDeletion !== undefined && typeof input.preventKeyDeletion !== 'boolean') {
     throw invalidField('preventKeyDeletion', 'a boolean');
   }
+  if (input.webhook) validateWebhook(input.webhook);
+}
+
+const WEBHOOK_SECRET = /^[\x21-\x7e]{16,256}$/;
+
+function validateWebhook(w: { url: unknown; secret: unknown }): void {
+  let url: URL | undefined;
+  try {
+    url = typeof w.url === 'string' && w.url.length <= 2048 ? new URL(w.url) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password)
+    throw invalidField('webhook.url', 'an http(s) URL without credentials, at most 2048 characters');
+  if (typeof w.secret !== 'string' || !WEBHOOK_SECRET.test(w.secret))
+    throw invalidField('webhook.secret', '16 to 256 printable ASCII characters');
 }
 
 /** Registration creation needs a root key (422 KEY_ROOT_REQ_REG_ERR), then an Active one. */
@@ -81,6 +102,8 @@ function assertRegistrable(k: LoadedKey, action: 'registerResource' | 'updateReg
 async function save(ctx: KmsContext, rec: RegistrationRecord, input: RegistrationInput): Promise<RegistrationResource> {
   if (input.description !== undefined) rec.description = input.description;
   if (input.registrationMetadata !== undefined) rec.registrationMetadata = input.registrationMetadata;
+  if (input.webhook === null) delete rec.webhook;
+  else if (input.webhook !== undefined) rec.webhook = { url: input.webhook.url, secret: input.webhook.secret };
   await ctx.store.batch().putRegistration(rec).write();
   return toRegistrationResource(rec);
 }

@@ -18,6 +18,7 @@ import { ImportTokens } from '../kms/importTokens.js';
 import { InstancePolicies } from '../kms/instancePolicies.js';
 import type { InstanceStateStore } from '../kms/instanceState.js';
 import { KeyRings } from '../kms/keyRings.js';
+import { eventStreamRouter } from '../iam/api/keyEventsRoute.js';
 import { metricsRoute } from '../kms/api/metricsRoute.js';
 import { network, type NetworkSettings } from '../kms/api/network.js';
 import { kmsRouter, notFoundError, renderKmsError } from '../kms/api/routes.js';
@@ -105,6 +106,8 @@ export function createKmsApp(d: KmsAppDeps): Koa {
         log: d.log,
       }).routes(),
     );
+  // The push channel to split-mode gateways (the key event feed as server-sent events).
+  if (d.gateway) app.use(eventStreamRouter({ iam: d.iam.service, feed: d.service.events, log: d.log }).routes());
   if (d.backup) app.use(backupRouter({ iam: d.iam.service, sources: d.backup, log: d.log }).routes());
   if (d.readAudit) app.use(auditRouter({ iam: d.iam.service, kms: d.service, read: d.readAudit, log: d.log }).routes());
   app.use(kms.routes());

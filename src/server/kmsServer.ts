@@ -26,6 +26,7 @@ import { InstanceStateStore } from '../kms/instanceState.js';
 import { AuditLog, readAuditLog } from '../kms/audit.js';
 import { InstancePolicies } from '../kms/instancePolicies.js';
 import { KmsMetrics, teeAudit } from '../kms/metrics.js';
+import { WebhookDispatcher } from '../kms/webhooks.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { Logger } from '../util/logger.js';
 import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
@@ -124,6 +125,23 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       }),
     );
     opened.push(() => iam.close());
+    // Authorization changes join the key event feed; a revoke also drops the
+    // embedded gateway's cached DEKs under it at once (split-mode gateways drop
+    // theirs when the event reaches them).
+    iam.access.onAuthorizationChange(async (c) => {
+      const t = c.authorization.target;
+      if (c.kind === 'revoked') kms.dekCache.invalidateTarget(t.instanceId, t.keyId);
+      await kms.local.service.events.append({
+        type: c.kind === 'revoked' ? 'authorization_revoked' : 'authorization_granted',
+        at: (opts.now ?? Date.now)(),
+        instanceId: t.instanceId,
+        ...(t.keyId !== undefined ? { keyId: t.keyId } : {}),
+        account: c.authorization.sourceAccount,
+      });
+    });
+    const webhooks = new WebhookDispatcher({ feed: kms.local.service.events, log });
+    await webhooks.start();
+    opened.push(() => webhooks.close());
     // The default key is usable by every tenant.
     const boot = await kms.local.provider.bootstrap();
     iamAuthorizer = new IamKeyAuthorizer(iam.access, {
@@ -190,6 +208,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         if (closed) return;
         closed = true;
         await listener.close();
+        await webhooks.close();
         await kms.close();
         await instanceState.close();
         await iam.close();

@@ -8,8 +8,12 @@
  *                registrations, with x-coffer-tenant per call
  *   credentials  RemoteCredentialStore: S3 secrets looked up at the KMS (which
  *                owns IAM), cached for a few seconds
- *   DEK cache    no pushed lifecycle events: the TTL (dekCacheTtlSeconds) bounds
- *                how long a disabled or deleted key's data stays readable
+ *   key events   KeyEventStream: the KMS pushes every key lifecycle change and
+ *                revoked authorization (server-sent events, resumed from the
+ *                last sequence); the DEK cache drops the affected DEKs at once.
+ *                Cut off from the KMS for longer than the DEK cache TTL, the
+ *                gateway fails closed: S3 requests needing a DEK answer 503
+ *                (FailClosedKeyProvider) until the stream is back.
  *
  * The gateway holds no key material of its own and needs no master key.
  */
@@ -21,6 +25,8 @@ import { ServiceAuthError, ServiceClient, ServiceUnavailableError } from '../key
 import { DekCache } from '../keys/dekCache.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import { RemoteKeyProvider } from '../keys/remoteKeyProvider.js';
+import { FailClosedKeyProvider } from '../keys/failClosedKeyProvider.js';
+import { KeyEventStream } from '../keys/keyEventStream.js';
 import type { BucketService } from '../services/bucketService.js';
 import type { Logger } from '../util/logger.js';
 import { readTlsClientFiles, tlsFetch } from '../util/tlsFetch.js';
@@ -33,6 +39,8 @@ export interface RemoteGateway {
   defaultRootKeyCrn: string;
   provider: RemoteKeyProvider;
   dekCache: DekCache;
+  /** The push channel from the KMS. */
+  events: KeyEventStream;
   credentials: RemoteCredentialStore;
   server: Server;
   meta: MetaStore;
@@ -73,7 +81,21 @@ export async function startRemoteGateway(
   await waitForKms(client, opts.startupWaitMs ?? 15_000);
   const provider = new RemoteKeyProvider(client, { log });
   const defaultRootKeyCrn = await provider.defaultRootKeyCrn({ tenant: '' });
-  const dekCache = new DekCache({ ttlMs: config.dekCacheTtlSeconds * 1000 });
+  const ttlMs = config.dekCacheTtlSeconds * 1000;
+  const dekCache = new DekCache({ ttlMs });
+  const events = new KeyEventStream(
+    { client, staleAfterMs: ttlMs > 0 ? ttlMs : Infinity, log },
+    {
+      key: (crn) => dekCache.invalidateKey(crn),
+      revoked: (instanceId, keyId) => dekCache.invalidateTarget(instanceId, keyId),
+      reset: () => dekCache.clear(),
+    },
+  );
+  dekCache.setUsable(() => events.isLive());
+  events.start();
+  // Serve only once the push channel is up (bounded: a slow stream start must not keep the gateway down).
+  await Promise.race([events.connected, new Promise((r) => setTimeout(r, opts.startupWaitMs ?? 15_000).unref())]);
+  const keys = new FailClosedKeyProvider(provider, () => events.isLive());
   const sweeper = setInterval(() => dekCache.sweep(), 60_000);
   sweeper.unref();
   const credentials = new RemoteCredentialStore(
@@ -85,13 +107,15 @@ export async function startRemoteGateway(
     s3 = await startS3Server({
       config,
       log,
-      keys: provider,
+      keys,
       dekCache,
       credentials,
+      keyEvents: events,
       accounts: new RemoteAccountDirectory(client),
     });
   } catch (e) {
     clearInterval(sweeper);
+    await events.close();
     dekCache.clear();
     throw e;
   }
@@ -103,6 +127,7 @@ export async function startRemoteGateway(
     defaultRootKeyCrn,
     provider,
     dekCache,
+    events,
     credentials,
     server: s3.server,
     meta: s3.meta,
@@ -111,6 +136,7 @@ export async function startRemoteGateway(
       if (closed) return;
       closed = true;
       clearInterval(sweeper);
+      await events.close();
       await s3.close();
       dekCache.clear();
     },

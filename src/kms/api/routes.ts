@@ -20,7 +20,7 @@ import { assertNetworkAllowed, authenticate, resolveInstance, tenantOf } from '.
 import type { ApiRequest, Handler, KmsApiDeps, Reply } from './context.js';
 import { invalidField, toErrorResponse } from './errors.js';
 import { keyAction, keyActionName } from './handlers/actions.js';
-import { eventAck } from './handlers/eventAck.js';
+import { eventAck, listKeyEvents } from './handlers/eventAck.js';
 import { createImportToken, getImportToken } from './handlers/importToken.js';
 import { createKeyRing, deleteKeyRing, listKeyRings } from './handlers/keyRings.js';
 import * as keys from './handlers/keys.js';
@@ -216,6 +216,7 @@ export function kmsRouter(deps: KmsApiDeps): Router {
     ),
   );
   router.get('/keys/:id/versions', ep('listKeyVersions', keys.listVersions));
+  router.get('/keys/:id/events', ep('listKeyEvents', listKeyEvents));
   router.get('/keys/:id/policies', ep('getKeyPolicies', getKeyPolicies));
   router.put('/keys/:id/policies', ep('putKeyPolicies', putKeyPolicies));
   router.post('/keys/:id/aliases/:alias', ep('createKeyAlias', keys.createAlias));

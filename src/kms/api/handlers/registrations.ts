@@ -28,7 +28,7 @@ import { checkKeyRing, json, keyParam, MEDIA, noContent } from './common.js';
 /** registrationMetadata only for the service that wrote the registration. */
 function shown(r: ApiRequest, reg: RegistrationResource): RegistrationResource {
   if (r.caller.identity.kind === 'service' && reg.createdBy === r.caller.identity.id) return reg;
-  const { registrationMetadata: _private, ...rest } = reg;
+  const { registrationMetadata: _private, webhook: _hook, ...rest } = reg;
   return rest;
 }
 
@@ -63,7 +63,14 @@ export async function listRegistrations(r: ApiRequest, perKey: boolean): Promise
 }
 
 function registrationInput(res: Json): RegistrationInput {
-  onlyFields(res, ['description', 'registrationMetadata', 'preventKeyDeletion', 'keyVersion', 'keyVersionId']);
+  onlyFields(res, [
+    'description',
+    'registrationMetadata',
+    'preventKeyDeletion',
+    'keyVersion',
+    'keyVersionId',
+    'webhook',
+  ]);
   const out: RegistrationInput = {};
   const description = optString(res, 'description');
   const registrationMetadata = optString(res, 'registrationMetadata');
@@ -78,6 +85,12 @@ function registrationInput(res: Json): RegistrationInput {
     version = optString(kv, 'id');
   }
   if (version !== undefined) out.keyVersion = version;
+  if (res.webhook === null) out.webhook = null;
+  else if (res.webhook !== undefined) {
+    const w = asObject(res.webhook, 'webhook');
+    onlyFields(w, ['url', 'secret'], 'webhook');
+    out.webhook = { url: optString(w, 'url') ?? '', secret: optString(w, 'secret') ?? '' };
+  }
   return out;
 }
 
