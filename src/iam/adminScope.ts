@@ -6,7 +6,7 @@
  * - the owner user of an account administers that account, its identities and
  *   keys, and grants on its own KMS instances;
  * - any identity sees its own account, its account's instances, the policies
- *   naming it and the authorizations from its account.
+ *   naming it and the authorizations from its account (as source).
  *
  * KMS instances belong to the KMS core; this reads them through an
  * InstanceDirectory (KmsService, wired by the server), so the IAM core does not
@@ -80,6 +80,6 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
     const mine = await this.administeredInstances(c);
     return this.access
       .listAuthorizations()
-      .filter((a) => mine.has(a.target.instanceId) || a.sourceAccount === c.identity.accountId);
+      .filter((a) => mine.has(a.target.instanceId) || a.source.accountId === c.identity.accountId);
   }
 }
