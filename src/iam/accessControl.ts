@@ -165,6 +165,8 @@ export class AccessControl {
         : { accountId: String(input.sourceAccount), serviceName: COS_SERVICE_NAME };
     if (!this.store.get('acct', source.accountId)) throw notFound(`Source account ${source.accountId}`);
     const target = validAuthorizationTarget(input.target);
+    if (target.accountId !== undefined && !this.store.get('acct', target.accountId))
+      throw notFound(`Target account ${target.accountId}`);
     const role = validRole(input.role ?? 'Reader');
     const dup = this.store
       .all('authz')
@@ -195,7 +197,8 @@ export class AccessControl {
       .filter(
         (a) =>
           (filter.sourceAccount === undefined || a.source.accountId === filter.sourceAccount) &&
-          (filter.instanceIds === undefined || filter.instanceIds.has(a.target.instanceId)),
+          (filter.instanceIds === undefined ||
+            (a.target.instanceId !== undefined && filter.instanceIds.has(a.target.instanceId))),
       );
   }
 
@@ -211,7 +214,8 @@ export class AccessControl {
 
   /**
    * May the source service instance use the key (or, keyId undefined, the
-   * instance) with `needed`? An authorization on the instance covers all its
+   * instance) with `needed`? An account-wide authorization covers every
+   * instance of the account, one on the instance all its
    * keys, one on a key ring the keys in that ring (`keyRing`, the key's ring),
    * one on a key that key. Same-account use needs one too, unless the opt-out
    * (implicitSameAccount) is on; KeyPurge never comes implicitly.
@@ -230,7 +234,7 @@ export class AccessControl {
       .some(
         (a) =>
           sourceCovers(a.source, source) &&
-          targetCovers(a.target, instance.id, key.keyId, key.keyRing) &&
+          targetCovers(a.target, instance, key.keyId, key.keyRing) &&
           roleSatisfies(a.role, needed),
       );
   }
@@ -264,8 +268,16 @@ function validSource(s: unknown): AuthorizationSource {
 }
 
 function validAuthorizationTarget(t: unknown): AuthorizationTarget {
+  const x = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+  if (x.instanceId === undefined && x.accountId !== undefined) {
+    if (typeof x.accountId !== 'string' || !ID.test(x.accountId))
+      throw invalidInput('target.accountId must be an account id');
+    if (x.keyId !== undefined || x.keyRing !== undefined)
+      throw invalidInput('a key ring or key target needs target.instanceId');
+    return { accountId: x.accountId };
+  }
   const base = validTarget(t);
-  const ring = (t as Record<string, unknown>).keyRing;
+  const ring = x.keyRing;
   if (ring === undefined) return base;
   if (typeof ring !== 'string' || !ID.test(ring)) throw invalidInput('target.keyRing must be a key ring id');
   if (base.keyId !== undefined) throw invalidInput('target names either a key ring or a key, not both');
@@ -277,7 +289,7 @@ function sameSource(a: AuthorizationSource, b: AuthorizationSource): boolean {
 }
 
 function sameTarget(a: AuthorizationTarget, b: AuthorizationTarget): boolean {
-  return a.instanceId === b.instanceId && a.keyRing === b.keyRing && a.keyId === b.keyId;
+  return a.accountId === b.accountId && a.instanceId === b.instanceId && a.keyRing === b.keyRing && a.keyId === b.keyId;
 }
 
 /** A grant to a service (no instance) covers every instance of it in the account. */
@@ -291,11 +303,12 @@ function sourceCovers(granted: AuthorizationSource, who: ServiceSource): boolean
 
 function targetCovers(
   t: AuthorizationTarget,
-  instanceId: string,
+  instance: InstanceRef,
   keyId: string | undefined,
   keyRing: string | undefined,
 ): boolean {
-  if (t.instanceId !== instanceId) return false;
+  if (t.instanceId === undefined) return t.accountId === instance.account;
+  if (t.instanceId !== instance.id) return false;
   if (t.keyId !== undefined) return t.keyId === keyId;
   // A ring grant reaches a key only when its ring is known; never the instance itself.
   if (t.keyRing !== undefined) return keyId !== undefined && keyRing !== undefined && t.keyRing === keyRing;

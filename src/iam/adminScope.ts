@@ -47,6 +47,16 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
     if (!this.canAdminAccount(c, accountId)) throw forbidden();
   }
 
+  /**
+   * Authorizations on an instance (or in it) are granted by whoever administers
+   * the account that owns it; account-wide ones by the account's administrator.
+   */
+  async requireTargetAdmin(c: Caller, target: unknown): Promise<void> {
+    const t = (typeof target === 'object' && target !== null ? target : {}) as Record<string, unknown>;
+    if (t.instanceId === undefined && typeof t.accountId === 'string') return this.requireAdmin(c, t.accountId);
+    return this.requireInstanceAdmin(c, target);
+  }
+
   /** Grants on an instance are made by whoever administers the account that owns it. */
   async requireInstanceAdmin(c: Caller, target: unknown): Promise<void> {
     const id =
@@ -80,6 +90,11 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
     const mine = await this.administeredInstances(c);
     return this.access
       .listAuthorizations()
-      .filter((a) => mine.has(a.target.instanceId) || a.source.accountId === c.identity.accountId);
+      .filter(
+        (a) =>
+          (a.target.instanceId !== undefined
+            ? mine.has(a.target.instanceId)
+            : this.canAdminAccount(c, a.target.accountId ?? '')) || a.source.accountId === c.identity.accountId,
+      );
   }
 }

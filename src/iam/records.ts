@@ -58,9 +58,16 @@ export interface AuthorizationSource {
   serviceInstance?: string;
 }
 
-/** What an authorization reaches: a KMS instance, a key ring in it, or one key in it. */
+/**
+ * What an authorization reaches: every KMS instance of an account (accountId
+ * alone, IBM's policy without serviceInstance), one instance, a key ring in
+ * it, or one key in it.
+ */
 export interface AuthorizationTarget {
-  instanceId: string;
+  /** Set (alone) for an account-wide grant. */
+  accountId?: string;
+  /** Set for every narrower grant. */
+  instanceId?: string;
   keyRing?: string;
   keyId?: string;
 }

@@ -193,7 +193,7 @@ const handlers: Record<string, H> = {
     fields(body, ['sourceAccount', 'source', 'target', 'role', 'description']);
     if ((body.source === undefined) === (body.sourceAccount === undefined))
       throw new IamError(400, 'INVALID_INPUT', "Give either 'source' or 'sourceAccount'");
-    await s.requireInstanceAdmin(c, body.target);
+    await s.requireTargetAdmin(c, body.target);
     const authorization = await d.access.createAuthorization({
       ...(body.source !== undefined ? { source: body.source } : { sourceAccount: body.sourceAccount }),
       target: body.target,
@@ -210,7 +210,7 @@ const handlers: Record<string, H> = {
   deleteAuthorization: async (ctx, c, d, s) => {
     const a = d.access.getAuthorization(ctx.params.id as string);
     if (!a) throw notFound(`Authorization ${ctx.params.id}`);
-    await s.requireInstanceAdmin(c, a.target);
+    await s.requireTargetAdmin(c, a.target);
     await d.access.deleteAuthorization(a.id);
     return { status: 204 };
   },
