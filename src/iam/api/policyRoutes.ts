@@ -79,7 +79,7 @@ export function policyRouter(deps: PolicyApiDeps): Router {
 
   const view = async (ctx: Context, a: AuthorizationRecord): Promise<unknown> => {
     const inst = a.target.instanceId !== undefined ? await deps.kms.findInstance(a.target.instanceId) : undefined;
-    return renderPolicy(a, `${ctx.origin}/v1/policies/${encodeURIComponent(a.id)}`, inst?.account);
+    return renderPolicy(a, `${ctx.protocol}://${ctx.host}/v1/policies/${encodeURIComponent(a.id)}`, inst?.account);
   };
   /** An authorization the caller may see; 404 otherwise (as if it did not exist). */
   const visible = async (c: Caller, id: string): Promise<AuthorizationRecord> => {
