@@ -125,6 +125,13 @@ export interface Config {
    * refused (AWS's rule); "false": accepted.
    */
   sseCRequireTls?: 'auto' | 'true' | 'false';
+  /**
+   * COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION=true: an account's S3 side
+   * may use the root keys of its own KMS instances without a service-to-service
+   * authorization (single-tenant embedded use). Off by default: as in IBM
+   * Cloud, COS needs the Reader authorization even inside one account.
+   */
+  implicitSameAccountAuthorization?: boolean;
 }
 
 const ENV: Record<string, keyof Config> = {
@@ -176,6 +183,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_PRIVATE_NETWORKS: 'privateNetworks',
   COFFER_TRUSTED_PROXIES: 'trustedProxies',
   COFFER_SSE_C_REQUIRE_TLS: 'sseCRequireTls',
+  COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION: 'implicitSameAccountAuthorization',
 };
 
 /** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */
@@ -313,6 +321,12 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
   Object.assign(cfg, healerOf(raw, names, cfg.drives !== undefined));
   Object.assign(cfg, scaleOut(raw, names));
   Object.assign(cfg, tlsAndNetwork(raw, names));
+  const implicit = raw.implicitSameAccountAuthorization;
+  if (implicit !== undefined && implicit !== null && implicit !== '') {
+    if (implicit === true || implicit === 'true' || implicit === '1') cfg.implicitSameAccountAuthorization = true;
+    else if (!(implicit === false || implicit === 'false' || implicit === '0'))
+      throw new ConfigError(name('implicitSameAccountAuthorization'), 'must be true or false');
+  }
   return Object.freeze(cfg);
 }
 

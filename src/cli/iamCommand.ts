@@ -4,13 +4,16 @@
  *   apikeys create [--identity ID] [--name NAME]   a new API key (shown once)
  *   apikeys list [--identity ID]
  *   apikeys delete <apikey-id>
- *   authorizations grant --source-account ACCT [--instance ID] [--key ID] [--role ROLE]
+ *   authorizations grant --source-account ACCT [--source-service NAME] [--source-instance ID]
+ *                        [--instance ID] [--key-ring RING | --key ID] [--role ROLE]
  *   authorizations list
  *   authorizations revoke <authorization-id>
  *
  * Without --identity, API keys are the caller's own. A service-to-service
- * authorization lets the gateway, acting for the source account (tenant), use
- * the target instance or key with the role (Reader by default; key-protect.md 5).
+ * authorization (IBM's model) lets a source service instance - by default the
+ * source account's Cloud Object Storage, i.e. the gateway acting for that
+ * account - use the target instance, key ring or key with the role (Reader by
+ * default; key-protect.md 5). It is needed for an account's own keys too.
  */
 import { CLIENT_OPTIONS, flag, parse, str, UsageError } from './args.js';
 import { clientFrom, type ApiClient } from './client.js';
@@ -21,8 +24,13 @@ export const IAM_USAGE = `coffer iam <family> <command> [--url URL] [--apikey KE
   apikeys create [--identity ID] [--name NAME]     a new API key, shown once
   apikeys list [--identity ID]                     API keys (never the keys themselves)
   apikeys delete <apikey-id>                       revoke an API key and its tokens
-  authorizations grant --source-account ACCOUNT [--instance ID] [--key KEY_ID] [--role Reader|ReaderPlus|Writer|Manager]
-                                                   (the instance defaults to the caller's own)
+  authorizations grant --source-account ACCOUNT [--source-service NAME] [--source-instance ID]
+                       [--instance ID] [--key-ring RING | --key KEY_ID] [--role Reader|ReaderPlus|Writer|Manager]
+                                                   let the account's Cloud Object Storage (the gateway
+                                                   acting for it; --source-service names another
+                                                   service) use the instance, a key ring or a key;
+                                                   needed for the account's own keys too; the
+                                                   instance defaults to the caller's own
   authorizations list
   authorizations revoke <authorization-id>`;
 
@@ -36,7 +44,8 @@ interface ApiKeyRow {
 interface AuthorizationRow {
   id: string;
   sourceAccount: string;
-  target: { instanceId: string; keyId?: string };
+  source: { accountId: string; serviceName: string; serviceInstance?: string };
+  target: { accountId?: string; instanceId?: string; keyRing?: string; keyId?: string };
   role: string;
   createdAt: number;
 }
@@ -116,6 +125,9 @@ async function authorizations(cmd: string | undefined, argv: string[], io: Io): 
   const options = {
     ...CLIENT_OPTIONS,
     'source-account': { type: 'string' as const },
+    'source-service': { type: 'string' as const },
+    'source-instance': { type: 'string' as const },
+    'key-ring': { type: 'string' as const },
     key: { type: 'string' as const },
     role: { type: 'string' as const },
   };
@@ -135,8 +147,14 @@ async function authorizations(cmd: string | undefined, argv: string[], io: Io): 
   const asJson = flag(p, 'json');
   const columns = [
     { header: 'ID', value: (a: AuthorizationRow) => a.id },
-    { header: 'SOURCE_ACCOUNT', value: (a: AuthorizationRow) => a.sourceAccount },
-    { header: 'INSTANCE', value: (a: AuthorizationRow) => a.target.instanceId },
+    { header: 'SOURCE_ACCOUNT', value: (a: AuthorizationRow) => a.source.accountId },
+    {
+      header: 'SOURCE_SERVICE',
+      value: (a: AuthorizationRow) =>
+        `${a.source.serviceName}${a.source.serviceInstance ? `/${a.source.serviceInstance}` : ''}`,
+    },
+    { header: 'INSTANCE', value: (a: AuthorizationRow) => a.target.instanceId ?? `(all of ${a.target.accountId})` },
+    { header: 'KEY_RING', value: (a: AuthorizationRow) => a.target.keyRing ?? '(all)' },
     { header: 'KEY', value: (a: AuthorizationRow) => a.target.keyId ?? '(all)' },
     { header: 'ROLE', value: (a: AuthorizationRow) => a.role },
     { header: 'CREATED', value: (a: AuthorizationRow) => iso(a.createdAt) },
@@ -145,13 +163,30 @@ async function authorizations(cmd: string | undefined, argv: string[], io: Io): 
     const source = str(p, 'source-account');
     if (!source)
       throw new UsageError(
-        'usage: coffer iam authorizations grant --source-account ACCOUNT [--instance ID] [--key KEY_ID] [--role ROLE]',
+        'usage: coffer iam authorizations grant --source-account ACCOUNT [--source-service NAME] [--source-instance ID] [--instance ID] [--key-ring RING | --key KEY_ID] [--role ROLE]',
       );
     const instanceId = await api.instance();
     const key = str(p, 'key');
-    const target = key === undefined ? { instanceId } : { instanceId, keyId: key };
+    const ring = str(p, 'key-ring');
+    if (key !== undefined && ring !== undefined) throw new UsageError('give --key-ring or --key, not both');
+    const target =
+      key !== undefined
+        ? { instanceId, keyId: key }
+        : ring !== undefined
+          ? { instanceId, keyRing: ring }
+          : { instanceId };
+    const service = str(p, 'source-service');
+    const serviceInstance = str(p, 'source-instance');
     const a = await api.call<AuthorizationRow>('POST', '/iam/v1/authorizations', {
-      body: { sourceAccount: source, target, role: str(p, 'role') ?? 'Reader' },
+      body: {
+        source: {
+          accountId: source,
+          ...(service !== undefined ? { serviceName: service } : {}),
+          ...(serviceInstance !== undefined ? { serviceInstance } : {}),
+        },
+        target,
+        role: str(p, 'role') ?? 'Reader',
+      },
       idempotent: false,
     });
     io.out(asJson ? json(a) : table([a], columns));

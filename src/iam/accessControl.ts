@@ -4,9 +4,11 @@
  * - Access policies give a user or service identity a role on an instance or
  *   on one key. The owner of the account that owns an instance holds Manager on
  *   it implicitly; nobody holds KeyPurge without an explicit policy.
- * - Service-to-service authorizations let the gateway, acting for a tenant
- *   account, use another account's instance (or one key in it) with a role.
- *   The tenant that owns the instance needs none.
+ * - Service-to-service authorizations (IBM's model) let a source service
+ *   instance - the gateway as a tenant account's Cloud Object Storage
+ *   instance - use a KMS instance, a key ring in it or one key with a role.
+ *   They are needed inside one account too (COS needs Reader on its own
+ *   account's keys), unless the implicitSameAccount opt-out is on.
  *
  * Roles are additive Reader < ReaderPlus < Writer < Manager; KeyPurge stands
  * alone (roleSatisfies in src/identity/roles.ts).
@@ -14,7 +16,15 @@
 import { isKmsRole, roleSatisfies, type KmsRole } from '../identity/roles.js';
 import { IamError, invalidInput, notFound } from './errors.js';
 import type { IamStore } from './iamStore.js';
-import type { AccessPolicyRecord, AccessTarget, AuthorizationRecord, IdentityRecord } from './records.js';
+import { COS_SERVICE_NAME, gatewaySource, type ServiceSource } from '../identity/serviceSource.js';
+import type {
+  AccessPolicyRecord,
+  AccessTarget,
+  AuthorizationRecord,
+  AuthorizationSource,
+  AuthorizationTarget,
+  IdentityRecord,
+} from './records.js';
 import { newId } from './secrets.js';
 
 /** An instance as access control sees it: its id and owning account. */
@@ -24,6 +34,7 @@ export interface InstanceRef {
 }
 
 const ID = /^[A-Za-z0-9._-]{1,128}$/;
+const SERVICE = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function validTarget(t: unknown): AccessTarget {
   const x = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
@@ -50,12 +61,22 @@ export interface AuthorizationChange {
   authorization: AuthorizationRecord;
 }
 
+export interface AccessControlOptions {
+  /**
+   * COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION: an account's own COS may
+   * use its own KMS instances without an authorization (single-tenant embedded
+   * use). Off by default, as in IBM Cloud.
+   */
+  implicitSameAccount?: boolean;
+}
+
 export class AccessControl {
   private readonly authzListeners = new Set<(c: AuthorizationChange) => Promise<void> | void>();
 
   constructor(
     private readonly store: IamStore,
     private readonly now: () => number = Date.now,
+    private readonly opts: AccessControlOptions = {},
   ) {}
 
   /**
@@ -147,32 +168,38 @@ export class AccessControl {
 
   // ---- service-to-service authorizations -----------------------------------
 
+  /**
+   * Grants `role` on the target to the source service (instance). `source` is
+   * {accountId, serviceName, serviceInstance?}; the older `sourceAccount`
+   * stands for that account's Cloud Object Storage (any instance of it).
+   */
   async createAuthorization(input: {
-    sourceAccount: unknown;
+    sourceAccount?: unknown;
+    source?: unknown;
     target: unknown;
     role?: unknown;
+    description?: string;
     by: string;
   }): Promise<AuthorizationRecord> {
-    if (typeof input.sourceAccount !== 'string' || !this.store.get('acct', input.sourceAccount)) {
-      throw notFound(`Source account ${String(input.sourceAccount)}`);
-    }
-    const target = validTarget(input.target);
+    const source =
+      input.source !== undefined
+        ? validSource(input.source)
+        : { accountId: String(input.sourceAccount), serviceName: COS_SERVICE_NAME };
+    if (!this.store.get('acct', source.accountId)) throw notFound(`Source account ${source.accountId}`);
+    const target = validAuthorizationTarget(input.target);
+    if (target.accountId !== undefined && !this.store.get('acct', target.accountId))
+      throw notFound(`Target account ${target.accountId}`);
     const role = validRole(input.role ?? 'Reader');
     const dup = this.store
       .all('authz')
-      .find(
-        (a) =>
-          a.sourceAccount === input.sourceAccount &&
-          a.target.instanceId === target.instanceId &&
-          a.target.keyId === target.keyId &&
-          a.role === role,
-      );
+      .find((a) => sameSource(a.source, source) && sameTarget(a.target, target) && a.role === role);
     if (dup) throw new IamError(409, 'CONFLICT', `an identical authorization already exists (${dup.id})`);
     const rec: AuthorizationRecord = {
       id: newId('authz'),
-      sourceAccount: input.sourceAccount,
+      source,
       target,
       role,
+      ...(input.description !== undefined ? { description: input.description } : {}),
       createdAt: this.now(),
       createdBy: input.by,
     };
@@ -192,11 +219,17 @@ export class AccessControl {
       .all('authz')
       .filter(
         (a) =>
-          (filter.sourceAccount === undefined || a.sourceAccount === filter.sourceAccount) &&
-          (filter.instanceIds === undefined || filter.instanceIds.has(a.target.instanceId)),
+          (filter.sourceAccount === undefined || a.source.accountId === filter.sourceAccount) &&
+          (filter.instanceIds === undefined ||
+            (a.target.instanceId !== undefined && filter.instanceIds.has(a.target.instanceId))),
       );
   }
 
+  /**
+   * Revokes an authorization: the one path every revocation takes (Coffer's
+   * /iam/v1/authorizations and IBM's DELETE /v1/policies/{id}), so what must
+   * follow a revoke (dropping cached DEKs, events) hooks in here.
+   */
   async deleteAuthorization(id: string): Promise<void> {
     const rec = this.store.get('authz', id);
     if (!rec) throw notFound(`Authorization ${id}`);
@@ -205,14 +238,104 @@ export class AccessControl {
   }
 
   /**
-   * May the gateway, acting for `tenant`, use the key (or instance) with `needed`?
-   * The owning tenant may (except KeyPurge); anyone else needs an authorization.
+   * May the source service instance use the key (or, keyId undefined, the
+   * instance) with `needed`? An account-wide authorization covers every
+   * instance of the account, one on the instance all its
+   * keys, one on a key ring the keys in that ring (`keyRing`, the key's ring),
+   * one on a key that key. Same-account use needs one too, unless the opt-out
+   * (implicitSameAccount) is on; KeyPurge never comes implicitly.
    */
-  tenantHasRole(tenant: string, instance: InstanceRef, keyId: string | undefined, needed: KmsRole): boolean {
-    if (tenant === '') return false;
-    if (tenant === instance.account && needed !== 'KeyPurge') return true;
+  sourceHasRole(
+    source: ServiceSource,
+    instance: InstanceRef,
+    key: { keyId?: string | undefined; keyRing?: string | undefined },
+    needed: KmsRole,
+  ): boolean {
+    if (source.accountId === '') return false;
+    if (this.opts.implicitSameAccount === true && source.accountId === instance.account && needed !== 'KeyPurge')
+      return true;
     return this.store
       .all('authz')
-      .some((a) => a.sourceAccount === tenant && covers(a.target, instance.id, keyId) && roleSatisfies(a.role, needed));
+      .some(
+        (a) =>
+          sourceCovers(a.source, source) &&
+          targetCovers(a.target, instance, key.keyId, key.keyRing) &&
+          roleSatisfies(a.role, needed),
+      );
   }
+
+  /** May the gateway, acting for `tenant` (its COS instance), use the key (or instance) with `needed`? */
+  tenantHasRole(
+    tenant: string,
+    instance: InstanceRef,
+    keyId: string | undefined,
+    needed: KmsRole,
+    keyRing?: string,
+  ): boolean {
+    return this.sourceHasRole(gatewaySource(tenant), instance, { keyId, keyRing }, needed);
+  }
+}
+
+function validSource(s: unknown): AuthorizationSource {
+  const x = (typeof s === 'object' && s !== null ? s : {}) as Record<string, unknown>;
+  if (typeof x.accountId !== 'string' || !ID.test(x.accountId))
+    throw invalidInput('source.accountId must be an account id');
+  const serviceName = x.serviceName ?? COS_SERVICE_NAME;
+  if (typeof serviceName !== 'string' || !SERVICE.test(serviceName))
+    throw invalidInput('source.serviceName must be a service name such as cloud-object-storage');
+  if (x.serviceInstance !== undefined && (typeof x.serviceInstance !== 'string' || !ID.test(x.serviceInstance)))
+    throw invalidInput('source.serviceInstance must be a service instance id');
+  return {
+    accountId: x.accountId,
+    serviceName,
+    ...(x.serviceInstance !== undefined ? { serviceInstance: x.serviceInstance } : {}),
+  };
+}
+
+function validAuthorizationTarget(t: unknown): AuthorizationTarget {
+  const x = (typeof t === 'object' && t !== null ? t : {}) as Record<string, unknown>;
+  if (x.instanceId === undefined && x.accountId !== undefined) {
+    if (typeof x.accountId !== 'string' || !ID.test(x.accountId))
+      throw invalidInput('target.accountId must be an account id');
+    if (x.keyId !== undefined || x.keyRing !== undefined)
+      throw invalidInput('a key ring or key target needs target.instanceId');
+    return { accountId: x.accountId };
+  }
+  const base = validTarget(t);
+  const ring = x.keyRing;
+  if (ring === undefined) return base;
+  if (typeof ring !== 'string' || !ID.test(ring)) throw invalidInput('target.keyRing must be a key ring id');
+  if (base.keyId !== undefined) throw invalidInput('target names either a key ring or a key, not both');
+  return { instanceId: base.instanceId, keyRing: ring };
+}
+
+function sameSource(a: AuthorizationSource, b: AuthorizationSource): boolean {
+  return a.accountId === b.accountId && a.serviceName === b.serviceName && a.serviceInstance === b.serviceInstance;
+}
+
+function sameTarget(a: AuthorizationTarget, b: AuthorizationTarget): boolean {
+  return a.accountId === b.accountId && a.instanceId === b.instanceId && a.keyRing === b.keyRing && a.keyId === b.keyId;
+}
+
+/** A grant to a service (no instance) covers every instance of it in the account. */
+function sourceCovers(granted: AuthorizationSource, who: ServiceSource): boolean {
+  return (
+    granted.accountId === who.accountId &&
+    granted.serviceName === who.serviceName &&
+    (granted.serviceInstance === undefined || granted.serviceInstance === who.serviceInstance)
+  );
+}
+
+function targetCovers(
+  t: AuthorizationTarget,
+  instance: InstanceRef,
+  keyId: string | undefined,
+  keyRing: string | undefined,
+): boolean {
+  if (t.instanceId === undefined) return t.accountId === instance.account;
+  if (t.instanceId !== instance.id) return false;
+  if (t.keyId !== undefined) return t.keyId === keyId;
+  // A ring grant reaches a key only when its ring is known; never the instance itself.
+  if (t.keyRing !== undefined) return keyId !== undefined && keyRing !== undefined && t.keyRing === keyRing;
+  return true;
 }

@@ -6,7 +6,7 @@
  * - the owner user of an account administers that account, its identities and
  *   keys, and grants on its own KMS instances;
  * - any identity sees its own account, its account's instances, the policies
- *   naming it and the authorizations from its account.
+ *   naming it and the authorizations from its account (as source).
  *
  * KMS instances belong to the KMS core; this reads them through an
  * InstanceDirectory (KmsService, wired by the server), so the IAM core does not
@@ -47,6 +47,16 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
     if (!this.canAdminAccount(c, accountId)) throw forbidden();
   }
 
+  /**
+   * Authorizations on an instance (or in it) are granted by whoever administers
+   * the account that owns it; account-wide ones by the account's administrator.
+   */
+  async requireTargetAdmin(c: Caller, target: unknown): Promise<void> {
+    const t = (typeof target === 'object' && target !== null ? target : {}) as Record<string, unknown>;
+    if (t.instanceId === undefined && typeof t.accountId === 'string') return this.requireAdmin(c, t.accountId);
+    return this.requireInstanceAdmin(c, target);
+  }
+
   /** Grants on an instance are made by whoever administers the account that owns it. */
   async requireInstanceAdmin(c: Caller, target: unknown): Promise<void> {
     const id =
@@ -80,6 +90,11 @@ export class AdminScope<I extends InstanceRef = InstanceRef> {
     const mine = await this.administeredInstances(c);
     return this.access
       .listAuthorizations()
-      .filter((a) => mine.has(a.target.instanceId) || a.sourceAccount === c.identity.accountId);
+      .filter(
+        (a) =>
+          (a.target.instanceId !== undefined
+            ? mine.has(a.target.instanceId)
+            : this.canAdminAccount(c, a.target.accountId ?? '')) || a.source.accountId === c.identity.accountId,
+      );
   }
 }

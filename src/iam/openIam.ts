@@ -30,6 +30,8 @@ export interface OpenIamOptions {
   /** Without a configured one, give the gateway identity an API key on first start (split mode's KMS). */
   generateGatewayApiKey?: boolean;
   now?: () => number;
+  /** COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION (accessControl.ts); off by default. */
+  implicitSameAccountAuthorization?: boolean;
 }
 
 export interface Iam {
@@ -63,7 +65,9 @@ export async function openIam(o: OpenIamOptions): Promise<Iam> {
   try {
     await checkMasterKey(store, secretsCheckValue(secrets), o.dir);
     const service = new IamService(store, secrets, o.now);
-    const access = new AccessControl(store, o.now);
+    const access = new AccessControl(store, o.now, {
+      implicitSameAccount: o.implicitSameAccountAuthorization === true,
+    });
     const rootUser = await ensureRootAccount(service, o.rootAccountId);
     const gatewayIdentity =
       service.listIdentities(o.rootAccountId).find((i) => i.gateway && i.name === GATEWAY_IDENTITY_NAME) ??

@@ -44,11 +44,52 @@ export interface AccessPolicyRecord {
 }
 
 /**
- * Service-to-service authorization: the gateway, acting for the tenant
- * `sourceAccount`, may use the target instance (or key) with `role`
- * (key-protect.md 5: COS -> KMS, Reader).
+ * Who an authorization is granted to: a source service in an account, and
+ * optionally one instance of it (IBM: subject attributes accountId,
+ * serviceName, serviceInstance). Coffer's gateway acts as the account's
+ * Cloud Object Storage instance `coffer-s3` (src/identity/serviceSource.ts);
+ * other service names may be granted and listed, for services registered on
+ * keys, but only the gateway presents itself as a source today.
+ */
+export interface AuthorizationSource {
+  accountId: string;
+  serviceName: string;
+  /** Absent: every instance of the service in the account. */
+  serviceInstance?: string;
+}
+
+/**
+ * What an authorization reaches: every KMS instance of an account (accountId
+ * alone, IBM's policy without serviceInstance), one instance, a key ring in
+ * it, or one key in it.
+ */
+export interface AuthorizationTarget {
+  /** Set (alone) for an account-wide grant. */
+  accountId?: string;
+  /** Set for every narrower grant. */
+  instanceId?: string;
+  keyRing?: string;
+  keyId?: string;
+}
+
+/**
+ * Service-to-service authorization (key-protect.md 5: COS -> KMS, Reader):
+ * the source service instance may use the target with `role`. Required inside
+ * one account too, as in IBM Cloud (unless the opt-out setting
+ * COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION is on).
  */
 export interface AuthorizationRecord {
+  id: string;
+  source: AuthorizationSource;
+  target: AuthorizationTarget;
+  role: KmsRole;
+  description?: string;
+  createdAt: number;
+  createdBy: string;
+}
+
+/** An authorization as stored before source service instances (account -> instance/key); migrated at start. */
+export interface LegacyAuthorizationRecord {
   id: string;
   sourceAccount: string;
   target: AccessTarget;

@@ -1,6 +1,6 @@
 /**
  * The seam for service-to-service authorization (key-protect.md 5). Coffer's
- * gateway asks, for each tenant, whether it may use a key with a role. The KMS
+ * gateway asks, for each tenant (as that account's COS instance), whether it may use a key with a role. The KMS
  * consults it; the IAM core implements it (src/iam/iamKeyAuthorizer.ts) and the
  * composition root (src/server) hands that implementation to the KMS, so
  * neither core imports the other.
@@ -12,6 +12,8 @@ export interface KeyRef {
   keyId: string;
   /** Account that owns the instance. */
   account: string;
+  /** The key's key ring, when the caller has it at hand (else the authorizer looks it up). */
+  keyRing?: string;
 }
 
 export interface KeyAuthorizer {

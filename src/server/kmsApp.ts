@@ -26,6 +26,7 @@ import type { KmsMetrics } from '../kms/metrics.js';
 import { auditRouter } from '../iam/api/auditRoutes.js';
 import { gatewayRouter } from '../iam/api/gatewayRoutes.js';
 import { iamRouter } from '../iam/api/iamRoutes.js';
+import { policyRouter } from '../iam/api/policyRoutes.js';
 import { renderIamError } from '../iam/api/http.js';
 import { tokenRouter } from '../iam/api/tokenRoute.js';
 import { IamError } from '../iam/errors.js';
@@ -94,9 +95,17 @@ export function createKmsApp(d: KmsAppDeps): Koa {
     audit: d.audit,
     log: d.log,
   });
+  const policies = policyRouter({
+    iam: d.iam.service,
+    access: d.iam.access,
+    kms: d.service,
+    audit: d.audit,
+    log: d.log,
+  });
   const kms = kmsRouter(api);
   app.use(token.routes());
   app.use(iam.routes());
+  app.use(policies.routes());
   if (d.gateway)
     app.use(
       gatewayRouter({

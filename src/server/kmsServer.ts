@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import { IamCredentialStore } from '../iam/iamCredentialStore.js';
+import { migrateAuthorizations } from '../iam/authorizationMigration.js';
 import { IamKeyAuthorizer } from '../iam/iamKeyAuthorizer.js';
 import { openIam, type Iam } from '../iam/openIam.js';
 import { loadRootIdentity, type RootIdentity } from '../iam/rootIdentity.js';
@@ -122,6 +123,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         configuredRootApiKey: config.rootApiKey,
         configuredGatewayApiKey: config.gatewayApiKey ?? '',
         generateGatewayApiKey: opts.generateGatewayApiKey === true,
+        implicitSameAccountAuthorization: config.implicitSameAccountAuthorization === true,
       }),
     );
     opened.push(() => iam.close());
@@ -130,13 +132,19 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     // theirs when the event reaches them).
     iam.access.onAuthorizationChange(async (c) => {
       const t = c.authorization.target;
-      if (c.kind === 'revoked') kms.dekCache.invalidateTarget(t.instanceId, t.keyId);
+      // A key-ring grant drops its whole instance, an account-wide one every cached DEK: more than needed, never less.
+      if (c.kind === 'revoked') {
+        if (t.instanceId === undefined) kms.dekCache.clear();
+        else kms.dekCache.invalidateTarget(t.instanceId, t.keyRing === undefined ? t.keyId : undefined);
+      }
+      // The feed names an instance: an account-wide grant has none, and split-mode gateways then rely on the DEK TTL.
+      if (t.instanceId === undefined) return;
       await kms.local.service.events.append({
         type: c.kind === 'revoked' ? 'authorization_revoked' : 'authorization_granted',
         at: (opts.now ?? Date.now)(),
         instanceId: t.instanceId,
-        ...(t.keyId !== undefined ? { keyId: t.keyId } : {}),
-        account: c.authorization.sourceAccount,
+        ...(t.keyId !== undefined && t.keyRing === undefined ? { keyId: t.keyId } : {}),
+        account: c.authorization.source.accountId,
       });
     });
     const webhooks = new WebhookDispatcher({ feed: kms.local.service.events, log });
@@ -146,8 +154,15 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     const boot = await kms.local.provider.bootstrap();
     iamAuthorizer = new IamKeyAuthorizer(iam.access, {
       defaultKey: () => ({ instanceId: boot.instanceId, keyId: boot.keyId }),
+      keyRingOf: async (instanceId, keyId) => (await kms.local.service.store.getKey(instanceId, keyId))?.keyRingID,
     });
     await kms.ensureTenant(root.accountId);
+    // Once per IAM store: old account grants to IBM's source-instance model, and the
+    // Reader authorization each existing instance's own account needs from now on
+    // (on a new data dir: the root account's, for its own instance).
+    const migrated = await migrateAuthorizations(iam.store, await kms.local.service.listInstances(), opts.now);
+    if (migrated.converted + migrated.granted > 0)
+      log.info('service-to-service authorizations migrated', { ...migrated });
     const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
     const instanceDir = join(config.dataDir, 'kms-instance');
     const instanceState = await openingStore(instanceDir, 'kms-instance', () => InstanceStateStore.open(instanceDir));

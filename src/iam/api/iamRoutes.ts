@@ -20,7 +20,7 @@ import { AdminScope, forbidden } from '../adminScope.js';
 import { IamError, notFound } from '../errors.js';
 import type { Caller } from '../../identity/caller.js';
 import type { IamService } from '../iamService.js';
-import type { IdentityKind } from '../records.js';
+import type { AuthorizationRecord, IdentityKind } from '../records.js';
 import type { AuditSink } from '../../kms/auditEntry.js';
 import { auditIamCall, transactionIdOf, type IamCallAudit } from './iamAudit.js';
 import { bearer, fields, readJson, renderIamError } from './http.js';
@@ -190,28 +190,36 @@ const handlers: Record<string, H> = {
 
   createAuthorization: async (ctx, c, d, s) => {
     const body = await readJson(ctx);
-    fields(body, ['sourceAccount', 'target', 'role']);
-    await s.requireInstanceAdmin(c, body.target);
+    fields(body, ['sourceAccount', 'source', 'target', 'role', 'description']);
+    if ((body.source === undefined) === (body.sourceAccount === undefined))
+      throw new IamError(400, 'INVALID_INPUT', "Give either 'source' or 'sourceAccount'");
+    await s.requireTargetAdmin(c, body.target);
     const authorization = await d.access.createAuthorization({
-      sourceAccount: body.sourceAccount,
+      ...(body.source !== undefined ? { source: body.source } : { sourceAccount: body.sourceAccount }),
       target: body.target,
       role: body.role,
+      ...(body.description !== undefined ? { description: str(body.description, 'description') } : {}),
       by: c.identity.id,
     });
-    return { status: 201, body: authorization, audit: { target: authorization.id } };
+    return { status: 201, body: authorizationView(authorization), audit: { target: authorization.id } };
   },
   listAuthorizations: async (_ctx, c, _d, s) => ({
     status: 200,
-    body: { authorizations: await s.visibleAuthorizations(c) },
+    body: { authorizations: (await s.visibleAuthorizations(c)).map(authorizationView) },
   }),
   deleteAuthorization: async (ctx, c, d, s) => {
     const a = d.access.getAuthorization(ctx.params.id as string);
     if (!a) throw notFound(`Authorization ${ctx.params.id}`);
-    await s.requireInstanceAdmin(c, a.target);
+    await s.requireTargetAdmin(c, a.target);
     await d.access.deleteAuthorization(a.id);
     return { status: 204 };
   },
 };
+
+/** The stored record, with `sourceAccount` (the source's account) as this API answered before sources had instances. */
+function authorizationView(a: AuthorizationRecord): AuthorizationRecord & { sourceAccount: string } {
+  return { ...a, sourceAccount: a.source.accountId };
+}
 
 export function iamRouter(deps: IamApiDeps): Router {
   const router = new Router({ prefix: '/iam/v1' });

@@ -94,7 +94,33 @@ describe('coffer iam', () => {
       env,
     );
     expect(granted.code, granted.err).toBe(0);
-    expect(granted.out).toMatch(/^ID\s+SOURCE_ACCOUNT\s+INSTANCE\s+KEY\s+ROLE\s+CREATED\n/);
+    expect(granted.out).toMatch(/^ID\s+SOURCE_ACCOUNT\s+SOURCE_SERVICE\s+INSTANCE\s+KEY_RING\s+KEY\s+ROLE\s+CREATED\n/);
+    // A key ring grant to another source service (IBM's model: any registered service instance).
+    const ringGrant = await cli(
+      [
+        'iam',
+        'authorizations',
+        'grant',
+        '--source-account',
+        acct.json.account.id,
+        '--source-service',
+        'databases-for-postgresql',
+        '--source-instance',
+        'pg-1',
+        '--key-ring',
+        'default',
+        '--json',
+      ],
+      env,
+    );
+    expect(ringGrant.code, ringGrant.err).toBe(0);
+    const ring = JSON.parse(ringGrant.out) as { id: string; source: unknown; target: unknown; role: string };
+    expect(ring).toMatchObject({
+      source: { accountId: acct.json.account.id, serviceName: 'databases-for-postgresql', serviceInstance: 'pg-1' },
+      target: { instanceId: c.kp.instanceId, keyRing: 'default' },
+      role: 'Reader',
+    });
+    expect((await cli(['iam', 'authorizations', 'revoke', ring.id], env)).code).toBe(0);
     const listed = JSON.parse((await cli(['iam', 'authorizations', 'list', '--json'], env)).out) as Array<{
       id: string;
       sourceAccount: string;

@@ -4,7 +4,8 @@
  * create a bucket under it nor use it through the KMS API, and the 400 it gets
  * is word for word the one for a CRN that names no key. Once the owner grants
  * an authorization (instance-wide or for one key) it can; revoking it stops
- * the tenant again. The default root key stays usable by every tenant.
+ * the tenant again. The default root key stays usable by every tenant; a
+ * tenant's own instance needs an authorization from its own account too.
  */
 import {
   CreateBucketCommand,
@@ -131,6 +132,12 @@ describe('cross-tenant use of a root key', () => {
     const key = first<{ crn: string }>(
       await kpB.createKey!({ bluemixInstance: inst.json.id, body: keyBody({ name: 'b-root' }) }),
     );
+    // As in IBM Cloud, its own COS needs the Reader authorization on its own instance too.
+    await createBucketError(s3B, key.crn);
+    const own = await call(gw.kmsUrl, tokenB, 'POST', '/iam/v1/authorizations', {
+      body: { sourceAccount: tenantB.account.id, target: { instanceId: inst.json.id }, role: 'Reader' },
+    });
+    expect(own.status).toBe(201);
     await s3B.send(withHeaders(new CreateBucketCommand({ Bucket: bucketName('xt-own') }), kpHeaders(key.crn)));
     // ...which tenant A's root account may not use without an authorization from B.
     await createBucketError(gw.client(), key.crn);

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { AccessControl } from '../../../src/iam/accessControl.js';
 import { IamKeyAuthorizer } from '../../../src/iam/iamKeyAuthorizer.js';
 import type { IdentityRecord } from '../../../src/iam/records.js';
 import { openTestIam, ROOT_ACCOUNT, type TestIam } from './iamTestKit.js';
@@ -72,18 +73,26 @@ describe('access policies', () => {
 describe('service-to-service authorizations and IamKeyAuthorizer', () => {
   const keyA = { instanceId: 'inst-a', keyId: 'k1', account: ROOT_ACCOUNT };
 
-  it('the owning tenant may use its keys (not KeyPurge); another tenant only with an authorization', async () => {
+  it('the owning tenant needs an authorization too (IBM: COS needs Reader inside one account); another tenant likewise', async () => {
     const authz = new IamKeyAuthorizer(t.iam.access);
-    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'Reader')).toBe(true);
-    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'KeyPurge')).toBe(false);
+    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'Reader')).toBe(false);
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(false);
     expect(await authz.canUse('', { ...keyA, account: '' }, 'Reader')).toBe(false);
+    const own = await t.iam.access.createAuthorization({
+      sourceAccount: ROOT_ACCOUNT,
+      target: { instanceId: 'inst-a' },
+      by: 'test',
+    });
+    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'Reader')).toBe(true);
+    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'ReaderPlus')).toBe(false);
+    expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(false);
     const a = await t.iam.access.createAuthorization({
       sourceAccount: tenantB,
       target: { instanceId: 'inst-a' },
       by: 'test',
     });
     expect(a.role).toBe('Reader');
+    expect(a.source).toEqual({ accountId: tenantB, serviceName: 'cloud-object-storage' });
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(true);
     expect(await authz.canUse(tenantB, keyA, 'Writer')).toBe(false);
     await expect(
@@ -91,6 +100,97 @@ describe('service-to-service authorizations and IamKeyAuthorizer', () => {
     ).rejects.toMatchObject({ status: 409 });
     await t.iam.access.deleteAuthorization(a.id);
     expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(false);
+    await t.iam.access.deleteAuthorization(own.id);
+    expect(await authz.canUse(ROOT_ACCOUNT, keyA, 'Reader')).toBe(false);
+  });
+
+  it('the same-account opt-out lets an account use its own instances (never KeyPurge), not another account', async () => {
+    const iam = await t.reopen();
+    const implicit = new AccessControl(iam.store, () => 0, { implicitSameAccount: true });
+    expect(implicit.tenantHasRole(ROOT_ACCOUNT, instA, 'k1', 'Manager')).toBe(true);
+    expect(implicit.tenantHasRole(ROOT_ACCOUNT, instA, 'k1', 'KeyPurge')).toBe(false);
+    expect(implicit.tenantHasRole(tenantB, instA, 'k1', 'Reader')).toBe(false);
+    expect(iam.access.tenantHasRole(ROOT_ACCOUNT, instA, 'k1', 'Reader')).toBe(false);
+  });
+
+  it('a ring authorization covers the keys of that ring only, never the instance itself', async () => {
+    const rings: Record<string, string> = { k1: 'payments', k2: 'default' };
+    const authz = new IamKeyAuthorizer(t.iam.access, { keyRingOf: async (_i, k) => rings[k] });
+    await t.iam.access.createAuthorization({
+      source: { accountId: tenantB, serviceName: 'cloud-object-storage' },
+      target: { instanceId: 'inst-a', keyRing: 'payments' },
+      by: 'test',
+    });
+    expect(await authz.canUse(tenantB, keyA, 'Reader')).toBe(true);
+    expect(await authz.canUse(tenantB, { ...keyA, keyId: 'k2' }, 'Reader')).toBe(false);
+    expect(await authz.canUse(tenantB, { ...keyA, keyId: 'k2', keyRing: 'payments' }, 'Reader')).toBe(true);
+    expect(await authz.canUse(tenantB, { ...keyA, instanceId: 'inst-other' }, 'Reader')).toBe(false);
+    expect(t.iam.access.tenantHasRole(tenantB, instA, undefined, 'Reader', 'payments')).toBe(false);
+    await expect(
+      t.iam.access.createAuthorization({
+        sourceAccount: tenantB,
+        target: { instanceId: 'inst-a', keyRing: 'payments', keyId: 'k1' },
+        by: 'test',
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('a source service instance grant covers that instance only; a service grant every instance of it in the account', async () => {
+    const { access } = t.iam;
+    await access.createAuthorization({
+      source: { accountId: tenantB, serviceName: 'cloud-object-storage', serviceInstance: 'other-cos' },
+      target: { instanceId: 'inst-a' },
+      by: 'test',
+    });
+    // The gateway is the account's COS instance coffer-s3: a grant to another COS instance is not its.
+    expect(access.tenantHasRole(tenantB, instA, 'k1', 'Reader')).toBe(false);
+    expect(
+      access.sourceHasRole(
+        { accountId: tenantB, serviceName: 'cloud-object-storage', serviceInstance: 'other-cos' },
+        instA,
+        { keyId: 'k1' },
+        'Reader',
+      ),
+    ).toBe(true);
+    await access.createAuthorization({
+      source: { accountId: tenantB, serviceName: 'databases-for-postgresql' },
+      target: { instanceId: 'inst-a' },
+      role: 'ReaderPlus',
+      by: 'test',
+    });
+    expect(access.tenantHasRole(tenantB, instA, 'k1', 'Reader')).toBe(false);
+    expect(
+      access.sourceHasRole(
+        { accountId: tenantB, serviceName: 'databases-for-postgresql', serviceInstance: 'any' },
+        instA,
+        { keyId: 'k1' },
+        'ReaderPlus',
+      ),
+    ).toBe(true);
+    await access.createAuthorization({
+      source: { accountId: tenantB, serviceName: 'cloud-object-storage', serviceInstance: 'coffer-s3' },
+      target: { instanceId: 'inst-a' },
+      by: 'test',
+    });
+    expect(access.tenantHasRole(tenantB, instA, 'k1', 'Reader')).toBe(true);
+    await expect(
+      access.createAuthorization({
+        source: { accountId: tenantB, serviceName: 'Not A Service' },
+        target: { instanceId: 'inst-a' },
+        by: 'test',
+      }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+
+  it('an account-wide authorization covers every instance of the target account and no other', async () => {
+    const { access } = t.iam;
+    await access.createAuthorization({ sourceAccount: tenantB, target: { accountId: ROOT_ACCOUNT }, by: 'test' });
+    expect(access.tenantHasRole(tenantB, instA, 'k1', 'Reader')).toBe(true);
+    expect(access.tenantHasRole(tenantB, { id: 'inst-a2', account: ROOT_ACCOUNT }, undefined, 'Reader')).toBe(true);
+    expect(access.tenantHasRole(tenantB, { id: 'inst-b', account: tenantB }, 'k1', 'Reader')).toBe(false);
+    await expect(
+      access.createAuthorization({ sourceAccount: tenantB, target: { accountId: 'nope' }, by: 'test' }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it('a key authorization covers that key only; an unknown source account is refused', async () => {

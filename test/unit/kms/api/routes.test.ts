@@ -310,6 +310,13 @@ describe('service identities and the gateway tenant header', () => {
     const wrap = (t: string, tenant: string) =>
       call(k.url, t, 'POST', `/api/v2/keys/${key.id}/actions/wrap`, { headers: { ...h, 'x-coffer-tenant': tenant } });
     expect((await wrap(token, k.account)).status).toBe(403);
+    // Inside one account too, the gateway (the account's COS) needs an authorization.
+    expect((await wrap(gwToken, k.account)).status).toBe(401);
+    await k.iam.access.createAuthorization({
+      sourceAccount: k.account,
+      target: { instanceId: k.instanceId },
+      by: 'test',
+    });
     expect((await wrap(gwToken, k.account)).status).toBe(200);
     expect((await wrap(gwToken, tenantB)).status).toBe(401);
     await k.iam.access.createAuthorization({
