@@ -18,13 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  bodyBytes,
-  createBucket,
-  expectSdkError,
-  useGateway,
-  withHeaders,
-} from '../../helpers/s3Test.js';
+import { bodyBytes, createBucket, expectSdkError, useGateway, withHeaders } from '../../helpers/s3Test.js';
 
 let s3: S3Client;
 useGateway((t) => ({ s3 } = t));
