@@ -12,84 +12,36 @@
  * client must not be told its key does not exist.
  */
 import type { CredentialStore, Principal } from '../auth/credentials.js';
-import { KmsError } from '../keys/errors.js';
-import { ServiceAuthError, ServiceUnavailableError, type ServiceClient } from '../keys/serviceClient.js';
+import type { ServiceClient } from '../keys/serviceClient.js';
+import { RemoteLookup, type RemoteLookupOptions } from './remoteLookup.js';
 
-export interface RemoteCredentialStoreOptions {
-  ttlMs?: number;
-  negativeTtlMs?: number;
-  maxEntries?: number;
-  now?: () => number;
-}
+export type RemoteCredentialStoreOptions = RemoteLookupOptions;
 
 type Found = { secretAccessKey: string; principal: Principal };
 
-interface Entry {
-  value: Found | undefined;
-  expiresAt: number;
-}
-
-const ACCESS_KEY_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
 export class RemoteCredentialStore implements CredentialStore {
-  private readonly cache = new Map<string, Entry>();
-  private readonly inflight = new Map<string, Promise<Found | undefined>>();
-  private readonly ttlMs: number;
-  private readonly negativeTtlMs: number;
-  private readonly maxEntries: number;
-  private readonly now: () => number;
+  private readonly cached: RemoteLookup<Found>;
 
-  constructor(
-    private readonly client: ServiceClient,
-    opts: RemoteCredentialStoreOptions = {},
-  ) {
-    this.ttlMs = opts.ttlMs ?? 10_000;
-    this.negativeTtlMs = opts.negativeTtlMs ?? 2_000;
-    this.maxEntries = opts.maxEntries ?? 10_000;
-    this.now = opts.now ?? Date.now;
+  constructor(client: ServiceClient, opts: RemoteCredentialStoreOptions = {}) {
+    this.cached = new RemoteLookup(
+      client,
+      {
+        id: /^[A-Za-z0-9._-]{1,128}$/,
+        path: (id) => `/iam/v1/s3-credentials/${encodeURIComponent(id)}`,
+        parse: parseFound,
+        defaultTtlMs: 10_000,
+      },
+      opts,
+    );
   }
 
-  async lookup(accessKeyId: string): Promise<Found | undefined> {
-    if (!ACCESS_KEY_ID.test(accessKeyId)) return undefined;
-    const hit = this.cache.get(accessKeyId);
-    if (hit && this.now() < hit.expiresAt) return hit.value;
-    let p = this.inflight.get(accessKeyId);
-    if (!p) {
-      p = this.fetch(accessKeyId).finally(() => this.inflight.delete(accessKeyId));
-      this.inflight.set(accessKeyId, p);
-    }
-    return p;
+  lookup(accessKeyId: string): Promise<Found | undefined> {
+    return this.cached.get(accessKeyId);
   }
 
   /** Forget everything (tests; after a credential change made through this process). */
   clear(): void {
-    this.cache.clear();
-  }
-
-  private async fetch(accessKeyId: string): Promise<Found | undefined> {
-    let res;
-    try {
-      res = await this.client.request('GET', `/iam/v1/s3-credentials/${encodeURIComponent(accessKeyId)}`);
-    } catch (e) {
-      if (e instanceof ServiceUnavailableError || e instanceof ServiceAuthError)
-        throw new KmsError('KMS_UNAVAILABLE', 'The identity service is unavailable');
-      throw e;
-    }
-    let value: Found | undefined;
-    if (res.status === 200) {
-      value = parseFound(res.text, accessKeyId);
-      if (!value) throw new KmsError('KMS_UNAVAILABLE', 'The identity service answered malformed data');
-    } else if (res.status !== 404) {
-      throw new KmsError('KMS_UNAVAILABLE', `The identity service answered ${res.status}`);
-    }
-    this.cache.delete(accessKeyId);
-    this.cache.set(accessKeyId, { value, expiresAt: this.now() + (value ? this.ttlMs : this.negativeTtlMs) });
-    while (this.cache.size > this.maxEntries) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest === undefined) break;
-      this.cache.delete(oldest);
-    }
-    return value;
+    this.cached.clear();
   }
 }
 
