@@ -89,13 +89,11 @@ describe(`key events pushed to ${GATEWAYS} split-mode gateway processes (DEK cac
 
     // A tenant with its own instance, reading it under an IBM-style authorization.
     const rootToken = await tokenFor(kmsUrl, ROOT_APIKEY);
-    const acct = await call<{ account: { id: string }; apikey: string; s3: { accessKeyId: string; secretAccessKey: string } }>(
-      kmsUrl,
-      rootToken,
-      'POST',
-      '/iam/v1/accounts',
-      { body: { name: 'events tenant' } },
-    );
+    const acct = await call<{
+      account: { id: string };
+      apikey: string;
+      s3: { accessKeyId: string; secretAccessKey: string };
+    }>(kmsUrl, rootToken, 'POST', '/iam/v1/accounts', { body: { name: 'events tenant' } });
     expect(acct.status).toBe(201);
     const token = await tokenFor(kmsUrl, acct.json.apikey);
     const inst = await call<{ id: string }>(kmsUrl, token, 'POST', '/iam/v1/instances', { body: { name: 'own' } });
