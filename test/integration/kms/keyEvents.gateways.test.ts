@@ -35,8 +35,11 @@ const TTL_S = 60;
 const GATEWAYS = 3;
 const READER = 'crn:v1:bluemix:public:iam::::serviceRole:Reader';
 
-/** IBM's body for "the tenant's Cloud Object Storage may read keys of this KP instance". */
-function readerPolicy(account: string, instanceId: string): Record<string, unknown> {
+/**
+ * IBM's body for "the tenant's Cloud Object Storage may read keys of this KP
+ * instance" (without an instance: of every KMS instance of the account).
+ */
+function readerPolicy(account: string, instanceId?: string): Record<string, unknown> {
   return {
     type: 'authorization',
     subjects: [
@@ -54,7 +57,7 @@ function readerPolicy(account: string, instanceId: string): Record<string, unkno
         attributes: [
           { name: 'accountId', value: account },
           { name: 'serviceName', value: 'kms' },
-          { name: 'serviceInstance', value: instanceId },
+          ...(instanceId !== undefined ? [{ name: 'serviceInstance', value: instanceId }] : []),
         ],
       },
     ],
@@ -73,6 +76,54 @@ describe(`key events pushed to ${GATEWAYS} split-mode gateway processes (DEK cac
   let createdAt = 0;
   let tenant: { account: string; token: string; instance: string; s3: S3Client[]; policy: string; crn: string };
   let tenantBuckets: string[] = [];
+  let s3Urls: string[] = [];
+  const clients: S3Client[] = [];
+
+  /** A tenant with its own instance and a key in it, reading it under an IBM-style authorization (instance or account-wide). */
+  async function newTenant(name: string, accountWide: boolean): Promise<typeof tenant> {
+    const rootToken = await tokenFor(kmsUrl, ROOT_APIKEY);
+    const acct = await call<{
+      account: { id: string };
+      apikey: string;
+      s3: { accessKeyId: string; secretAccessKey: string };
+    }>(kmsUrl, rootToken, 'POST', '/iam/v1/accounts', { body: { name } });
+    expect(acct.status).toBe(201);
+    const token = await tokenFor(kmsUrl, acct.json.apikey);
+    const inst = await call<{ id: string }>(kmsUrl, token, 'POST', '/iam/v1/instances', { body: { name: 'own' } });
+    expect(inst.status).toBe(201);
+    const policy = await call<{ id: string }>(kmsUrl, token, 'POST', '/v1/policies', {
+      body: readerPolicy(acct.json.account.id, accountWide ? undefined : inst.json.id),
+    });
+    expect(policy.status).toBe(201);
+    const key = await call<{ resources: Array<{ crn: string }> }>(kmsUrl, token, 'POST', '/api/v2/keys', {
+      body: keyBody({ name: 'tenant-key', extractable: false }),
+      headers: { 'bluemix-instance': inst.json.id },
+    });
+    expect(key.status).toBe(201);
+    const s3 = s3Urls.map((u) => s3Client(u, 'us-east-1', acct.json.s3));
+    clients.push(...s3);
+    return {
+      account: acct.json.account.id,
+      token,
+      instance: inst.json.id,
+      s3,
+      policy: policy.json.id,
+      crn: key.json.resources[0]!.crn,
+    };
+  }
+
+  /** A bucket with one object under `crn` at every gateway, read once there (the DEK is cached). */
+  async function bucketsAtEvery(s3s: S3Client[], crn: string, prefix: string): Promise<string[]> {
+    const buckets = [];
+    for (const s3 of s3s) {
+      const b = bucketName(prefix);
+      await createKpBucket(s3, b, crn);
+      await s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: `${prefix} data` }));
+      buckets.push(b);
+    }
+    expect(await Promise.all(readAll(s3s, buckets).map((r) => r()))).toEqual(s3s.map(() => '200'));
+    return buckets;
+  }
 
   beforeAll(async () => {
     assertBuilt();
@@ -84,41 +135,15 @@ describe(`key events pushed to ${GATEWAYS} split-mode gateway processes (DEK cac
       Array.from({ length: GATEWAYS }, (_, i) => startGatewayProc(join(dir, `gateway-${i}`), kmsUrl, TTL_S)),
     );
     for (const g of started) gateways.push(g.proc);
+    s3Urls = started.map((g) => g.s3Url);
     rootS3 = started.map((g) => s3Client(g.s3Url));
     kp = new Kp(kmsUrl, ROOT_APIKEY, await banner(kms, /Root KMS instance:\s+(\S+)/, 'coffer kms'));
 
-    // A tenant with its own instance, reading it under an IBM-style authorization.
-    const rootToken = await tokenFor(kmsUrl, ROOT_APIKEY);
-    const acct = await call<{
-      account: { id: string };
-      apikey: string;
-      s3: { accessKeyId: string; secretAccessKey: string };
-    }>(kmsUrl, rootToken, 'POST', '/iam/v1/accounts', { body: { name: 'events tenant' } });
-    expect(acct.status).toBe(201);
-    const token = await tokenFor(kmsUrl, acct.json.apikey);
-    const inst = await call<{ id: string }>(kmsUrl, token, 'POST', '/iam/v1/instances', { body: { name: 'own' } });
-    expect(inst.status).toBe(201);
-    const policy = await call<{ id: string }>(kmsUrl, token, 'POST', '/v1/policies', {
-      body: readerPolicy(acct.json.account.id, inst.json.id),
-    });
-    expect(policy.status).toBe(201);
-    const key = await call<{ resources: Array<{ crn: string }> }>(kmsUrl, token, 'POST', '/api/v2/keys', {
-      body: keyBody({ name: 'tenant-key', extractable: false }),
-      headers: { 'bluemix-instance': inst.json.id },
-    });
-    expect(key.status).toBe(201);
-    tenant = {
-      account: acct.json.account.id,
-      token,
-      instance: inst.json.id,
-      s3: started.map((g) => s3Client(g.s3Url, 'us-east-1', acct.json.s3)),
-      policy: policy.json.id,
-      crn: key.json.resources[0]!.crn,
-    };
+    tenant = await newTenant('events tenant', false);
   }, 120_000);
 
   afterAll(async () => {
-    for (const c of [...rootS3, ...(tenant?.s3 ?? [])]) c.destroy();
+    for (const c of [...rootS3, ...clients]) c.destroy();
     // Every process shuts down cleanly on SIGTERM.
     const codes = await Promise.all(gateways.map((g) => stopProc(g)));
     expect(codes).toEqual(gateways.map(() => 0));
@@ -130,7 +155,8 @@ describe(`key events pushed to ${GATEWAYS} split-mode gateway processes (DEK cac
 
   /** Waits until every gateway's GET satisfies `done`; logs and returns the slowest. */
   async function atEvery(what: string, s3s: S3Client[], buckets: string[], done: (o: string) => boolean) {
-    const each = await untilEach(readAll(s3s, buckets), done, TTL_S * 1000 + 5000);
+    // Well before the TTL: past it, an expired DEK would explain a refusal too.
+    const each = await untilEach(readAll(s3s, buckets), done, (TTL_S - 15) * 1000);
     const slowest = Math.max(...each.map((e) => e.ms));
     console.info(
       `[measure] ${what}: every gateway after ${slowest.toFixed(0)} ms (${each.map((e) => e.ms.toFixed(0)).join(', ')} ms; DEK cache TTL ${TTL_S} s)`,
@@ -195,6 +221,16 @@ describe(`key events pushed to ${GATEWAYS} split-mode gateway processes (DEK cac
     expect(again.status).toBe(201);
     tenant.policy = again.json.id;
     await atEvery('authorization granted -> GET served', tenant.s3, tenantBuckets, (o) => o === '200');
+  });
+
+  it('a revoked account-wide authorization (no serviceInstance) -> every gateway refuses that tenant at once', async () => {
+    const t0 = performance.now();
+    const wide = await newTenant('account-wide tenant', true);
+    const buckets = await bucketsAtEvery(wide.s3, wide.crn, 'ev-wide');
+    expect((await call(kmsUrl, wide.token, 'DELETE', `/v1/policies/${wide.policy}`)).status).toBe(204);
+    const { each } = await atEvery('account-wide revoke -> GET refused', wide.s3, buckets, (o) => o !== '200');
+    expect(each.map((e) => e.outcome)).toEqual(wide.s3.map(() => '403 AccessDenied'));
+    expect(performance.now() - t0).toBeLessThan(TTL_S * 1000);
   });
 
   it("enable and restore, once Key Protect's 30 s rule allows them -> every gateway serves the data again", async () => {
