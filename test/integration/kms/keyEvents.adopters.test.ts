@@ -9,7 +9,8 @@
  *   /api/v2/event_ack;
  * - sync (IBM's SDK syncAssociatedResources) re-sends: the gateways' stream
  *   gets the key's last event again, marked resent;
- * - authorizations granted and revoked are events on the stream too;
+ * - authorizations granted and revoked are events on the stream too; the
+ *   stream is for gateway identities only and replays after Last-Event-ID;
  * - webhooks: a receiver on 127.0.0.1 registered with the registration gets
  *   each event POSTed, signed (HMAC-SHA256, checked by the receiver), retried
  *   with backoff while it answers 500, and again on sync.
@@ -138,6 +139,53 @@ describe('key events for registered services (adopters) and webhooks', () => {
       },
     });
   }
+
+  it('the stream (GET /iam/v1/key-events): gateway identities only; replay after Last-Event-ID; reset for a sequence it never issued; 400 for a bad one', async () => {
+    const url = `${kms.url}/iam/v1/key-events`;
+    expect((await fetch(url)).status).toBe(401);
+    const asUser = await fetch(url, { headers: { authorization: `Bearer ${await tokenFor(kms.url, ROOT_APIKEY)}` } });
+    expect(asUser.status).toBe(403);
+    await asUser.body?.cancel();
+    const asAdopter = await fetch(url, { headers: { authorization: `Bearer ${adopter.token}` } });
+    expect(asAdopter.status).toBe(403);
+    await asAdopter.body?.cancel();
+    const gwToken = await tokenFor(kms.url, GATEWAY_APIKEY);
+    const bad = await fetch(url, { headers: { authorization: `Bearer ${gwToken}`, 'last-event-id': 'x1' } });
+    expect(bad.status).toBe(400);
+    await bad.body?.cancel();
+
+    const key = await kp.createRootKey('replayed');
+    expect((await kp.req('POST', `/keys/${key.id}/actions/disable`)).status).toBe(204);
+    const disabled = await follower.next((m) => m.data.type === 'disable' && m.data.keyId === key.id);
+    t += 31 * SEC;
+    expect((await kp.req('POST', `/keys/${key.id}/actions/enable`)).status).toBe(204);
+    const enabled = await follower.next((m) => m.data.type === 'enable' && m.data.keyId === key.id);
+    // Resumed from just before the disable: both again, in order, same sequence numbers.
+    const replay = new KeyEventFollower(kms.url, gwToken);
+    try {
+      expect(await replay.open(Number(disabled.id) - 1)).toBe(200);
+      await replay.next((m) => m.id === enabled.id);
+      const mine = replay.messages.filter((m) => m.data.keyId === key.id);
+      expect(mine.map((m) => [m.event, m.id, m.data.type])).toEqual([
+        ['key', disabled.id, 'disable'],
+        ['key', enabled.id, 'enable'],
+      ]);
+      expect(replay.messages.map((m) => Number(m.id))).toEqual(
+        [...replay.messages.map((m) => Number(m.id))].sort((a, b) => a - b),
+      );
+    } finally {
+      await replay.close();
+    }
+    const ahead = new KeyEventFollower(kms.url, gwToken);
+    try {
+      expect(await ahead.open(Number(enabled.id) + 1000)).toBe(200);
+      const reset = await ahead.next(() => true);
+      expect(reset.event).toBe('reset');
+      expect(Number(reset.id)).toBeGreaterThanOrEqual(Number(enabled.id));
+    } finally {
+      await ahead.close();
+    }
+  });
 
   it('rotate, disable, enable, delete and restore each leave one outstanding event per registration; event_ack clears them one by one', async () => {
     const key = await kp.createRootKey('adopted');
