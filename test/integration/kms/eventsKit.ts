@@ -105,9 +105,10 @@ export class WebhookReceiver {
   private server?: Server;
   url = '';
 
+  /** `script`: the statuses of the next answers, in order (the test may change it meanwhile); 200 once empty. */
   constructor(
     private readonly secret: string,
-    private readonly script: number[] = [],
+    readonly script: number[] = [],
   ) {}
 
   async start(): Promise<string> {
