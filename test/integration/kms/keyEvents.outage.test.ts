@@ -13,6 +13,8 @@
  *   that long, then fails closed with 503 ServiceUnavailable (never data, never
  *   "no such key"); the KMS started again on the same port and data dir, the
  *   gateway reconnects and serves again.
+ * - the KMS replaced by one whose feed is behind what the gateway saw: the
+ *   stream answers `reset` and the gateway drops every cached DEK.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -161,5 +163,25 @@ describe('a gateway cut off from the key event stream', () => {
       100,
     );
     console.info(`[measure] KMS restarted -> gateway serves again after ${served.ms.toFixed(0)} ms`);
+  });
+
+  it('the KMS replaced by one whose feed is behind the gateway (another store, e.g. an older backup): reset, every cached DEK dropped', async () => {
+    const createdAt = performance.now();
+    const { bucket } = await bucketUnder(s3Partitioned, 'outage-reset');
+    expect(await getOutcome(s3Partitioned, bucket)).toBe('200');
+    const port = new URL(kmsUrl).port;
+    expect(await stopProc(kms)).toBe(0);
+    const other = await startKmsProc(join(dir, 'kms-other'), Number(port));
+    kms = other.proc;
+    // The other store has never heard of the key: only a dropped cache makes the KMS answer for it.
+    const refused = await timeUntil(
+      () => getOutcome(s3Partitioned, bucket),
+      (o) => o !== '200' && o !== '503 ServiceUnavailable',
+      (LONG_TTL_S - 15) * 1000,
+      100,
+    );
+    console.info(`[measure] KMS replaced -> reset drops the cached DEK after ${refused.ms.toFixed(0)} ms`);
+    expect(refused.result).toMatch(/^403 /);
+    expect(performance.now() - createdAt).toBeLessThan(LONG_TTL_S * 1000);
   });
 });
