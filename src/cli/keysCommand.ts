@@ -1,10 +1,13 @@
 /**
  * `coffer kms keys ...`: the key lifecycle over the Key Protect v2 API
  * (key-protect.md 2.3-2.8) - create, list, show, versions, rotate, disable,
- * enable, delete [--force], restore, purge, registrations [<id>].
+ * enable, delete [--force], restore, purge, registrations [<id>]; policies,
+ * dual-auth deletes, moves between key rings and import are keyPolicyCommand.ts.
  */
 import { CliError, CLIENT_OPTIONS, flag, int, parse, str, UsageError, type Parsed } from './args.js';
 import { clientFrom, type ApiClient } from './client.js';
+import { runFamily } from './commandKit.js';
+import { KEY_EXTRAS, KEY_EXTRAS_USAGE } from './keyPolicyCommand.js';
 import { json, stateName, table, type Io } from './output.js';
 
 const KEY_TYPE = 'application/vnd.ibm.kms.key+json';
@@ -20,7 +23,8 @@ export const KEYS_USAGE = `coffer kms keys <command> [--url URL] [--apikey KEY] 
   delete <id> [--force]                              crypto-shred (--force despite registrations)
   restore <id>                                       undo a delete (within 30 days)
   purge <id>                                         remove for good (KeyPurge role, 4 h after delete)
-  registrations [<id>] [--crn QUERY]                 resources protected by a key (or by any key)`;
+  registrations [<id>] [--crn QUERY]                 resources protected by a key (or by any key)
+${KEY_EXTRAS_USAGE}`;
 
 interface Key {
   id: string;
@@ -75,6 +79,7 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_USAGE + '\n');
     return cmd === undefined ? 2 : 0;
   }
+  if (Object.prototype.hasOwnProperty.call(KEY_EXTRAS.commands, cmd)) return runFamily(KEY_EXTRAS, argv, io);
   const needsId = ['show', 'versions', 'rotate', 'disable', 'enable', 'delete', 'restore', 'purge'];
   const usage = `coffer kms keys ${cmd}${cmd === 'create' ? ' <name>' : needsId.includes(cmd) ? ' <id>' : cmd === 'registrations' ? ' [<id>]' : ''} [options]`;
   const positional =
