@@ -26,16 +26,21 @@ interface Token {
   nonce: string;
 }
 
-/** The file's bytes when they are 16, 24 or 32 long, else the base64 it holds (an AES key either way). */
+/**
+ * The key material in a key file: base64 text (what `openssl rand -base64 32`
+ * writes) when the file is that, else the raw bytes. Base64 is tried first
+ * since its length can be a key size too (24 bytes encode to 32 characters);
+ * random raw bytes are base64 characters only by a chance of 4^-16 or less.
+ */
 export function materialOf(file: Buffer): Buffer {
-  if (SIZES.has(file.length)) return Buffer.from(file);
   const text = file.toString('latin1').trim();
-  const decoded = /^[A-Za-z0-9+/]+={0,2}$/.test(text) ? Buffer.from(text, 'base64') : Buffer.alloc(0);
-  if (!SIZES.has(decoded.length)) {
+  if (/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
+    const decoded = Buffer.from(text, 'base64');
+    if (SIZES.has(decoded.length) && decoded.toString('base64') === text) return decoded;
     decoded.fill(0);
-    throw new UsageError('the key file must hold 16, 24 or 32 bytes of key material, raw or base64');
   }
-  return decoded;
+  if (SIZES.has(file.length)) return Buffer.from(file);
+  throw new UsageError('the key file must hold 16, 24 or 32 bytes of key material, raw or base64');
 }
 
 /** RSA-OAEP-SHA-256 of the material under the token's key, and the token's nonce sealed with AES-GCM under the material. */

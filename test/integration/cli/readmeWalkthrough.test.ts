@@ -126,8 +126,6 @@ describe('README walk-through', () => {
     expect(meta.json.resources[0]!.state).toBe(5);
     const rotated = outputsOf(/keys rotate/)[0]!.r.out;
     expect(rotated).toMatch(new RegExp(`^rotated ${keyId}: new version (?!${keyId})\\S+\\n$`));
-    expect(outputsOf(/keys registrations/)[0]!.r.out).toMatch(
-      new RegExp(`${keyId}\\s+crn:\\S+:bucket:photos\\s`),
-    );
+    expect(outputsOf(/keys registrations/)[0]!.r.out).toMatch(new RegExp(`${keyId}\\s+crn:\\S+:bucket:photos\\s`));
   });
 });
