@@ -79,7 +79,8 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_USAGE + '\n');
     return cmd === undefined ? 2 : 0;
   }
-  if (Object.prototype.hasOwnProperty.call(KEY_EXTRAS.commands, cmd)) return runFamily({ ...KEY_EXTRAS, usage: KEYS_USAGE }, argv, io);
+  if (Object.prototype.hasOwnProperty.call(KEY_EXTRAS.commands, cmd))
+    return runFamily({ ...KEY_EXTRAS, usage: KEYS_USAGE }, argv, io);
   const needsId = ['show', 'versions', 'rotate', 'disable', 'enable', 'delete', 'restore', 'purge'];
   const usage = `coffer kms keys ${cmd}${cmd === 'create' ? ' <name>' : needsId.includes(cmd) ? ' <id>' : cmd === 'registrations' ? ' [<id>]' : ''} [options]`;
   const positional =
