@@ -69,7 +69,10 @@ export const ACCOUNTS: Family = {
   create <name> [--id ID]     a new account (tenant) with its owner, an owner API key and
                               S3 credentials, the secrets shown once (root account only)
   list                        accounts the caller administers
-  get <id>                    one account`,
+  get <id>                    one account
+  delete <id>                 remove an account with its identities, API keys, S3
+                              credentials and grants (refused while it still has
+                              buckets or keys that are not deleted)`,
   commands: {
     create: {
       args: '<name> [--id ID]',
@@ -116,6 +119,15 @@ export const ACCOUNTS: Family = {
         // Not found and not visible are one answer, as the API gives them.
         if (!a) throw new CliError(`404 NOT_FOUND: Account ${p.positionals[0]} not found`);
         print(io, p, a, () => table([a], ACCOUNT_COLUMNS));
+      },
+    },
+    delete: {
+      args: '<id>',
+      positionals: 1,
+      async run(p, api, io) {
+        const id = p.positionals[0] ?? '';
+        await api.call('DELETE', `/iam/v1/accounts/${enc(id)}`);
+        print(io, p, { id, deleted: true }, () => `deleted account ${id}\n`);
       },
     },
   },

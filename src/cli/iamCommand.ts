@@ -28,7 +28,7 @@ import { json, table, type Io } from './output.js';
 export const IAM_USAGE = `coffer iam <family> <command> [--url URL] [--apikey KEY] [--json]
 
   whoami                                           the caller's identity and account
-  accounts create <name> [--id ID] | list | get <id>
+  accounts create <name> [--id ID] | list | get <id> | delete <id>
                                                    accounts (tenants), each with an owner, an owner
                                                    API key and S3 credentials (secrets shown once)
   s3keys create [--account A] [--identity ID] | list [--account A] | delete <access-key-id>

@@ -7,7 +7,7 @@
  * secrets are printed once, errors are one line with exit 1 and usage errors
  * exit 2, never a stack trace.
  */
-import { HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, HeadBucketCommand, ListBucketsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketName, expectSdkError } from '../../helpers/s3Test.js';
 import { tokenFor } from '../kms/kmsHttp.js';
@@ -191,5 +191,61 @@ describe('coffer iam (accounts, identities, policies)', () => {
     expect(gone.code).toBe(1);
     expect(gone.err).toMatch(/^coffer: 404 policy_not_found: /);
     s3.destroy();
+  });
+  it('accounts delete: refused while the account has a bucket or a live key, then removes it with its credentials and grants', async () => {
+    const made = JSON.parse(
+      await ok(['iam', 'accounts', 'create', 'short-lived', '--id', 'short-lived', '--json']),
+    ) as {
+      apikey: string;
+      s3: { accessKeyId: string; secretAccessKey: string };
+    };
+    const tenantEnv = { ...env, COFFER_API_KEY: made.apikey };
+    await ok(['kms', 'instances', 'create', '--name', 'short-kms'], tenantEnv);
+    const key = JSON.parse(await ok(['kms', 'keys', 'create', 'short-key', '--json'], tenantEnv)) as {
+      id: string;
+      crn: string;
+    };
+    await ok(['iam', 'authorizations', 'grant', '--source-account', 'short-lived'], tenantEnv);
+    const s3 = s3Client(c.gw.s3Url, 'us-east-1', made.s3);
+    const bucket = bucketName('short-lived');
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+
+    const withBucket = await cli(['iam', 'accounts', 'delete', 'short-lived'], env);
+    expect(withBucket.code).toBe(1);
+    expect(withBucket.err).toBe(
+      `coffer: 409 CONFLICT: Account short-lived still holds 1 bucket(s) (${bucket}) and 1 key(s) not deleted: delete them first\n`,
+    );
+    await s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    const withKey = await cli(['iam', 'accounts', 'delete', 'short-lived'], env);
+    expect(withKey.err).toBe(
+      'coffer: 409 CONFLICT: Account short-lived still holds 1 key(s) not deleted: delete them first\n',
+    );
+    // Only the root account deletes accounts, and never itself.
+    const bySelf = await cli(['iam', 'accounts', 'delete', 'short-lived'], tenantEnv);
+    expect(bySelf.err).toMatch(/^coffer: 403 /);
+    const root = await cli(['iam', 'accounts', 'delete', c.gw.root.accountId], env);
+    expect(root.err).toBe('coffer: 409 CONFLICT: the root account cannot be deleted\n');
+
+    await ok(['kms', 'keys', 'delete', key.id], tenantEnv);
+    expect(await ok(['iam', 'accounts', 'delete', 'short-lived'])).toBe('deleted account short-lived\n');
+    expect((await cli(['iam', 'accounts', 'get', 'short-lived'], env)).code).toBe(1);
+    await expect(tokenFor(c.gw.kmsUrl, made.apikey)).rejects.toThrow(/400/);
+    await expectSdkError(s3.send(new ListBucketsCommand({})), 403, 'InvalidAccessKeyId');
+    s3.destroy();
+    const grants = JSON.parse(await ok(['iam', 'authorizations', 'list', '--json'])) as Array<{
+      sourceAccount: string;
+    }>;
+    expect(grants.filter((g) => g.sourceAccount === 'short-lived')).toEqual([]);
+    // An account made again under the id starts with nothing.
+    const again = JSON.parse(
+      await ok(['iam', 'accounts', 'create', 'short-lived', '--id', 'short-lived', '--json']),
+    ) as {
+      apikey: string;
+    };
+    expect(await ok(['iam', 'authorizations', 'list'], { ...env, COFFER_API_KEY: again.apikey })).toBe(
+      '(no authorizations)\n',
+    );
+    const missing = await cli(['iam', 'accounts', 'delete', 'never-was'], env);
+    expect(missing.err).toMatch(/^coffer: 404 NOT_FOUND: Account never-was/);
   });
 });
