@@ -14,7 +14,8 @@ const KEY_TYPE = 'application/vnd.ibm.kms.key+json';
 
 export const KEYS_USAGE = `coffer kms keys <command> [--url URL] [--apikey KEY] [--instance ID] [--json]
 
-  create <name> [--description TEXT] [--standard]   a root key (standard with --standard)
+  create <name> [--description TEXT] [--standard] [--key-ring RING]
+                                                     a root key (standard with --standard)
   list [--state 1,2,3,5] [--limit N]                 keys of the instance
   show <id>                                          key metadata (no payload)
   versions <id>                                      key versions, newest first
@@ -65,6 +66,7 @@ const OPTIONS = {
   limit: { type: 'string' as const },
   force: { type: 'boolean' as const },
   crn: { type: 'string' as const },
+  'key-ring': { type: 'string' as const },
 };
 
 function one<T>(body: { resources?: T[] } | undefined): T {
@@ -215,6 +217,8 @@ async function create(api: ApiClient, p: Parsed, name: string, io: Io): Promise<
   const resource: Record<string, unknown> = { type: KEY_TYPE, name, extractable: flag(p, 'standard') };
   const description = str(p, 'description');
   if (description !== undefined) resource.description = description;
+  const ring = str(p, 'key-ring');
+  if (ring !== undefined) resource.keyRingID = ring;
   const body = { metadata: { collectionType: KEY_TYPE, collectionTotal: 1 }, resources: [resource] };
   const key = one<Key>(
     await api.call('POST', '/api/v2/keys', {

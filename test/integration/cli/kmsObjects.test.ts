@@ -78,6 +78,11 @@ describe('coffer kms (instances, key rings, aliases, policies, import)', () => {
     expect(busy.code).toBe(1);
     expect(busy.err).toMatch(/^coffer: 409 KEY_RING_NOT_EMPTY_ERR: /);
     await ok(['kms', 'keys', 'move', id, '--key-ring', 'default']);
+    const inRing = JSON.parse(
+      await ok(['kms', 'keys', 'create', 'born-in-ring', '--key-ring', 'team-a', '--json']),
+    ) as KeyMeta;
+    expect((await meta(inRing.id)).keyRingID).toBe('team-a');
+    await ok(['kms', 'keys', 'move', inRing.id, '--key-ring', 'default']);
     expect(await ok(['kms', 'key-rings', 'delete', 'team-a'])).toBe('deleted key ring team-a\n');
     expect(await ok(['kms', 'key-rings', 'list'])).not.toContain('team-a');
     const bad = await cli(['kms', 'key-rings', 'create', 'x'], env);
