@@ -39,6 +39,27 @@ const SETTERS: Record<string, { type: string; data: (v: string) => Data }> = {
         ? { enabled: false }
         : { enabled: true, attributes: { allowed_ip: v.split(',').map((s) => s.trim()) } },
   },
+  'key-create-import-access': {
+    type: 'keyCreateImportAccess',
+    data: (v) => {
+      if (v === 'off') return { enabled: false };
+      const names = [
+        'create_root_key',
+        'create_standard_key',
+        'import_root_key',
+        'import_standard_key',
+        'enforce_token',
+      ];
+      const attributes: Record<string, boolean> = {};
+      for (const part of v.split(',')) {
+        const [k = '', val] = part.split('=');
+        if (!names.includes(k))
+          throw new UsageError(`key-create-import-access takes NAME=on|off,... with NAME one of ${names.join(', ')}`);
+        attributes[k] = onOff(val, k);
+      }
+      return { enabled: true, attributes };
+    },
+  },
   rotation: {
     type: 'rotation',
     data: (v) => {
@@ -67,7 +88,11 @@ export const INSTANCE_POLICIES: Family = {
                                                     private-only: COFFER_PRIVATE_NETWORKS clients only
   set allowed-ip CIDR[,CIDR...]|off                 instance calls only from these addresses
   set rotation MONTHS|off                           new keys rotate every MONTHS (1-12)
-  set metrics on|off                                the instance's counters on GET /metrics`,
+  set metrics on|off                                the instance's counters on GET /metrics
+  set key-create-import-access NAME=on|off,...|off  which keys may be made: create_root_key,
+                                                    create_standard_key, import_root_key,
+                                                    import_standard_key; enforce_token=on: imports
+                                                    only under an import token`,
   commands: {
     get: {
       args: '[--policy TYPE]',

@@ -11,6 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reasonOf } from '../kms/kmsHttp.js';
 import { ROOT_APIKEY, startClockedGateway, type ClockedGateway } from '../kms/lifecycleKit.js';
 import { assertBuilt, cli } from './runCli.js';
 
@@ -182,6 +183,38 @@ describe('coffer kms (instances, key rings, aliases, policies, import)', () => {
     expect(key.dualAuthDelete.enabled).toBe(true);
     expect(await ok(['kms', 'instance-policies', 'set', 'dual-auth-delete', 'off'], on)).toBe(
       'dual-auth-delete: off\n',
+    );
+
+    // Imports only under an import token: a plain payload import is refused, a secure one is not.
+    expect(
+      await ok(
+        ['kms', 'instance-policies', 'set', 'key-create-import-access', 'import_root_key=on,enforce_token=on'],
+        on,
+      ),
+    ).toBe('key-create-import-access: on import_root_key=true enforce_token=true\n');
+    const plain = await c.kp.req(
+      'POST',
+      '/keys',
+      {
+        metadata: { collectionType: 'application/vnd.ibm.kms.key+json', collectionTotal: 1 },
+        resources: [
+          {
+            type: 'application/vnd.ibm.kms.key+json',
+            name: 'plain-import',
+            extractable: false,
+            payload: randomBytes(32).toString('base64'),
+          },
+        ],
+      },
+      { 'bluemix-instance': made.id },
+    );
+    expect([plain.status, reasonOf(plain.json)]).toEqual([409, 'KEY_CREATE_IMPORT_ACCESS_ERR']);
+    const keyFile = join(dir, 'policed.key');
+    await writeFile(keyFile, randomBytes(32), { mode: 0o600 });
+    await ok(['kms', 'keys', 'import', 'secure-import', '--key-file', keyFile], on);
+    await ok(['kms', 'instance-policies', 'set', 'key-create-import-access', 'off'], on);
+    expect((await cli(['kms', 'instance-policies', 'set', 'key-create-import-access', 'create_all=on'], on)).code).toBe(
+      2,
     );
 
     const bad = await cli(['kms', 'instance-policies', 'set', 'allowed-ip', 'not-a-cidr'], on);
