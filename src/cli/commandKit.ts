@@ -33,7 +33,7 @@ export async function runFamily(f: Family, argv: string[], io: Io): Promise<numb
     return cmd === undefined ? 2 : 0;
   }
   const sub = Object.prototype.hasOwnProperty.call(f.commands, cmd) ? f.commands[cmd] : undefined;
-  if (!sub) throw new UsageError(`unknown command "${f.prefix} ${cmd}"\n\n${f.usage}`);
+  if (!sub) throw new UsageError(`unknown command "${f.prefix.replace(/^coffer /, '')} ${cmd}"\n\n${f.usage}`);
   const [min, max] =
     typeof sub.positionals === 'number' ? [sub.positionals, sub.positionals] : (sub.positionals ?? [0, 0]);
   const p = parse(
