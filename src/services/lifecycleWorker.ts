@@ -142,7 +142,9 @@ export class LifecycleWorker {
     const buckets = (await this.d.meta.listBuckets()).filter((b) => enabledRules(b.lifecycle).length > 0);
     // Progress of buckets gone (or without rules now) is dropped.
     const live = new Set(buckets.map((b) => b.uid));
-    for (const uid of Object.keys(state)) if (!live.has(uid)) delete state[uid];
+    const stale = Object.keys(state).filter((uid) => !live.has(uid));
+    for (const uid of stale) delete state[uid];
+    if (stale.length > 0) await this.d.progress.save(state);
     for (const b of buckets) {
       this.checkStopped();
       const counts = zero();

@@ -217,7 +217,7 @@ function ruleOf(v: unknown): LifecycleRule {
 /** Parse and validate a PutBucketLifecycleConfiguration body. */
 export function decodeLifecycleConfiguration(text: string): LifecycleRule[] {
   const doc = parseXml(text);
-  if (Object.keys(doc).length !== 1 || doc.LifecycleConfiguration === undefined)
+  if (doc.LifecycleConfiguration === undefined)
     throw malformed('The XML root element must be LifecycleConfiguration.');
   const root = element(doc.LifecycleConfiguration, 'LifecycleConfiguration');
   onlyKnown(root, new Set(['Rule']), 'LifecycleConfiguration');
