@@ -217,8 +217,7 @@ function ruleOf(v: unknown): LifecycleRule {
 /** Parse and validate a PutBucketLifecycleConfiguration body. */
 export function decodeLifecycleConfiguration(text: string): LifecycleRule[] {
   const doc = parseXml(text);
-  if (doc.LifecycleConfiguration === undefined)
-    throw malformed('The XML root element must be LifecycleConfiguration.');
+  if (doc.LifecycleConfiguration === undefined) throw malformed('The XML root element must be LifecycleConfiguration.');
   const root = element(doc.LifecycleConfiguration, 'LifecycleConfiguration');
   onlyKnown(root, new Set(['Rule']), 'LifecycleConfiguration');
   const raw = root.Rule === undefined ? [] : Array.isArray(root.Rule) ? root.Rule : [root.Rule];
