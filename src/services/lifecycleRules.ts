@@ -97,15 +97,28 @@ export function noncurrentDue(
   });
 }
 
-/** A current delete marker with no noncurrent versions left: removed by an enabled ExpiredObjectDeleteMarker rule. */
-export function expiredMarkerRule(rules: readonly LifecycleRule[] | undefined, key: string): LifecycleRule | undefined {
-  // A marker has no size and no tags: only rules that filter on neither can name it.
-  return enabledRules(rules).find(
-    (r) =>
-      r.expiration?.expiredObjectDeleteMarker === true &&
-      !filtersOnTags(r) &&
-      filterMatches(r, { key, size: 0, tags: {} }),
-  );
+/**
+ * A current delete marker with no noncurrent versions left (an expired object
+ * delete marker), written at `created`: the enabled, matching rule that removes
+ * it at `now`. ExpiredObjectDeleteMarker removes it at once; as on AWS, an
+ * Expiration with Days does too once the marker is that old, and one with a
+ * Date once the date has passed.
+ */
+export function expiredMarkerRule(
+  rules: readonly LifecycleRule[] | undefined,
+  key: string,
+  created: number,
+  now: number,
+  dayMs: number,
+): LifecycleRule | undefined {
+  // A marker has no size and no tags: a tag filter never names it, a size filter is judged against 0.
+  return enabledRules(rules).find((r) => {
+    const e = r.expiration;
+    if (!e || filtersOnTags(r) || !filterMatches(r, { key, size: 0, tags: {} })) return false;
+    if (e.expiredObjectDeleteMarker === true) return true;
+    if (e.days !== undefined) return now >= afterDays(created, e.days, dayMs);
+    return e.date !== undefined && now >= e.date;
+  });
 }
 
 /**

@@ -251,11 +251,9 @@ export class LifecycleWorker {
     const now = this.now();
     await this.pace();
     counts.examined++;
-    let remaining = 0;
-    if (
-      b.versioning !== undefined &&
-      rules.some((r) => r.noncurrentExpiration || r.expiration?.expiredObjectDeleteMarker)
-    )
+    // Noncurrent versions left behind the current one; undefined: not read (no rule could act on them or on a marker).
+    let remaining: number | undefined;
+    if (b.versioning !== undefined && rules.some((r) => r.noncurrentExpiration || (cur.deleteMarker && r.expiration)))
       remaining = await this.history(b, cur, counts, needTags, now);
     if (!cur.deleteMarker) {
       let s: LifecycleSubject;
@@ -277,7 +275,7 @@ export class LifecycleWorker {
       return;
     }
     // A delete marker with nothing behind it.
-    if (remaining === 0 && expiredMarkerRule(rules, cur.key))
+    if (remaining === 0 && expiredMarkerRule(rules, cur.key, cur.lastModified, now, this.d.dayMs))
       await this.attempt(counts, 'expiredMarkersRemoved', () =>
         this.d.objects.remove({ bucket: b, key: cur.key, versionId: versionOf(cur), onlyRecord: cur.versionId }),
       );

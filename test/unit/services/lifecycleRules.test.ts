@@ -156,14 +156,26 @@ describe('noncurrentDue', () => {
 
 describe('expiredMarkerRule and uploadAbortDue', () => {
   it('ExpiredObjectDeleteMarker: enabled, true, and the prefix matches; size conditions are judged against 0', () => {
-    expect(expiredMarkerRule([rule({ expiration: { expiredObjectDeleteMarker: true } })], 'k')?.id).toBe('r');
-    expect(expiredMarkerRule([rule({ expiration: { expiredObjectDeleteMarker: false } })], 'k')).toBeUndefined();
-    expect(
-      expiredMarkerRule([rule({ prefix: 'a', expiration: { expiredObjectDeleteMarker: true } })], 'k'),
-    ).toBeUndefined();
-    expect(
-      expiredMarkerRule([rule({ sizeGreaterThan: 0, expiration: { expiredObjectDeleteMarker: true } })], 'k'),
-    ).toBeUndefined();
+    const now = at('2026-03-10T10:00:00Z');
+    const marker = (rules: LifecycleRule[]) => expiredMarkerRule(rules, 'k', now, now, DAY_MS)?.id;
+    expect(marker([rule({ expiration: { expiredObjectDeleteMarker: true } })])).toBe('r');
+    expect(marker([rule({ expiration: { expiredObjectDeleteMarker: false } })])).toBeUndefined();
+    expect(marker([rule({ prefix: 'a', expiration: { expiredObjectDeleteMarker: true } })])).toBeUndefined();
+    expect(marker([rule({ sizeGreaterThan: 0, expiration: { expiredObjectDeleteMarker: true } })])).toBeUndefined();
+    expect(marker([rule({ status: 'Disabled', expiration: { expiredObjectDeleteMarker: true } })])).toBeUndefined();
+  });
+
+  it('an Expiration with Days removes a lone marker once it is that old (AWS), one with a Date once the date passed', () => {
+    const created = at('2026-03-10T10:00:00Z');
+    const days = [rule({ expiration: { days: 2 } })];
+    expect(expiredMarkerRule(days, 'k', created, at('2026-03-12T23:59:59Z'), DAY_MS)).toBeUndefined();
+    expect(expiredMarkerRule(days, 'k', created, at('2026-03-13T00:00:00Z'), DAY_MS)?.id).toBe('r');
+    const dated = [rule({ expiration: { date: at('2026-04-01T00:00:00Z') } })];
+    expect(expiredMarkerRule(dated, 'k', created, at('2026-03-31T00:00:00Z'), DAY_MS)).toBeUndefined();
+    expect(expiredMarkerRule(dated, 'k', created, at('2026-04-01T00:00:00Z'), DAY_MS)?.id).toBe('r');
+    // A tag rule never names a marker (it has no tags).
+    const tagged = [rule({ tags: [{ key: 'a', value: 'b' }], expiration: { days: 1 } })];
+    expect(expiredMarkerRule(tagged, 'k', created, at('2027-01-01T00:00:00Z'), DAY_MS)).toBeUndefined();
   });
 
   it('AbortIncompleteMultipartUpload: DaysAfterInitiation after initiation, prefix only', () => {

@@ -118,6 +118,22 @@ describe('LifecycleWorker', () => {
     expect(await s.meta.getObject(b.uid, 'cur')).toBeUndefined();
   });
 
+  it('an Expiration Days rule also clears a lone delete marker old enough, never one with versions behind it', async () => {
+    let b = await s.bucket();
+    await s.buckets.setVersioning(b.name, OWNER, 'Enabled');
+    b = await s.buckets.resolve(b.name, OWNER);
+    const v1 = await s.put(b, 'k', 'data');
+    await s.objects.remove({ bucket: b, key: 'k' });
+    b = await withRules(b, [rule({ expiration: { days: 1 } })]);
+    expect((await worker(memoryProgress(), 3).runOnce()).expiredMarkersRemoved).toBe(0);
+    expect((await s.meta.getObject(b.uid, 'k'))?.deleteMarker).toBe(true);
+    await s.objects.remove({ bucket: b, key: 'k', versionId: v1.version });
+    // Not a day old yet: it stays.
+    expect((await worker(memoryProgress(), 0).runOnce()).expiredMarkersRemoved).toBe(0);
+    expect((await worker(memoryProgress(), 3).runOnce()).expiredMarkersRemoved).toBe(1);
+    expect(await s.meta.getObject(b.uid, 'k')).toBeUndefined();
+  });
+
   it('never removes a locked version: it is counted as skipped and stays', async () => {
     let b = (await s.buckets.create({ owner: OWNER, name: 'locked-b', objectLock: true })).bucket;
     const until = Date.now() + 3600_000;
