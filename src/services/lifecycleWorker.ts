@@ -67,6 +67,8 @@ export interface LifecycleWorkerDeps {
   now?: () => number;
   /** Keys per listing batch (progress is saved after each). */
   batchSize?: number;
+  /** The rate limiter's clock and sleep (tests). */
+  pacing?: { now: () => number; sleep: (ms: number, signal?: AbortSignal) => Promise<void> };
 }
 
 export interface LifecycleCounts {
@@ -105,7 +107,7 @@ export class LifecycleWorker {
   private readonly now: () => number;
 
   constructor(private readonly d: LifecycleWorkerDeps) {
-    this.limiter = new RateLimiter(d.ratePerSecond);
+    this.limiter = new RateLimiter(d.ratePerSecond, d.pacing ?? {});
     this.now = d.now ?? Date.now;
   }
 

@@ -185,6 +185,44 @@ describe('LifecycleWorker', () => {
     expect((await worker(resumed, 0, 2).runOnce()).examined).toBe(5);
   });
 
+  it('is paced: every version examined or removed takes a token; counts are logged per bucket, keys never', async () => {
+    let b = await s.bucket('paced');
+    for (let i = 0; i < 25; i++) await s.put(b, `secret-name-${i}`, 'x');
+    b = await withRules(b, [rule({ expiration: { days: 1 } })]);
+    const slept: number[] = [];
+    let clock = 0;
+    const lines: Array<[string, Record<string, unknown>]> = [];
+    const log = {
+      ...createLogger('silent'),
+      info: (m: string, f: Record<string, unknown> = {}) => void lines.push([m, f]),
+    };
+    const w = new LifecycleWorker({
+      meta: s.meta,
+      objects: s.objects,
+      multipart: s.multipart,
+      progress: memoryProgress(),
+      dayMs: DAY,
+      intervalMs: 60_000,
+      ratePerSecond: 10,
+      log: log as unknown as ReturnType<typeof createLogger>,
+      now: () => Date.now() + 3 * DAY,
+      // A clock that moves only by the sleeps asked for: the burst (10 tokens) is free, the rest is waited for.
+      pacing: {
+        now: () => clock,
+        sleep: async (ms) => {
+          slept.push(ms);
+          clock += ms;
+        },
+      },
+    });
+    const counts = await w.runOnce();
+    expect(counts).toMatchObject({ examined: 25, expired: 25 });
+    // 50 tokens (25 looks, 25 removals) at 10/s, 10 of them free: 4 s of waiting asked for.
+    expect(slept.reduce((a, x) => a + x, 0)).toBeCloseTo(4000, 0);
+    expect(lines).toEqual([['lifecycle', expect.objectContaining({ bucket: 'paced', expired: 25, examined: 25 })]]);
+    expect(JSON.stringify(lines)).not.toContain('secret-name');
+  });
+
   it('drops the progress of buckets that are gone', async () => {
     const p = memoryProgress({ gone: { phase: 'objects', after: 'x' } });
     await worker(p, 0).runOnce();
