@@ -170,11 +170,33 @@ export class LifecycleWorker {
     await this.limiter.take(1, this.abort.signal).catch(() => this.checkStopped());
   }
 
-  private async bucketPass(b: BucketRecord, state: LifecycleProgressState, counts: LifecycleCounts): Promise<void> {
+  /**
+   * The bucket as it is now (its rules, its versioning and lock state may have
+   * changed since the pass began): undefined when it is gone, re-created or
+   * without enabled rules.
+   */
+  private async fresh(b: BucketRecord): Promise<BucketRecord | undefined> {
+    const now = await this.d.meta.getBucket(b.name);
+    return now && now.uid === b.uid && enabledRules(now.lifecycle).length > 0 ? now : undefined;
+  }
+
+  private async bucketPass(start: BucketRecord, state: LifecycleProgressState, counts: LifecycleCounts): Promise<void> {
     const batch = this.d.batchSize ?? 100;
-    const at: BucketProgress = state[b.uid] ?? { phase: 'objects' };
-    state[b.uid] = at;
+    const at: BucketProgress = state[start.uid] ?? { phase: 'objects' };
+    state[start.uid] = at;
+    let b: BucketRecord = start;
+    const refresh = async () => {
+      const now = await this.fresh(start);
+      if (!now) {
+        delete state[start.uid];
+        await this.d.progress.save(state);
+      }
+      return now;
+    };
     while (at.phase === 'objects') {
+      const now = await refresh();
+      if (!now) return;
+      b = now;
       const page: ObjectRecord[] = [];
       for await (const rec of this.d.meta.listObjects({
         bucketUid: b.uid,
@@ -194,6 +216,9 @@ export class LifecycleWorker {
       await this.d.progress.save(state);
     }
     for (;;) {
+      const now = await refresh();
+      if (!now) return;
+      b = now;
       const page = [];
       for await (const u of this.d.meta.listUploads({
         bucketUid: b.uid,
@@ -206,7 +231,7 @@ export class LifecycleWorker {
         await this.pace();
         counts.examined++;
         if (uploadAbortDue(b.lifecycle, u.key, u.initiated, this.now(), this.d.dayMs)) {
-          await this.attempt(counts, 'uploadsAborted', () => this.d.multipart.abort(b, u.key, u.uploadId));
+          await this.attempt(counts, 'uploadsAborted', b, (now) => this.d.multipart.abort(now, u.key, u.uploadId));
         }
         at.after = u.key;
         at.afterUploadId = u.uploadId;
@@ -215,7 +240,7 @@ export class LifecycleWorker {
       await this.d.progress.save(state);
     }
     // The bucket's pass is complete: the next one starts from the beginning.
-    delete state[b.uid];
+    delete state[start.uid];
     await this.d.progress.save(state);
   }
 
@@ -223,11 +248,15 @@ export class LifecycleWorker {
   private async attempt(
     counts: LifecycleCounts,
     done: keyof LifecycleCounts,
-    act: () => Promise<{ skipped?: boolean } | void>,
+    bucket: BucketRecord,
+    act: (bucket: BucketRecord) => Promise<{ skipped?: boolean } | void>,
   ): Promise<void> {
     await this.pace();
     try {
-      const r = await act();
+      // Acted on as the bucket is now: a versioning change since the listing decides marker or delete.
+      const now = await this.fresh(bucket);
+      if (!now) return;
+      const r = await act(now);
       if (!(r && r.skipped)) counts[done]++;
     } catch (e) {
       if (e instanceof DomainError && e.code === 'AccessDenied') counts.skippedLocked++;
@@ -271,15 +300,15 @@ export class LifecycleWorker {
       }
       const e = currentExpiry(rules, s, cur.lastModified, this.d.dayMs);
       if (e && now >= e.at)
-        await this.attempt(counts, b.versioning === undefined ? 'expired' : 'deleteMarkersPlaced', () =>
-          this.d.objects.remove({ bucket: b, key: cur.key, onlyRecord: cur.versionId }),
+        await this.attempt(counts, b.versioning === undefined ? 'expired' : 'deleteMarkersPlaced', b, (now) =>
+          this.d.objects.remove({ bucket: now, key: cur.key, onlyRecord: cur.versionId }),
         );
       return;
     }
     // A delete marker with nothing behind it.
     if (remaining === 0 && expiredMarkerRule(rules, cur.key, cur.lastModified, now, this.d.dayMs))
-      await this.attempt(counts, 'expiredMarkersRemoved', () =>
-        this.d.objects.remove({ bucket: b, key: cur.key, versionId: versionOf(cur), onlyRecord: cur.versionId }),
+      await this.attempt(counts, 'expiredMarkersRemoved', b, (now) =>
+        this.d.objects.remove({ bucket: now, key: cur.key, versionId: versionOf(cur), onlyRecord: cur.versionId }),
       );
   }
 
@@ -324,9 +353,9 @@ export class LifecycleWorker {
         }
         if (noncurrentDue(rules, s, since, newer, now, this.d.dayMs)) {
           const before = counts.noncurrentRemoved;
-          await this.attempt(counts, 'noncurrentRemoved', () =>
+          await this.attempt(counts, 'noncurrentRemoved', b, (fresh) =>
             this.d.objects.remove({
-              bucket: b,
+              bucket: fresh,
               key: cur.key,
               versionId: versionOf(record),
               onlyRecord: record.versionId,

@@ -223,6 +223,39 @@ describe('LifecycleWorker', () => {
     expect(JSON.stringify(lines)).not.toContain('secret-name');
   });
 
+  it('acts on the bucket as it is now: versioning turned on mid-pass means a marker; rules removed stop the pass', async () => {
+    let b = await s.bucket();
+    for (const k of ['k1', 'k2']) await s.put(b, k, 'x');
+    b = await withRules(b, [rule({ expiration: { days: 1 } })]);
+    // After the first page (k1) is saved, versioning is turned on.
+    let saves = 0;
+    const changing: LifecycleProgress = {
+      load: async () => ({}),
+      save: async () => {
+        if (++saves === 1) await s.buckets.setVersioning(b.name, OWNER, 'Enabled');
+      },
+    };
+    expect(await worker(changing, 3, 1).runOnce()).toMatchObject({ expired: 1, deleteMarkersPlaced: 1 });
+    expect(await s.meta.getObject(b.uid, 'k1')).toBeUndefined();
+    expect((await s.meta.getObject(b.uid, 'k2'))?.deleteMarker).toBe(true);
+    expect(await historyOf(b, 'k2')).toHaveLength(1);
+
+    await s.buckets.setLifecycle(b.name, OWNER, undefined);
+    const c = await s.bucket();
+    for (const k of ['k1', 'k2']) await s.put(c, k, 'x');
+    await withRules(c, [rule({ expiration: { days: 1 } })]);
+    saves = 0;
+    const dropping = memoryProgress();
+    const save = dropping.save;
+    dropping.save = async (st) => {
+      if (++saves === 1) await s.buckets.setLifecycle(c.name, OWNER, undefined);
+      await save(st);
+    };
+    expect((await worker(dropping, 3, 1).runOnce()).expired).toBe(1);
+    expect(await s.meta.getObject(c.uid, 'k2')).toBeDefined();
+    expect(dropping.state()).toEqual({});
+  });
+
   it('drops the progress of buckets that are gone', async () => {
     const p = memoryProgress({ gone: { phase: 'objects', after: 'x' } });
     await worker(p, 0).runOnce();
