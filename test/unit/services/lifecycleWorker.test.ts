@@ -118,6 +118,22 @@ describe('LifecycleWorker', () => {
     expect(await s.meta.getObject(b.uid, 'cur')).toBeUndefined();
   });
 
+  it('versioning suspended: the null version is replaced by a null delete marker, versions with ids are kept', async () => {
+    let b = await s.bucket();
+    await s.buckets.setVersioning(b.name, OWNER, 'Enabled');
+    b = await s.buckets.resolve(b.name, OWNER);
+    const kept = await s.put(b, 'k', 'versioned');
+    await s.buckets.setVersioning(b.name, OWNER, 'Suspended');
+    b = await s.buckets.resolve(b.name, OWNER);
+    await s.put(b, 'k', 'null one');
+    b = await withRules(b, [rule({ expiration: { days: 1 } })]);
+    expect((await worker(memoryProgress(), 3).runOnce()).deleteMarkersPlaced).toBe(1);
+    const cur = await s.meta.getObject(b.uid, 'k');
+    expect(cur?.deleteMarker).toBe(true);
+    expect(cur?.version).toBeUndefined();
+    expect((await historyOf(b, 'k')).map((r) => r.version)).toEqual([kept.version]);
+  });
+
   it('an Expiration Days rule also clears a lone delete marker old enough, never one with versions behind it', async () => {
     let b = await s.bucket();
     await s.buckets.setVersioning(b.name, OWNER, 'Enabled');
