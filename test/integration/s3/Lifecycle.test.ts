@@ -35,7 +35,6 @@ import {
   withHeaders,
   type GatewayUnderTest,
 } from '../../helpers/s3Test.js';
-import { startTestGateway } from '../../helpers/startGateway.js';
 
 let t: GatewayUnderTest;
 let s3: S3Client;
@@ -403,42 +402,5 @@ describe('the lifecycle worker', () => {
     const all = (await versionsOf(b)).versions.map((v) => v.VersionId);
     expect(all).toContain(locked);
     expect(all).toContain(held);
-  });
-});
-
-describe('across a restart', () => {
-  it('the rules are kept in the bucket record, and the restarted server runs the worker on them', async () => {
-    // The first server runs no worker: whatever expires, the second one expired.
-    const first = await startTestGateway({ config: { lifecycleDaySeconds: 1, lifecycleScanSeconds: 0 } });
-    const dataDir = first.dataDir;
-    let second: Awaited<ReturnType<typeof startTestGateway>> | undefined;
-    try {
-      const c1 = first.client();
-      const b = await createBucket(c1, 'lcrestart');
-      await c1.send(new PutObjectCommand({ Bucket: b, Key: 'old', Body: 'x' }));
-      await c1.send(
-        new PutBucketLifecycleConfigurationCommand({
-          Bucket: b,
-          LifecycleConfiguration: { Rules: [{ ID: 'r', Status: 'Enabled', Filter: {}, Expiration: { Days: 1 } }] },
-        }),
-      );
-      // The rule names it, but nobody applies rules on this server.
-      const head = await c1.send(new HeadObjectCommand({ Bucket: b, Key: 'old' }));
-      expect(head.Expiration).toMatch(/rule-id="r"/);
-      await first.close({ keepData: true });
-      second = await startTestGateway({ dataDir, config: { lifecycleDaySeconds: 1, lifecycleScanSeconds: 1 } });
-      const c2 = second.client();
-      const got = await c2.send(new GetBucketLifecycleConfigurationCommand({ Bucket: b }));
-      expect(got.Rules?.map((r) => r.ID)).toEqual(['r']);
-      await eventually('old expired by the restarted server', async () =>
-        c2.send(new HeadObjectCommand({ Bucket: b, Key: 'old' })).then(
-          () => false,
-          (e: { $metadata?: { httpStatusCode?: number } }) => e.$metadata?.httpStatusCode === 404,
-        ),
-      );
-    } finally {
-      await second?.close();
-      await first.close().catch(() => undefined);
-    }
   });
 });
