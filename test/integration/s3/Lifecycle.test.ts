@@ -2,12 +2,13 @@
  * Bucket lifecycle through @aws-sdk/client-s3 against a real gateway whose
  * lifecycle "day" is one second and whose worker passes every second: the
  * configuration round trip and AWS's validation errors, x-amz-expiration on
- * PUT/GET/HEAD, and the worker expiring current objects (deleted, or a delete
+ * PUT/GET/HEAD/CompleteMultipartUpload, and the worker expiring current objects (deleted, or a delete
  * marker when versioned), noncurrent versions (NewerNoncurrentVersions kept),
  * expired delete markers and incomplete uploads, while locked versions stay.
  * Outcomes are polled for with a bounded wait, never a fixed sleep.
  */
 import {
+  CompleteMultipartUploadCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
@@ -252,7 +253,7 @@ describe('Put/Get/DeleteBucketLifecycleConfiguration', () => {
 const FAR_DAYS = 10_000_000_000;
 
 describe('x-amz-expiration', () => {
-  it('PUT, GET and HEAD of a matching current object announce the earliest rule; others get none', async () => {
+  it('PUT, GET, HEAD and CompleteMultipartUpload of a matching current object announce the earliest rule; others get none', async () => {
     const b = await createBucket(s3, 'lchdr');
     await putRules(b, [
       { ID: 'far', Status: 'Enabled', Filter: { Prefix: 'x/' }, Expiration: { Days: FAR_DAYS } },
@@ -292,6 +293,20 @@ describe('x-amz-expiration', () => {
     const tagged = await put(b, 'y/t', 'a', { Tagging: 'gone=soon' });
     expect(tagged.Expiration).toBe('expiry-date="Wed, 01 Jan 2098 00:00:00 GMT", rule-id="tag"');
     expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'y/t' }))).Expiration).toBe(tagged.Expiration);
+    // CompleteMultipartUpload too, judged on the upload's tags.
+    const up = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'y/mpu', Tagging: 'gone=soon' }));
+    const part = await s3.send(
+      new UploadPartCommand({ Bucket: b, Key: 'y/mpu', UploadId: up.UploadId, PartNumber: 1, Body: 'p' }),
+    );
+    const done = await s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: b,
+        Key: 'y/mpu',
+        UploadId: up.UploadId,
+        MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] },
+      }),
+    );
+    expect(done.Expiration).toBe(tagged.Expiration);
     // No rule names it: no header.
     const other = captureHeaders(new PutObjectCommand({ Bucket: b, Key: 'z/none', Body: 'a' }));
     await s3.send(other.cmd);
