@@ -83,7 +83,7 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
       ...writeSseHeaders(b, res, sse),
       ...checksumHeaders(res.checksums, false),
       ...versionHeader(res.version),
-      ...expirationHeader(b.lifecycle, { key, size: res.size, tags: tags ?? {} }, res.lastModified, dayMs(ctx)),
+      ...expirationHeader(b.lifecycle, { key, size: res.size, tags: res.tags ?? {} }, res.lastModified, dayMs(ctx)),
     },
   };
 }

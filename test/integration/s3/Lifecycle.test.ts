@@ -2,13 +2,14 @@
  * Bucket lifecycle through @aws-sdk/client-s3 against a real gateway whose
  * lifecycle "day" is one second and whose worker passes every second: the
  * configuration round trip and AWS's validation errors, x-amz-expiration on
- * PUT/GET/HEAD/CompleteMultipartUpload, and the worker expiring current objects (deleted, or a delete
+ * PUT/GET/HEAD/CompleteMultipartUpload/CopyObject, and the worker expiring current objects (deleted, or a delete
  * marker when versioned), noncurrent versions (NewerNoncurrentVersions kept),
  * expired delete markers and incomplete uploads, while locked versions stay.
  * Outcomes are polled for with a bounded wait, never a fixed sleep.
  */
 import {
   CompleteMultipartUploadCommand,
+  CopyObjectCommand,
   CreateBucketCommand,
   CreateMultipartUploadCommand,
   DeleteBucketLifecycleCommand,
@@ -253,7 +254,7 @@ describe('Put/Get/DeleteBucketLifecycleConfiguration', () => {
 const FAR_DAYS = 10_000_000_000;
 
 describe('x-amz-expiration', () => {
-  it('PUT, GET, HEAD and CompleteMultipartUpload of a matching current object announce the earliest rule; others get none', async () => {
+  it('PUT, GET, HEAD, CompleteMultipartUpload and CopyObject of a matching current object announce the earliest rule; others get none', async () => {
     const b = await createBucket(s3, 'lchdr');
     await putRules(b, [
       { ID: 'far', Status: 'Enabled', Filter: { Prefix: 'x/' }, Expiration: { Days: FAR_DAYS } },
@@ -307,6 +308,13 @@ describe('x-amz-expiration', () => {
       }),
     );
     expect(done.Expiration).toBe(tagged.Expiration);
+    // CopyObject: the copy's tags (copied from the source here) decide.
+    const copied = await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'y/copy', CopySource: `${b}/y/t` }));
+    expect(copied.Expiration).toBe(tagged.Expiration);
+    const untagged = await s3.send(
+      new CopyObjectCommand({ Bucket: b, Key: 'y/copy2', CopySource: `${b}/y/t`, TaggingDirective: 'REPLACE' }),
+    );
+    expect(untagged.Expiration).toBeUndefined();
     // No rule names it: no header.
     const other = captureHeaders(new PutObjectCommand({ Bucket: b, Key: 'z/none', Body: 'a' }));
     await s3.send(other.cmd);
