@@ -28,7 +28,15 @@ export interface Services {
 export interface S3RequestContext {
   requestId: string;
   op: S3Operation;
+  /** Who signed the request; for an unsigned request ANONYMOUS_PRINCIPAL (and `anonymous` is true). */
   principal: Principal;
+  anonymous: boolean;
+  /**
+   * The account whose bucket the request acts on, once access control allowed
+   * it (authorizeRequest.ts): the bucket's owner. Services that check
+   * ownership are called with it; the requester stays in `principal`.
+   */
+  account: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   req: IncomingMessage;

@@ -27,7 +27,7 @@ function source(ctx: S3RequestContext): CopySource {
 }
 
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const target = await ctx.services.buckets.resolve(bucket, ctx.account);
   const sse = writeSse(ctx, target);
   const acl = await objectAclForWrite(ctx.headers, target, ctx.principal.accountId, ctx.services.accounts);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
@@ -59,7 +59,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
 }
 
 export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const target = await ctx.services.buckets.resolve(op.bucket, ctx.account);
   const customer = customerKey(ctx);
   const res = await ctx.services.multipart.uploadPartCopy(
     target,
