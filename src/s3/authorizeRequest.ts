@@ -160,6 +160,7 @@ export async function authorizeRequest(ctx: S3RequestContext): Promise<void> {
   }
   const key = 'key' in op ? op.key : undefined;
   const facts = key !== undefined ? await objectFacts(ctx, b, op.name, key) : undefined;
+  if (facts) factsSeen.set(ctx, facts);
   if (!decide(ctx, b, op.name, key, facts, ctx.query.has('versionId'))) throw denied();
   ctx.account = b.owner;
 }
@@ -177,6 +178,9 @@ export async function authorizeKey(
   return decide(ctx, b, 'DeleteObject', key, facts, versionId !== undefined);
 }
 
+/** The object facts the request was judged on (PutObjectAcl judges again with the ACL as stored then, the same tags). */
+const factsSeen = new WeakMap<S3RequestContext, { tags: Record<string, string> }>();
+
 /** PutObjectAcl, again under the version's lock with the ACL as stored now. */
 export function authorizeObjectAcl(
   ctx: S3RequestContext,
@@ -184,6 +188,6 @@ export function authorizeObjectAcl(
   key: string,
   stored: AccessControlList | undefined,
 ): void {
-  const facts = { ...(stored ? { acl: stored } : {}), tags: {} };
+  const facts = { ...(stored ? { acl: stored } : {}), tags: factsSeen.get(ctx)?.tags ?? {} };
   if (!decide(ctx, b, 'PutObjectAcl', key, facts, ctx.query.has('versionId'))) throw denied();
 }

@@ -5,6 +5,7 @@
  * and an SDK client whose signer signs nothing.
  */
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteBucketPolicyCommand,
   DeleteObjectsCommand,
@@ -125,6 +126,28 @@ describe('a policy grants another account', () => {
     await t.s3.send(new PutObjectCommand({ Bucket: b, Key: 'mine', Body: 'mine' }));
     expect(await read(other, b, 'shared')).toBe('shared');
     await expectSdkError(read(other, b, 'mine'), 403, 'AccessDenied');
+  });
+
+  it("CopyObject reads its source under the source bucket's policy: the other account copies into its own bucket", async () => {
+    const b = await bucketWith(['src']);
+    const mine = bucketName('pol');
+    await other.send(new CreateBucketCommand({ Bucket: mine }));
+    const copy = () => other.send(new CopyObjectCommand({ Bucket: mine, Key: 'copied', CopySource: `${b}/src` }));
+    await expectSdkError(copy(), 403, 'AccessDenied');
+    await putPolicy(b, {
+      Effect: 'Allow',
+      Principal: { AWS: otherId },
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${b}/src`,
+    });
+    await copy();
+    expect(await read(other, mine, 'copied')).toBe('body of src');
+    // The other way round the bucket owner has no access to the other account's bucket.
+    await expectSdkError(
+      t.s3.send(new CopyObjectCommand({ Bucket: b, Key: 'back', CopySource: `${mine}/copied` })),
+      403,
+      'AccessDenied',
+    );
   });
 
   it('DeleteObjects is judged per key', async () => {
