@@ -41,9 +41,24 @@ export interface AclRule {
 
 const POLICY_ACTIONS = new Set(['s3:GetBucketPolicy', 's3:PutBucketPolicy', 's3:DeleteBucketPolicy']);
 
+/**
+ * Parsed policies by bucket and text. Parsing is pure, so a policy text seen
+ * before gives the same result; bounded, oldest first out.
+ */
+const parsed = new Map<string, BucketPolicy>();
+const PARSED_MAX = 512;
+
 /** The bucket's policy, parsed (it was validated when stored). */
 export function bucketPolicyOf(bucket: BucketAccess): BucketPolicy | undefined {
-  return bucket.policy === undefined ? undefined : parsePolicy(bucket.policy, bucket.name);
+  if (bucket.policy === undefined) return undefined;
+  const id = `${bucket.name}\n${bucket.policy}`;
+  let p = parsed.get(id);
+  if (p === undefined) {
+    p = parsePolicy(bucket.policy, bucket.name);
+    if (parsed.size >= PARSED_MAX) parsed.delete(parsed.keys().next().value!);
+    parsed.set(id, p);
+  }
+  return p;
 }
 
 export function authorize(

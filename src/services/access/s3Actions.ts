@@ -89,9 +89,9 @@ export const S3_ACTIONS: ReadonlyMap<string, ActionResource> = new Map<string, A
   ...SERVICE_ACTIONS.map((a) => [`s3:${a}`, 'service'] as const),
 ]);
 
+const BY_LOWER = new Map([...S3_ACTIONS].map(([n, resource]) => [n.toLowerCase(), { name: n, resource }]));
+
 /** The known action with this name, compared as IAM compares action names (case-insensitively). */
 export function knownAction(name: string): { name: string; resource: ActionResource } | undefined {
-  const lower = name.toLowerCase();
-  for (const [n, resource] of S3_ACTIONS) if (n.toLowerCase() === lower) return { name: n, resource };
-  return undefined;
+  return BY_LOWER.get(name.toLowerCase());
 }
