@@ -199,6 +199,33 @@ describe('conditions', () => {
     expect(await read(t.s3, b, 'k')).toBe('body of k');
   });
 
+  it('s3:ExistingObjectTag and s3:RequestObjectTag: reads of tagged objects, writes that carry the tag', async () => {
+    const b = await bucketWith([]);
+    await t.s3.send(new PutObjectCommand({ Bucket: b, Key: 'shared', Body: 'shared', Tagging: 'share=yes' }));
+    await t.s3.send(new PutObjectCommand({ Bucket: b, Key: 'kept', Body: 'kept', Tagging: 'share=no' }));
+    await putPolicy(
+      b,
+      {
+        Effect: 'Allow',
+        Principal: { AWS: otherId },
+        Action: 's3:GetObject',
+        Resource: `arn:aws:s3:::${b}/*`,
+        Condition: { StringEquals: { 's3:ExistingObjectTag/share': 'yes' } },
+      },
+      {
+        Effect: 'Allow',
+        Principal: { AWS: otherId },
+        Action: 's3:PutObject',
+        Resource: `arn:aws:s3:::${b}/*`,
+        Condition: { StringEquals: { 's3:RequestObjectTag/from': 'other' } },
+      },
+    );
+    expect(await read(other, b, 'shared')).toBe('shared');
+    await expectSdkError(read(other, b, 'kept'), 403, 'AccessDenied');
+    await other.send(new PutObjectCommand({ Bucket: b, Key: 'in', Body: 'x', Tagging: 'from=other' }));
+    await expectSdkError(other.send(new PutObjectCommand({ Bucket: b, Key: 'in2', Body: 'x' })), 403, 'AccessDenied');
+  });
+
   it('s3:prefix: the other account may list public/ and nothing else', async () => {
     const b = await bucketWith(['public/1', 'private/2']);
     await putPolicy(b, {
