@@ -134,11 +134,22 @@ export function decide(
   return authorize(b, req, access.acl, facts?.acl);
 }
 
-async function objectFacts(ctx: S3RequestContext, b: BucketRecord, op: RoutedOperation['name'], key: string) {
+/**
+ * The stored object's ACL and tags, read only when the decision needs them:
+ * an operation an object ACL governs in a bucket where ACLs are enabled, or a
+ * policy that reads s3:ExistingObjectTag.
+ */
+export async function objectFacts(
+  ctx: S3RequestContext,
+  b: BucketRecord,
+  op: RoutedOperation['name'],
+  key: string,
+  versionId: string | undefined,
+) {
   const needsAcl =
     actionOf(op, false).acl?.on === 'object' && (b.ownership ?? 'BucketOwnerEnforced') !== 'BucketOwnerEnforced';
   if (!needsAcl && !policyReadsObjectTags(b)) return undefined;
-  return ctx.services.objects.accessFacts(b, key, ctx.query.get('versionId') ?? undefined, ctx.requestId);
+  return ctx.services.objects.accessFacts(b, key, versionId, ctx.requestId);
 }
 
 /**
@@ -159,7 +170,8 @@ export async function authorizeRequest(ctx: S3RequestContext): Promise<void> {
     return;
   }
   const key = 'key' in op ? op.key : undefined;
-  const facts = key !== undefined ? await objectFacts(ctx, b, op.name, key) : undefined;
+  const versionId = ctx.query.get('versionId') ?? undefined;
+  const facts = key !== undefined ? await objectFacts(ctx, b, op.name, key, versionId) : undefined;
   if (facts) factsSeen.set(ctx, facts);
   if (!decide(ctx, b, op.name, key, facts, ctx.query.has('versionId'))) throw denied();
   ctx.account = b.owner;
@@ -172,9 +184,7 @@ export async function authorizeKey(
   key: string,
   versionId: string | undefined,
 ): Promise<boolean> {
-  const facts = policyReadsObjectTags(b)
-    ? await ctx.services.objects.accessFacts(b, key, versionId, ctx.requestId)
-    : undefined;
+  const facts = await objectFacts(ctx, b, 'DeleteObject', key, versionId);
   return decide(ctx, b, 'DeleteObject', key, facts, versionId !== undefined);
 }
 

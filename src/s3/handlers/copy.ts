@@ -7,7 +7,7 @@ import { header, standardHeaders, taggingHeader, userMetadata } from '../headers
 import { objectAclForWrite } from '../aclRequest.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import { parseCopySource, type CopySource } from '../../services/copyService.js';
-import { decide, denied } from '../authorizeRequest.js';
+import { decide, denied, objectFacts } from '../authorizeRequest.js';
 import { storageClass, writeSseHeaders } from './put.js';
 import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
@@ -22,7 +22,7 @@ async function source(ctx: S3RequestContext): Promise<CopySource> {
   const copySource = header(ctx.headers, 'x-amz-copy-source') ?? '';
   const spec = parseCopySource(copySource);
   const b = await ctx.services.buckets.lookup(spec.bucket);
-  const facts = await ctx.services.objects.accessFacts(b, spec.key, spec.versionId, ctx.requestId);
+  const facts = await objectFacts(ctx, b, 'GetObject', spec.key, spec.versionId);
   if (!decide(ctx, b, 'GetObject', spec.key, facts, spec.versionId !== undefined)) throw denied();
   return {
     customerKey: customerKey(ctx, true)?.key,
