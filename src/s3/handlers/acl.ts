@@ -33,7 +33,7 @@ import { authorizeObjectAcl } from '../authorizeRequest.js';
 import type { BucketRecord } from '../../services/types.js';
 
 /** BlockPublicAcls: a request that would store a public ACL is refused (S3: AccessDenied). */
-export function refusePublicAcl(b: BucketRecord, acl: AccessControlList | undefined): void {
+function refusePublicAcl(b: BucketRecord, acl: AccessControlList | undefined): void {
   if (publicAccessBlockOf(b).BlockPublicAcls && isPublicAcl(acl)) throw new S3Error('AccessDenied', 'Access Denied');
 }
 
