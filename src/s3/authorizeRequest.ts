@@ -164,7 +164,7 @@ export async function authorizeRequest(ctx: S3RequestContext): Promise<void> {
     if (ctx.anonymous) throw denied();
     return;
   }
-  const b = await ctx.services.buckets.lookup(op.bucket);
+  const b = await ctx.bucketRecord(op.bucket);
   if (op.name === 'DeleteObjects') {
     ctx.account = b.owner;
     return;

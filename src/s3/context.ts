@@ -8,6 +8,7 @@ import type { Principal } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import type { AccountDirectory } from '../services/accessControl.js';
 import type { BucketService } from '../services/bucketService.js';
+import type { BucketRecord } from '../services/types.js';
 import type { ListService } from '../services/listService.js';
 import type { MultipartService } from '../services/multipartService.js';
 import type { ObjectService } from '../services/objectService.js';
@@ -37,6 +38,16 @@ export interface S3RequestContext {
    * ownership are called with it; the requester stays in `principal`.
    */
   account: string;
+  /**
+   * The bucket named `name`, read once per request, whoever owns it: what
+   * access control judges (the request's bucket, a copy source). NoSuchBucket.
+   */
+  bucketRecord(name: string): Promise<BucketRecord>;
+  /**
+   * The bucket the request acts on: bucketRecord(name), and AccessDenied
+   * unless access control allowed the request on it (ctx.account is its owner).
+   */
+  bucket(name: string): Promise<BucketRecord>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   req: IncomingMessage;

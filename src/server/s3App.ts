@@ -11,6 +11,7 @@ import { createBodyDecoder, declaredLength } from '../auth/sigv4/bodyDecoder.js'
 import { isAnonymous, verifySigV4, type PayloadMode, type VerifiedAuth } from '../auth/sigv4/verify.js';
 import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
+import type { BucketRecord } from '../services/types.js';
 import { S3Error } from '../s3/errors.js';
 import { dispatch } from '../s3/handlers/index.js';
 import { handlePostObject } from '../s3/handlers/postObject.js';
@@ -211,12 +212,28 @@ function buildContext(
     }
     return decoder;
   };
-  return {
+  const buckets = new Map<string, Promise<BucketRecord>>();
+  const bucketRecord = (name: string): Promise<BucketRecord> => {
+    let b = buckets.get(name);
+    if (b === undefined) {
+      b = deps.services.buckets.lookup(name);
+      buckets.set(name, b);
+    }
+    return b;
+  };
+  const rctx: S3RequestContext = {
     requestId: String(ctx.state.requestId),
     op,
     principal: auth.principal,
     anonymous,
     account: auth.principal.accountId,
+    bucketRecord,
+    bucket: async (name) => {
+      const b = await bucketRecord(name);
+      // Only ever after authorizeRequest allowed this bucket: a handler reached any other way gets nothing.
+      if (b.owner !== rctx.account) throw new S3Error('AccessDenied', 'Access Denied');
+      return b;
+    },
     query,
     headers: ctx.req.headers,
     req: ctx.req,
@@ -241,6 +258,7 @@ function buildContext(
     },
     trailers: () => decoder?.result().trailers ?? {},
   };
+  return rctx;
 }
 
 /**

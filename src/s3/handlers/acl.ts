@@ -89,13 +89,13 @@ function aclsDisabled(): S3Error {
 }
 
 export async function handleGetBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const acl = effectiveBucketAcl(b);
   return { xml: await render(ctx, acl ?? ownerOnlyAcl(b.owner)) };
 }
 
 export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const req = await requestedAcl(ctx, b.owner);
   const acl =
     'body' in req
@@ -118,14 +118,14 @@ export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string):
 }
 
 export async function handleGetObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const stored = await ctx.services.objects.objectAcl(b, key, versionParam(ctx), ctx.requestId);
   const { owner, acl } = effectiveObjectAcl(b, stored.acl);
   return { headers: versionHeader(stored.version), xml: await render(ctx, acl ?? ownerOnlyAcl(owner)) };
 }
 
 export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const version = await ctx.services.objects.putObjectAcl(
     b,
     key,
@@ -152,7 +152,7 @@ export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, 
 }
 
 export async function handleGetBucketOwnershipControls(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   if (b.ownership === undefined) throw new S3Error('OwnershipControlsNotFoundError', undefined, { BucketName: bucket });
   return { xml: encodeOwnershipControls(b.ownership) };
 }
@@ -163,7 +163,7 @@ export async function handleGetBucketOwnershipControls(ctx: S3RequestContext, bu
  * grants first: InvalidBucketAclWithObjectOwnership.
  */
 export async function handlePutBucketOwnershipControls(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const ownership = decodeOwnershipControls(text);
@@ -188,7 +188,7 @@ export async function handleDeleteBucketOwnershipControls(
   ctx: S3RequestContext,
   bucket: string,
 ): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   await ctx.services.buckets.updateAccess(bucket, (cur) => {
     if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     if (cur.acl !== undefined && !isOwnerOnly(cur.acl)) throw new S3Error('InvalidBucketAclWithObjectOwnership');

@@ -21,7 +21,7 @@ import { versionHeader } from '../versions.js';
 async function source(ctx: S3RequestContext): Promise<CopySource> {
   const copySource = header(ctx.headers, 'x-amz-copy-source') ?? '';
   const spec = parseCopySource(copySource);
-  const b = await ctx.services.buckets.lookup(spec.bucket);
+  const b = await ctx.bucketRecord(spec.bucket);
   const facts = await objectFacts(ctx, b, 'GetObject', spec.key, spec.versionId);
   if (!decide(ctx, b, 'GetObject', spec.key, facts, spec.versionId !== undefined)) throw denied();
   return {
@@ -38,7 +38,7 @@ async function source(ctx: S3RequestContext): Promise<CopySource> {
 }
 
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const target = await ctx.bucket(bucket);
   const sse = writeSse(ctx, target);
   const acl = await objectAclForWrite(ctx.headers, target, ctx.principal.accountId, ctx.services.accounts);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
@@ -70,7 +70,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
 }
 
 export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(op.bucket, ctx.account);
+  const target = await ctx.bucket(op.bucket);
   const customer = customerKey(ctx);
   const res = await ctx.services.multipart.uploadPartCopy(
     target,

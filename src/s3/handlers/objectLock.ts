@@ -27,14 +27,14 @@ export async function handleGetObjectLockConfiguration(ctx: S3RequestContext, bu
 }
 
 export async function handlePutObjectLockConfiguration(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.account);
+  await ctx.bucket(bucket);
   const rule = decodeObjectLockConfiguration(await body(ctx));
   await ctx.services.buckets.setObjectLock(bucket, ctx.account, rule, ctx.requestId);
   return {};
 }
 
 async function target(ctx: S3RequestContext, bucket: string, key: string) {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   return { bucket: b, key, versionId: versionParam(ctx), requestId: ctx.requestId };
 }
 

@@ -31,7 +31,7 @@ async function readPolicyText(ctx: S3RequestContext): Promise<string> {
 }
 
 export async function handlePutBucketPolicy(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   const text = await readPolicyText(ctx);
   if (text.trim() === '')
     throw new S3Error('MalformedPolicy', "Policies must be valid JSON and the first byte must be '{'");
@@ -48,13 +48,13 @@ export async function handlePutBucketPolicy(ctx: S3RequestContext, bucket: strin
 }
 
 export async function handleGetBucketPolicy(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   if (b.policy === undefined) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket });
   return { headers: { 'content-type': 'application/json' }, body: b.policy };
 }
 
 export async function handleDeleteBucketPolicy(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   await update(ctx, b, (cur) => {
     const next = { ...cur };
     delete next.policy;
@@ -65,13 +65,13 @@ export async function handleDeleteBucketPolicy(ctx: S3RequestContext, bucket: st
 
 /** IsPublic as S3 defines a public policy (services/access/publicAccess.ts); NoSuchBucketPolicy without one. */
 export async function handleGetBucketPolicyStatus(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   if (b.policy === undefined) throw new S3Error('NoSuchBucketPolicy', undefined, { BucketName: bucket });
   return { xml: encodePolicyStatus(isPublicPolicy(parsePolicy(b.policy, bucket))) };
 }
 
 export async function handlePutPublicAccessBlock(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const pab = decodePublicAccessBlock(text);
@@ -80,14 +80,14 @@ export async function handlePutPublicAccessBlock(ctx: S3RequestContext, bucket: 
 }
 
 export async function handleGetPublicAccessBlock(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   if (b.publicAccessBlock === undefined)
     throw new S3Error('NoSuchPublicAccessBlockConfiguration', undefined, { BucketName: bucket });
   return { xml: encodePublicAccessBlock(b.publicAccessBlock) };
 }
 
 export async function handleDeletePublicAccessBlock(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.account);
+  const b = await ctx.bucket(bucket);
   await update(ctx, b, (cur) => {
     const next = { ...cur };
     delete next.publicAccessBlock;
