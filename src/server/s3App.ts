@@ -1,6 +1,7 @@
 /**
  * The Koa app for the S3 API. The middleware order lives here and nowhere else:
- * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate -> dispatch -> respond.
+ * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate (or anonymous)
+ * -> authorize (bucket policy, public access block, ACLs) -> dispatch -> respond.
  */
 import Koa from 'koa';
 import type { Context } from 'koa';
