@@ -25,7 +25,9 @@ import {
   expandCannedAcl,
   isCannedAcl,
   isOwnerOnly,
+  isPublicAcl,
   ownershipOf,
+  publicAccessBlockOf,
   type AccessControlList,
   type AccountDirectory,
   type AclGrant,
@@ -33,6 +35,7 @@ import {
   type AclPermission,
   type CannedAcl,
   type ObjectOwnership,
+  type PublicAccessBlock,
 } from '../services/accessControl.js';
 import { S3Error } from './errors.js';
 import { header } from './headers.js';
@@ -180,7 +183,7 @@ function aclsDisabled(what: string): S3Error {
  */
 export async function objectAclForWrite(
   h: IncomingHttpHeaders,
-  bucket: { owner: string; ownership?: ObjectOwnership },
+  bucket: { owner: string; ownership?: ObjectOwnership; publicAccessBlock?: PublicAccessBlock },
   writer: string,
   accounts: AccountDirectory,
 ): Promise<AccessControlList | undefined> {
@@ -203,7 +206,11 @@ export async function objectAclForWrite(
     req.canned === 'bucket-owner-full-control'
       ? bucket.owner
       : writer;
-  return storedObjectAcl(await aclOf(req, owner, bucket.owner, accounts, [writer]), bucket.owner);
+  const acl = await aclOf(req, owner, bucket.owner, accounts, [writer]);
+  // BlockPublicAcls: S3 refuses the write itself (AccessDenied), not just the grant.
+  if (publicAccessBlockOf(bucket).BlockPublicAcls && isPublicAcl(acl))
+    throw new S3Error('AccessDenied', 'Access Denied');
+  return storedObjectAcl(acl, bucket.owner);
 }
 
 /** What an object record keeps of `acl`: nothing when it is the default (the bucket owner's FULL_CONTROL alone). */

@@ -8,6 +8,7 @@ import type { Principal } from '../auth/credentials.js';
 import type { Config } from '../config.js';
 import type { AccountDirectory } from '../services/accessControl.js';
 import type { BucketService } from '../services/bucketService.js';
+import type { BucketRecord } from '../services/types.js';
 import type { ListService } from '../services/listService.js';
 import type { MultipartService } from '../services/multipartService.js';
 import type { ObjectService } from '../services/objectService.js';
@@ -28,7 +29,25 @@ export interface Services {
 export interface S3RequestContext {
   requestId: string;
   op: S3Operation;
+  /** Who signed the request; for an unsigned request ANONYMOUS_PRINCIPAL (and `anonymous` is true). */
   principal: Principal;
+  anonymous: boolean;
+  /**
+   * The account whose bucket the request acts on, once access control allowed
+   * it (authorizeRequest.ts): the bucket's owner. Services that check
+   * ownership are called with it; the requester stays in `principal`.
+   */
+  account: string;
+  /**
+   * The bucket named `name`, read once per request, whoever owns it: what
+   * access control judges (the request's bucket, a copy source). NoSuchBucket.
+   */
+  bucketRecord(name: string): Promise<BucketRecord>;
+  /**
+   * The bucket the request acts on: bucketRecord(name), and AccessDenied
+   * unless access control allowed the request on it (ctx.account is its owner).
+   */
+  bucket(name: string): Promise<BucketRecord>;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   req: IncomingMessage;

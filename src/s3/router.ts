@@ -21,6 +21,8 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['acl', 'GetBucketAcl'],
     ['encryption', 'GetBucketEncryption'],
     ['policy', 'GetBucketPolicy'],
+    ['policyStatus', 'GetBucketPolicyStatus'],
+    ['publicAccessBlock', 'GetPublicAccessBlock'],
     ['cors', 'GetBucketCors'],
     ['lifecycle', 'GetBucketLifecycleConfiguration'],
     ['tagging', 'GetBucketTagging'],
@@ -34,6 +36,8 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['versioning', 'PutBucketVersioning'],
     ['acl', 'PutBucketAcl'],
     ['encryption', 'PutBucketEncryption'],
+    ['policy', 'PutBucketPolicy'],
+    ['publicAccessBlock', 'PutPublicAccessBlock'],
     ['cors', 'PutBucketCors'],
     ['lifecycle', 'PutBucketLifecycleConfiguration'],
     ['object-lock', 'PutObjectLockConfiguration'],
@@ -43,6 +47,8 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
   ],
   DELETE: [
     ['encryption', 'DeleteBucketEncryption'],
+    ['policy', 'DeleteBucketPolicy'],
+    ['publicAccessBlock', 'DeletePublicAccessBlock'],
     ['cors', 'DeleteBucketCors'],
     ['lifecycle', 'DeleteBucketLifecycle'],
     ['tagging', 'DeleteBucketTagging'],
@@ -89,8 +95,6 @@ const UNSUPPORTED_BUCKET_KEYWORDS: readonly string[] = [
   'logging',
   'accelerate',
   'requestPayment',
-  'publicAccessBlock',
-  'policyStatus',
   'analytics',
   'metrics',
   'inventory',
@@ -139,7 +143,7 @@ function unknownSubresource(op: string, query: URLSearchParams): string | undefi
  * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
  * would delete an empty bucket.
  */
-const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'website'];
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policyStatus', 'website'];
 
 /**
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention

@@ -1,6 +1,7 @@
 /**
  * The Koa app for the S3 API. The middleware order lives here and nowhere else:
- * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate -> dispatch -> respond.
+ * requestId -> errors -> health -> target -> CORS (preflight, headers) -> route -> authenticate (or anonymous)
+ * -> authorize (bucket policy, public access block, ACLs) -> dispatch -> respond.
  */
 import Koa from 'koa';
 import type { Context } from 'koa';
@@ -8,9 +9,10 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { CredentialStore } from '../auth/credentials.js';
 import { createBodyDecoder, declaredLength } from '../auth/sigv4/bodyDecoder.js';
-import { isAnonymous, verifySigV4, type VerifiedAuth } from '../auth/sigv4/verify.js';
+import { isAnonymous, verifySigV4, type PayloadMode, type VerifiedAuth } from '../auth/sigv4/verify.js';
 import type { Config } from '../config.js';
 import type { HandlerResult, S3RequestContext, Services } from '../s3/context.js';
+import type { BucketRecord } from '../services/types.js';
 import { S3Error } from '../s3/errors.js';
 import { dispatch } from '../s3/handlers/index.js';
 import { handlePostObject } from '../s3/handlers/postObject.js';
@@ -20,6 +22,7 @@ import { errorsMiddleware } from '../s3/middleware/errors.js';
 import { resolveTarget } from '../s3/middleware/hostStyle.js';
 import { requestIdMiddleware } from '../s3/middleware/requestId.js';
 import { withParams } from '../s3/operations.js';
+import { ANONYMOUS_PRINCIPAL, authorizeRequest } from '../s3/authorizeRequest.js';
 import { route } from '../s3/router.js';
 import { renderXml } from '../s3/xml/encode.js';
 import type { Logger } from '../util/logger.js';
@@ -109,30 +112,60 @@ async function handle(ctx: Context, deps: S3AppDeps): Promise<void> {
     await respond(ctx, await postObject(ctx, deps, routed.bucket), log, String(ctx.state.requestId));
     return;
   }
-  if (unsigned)
-    throw new S3Error('AccessDenied', 'Anonymous access is not allowed: sign the request (AWS Signature Version 4).');
-  const auth = await verifySigV4(
-    // headersDistinct keeps repeated headers apart: SigV4 joins their values with
-    // ",", where Node's joined form uses ", " and would never verify.
-    { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct },
-    deps.credentials,
-    {
-      region: config.region,
-      service: 's3',
-      now: deps.now?.() ?? new Date(),
-      maxSkewSeconds: 900,
-      maxPresignSeconds: 604800,
-    },
-  );
+  // An unsigned request goes on as the anonymous principal: access control
+  // (authorizeRequest) lets it through exactly where an ACL or policy allows it.
+  const auth = unsigned
+    ? anonymousAuth(ctx.req.headers, config.region)
+    : await verifySigV4(
+        // headersDistinct keeps repeated headers apart: SigV4 joins their values with
+        // ",", where Node's joined form uses ", " and would never verify.
+        { method: ctx.method, rawPath: target.rawPath, rawQuery: target.rawQuery, headers: ctx.req.headersDistinct },
+        deps.credentials,
+        {
+          region: config.region,
+          service: 's3',
+          now: deps.now?.() ?? new Date(),
+          maxSkewSeconds: 900,
+          maxPresignSeconds: 604800,
+        },
+      );
   ctx.state.accessKeyId = auth.accessKeyId;
   const op = withParams(routed, query);
   const abort = new AbortController();
   ctx.req.once('close', () => {
     if (!ctx.req.complete) abort.abort();
   });
-  const rctx = buildContext(ctx, deps, auth, op, query, abort.signal);
+  const rctx = buildContext(ctx, deps, auth, unsigned, op, query, abort.signal);
+  await authorizeRequest(rctx);
   const result = await dispatch(rctx);
   await respond(ctx, result, log, rctx.requestId);
+}
+
+/**
+ * The auth of an unsigned request: no key, no signature. Its body is checked
+ * against x-amz-content-sha256 when that is a digest, read as an unsigned
+ * aws-chunked body with trailers when it says so, else taken as sent; a body
+ * that claims chunk signatures cannot be anonymous.
+ */
+function anonymousAuth(headers: Context['req']['headers'], region: string): VerifiedAuth {
+  const sha = header(headers, 'x-amz-content-sha256');
+  let payloadMode: PayloadMode = 'unsigned';
+  if (sha !== undefined && /^[0-9a-f]{64}$/i.test(sha)) payloadMode = 'sha256';
+  else if (sha === 'STREAMING-UNSIGNED-PAYLOAD-TRAILER') payloadMode = 'streaming-unsigned-trailer';
+  else if (sha !== undefined && sha.startsWith('STREAMING-'))
+    throw new S3Error('AccessDenied', 'A signed streaming body needs a signed request.');
+  return {
+    principal: ANONYMOUS_PRINCIPAL,
+    accessKeyId: '',
+    region,
+    scope: '',
+    amzDate: '',
+    signingKey: Buffer.alloc(0),
+    signature: '',
+    presigned: false,
+    payloadMode,
+    ...(payloadMode === 'sha256' ? { payloadHash: sha!.toLowerCase() } : {}),
+  };
 }
 
 /** A browser form upload: its form fields, not its headers, carry the signature (handlePostObject). */
@@ -160,6 +193,7 @@ function buildContext(
   ctx: Context,
   deps: S3AppDeps,
   auth: VerifiedAuth,
+  anonymous: boolean,
   op: S3RequestContext['op'],
   query: URLSearchParams,
   signal: AbortSignal,
@@ -179,10 +213,28 @@ function buildContext(
     }
     return decoder;
   };
-  return {
+  const buckets = new Map<string, Promise<BucketRecord>>();
+  const bucketRecord = (name: string): Promise<BucketRecord> => {
+    let b = buckets.get(name);
+    if (b === undefined) {
+      b = deps.services.buckets.lookup(name);
+      buckets.set(name, b);
+    }
+    return b;
+  };
+  const rctx: S3RequestContext = {
     requestId: String(ctx.state.requestId),
     op,
     principal: auth.principal,
+    anonymous,
+    account: auth.principal.accountId,
+    bucketRecord,
+    bucket: async (name) => {
+      const b = await bucketRecord(name);
+      // Only ever after authorizeRequest allowed this bucket: a handler reached any other way gets nothing.
+      if (b.owner !== rctx.account) throw new S3Error('AccessDenied', 'Access Denied');
+      return b;
+    },
     query,
     headers: ctx.req.headers,
     req: ctx.req,
@@ -207,6 +259,7 @@ function buildContext(
     },
     trailers: () => decoder?.result().trailers ?? {},
   };
+  return rctx;
 }
 
 /**

@@ -17,6 +17,11 @@ export {
   ownershipOf,
 } from './access/acl.js';
 export { CANNED_ACLS, expandCannedAcl, isCannedAcl, isOwnerOnly, type CannedAcl } from './access/cannedAcl.js';
+export { authorize, bucketPolicyOf, type AclRule, type BucketAccess } from './access/authorize.js';
+export { MAX_POLICY_BYTES, parsePolicy, policyPrincipals, type BucketPolicy } from './access/policyDocument.js';
+export { evaluateBucketPolicy, evaluatePolicy } from './access/policyEval.js';
+export { isPublicAcl, isPublicPolicy, publicAccessBlockOf } from './access/publicAccess.js';
+export { knownAction } from './access/s3Actions.js';
 export { NO_ACCOUNTS, type AccountDirectory, type AccountInfo } from './access/accounts.js';
 export type {
   AccessControlList,
@@ -24,5 +29,7 @@ export type {
   AclGrantee,
   AclPermission,
   ObjectOwnership,
+  AccessRequest,
+  PublicAccessBlock,
   RequestPrincipal,
 } from './access/types.js';

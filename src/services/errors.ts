@@ -41,7 +41,10 @@ export type DomainCode =
   | 'NotImplemented'
   | 'InvalidBucketState'
   | 'ObjectLockConfigurationNotFoundError'
-  | 'NoSuchObjectLockConfiguration';
+  | 'NoSuchObjectLockConfiguration'
+  | 'MalformedPolicy'
+  | 'NoSuchBucketPolicy'
+  | 'NoSuchPublicAccessBlockConfiguration';
 
 /** The delete marker a request ran into (S3 says so in x-amz-delete-marker / x-amz-version-id). */
 export interface DeleteMarkerHit {

@@ -469,6 +469,29 @@ export class ObjectService {
     return this.putTagging(bucket, key, {}, requestId, versionId);
   }
 
+  /**
+   * What access control reads of a version before the request runs: its
+   * stored ACL and its tags (s3:ExistingObjectTag). Undefined when there is no
+   * such version: the request then meets its own NoSuchKey, or AccessDenied.
+   */
+  async accessFacts(
+    bucket: BucketRecord,
+    key: string,
+    versionId?: string,
+    requestId?: string,
+  ): Promise<{ acl?: AccessControlList; tags: Record<string, string> } | undefined> {
+    let record: ObjectRecord;
+    try {
+      ({ record } = await this.locate(bucket, key, versionId, 'GET'));
+    } catch (e) {
+      if (e instanceof DomainError && ['NoSuchKey', 'NoSuchVersion', 'MethodNotAllowed'].includes(e.code))
+        return undefined;
+      throw e;
+    }
+    const { meta } = await this.unseal(bucket, key, record, requestId);
+    return { ...(meta.acl ? { acl: meta.acl } : {}), tags: meta.tags ?? {} };
+  }
+
   /** The stored owner and ACL of a version (GetObjectAcl; absent: the bucket owner's alone), and its x-amz-version-id. */
   async objectAcl(
     bucket: BucketRecord,

@@ -2,9 +2,11 @@
  * GetBucketAcl, PutBucketAcl, GetObjectAcl, PutObjectAcl and the bucket's
  * ownership controls (Get/Put/DeleteBucketOwnershipControls).
  *
- * The ACL operations decide by the ACL itself, as S3: READ_ACP to read it,
- * WRITE_ACP to replace it (the owner always holds both), through aclAllows,
- * the one ACL evaluator. The ownership controls are the bucket owner's.
+ * Who may read or replace an ACL is decided before the handler runs
+ * (authorizeRequest.ts): READ_ACP / WRITE_ACP in the ACL itself (the owner
+ * always holds both), or s3:GetBucketAcl, s3:PutObjectAcl, ... in the bucket
+ * policy. PutObjectAcl decides again under the version's lock, on the ACL as
+ * stored then. BlockPublicAcls refuses a public ACL.
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -18,25 +20,21 @@ import {
 import { versionHeader, versionParam } from '../versions.js';
 import { verifySmallBody } from './delete.js';
 import {
-  aclAllows,
   effectiveBucketAcl,
   effectiveObjectAcl,
   isOwnerOnly,
+  isPublicAcl,
   ownerOnlyAcl,
   ownershipOf,
+  publicAccessBlockOf,
   type AccessControlList,
-  type AclPermission,
 } from '../../services/accessControl.js';
+import { authorizeObjectAcl } from '../authorizeRequest.js';
 import type { BucketRecord } from '../../services/types.js';
 
-function requireAcl(
-  ctx: S3RequestContext,
-  acl: AccessControlList | undefined,
-  owner: string,
-  permission: AclPermission,
-): void {
-  if (!aclAllows(acl, owner, { accountId: ctx.principal.accountId }, permission))
-    throw new S3Error('AccessDenied', 'Access Denied');
+/** BlockPublicAcls: a request that would store a public ACL is refused (S3: AccessDenied). */
+function refusePublicAcl(b: BucketRecord, acl: AccessControlList | undefined): void {
+  if (publicAccessBlockOf(b).BlockPublicAcls && isPublicAcl(acl)) throw new S3Error('AccessDenied', 'Access Denied');
 }
 
 /** The display name of every account an ACL names (its id when the account is unknown). */
@@ -91,20 +89,19 @@ function aclsDisabled(): S3Error {
 }
 
 export async function handleGetBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const acl = effectiveBucketAcl(b);
-  requireAcl(ctx, acl, b.owner, 'READ_ACP');
   return { xml: await render(ctx, acl ?? ownerOnlyAcl(b.owner)) };
 }
 
 export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
-  requireAcl(ctx, effectiveBucketAcl(b), b.owner, 'WRITE_ACP');
+  const b = await ctx.bucket(bucket);
   const req = await requestedAcl(ctx, b.owner);
   const acl =
     'body' in req
       ? req.body
       : await aclOf(req.headers, b.owner, b.owner, ctx.services.accounts, [ctx.principal.accountId]);
+  refusePublicAcl(b, acl);
   const ownerOnly = isOwnerOnly(acl);
   await ctx.services.buckets.updateAccess(bucket, (cur) => {
     if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
@@ -121,27 +118,27 @@ export async function handlePutBucketAcl(ctx: S3RequestContext, bucket: string):
 }
 
 export async function handleGetObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const stored = await ctx.services.objects.objectAcl(b, key, versionParam(ctx), ctx.requestId);
   const { owner, acl } = effectiveObjectAcl(b, stored.acl);
-  requireAcl(ctx, acl, owner, 'READ_ACP');
   return { headers: versionHeader(stored.version), xml: await render(ctx, acl ?? ownerOnlyAcl(owner)) };
 }
 
 export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.lookup(bucket);
+  const b = await ctx.bucket(bucket);
   const version = await ctx.services.objects.putObjectAcl(
     b,
     key,
     versionParam(ctx),
     async (stored) => {
-      const { owner, acl: current } = effectiveObjectAcl(b, stored);
-      requireAcl(ctx, current, owner, 'WRITE_ACP');
+      const { owner } = effectiveObjectAcl(b, stored);
+      authorizeObjectAcl(ctx, b, key, stored);
       const req = await requestedAcl(ctx, owner);
       const acl =
         'body' in req
           ? req.body
           : await aclOf(req.headers, owner, b.owner, ctx.services.accounts, [ctx.principal.accountId]);
+      refusePublicAcl(b, acl);
       if (ownershipOf(b) === 'BucketOwnerEnforced') {
         if (!isOwnerOnly(acl)) throw aclsDisabled();
         // ACLs are disabled: the stored one (from before) stays as it was, granting nothing.
@@ -155,7 +152,7 @@ export async function handlePutObjectAcl(ctx: S3RequestContext, bucket: string, 
 }
 
 export async function handleGetBucketOwnershipControls(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   if (b.ownership === undefined) throw new S3Error('OwnershipControlsNotFoundError', undefined, { BucketName: bucket });
   return { xml: encodeOwnershipControls(b.ownership) };
 }
@@ -166,7 +163,7 @@ export async function handleGetBucketOwnershipControls(ctx: S3RequestContext, bu
  * grants first: InvalidBucketAclWithObjectOwnership.
  */
 export async function handlePutBucketOwnershipControls(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const ownership = decodeOwnershipControls(text);
@@ -191,7 +188,7 @@ export async function handleDeleteBucketOwnershipControls(
   ctx: S3RequestContext,
   bucket: string,
 ): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   await ctx.services.buckets.updateAccess(bucket, (cur) => {
     if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     if (cur.acl !== undefined && !isOwnerOnly(cur.acl)) throw new S3Error('InvalidBucketAclWithObjectOwnership');

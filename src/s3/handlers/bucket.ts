@@ -71,9 +71,7 @@ function objectLockEnabled(ctx: S3RequestContext): boolean {
 }
 
 export async function handleDeleteBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.delete(bucket, ctx.principal.accountId, ctx.requestId, (b) =>
-    ctx.services.multipart.abortAll(b),
-  );
+  await ctx.services.buckets.delete(bucket, ctx.account, ctx.requestId, (b) => ctx.services.multipart.abortAll(b));
   return { status: 204 };
 }
 
@@ -84,12 +82,12 @@ export function kpHeaders(b: BucketRecord): Record<string, string> {
 }
 
 export async function handleHeadBucket(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   return { headers: { 'x-amz-bucket-region': b.region, ...kpHeaders(b) } };
 }
 
 export async function handleGetBucketLocation(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   // us-east-1 is reported as an empty LocationConstraint (s3cmd and the SDKs expect that).
   return { xml: { root: 'LocationConstraint', body: { '#text': b.region === 'us-east-1' ? '' : b.region } } };
 }

@@ -6,18 +6,29 @@ import type { PartOperation } from '../operations.js';
 import { header, standardHeaders, taggingHeader, userMetadata } from '../headers.js';
 import { objectAclForWrite } from '../aclRequest.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
-import type { CopySource } from '../../services/copyService.js';
+import { parseCopySource, type CopySource } from '../../services/copyService.js';
+import { decide, denied, objectFacts } from '../authorizeRequest.js';
 import { dayMs, storageClass, writeSseHeaders } from './put.js';
 import { expirationHeader } from '../../services/lifecycleRules.js';
 import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 
-/** x-amz-copy-source (parsed by the service) and its x-amz-copy-source-if-* conditions. */
-function source(ctx: S3RequestContext): CopySource {
+/**
+ * x-amz-copy-source (parsed by the service) and its x-amz-copy-source-if-*
+ * conditions. Reading the source is a request of its own to access control
+ * (s3:GetObject, or s3:GetObjectVersion, on the source bucket's policy and the
+ * source object's ACL); allowed, the source is opened on its bucket owner's behalf.
+ */
+async function source(ctx: S3RequestContext): Promise<CopySource> {
+  const copySource = header(ctx.headers, 'x-amz-copy-source') ?? '';
+  const spec = parseCopySource(copySource);
+  const b = await ctx.bucketRecord(spec.bucket);
+  const facts = await objectFacts(ctx, b, 'GetObject', spec.key, spec.versionId);
+  if (!decide(ctx, b, 'GetObject', spec.key, facts, spec.versionId !== undefined)) throw denied();
   return {
     customerKey: customerKey(ctx, true)?.key,
-    copySource: header(ctx.headers, 'x-amz-copy-source') ?? '',
-    owner: ctx.principal.accountId,
+    copySource,
+    owner: b.owner,
     conditions: {
       ifMatch: header(ctx.headers, 'x-amz-copy-source-if-match'),
       ifNoneMatch: header(ctx.headers, 'x-amz-copy-source-if-none-match'),
@@ -28,7 +39,7 @@ function source(ctx: S3RequestContext): CopySource {
 }
 
 export async function handleCopyObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const target = await ctx.bucket(bucket);
   const sse = writeSse(ctx, target);
   const acl = await objectAclForWrite(ctx.headers, target, ctx.principal.accountId, ctx.services.accounts);
   const directive = (header(ctx.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
@@ -36,7 +47,7 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
     throw new S3Error('InvalidArgument', 'Unknown metadata directive.', { ArgumentName: 'x-amz-metadata-directive' });
   const tagDirective = (header(ctx.headers, 'x-amz-tagging-directive') ?? 'COPY').toUpperCase();
   const res = await ctx.services.objects.copy({
-    source: source(ctx),
+    source: await source(ctx),
     target,
     key,
     replace: directive === 'REPLACE',
@@ -66,14 +77,14 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
 }
 
 export async function handleUploadPartCopy(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
-  const target = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const target = await ctx.bucket(op.bucket);
   const customer = customerKey(ctx);
   const res = await ctx.services.multipart.uploadPartCopy(
     target,
     op.key,
     op.uploadId,
     op.partNumber,
-    { ...source(ctx), range: header(ctx.headers, 'x-amz-copy-source-range') },
+    { ...(await source(ctx)), range: header(ctx.headers, 'x-amz-copy-source-range') },
     ctx.requestId,
     customer?.key,
   );

@@ -8,9 +8,10 @@ import { createChecksum } from '../../util/checksums.js';
 import type { XmlNode } from '../xml/encode.js';
 import { versionHeader, versionParam } from '../versions.js';
 import { bypassGovernance } from '../objectLockHeaders.js';
+import { authorizeKey, denied } from '../authorizeRequest.js';
 
 export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   // Missing keys are not an error: S3 answers 204 either way (unless If-Match asks for the object).
   const res = await ctx.services.objects.remove({
     bucket: b,
@@ -30,7 +31,7 @@ export async function handleDeleteObject(ctx: S3RequestContext, bucket: string, 
  * 2025 send CRC32 instead of MD5); whichever is present is verified.
  */
 export async function handleDeleteObjects(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const req = decodeDelete(text);
@@ -38,6 +39,8 @@ export async function handleDeleteObjects(ctx: S3RequestContext, bucket: string)
   const errors: XmlNode[] = [];
   for (const o of req.objects) {
     try {
+      // Each key is its own s3:DeleteObject (s3:DeleteObjectVersion) request to access control.
+      if (!(await authorizeKey(ctx, b, o.key, o.versionId))) throw denied();
       const res = await ctx.services.objects.remove({
         bucket: b,
         key: o.key,

@@ -25,7 +25,7 @@ async function read(
   op: ReadOperation,
   withBody: boolean,
 ): Promise<{ b: BucketRecord; r: ReadResult; customer?: CustomerKey }> {
-  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(op.bucket);
   refuseReadSse(ctx.headers);
   const customer = customerKey(ctx);
   const { partNumber } = op;
@@ -141,7 +141,7 @@ export async function handleGetObjectAttributes(
   const want = requestedAttributes(ctx);
   const maxParts = intHeader(ctx, 'x-amz-max-parts', 1000, 1000);
   const marker = intHeader(ctx, 'x-amz-part-number-marker', 0, 10000);
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const r = await ctx.services.objects.attributes({
     bucket: b,
     key,

@@ -10,6 +10,7 @@ import * as lifecycle from './lifecycle.js';
 import * as list from './list.js';
 import * as mp from './multipart.js';
 import * as lock from './objectLock.js';
+import * as policy from './policy.js';
 import * as put from './put.js';
 import * as sub from './subresources.js';
 
@@ -104,7 +105,19 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
     case 'DeleteBucketEncryption':
       return sub.handleDeleteBucketEncryption(ctx, b);
     case 'GetBucketPolicy':
-      return sub.handleGetBucketPolicy(ctx, b);
+      return policy.handleGetBucketPolicy(ctx, b);
+    case 'PutBucketPolicy':
+      return policy.handlePutBucketPolicy(ctx, b);
+    case 'DeleteBucketPolicy':
+      return policy.handleDeleteBucketPolicy(ctx, b);
+    case 'GetBucketPolicyStatus':
+      return policy.handleGetBucketPolicyStatus(ctx, b);
+    case 'GetPublicAccessBlock':
+      return policy.handleGetPublicAccessBlock(ctx, b);
+    case 'PutPublicAccessBlock':
+      return policy.handlePutPublicAccessBlock(ctx, b);
+    case 'DeletePublicAccessBlock':
+      return policy.handleDeletePublicAccessBlock(ctx, b);
     case 'GetBucketCors':
       return cors.handleGetBucketCors(ctx, b);
     case 'PutBucketCors':

@@ -49,7 +49,7 @@ interface ListRun {
 
 /** The part every listing flavour shares: bucket, encoding, prefix, delimiter, max-keys, the listing itself. */
 async function runList(ctx: S3RequestContext, bucket: string, after: string): Promise<ListRun> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const enc = encoder(ctx);
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';
@@ -133,7 +133,7 @@ export async function handleListObjectsV2(ctx: S3RequestContext, bucket: string)
  * bucket never versioned each object is its one "null" version.
  */
 export async function handleListObjectVersions(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const enc = encoder(ctx);
   const prefix = ctx.query.get('prefix') ?? '';
   const delimiter = ctx.query.get('delimiter') ?? '';

@@ -28,7 +28,7 @@ export async function handleCreateMultipartUpload(
   bucket: string,
   key: string,
 ): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const sse = writeSse(ctx, b);
   const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const algHeader = header(ctx.headers, 'x-amz-checksum-algorithm');
@@ -64,7 +64,7 @@ export async function handleCreateMultipartUpload(
 }
 
 export async function handleUploadPart(ctx: S3RequestContext, op: PartOperation): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(op.bucket);
   const length = requireLength(ctx);
   const { expect } = uploadExpectations(ctx.headers, length);
   const customer = customerKey(ctx);
@@ -92,7 +92,7 @@ export async function handleCompleteMultipartUpload(
   op: UploadOperation,
 ): Promise<HandlerResult> {
   const { bucket, key } = op;
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const opts = completeOptions(ctx);
   const parts = decodeCompleteMultipartUpload(await ctx.readText());
   const res = await ctx.services.multipart.complete(b, key, op.uploadId, parts, opts);
@@ -158,7 +158,7 @@ function objectUrl(ctx: S3RequestContext, bucket: string, key: string): string {
 }
 
 export async function handleAbortMultipartUpload(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(op.bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(op.bucket);
   await ctx.services.multipart.abort(b, op.key, op.uploadId);
   return { status: 204 };
 }
@@ -176,7 +176,7 @@ function intParam(ctx: S3RequestContext, name: string, def: number, max: number)
 
 export async function handleListParts(ctx: S3RequestContext, op: UploadOperation): Promise<HandlerResult> {
   const { bucket, key } = op;
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const after = intParam(ctx, 'part-number-marker', 0, 10000);
   const max = intParam(ctx, 'max-parts', 1000, 1000);
   const res = await ctx.services.multipart.listParts(b, key, op.uploadId, after, max, ctx.requestId);
@@ -209,7 +209,7 @@ export async function handleListParts(ctx: S3RequestContext, op: UploadOperation
 }
 
 export async function handleListMultipartUploads(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const prefix = ctx.query.get('prefix') ?? '';
   const keyMarker = ctx.query.get('key-marker') ?? '';
   const uploadIdMarker = ctx.query.get('upload-id-marker') ?? '';

@@ -23,18 +23,18 @@ async function body(ctx: S3RequestContext): Promise<string> {
 }
 
 export async function handleGetObjectLockConfiguration(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  return { xml: objectLockConfigurationDoc(await ctx.services.buckets.objectLock(bucket, ctx.principal.accountId)) };
+  return { xml: objectLockConfigurationDoc(await ctx.services.buckets.objectLock(bucket, ctx.account)) };
 }
 
 export async function handlePutObjectLockConfiguration(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.bucket(bucket);
   const rule = decodeObjectLockConfiguration(await body(ctx));
-  await ctx.services.buckets.setObjectLock(bucket, ctx.principal.accountId, rule, ctx.requestId);
+  await ctx.services.buckets.setObjectLock(bucket, ctx.account, rule, ctx.requestId);
   return {};
 }
 
 async function target(ctx: S3RequestContext, bucket: string, key: string) {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   return { bucket: b, key, versionId: versionParam(ctx), requestId: ctx.requestId };
 }
 

@@ -17,6 +17,7 @@ import type { Config } from '../../config.js';
 import { FormError, formBoundary, readForm, type ParsedForm } from '../../util/multipartForm.js';
 import type { HandlerResult, Services } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
+import { decide, denied } from '../authorizeRequest.js';
 import { objectAclForWrite } from '../aclRequest.js';
 import { header, standardHeaders, userMetadata } from '../headers.js';
 import { writeSseIn } from '../sseHeaders.js';
@@ -160,8 +161,17 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const key = rawKey.split('${filename}').join(file.filename);
     fields.set('key', key);
     const limits = checkPolicy(decodePolicy(fields.get('policy') ?? ''), fields, r.bucket, r.now);
-    const b = await r.services.buckets.resolve(r.bucket, auth.principal.accountId);
     const headers = formHeaders(fields, file.contentType);
+    // The signer's s3:PutObject, judged as for a PUT: the bucket policy and ACL (its form fields as the headers).
+    const b = await r.services.buckets.lookup(r.bucket);
+    const asRequest = {
+      req: r.req,
+      headers,
+      query: new URLSearchParams(),
+      anonymous: false,
+      principal: auth.principal,
+    };
+    if (!decide(asRequest, b, 'PostObject', key, undefined, false)) throw denied();
     // The same SSE rules as a PUT: SSE-KMS under any key the owner may use, or SSE-C.
     const sse = writeSseIn(headers, r, b);
     const acl = await objectAclForWrite(headers, b, auth.principal.accountId, r.services.accounts);

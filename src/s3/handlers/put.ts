@@ -51,7 +51,7 @@ export function requireLength(ctx: S3RequestContext): number {
 }
 
 export async function handlePutObject(ctx: S3RequestContext, bucket: string, key: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const sse = writeSse(ctx, b);
   const acl = await objectAclForWrite(ctx.headers, b, ctx.principal.accountId, ctx.services.accounts);
   const length = requireLength(ctx);

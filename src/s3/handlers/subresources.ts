@@ -1,8 +1,8 @@
 /**
  * Bucket and object sub-resources that clients touch in passing (s3cmd info,
  * rclone, the AWS CLI): versioning (Enabled / Suspended), tagging, encryption,
- * and the NoSuch... answers for features Coffer does not keep (policy,
- * website). ACLs are in acl.ts.
+ * and the NoSuch... answers for features Coffer does not keep (website).
+ * ACLs are in acl.ts, policies and the public access block in policy.ts.
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -17,16 +17,16 @@ import { verifySmallBody } from './delete.js';
 
 /** No Status until versioning was first set (S3 then answers an empty configuration). */
 export async function handleGetBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   return { xml: { root: 'VersioningConfiguration', body: b.versioning ? { Status: b.versioning } : {} } };
 }
 
 export async function handlePutBucketVersioning(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const cfg = decodeVersioningConfiguration(text);
-  if (cfg.status) await ctx.services.buckets.setVersioning(bucket, ctx.principal.accountId, cfg.status);
+  if (cfg.status) await ctx.services.buckets.setVersioning(bucket, ctx.account, cfg.status);
   return {};
 }
 
@@ -35,7 +35,7 @@ export async function handleGetObjectTagging(
   bucket: string,
   key: string,
 ): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const t = await ctx.services.objects.tagging(b, key, versionParam(ctx), ctx.requestId);
   const tags = Object.entries(t.tags).map(([Key, Value]) => ({ Key, Value }));
   return { headers: versionHeader(t.version), xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
@@ -49,7 +49,7 @@ export async function handlePutObjectTagging(
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const tags = decodeTagging(text);
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const version = await ctx.services.objects.putTagging(b, key, tags, ctx.requestId, versionParam(ctx));
   return { headers: versionHeader(version) };
 }
@@ -59,13 +59,13 @@ export async function handleDeleteObjectTagging(
   bucket: string,
   key: string,
 ): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const version = await ctx.services.objects.deleteTagging(b, key, ctx.requestId, versionParam(ctx));
   return { status: 204, headers: versionHeader(version) };
 }
 
 export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const def = b.encryption.customerManaged
     ? { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: b.encryption.rootKeyCrn }
     : { SSEAlgorithm: 'AES256' };
@@ -82,7 +82,7 @@ export async function handleGetBucketEncryption(ctx: S3RequestContext, bucket: s
  * returns the bucket to the default (AES256, the provider-managed root key).
  */
 export async function handleDeleteBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, undefined, { requestId: ctx.requestId });
+  await ctx.services.buckets.setRootKey(bucket, ctx.account, undefined, { requestId: ctx.requestId });
   return { status: 204 };
 }
 
@@ -93,7 +93,7 @@ export async function handleDeleteBucketEncryption(ctx: S3RequestContext, bucket
  * "aws/s3" managed key), means the provider-managed default root key.
  */
 export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const cfg = decodeServerSideEncryptionConfiguration(text);
@@ -113,25 +113,24 @@ export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: s
       `Unknown SSEAlgorithm ${cfg.algorithm}: expected AES256, aws:kms or aws:kms:dsse.`,
     );
   }
-  await ctx.services.buckets.setRootKey(bucket, ctx.principal.accountId, rootKeyCrn, {
+  await ctx.services.buckets.setRootKey(bucket, ctx.account, rootKeyCrn, {
     requestId: ctx.requestId,
     argumentName: 'KMSMasterKeyID',
   });
   return {};
 }
 
-function noSuch(code: 'NoSuchBucketPolicy' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
+function noSuch(code: 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
   return async (ctx: S3RequestContext, bucket: string): Promise<HandlerResult> => {
-    await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+    await ctx.bucket(bucket);
     throw new S3Error(code, undefined, { BucketName: bucket });
   };
 }
 
-export const handleGetBucketPolicy = noSuch('NoSuchBucketPolicy');
 
 /** GetBucketTagging: NoSuchTagSet until PutBucketTagging (and after DeleteBucketTagging). */
 export async function handleGetBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   if (b.tagging === undefined) throw new S3Error('NoSuchTagSet', undefined, { BucketName: bucket });
   const tags = Object.entries(b.tagging).map(([Key, Value]) => ({ Key, Value }));
   return { xml: { root: 'Tagging', body: { TagSet: { Tag: tags } } } };
@@ -139,7 +138,7 @@ export async function handleGetBucketTagging(ctx: S3RequestContext, bucket: stri
 
 /** PutBucketTagging: the whole tag set, replaced (AWS's limits: 50 tags, keys 128 and values 256 characters). */
 export async function handlePutBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   const text = await ctx.readText();
   verifySmallBody(ctx, Buffer.from(text, 'utf8'));
   const tags = decodeTagging(text, MAX_BUCKET_TAGS);
@@ -154,7 +153,7 @@ export async function handlePutBucketTagging(ctx: S3RequestContext, bucket: stri
 }
 
 export async function handleDeleteBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
-  const b = await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
+  const b = await ctx.bucket(bucket);
   await ctx.services.buckets.updateAccess(bucket, (cur) => {
     if (cur.uid !== b.uid) throw new S3Error('NoSuchBucket', undefined, { BucketName: bucket });
     const next = { ...cur };

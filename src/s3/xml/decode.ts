@@ -123,17 +123,17 @@ function decodeEntities(v: unknown): unknown {
   return v;
 }
 
-function child(n: unknown, name: string): unknown {
+export function child(n: unknown, name: string): unknown {
   return n && typeof n === 'object' ? (n as Node)[name] : undefined;
 }
-function text(n: unknown): string | undefined {
+export function text(n: unknown): string | undefined {
   if (n === undefined || n === null) return undefined;
   if (typeof n === 'string') return n;
   if (typeof n === 'number' || typeof n === 'boolean') return String(n);
   if (typeof n === 'object' && Object.keys(n as Node).length === 0) return '';
   throw new S3Error('MalformedXML');
 }
-function root(doc: Node, name: string): unknown {
+export function root(doc: Node, name: string): unknown {
   const r = doc[name];
   if (r === undefined) throw new S3Error('MalformedXML', `The XML root element must be ${name}.`);
   return r;

@@ -11,6 +11,7 @@ import { request } from 'node:http';
 import {
   GetObjectCommand,
   HeadObjectCommand,
+  PutBucketPolicyCommand,
   ListObjectVersionsCommand,
   PutBucketVersioningCommand,
   type S3Client,
@@ -44,10 +45,10 @@ function amzNow(d = new Date()): { amzDate: string; day: string } {
 /** The policy fields of a form: policy, its signature and the x-amz-* it names. */
 function signedFields(
   conditions: unknown[],
-  opts: { expiresInMs?: number; secret?: string } = {},
+  opts: { expiresInMs?: number; secret?: string; accessKeyId?: string } = {},
 ): Record<string, string> {
   const { amzDate, day } = amzNow();
-  const credential = `${t.gw.accessKeyId}/${day}/${t.gw.region}/s3/aws4_request`;
+  const credential = `${opts.accessKeyId ?? t.gw.accessKeyId}/${day}/${t.gw.region}/s3/aws4_request`;
   const policy = Buffer.from(
     JSON.stringify({
       expiration: new Date(Date.now() + (opts.expiresInMs ?? 600_000)).toISOString(),
@@ -445,5 +446,44 @@ describe('POST Object (browser form upload)', () => {
     expect(res.etag).toBe(`"${md5.digest('hex')}"`);
     const head2 = await s3().send(new HeadObjectCommand({ Bucket: b, Key: 'stream.bin' }));
     expect(head2.ContentLength).toBe(size);
+  });
+
+  it('another account posts only where the bucket policy grants it s3:PutObject', async () => {
+    const b = await createBucket(s3(), 'post');
+    const iam = t.gw.gateway.iam.service;
+    const { account } = await iam.createAccount({ name: 'post-writer' });
+    const key = await iam.createS3AccessKey(account.id);
+    const form = () =>
+      postForm(
+        b,
+        {
+          key: 'in/k',
+          ...signedFields([{ bucket: b }, ['starts-with', '$key', 'in/']], {
+            accessKeyId: key.accessKeyId,
+            secret: key.secretAccessKey,
+          }),
+        },
+        'from another account',
+      );
+    await expectPolicyError(await form(), 403, 'AccessDenied');
+    await s3().send(
+      new PutBucketPolicyCommand({
+        Bucket: b,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            {
+              Effect: 'Allow',
+              Principal: { AWS: account.id },
+              Action: 's3:PutObject',
+              Resource: `arn:aws:s3:::${b}/in/*`,
+            },
+          ],
+        }),
+      }),
+    );
+    expect((await form()).status).toBe(204);
+    const got = await s3().send(new GetObjectCommand({ Bucket: b, Key: 'in/k' }));
+    expect(await got.Body?.transformToString()).toBe('from another account');
   });
 });

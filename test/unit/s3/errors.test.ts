@@ -130,6 +130,9 @@ describe('toS3Error: DomainError', () => {
     'ObjectLockConfigurationNotFoundError',
     'NoSuchObjectLockConfiguration',
     'KMS.NotFoundException',
+    'MalformedPolicy',
+    'NoSuchBucketPolicy',
+    'NoSuchPublicAccessBlockConfiguration',
   ] as const satisfies readonly S3ErrorCode[];
 
   // Compile-time: every DomainCode is decided above (npm run typecheck:test fails otherwise).

@@ -69,6 +69,12 @@ const EVERY_OPERATION = {
   PutBucketCors: ['PUT', '/b?cors'],
   DeleteBucketCors: ['DELETE', '/b?cors'],
   GetBucketPolicy: ['GET', '/b?policy'],
+  PutBucketPolicy: ['PUT', '/b?policy'],
+  DeleteBucketPolicy: ['DELETE', '/b?policy'],
+  GetBucketPolicyStatus: ['GET', '/b?policyStatus'],
+  GetPublicAccessBlock: ['GET', '/b?publicAccessBlock'],
+  PutPublicAccessBlock: ['PUT', '/b?publicAccessBlock'],
+  DeletePublicAccessBlock: ['DELETE', '/b?publicAccessBlock'],
   GetBucketCors: ['GET', '/b?cors'],
   GetBucketLifecycleConfiguration: ['GET', '/b?lifecycle'],
   PutBucketLifecycleConfiguration: ['PUT', '/b?lifecycle'],
@@ -219,7 +225,6 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
     'logging',
     'accelerate',
     'requestPayment',
-    'publicAccessBlock',
     'analytics',
     'metrics',
     'inventory',
@@ -237,19 +242,31 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   }
 
   // Every sub-resource we do not know, named or not, must not fall through to
-  // the default operation: a listing for GET /b?policyStatus, an overwrite for
+  // the default operation: a listing for GET /b?someFutureThing, an overwrite for
   // PUT /b/k?newThing, a delete for DELETE /b/k?newThing.
-  it('GET /b?policyStatus and any unknown valueless parameter are NotImplemented, never ListObjects', () => {
+  it('GET /b?policyStatus is GetBucketPolicyStatus; PUT or DELETE of it is NotImplemented, never CreateBucket or DeleteBucket', () => {
+    expect(r('GET', '/b?policyStatus').name).toBe('GetBucketPolicyStatus');
+    expect(r('GET', '/b?policyStatus=').name).toBe('GetBucketPolicyStatus');
+    expect(outcomes('PUT', ['/b?policyStatus'])).toEqual(allNotImplemented(['/b?policyStatus']));
+    expect(outcomes('DELETE', ['/b?policyStatus'])).toEqual(allNotImplemented(['/b?policyStatus']));
+  });
+  it('the policy and public access block sub-resources route to their operations', () => {
+    expect(r('GET', '/b?policy').name).toBe('GetBucketPolicy');
+    expect(r('PUT', '/b?policy').name).toBe('PutBucketPolicy');
+    expect(r('DELETE', '/b?policy').name).toBe('DeleteBucketPolicy');
+    expect(r('GET', '/b?publicAccessBlock').name).toBe('GetPublicAccessBlock');
+    expect(r('PUT', '/b?publicAccessBlock').name).toBe('PutPublicAccessBlock');
+    expect(r('DELETE', '/b?publicAccessBlock').name).toBe('DeletePublicAccessBlock');
+  });
+  it('any unknown valueless parameter is NotImplemented, never ListObjects', () => {
     const paths = [
-      '/b?policyStatus',
-      '/b?policyStatus=',
       '/b?metadataTable',
       '/b?someFutureThing',
       '/b?list-type=2&someFutureThing',
       '/b?x-id=ListObjects&abac',
     ];
     expect(outcomes('GET', paths)).toEqual(allNotImplemented(paths));
-    expect(routeError('GET', '/b?policyStatus').message).toContain('policyStatus');
+    expect(routeError('GET', '/b?someFutureThing').message).toContain('someFutureThing');
   });
   it('an unknown valueless parameter on the default object and bucket operations is NotImplemented', () => {
     expect(outcomes('PUT', ['/b/k?someFutureThing', '/b?someFutureThing'])).toEqual(
@@ -278,7 +295,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // CreateBucket / DeleteBucket for the other methods: DELETE /b?cors
   // (DeleteBucketCors) would delete an empty bucket, PUT /b?policy would answer
   // 200 without storing anything.
-  const GET_ONLY_BUCKET = ['/b?policy', '/b?website'];
+  const GET_ONLY_BUCKET = ['/b?policyStatus', '/b?website'];
   it('PUT on a GET-only bucket sub-resource is NotImplemented, not CreateBucket', () => {
     expect(outcomes('PUT', GET_ONLY_BUCKET)).toEqual(allNotImplemented(GET_ONLY_BUCKET));
   });
