@@ -28,7 +28,6 @@ import {
   type KmsEvent,
   type KmsEventListener,
 } from './kmsContext.js';
-import { KeyedMutex } from '../util/keyedMutex.js';
 import type { InstanceRecord, KeyRecord, VersionMeta } from './records.js';
 import * as regs from './registrations.js';
 import * as acks from './eventAcks.js';
@@ -87,7 +86,7 @@ export class KmsService {
       now: opts.now ?? Date.now,
       randomBytes: random,
       newId: opts.newId ?? randomUUID,
-      locks: new KeyedMutex(),
+      locks: opts.store.locks,
       emit: (e) => this.emit(e),
       epoch: 0,
     };
