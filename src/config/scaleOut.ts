@@ -17,7 +17,9 @@ export function scaleOut(raw: Record<string, unknown>, { name, env: envName }: N
     out.metaUrl = metaUrl;
   }
   // The KMS and IAM state follow the metadata into the shared database unless told otherwise.
-  const kmsStoreUrl = str(raw.kmsStoreUrl, name('kmsStoreUrl')) || metaUrl;
+  // `local` keeps them in the data dir (LevelDB) next to a shared metadata database.
+  const configured = str(raw.kmsStoreUrl, name('kmsStoreUrl'));
+  const kmsStoreUrl = configured === 'local' ? '' : configured || metaUrl;
   if (kmsStoreUrl) {
     if (!/^postgres(ql)?:\/\/[^/]/.test(kmsStoreUrl))
       throw new ConfigError(name('kmsStoreUrl'), 'must be a postgres:// or postgresql:// URL');

@@ -17,6 +17,7 @@
  * The master key file is apart from it (COFFER_MASTER_KEY_FILE, by default
  * ~/.config/coffer/master.key; masterKey.ts), unless COFFER_MASTER_KEY.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
@@ -32,7 +33,7 @@ import { KmsMetrics, teeAudit } from '../kms/metrics.js';
 import { WebhookDispatcher } from '../kms/webhooks.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { Logger } from '../util/logger.js';
-import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
+import { DataDirError, guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
 import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
@@ -79,16 +80,23 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
   const tls = listenerTls(config, true);
   const guard = opts.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: false })));
   const shared = await openSharedKmsStore(config, log);
+  // A data dir whose KMS state is in LevelDB must not silently get a new, empty one in the database.
+  if (shared && !shared.keyStoreExists && existsSync(join(config.dataDir, 'kms', 'CURRENT'))) {
+    await shared.close();
+    throw new DataDirError(
+      `refusing to start: ${join(config.dataDir, 'kms')} holds this data dir's KMS key store, but COFFER_KMS_STORE_URL ` +
+        '(by default COFFER_META_URL) puts the KMS state in the database, which has none yet. Keep it local with ' +
+        'COFFER_KMS_STORE_URL=local; there is no automatic import into the database',
+    );
+  }
   // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
   const opened: Array<() => Promise<unknown>> = [];
   if (shared) opened.push(() => shared.close());
   let master;
   try {
     // A key store sealed under a key that cannot be found must not get a new one.
-    master = await openMasterKeySource(
-      config,
-      shared ? shared.keyStoreExists : guard.present.has('kms'),
-      (m) => log.warn(m),
+    master = await openMasterKeySource(config, shared ? shared.keyStoreExists : guard.present.has('kms'), (m) =>
+      log.warn(m),
     );
   } catch (e) {
     await shared?.close();
@@ -130,9 +138,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     opened.push(() => kms.close());
     const iamNew = shared ? !shared.iamExists : !guard.present.has('iam');
     const m = master;
-    const secretsKey = await kms.local.store.locks.run('kms/secrets-key', () =>
-      m.secretsKey(kms.local.store, iamNew),
-    );
+    const secretsKey = await kms.local.store.locks.run('kms/secrets-key', () => m.secretsKey(kms.local.store, iamNew));
     secrets = secretsKey;
     let root = await loadRootIdentity(config.dataDir, secretsKey, config.rootUser, config.rootPassword);
     if (shared) {
