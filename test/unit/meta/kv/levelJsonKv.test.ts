@@ -24,7 +24,7 @@ describe('LevelJsonKv layout', () => {
     const dir = await mkdtemp(join(tmpdir(), 'coffer-kv-'));
     try {
       const db = new Level<string, unknown>(join(dir, 'db'), { valueEncoding: 'json' });
-      await db.sublevel('key', { valueEncoding: 'json' }).put('i!k', { id: 'k' });
+      await db.sublevel<string, { id: string }>('key', { valueEncoding: 'json' }).put('i!k', { id: 'k' });
       await db.sublevel('alias', { valueEncoding: 'utf8' }).put('i!a', 'k');
       await db.close();
       const kv = await LevelJsonKv.open(join(dir, 'db'), { utf8Spaces: ['alias'] });
