@@ -1,7 +1,8 @@
 /**
  * Two KMS "processes" (each its own database handle, pools and LISTEN
  * connection, as separate processes have) on one throwaway PostgreSQL: key
- * state transitions that race on one key lose no update, the shared feed has no
+ * state transitions that race on one key (rotate, registration vs delete,
+ * dual-auth delete vs cancel, disable/enable) lose no update, the shared feed has no
  * holes and reaches both, and no table holds a plaintext key or the master key.
  */
 import { randomBytes } from 'node:crypto';
@@ -103,6 +104,22 @@ describe('one KMS store shared by two processes', () => {
       const regs = await a.store.listRegistrations(instanceId, key.id);
       const rec = await a.store.getKey(instanceId, key.id);
       expect(regs.length === 1).toBe(rec!.deletion === undefined);
+    }
+  });
+
+  it('dual-auth: a second Manager’s delete racing a cancel of the authorization: never both', async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = await a.service.createKey(instanceId, { name: `dual-${round}` });
+      await a.service.setDualAuthDeletePolicy(instanceId, key.id, { enabled: true });
+      await b.service.setKeyForDeletion(instanceId, key.id, 'alice');
+      const [del, unset] = await Promise.allSettled([
+        a.service.deleteKey(instanceId, key.id, { by: 'bob' }),
+        b.service.unsetKeyForDeletion(instanceId, key.id),
+      ]);
+      const rec = await a.store.getKey(instanceId, key.id);
+      // A cancel that read the key before the delete must not write it back to life.
+      expect([del.status, unset.status].filter((x) => x === 'fulfilled')).toHaveLength(1);
+      expect(rec!.deletion !== undefined).toBe(del.status === 'fulfilled');
     }
   });
 
