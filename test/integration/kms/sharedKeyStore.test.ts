@@ -29,10 +29,10 @@ class Clock {
   now = () => this.t;
 }
 
-async function openProc(url: string, master: Buffer, clock: Clock): Promise<Proc> {
+async function openProc(url: string, master: Buffer, clock: Clock, pollMs = 50): Promise<Proc> {
   const db = await PgKvDatabase.open(url);
   const store = await KeyStore.openOn(db.store('kms'), master, {
-    feed: (kv) => new PgKeyEvents(kv as PgJsonKv, { pollMs: 50 }),
+    feed: (kv) => new PgKeyEvents(kv as PgJsonKv, { pollMs }),
   });
   const service = new KmsService({ store, now: clock.now });
   return {
@@ -148,6 +148,21 @@ describe('one KMS store shared by two processes', () => {
       await new Promise((r) => setTimeout(r, 20));
     off();
     expect(seenByB.filter((e) => e.keyId === key.id).map((e) => e.seq)).toEqual(mine.map((e) => e.seq));
+  });
+
+  it('NOTIFY carries an event to the other process without waiting for a poll', async () => {
+    // A third process that polls once a minute: only the notification can bring the event in time.
+    const c = await openProc(url, master, clock, 60_000);
+    try {
+      for (let i = 0; i < 200 && !c.db.listener.connected; i++) await new Promise((r) => setTimeout(r, 25));
+      const got: FeedEvent[] = [];
+      c.store.events.subscribe((ev) => got.push(ev));
+      const ev = await a.store.events.append({ type: 'authorization_revoked', at: 1, instanceId, account: 'y' });
+      for (let i = 0; i < 200 && !got.some((e) => e.seq === ev.seq); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(got.map((e) => e.seq)).toContain(ev.seq);
+    } finally {
+      await c.close();
+    }
   });
 
   it('feed appends racing from both processes get contiguous sequence numbers', async () => {
