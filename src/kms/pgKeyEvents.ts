@@ -16,6 +16,10 @@
  * every `pollMs` (250 ms) whatever the LISTEN connection is doing, and hands
  * each event to its subscribers in sequence order, its own events included:
  * that is how a disable on one process drops the DEKs cached by all of them.
+ * Only the process that committed an event hands its deliveries to its
+ * subscribers (the webhook dispatcher), so each webhook is sent once, not once
+ * per process; the others get the event alone. (A delivery left undelivered by
+ * a process that died is rescheduled by the next one to start, webhooks.ts.)
  * A poll that answered proves the process has seen every event up to then;
  * `isLive()` is false once none has answered for `staleAfterMs` (the DEK
  * cache TTL), and the process then fails closed (FailClosedKeyProvider).
@@ -49,6 +53,8 @@ export class PgKeyEvents extends DeliveryBook implements StoreFeed {
   private closed = false;
   private unlisten: Array<() => void> = [];
   private readonly now: () => number;
+  /** Sequence numbers this process committed, until its subscribers have seen them. */
+  private readonly own = new Set<number>();
 
   constructor(
     private readonly pkv: PgJsonKv,
@@ -122,8 +128,9 @@ export class PgKeyEvents extends DeliveryBook implements StoreFeed {
         const evs = await this.listAfter(this.cursor, 1000);
         for (const ev of evs) {
           this.cursor = ev.seq;
-          // Deliveries go to the webhook dispatcher with the event; read them back only when someone listens.
-          const ds = this.listeners.size ? await this.deliveriesOf(ev) : [];
+          // Deliveries go with the event to the webhook dispatcher of the process that made the change.
+          const mine = this.own.delete(ev.seq);
+          const ds = mine && this.listeners.size ? await this.deliveriesOf(ev) : [];
           for (const l of this.listeners) {
             try {
               l(ev, ds);
@@ -160,18 +167,29 @@ export class PgKeyEvents extends DeliveryBook implements StoreFeed {
     deliveries: readonly Omit<Delivery, 'seq'>[],
   ): Promise<FeedEvent> {
     const retain = this.o.retain ?? DEFAULT_RETAINED_EVENTS;
-    const ev = await this.pkv.transaction(async (tx) => {
-      const r = await tx.client.query<{ seq: string }>(
-        'UPDATE coffer_key_event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq',
-      );
-      const seq = Number(r.rows[0]!.seq);
-      const e: FeedEvent = { ...input, seq };
-      await tx.apply([...ops, ...this.deliveryOps(deliveries.map((d) => ({ ...d, seq })))]);
-      await tx.client.query('INSERT INTO coffer_key_events (seq, ev) VALUES ($1, $2)', [seq, JSON.stringify(e)]);
-      if (seq > retain) await tx.client.query('DELETE FROM coffer_key_events WHERE seq <= $1', [seq - retain]);
-      if (this.pkv.db.canNotify) await tx.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(seq)]);
-      return e;
-    });
+    // Marked as ours before COMMIT (a poll may read it the moment it commits); an attempt that
+    // rolled back gives its number up, another process may take it.
+    let attemptSeq: number | undefined;
+    const ev = await this.pkv
+      .transaction(async (tx) => {
+        if (attemptSeq !== undefined) this.own.delete(attemptSeq);
+        const r = await tx.client.query<{ seq: string }>(
+          'UPDATE coffer_key_event_head SET seq = seq + 1 WHERE id = 1 RETURNING seq',
+        );
+        const seq = Number(r.rows[0]!.seq);
+        attemptSeq = seq;
+        this.own.add(seq);
+        const e: FeedEvent = { ...input, seq };
+        await tx.apply([...ops, ...this.deliveryOps(deliveries.map((d) => ({ ...d, seq })))]);
+        await tx.client.query('INSERT INTO coffer_key_events (seq, ev) VALUES ($1, $2)', [seq, JSON.stringify(e)]);
+        if (seq > retain) await tx.client.query('DELETE FROM coffer_key_events WHERE seq <= $1', [seq - retain]);
+        if (this.pkv.db.canNotify) await tx.client.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, String(seq)]);
+        return e;
+      })
+      .catch((err: unknown) => {
+        if (attemptSeq !== undefined) this.own.delete(attemptSeq);
+        throw err;
+      });
     // Our own subscribers hear of it as every other process's do, in order; the change is committed either way.
     if (!this.closed) await this.kick();
     return ev;

@@ -165,6 +165,30 @@ describe('one KMS store shared by two processes', () => {
     }
   });
 
+  it('an event’s deliveries (what webhooks send) go to the subscribers of the process that made the change only', async () => {
+    const key = await a.service.createKey(instanceId, { name: 'with-reg' });
+    await a.service.createRegistration(
+      instanceId,
+      key.id,
+      'crn:v1:bluemix:public:databases-for-postgresql:us-south:a/acct:db1:deployment:x',
+    );
+    const seen: Record<'a' | 'b', Array<{ seq: number; deliveries: number }>> = { a: [], b: [] };
+    const offs = (['a', 'b'] as const).map((n) =>
+      (n === 'a' ? a : b).store.events.subscribe((ev, ds) => {
+        if (ev.keyId === key.id) seen[n].push({ seq: ev.seq, deliveries: ds.length });
+      }),
+    );
+    clock.t += HOUR;
+    await b.service.disable(instanceId, key.id);
+    for (let i = 0; i < 200 && (seen.a.length === 0 || seen.b.length === 0); i++)
+      await new Promise((r) => setTimeout(r, 25));
+    for (const off of offs) off();
+    expect(seen.b).toEqual([{ seq: expect.any(Number), deliveries: 1 }]);
+    expect(seen.a).toEqual([{ seq: seen.b[0]!.seq, deliveries: 0 }]);
+    // The delivery itself is shared: both see it outstanding.
+    expect(await a.service.outstandingEvents(instanceId, key.id)).toHaveLength(1);
+  });
+
   it('feed appends racing from both processes get contiguous sequence numbers', async () => {
     const start = a.store.events.lastSeq;
     const evs = await Promise.all(
