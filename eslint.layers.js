@@ -40,6 +40,8 @@ const SERVICE_API = [
   './accessControl.ts',
   './errors.ts',
   './types.ts',
+  // Which lifecycle rule applies (pure): x-amz-expiration in responses.
+  './lifecycleRules.ts',
 ];
 
 const serviceInternals = (target, except, who) => ({
@@ -76,8 +78,12 @@ export const layerZones = [
     SERVICE_API,
     'This module',
   ),
-  // The composition root also runs the start-up garbage sweep.
-  serviceInternals(['src/server/**'], [...SERVICE_API, './garbageSweep.ts', './sharedGarbage.ts'], 'src/server'),
+  // The composition root also runs the start-up garbage sweep and the lifecycle worker.
+  serviceInternals(
+    ['src/server/**'],
+    [...SERVICE_API, './garbageSweep.ts', './sharedGarbage.ts', './lifecycleWorker.ts'],
+    'src/server',
+  ),
 ];
 
 /** Packages the pure layers must not use: HTTP framework and database stay in the outer layers. */

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { loadClientConfig, type ClientConfig } from './config/client.js';
 import { drivesOf, healerOf } from './config/drives.js';
+import { lifecycleOf } from './config/lifecycle.js';
 import { pkcs11Of } from './config/pkcs11.js';
 import { scaleOut } from './config/scaleOut.js';
 import { tlsAndNetwork } from './config/tlsNetwork.js';
@@ -137,6 +138,12 @@ export interface Config {
    * Cloud, COS needs the Reader authorization even inside one account.
    */
   implicitSameAccountAuthorization?: boolean;
+  /** Seconds in a lifecycle rule's day (COFFER_LIFECYCLE_DAY_SECONDS; 86400, shorter for tests). */
+  lifecycleDaySeconds: number;
+  /** Seconds between lifecycle passes (COFFER_LIFECYCLE_SCAN_SECONDS; default 3600, 0 = no worker). */
+  lifecycleScanSeconds: number;
+  /** Versions the lifecycle worker examines or removes per second (COFFER_LIFECYCLE_RATE; default 200, 0 = unlimited). */
+  lifecycleRate: number;
 }
 
 const ENV: Record<string, keyof Config> = {
@@ -190,6 +197,9 @@ const ENV: Record<string, keyof Config> = {
   COFFER_TRUSTED_PROXIES: 'trustedProxies',
   COFFER_SSE_C_REQUIRE_TLS: 'sseCRequireTls',
   COFFER_KMS_IMPLICIT_SAME_ACCOUNT_AUTHORIZATION: 'implicitSameAccountAuthorization',
+  COFFER_LIFECYCLE_DAY_SECONDS: 'lifecycleDaySeconds',
+  COFFER_LIFECYCLE_SCAN_SECONDS: 'lifecycleScanSeconds',
+  COFFER_LIFECYCLE_RATE: 'lifecycleRate',
 };
 
 /** Every environment variable loadConfig reads (deployment manifests are checked against it: a typo there would be ignored silently). */
@@ -316,6 +326,7 @@ export function loadConfig(envIn: NodeJS.ProcessEnv = process.env, overrides: Pa
     maxXmlBytes: int(raw.maxXmlBytes, name('maxXmlBytes'), 1024, 64 << 20),
     idleTimeoutSeconds: int(raw.idleTimeoutSeconds ?? 120, name('idleTimeoutSeconds'), 1, 3600),
     kmsUrl,
+    ...lifecycleOf(raw, names),
   };
   if (gatewayApiKey) cfg.gatewayApiKey = gatewayApiKey;
   const masterKeyFile = str(raw.masterKeyFile, name('masterKeyFile'));

@@ -122,11 +122,16 @@ export function describeError(status: number, body: unknown): string {
     errorCode?: unknown;
     errorMessage?: unknown;
     resources?: Array<{ errorMsg?: unknown; reasons?: Array<{ code?: unknown; message?: unknown }> }>;
+    errors?: Array<{ code?: unknown; message?: unknown }>;
   };
   const reason = b.resources?.[0]?.reasons?.[0];
   if (reason && typeof reason.code === 'string')
     return `${status} ${reason.code}: ${typeof reason.message === 'string' ? reason.message : ''}`.trimEnd();
   if (typeof b.resources?.[0]?.errorMsg === 'string') return `${status}: ${b.resources[0].errorMsg}`;
+  // IBM IAM Policy Management's platform shape (/v1/policies).
+  const platform = Array.isArray(b.errors) ? b.errors[0] : undefined;
+  if (platform && typeof platform.code === 'string')
+    return `${status} ${platform.code}: ${typeof platform.message === 'string' ? platform.message : ''}`.trimEnd();
   if (typeof b.errorCode === 'string')
     return `${status} ${b.errorCode}: ${typeof b.errorMessage === 'string' ? b.errorMessage : ''}`.trimEnd();
   return `the KMS API answered ${status}`;

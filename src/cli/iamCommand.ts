@@ -9,18 +9,39 @@
  *   authorizations list
  *   authorizations revoke <authorization-id>
  *
+ * The other families (whoami, accounts, s3keys, identities, policies,
+ * authorization-policies) are accountsCommand.ts and policiesCommand.ts.
+ *
  * Without --identity, API keys are the caller's own. A service-to-service
  * authorization (IBM's model) lets a source service instance - by default the
  * source account's Cloud Object Storage, i.e. the gateway acting for that
  * account - use the target instance, key ring or key with the role (Reader by
  * default; key-protect.md 5). It is needed for an account's own keys too.
  */
+import { ACCOUNTS, IDENTITIES, runWhoami, S3KEYS } from './accountsCommand.js';
 import { CLIENT_OPTIONS, flag, parse, str, UsageError } from './args.js';
 import { clientFrom, type ApiClient } from './client.js';
+import { runFamily } from './commandKit.js';
+import { AUTHORIZATION_POLICIES, POLICIES } from './policiesCommand.js';
 import { json, table, type Io } from './output.js';
 
 export const IAM_USAGE = `coffer iam <family> <command> [--url URL] [--apikey KEY] [--json]
 
+  whoami                                           the caller's identity and account
+  accounts create <name> [--id ID] | list | get <id> | delete <id>
+                                                   accounts (tenants), each with an owner, an owner
+                                                   API key and S3 credentials (secrets shown once)
+  s3keys create [--account A] [--identity ID] | list [--account A] | delete <access-key-id>
+                                                   S3 HMAC credentials (the secret shown once)
+  identities create <name> [--account A] [--kind service|user] | list [--account A] | delete <id>
+                                                   service identities and users
+  policies grant --subject IDENTITY_ID --role ROLE [--key KEY_ID] | list [--subject ID] | revoke <id>
+                                                   a role on the instance or a key for an identity
+                                                   (KeyPurge: may purge deleted keys)
+  authorization-policies create --source-account ACCOUNT [--key-ring RING | --key KEY_ID] [--role ROLE]
+                       | list | get <id> | delete <id>
+                                                   the same grants as authorizations, through IBM
+                                                   IAM Policy Management's /v1/policies
   apikeys create [--identity ID] [--name NAME]     a new API key, shown once
   apikeys list [--identity ID]                     API keys (never the keys themselves)
   apikeys delete <apikey-id>                       revoke an API key and its tokens
@@ -64,6 +85,12 @@ export async function runIam(argv: string[], io: Io): Promise<number> {
     io.out(IAM_USAGE + '\n');
     return family === undefined ? 2 : 0;
   }
+  if (family === 'whoami') return runWhoami(argv.slice(1), io);
+  if (family === 'accounts') return runFamily(ACCOUNTS, argv.slice(1), io);
+  if (family === 's3keys') return runFamily(S3KEYS, argv.slice(1), io);
+  if (family === 'identities') return runFamily(IDENTITIES, argv.slice(1), io);
+  if (family === 'policies') return runFamily(POLICIES, argv.slice(1), io);
+  if (family === 'authorization-policies') return runFamily(AUTHORIZATION_POLICIES, argv.slice(1), io);
   if (family === 'apikeys') return apikeys(cmd, rest, io);
   if (family === 'authorizations') return authorizations(cmd, rest, io);
   throw new UsageError(`unknown command "iam ${family}"\n\n${IAM_USAGE}`);

@@ -1,17 +1,21 @@
 /**
  * `coffer kms keys ...`: the key lifecycle over the Key Protect v2 API
  * (key-protect.md 2.3-2.8) - create, list, show, versions, rotate, disable,
- * enable, delete [--force], restore, purge, registrations [<id>].
+ * enable, delete [--force], restore, purge, registrations [<id>]; policies,
+ * dual-auth deletes, moves between key rings and import are keyPolicyCommand.ts.
  */
 import { CliError, CLIENT_OPTIONS, flag, int, parse, str, UsageError, type Parsed } from './args.js';
 import { clientFrom, type ApiClient } from './client.js';
+import { runFamily } from './commandKit.js';
+import { KEY_EXTRAS, KEY_EXTRAS_USAGE } from './keyPolicyCommand.js';
 import { json, stateName, table, type Io } from './output.js';
 
 const KEY_TYPE = 'application/vnd.ibm.kms.key+json';
 
 export const KEYS_USAGE = `coffer kms keys <command> [--url URL] [--apikey KEY] [--instance ID] [--json]
 
-  create <name> [--description TEXT] [--standard]   a root key (standard with --standard)
+  create <name> [--description TEXT] [--standard] [--key-ring RING]
+                                                     a root key (standard with --standard)
   list [--state 1,2,3,5] [--limit N]                 keys of the instance
   show <id>                                          key metadata (no payload)
   versions <id>                                      key versions, newest first
@@ -20,7 +24,8 @@ export const KEYS_USAGE = `coffer kms keys <command> [--url URL] [--apikey KEY] 
   delete <id> [--force]                              crypto-shred (--force despite registrations)
   restore <id>                                       undo a delete (within 30 days)
   purge <id>                                         remove for good (KeyPurge role, 4 h after delete)
-  registrations [<id>] [--crn QUERY]                 resources protected by a key (or by any key)`;
+  registrations [<id>] [--crn QUERY]                 resources protected by a key (or by any key)
+${KEY_EXTRAS_USAGE}`;
 
 interface Key {
   id: string;
@@ -61,6 +66,7 @@ const OPTIONS = {
   limit: { type: 'string' as const },
   force: { type: 'boolean' as const },
   crn: { type: 'string' as const },
+  'key-ring': { type: 'string' as const },
 };
 
 function one<T>(body: { resources?: T[] } | undefined): T {
@@ -75,6 +81,8 @@ export async function runKeys(argv: string[], io: Io): Promise<number> {
     io.out(KEYS_USAGE + '\n');
     return cmd === undefined ? 2 : 0;
   }
+  if (Object.prototype.hasOwnProperty.call(KEY_EXTRAS.commands, cmd))
+    return runFamily({ ...KEY_EXTRAS, usage: KEYS_USAGE }, argv, io);
   const needsId = ['show', 'versions', 'rotate', 'disable', 'enable', 'delete', 'restore', 'purge'];
   const usage = `coffer kms keys ${cmd}${cmd === 'create' ? ' <name>' : needsId.includes(cmd) ? ' <id>' : cmd === 'registrations' ? ' [<id>]' : ''} [options]`;
   const positional =
@@ -209,6 +217,8 @@ async function create(api: ApiClient, p: Parsed, name: string, io: Io): Promise<
   const resource: Record<string, unknown> = { type: KEY_TYPE, name, extractable: flag(p, 'standard') };
   const description = str(p, 'description');
   if (description !== undefined) resource.description = description;
+  const ring = str(p, 'key-ring');
+  if (ring !== undefined) resource.keyRingID = ring;
   const body = { metadata: { collectionType: KEY_TYPE, collectionTotal: 1 }, resources: [resource] };
   const key = one<Key>(
     await api.call('POST', '/api/v2/keys', {

@@ -2,11 +2,17 @@
  * `coffer kms`: with no command (or only serve flags), run the KMS alone - the
  * Key Protect compatible API, IAM and the audit log (kmsServer.ts) - for split
  * mode. `coffer kms keys ...` and `coffer kms audit ...` are client commands
- * against a running KMS (keysCommand.ts, auditCommand.ts).
+ * against a running KMS (keysCommand.ts, auditCommand.ts), as are instances,
+ * key-rings, aliases, instance-policies and import-token (commandKit.ts
+ * families).
  */
 import { createLogger } from '../util/logger.js';
 import { UsageError } from './args.js';
 import { runAudit } from './auditCommand.js';
+import { runFamily, type Family } from './commandKit.js';
+import { INSTANCE_POLICIES } from './instancePolicyCommand.js';
+import { IMPORT_TOKEN, INSTANCES, KEY_RINGS } from './instancesCommand.js';
+import { ALIASES } from './keyPolicyCommand.js';
 import { KEYS_USAGE, runKeys } from './keysCommand.js';
 import { MASTER_KEY_USAGE, runMasterKey } from './masterKeyCommand.js';
 import type { Io } from './output.js';
@@ -14,12 +20,28 @@ import { onSignals, serveConfig } from './serverCommand.js';
 
 export const KMS_USAGE = `coffer kms [--data-dir DIR] [--kms-port N]      run the KMS alone (split mode)
 coffer kms keys <command> ...                    manage root keys (coffer kms keys help)
+coffer kms instances create | list | get <id>    KMS instances
+coffer kms key-rings create <id> | list | delete <id> [--force]   key rings of the instance
+coffer kms aliases add <key> <alias> | remove <key> <alias> | list [<key>]   key aliases
+coffer kms instance-policies get | set <policy> <value>   dual-auth-delete, allowed-network,
+                                                 allowed-ip, rotation, metrics
+coffer kms import-token create | get             the instance's token for secure import
 coffer kms audit [--since ... --key ... --action ... --limit N]   read the audit log
 coffer kms audit verify [--data-dir DIR]          prove the audit log's hash chain
 coffer kms master-key migrate --to pkcs11|file   move a stopped server's key store between master keys`;
 
+const FAMILIES: Record<string, Family> = {
+  instances: INSTANCES,
+  'key-rings': KEY_RINGS,
+  aliases: ALIASES,
+  'instance-policies': INSTANCE_POLICIES,
+  'import-token': IMPORT_TOKEN,
+};
+
 export async function runKms(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;
+  const family = cmd !== undefined && Object.prototype.hasOwnProperty.call(FAMILIES, cmd) ? FAMILIES[cmd] : undefined;
+  if (family) return runFamily(family, rest, io);
   if (cmd === 'keys') return runKeys(rest, io);
   if (cmd === 'audit') return runAudit(rest, io);
   if (cmd === 'master-key') return runMasterKey(rest, io);

@@ -32,8 +32,11 @@ ${HEAL_USAGE}
 ${TLS_USAGE}
 
 Client commands take the KMS API URL from --url or COFFER_KMS_URL (default
-http://127.0.0.1:9001) and an API key from --apikey or COFFER_API_KEY; they
-print tables, or the API's JSON with --json.`;
+http://127.0.0.1:9001), an API key from --apikey or COFFER_API_KEY (the old
+COFFER_ROOT_APIKEY still works, with a warning) and the KMS instance from
+--instance or COFFER_KMS_INSTANCE (default: the caller's only one); they print
+tables, or the API's JSON with --json. Every family has help: coffer kms keys
+help, coffer iam accounts help, coffer kms instance-policies help, ...`;
 
 export async function run(argv: string[], io: Io): Promise<number> {
   const [cmd, ...rest] = argv;

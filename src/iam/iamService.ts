@@ -95,6 +95,29 @@ export class IamService {
     return this.store.all('acct');
   }
 
+  /**
+   * Deletes an account with everything IAM holds for it: its identities (the
+   * owner too) with their API keys and access policies, and its S3 access
+   * keys, in one write; tokens of its identities stop working with them. Never
+   * the root account. What the account holds elsewhere (buckets, keys) is for
+   * the caller to check first; authorizations go through AccessControl.
+   */
+  async deleteAccount(id: string): Promise<void> {
+    const account = this.store.get('acct', id);
+    if (!account) throw notFound(`Account ${id}`);
+    if (account.system) throw new IamError(409, 'CONFLICT', 'the root account cannot be deleted');
+    const idents = new Set(this.listIdentities(id).map((i) => i.id));
+    const ops: WriteOp[] = [{ type: 'del', table: 'acct', id }];
+    for (const i of idents) ops.push({ type: 'del', table: 'ident', id: i });
+    for (const k of this.store.all('apikey'))
+      if (idents.has(k.identityId)) ops.push({ type: 'del', table: 'apikey', id: k.id });
+    for (const p of this.store.all('policy'))
+      if (idents.has(p.subjectId)) ops.push({ type: 'del', table: 'policy', id: p.id });
+    for (const k of this.store.all('s3key'))
+      if (k.accountId === id) ops.push({ type: 'del', table: 's3key', id: k.accessKeyId });
+    await this.store.write(ops);
+  }
+
   async createIdentity(input: {
     accountId: string;
     kind: IdentityKind;

@@ -82,6 +82,13 @@ export interface KeyProvider {
     aad: string[],
   ): Promise<{ wrapped: string; keyVersion: string }>;
   getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState>;
+  /**
+   * The CRN of the key whose alias is `alias` in the instance of `instanceKeyCrn`
+   * (any key CRN of that instance), if `caller` may use it; otherwise the same
+   * KEY_NOT_FOUND_ERR as an unknown key. SSE-KMS accepts `alias/<name>` this way.
+   * Optional: a provider without it knows no aliases.
+   */
+  findKeyByAlias?(caller: KeyCaller, instanceKeyCrn: string, alias: string): Promise<string>;
   register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void>;
   unregister(caller: KeyCaller, rootKeyCrn: string, resourceCrn: string): Promise<void>;
   /** Called when lifecycle events arrive (rotate/disable/delete): drop cached state for this key. */

@@ -7,7 +7,7 @@
  * the same way, DekCache.setUsable). Key state, registrations and the default
  * key CRN pass through.
  */
-import { KmsError } from './errors.js';
+import { keyNotFound, KmsError } from './errors.js';
 import type {
   GeneratedDataKey,
   KeyCaller,
@@ -69,6 +69,11 @@ export class FailClosedKeyProvider implements KeyProvider {
 
   getKeyState(caller: KeyCaller, rootKeyCrn: string): Promise<KeyState> {
     return this.inner.getKeyState(caller, rootKeyCrn);
+  }
+
+  async findKeyByAlias(caller: KeyCaller, instanceKeyCrn: string, alias: string): Promise<string> {
+    if (!this.inner.findKeyByAlias) throw keyNotFound(alias);
+    return this.inner.findKeyByAlias(caller, instanceKeyCrn, alias);
   }
 
   register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void> {

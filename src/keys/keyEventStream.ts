@@ -6,9 +6,10 @@
  * drops, and abandoned (then reconnected) when it stays silent for three
  * heartbeats (a half-open connection).
  *
- * What it feeds: the DEK cache drops a key's DEKs on a lifecycle event and an
- * instance's (or key's) on a revoked authorization; a `reset` (the gateway fell
- * behind what the KMS keeps) drops all. Lifecycle events also reach
+ * What it feeds: the DEK cache drops a key's DEKs on a lifecycle event, and
+ * on a revoked authorization an instance's (or one key's; all of them for an
+ * account-wide one); a `reset` (the gateway fell behind what the KMS keeps)
+ * drops all. Lifecycle events also reach
  * onKeyEvent listeners (the eager rewrap after a rotation).
  *
  * Liveness: `isLive()` is false once nothing (event or heartbeat) arrived for
@@ -27,7 +28,8 @@ export interface StreamedEvent {
   seq: number;
   type: string;
   at: number;
-  instanceId: string;
+  /** Absent for an authorization on every instance of an account. */
+  instanceId?: string;
   keyId?: string;
   keyCrn?: string;
   keyVersion?: string;
@@ -51,8 +53,8 @@ export interface KeyEventStreamOptions {
 export interface KeyEventHandlers {
   /** A lifecycle event of one key. */
   key?(crn: string, e: StreamedEvent): void;
-  /** A revoked authorization on an instance (keyId undefined) or one key. */
-  revoked?(instanceId: string, keyId: string | undefined, e: StreamedEvent): void;
+  /** A revoked authorization on an instance (keyId undefined), one key, or every instance of an account (both undefined). */
+  revoked?(instanceId: string | undefined, keyId: string | undefined, e: StreamedEvent): void;
   /** The KMS cannot replay what was missed: drop everything cached. */
   reset?(): void;
 }

@@ -173,6 +173,25 @@ export class RemoteKeyProvider implements KeyProvider {
     return key.state;
   }
 
+  async findKeyByAlias(caller: KeyCaller, instanceKeyCrn: string, alias: string): Promise<string> {
+    const parsed = parseKeyCrn(instanceKeyCrn);
+    const t: KeyTarget = { instanceId: parsed.instanceId, keyId: alias };
+    const body = await this.call<{ resources?: Array<{ id?: unknown; crn?: unknown; aliases?: unknown }> }>(
+      caller,
+      alias,
+      t,
+      'GET',
+      `/keys/${enc(alias)}/metadata`,
+    );
+    const key = body.resources?.[0];
+    const aliases = Array.isArray(key?.aliases) ? (key.aliases as unknown[]) : [];
+    if (typeof key?.crn !== 'string' || key.id === alias || !aliases.includes(alias)) throw keyNotFound(alias);
+    // Only a key of the instance asked about (a KMS answering with another is not trusted).
+    if (parseKeyCrn(key.crn).instanceId !== parsed.instanceId) throw keyNotFound(alias);
+    await this.resolve(caller, key.crn);
+    return key.crn;
+  }
+
   /** Creates or updates the registration (the KMS's create is an upsert). */
   async register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void> {
     const t = await this.resolve(caller, rootKeyCrn);

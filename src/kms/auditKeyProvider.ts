@@ -6,7 +6,7 @@
  * the call fails (503): an unaudited key use must not be acknowledged.
  */
 import { parseKeyCrn } from '../keys/crn.js';
-import { KmsError } from '../keys/errors.js';
+import { keyNotFound, KmsError } from '../keys/errors.js';
 import type {
   GeneratedDataKey,
   KeyCaller,
@@ -147,6 +147,19 @@ export class AuditingKeyProvider implements KeyProvider {
       rootKeyCrn,
       'getKeyState',
       () => this.inner.getKeyState(caller, rootKeyCrn),
+      () => undefined,
+    );
+  }
+
+  async findKeyByAlias(caller: KeyCaller, instanceKeyCrn: string, alias: string): Promise<string> {
+    const inner = this.inner;
+    if (!inner.findKeyByAlias) throw keyNotFound(alias);
+    // Audited under no key: the bucket key's CRN only names the instance searched.
+    return this.run(
+      caller,
+      undefined,
+      'getKeyMetadata',
+      () => inner.findKeyByAlias!(caller, instanceKeyCrn, alias),
       () => undefined,
     );
   }

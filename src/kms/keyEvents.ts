@@ -25,7 +25,8 @@ export interface FeedEventInput {
   type: FeedEventType;
   /** Epoch ms. */
   at: number;
-  instanceId: string;
+  /** Absent for an authorization on every KMS instance of an account (no serviceInstance). */
+  instanceId?: string;
   /** Absent for an authorization on a whole instance. */
   keyId?: string;
   /** CRN of the key (lifecycle events). */

@@ -108,7 +108,7 @@ export class KmsService {
    */
   applyFeedEvent(ev: FeedEvent): void {
     if (ev.type === 'authorization_granted' || ev.type === 'authorization_revoked') return;
-    if (ev.keyId === undefined || ev.keyCrn === undefined) return;
+    if (ev.instanceId === undefined || ev.keyId === undefined || ev.keyCrn === undefined) return;
     bumpEpoch(this.ctx);
     this.emit({
       type: ev.type,

@@ -166,6 +166,15 @@ export class LocalKeyProvider implements KeyProvider {
     return k.state;
   }
 
+  async findKeyByAlias(caller: KeyCaller, instanceKeyCrn: string, alias: string): Promise<string> {
+    const { instanceId } = parseKeyCrn(instanceKeyCrn);
+    const key = await this.call(alias, () => this.service.getKeyMetadata(instanceId, alias));
+    // A key id given as the "alias" is not an alias: SSE-KMS names ids without the prefix.
+    if (key.id === alias || !key.aliases.includes(alias)) throw keyNotFound(alias);
+    await this.resolve(caller, key.crn); // the same authorization as any use of the key
+    return key.crn;
+  }
+
   /** Creates or updates the registration of `reg.resourceCrn` on the key. */
   async register(caller: KeyCaller, rootKeyCrn: string, reg: RegistrationRequest): Promise<void> {
     const t = await this.resolve(caller, rootKeyCrn);

@@ -80,7 +80,7 @@ export class WebhookDispatcher {
 
   private onEvent(ev: FeedEvent, ds: readonly Delivery[]): void {
     for (const d of ds) if (d.webhook) this.schedule(d.eventId, this.now(), false);
-    if (ev.resent && ev.keyId !== undefined)
+    if (ev.resent && ev.instanceId !== undefined && ev.keyId !== undefined)
       this.track(
         this.o.feed.listOutstanding(ev.instanceId, ev.keyId).then((list) => {
           for (const d of list) if (d.webhook) this.schedule(d.eventId, this.now(), true);

@@ -42,6 +42,8 @@ export interface BucketRecord {
   versioning?: VersioningStatus;
   /** PutBucketCors: the rules, in the order given (the first that matches a request applies). */
   cors?: CorsRule[];
+  /** PutBucketLifecycleConfiguration: the rules, in the order given (services/lifecycleRules.ts applies them). */
+  lifecycle?: LifecycleRule[];
   /**
    * Object Lock (CreateBucket x-amz-bucket-object-lock-enabled, or
    * PutObjectLockConfiguration on a versioned bucket). Once set it never goes:
@@ -92,6 +94,35 @@ export interface CorsRule {
   /** Response headers the browser may show to the page. */
   exposeHeaders: string[];
   maxAgeSeconds?: number;
+}
+
+/** A tag condition of a lifecycle filter. */
+export interface LifecycleTag {
+  key: string;
+  value: string;
+}
+
+/**
+ * One lifecycle rule, validated as AWS validates it (src/s3/xml/lifecycleXml.ts).
+ * The filter's conditions all hold at once; `filterForm` remembers how it was
+ * written (legacy top-level Prefix, a Filter with at most one condition, or
+ * Filter/And) so GetBucketLifecycleConfiguration answers it the same way.
+ */
+export interface LifecycleRule {
+  id: string;
+  status: 'Enabled' | 'Disabled';
+  filterForm: 'prefix' | 'filter' | 'and';
+  prefix?: string;
+  tags?: LifecycleTag[];
+  /** Bytes; the object must be strictly larger. */
+  sizeGreaterThan?: number;
+  /** Bytes; the object must be strictly smaller. */
+  sizeLessThan?: number;
+  /** Exactly one of days, date (ms since the epoch, a midnight UTC) or expiredObjectDeleteMarker. */
+  expiration?: { days?: number; date?: number; expiredObjectDeleteMarker?: boolean };
+  noncurrentExpiration?: { noncurrentDays: number; newerNoncurrentVersions?: number };
+  /** AbortIncompleteMultipartUpload's DaysAfterInitiation. */
+  abortIncompleteUploadDays?: number;
 }
 
 /** One encrypted stream (a single PUT, or one part of a multipart upload). */

@@ -147,50 +147,6 @@ export function writeConditions(h: IncomingHttpHeaders): WriteConditions | undef
   return ifNoneMatch !== undefined ? { ifNoneMatch: '*' } : { ifMatch };
 }
 
-/** x-amz-server-side-encryption response headers for a bucket. */
-export function sseHeaders(b: BucketRecord): Record<string, string> {
-  if (b.encryption.customerManaged) {
-    return {
-      'x-amz-server-side-encryption': 'aws:kms',
-      'x-amz-server-side-encryption-aws-kms-key-id': b.encryption.rootKeyCrn,
-    };
-  }
-  return { 'x-amz-server-side-encryption': 'AES256' };
-}
-
-/** Refuse SSE request headers that conflict with the bucket's key (COS answers 400 too). */
-export function checkSseRequest(h: IncomingHttpHeaders, b: BucketRecord): void {
-  if (Object.keys(h).some((n) => n.startsWith('x-amz-server-side-encryption-customer-'))) {
-    throw new S3Error(
-      'InvalidArgument',
-      'Server-side encryption with customer-provided keys is not supported: every bucket is encrypted with its own key.',
-    );
-  }
-  const sse = header(h, 'x-amz-server-side-encryption');
-  const keyId = header(h, 'x-amz-server-side-encryption-aws-kms-key-id');
-  if (sse === undefined) {
-    if (keyId !== undefined)
-      throw new S3Error(
-        'InvalidArgument',
-        'x-amz-server-side-encryption-aws-kms-key-id requires x-amz-server-side-encryption: aws:kms',
-        { ArgumentName: 'x-amz-server-side-encryption-aws-kms-key-id' },
-      );
-    return;
-  }
-  if (sse === 'AES256' && !b.encryption.customerManaged) return;
-  if (sse === 'aws:kms' && (keyId === undefined || keyId === b.encryption.rootKeyCrn)) return;
-  if (sse === 'AES256' || sse === 'aws:kms') {
-    throw new S3Error(
-      'InvalidArgument',
-      `The server-side encryption requested conflicts with this bucket's root key (${b.encryption.customerManaged ? b.encryption.rootKeyCrn : 'provider-managed'}).`,
-      { ArgumentName: 'x-amz-server-side-encryption' },
-    );
-  }
-  throw new S3Error('InvalidArgument', 'The encryption method specified is not supported', {
-    ArgumentName: 'x-amz-server-side-encryption',
-  });
-}
-
 /** Response headers of GET/HEAD for an object. */
 export function objectHeaders(
   b: BucketRecord,

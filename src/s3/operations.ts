@@ -28,6 +28,8 @@ export type BucketOpName =
   | 'PutBucketCors'
   | 'DeleteBucketCors'
   | 'GetBucketLifecycleConfiguration'
+  | 'PutBucketLifecycleConfiguration'
+  | 'DeleteBucketLifecycle'
   | 'GetBucketTagging'
   | 'PutBucketTagging'
   | 'DeleteBucketTagging'

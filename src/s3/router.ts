@@ -35,6 +35,7 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
     ['acl', 'PutBucketAcl'],
     ['encryption', 'PutBucketEncryption'],
     ['cors', 'PutBucketCors'],
+    ['lifecycle', 'PutBucketLifecycleConfiguration'],
     ['object-lock', 'PutObjectLockConfiguration'],
     ['tagging', 'PutBucketTagging'],
     ['ownershipControls', 'PutBucketOwnershipControls'],
@@ -43,6 +44,7 @@ const BUCKET_RULES: Record<string, Rule<BucketOpName>[]> = {
   DELETE: [
     ['encryption', 'DeleteBucketEncryption'],
     ['cors', 'DeleteBucketCors'],
+    ['lifecycle', 'DeleteBucketLifecycle'],
     ['tagging', 'DeleteBucketTagging'],
     ['ownershipControls', 'DeleteBucketOwnershipControls'],
     [null, 'DeleteBucket'],
@@ -137,7 +139,7 @@ function unknownSubresource(op: string, query: URLSearchParams): string | undefi
  * methods must not fall through to CreateBucket / DeleteBucket: DELETE /b?cors
  * would delete an empty bucket.
  */
-const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'lifecycle', 'website'];
+const GET_ONLY_BUCKET_KEYWORDS: readonly string[] = ['policy', 'website'];
 
 /**
  * Object sub-resources we do not implement. Without this, PUT /b/k?retention

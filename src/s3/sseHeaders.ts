@@ -105,8 +105,16 @@ function isLoopback(addr: string | undefined): boolean {
 
 /** The SSE-C key of a request (object's or copy source's), its transport checked. */
 export function customerKey(ctx: S3RequestContext, copySource = false): CustomerKey | undefined {
-  const k = parseCustomerKey(ctx.headers, copySource ? COPY_CUSTOMER : CUSTOMER);
-  if (k) checkSseCTransport(ctx);
+  return customerKeyIn(ctx.headers, ctx, copySource);
+}
+
+function customerKeyIn(
+  h: IncomingHttpHeaders,
+  transport: Pick<S3RequestContext, 'req' | 'config'>,
+  copySource = false,
+): CustomerKey | undefined {
+  const k = parseCustomerKey(h, copySource ? COPY_CUSTOMER : CUSTOMER);
+  if (k) checkSseCTransport(transport);
   return k;
 }
 
@@ -115,13 +123,29 @@ export function customerKey(ctx: S3RequestContext, copySource = false): Customer
  * CreateMultipartUpload), or undefined for the bucket's own key. Conflicts are
  * refused as AWS refuses them (400 InvalidArgument).
  */
-export function writeSse(ctx: S3RequestContext, b: BucketRecord): { spec?: SseSpec; customer?: CustomerKey } {
-  const h = ctx.headers;
+export function writeSse(ctx: S3RequestContext, b: BucketRecord): WriteSse {
+  return writeSseIn(ctx.headers, ctx, b);
+}
+
+export interface WriteSse {
+  spec?: SseSpec;
+  customer?: CustomerKey;
+}
+
+/**
+ * writeSse over headers that are not the request's own: PostObject reads the
+ * same names from its form fields, under the same rules (SSE-C over TLS too).
+ */
+export function writeSseIn(
+  h: IncomingHttpHeaders,
+  transport: Pick<S3RequestContext, 'req' | 'config'>,
+  b: BucketRecord,
+): WriteSse {
   const sse = header(h, SSE);
   const keyId = header(h, KMS_KEY_ID);
   const context = header(h, CONTEXT);
   const bucketKey = header(h, BUCKET_KEY);
-  const customer = customerKey(ctx);
+  const customer = customerKeyIn(h, transport);
   if (customer) {
     if (sse !== undefined || keyId !== undefined || context !== undefined)
       throw invalid(

@@ -85,7 +85,10 @@ export async function openEmbeddedKms(o: EmbeddedKmsOptions): Promise<EmbeddedKm
   if (feed instanceof PgKeyEvents) {
     unfollow = feed.subscribe((ev) => {
       local.service.applyFeedEvent(ev);
-      if (ev.type === 'authorization_revoked') dekCache.invalidateTarget(ev.instanceId, ev.keyId);
+      // An account-wide revoke names no instance: every cached DEK goes (more than needed, never less).
+      if (ev.type === 'authorization_revoked')
+        if (ev.instanceId === undefined) dekCache.clear();
+        else dekCache.invalidateTarget(ev.instanceId, ev.keyId);
     });
     dekCache.setUsable(() => feed.isLive());
     provider = new FailClosedKeyProvider(local.provider, () => feed.isLive());

@@ -169,12 +169,11 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         if (t.instanceId === undefined) kms.dekCache.clear();
         else kms.dekCache.invalidateTarget(t.instanceId, t.keyRing === undefined ? t.keyId : undefined);
       }
-      // The feed names an instance: an account-wide grant has none, and split-mode gateways then rely on the DEK TTL.
-      if (t.instanceId === undefined) return;
+      // An account-wide grant names no instance: its event has none, and a split-mode gateway drops every cached DEK.
       await kms.local.service.events.append({
         type: c.kind === 'revoked' ? 'authorization_revoked' : 'authorization_granted',
         at: (opts.now ?? Date.now)(),
-        instanceId: t.instanceId,
+        ...(t.instanceId !== undefined ? { instanceId: t.instanceId } : {}),
         ...(t.keyId !== undefined && t.keyRing === undefined ? { keyId: t.keyId } : {}),
         account: c.authorization.source.accountId,
       });

@@ -87,7 +87,9 @@ export async function startRemoteGateway(
     { client, staleAfterMs: ttlMs > 0 ? ttlMs : Infinity, log },
     {
       key: (crn) => dekCache.invalidateKey(crn),
-      revoked: (instanceId, keyId) => dekCache.invalidateTarget(instanceId, keyId),
+      // An account-wide grant names no instance (nor the keys' account): every DEK goes, more than needed, never less.
+      revoked: (instanceId, keyId) =>
+        instanceId === undefined ? dekCache.clear() : dekCache.invalidateTarget(instanceId, keyId),
       reset: () => dekCache.clear(),
     },
   );

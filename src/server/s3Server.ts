@@ -31,6 +31,8 @@ import { sweepGarbage } from '../services/garbageSweep.js';
 import { SharedGarbageCollector } from '../services/sharedGarbage.js';
 import { hasGarbageQueue } from '../meta/garbageQueue.js';
 import { MultipartService } from '../services/multipartService.js';
+import { LifecycleWorker } from '../services/lifecycleWorker.js';
+import { fileProgress } from './lifecycleProgress.js';
 import { ObjectService, ObjectSseKeys } from '../services/objectService.js';
 import type { BlobFs } from '../storage/blobFs.js';
 import type { FsBlobStoreOptions } from '../storage/fsBlobStore.js';
@@ -161,6 +163,20 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     });
     const multipart = new MultipartService({ meta, blobs, buckets, objects, segmentLog2: config.segmentLog2 });
     const lists = new ListService({ meta, buckets });
+    // Lifecycle rules applied in the background (off with COFFER_LIFECYCLE_SCAN_SECONDS=0).
+    const lifecycle =
+      config.lifecycleScanSeconds > 0
+        ? new LifecycleWorker({
+            meta,
+            objects,
+            multipart,
+            progress: fileProgress(config.dataDir, log),
+            dayMs: config.lifecycleDaySeconds * 1000,
+            intervalMs: config.lifecycleScanSeconds * 1000,
+            ratePerSecond: config.lifecycleRate,
+            log: log.child({ component: 'lifecycle' }),
+          })
+        : undefined;
 
     // Eager rewrap on rotation; tracked so close() waits for it before closing the stores.
     const rewraps = new Set<Promise<unknown>>();
@@ -229,6 +245,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
     if (!d.dataDir) await guard.ready();
     healer?.start();
     garbage?.start();
+    lifecycle?.start();
     const url = listenerUrl(server, tls !== undefined);
     const settled = async () => {
       while (rewraps.size) await Promise.allSettled([...rewraps]);
@@ -248,6 +265,7 @@ export async function startS3Server(d: S3ServerDeps): Promise<S3Server> {
           server.close(() => r());
           server.closeAllConnections();
         });
+        await lifecycle?.stop();
         await settled();
         await healer?.stop();
         await meta.close();

@@ -7,7 +7,7 @@ import type { KeyCaller, KeyProvider } from '../keys/KeyProvider.js';
 import { KmsError } from '../keys/errors.js';
 import type { MetaStore } from '../meta/MetaStore.js';
 import type { AccessControlList, ObjectOwnership } from '../meta/accessRecords.js';
-import type { BucketObjectLock, BucketRecord, CorsRule, VersioningStatus } from '../meta/records.js';
+import type { BucketObjectLock, BucketRecord, CorsRule, LifecycleRule, VersioningStatus } from '../meta/records.js';
 import { KeyedMutex } from '../util/keyedMutex.js';
 import type { Logger } from '../util/logger.js';
 import { DomainError } from './errors.js';
@@ -214,6 +214,17 @@ export class BucketService {
       const updated: BucketRecord = { ...b };
       if (rules === undefined) delete updated.cors;
       else updated.cors = rules;
+      await this.d.meta.batch().putBucket(updated).commit();
+    });
+  }
+
+  /** PutBucketLifecycleConfiguration / its Delete (`rules` undefined), like setCors. */
+  async setLifecycle(name: string, account: string, rules: LifecycleRule[] | undefined): Promise<void> {
+    await this.keyChanges.run(name, async () => {
+      const b = await this.resolve(name, account);
+      const updated: BucketRecord = { ...b };
+      if (rules === undefined) delete updated.lifecycle;
+      else updated.lifecycle = rules;
       await this.d.meta.batch().putBucket(updated).commit();
     });
   }

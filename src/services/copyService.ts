@@ -223,6 +223,7 @@ async function copyOpened(
       version: shownVersion(c.target, next),
       lastModified: next.lastModified,
       size: next.size,
+      tags: meta.tags,
     };
   }
   const body = sourceStream(blobs, source, sourceBucket.uid, 0, source.record.size - 1);

@@ -337,6 +337,9 @@ export class MultipartService {
       version: shownVersion(bucket, rec),
       sse: rec.sse,
       sseContext: meta.sseContext,
+      size: rec.size,
+      lastModified: rec.lastModified,
+      tags: meta.tags,
     };
   }
 
@@ -474,6 +477,9 @@ export class MultipartService {
       version: shownVersion(bucket, record),
       sse: record.sse,
       sseContext: meta.sseContext,
+      size: record.size,
+      lastModified: record.lastModified,
+      tags: meta.tags,
     };
   }
 

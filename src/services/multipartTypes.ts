@@ -37,4 +37,8 @@ export interface CompleteResult {
   /** The object's per-object key, for the SSE response headers. */
   sse?: ObjectSse;
   sseContext?: string;
+  /** What x-amz-expiration is judged on: the object's size, creation time and tags. */
+  size: number;
+  lastModified: number;
+  tags?: Record<string, string>;
 }

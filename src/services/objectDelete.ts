@@ -25,6 +25,12 @@ export interface DeleteInput {
   ifMatch?: string;
   /** x-amz-bypass-governance-retention: true (the owner holds s3:BypassGovernanceRetention). */
   bypassGovernance?: boolean;
+  /**
+   * The lifecycle worker: act only if the version found under the key's lock is
+   * still this record (its record id), so a version written since the worker
+   * looked is never the one expired. Otherwise nothing happens (`skipped`).
+   */
+  onlyRecord?: string;
   requestId?: string;
 }
 
@@ -33,6 +39,8 @@ export interface DeleteResult {
   version?: string;
   /** x-amz-delete-marker: a marker was made, or the version removed was one. */
   deleteMarker: boolean;
+  /** onlyRecord did not match: nothing was changed. */
+  skipped?: boolean;
 }
 
 function deleteMarker(objects: ObjectService, b: BucketRecord, key: string): ObjectRecord {
@@ -68,6 +76,8 @@ export async function removeObject(objects: ObjectService, meta: MetaStore, inpu
       const at: Located | undefined = await findVersion(meta, b, key, input.versionId);
       await check(at?.record);
       if (!at) return { gone: [], result: { version: input.versionId, deleteMarker: false } };
+      if (input.onlyRecord !== undefined && at.record.versionId !== input.onlyRecord)
+        return { gone: [], result: { version: input.versionId, deleteMarker: false, skipped: true } };
       // Object Lock: checked on the version as read under the key's lock (a delete marker holds no lock).
       if (b.objectLock && !at.record.deleteMarker)
         checkDeletable((await objects.unseal(b, key, at.record, requestId)).meta, !!input.bypassGovernance);
@@ -77,6 +87,8 @@ export async function removeObject(objects: ObjectService, meta: MetaStore, inpu
     }
     const prev = await meta.getObject(b.uid, key);
     await check(prev);
+    if (input.onlyRecord !== undefined && prev?.versionId !== input.onlyRecord)
+      return { gone: [], result: { deleteMarker: false, skipped: true } };
     if (b.versioning === undefined) {
       if (prev) await batch.deleteObject(b.uid, key).commit();
       return { gone: prev ? [prev] : [], result: { deleteMarker: false } };

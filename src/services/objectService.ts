@@ -114,6 +114,8 @@ export interface WriteResult {
   /** The new object's per-object key (for the SSE response headers). */
   sse?: ObjectSse;
   sseContext?: string;
+  /** The new version's tags (what x-amz-expiration is judged on, with size and lastModified). */
+  tags?: Record<string, string>;
 }
 
 export interface ReadInput {
@@ -211,6 +213,7 @@ export class ObjectService {
       size: record.size,
       sse: record.sse,
       sseContext: sealedMeta.sseContext,
+      tags: sealedMeta.tags,
     };
   }
 

@@ -83,7 +83,8 @@ export class ObjectSseKeys {
     }
     const kms = spec?.kms;
     // aws:kms naming the bucket's own key (or none) and no context: the bucket DEK, as before.
-    const crn = kms?.keyId === undefined ? bucket.encryption.rootKeyCrn : this.resolveKeyId(bucket, kms.keyId);
+    const crn =
+      kms?.keyId === undefined ? bucket.encryption.rootKeyCrn : await this.resolveKeyId(bucket, kms.keyId, requestId);
     // (bucket-key-enabled under the bucket's key is exactly that: the bucket DEK is the bucket key.)
     if (!kms || (crn === bucket.encryption.rootKeyCrn && kms.context === undefined))
       return { dataDek: Buffer.from(bucketDek) };
@@ -151,21 +152,29 @@ export class ObjectSseKeys {
 
   /**
    * x-amz-server-side-encryption-aws-kms-key-id as a key CRN: a CRN as given, a
-   * bare key id in the instance of the bucket's root key. Aliases and anything
-   * else: KMS.NotFoundException, as AWS answers for a key it cannot find.
+   * bare key id in the instance of the bucket's root key, `alias/<name>` (AWS's
+   * alias form) as the key with that Key Protect alias in that instance.
+   * Anything else, and an alias the owner may not use: KMS.NotFoundException,
+   * as AWS answers for a key it cannot find.
    */
-  resolveKeyId(bucket: BucketRecord, keyId: string): string {
+  async resolveKeyId(bucket: BucketRecord, keyId: string, requestId?: string): Promise<string> {
     try {
       if (keyId.startsWith('crn:')) {
         parseKeyCrn(keyId);
         return keyId;
       }
+      const alias = /^alias\/([A-Za-z0-9_-]{2,90})$/.exec(keyId)?.[1];
+      if (alias !== undefined && this.d.keys.findKeyByAlias) {
+        const caller: KeyCaller = { tenant: bucket.owner, requestId };
+        return await this.d.keys.findKeyByAlias(caller, bucket.encryption.rootKeyCrn, alias);
+      }
       if (/^[A-Za-z0-9][A-Za-z0-9-]{0,127}$/.test(keyId)) {
         const b = parseKeyCrn(bucket.encryption.rootKeyCrn);
         return formatKeyCrn({ ...b, keyId });
       }
-    } catch {
-      // fall through: not a key this gateway can name
+    } catch (e) {
+      // not a key this owner can name; a KMS outage stays an outage
+      if (e instanceof KmsError && e.reason === 'KMS_UNAVAILABLE') throw e;
     }
     throw notFound(keyId);
   }

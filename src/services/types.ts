@@ -7,6 +7,8 @@ export type {
   BucketObjectLock,
   BucketRecord,
   CorsRule,
+  LifecycleRule,
+  LifecycleTag,
   ObjectRecord,
   ObjectRetention,
   ObjectSse,

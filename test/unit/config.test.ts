@@ -52,6 +52,9 @@ describe('loadConfig: defaults', () => {
       maxXmlBytes: 1048576,
       idleTimeoutSeconds: 120,
       kmsUrl: '',
+      lifecycleDaySeconds: 86400,
+      lifecycleScanSeconds: 3600,
+      lifecycleRate: 200,
     } satisfies Config);
   });
 
@@ -93,6 +96,9 @@ describe('loadConfig: environment overrides', () => {
       COFFER_LOG_LEVEL: 'debug',
       COFFER_IDLE_TIMEOUT_SECONDS: '30',
       COFFER_KMS_URL: 'https://kms.example.com:9001',
+      COFFER_LIFECYCLE_DAY_SECONDS: '2',
+      COFFER_LIFECYCLE_SCAN_SECONDS: '0',
+      COFFER_LIFECYCLE_RATE: '50',
     });
     expect(c).toEqual({
       host: '0.0.0.0',
@@ -112,7 +118,17 @@ describe('loadConfig: environment overrides', () => {
       maxXmlBytes: 1048576,
       idleTimeoutSeconds: 30,
       kmsUrl: 'https://kms.example.com:9001',
+      lifecycleDaySeconds: 2,
+      lifecycleScanSeconds: 0,
+      lifecycleRate: 50,
     } satisfies Config);
+  });
+
+  it('lifecycle settings are range-checked and named by their variable', () => {
+    expect(() => loadConfig({ COFFER_LIFECYCLE_DAY_SECONDS: '0' })).toThrow(/COFFER_LIFECYCLE_DAY_SECONDS/);
+    expect(() => loadConfig({ COFFER_LIFECYCLE_DAY_SECONDS: '86401' })).toThrow(/COFFER_LIFECYCLE_DAY_SECONDS/);
+    expect(() => loadConfig({ COFFER_LIFECYCLE_SCAN_SECONDS: 'soon' })).toThrow(/COFFER_LIFECYCLE_SCAN_SECONDS/);
+    expect(() => loadConfig({ COFFER_LIFECYCLE_RATE: '-1' })).toThrow(/COFFER_LIFECYCLE_RATE/);
   });
 
   it('an empty variable counts as unset', () => {

@@ -22,6 +22,7 @@ import type { Caller } from '../../identity/caller.js';
 import type { IamService } from '../iamService.js';
 import type { AuthorizationRecord, IdentityKind } from '../records.js';
 import type { AuditSink } from '../../kms/auditEntry.js';
+import { accountHoldings, describeHoldings } from './accountHoldings.js';
 import { auditIamCall, transactionIdOf, type IamCallAudit } from './iamAudit.js';
 import { bearer, fields, readJson, renderIamError } from './http.js';
 
@@ -72,6 +73,28 @@ const handlers: Record<string, H> = {
     };
   },
   listAccounts: async (_ctx, c, _d, s) => ({ status: 200, body: { accounts: s.visibleAccounts(c) } }),
+  deleteAccount: async (ctx, c, d, s) => {
+    if (!s.isSystemAdmin(c)) throw forbidden();
+    const id = ctx.params.account as string;
+    const account = d.iam.getAccount(id);
+    if (!account) throw notFound(`Account ${id}`);
+    if (account.system) throw new IamError(409, 'CONFLICT', 'the root account cannot be deleted');
+    const held = describeHoldings(await accountHoldings(d.kms, id));
+    if (held) throw new IamError(409, 'CONFLICT', `Account ${id} still holds ${held}: delete them first`);
+    // Grants from and to the account go first, through the one revoke path (it drops cached DEKs):
+    // an account made again under the same id must not inherit them.
+    const own = new Set((await d.kms.listInstances(id)).map((i) => i.id));
+    for (const a of d.access.listAuthorizations())
+      if (
+        a.source.accountId === id ||
+        a.target.accountId === id ||
+        (a.target.instanceId && own.has(a.target.instanceId))
+      )
+        await d.access.deleteAuthorization(a.id);
+    for (const p of d.access.listPolicies()) if (own.has(p.target.instanceId)) await d.access.deletePolicy(p.id);
+    await d.iam.deleteAccount(id);
+    return { status: 204, audit: { account: id, target: id } };
+  },
 
   createIdentity: async (ctx, c, d, s) => {
     s.requireAdmin(c, ctx.params.account as string);
@@ -253,6 +276,7 @@ export function iamRouter(deps: IamApiDeps): Router {
   router.get('/identity', h('whoami'));
   router.post('/accounts', h('createAccount'));
   router.get('/accounts', h('listAccounts'));
+  router.delete('/accounts/:account', h('deleteAccount'));
   router.post('/accounts/:account/identities', h('createIdentity'));
   router.get('/accounts/:account/identities', h('listIdentities'));
   router.post('/accounts/:account/access_keys', h('createAccessKey'));

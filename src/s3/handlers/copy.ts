@@ -7,7 +7,8 @@ import { header, standardHeaders, taggingHeader, userMetadata } from '../headers
 import { objectAclForWrite } from '../aclRequest.js';
 import { isoDate, quoteEtag } from '../xml/encode.js';
 import type { CopySource } from '../../services/copyService.js';
-import { storageClass, writeSseHeaders } from './put.js';
+import { dayMs, storageClass, writeSseHeaders } from './put.js';
+import { expirationHeader } from '../../services/lifecycleRules.js';
 import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 
@@ -53,6 +54,12 @@ export async function handleCopyObject(ctx: S3RequestContext, bucket: string, ke
       ...writeSseHeaders(target, res, sse),
       ...versionHeader(res.version),
       ...(res.sourceVersion !== undefined ? { 'x-amz-copy-source-version-id': res.sourceVersion } : {}),
+      ...expirationHeader(
+        target.lifecycle,
+        { key, size: res.size, tags: res.tags ?? {} },
+        res.lastModified,
+        dayMs(ctx),
+      ),
     },
     xml: { root: 'CopyObjectResult', body: { LastModified: isoDate(res.lastModified), ETag: quoteEtag(res.etag) } },
   };

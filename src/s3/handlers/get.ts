@@ -8,6 +8,8 @@ import type { ReadResult } from '../../services/objectService.js';
 import type { BucketRecord } from '../../services/types.js';
 import { shownVersion } from '../../services/objectService.js';
 import { versionHeader, versionParam } from '../versions.js';
+import { expirationHeader } from '../../services/lifecycleRules.js';
+import { dayMs } from './put.js';
 import { lockHeaders } from '../objectLockHeaders.js';
 import { customerKey, objectSseHeaders, refuseReadSse, type CustomerKey } from '../sseHeaders.js';
 
@@ -58,6 +60,15 @@ function headersFor(
     ...objectHeaders(b, r.record, r.meta, withChecksums),
     ...versionHeader(shownVersion(b, r.record)),
     ...lockHeaders(r.meta),
+    // The current version's expiration (a version asked for by id is not announced).
+    ...(versionParam(ctx) === undefined
+      ? expirationHeader(
+          b.lifecycle,
+          { key: r.record.key, size: r.record.size, tags: r.meta.tags ?? {} },
+          r.record.lastModified,
+          dayMs(ctx),
+        )
+      : {}),
     ...responseOverrides(ctx.query),
   };
   if (customer) headers['x-amz-server-side-encryption-customer-key-md5'] = customer.md5;

@@ -6,6 +6,7 @@ import * as copy from './copy.js';
 import * as cors from './cors.js';
 import * as del from './delete.js';
 import * as get from './get.js';
+import * as lifecycle from './lifecycle.js';
 import * as list from './list.js';
 import * as mp from './multipart.js';
 import * as lock from './objectLock.js';
@@ -111,7 +112,11 @@ export function dispatch(ctx: S3RequestContext): Promise<HandlerResult> {
     case 'DeleteBucketCors':
       return cors.handleDeleteBucketCors(ctx, b);
     case 'GetBucketLifecycleConfiguration':
-      return sub.handleGetBucketLifecycleConfiguration(ctx, b);
+      return lifecycle.handleGetBucketLifecycleConfiguration(ctx, b);
+    case 'PutBucketLifecycleConfiguration':
+      return lifecycle.handlePutBucketLifecycleConfiguration(ctx, b);
+    case 'DeleteBucketLifecycle':
+      return lifecycle.handleDeleteBucketLifecycle(ctx, b);
     case 'GetBucketTagging':
       return sub.handleGetBucketTagging(ctx, b);
     case 'PutBucketTagging':

@@ -18,7 +18,8 @@ import { isoDate, quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { checksumAlgorithmFromHeaderName, parseChecksumAlgorithm } from '../../util/checksums.js';
 import { uploadChecksumType, type CompleteOptions } from '../../services/multipartService.js';
 import { owner } from './bucket.js';
-import { requireLength, storageClass, writeSseHeaders } from './put.js';
+import { dayMs, requireLength, storageClass, writeSseHeaders } from './put.js';
+import { expirationHeader } from '../../services/lifecycleRules.js';
 import { customerKey, objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
 
@@ -105,6 +106,7 @@ export async function handleCompleteMultipartUpload(
       ...objectSseHeaders(b, res.sse, res.sseContext),
       ...checksumHeaders(res.checksums, true),
       ...versionHeader(res.version),
+      ...expirationHeader(b.lifecycle, { key, size: res.size, tags: res.tags ?? {} }, res.lastModified, dayMs(ctx)),
     },
     xml: {
       root: 'CompleteMultipartUploadResult',

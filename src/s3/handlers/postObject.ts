@@ -18,10 +18,11 @@ import { FormError, formBoundary, readForm, type ParsedForm } from '../../util/m
 import type { HandlerResult, Services } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
 import { objectAclForWrite } from '../aclRequest.js';
-import { checkSseRequest, header, sseHeaders, standardHeaders, userMetadata } from '../headers.js';
+import { header, standardHeaders, userMetadata } from '../headers.js';
+import { writeSseIn } from '../sseHeaders.js';
 import { quoteEtag, urlEncodeKey } from '../xml/encode.js';
 import { decodeTagging } from '../xml/decode.js';
-import { storageClass } from './put.js';
+import { storageClass, writeSseHeaders } from './put.js';
 import { versionHeader } from '../versions.js';
 
 /** AWS's bound on the form fields before the file. */
@@ -52,6 +53,11 @@ const HEADER_FIELDS = [
   'expires',
   'x-amz-server-side-encryption',
   'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-context',
+  'x-amz-server-side-encryption-bucket-key-enabled',
+  'x-amz-server-side-encryption-customer-algorithm',
+  'x-amz-server-side-encryption-customer-key',
+  'x-amz-server-side-encryption-customer-key-md5',
   'x-amz-storage-class',
 ];
 
@@ -156,7 +162,8 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const limits = checkPolicy(decodePolicy(fields.get('policy') ?? ''), fields, r.bucket, r.now);
     const b = await r.services.buckets.resolve(r.bucket, auth.principal.accountId);
     const headers = formHeaders(fields, file.contentType);
-    checkSseRequest(headers, b);
+    // The same SSE rules as a PUT: SSE-KMS under any key the owner may use, or SSE-C.
+    const sse = writeSseIn(headers, r, b);
     const acl = await objectAclForWrite(headers, b, auth.principal.accountId, r.services.accounts);
     const tagging = fields.get('tagging');
     const counter = new LengthRange(limits.lengthRange);
@@ -172,6 +179,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
       storageClass: storageClass({ headers } as Parameters<typeof storageClass>[0]),
       expect: {},
       acl,
+      sse: sse.spec,
       requestId: r.requestId,
       signal: r.signal,
     });
@@ -180,7 +188,7 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const out: Record<string, string> = {
       etag: quoteEtag(res.etag),
       location,
-      ...sseHeaders(b),
+      ...writeSseHeaders(b, res, sse),
       ...versionHeader(res.version),
     };
     if (!drained) out.connection = 'close';

@@ -15,6 +15,7 @@ import { objectAclForWrite } from '../aclRequest.js';
 import { quoteEtag } from '../xml/encode.js';
 import { objectSseHeaders, writeSse } from '../sseHeaders.js';
 import { versionHeader } from '../versions.js';
+import { expirationHeader } from '../../services/lifecycleRules.js';
 import { objectLockRequest, requireIntegrityForLock } from '../objectLockHeaders.js';
 
 export const storageClass = (ctx: S3RequestContext) => {
@@ -58,13 +59,14 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
   const conditions = writeConditions(ctx.headers);
   const objectLock = objectLockRequest(ctx.headers);
   if (objectLock) requireIntegrityForLock(ctx.headers);
+  const tags = taggingHeader(ctx.headers);
   const res = await ctx.services.objects.put({
     bucket: b,
     key,
     body: ctx.body(),
     headers: standardHeaders(ctx.headers),
     userMeta: userMetadata(ctx.headers),
-    tags: taggingHeader(ctx.headers),
+    tags,
     storageClass: storageClass(ctx),
     expect,
     checksumAlgorithm: algorithm,
@@ -81,9 +83,13 @@ export async function handlePutObject(ctx: S3RequestContext, bucket: string, key
       ...writeSseHeaders(b, res, sse),
       ...checksumHeaders(res.checksums, false),
       ...versionHeader(res.version),
+      ...expirationHeader(b.lifecycle, { key, size: res.size, tags: res.tags ?? {} }, res.lastModified, dayMs(ctx)),
     },
   };
 }
+
+/** A lifecycle rule's day, as configured (COFFER_LIFECYCLE_DAY_SECONDS). */
+export const dayMs = (ctx: S3RequestContext) => ctx.config.lifecycleDaySeconds * 1000;
 
 /** SSE response headers of a write: the new object's key, the SSE-C key's MD5, bucket-key-enabled as asked. */
 export function writeSseHeaders(

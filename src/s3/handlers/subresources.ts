@@ -2,7 +2,7 @@
  * Bucket and object sub-resources that clients touch in passing (s3cmd info,
  * rclone, the AWS CLI): versioning (Enabled / Suspended), tagging, encryption,
  * and the NoSuch... answers for features Coffer does not keep (policy,
- * lifecycle, website). ACLs are in acl.ts.
+ * website). ACLs are in acl.ts.
  */
 import type { HandlerResult, S3RequestContext } from '../context.js';
 import { S3Error } from '../errors.js';
@@ -120,9 +120,7 @@ export async function handlePutBucketEncryption(ctx: S3RequestContext, bucket: s
   return {};
 }
 
-function noSuch(
-  code: 'NoSuchBucketPolicy' | 'NoSuchLifecycleConfiguration' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration',
-) {
+function noSuch(code: 'NoSuchBucketPolicy' | 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
   return async (ctx: S3RequestContext, bucket: string): Promise<HandlerResult> => {
     await ctx.services.buckets.resolve(bucket, ctx.principal.accountId);
     throw new S3Error(code, undefined, { BucketName: bucket });
@@ -130,7 +128,6 @@ function noSuch(
 }
 
 export const handleGetBucketPolicy = noSuch('NoSuchBucketPolicy');
-export const handleGetBucketLifecycleConfiguration = noSuch('NoSuchLifecycleConfiguration');
 
 /** GetBucketTagging: NoSuchTagSet until PutBucketTagging (and after DeleteBucketTagging). */
 export async function handleGetBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {

@@ -1,7 +1,8 @@
 /**
  * `coffer server` (the built CLI) in embedded mode: flags over the environment,
  * the start-up banner, liveness, a clean stop on SIGTERM; an invalid flag
- * value exits 2 with one line naming it.
+ * value exits 2 with one line naming it. `coffer kms` names the root account's
+ * own KMS instance and the provider-managed default key apart.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -48,6 +49,43 @@ describe('coffer server', () => {
       expect(out).toMatch(/Root API key:\s+\S+/);
       expect((await fetch(`${s3}/health`)).status).toBe(200);
       expect((await fetch(`${kms}/api/v2/keys`)).status).toBe(401); // no token: the KMS answers
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it("coffer kms: the banner names the root account's own KMS instance and labels the default key provider-managed", async () => {
+    const apikey = 'banner-root-apikey-0123456789abcdef';
+    const child = spawn(process.execPath, [CLI, 'kms', '--data-dir', join(dir, 'kms'), '--kms-port', '0'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        COFFER_LOG_LEVEL: 'warn',
+        COFFER_MASTER_KEY_FILE: join(dir, 'kms-master.key'),
+        COFFER_API_KEY: apikey,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    try {
+      const t0 = Date.now();
+      while (!out.includes('Start a gateway') && Date.now() - t0 < 20_000 && child.exitCode === null)
+        await new Promise((r) => setTimeout(r, 50));
+      const kms = /KMS API:\s+(\S+)/.exec(out)![1]!;
+      const rootAccount = /Root account:\s+(\S+)/.exec(out)![1]!;
+      const own = /Root KMS instance:\s+(\S+)\s+\(the root account's own/.exec(out)?.[1];
+      const crn = /Default root key:\s+(crn:\S+)\s+\(provider-managed/.exec(out)?.[1];
+      expect(own, out).toBeDefined();
+      expect(crn, out).toBeDefined();
+      // The CLI, with the same variable, finds the root account's instance to be that one.
+      const listed = await cli(['kms', 'instances', 'list', '--json'], { COFFER_KMS_URL: kms, COFFER_API_KEY: apikey });
+      const instances = JSON.parse(listed.out) as Array<{ id: string; account: string }>;
+      expect(instances.filter((i) => i.account === rootAccount).map((i) => i.id)).toEqual([own]);
+      // The default key lives in another (the provider's) account and instance, not in the root's.
+      expect(crn).not.toContain(`:a/${rootAccount}:`);
+      expect(crn).not.toContain(own);
     } finally {
       child.kill('SIGTERM');
     }

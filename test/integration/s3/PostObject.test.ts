@@ -139,6 +139,76 @@ describe('POST Object (browser form upload)', () => {
       expect((await readFile(f)).includes('hello from a browser')).toBe(false);
   });
 
+  it('encryption fields: SSE-KMS under another root key, and SSE-C (the key then needed to read)', async () => {
+    const b = await createBucket(s3(), 'post-sse');
+    const crn = await t.gw.createRootKey('post-object-key');
+    const kms = {
+      'x-amz-server-side-encryption': 'aws:kms',
+      'x-amz-server-side-encryption-aws-kms-key-id': crn,
+    };
+    const res = await postForm(
+      b,
+      {
+        key: 'kms',
+        ...kms,
+        ...signedFields([{ bucket: b }, { key: 'kms' }, ...Object.entries(kms).map(([k, v]) => ({ [k]: v }))]),
+      },
+      'under a per-object key',
+    );
+    expect(res.status, await res.clone().text()).toBe(204);
+    expect(res.headers.get('x-amz-server-side-encryption')).toBe('aws:kms');
+    expect(res.headers.get('x-amz-server-side-encryption-aws-kms-key-id')).toBe(crn);
+    expect((await s3().send(new HeadObjectCommand({ Bucket: b, Key: 'kms' }))).SSEKMSKeyId).toBe(crn);
+
+    const customerKey = createHash('sha256').update('post sse-c key').digest();
+    const keyMd5 = createHash('md5').update(customerKey).digest('base64');
+    const ssec = {
+      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
+      'x-amz-server-side-encryption-customer-key': customerKey.toString('base64'),
+      'x-amz-server-side-encryption-customer-key-MD5': keyMd5,
+    };
+    const res2 = await postForm(
+      b,
+      {
+        key: 'ssec',
+        ...ssec,
+        ...signedFields([{ bucket: b }, { key: 'ssec' }, ...Object.entries(ssec).map(([k, v]) => ({ [k]: v }))]),
+      },
+      'under a customer key',
+    );
+    expect(res2.status, await res2.clone().text()).toBe(204);
+    expect(res2.headers.get('x-amz-server-side-encryption-customer-key-md5')).toBe(keyMd5);
+    await expect(s3().send(new HeadObjectCommand({ Bucket: b, Key: 'ssec' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 400 },
+    });
+    const got = await s3().send(
+      new GetObjectCommand({
+        Bucket: b,
+        Key: 'ssec',
+        SSECustomerAlgorithm: 'AES256',
+        SSECustomerKey: customerKey as unknown as string,
+      }),
+    );
+    expect((await bodyBytes(got)).toString()).toBe('under a customer key');
+
+    // A wrong key MD5 is refused as on PUT, and nothing is stored.
+    const bad = {
+      ...ssec,
+      'x-amz-server-side-encryption-customer-key-MD5': createHash('md5').update('x').digest('base64'),
+    };
+    const res3 = await postForm(
+      b,
+      {
+        key: 'bad',
+        ...bad,
+        ...signedFields([{ bucket: b }, { key: 'bad' }, ...Object.entries(bad).map(([k, v]) => ({ [k]: v }))]),
+      },
+      'x',
+    );
+    await expectPolicyError(res3, 400, 'InvalidArgument');
+    await expectAbsent(s3(), b, 'bad');
+  });
+
   it('makes a new version in a versioned bucket and names it in x-amz-version-id', async () => {
     const b = await createBucket(s3(), 'postver');
     await s3().send(new PutBucketVersioningCommand({ Bucket: b, VersioningConfiguration: { Status: 'Enabled' } }));

@@ -2,9 +2,10 @@
  * Encryption at rest: objects whose bodies, user metadata and tags carry a known
  * marker are written through every write path (PutObject with Buffer and stream
  * bodies, a raw signed aws-chunked upload, multipart, CopyObject, a Key Protect
- * bucket). After the gateway is closed, every file under the data dir (blobs,
+ * bucket, SSE-KMS under a per-object key, SSE-C PUT/part/copy). After the gateway is closed, every file under the data dir (blobs,
  * LevelDB files, KMS files), read recursively, must contain neither the marker
- * nor the plaintext MD5 (ETags are protected too, docs/encryption.md).
+ * nor the plaintext MD5 (ETags are protected too, docs/encryption.md), nor the SSE-C
+ * customer key in any encoding.
  */
 import {
   CompleteMultipartUploadCommand,
@@ -127,9 +128,43 @@ describe('encryption at rest', () => {
       new UploadPartCommand({ Bucket: b, Key: 'pending', UploadId: pending.UploadId, PartNumber: 1, Body: p2 }),
     );
 
+    // Per-object keys: SSE-KMS under another root key, SSE-C (a PUT, a part, a copy into SSE-C).
+    const objectKey = await gw.createRootKey('at-rest-object-key');
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: b,
+        Key: 'sse-kms',
+        Body: big,
+        Metadata: meta,
+        ServerSideEncryption: 'aws:kms',
+        SSEKMSKeyId: objectKey,
+      }),
+    );
+    const customerKey = randomBytes(32);
+    const ssec = { SSECustomerAlgorithm: 'AES256', SSECustomerKey: customerKey as unknown as string };
+    await s3.send(new PutObjectCommand({ Bucket: b, Key: 'sse-c', Body: big, Metadata: meta, ...ssec }));
+    const upC = await s3.send(new CreateMultipartUploadCommand({ Bucket: b, Key: 'sse-c-multi', ...ssec }));
+    await s3.send(
+      new UploadPartCommand({
+        Bucket: b,
+        Key: 'sse-c-multi',
+        UploadId: upC.UploadId,
+        PartNumber: 1,
+        Body: p2,
+        ...ssec,
+      }),
+    );
+    await s3.send(new CopyObjectCommand({ Bucket: b, Key: 'sse-c-copy', CopySource: `${b}/small`, ...ssec }));
+    md5s.push(md5Hex(p2));
+
     // Sanity: everything reads back in plaintext through the API.
     expect((await bodyBytes(await s3.send(new GetObjectCommand({ Bucket: b, Key: 'big' })))).equals(big)).toBe(true);
     expect((await s3.send(new HeadObjectCommand({ Bucket: kp, Key: 'kp-object' }))).Metadata).toEqual(meta);
+    const gotC = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'sse-c', ...ssec }));
+    expect((await bodyBytes(gotC)).equals(big)).toBe(true);
+    const gotK = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'sse-kms' }));
+    expect(gotK.SSEKMSKeyId).toBe(objectKey);
+    expect((await bodyBytes(gotK)).equals(big)).toBe(true);
 
     await gw.close({ keepData: true });
     gw = undefined;
@@ -141,8 +176,9 @@ describe('encryption at rest', () => {
     );
     expect(
       blobs.length,
-      'blob files scanned: small, big, streamed, chunked, kp-object, copied, 2 multi parts, 1 pending part',
-    ).toBe(9);
+      'blob files scanned: small, big, streamed, chunked, kp-object, copied, 2 multi parts, 1 pending part, ' +
+        'sse-kms, sse-c, 1 sse-c part, sse-c-copy',
+    ).toBe(13);
     expect(
       files.some((f) => relative(dataDir, f).startsWith('meta/')),
       'metadata store files scanned',
@@ -155,6 +191,10 @@ describe('encryption at rest', () => {
       ['marker', Buffer.from(MARKER)],
       ...md5s.map((m, i): [string, Buffer] => [`plaintext MD5 #${i} (hex)`, Buffer.from(m)]),
       ...md5s.map((m, i): [string, Buffer] => [`plaintext MD5 #${i} (raw)`, Buffer.from(m, 'hex')]),
+      // The SSE-C key is never stored, in any encoding.
+      ['SSE-C key (raw)', customerKey],
+      ['SSE-C key (base64)', Buffer.from(customerKey.toString('base64'))],
+      ['SSE-C key (hex)', Buffer.from(customerKey.toString('hex'))],
     ];
     const hits: string[] = [];
     let scanned = 0;

@@ -25,7 +25,7 @@ import { parseKeyCrn } from '../../../src/keys/crn.js';
 import { bodyBytes, bucketName, createBucket, expectSdkError, withHeaders } from '../../helpers/s3Test.js';
 import { startTestGateway, type TestGateway } from '../../helpers/startGateway.js';
 import { call, tokenFor } from '../kms/kmsHttp.js';
-import { Kp } from '../kms/lifecycleKit.js';
+import { createKpBucket, Kp } from '../kms/lifecycleKit.js';
 
 let gw: TestGateway;
 let s3: S3Client;
@@ -86,6 +86,30 @@ describe('SSE-KMS per object', () => {
     expect((await s3.send(new HeadObjectCommand({ Bucket: b, Key: 'o' }))).SSEKMSKeyId).toBe(other);
   });
 
+  it("alias/<name> names the key with that Key Protect alias in the bucket key's instance", async () => {
+    const bucketKey = await kp.createRootKey('alias-bucket-key');
+    const target = await kp.createRootKey('alias-target');
+    const alias = `photos-${randomUUID().slice(0, 8)}`;
+    expect((await kp.req('POST', `/keys/${target.id}/aliases/${alias}`)).status).toBe(201);
+    const b = bucketName('kms-alias');
+    await createKpBucket(s3, b, bucketKey.crn);
+    const put = await s3.send(new PutObjectCommand({ Bucket: b, Key: 'o', Body: 'aliased', ...kms(`alias/${alias}`) }));
+    // Reported (and stored) as the key's CRN: a later alias move does not re-key the object.
+    expect(put.SSEKMSKeyId).toBe(target.crn);
+    const got = await s3.send(new GetObjectCommand({ Bucket: b, Key: 'o' }));
+    expect(got.SSEKMSKeyId).toBe(target.crn);
+    expect((await bodyBytes(got)).toString()).toBe('aliased');
+    expect((await kp.registrations(target.id)).some((r) => r.resourceCrn.endsWith(`:bucket:${b}`))).toBe(true);
+    // A key id dressed as an alias, an alias of nothing, and a malformed alias are all unknown keys.
+    for (const bad of [`alias/${target.id}`, 'alias/none-such', 'alias/x', 'alias/a b']) {
+      await expectSdkError(
+        s3.send(new PutObjectCommand({ Bucket: b, Key: 'bad', Body: 'x', ...kms(bad) })),
+        400,
+        'KMS.NotFoundException',
+      );
+    }
+  });
+
   it('the encryption context is echoed, and a malformed one is 400 InvalidArgument', async () => {
     const b = await createBucket(s3, 'kms-ctx');
     const crn = await gw.createRootKey('ctx-key');
@@ -114,7 +138,7 @@ describe('SSE-KMS per object', () => {
     expect(bk.BucketKeyEnabled).toBe(true);
   });
 
-  it("an unknown key, an alias and another tenant's key are 400 KMS.NotFoundException", async () => {
+  it("an unknown key, an unknown alias and another tenant's key are 400 KMS.NotFoundException", async () => {
     const b = await createBucket(s3, 'kms-unknown');
     const crn = await gw.createRootKey('mine');
     const unknown = crn.replace(keyIdOf(crn), randomUUID());

@@ -95,6 +95,42 @@ describe('API keys and tokens', () => {
     await expect(service.deleteIdentity(t.iam.rootUser.id)).rejects.toMatchObject({ status: 409 });
   });
 
+  it("deleting an account removes its identities, API keys, policies and S3 keys, and no other account's; never the root account", async () => {
+    const { service } = t.iam;
+    const gone = await service.createAccount({ name: 'leaving', id: 'leaving' });
+    const kept = await service.createAccount({ name: 'staying' });
+    const svc = await service.createIdentity({ accountId: 'leaving', kind: 'service', name: 'robot' });
+    const ownerKey = await service.createApiKey(gone.owner.id);
+    const tok = service.exchangeApiKey(ownerKey.apiKey);
+    await service.createApiKey(svc.id);
+    const s3 = await service.createS3AccessKey('leaving');
+    const keptKey = await service.createApiKey(kept.owner.id);
+    const keptS3 = await service.createS3AccessKey(kept.account.id);
+    await t.iam.access.createPolicy({
+      subjectId: svc.id,
+      target: { instanceId: 'inst-1' },
+      role: 'Reader',
+      by: 'test',
+    });
+
+    await service.deleteAccount('leaving');
+    expect(service.getAccount('leaving')).toBeUndefined();
+    expect(service.listIdentities('leaving')).toEqual([]);
+    expect(service.listApiKeys(gone.owner.id)).toEqual([]);
+    expect(service.listApiKeys(svc.id)).toEqual([]);
+    expect(service.listS3AccessKeys('leaving')).toEqual([]);
+    expect(service.openS3AccessKey(s3.accessKeyId)).toBeUndefined();
+    expect(t.iam.access.listPolicies({ subjectId: svc.id })).toEqual([]);
+    expect(() => service.verify(tok.access_token)).toThrow(TokenError);
+    // The other account is untouched.
+    expect(service.exchangeApiKey(keptKey.apiKey).token_type).toBe('Bearer');
+    expect(service.listS3AccessKeys(kept.account.id).map((k) => k.accessKeyId)).toEqual([keptS3.accessKeyId]);
+
+    await expect(service.deleteAccount('leaving')).rejects.toMatchObject({ status: 404 });
+    await expect(service.deleteAccount(ROOT_ACCOUNT)).rejects.toMatchObject({ status: 409 });
+    expect(service.getAccount(ROOT_ACCOUNT)).toBeDefined();
+  });
+
   it('lists API keys without their hashes', async () => {
     const listed = t.iam.service.listApiKeys(t.iam.rootUser.id);
     expect(listed).toHaveLength(1);

@@ -113,6 +113,28 @@ describe('RemoteKeyProvider against a real KMS listener', () => {
     }
   });
 
+  it("findKeyByAlias: the aliased key's exact CRN for a tenant that may use it; otherwise not found", async () => {
+    const s = await kmsOnce();
+    const service = s.kms.kms.local.service;
+    const key = await service.createKey(s.instanceId, { name: 'aliased', aliases: ['remote-alias'] });
+    const other = await service.createKey(s.instanceId, { name: 'same-instance' });
+    const provider = new RemoteKeyProvider(new ServiceClient({ url: s.kms.url, apiKey: GATEWAY_APIKEY }));
+    const me = { tenant: s.kms.root.accountId };
+    expect(await provider.findKeyByAlias(me, other.crn, 'remote-alias')).toBe(key.crn);
+    const refusals: Array<[{ tenant: string }, string]> = [
+      [me, 'no-such-alias'],
+      [me, key.id], // an id is not an alias
+      [{ tenant: 'another-tenant' }, 'remote-alias'],
+    ];
+    for (const [caller, alias] of refusals) {
+      const e = await provider.findKeyByAlias(caller, other.crn, alias).then(
+        () => undefined,
+        (x: unknown) => x,
+      );
+      expect(e).toMatchObject({ status: 404, reason: 'KEY_NOT_FOUND_ERR' });
+    }
+  });
+
   it('a KMS that is not listening is 503 KMS_UNAVAILABLE after the bounded retries', async () => {
     const provider = new RemoteKeyProvider(
       new ServiceClient({ url: 'http://127.0.0.1:9', apiKey: GATEWAY_APIKEY, retries: 2, retryBaseMs: 1 }),

@@ -7,12 +7,10 @@ import type { BucketRecord, ObjectRecord, SealedMeta } from '../../../src/meta/r
 import { S3Error, type S3ErrorCode } from '../../../src/s3/errors.js';
 import {
   MAX_USER_META_BYTES,
-  checkSseRequest,
   checksumHeaders,
   header,
   objectHeaders,
   responseOverrides,
-  sseHeaders,
   standardHeaders,
   taggingHeader,
   uploadExpectations,
@@ -22,7 +20,6 @@ import {
 import { UploadHasher } from '../../../src/services/uploadHasher.js';
 
 const CRN_A = 'crn:v1:bluemix:public:kms:us-south:a/acct:inst:key:aaaa';
-const CRN_B = 'crn:v1:bluemix:public:kms:us-south:a/acct:inst:key:bbbb';
 
 function bucket(customerManaged: boolean, rootKeyCrn = CRN_A): BucketRecord {
   return {
@@ -332,102 +329,6 @@ describe('taggingHeader', () => {
     expect(Object.keys(taggingHeader({ 'x-amz-tagging': `${'k'.repeat(128)}=${'v'.repeat(256)}` }) ?? {})).toHaveLength(
       1,
     );
-  });
-});
-
-describe('checkSseRequest', () => {
-  const provider = bucket(false);
-  const customer = bucket(true, CRN_A);
-  const sse = (h: IncomingHttpHeaders, b: BucketRecord) => codeOf(() => checkSseRequest(h, b));
-
-  it('no SSE headers: fine for every bucket', () => {
-    expect(sse({}, provider)).toBe('ok');
-    expect(sse({}, customer)).toBe('ok');
-  });
-
-  it('AES256 is fine on a provider-managed bucket, a conflict on a customer-managed one', () => {
-    expect(sse({ 'x-amz-server-side-encryption': 'AES256' }, provider)).toBe('ok');
-    expect(sse({ 'x-amz-server-side-encryption': 'AES256' }, customer)).toBe('InvalidArgument');
-  });
-
-  it('aws:kms without a key id is fine on every bucket', () => {
-    expect(sse({ 'x-amz-server-side-encryption': 'aws:kms' }, provider)).toBe('ok');
-    expect(sse({ 'x-amz-server-side-encryption': 'aws:kms' }, customer)).toBe('ok');
-  });
-
-  it("aws:kms naming the bucket's root key is fine; naming another key is InvalidArgument", () => {
-    expect(
-      sse(
-        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_A },
-        customer,
-      ),
-    ).toBe('ok');
-    expect(
-      sse(
-        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B },
-        customer,
-      ),
-    ).toBe('InvalidArgument');
-    expect(
-      sse(
-        { 'x-amz-server-side-encryption': 'aws:kms', 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B },
-        provider,
-      ),
-    ).toBe('InvalidArgument');
-  });
-
-  it('the conflict error names the header and the root key in use', () => {
-    let err: unknown;
-    try {
-      checkSseRequest({ 'x-amz-server-side-encryption': 'AES256' }, customer);
-    } catch (e) {
-      err = e;
-    }
-    expect((err as S3Error).fields).toEqual({ ArgumentName: 'x-amz-server-side-encryption' });
-    expect((err as S3Error).message).toContain(CRN_A);
-    expect((err as S3Error).status).toBe(400);
-  });
-
-  it('an unknown algorithm is InvalidArgument', () => {
-    for (const v of ['aws:kms:dsse', 'AES128', 'aes256', ''])
-      expect(sse({ 'x-amz-server-side-encryption': v }, provider), v).toBe('InvalidArgument');
-  });
-
-  it('SSE-C (customer-provided keys) is refused on every bucket', () => {
-    const ssec = {
-      'x-amz-server-side-encryption-customer-algorithm': 'AES256',
-      'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'),
-      'x-amz-server-side-encryption-customer-key-md5': 'x',
-    };
-    expect(sse(ssec, provider)).toBe('InvalidArgument');
-    expect(sse(ssec, customer)).toBe('InvalidArgument');
-    expect(sse({ ...ssec, 'x-amz-server-side-encryption': 'AES256' }, provider)).toBe('InvalidArgument');
-  });
-
-  it('an SSE-C key without the algorithm header is refused too, not silently ignored', () => {
-    expect(
-      sse(
-        {
-          'x-amz-server-side-encryption-customer-key': Buffer.alloc(32).toString('base64'),
-          'x-amz-server-side-encryption-customer-key-md5': 'x',
-        },
-        provider,
-      ),
-    ).toBe('InvalidArgument');
-  });
-
-  it('a KMS key id without x-amz-server-side-encryption: aws:kms is refused, not silently ignored', () => {
-    expect(sse({ 'x-amz-server-side-encryption-aws-kms-key-id': CRN_B }, customer)).toBe('InvalidArgument');
-  });
-});
-
-describe('sseHeaders', () => {
-  it('AES256 for provider-managed, aws:kms with the CRN for customer-managed buckets', () => {
-    expect(sseHeaders(bucket(false))).toEqual({ 'x-amz-server-side-encryption': 'AES256' });
-    expect(sseHeaders(bucket(true, CRN_B))).toEqual({
-      'x-amz-server-side-encryption': 'aws:kms',
-      'x-amz-server-side-encryption-aws-kms-key-id': CRN_B,
-    });
   });
 });
 

@@ -71,6 +71,8 @@ const EVERY_OPERATION = {
   GetBucketPolicy: ['GET', '/b?policy'],
   GetBucketCors: ['GET', '/b?cors'],
   GetBucketLifecycleConfiguration: ['GET', '/b?lifecycle'],
+  PutBucketLifecycleConfiguration: ['PUT', '/b?lifecycle'],
+  DeleteBucketLifecycle: ['DELETE', '/b?lifecycle'],
   GetBucketTagging: ['GET', '/b?tagging'],
   PutBucketTagging: ['PUT', '/b?tagging'],
   DeleteBucketTagging: ['DELETE', '/b?tagging'],
@@ -276,7 +278,7 @@ describe('route: unsupported sub-resources answer NotImplemented', () => {
   // CreateBucket / DeleteBucket for the other methods: DELETE /b?cors
   // (DeleteBucketCors) would delete an empty bucket, PUT /b?policy would answer
   // 200 without storing anything.
-  const GET_ONLY_BUCKET = ['/b?policy', '/b?lifecycle', '/b?website'];
+  const GET_ONLY_BUCKET = ['/b?policy', '/b?website'];
   it('PUT on a GET-only bucket sub-resource is NotImplemented, not CreateBucket', () => {
     expect(outcomes('PUT', GET_ONLY_BUCKET)).toEqual(allNotImplemented(GET_ONLY_BUCKET));
   });
