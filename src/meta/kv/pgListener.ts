@@ -17,6 +17,8 @@ export class PgListener {
   private timer?: NodeJS.Timeout;
   private delay = 250;
   private up = false;
+  /** The LISTEN of a channel added while connected, until the server has it. */
+  private pending: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly url: string,
@@ -37,10 +39,18 @@ export class PgListener {
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      if (this.up) this.client?.query(`LISTEN ${quoteIdent(channel)}`).catch((e: Error) => this.onError(e));
+      if (this.up && this.client)
+        this.pending = this.client.query(`LISTEN ${quoteIdent(channel)}`).catch((e: Error) => this.onError(e));
     }
     set.add(h);
     return () => set.delete(h);
+  }
+
+  /** Resolves once connected with every channel added so far listened to (at most `ms`; tests, start-up). */
+  async ready(ms = 10_000): Promise<void> {
+    const t0 = Date.now();
+    while (!this.up && !this.closed && Date.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
+    await this.pending;
   }
 
   onReconnect(h: () => void): () => void {

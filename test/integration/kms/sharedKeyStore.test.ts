@@ -154,7 +154,7 @@ describe('one KMS store shared by two processes', () => {
     // A third process that polls once a minute: only the notification can bring the event in time.
     const c = await openProc(url, master, clock, 60_000);
     try {
-      for (let i = 0; i < 200 && !c.db.listener.connected; i++) await new Promise((r) => setTimeout(r, 25));
+      await c.db.listener.ready();
       const got: FeedEvent[] = [];
       c.store.events.subscribe((ev) => got.push(ev));
       const ev = await a.store.events.append({ type: 'authorization_revoked', at: 1, instanceId, account: 'y' });

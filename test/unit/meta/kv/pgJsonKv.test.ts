@@ -39,7 +39,7 @@ describe('PgJsonKv', () => {
       const own: string[] = [];
       b.store('iam', { notify: true }).watch((cs) => seen.push(...cs.map((c) => `${c.space}/${c.key}`)));
       a.store('iam', { notify: true }).watch((cs) => own.push(...cs.map((c) => `${c.space}/${c.key}`)));
-      for (let i = 0; i < 100 && !b.listener.connected; i++) await new Promise((r) => setTimeout(r, 20));
+      await b.listener.ready();
       await a.store('iam', { notify: true }).write([{ type: 'put', space: 's3key', key: 'AK1', value: { x: 1 } }]);
       expect(await b.store('kms').get('s3key', 'AK1')).toBeUndefined();
       expect(await b.store('iam').get('s3key', 'AK1')).toEqual({ x: 1 });
@@ -65,7 +65,7 @@ describe('PgJsonKv', () => {
       const waitFor = async (check: () => boolean) => {
         for (let i = 0; i < 200 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
       };
-      await waitFor(() => b.listener.connected);
+      await b.listener.ready();
       await writer.write([{ type: 'put', space: 'acct', key: 'before', value: 1 }]);
       await waitFor(() => seen.includes('before'));
       expect(seen).toContain('before');
