@@ -88,6 +88,11 @@ export interface Config {
   scrubIntervalSeconds?: number;
   /** PostgreSQL URL of a shared metadata store (postgres://...); absent = LevelDB in the data dir (embedded mode). */
   metaUrl?: string;
+  /**
+   * PostgreSQL URL of the shared KMS and IAM state (COFFER_KMS_STORE_URL; default: metaUrl). Set: every
+   * process started on it with the same master key serves the same keys, accounts and credentials.
+   */
+  kmsStoreUrl?: string;
   /** S3 endpoint of a shared data tier; absent = blob files in the data dir. The other dataS3* are set with it. */
   dataS3Endpoint?: string;
   dataS3Bucket?: string;
@@ -171,6 +176,7 @@ const ENV: Record<string, keyof Config> = {
   COFFER_HEAL_RATE_MIBPS: 'healRateMiBps',
   COFFER_SCRUB_INTERVAL_SECONDS: 'scrubIntervalSeconds',
   COFFER_META_URL: 'metaUrl',
+  COFFER_KMS_STORE_URL: 'kmsStoreUrl',
   COFFER_DATA_S3_ENDPOINT: 'dataS3Endpoint',
   COFFER_DATA_S3_BUCKET: 'dataS3Bucket',
   COFFER_DATA_S3_ACCESS_KEY: 'dataS3AccessKey',

@@ -48,6 +48,11 @@ export async function runMasterKey(argv: string[], io: Io): Promise<number> {
     throw e;
   }
   if (!config.pkcs11Module) throw new UsageError('COFFER_PKCS11_MODULE (and its PIN) must be set for either direction');
+  if (config.kmsStoreUrl)
+    throw new CliError(
+      'the KMS state is in the shared database (COFFER_KMS_STORE_URL, by default COFFER_META_URL): ' +
+        "master-key migrate reseals a data dir's LevelDB key store only; with COFFER_KMS_STORE_URL=local it uses that one",
+    );
   const dir = join(config.dataDir, 'kms');
   if (!existsSync(join(dir, 'CURRENT'))) throw new CliError(`no KMS key store in ${config.dataDir}`);
   const { openPkcs11Key, loadFileKey } = await import('../server/masterKeySource.js');

@@ -16,6 +16,15 @@ export function scaleOut(raw: Record<string, unknown>, { name, env: envName }: N
       throw new ConfigError(name('metaUrl'), 'must be a postgres:// or postgresql:// URL');
     out.metaUrl = metaUrl;
   }
+  // The KMS and IAM state follow the metadata into the shared database unless told otherwise.
+  // `local` keeps them in the data dir (LevelDB) next to a shared metadata database.
+  const configured = str(raw.kmsStoreUrl, name('kmsStoreUrl'));
+  const kmsStoreUrl = configured === 'local' ? '' : configured || metaUrl;
+  if (kmsStoreUrl) {
+    if (!/^postgres(ql)?:\/\/[^/]/.test(kmsStoreUrl))
+      throw new ConfigError(name('kmsStoreUrl'), 'must be a postgres:// or postgresql:// URL');
+    out.kmsStoreUrl = kmsStoreUrl;
+  }
   const s3 = {
     dataS3Endpoint: str(raw.dataS3Endpoint, name('dataS3Endpoint')),
     dataS3Bucket: str(raw.dataS3Bucket, name('dataS3Bucket')),

@@ -26,7 +26,12 @@ export class IamCredentialStore implements CredentialStore {
   async lookup(accessKeyId: string): Promise<{ secretAccessKey: string; principal: Principal } | undefined> {
     const f = this.fixed.get(accessKeyId);
     if (f) return { secretAccessKey: f.secretAccessKey, principal: f.principal };
-    const k = this.iam.openS3AccessKey(accessKeyId);
+    let k = this.iam.openS3AccessKey(accessKeyId);
+    if (!k) {
+      // Created a moment ago by another process sharing the store? (A no-op on LevelDB.)
+      await this.iam.catchUpS3AccessKey(accessKeyId);
+      k = this.iam.openS3AccessKey(accessKeyId);
+    }
     if (!k) return undefined;
     return {
       secretAccessKey: k.secretAccessKey,

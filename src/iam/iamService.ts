@@ -213,6 +213,18 @@ export class IamService {
     return rec && constantTimeEqual(rec.hash, hash) ? rec : undefined;
   }
 
+  /** After a miss by API key: on a shared store, reload the mirror (another process may have just created it). */
+  async catchUpApiKeys(): Promise<void> {
+    await this.store.refreshAll();
+  }
+
+  /** After a miss by access key id: on a shared store, read its rows through. */
+  async catchUpS3AccessKey(accessKeyId: string): Promise<void> {
+    if (!(await this.store.refresh('s3key', accessKeyId))) return;
+    const rec = this.store.get('s3key', accessKeyId);
+    if (rec && !this.store.get('ident', rec.identityId)) await this.store.refresh('ident', rec.identityId);
+  }
+
   // ---- tokens --------------------------------------------------------------
 
   /** grant_type=urn:ibm:params:oauth:grant-type:apikey */

@@ -1,10 +1,15 @@
 /**
- * LevelDB persistence of the IAM layer, in its own directory (`<dataDir>/iam`).
- * One process owns the directory, so every sublevel is mirrored in memory at
- * open and written through: authorization checks on the data path (one per
- * wrap/unwrap a DEK-cache miss causes) never touch the disk.
+ * Persistence of the IAM layer in a JsonKv (meta/kv/jsonKv.ts): LevelDB in its
+ * own directory (`<dataDir>/iam`, embedded), or the shared PostgreSQL database
+ * (COFFER_KMS_STORE_URL). Every table is mirrored in memory at open and written
+ * through: authorization checks on the data path (one per wrap/unwrap a
+ * DEK-cache miss causes) never touch the disk or the network. On a shared
+ * database other processes write too: their change notices reload the rows
+ * they name, a full reload every `reloadMs` covers a notice that was lost, and
+ * `refresh` reads one row through (an access key created a moment ago on
+ * another process is found on first use).
  *
- * Layout (one sublevel each):
+ * Layout (one space each, LevelDB's sublevels unchanged):
  *   meta    kcv -> hex | rootApiKey, gatewayApiKey -> { apiKeyId, configured } | authorizationModel -> n
  *   acct    <account id>       -> AccountRecord
  *   ident   <identity id>      -> IdentityRecord
@@ -13,7 +18,8 @@
  *   authz   <authorization id> -> AuthorizationRecord
  *   s3key   <access key id>    -> S3AccessKeyRecord (secret sealed)
  */
-import { Level } from 'level';
+import type { JsonKv, KvOp } from '../meta/kv/jsonKv.js';
+import { LevelJsonKv } from '../meta/kv/levelJsonKv.js';
 import type {
   AccessPolicyRecord,
   AccountRecord,
@@ -22,8 +28,7 @@ import type {
   IdentityRecord,
   S3AccessKeyRecord,
 } from './records.js';
-import { ensurePrivateDir } from '../util/privateDir.js';
-import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
+import type { RawEntries } from '../util/levelSnapshot.js';
 
 export interface IamMeta {
   /** Key check value of the derived secrets (hex): a different master key is refused at open. */
@@ -34,8 +39,6 @@ export interface IamMeta {
   /** Which authorization model the authz rows follow (authorizationMigration.ts); absent = account -> instance. */
   authorizationModel: number;
 }
-
-type Db = Level<string, unknown>;
 
 interface Tables {
   acct: Map<string, AccountRecord>;
@@ -52,51 +55,98 @@ type Row<T extends TableName> = Tables[T] extends Map<string, infer R> ? R : nev
 const TABLES: readonly TableName[] = ['acct', 'ident', 'apikey', 'policy', 'authz', 's3key'];
 
 export class IamStore {
-  private readonly t: Tables = {
-    acct: new Map(),
-    ident: new Map(),
-    apikey: new Map(),
-    policy: new Map(),
-    authz: new Map(),
-    s3key: new Map(),
-  };
+  private t: Tables = emptyTables();
   /** API key HMAC -> api key id. */
-  private readonly byHash = new Map<string, string>();
+  private byHash = new Map<string, string>();
   private closed = false;
+  /** Bumped by every local write: a reload that began before one is stale and dropped. */
+  private gen = 0;
+  private timer?: NodeJS.Timeout;
+  private unwatch?: () => void;
 
-  private constructor(private readonly db: Db) {}
+  private constructor(private readonly kv: JsonKv) {}
 
   static async open(dir: string): Promise<IamStore> {
-    await ensurePrivateDir(dir);
-    const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
-    await db.open();
-    const store = new IamStore(db);
+    return IamStore.openOn(await LevelJsonKv.open(dir));
+  }
+
+  /** Over any JsonKv (owned: closed with the store). A shared one is reloaded every `reloadMs` (default 1 s) and on notices. */
+  static async openOn(kv: JsonKv, opts: { reloadMs?: number } = {}): Promise<IamStore> {
+    const store = new IamStore(kv);
     try {
-      for (const name of TABLES) {
-        const map = store.t[name] as Map<string, unknown>;
-        for await (const [k, v] of store.sub(name).iterator()) map.set(k, v);
-      }
-      for (const k of store.t.apikey.values()) store.byHash.set(k.hash, k.id);
+      await store.reload();
     } catch (e) {
-      await db.close();
+      await kv.close();
       throw e;
+    }
+    if (kv.kind === 'pg') {
+      store.unwatch = kv.watch((changes) => {
+        const all = changes.some((c) => c.space === '*');
+        const rows = changes.filter((c): c is { space: TableName; key: string } =>
+          TABLES.includes(c.space as TableName),
+        );
+        void (all ? store.reload() : Promise.all(rows.map((c) => store.refresh(c.space, c.key)))).catch(
+          () => undefined,
+        );
+      });
+      const tick = () => {
+        void store
+          .reload()
+          .catch(() => undefined)
+          .finally(() => {
+            if (store.closed) return;
+            store.timer = setTimeout(tick, opts.reloadMs ?? 1000);
+            store.timer.unref();
+          });
+      };
+      store.timer = setTimeout(tick, opts.reloadMs ?? 1000);
+      store.timer.unref();
     }
     return store;
   }
 
-  private sub(name: TableName | 'meta') {
-    return this.db.sublevel<string, unknown>(name, { valueEncoding: 'json' });
+  /** Read every table again and swap the mirror in (unless a local write raced the read). */
+  async reload(): Promise<void> {
+    const gen = this.gen;
+    const t = emptyTables();
+    for (const name of TABLES) {
+      const map = t[name] as Map<string, unknown>;
+      for (const [k, v] of await this.kv.list(name)) map.set(k, v);
+    }
+    if (gen !== this.gen || this.closed) return;
+    this.t = t;
+    this.byHash = new Map([...t.apikey.values()].map((k) => [k.hash, k.id]));
+  }
+
+  /** Read one row through to the mirror (a notice, or a miss on a shared store); true when it exists. */
+  async refresh(table: TableName, id: string): Promise<boolean> {
+    if (this.kv.kind !== 'pg') return this.get(table, id) !== undefined;
+    const gen = this.gen;
+    const v = await this.kv.get(table, id);
+    if (gen === this.gen && !this.closed)
+      this.apply([v === undefined ? { type: 'del', table, id } : ({ type: 'put', table, id, value: v } as WriteOp)]);
+    return v !== undefined;
+  }
+
+  /** A full reload when a lookup by API key hash misses on a shared store (at most one at a time). */
+  private reloading?: Promise<void>;
+  async refreshAll(): Promise<void> {
+    if (this.kv.kind !== 'pg') return;
+    this.reloading ??= this.reload().finally(() => (this.reloading = undefined));
+    await this.reloading;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.db.close();
+    if (this.timer) clearTimeout(this.timer);
+    this.unwatch?.();
+    await this.kv.close();
   }
 
   /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies. */
   snapshot(): RawEntries {
-    return levelSnapshot(this.db);
+    return this.kv.snapshot();
   }
 
   get<T extends TableName>(table: T, id: string): Row<T> | undefined {
@@ -112,26 +162,33 @@ export class IamStore {
   }
 
   async getMeta<K extends keyof IamMeta>(name: K): Promise<IamMeta[K] | undefined> {
-    return (await this.sub('meta').get(name)) as IamMeta[K] | undefined;
+    return this.kv.get<IamMeta[K]>('meta', name);
   }
 
   async putMeta<K extends keyof IamMeta>(name: K, value: IamMeta[K]): Promise<void> {
-    // sync: the entry that remembers the root API key must not be lost after the key was printed.
-    // (A sublevel's put takes no sync option; a one-entry batch does.)
-    await this.db
-      .batch()
-      .put(name, value, { sublevel: this.sub('meta') })
-      .write({ sync: true });
+    // Synced: the entry that remembers the root API key must not be lost after the key was printed.
+    await this.kv.write([{ type: 'put', space: 'meta', key: name, value }]);
   }
 
-  /** Puts and deletes across tables in one atomic, synced LevelDB batch; memory follows on success. */
+  /** Locks for a read-modify-write of IAM state (cross-process on a shared store). */
+  get locks() {
+    return this.kv.locks;
+  }
+
+  /** Puts and deletes across tables in one atomic, synced batch; memory follows on success. */
   async write(ops: ReadonlyArray<WriteOp>): Promise<void> {
-    const chain = this.db.batch();
-    for (const op of ops) {
-      if (op.type === 'put') chain.put(op.id, op.value, { sublevel: this.sub(op.table) });
-      else chain.del(op.id, { sublevel: this.sub(op.table) });
-    }
-    await chain.write({ sync: true });
+    await this.kv.write(
+      ops.map((op): KvOp =>
+        op.type === 'put'
+          ? { type: 'put', space: op.table, key: op.id, value: op.value }
+          : { type: 'del', space: op.table, key: op.id },
+      ),
+    );
+    this.gen++;
+    this.apply(ops);
+  }
+
+  private apply(ops: ReadonlyArray<WriteOp>): void {
     for (const op of ops) {
       const map = this.t[op.table] as Map<string, unknown>;
       if (op.table === 'apikey') {
@@ -146,6 +203,17 @@ export class IamStore {
       }
     }
   }
+}
+
+function emptyTables(): Tables {
+  return {
+    acct: new Map(),
+    ident: new Map(),
+    apikey: new Map(),
+    policy: new Map(),
+    authz: new Map(),
+    s3key: new Map(),
+  };
 }
 
 export type WriteOp =

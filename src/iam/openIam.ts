@@ -14,11 +14,14 @@
 import { AccessControl } from './accessControl.js';
 import { IamService } from './iamService.js';
 import { IamStore } from './iamStore.js';
+import type { JsonKv } from '../meta/kv/jsonKv.js';
 import type { IdentityRecord } from './records.js';
 import { constantTimeEqual, deriveIamSecrets, hashApiKey, secretsCheckValue, zeroSecrets } from './secrets.js';
 
 export interface OpenIamOptions {
   dir: string;
+  /** The store's records elsewhere than `dir` (the shared database, COFFER_KMS_STORE_URL); owned from here on. */
+  kv?: JsonKv;
   /** The L0 master key; IAM keeps only keys derived from it. */
   masterKey: Buffer;
   /** Account id of the root S3 identity (rootIdentity.ts). */
@@ -56,48 +59,54 @@ export interface Iam {
 export const GATEWAY_IDENTITY_NAME = 'coffer-gateway';
 
 export async function openIam(o: OpenIamOptions): Promise<Iam> {
-  const store = await IamStore.open(o.dir);
+  const store = o.kv ? await IamStore.openOn(o.kv) : await IamStore.open(o.dir);
   const secrets = deriveIamSecrets(o.masterKey);
   const close = async () => {
     zeroSecrets(secrets);
     await store.close();
   };
   try {
-    await checkMasterKey(store, secretsCheckValue(secrets), o.dir);
-    const service = new IamService(store, secrets, o.now);
-    const access = new AccessControl(store, o.now, {
-      implicitSameAccount: o.implicitSameAccountAuthorization === true,
+    // Processes starting at once on a shared store bootstrap one after the other, each on a fresh read.
+    const boot = await store.locks.run('iam/bootstrap', async () => {
+      await store.reload();
+      await checkMasterKey(store, secretsCheckValue(secrets), o.kv ? 'the shared database' : o.dir);
+      const service = new IamService(store, secrets, o.now);
+      const access = new AccessControl(store, o.now, {
+        implicitSameAccount: o.implicitSameAccountAuthorization === true,
+      });
+      const rootUser = await ensureRootAccount(service, o.rootAccountId);
+      const gatewayIdentity =
+        service.listIdentities(o.rootAccountId).find((i) => i.gateway && i.name === GATEWAY_IDENTITY_NAME) ??
+        (await service.createIdentity({
+          accountId: o.rootAccountId,
+          kind: 'service',
+          name: GATEWAY_IDENTITY_NAME,
+          gateway: true,
+        }));
+      const hash = (k: string) => hashApiKey(secrets, k);
+      const key = await ensureApiKey(
+        service,
+        store,
+        'rootApiKey',
+        rootUser,
+        'root',
+        o.configuredRootApiKey ?? '',
+        hash,
+        true,
+      );
+      const gw = await ensureApiKey(
+        service,
+        store,
+        'gatewayApiKey',
+        gatewayIdentity,
+        'gateway',
+        o.configuredGatewayApiKey ?? '',
+        hash,
+        o.generateGatewayApiKey === true,
+      );
+      return { service, access, rootUser, gatewayIdentity, key, gw };
     });
-    const rootUser = await ensureRootAccount(service, o.rootAccountId);
-    const gatewayIdentity =
-      service.listIdentities(o.rootAccountId).find((i) => i.gateway && i.name === GATEWAY_IDENTITY_NAME) ??
-      (await service.createIdentity({
-        accountId: o.rootAccountId,
-        kind: 'service',
-        name: GATEWAY_IDENTITY_NAME,
-        gateway: true,
-      }));
-    const hash = (k: string) => hashApiKey(secrets, k);
-    const key = await ensureApiKey(
-      service,
-      store,
-      'rootApiKey',
-      rootUser,
-      'root',
-      o.configuredRootApiKey ?? '',
-      hash,
-      true,
-    );
-    const gw = await ensureApiKey(
-      service,
-      store,
-      'gatewayApiKey',
-      gatewayIdentity,
-      'gateway',
-      o.configuredGatewayApiKey ?? '',
-      hash,
-      o.generateGatewayApiKey === true,
-    );
+    const { service, access, rootUser, gatewayIdentity, key, gw } = boot;
     const out: Iam = {
       store,
       service,
@@ -119,7 +128,7 @@ export async function openIam(o: OpenIamOptions): Promise<Iam> {
 }
 
 /** With another master key every stored API key and S3 secret would silently fail: refuse to open instead. */
-async function checkMasterKey(store: IamStore, kcv: string, dir: string): Promise<void> {
+async function checkMasterKey(store: IamStore, kcv: string, where: string): Promise<void> {
   const stored = await store.getMeta('kcv');
   if (stored === undefined) {
     await store.putMeta('kcv', kcv);
@@ -127,7 +136,7 @@ async function checkMasterKey(store: IamStore, kcv: string, dir: string): Promis
   }
   if (!constantTimeEqual(stored, kcv)) {
     throw new Error(
-      `The IAM store in ${dir} was created with another master key: start Coffer with the master key this data dir was created with`,
+      `The IAM store in ${where} was created with another master key: start Coffer with the master key this data dir was created with`,
     );
   }
 }

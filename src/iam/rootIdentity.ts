@@ -75,6 +75,8 @@ export async function loadRootIdentity(
   master: Buffer,
   user: string,
   password: string,
+  /** The account id every process sharing a KMS store uses (the shared store remembers it); else the file's. */
+  sharedAccountId?: string,
 ): Promise<RootIdentity> {
   const masterKey = fileKey(master);
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -85,9 +87,14 @@ export async function loadRootIdentity(
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot read ${FILE}: ${(e as Error).message}`);
   }
-  const accountId = stored?.accountId ?? randomBytes(16).toString('hex');
+  const accountId = sharedAccountId ?? stored?.accountId ?? randomBytes(16).toString('hex');
   if (user && password) {
-    if (!stored || stored.accessKeyId !== user || !secretMatches(stored, masterKey, password)) {
+    if (
+      !stored ||
+      stored.accountId !== accountId ||
+      stored.accessKeyId !== user ||
+      !secretMatches(stored, masterKey, password)
+    ) {
       await writeAtomic(path, JSON.stringify(seal({ accountId, accessKeyId: user }, password, masterKey)));
     }
     return { accountId, accessKeyId: user, secretAccessKey: password, generated: false };

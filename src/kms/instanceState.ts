@@ -1,15 +1,17 @@
 /**
  * Instance-level state of the Key Protect API that the key store does not
- * keep: key rings and instance policies (key-protect.md 2.3, 2.5). Its own
- * LevelDB directory (`<dataDir>/kms-instance`), mirrored in memory (one
- * process owns it; these are read on every key creation).
+ * keep: key rings and instance policies (key-protect.md 2.3, 2.5). A JsonKv
+ * (meta/kv/jsonKv.ts): its own LevelDB directory (`<dataDir>/kms-instance`), or
+ * the shared database (COFFER_KMS_STORE_URL). Mirrored in memory (these are
+ * read on every key creation); on a shared database the mirror is reloaded on
+ * other processes' change notices and every `reloadMs`.
  *
  *   ring  <instance>!<ring id>      -> KeyRingRecord   (ring `default` always exists, never stored)
  *   ipol  <instance>!<policy type>  -> InstancePolicyRecord
  */
-import { Level } from 'level';
-import { ensurePrivateDir } from '../util/privateDir.js';
-import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
+import type { JsonKv, KvOp } from '../meta/kv/jsonKv.js';
+import { LevelJsonKv } from '../meta/kv/levelJsonKv.js';
+import type { RawEntries } from '../util/levelSnapshot.js';
 
 export const DEFAULT_KEY_RING = 'default';
 
@@ -52,44 +54,69 @@ export interface InstancePolicyRecord {
 }
 
 const SEP = '!';
-type Db = Level<string, unknown>;
 
 export class InstanceStateStore {
-  private readonly rings = new Map<string, KeyRingRecord>();
-  private readonly policies = new Map<string, InstancePolicyRecord>();
+  private rings = new Map<string, KeyRingRecord>();
+  private policies = new Map<string, InstancePolicyRecord>();
+  private gen = 0;
+  private closed = false;
+  private timer?: NodeJS.Timeout;
+  private unwatch?: () => void;
 
-  private constructor(private readonly db: Db) {}
+  private constructor(private readonly kv: JsonKv) {}
 
   static async open(dir: string): Promise<InstanceStateStore> {
-    await ensurePrivateDir(dir);
-    const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
-    await db.open();
-    const s = new InstanceStateStore(db);
+    return InstanceStateStore.openOn(await LevelJsonKv.open(dir));
+  }
+
+  /** Over any JsonKv (owned: closed with the store). */
+  static async openOn(kv: JsonKv, opts: { reloadMs?: number } = {}): Promise<InstanceStateStore> {
+    const s = new InstanceStateStore(kv);
     try {
-      for await (const [k, v] of s.ringDb().iterator()) s.rings.set(k, v);
-      for await (const [k, v] of s.policyDb().iterator()) s.policies.set(k, v);
+      await s.reload();
     } catch (e) {
-      await db.close();
+      await kv.close();
       throw e;
+    }
+    if (kv.kind === 'pg') {
+      s.unwatch = kv.watch(() => void s.reload().catch(() => undefined));
+      const tick = () => {
+        void s
+          .reload()
+          .catch(() => undefined)
+          .finally(() => {
+            if (s.closed) return;
+            s.timer = setTimeout(tick, opts.reloadMs ?? 1000);
+            s.timer.unref();
+          });
+      };
+      s.timer = setTimeout(tick, opts.reloadMs ?? 1000);
+      s.timer.unref();
     }
     return s;
   }
 
-  private ringDb() {
-    return this.db.sublevel<string, KeyRingRecord>('ring', { valueEncoding: 'json' });
-  }
-
-  private policyDb() {
-    return this.db.sublevel<string, InstancePolicyRecord>('ipol', { valueEncoding: 'json' });
+  /** Read both spaces again and swap the mirror in, unless a local write raced the read. */
+  async reload(): Promise<void> {
+    const gen = this.gen;
+    const rings = new Map(await this.kv.list<KeyRingRecord>('ring'));
+    const policies = new Map(await this.kv.list<InstancePolicyRecord>('ipol'));
+    if (gen !== this.gen || this.closed) return;
+    this.rings = rings;
+    this.policies = policies;
   }
 
   /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies. */
   snapshot(): RawEntries {
-    return levelSnapshot(this.db);
+    return this.kv.snapshot();
   }
 
   async close(): Promise<void> {
-    await this.db.close();
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unwatch?.();
+    await this.kv.close();
   }
 
   /** Rings of an instance, `default` first (its creation date is the instance's). */
@@ -105,18 +132,14 @@ export class InstanceStateStore {
   }
 
   async putKeyRing(r: KeyRingRecord): Promise<void> {
-    await this.db
-      .batch()
-      .put(r.instanceId + SEP + r.id, r, { sublevel: this.ringDb() })
-      .write({ sync: true });
+    await this.kv.write([{ type: 'put', space: 'ring', key: r.instanceId + SEP + r.id, value: r }]);
+    this.gen++;
     this.rings.set(r.instanceId + SEP + r.id, r);
   }
 
   async deleteKeyRing(instanceId: string, id: string): Promise<void> {
-    await this.db
-      .batch()
-      .del(instanceId + SEP + id, { sublevel: this.ringDb() })
-      .write({ sync: true });
+    await this.kv.write([{ type: 'del', space: 'ring', key: instanceId + SEP + id }]);
+    this.gen++;
     this.rings.delete(instanceId + SEP + id);
   }
 
@@ -132,9 +155,10 @@ export class InstanceStateStore {
 
   /** All given policies in one atomic batch (a multi-policy PUT applies all or none). */
   async putPolicies(ps: InstancePolicyRecord[]): Promise<void> {
-    const chain = this.db.batch();
-    for (const p of ps) chain.put(p.instanceId + SEP + p.policy_type, p, { sublevel: this.policyDb() });
-    await chain.write({ sync: true });
+    await this.kv.write(
+      ps.map((p): KvOp => ({ type: 'put', space: 'ipol', key: p.instanceId + SEP + p.policy_type, value: p })),
+    );
+    this.gen++;
     for (const p of ps) this.policies.set(p.instanceId + SEP + p.policy_type, p);
   }
 }

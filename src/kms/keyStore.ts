@@ -10,7 +10,12 @@
  * material onto another key (or version) in the files fails to open.
  * Material is never written, returned by a list, or logged in clear.
  *
- * Layout (one sublevel each; `!` separates ids, which never contain it):
+ * The records are in a JsonKv (meta/kv/jsonKv.ts): LevelDB in its own directory
+ * (embedded; the layout below is LevelDB's sublevels, unchanged), or the shared
+ * PostgreSQL database (COFFER_KMS_STORE_URL), where every process reads through
+ * and key state changes are serialized by the store's cross-process locks.
+ *
+ * Layout (one space each; `!` separates ids, which never contain it):
  *   meta   kcv | bootstrap
  *   inst   <instance>
  *   key    <instance>!<key>
@@ -20,17 +25,17 @@
  *   event, pend, eid                         the key event feed (keyEventStore.ts)
  */
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-import { Level } from 'level';
 import { IV_SIZE } from '../crypto/aead.js';
 import { KmsError } from '../keys/errors.js';
-import { LevelKeyEvents } from './keyEventStore.js';
+import { prefixRange, type JsonKv, type KvLocks, type KvOp } from '../meta/kv/jsonKv.js';
+import { LevelJsonKv } from '../meta/kv/levelJsonKv.js';
+import { FEED_UTF8_SPACES, LevelKeyEvents, type StoreFeed } from './keyEventStore.js';
 import type { Delivery, FeedEventInput, KeyEventFeed } from './keyEvents.js';
 import { lpAll } from './lp.js';
 import { checkEntries, hasCheck, verifyMasterKey, type CheckMeta } from './masterKeyCheck.js';
 import { FileMasterKey, type MasterKeyKind, type MasterKeySealer } from './masterKeySealer.js';
 import type { InstanceRecord, KeyRecord, RegistrationRecord, VersionMeta } from './records.js';
-import { ensurePrivateDir } from '../util/privateDir.js';
-import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
+import type { RawEntries } from '../util/levelSnapshot.js';
 
 export { MasterKeyKindError, MasterKeyMismatchError } from './masterKeyCheck.js';
 
@@ -43,7 +48,7 @@ interface SealedVersion {
   sealed: string;
 }
 
-/** Values kept in the `meta` sublevel. */
+/** Values kept in the `meta` space. */
 export interface StoreMeta {
   /** Key check value of the file master key (base64); absent in a store sealed by a PKCS#11 key. */
   kcv: string;
@@ -55,46 +60,61 @@ export interface StoreMeta {
   secretsKey: string;
   /** What LocalKeyProvider.bootstrap() created. */
   bootstrap: { instanceId: string; keyId: string };
+  /** The root S3 identity's account, for every process sharing the store (rootIdentity.ts). */
+  rootAccountId: string;
 }
 
-type Db = Level<string, unknown>;
-
 const SEP = '!';
-/** Upper bound for a prefix range: higher than any character used in ids. */
-const HIGH = '\uffff';
+/** Spaces whose LevelDB values are UTF-8 strings. */
+const UTF8_SPACES = ['alias', ...FEED_UTF8_SPACES];
 
-function prefixRange(prefix: string): { gt: string; lt: string } {
-  return { gt: prefix, lt: prefix + HIGH };
+type FeedCommit = { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] };
+
+export interface KeyStoreOpenOptions {
+  randomBytes?: (n: number) => Buffer;
+  /** The event feed over `kv` (default: the LevelDB feed; PostgreSQL: pgKeyEvents.ts). */
+  feed?: (kv: JsonKv) => StoreFeed;
+  /** Named in errors (the directory, or "the shared database"). */
+  where?: string;
 }
 
 export class KeyStore {
-  private readonly meta;
-  private readonly inst;
-  private readonly keys;
-  private readonly alias;
-  private readonly ver;
-  private readonly reg;
-  private readonly feed: LevelKeyEvents;
+  private readonly feed: StoreFeed;
   private closed = false;
 
   private constructor(
-    private readonly db: Db,
+    private readonly kv: JsonKv,
     /** Owned by the store: closed with it. */
     readonly master: MasterKeySealer,
     private readonly random: (n: number) => Buffer,
+    feed: StoreFeed,
   ) {
-    this.meta = db.sublevel<string, StoreMeta[keyof StoreMeta]>('meta', { valueEncoding: 'json' });
-    this.inst = db.sublevel<string, InstanceRecord>('inst', { valueEncoding: 'json' });
-    this.keys = db.sublevel<string, KeyRecord>('key', { valueEncoding: 'json' });
-    this.alias = db.sublevel<string, string>('alias', { valueEncoding: 'utf8' });
-    this.ver = db.sublevel<string, SealedVersion>('ver', { valueEncoding: 'json' });
-    this.reg = db.sublevel<string, RegistrationRecord>('reg', { valueEncoding: 'json' });
-    this.feed = new LevelKeyEvents(db);
+    this.feed = feed;
   }
 
   /** The key event feed, in this store (each lifecycle change's event is in its batch). */
   get events(): KeyEventFeed {
     return this.feed;
+  }
+
+  /** @internal the feed as the store writes it (pgKeyEvents' liveness). */
+  get storeFeed(): StoreFeed {
+    return this.feed;
+  }
+
+  /** Locks for read-modify-writes of the store's records (cross-process on a shared database). */
+  get locks(): KvLocks {
+    return this.kv.locks;
+  }
+
+  /** @internal the records themselves (tests that tamper with them, the shared-store wiring). */
+  get records(): JsonKv {
+    return this.kv;
+  }
+
+  /** True when other processes share this store (PostgreSQL). */
+  get shared(): boolean {
+    return this.kv.kind === 'pg';
   }
 
   /**
@@ -109,39 +129,51 @@ export class KeyStore {
     master: Buffer | MasterKeySealer,
     opts: { randomBytes?: (n: number) => Buffer } = {},
   ): Promise<KeyStore> {
+    let kv: LevelJsonKv;
+    try {
+      kv = await LevelJsonKv.open(dir, { utf8Spaces: UTF8_SPACES });
+    } catch (e) {
+      if (!Buffer.isBuffer(master)) await master.close();
+      throw e;
+    }
+    return KeyStore.openOn(kv, master, { ...opts, where: dir });
+  }
+
+  /** The same over any JsonKv, which the store then owns (closed with it, also when open fails). */
+  static async openOn(kv: JsonKv, master: Buffer | MasterKeySealer, opts: KeyStoreOpenOptions = {}): Promise<KeyStore> {
     const random = opts.randomBytes ?? nodeRandomBytes;
     const sealer = Buffer.isBuffer(master) ? new FileMasterKey(master, random) : master;
     let store: KeyStore | undefined;
     try {
-      await ensurePrivateDir(dir);
-      const db: Db = new Level<string, unknown>(dir, { valueEncoding: 'json' });
-      await db.open();
-      store = new KeyStore(db, sealer, random);
-      await store.checkMasterKey(dir);
+      store = new KeyStore(kv, sealer, random, opts.feed ? opts.feed(kv) : new LevelKeyEvents(kv));
+      const s = store;
+      // Two processes opening one new shared store must not both write a check value.
+      await kv.locks.run('kms/master-key-check', () => s.checkMasterKey(opts.where ?? 'the key store'));
       await store.feed.load();
       return store;
     } catch (e) {
       if (store) await store.close();
-      else await sealer.close();
+      else {
+        await sealer.close();
+        await kv.close();
+      }
       throw e;
     }
   }
 
-  private async checkMasterKey(dir: string): Promise<void> {
+  private async checkMasterKey(where: string): Promise<void> {
     const meta = await this.checkMeta();
     if (!hasCheck(meta)) {
-      for await (const _ of this.ver.keys({ limit: 1 })) {
+      if ((await this.kv.keys('ver', { limit: 1 })).length > 0) {
         throw new Error(
-          `The KMS key store in ${dir} holds sealed key material but no key check value; refusing to guess the master key`,
+          `The KMS key store in ${where} holds sealed key material but no key check value; refusing to guess the master key`,
         );
       }
       const entries = await checkEntries(this.master);
-      const b = this.meta.batch();
-      for (const [k, v] of Object.entries(entries)) b.put(k, v as string);
-      await b.write({ sync: true });
+      await this.kv.write(Object.entries(entries).map(([k, v]) => ({ type: 'put', space: 'meta', key: k, value: v })));
       return;
     }
-    await verifyMasterKey(dir, meta, this.master);
+    await verifyMasterKey(where, meta, this.master);
   }
 
   private async checkMeta(): Promise<CheckMeta> {
@@ -160,59 +192,57 @@ export class KeyStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.feed.close();
+    await this.feed.close();
     await this.master.close();
-    await this.db.close();
+    await this.kv.close();
   }
 
   /** Every entry as of now, raw (LevelDB's iterator snapshot, taken synchronously): what `coffer backup` copies; material stays sealed. */
   snapshot(): RawEntries {
-    return levelSnapshot(this.db);
+    return this.kv.snapshot();
   }
 
   async getMeta<K extends keyof StoreMeta>(name: K): Promise<StoreMeta[K] | undefined> {
-    return (await this.meta.get(name)) as StoreMeta[K] | undefined;
+    return this.kv.get<StoreMeta[K]>('meta', name);
   }
 
   async putMeta<K extends keyof StoreMeta>(name: K, value: StoreMeta[K]): Promise<void> {
-    // sync: the bootstrap entry names the default root key every default bucket is wrapped under.
-    await this.db.batch().put(name, value, { sublevel: this.meta }).write({ sync: true });
+    // Synced: the bootstrap entry names the default root key every default bucket is wrapped under.
+    await this.kv.write([{ type: 'put', space: 'meta', key: name, value }]);
   }
 
   getInstance(id: string): Promise<InstanceRecord | undefined> {
-    return this.inst.get(id);
+    return this.kv.get('inst', id);
   }
 
   async listInstances(): Promise<InstanceRecord[]> {
-    return this.inst.values().all();
+    return (await this.kv.list<InstanceRecord>('inst')).map(([, v]) => v);
   }
 
   getKey(instanceId: string, keyId: string): Promise<KeyRecord | undefined> {
-    return this.keys.get(instanceId + SEP + keyId);
+    return this.kv.get('key', instanceId + SEP + keyId);
   }
 
   keyIdForAlias(instanceId: string, alias: string): Promise<string | undefined> {
-    return this.alias.get(instanceId + SEP + alias);
+    return this.kv.get('alias', instanceId + SEP + alias);
   }
 
   async countAliases(instanceId: string): Promise<number> {
-    let n = 0;
-    for await (const _ of this.alias.keys(prefixRange(instanceId + SEP))) n++;
-    return n;
+    return (await this.kv.keys('alias', prefixRange(instanceId + SEP))).length;
   }
 
   async listKeys(instanceId: string): Promise<KeyRecord[]> {
-    return this.keys.values(prefixRange(instanceId + SEP)).all();
+    return (await this.kv.list<KeyRecord>('key', prefixRange(instanceId + SEP))).map(([, v]) => v);
   }
 
   getRegistration(instanceId: string, keyId: string, resourceCrn: string): Promise<RegistrationRecord | undefined> {
-    return this.reg.get(instanceId + SEP + keyId + SEP + resourceCrn);
+    return this.kv.get('reg', instanceId + SEP + keyId + SEP + resourceCrn);
   }
 
   /** Registrations of one key, or of every key in the instance. */
   async listRegistrations(instanceId: string, keyId?: string): Promise<RegistrationRecord[]> {
     const prefix = keyId === undefined ? instanceId + SEP : instanceId + SEP + keyId + SEP;
-    return this.reg.values(prefixRange(prefix)).all();
+    return (await this.kv.list<RegistrationRecord>('reg', prefixRange(prefix))).map(([, v]) => v);
   }
 
   /**
@@ -221,7 +251,7 @@ export class KeyStore {
    * with: 500, never a silent failure.
    */
   async openMaterial(instanceId: string, keyId: string, versionId: string): Promise<Buffer> {
-    const rec = await this.ver.get(instanceId + SEP + keyId + SEP + versionId);
+    const rec = await this.kv.get<SealedVersion>('ver', instanceId + SEP + keyId + SEP + versionId);
     if (!rec) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version is missing');
     const out = await this.unsealVersion(rec, versionAad(instanceId, keyId, versionId));
     if (!out) throw new KmsError('INTERNAL_ERR', 'Key metadata became corrupted: a key version failed authentication');
@@ -255,53 +285,42 @@ export class KeyStore {
     extraMeta: Partial<StoreMeta> = {},
     dropMeta: ReadonlyArray<keyof StoreMeta> = [],
   ): Promise<number> {
-    const entries = await this.ver.iterator().all();
-    const resealed: Array<[string, SealedVersion]> = [];
+    const entries = await this.kv.list<SealedVersion>('ver');
+    const ops: KvOp[] = [];
     for (const [k, rec] of entries) {
       const [instanceId, keyId, versionId] = k.split(SEP);
       const aad = versionAad(instanceId, keyId, versionId);
       const material = await this.unsealVersion(rec, aad);
       if (!material) throw new KmsError('INTERNAL_ERR', `Key version ${k} failed authentication: nothing was migrated`);
       try {
-        resealed.push([k, await sealVersion(to, rec, material, aad)]);
+        ops.push({ type: 'put', space: 'ver', key: k, value: await sealVersion(to, rec, material, aad) });
       } finally {
         material.fill(0);
       }
     }
     const check = await checkEntries(to);
-    await this.write((chain, s) => {
-      for (const [k, rec] of resealed) chain.put(k, rec, { sublevel: s.sublevels.ver });
-      for (const name of ['masterKind', 'kcv', 'sealCheck'] as const)
-        if (check[name] === undefined) chain.del(name, { sublevel: s.meta });
-      for (const name of dropMeta) chain.del(name, { sublevel: s.meta });
-      for (const [name, v] of Object.entries({ ...check, ...extraMeta })) chain.put(name, v, { sublevel: s.meta });
-    });
-    return resealed.length;
+    for (const name of ['masterKind', 'kcv', 'sealCheck'] as const)
+      if (check[name] === undefined) ops.push({ type: 'del', space: 'meta', key: name });
+    for (const name of dropMeta) ops.push({ type: 'del', space: 'meta', key: name });
+    for (const [name, v] of Object.entries({ ...check, ...extraMeta }))
+      ops.push({ type: 'put', space: 'meta', key: name, value: v });
+    await this.write(ops);
+    return entries.length;
   }
 
   batch(): KeyStoreBatch {
     return new KeyStoreBatch(this);
   }
 
-  /** @internal used by KeyStoreBatch */
-  async write(
-    fill: (b: ReturnType<Db['batch']>, s: KeyStore) => void,
-    event?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] },
-  ): Promise<void> {
-    // With an event, the feed writes the batch (it orders the sequence numbers); sync as below.
+  /** @internal used by KeyStoreBatch: one atomic, durable write (with its feed event when there is one). */
+  async write(ops: readonly KvOp[], event?: FeedCommit): Promise<void> {
+    // With an event, the feed writes the batch (it orders the sequence numbers).
     if (event) {
-      await this.feed.commit((chain) => fill(chain, this), event.input, event.deliveries);
+      await this.feed.commit(ops, event.input, event.deliveries);
       return;
     }
-    const chain = this.db.batch();
-    fill(chain, this);
-    // sync: a rotate or delete acknowledged to the caller survives a power cut.
-    await chain.write({ sync: true });
-  }
-
-  /** @internal */
-  get sublevels() {
-    return { meta: this.meta, inst: this.inst, keys: this.keys, alias: this.alias, ver: this.ver, reg: this.reg };
+    // Synced: a rotate or delete acknowledged to the caller survives a power cut.
+    await this.kv.write(ops);
   }
 
   /**
@@ -310,26 +329,21 @@ export class KeyStore {
    * the deleted sealed versions can stay in an .ldb file until a later natural
    * compaction. They stay sealed under the master key; crypto-shredding therefore
    * holds against anyone without the master key, not against someone who has it
-   * and a copy of old files.
+   * and a copy of old files. (PostgreSQL: the rows are deleted; their space is
+   * reclaimed by VACUUM, on the same terms.)
    */
-  async purgeKey(
-    instanceId: string,
-    keyId: string,
-    aliases: readonly string[],
-    event?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] },
-  ): Promise<void> {
-    const vers = await this.ver.keys(prefixRange(instanceId + SEP + keyId + SEP)).all();
-    const regs = await this.reg.keys(prefixRange(instanceId + SEP + keyId + SEP)).all();
-    await this.write((chain, s) => {
-      const { ver, reg, alias, keys } = s.sublevels;
-      for (const k of vers) chain.del(k, { sublevel: ver });
-      for (const k of regs) chain.del(k, { sublevel: reg });
-      for (const a of aliases) chain.del(instanceId + SEP + a, { sublevel: alias });
-      chain.del(instanceId + SEP + keyId, { sublevel: keys });
-    }, event);
-    const compactable = this.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> };
-    // Sublevel keys all start with '!'; '"' is the next character.
-    if (typeof compactable.compactRange === 'function') await compactable.compactRange.call(this.db, '!', '"');
+  async purgeKey(instanceId: string, keyId: string, aliases: readonly string[], event?: FeedCommit): Promise<void> {
+    const range = prefixRange(instanceId + SEP + keyId + SEP);
+    const vers = await this.kv.keys('ver', range);
+    const regs = await this.kv.keys('reg', range);
+    const ops: KvOp[] = [
+      ...vers.map((k): KvOp => ({ type: 'del', space: 'ver', key: k })),
+      ...regs.map((k): KvOp => ({ type: 'del', space: 'reg', key: k })),
+      ...aliases.map((a): KvOp => ({ type: 'del', space: 'alias', key: instanceId + SEP + a })),
+      { type: 'del', space: 'key', key: instanceId + SEP + keyId },
+    ];
+    await this.write(ops, event);
+    if (this.kv instanceof LevelJsonKv) await this.kv.compact();
   }
 }
 
@@ -353,33 +367,31 @@ async function sealVersion(
   };
 }
 
-type BatchOp = (chain: ReturnType<Db['batch']>, s: KeyStore) => void;
-
-/** One atomic write across the sublevels. */
+/** One atomic write across the spaces. */
 export class KeyStoreBatch {
   /** A promise where a version is still being sealed (a PKCS#11 key seals asynchronously). */
-  private readonly ops: Array<BatchOp | Promise<BatchOp>> = [];
-  private feedEvent?: { input: FeedEventInput; deliveries: readonly Omit<Delivery, 'seq'>[] };
+  private readonly ops: Array<KvOp | Promise<KvOp>> = [];
+  private feedEvent?: FeedCommit;
 
   constructor(private readonly store: KeyStore) {}
 
   putInstance(rec: InstanceRecord): this {
-    this.ops.push((c, s) => c.put(rec.id, rec, { sublevel: s.sublevels.inst }));
+    this.ops.push({ type: 'put', space: 'inst', key: rec.id, value: rec });
     return this;
   }
 
   putKey(rec: KeyRecord): this {
-    this.ops.push((c, s) => c.put(rec.instanceId + SEP + rec.id, rec, { sublevel: s.sublevels.keys }));
+    this.ops.push({ type: 'put', space: 'key', key: rec.instanceId + SEP + rec.id, value: rec });
     return this;
   }
 
   putAlias(instanceId: string, alias: string, keyId: string): this {
-    this.ops.push((c, s) => c.put(instanceId + SEP + alias, keyId, { sublevel: s.sublevels.alias }));
+    this.ops.push({ type: 'put', space: 'alias', key: instanceId + SEP + alias, value: keyId });
     return this;
   }
 
   delAlias(instanceId: string, alias: string): this {
-    this.ops.push((c, s) => c.del(instanceId + SEP + alias, { sublevel: s.sublevels.alias }));
+    this.ops.push({ type: 'del', space: 'alias', key: instanceId + SEP + alias });
     return this;
   }
 
@@ -389,11 +401,12 @@ export class KeyStoreBatch {
     const op = this.store
       .seal(instanceId, keyId, version, copy)
       .finally(() => copy.fill(0))
-      .then(
-        (sealed): BatchOp =>
-          (c, s) =>
-            c.put(instanceId + SEP + keyId + SEP + version.id, sealed, { sublevel: s.sublevels.ver }),
-      );
+      .then((sealed): KvOp => ({
+        type: 'put',
+        space: 'ver',
+        key: instanceId + SEP + keyId + SEP + version.id,
+        value: sealed,
+      }));
     // A failed seal is reported by write(); until then it must not count as unhandled.
     op.catch(() => undefined);
     this.ops.push(op);
@@ -401,14 +414,12 @@ export class KeyStoreBatch {
   }
 
   putRegistration(r: RegistrationRecord): this {
-    this.ops.push((c, s) =>
-      c.put(r.instanceId + SEP + r.keyId + SEP + r.resourceCrn, r, { sublevel: s.sublevels.reg }),
-    );
+    this.ops.push({ type: 'put', space: 'reg', key: r.instanceId + SEP + r.keyId + SEP + r.resourceCrn, value: r });
     return this;
   }
 
   delRegistration(instanceId: string, keyId: string, resourceCrn: string): this {
-    this.ops.push((c, s) => c.del(instanceId + SEP + keyId + SEP + resourceCrn, { sublevel: s.sublevels.reg }));
+    this.ops.push({ type: 'del', space: 'reg', key: instanceId + SEP + keyId + SEP + resourceCrn });
     return this;
   }
 
@@ -420,8 +431,6 @@ export class KeyStoreBatch {
 
   async write(): Promise<void> {
     const ops = await Promise.all(this.ops);
-    await this.store.write((chain, s) => {
-      for (const op of ops) op(chain, s);
-    }, this.feedEvent);
+    await this.store.write(ops, this.feedEvent);
   }
 }

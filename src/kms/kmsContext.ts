@@ -7,7 +7,7 @@ import { KmsError } from '../keys/errors.js';
 import { KeyState } from '../keys/KeyProvider.js';
 import type { KeyStore } from './keyStore.js';
 import { isActionAllowed, requiresRootKey, stateError, type KeyAction } from './keyStates.js';
-import type { KeyedMutex } from '../util/keyedMutex.js';
+import type { KvLocks } from '../meta/kv/jsonKv.js';
 import { formatKeyCrn } from '../keys/crn.js';
 import { lifecycleEntry } from './lifecycleFeed.js';
 import type { InstanceRecord, KeyRecord, LifecycleEventType, VersionMeta } from './records.js';
@@ -51,7 +51,8 @@ export interface KmsContext {
   now(): number;
   randomBytes(n: number): Buffer;
   newId(): string;
-  locks: KeyedMutex;
+  /** Per-key (and per-instance) locks: in-process for LevelDB, across processes on a shared database. */
+  locks: KvLocks;
   emit(event: KmsEvent): void;
   /**
    * The in-memory state epoch. Every key state change bumps it right after its

@@ -21,6 +21,7 @@ import * as actions from './kmsActions.js';
 import * as admin from './keyAdmin.js';
 import {
   assertAction,
+  bumpEpoch,
   getInstanceOr404,
   loadKey,
   TIMING,
@@ -28,11 +29,10 @@ import {
   type KmsEvent,
   type KmsEventListener,
 } from './kmsContext.js';
-import { KeyedMutex } from '../util/keyedMutex.js';
 import type { InstanceRecord, KeyRecord, VersionMeta } from './records.js';
 import * as regs from './registrations.js';
 import * as acks from './eventAcks.js';
-import type { Delivery, KeyEventFeed } from './keyEvents.js';
+import type { Delivery, FeedEvent, KeyEventFeed } from './keyEvents.js';
 import {
   validateAccount,
   validateAliases,
@@ -87,7 +87,7 @@ export class KmsService {
       now: opts.now ?? Date.now,
       randomBytes: random,
       newId: opts.newId ?? randomUUID,
-      locks: new KeyedMutex(),
+      locks: opts.store.locks,
       emit: (e) => this.emit(e),
       epoch: 0,
     };
@@ -97,6 +97,27 @@ export class KmsService {
   onEvent(listener: KmsEventListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * A key state change read from the shared feed (pgKeyEvents.ts), made by
+   * any process, this one included: the state epoch moves (an unwrap that read
+   * the key before it is redone, see KmsContext.epoch) and the lifecycle event
+   * reaches the listeners, so this process drops the key's cached DEKs as if
+   * the change had been made here. (Twice for its own: dropping is idempotent.)
+   */
+  applyFeedEvent(ev: FeedEvent): void {
+    if (ev.type === 'authorization_granted' || ev.type === 'authorization_revoked') return;
+    if (ev.instanceId === undefined || ev.keyId === undefined || ev.keyCrn === undefined) return;
+    bumpEpoch(this.ctx);
+    this.emit({
+      type: ev.type,
+      instanceId: ev.instanceId,
+      keyId: ev.keyId,
+      crn: ev.keyCrn,
+      ...(ev.keyVersion !== undefined ? { keyVersion: ev.keyVersion } : {}),
+      at: ev.at,
+    });
   }
 
   private emit(event: KmsEvent): void {

@@ -4,6 +4,8 @@
  */
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import { KeyStore } from './keyStore.js';
+import type { JsonKv } from '../meta/kv/jsonKv.js';
+import type { StoreFeed } from './keyEventStore.js';
 import type { MasterKeySealer } from './masterKeySealer.js';
 import { KmsService } from './kmsService.js';
 import { LocalKeyProvider } from './localKeyProvider.js';
@@ -11,6 +13,8 @@ import { LocalKeyProvider } from './localKeyProvider.js';
 export interface OpenLocalKmsOptions {
   /** LevelDB directory of the key store (not the object-metadata store). */
   dir: string;
+  /** The key store's records elsewhere than `dir` (the shared database), with its feed; owned from here on. */
+  kv?: { kv: JsonKv; feed: (kv: JsonKv) => StoreFeed };
   /** The 32-byte L0 file key (masterKey.ts; the store keeps its own copy), or a sealer the store takes over (masterKeySealer.ts). */
   masterKey: Buffer | MasterKeySealer;
   authorizer?: KeyAuthorizer;
@@ -30,11 +34,10 @@ export interface LocalKms {
 }
 
 export async function openLocalKms(opts: OpenLocalKmsOptions): Promise<LocalKms> {
-  const store = await KeyStore.open(
-    opts.dir,
-    opts.masterKey,
-    opts.randomBytes ? { randomBytes: opts.randomBytes } : {},
-  );
+  const random = opts.randomBytes ? { randomBytes: opts.randomBytes } : {};
+  const store = opts.kv
+    ? await KeyStore.openOn(opts.kv.kv, opts.masterKey, { ...random, feed: opts.kv.feed, where: 'the shared database' })
+    : await KeyStore.open(opts.dir, opts.masterKey, random);
   const service = new KmsService({
     store,
     ...(opts.now ? { now: opts.now } : {}),
@@ -47,7 +50,8 @@ export async function openLocalKms(opts: OpenLocalKmsOptions): Promise<LocalKms>
     ...(opts.defaultInstance ? { defaultInstance: opts.defaultInstance } : {}),
   });
   try {
-    await provider.bootstrap();
+    // On a shared store, the first process to start creates the default instance and key; the others find them.
+    await store.locks.run('kms/bootstrap', () => provider.bootstrap());
   } catch (e) {
     await provider.close();
     throw e;

@@ -28,7 +28,8 @@ export const MARKER_FORMAT = 1;
 
 /** Which stores a process opens in its data dir, from its configuration and role. */
 export function storesOf(config: Config, role: { kms: boolean; s3: boolean }): GuardOptions {
-  const stores: StoreName[] = role.kms ? ['kms', 'iam', 'kms-instance'] : [];
+  // A shared KMS store (COFFER_KMS_STORE_URL) keeps none of them in the data dir.
+  const stores: StoreName[] = role.kms && !config.kmsStoreUrl ? ['kms', 'iam', 'kms-instance'] : [];
   if (role.s3 && !config.metaUrl) stores.push('meta');
   const blobDirs = role.s3 && !config.dataS3Endpoint ? (config.drives ?? [join(config.dataDir, 'blobs')]) : [];
   return { stores, blobDirs };

@@ -7,7 +7,9 @@
  * `coffer kms` runs this alone (split mode): gateways in other processes reach
  * it over HTTP as their gateway service identity. The embedded gateway
  * (gateway.ts) runs exactly this and puts the S3 listener next to it. Either
- * way IAM lives here: its store is one LevelDB directory that one process opens.
+ * way IAM lives here: its store is one LevelDB directory that one process opens,
+ * or - with COFFER_KMS_STORE_URL (by default COFFER_META_URL) - the shared
+ * PostgreSQL database that any number of such processes open (sharedKmsStore.ts).
  *
  * Files in the data dir: kms/ (key store), iam/, kms-instance/ (instance
  * policies), kms-audit.log (with its rotated kms-audit.log.N and
@@ -15,6 +17,7 @@
  * The master key file is apart from it (COFFER_MASTER_KEY_FILE, by default
  * ~/.config/coffer/master.key; masterKey.ts), unless COFFER_MASTER_KEY.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CredentialStore } from '../auth/credentials.js';
 import type { Config } from '../config.js';
@@ -30,12 +33,13 @@ import { KmsMetrics, teeAudit } from '../kms/metrics.js';
 import { WebhookDispatcher } from '../kms/webhooks.js';
 import type { KeyAuthorizer } from '../identity/keyAuthorizer.js';
 import type { Logger } from '../util/logger.js';
-import { guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
+import { DataDirError, guardDataDir, openingStore, storesOf, type DataDirGuard } from './dataDir.js';
 import { BackupSources } from './backup/backupRoute.js';
 import { openEmbeddedKms, type EmbeddedKms } from './embeddedKms.js';
 import { createKmsApp, listenKms } from './kmsApp.js';
 import { openMasterKeySource } from './masterKeySource.js';
 import { kmsBindHost, listenerTls } from './listenerTls.js';
+import { openSharedKmsStore } from './sharedKmsStore.js';
 
 export interface KmsServer {
   config: Config;
@@ -75,11 +79,30 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
   const bindHost = kmsBindHost(config);
   const tls = listenerTls(config, true);
   const guard = opts.dataDir ?? (await guardDataDir(config.dataDir, storesOf(config, { kms: true, s3: false })));
-  // A key store sealed under a key that cannot be found must not get a new one.
-  const master = await openMasterKeySource(config, guard.present.has('kms'), (m) => log.warn(m));
-  let secrets: Buffer | undefined;
+  const shared = await openSharedKmsStore(config, log);
+  // A data dir whose KMS state is in LevelDB must not silently get a new, empty one in the database.
+  if (shared && !shared.keyStoreExists && existsSync(join(config.dataDir, 'kms', 'CURRENT'))) {
+    await shared.close();
+    throw new DataDirError(
+      `refusing to start: ${join(config.dataDir, 'kms')} holds this data dir's KMS key store, but COFFER_KMS_STORE_URL ` +
+        '(by default COFFER_META_URL) puts the KMS state in the database, which has none yet. Keep it local with ' +
+        'COFFER_KMS_STORE_URL=local; there is no automatic import into the database',
+    );
+  }
   // What opened so far, closed in reverse if a later step fails (a held LevelDB lock would block the next start).
   const opened: Array<() => Promise<unknown>> = [];
+  if (shared) opened.push(() => shared.close());
+  let master;
+  try {
+    // A key store sealed under a key that cannot be found must not get a new one.
+    master = await openMasterKeySource(config, shared ? shared.keyStoreExists : guard.present.has('kms'), (m) =>
+      log.warn(m),
+    );
+  } catch (e) {
+    await shared?.close();
+    throw e;
+  }
+  let secrets: Buffer | undefined;
   try {
     // The IAM authorizer is bound once IAM is open: the KMS opens first because its
     // key check value is what refuses a wrong master key before anything is written.
@@ -109,15 +132,24 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         authorizer,
         audit: auditAndMetrics,
         ...(opts.now ? { now: opts.now } : {}),
+        ...(shared ? { sharedKv: shared.kms } : {}),
       }),
     );
     opened.push(() => kms.close());
-    const secretsKey = await master.secretsKey(kms.local.store, !guard.present.has('iam'));
+    const iamNew = shared ? !shared.iamExists : !guard.present.has('iam');
+    const m = master;
+    const secretsKey = await kms.local.store.locks.run('kms/secrets-key', () => m.secretsKey(kms.local.store, iamNew));
     secrets = secretsKey;
-    const root = await loadRootIdentity(config.dataDir, secretsKey, config.rootUser, config.rootPassword);
+    let root = await loadRootIdentity(config.dataDir, secretsKey, config.rootUser, config.rootPassword);
+    if (shared) {
+      const accountId = await shared.rootAccountId(root.accountId);
+      if (accountId !== root.accountId)
+        root = await loadRootIdentity(config.dataDir, secretsKey, config.rootUser, config.rootPassword, accountId);
+    }
     const iam = await openingStore(join(config.dataDir, 'iam'), 'iam', () =>
       openIam({
         dir: join(config.dataDir, 'iam'),
+        ...(shared ? { kv: shared.iam } : {}),
         masterKey: secretsKey,
         rootAccountId: root.accountId,
         configuredRootApiKey: config.rootApiKey,
@@ -159,12 +191,16 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     // Once per IAM store: old account grants to IBM's source-instance model, and the
     // Reader authorization each existing instance's own account needs from now on
     // (on a new data dir: the root account's, for its own instance).
-    const migrated = await migrateAuthorizations(iam.store, await kms.local.service.listInstances(), opts.now);
+    const migrated = await iam.store.locks.run('iam/bootstrap', async () =>
+      migrateAuthorizations(iam.store, await kms.local.service.listInstances(), opts.now),
+    );
     if (migrated.converted + migrated.granted > 0)
       log.info('service-to-service authorizations migrated', { ...migrated });
     const defaultRootKeyCrn = await kms.provider.defaultRootKeyCrn({ tenant: root.accountId });
     const instanceDir = join(config.dataDir, 'kms-instance');
-    const instanceState = await openingStore(instanceDir, 'kms-instance', () => InstanceStateStore.open(instanceDir));
+    const instanceState = await openingStore(instanceDir, 'kms-instance', () =>
+      shared ? InstanceStateStore.openOn(shared.instance) : InstanceStateStore.open(instanceDir),
+    );
     opened.push(() => instanceState.close());
     policies = new InstancePolicies(instanceState, kms.local.service, opts.now ?? Date.now);
     // IAM accounts' access keys, with the root credentials first so they keep working as before.
@@ -176,9 +212,12 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
       },
     ]);
     const backup = new BackupSources(config.dataDir, guard.marker.instanceId);
-    backup.add('kms', () => kms.local.store.snapshot());
-    backup.add('iam', () => iam.store.snapshot());
-    backup.add('kms-instance', () => instanceState.snapshot());
+    // A shared KMS store is backed up with the database's own tools, not by this process.
+    if (!shared) {
+      backup.add('kms', () => kms.local.store.snapshot());
+      backup.add('iam', () => iam.store.snapshot());
+      backup.add('kms-instance', () => instanceState.snapshot());
+    }
     const app = createKmsApp({
       service: kms.local.service,
       iam,
@@ -226,6 +265,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
         await kms.close();
         await instanceState.close();
         await iam.close();
+        await shared?.close();
         await audit.close();
       },
     };
@@ -234,7 +274,7 @@ export async function startKmsServer(config: Config, log: Logger, opts: KmsServe
     throw e;
   } finally {
     // Every store keeps what it needs (derived keys, its own copy).
-    master.wipe();
+    master?.wipe();
     secrets?.fill(0);
   }
 }

@@ -22,7 +22,15 @@ const S3 = {
 describe('loadConfig: shared stores', () => {
   it('are absent by default, so an embedded configuration has none of their keys', () => {
     const c = loadConfig({});
-    for (const k of ['metaUrl', 'dataS3Endpoint', 'dataS3Bucket', 'dataS3AccessKey', 'dataS3SecretKey', 'dataS3Region'])
+    for (const k of [
+      'metaUrl',
+      'kmsStoreUrl',
+      'dataS3Endpoint',
+      'dataS3Bucket',
+      'dataS3AccessKey',
+      'dataS3SecretKey',
+      'dataS3Region',
+    ])
       expect(c).not.toHaveProperty(k);
   });
 
@@ -35,6 +43,21 @@ describe('loadConfig: shared stores', () => {
     );
     const e = configError(() => loadConfig({ COFFER_META_URL: 'mysql://u:hunter2@db/x' }));
     expect(e.setting).toBe('COFFER_META_URL');
+    expect(e.message).not.toContain('hunter2');
+  });
+
+  it('COFFER_KMS_STORE_URL: defaults to COFFER_META_URL, may name another database, `local` keeps LevelDB', () => {
+    const meta = 'postgres://u:pw@db:5432/coffer';
+    expect(loadConfig({ COFFER_META_URL: meta }).kmsStoreUrl).toBe(meta);
+    expect(loadConfig({ COFFER_META_URL: meta, COFFER_KMS_STORE_URL: 'postgres://kms-db/k' }).kmsStoreUrl).toBe(
+      'postgres://kms-db/k',
+    );
+    expect(loadConfig({ COFFER_KMS_STORE_URL: 'postgres://kms-db/k' })).toMatchObject({
+      kmsStoreUrl: 'postgres://kms-db/k',
+    });
+    expect(loadConfig({ COFFER_META_URL: meta, COFFER_KMS_STORE_URL: 'local' })).not.toHaveProperty('kmsStoreUrl');
+    const e = configError(() => loadConfig({ COFFER_KMS_STORE_URL: 'redis://u:hunter2@db' }));
+    expect(e.setting).toBe('COFFER_KMS_STORE_URL');
     expect(e.message).not.toContain('hunter2');
   });
 

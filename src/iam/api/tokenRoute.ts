@@ -37,6 +37,8 @@ export function tokenRouter(iam: IamService, audit: AuditSink, log: Logger): Rou
       if (grant === APIKEY_GRANT) {
         const apikey = form.get('apikey');
         if (!apikey) throw new IamError(400, 'BXNIM0109E', "Property missing or empty: 'apikey'");
+        // A key created a moment ago by another process sharing the store may not be mirrored here yet.
+        if (!iam.findApiKey(apikey)) await iam.catchUpApiKeys();
         out = iam.exchangeApiKey(apikey);
       } else if (grant === 'refresh_token') {
         const rt = form.get('refresh_token');

@@ -20,7 +20,9 @@
  * Checked against the documented SQL of CockroachDB and YugabyteDB (YSQL):
  * BYTEA (Cockroach BYTES), composite primary keys, INSERT ... ON CONFLICT DO
  * UPDATE, row-value comparisons, multi-row VALUES and tuple IN are all accepted;
- * no sequences, triggers, plpgsql, advisory locks or LISTEN/NOTIFY are used.
+ * no sequences, triggers, plpgsql or advisory locks are used; SELECT ... FOR UPDATE
+ * (both accept it) serializes the KMS state's read-modify-writes, and pg_notify,
+ * which CockroachDB lacks, is probed and only speeds up what polling guarantees.
  */
 import type pg from 'pg';
 import { inTransaction } from './pgRetry.js';
@@ -94,6 +96,36 @@ export const MIGRATIONS: readonly Migration[] = [
         holder TEXT NOT NULL,
         expires_at BIGINT NOT NULL
       )`,
+    ],
+  },
+  {
+    // The KMS and IAM state (COFFER_KMS_STORE_URL, meta/kv/pgJsonKv.ts): one
+    // key-value table for every store, the lock rows that serialize
+    // read-modify-writes across processes, and the key event feed
+    // (kms/pgKeyEvents.ts), whose one head row hands out sequence numbers in
+    // commit order. Key material in coffer_kv is sealed under the master key.
+    version: 4,
+    name: 'KMS and IAM state, locks, key event feed',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS coffer_kv (
+        store TEXT NOT NULL,
+        space TEXT NOT NULL,
+        k BYTEA NOT NULL,
+        v TEXT NOT NULL,
+        PRIMARY KEY (store, space, k)
+      )`,
+      `CREATE TABLE IF NOT EXISTS coffer_kv_locks (
+        name TEXT PRIMARY KEY
+      )`,
+      `CREATE TABLE IF NOT EXISTS coffer_key_events (
+        seq BIGINT PRIMARY KEY,
+        ev TEXT NOT NULL
+      )`,
+      `CREATE TABLE IF NOT EXISTS coffer_key_event_head (
+        id INT PRIMARY KEY,
+        seq BIGINT NOT NULL
+      )`,
+      `INSERT INTO coffer_key_event_head (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING`,
     ],
   },
 ];

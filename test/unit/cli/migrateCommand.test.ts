@@ -23,10 +23,10 @@ describe('coffer migrate', () => {
     const url = await server.createDatabase();
     const first = io({ COFFER_META_URL: url });
     expect(await run(['migrate'], first)).toBe(0);
-    expect(first.text()).toMatch(/^schema migrated from version 0 to 3 \(applied 1, 2, 3\)\n$/);
+    expect(first.text()).toMatch(/^schema migrated from version 0 to 4 \(applied 1, 2, 3, 4\)\n$/);
     const again = io();
     expect(await run(['migrate', '--meta-url', url], again)).toBe(0);
-    expect(again.text()).toBe('schema is at version 3, nothing to do\n');
+    expect(again.text()).toBe('schema is at version 4, nothing to do\n');
     expect(again.text() + first.text()).not.toContain(url);
   });
 

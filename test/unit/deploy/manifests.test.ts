@@ -84,6 +84,9 @@ describe('compose.yaml', () => {
     expect(c.kmsHost).toBe('0.0.0.0');
     expect([c.tlsCert, c.tlsKey]).toEqual(['/keys/tls/server.crt', '/keys/tls/server.key']);
     expect(c.kmsInsecureHttp).not.toBe(true);
+    // Its keys, IAM and key events in the gateways' database (COFFER_KMS_STORE_URL), which it waits for.
+    expect(c.kmsStoreUrl).toMatch(/^postgres:\/\/coffer:.*@postgres:5432\/coffer$/);
+    expect(services.kms!.depends_on).toMatchObject({ postgres: {} });
     expect(services['kms-tls']!.command).toEqual([
       'test -f /keys/tls/server.crt || node dist/src/cli/main.js tls init --dir /keys/tls --hosts kms',
     ]);
@@ -141,7 +144,7 @@ describe('config/k8s/coffer.yaml', () => {
         e.value ??
           (e.name === 'COFFER_MASTER_KEY'
             ? Buffer.alloc(32, 7).toString('base64')
-            : e.name === 'COFFER_META_URL'
+            : e.valueFrom?.secretKeyRef.key === 'meta-url'
               ? 'postgres://coffer:pw@db:5432/coffer'
               : e.name === 'COFFER_DATA_S3_ENDPOINT'
                 ? 'https://s3.example.test'
@@ -163,7 +166,7 @@ describe('config/k8s/coffer.yaml', () => {
     for (const name of ['coffer-kms', 'coffer-gateway'])
       for (const e of container(name).env) {
         expect(CONFIG_ENV_NAMES, e.name).toContain(e.name);
-        if (/(MASTER_KEY|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|SECRET_KEY|META_URL)$/.test(e.name))
+        if (/(MASTER_KEY|PASSWORD|API_KEY|APIKEY|ACCESS_KEY|SECRET_KEY|META_URL|STORE_URL)$/.test(e.name))
           expect(e.valueFrom?.secretKeyRef.name, e.name).toBe('coffer');
       }
   });
@@ -178,6 +181,8 @@ describe('config/k8s/coffer.yaml', () => {
     const kms = loadConfig(envFor('coffer-kms'));
     // Bound beyond loopback, so with TLS (the server refuses plain HTTP there).
     expect([kms.kmsHost, kms.tlsCert, kms.tlsKey]).toEqual(['0.0.0.0', '/tls/server.crt', '/tls/server.key']);
+    // The KMS state in the shared database (the same one as the metadata).
+    expect(kms.kmsStoreUrl).toBe(c.metaUrl);
     expect(c.metaUrl).toMatch(/^postgres:/);
     expect(c.dataS3Bucket).toBe('coffer-blobs');
     expect(gw.readinessProbe).toEqual({ httpGet: { path: '/health', port: 9000 }, periodSeconds: 5 });

@@ -57,10 +57,7 @@ describe('the feed', () => {
       const dir = join(tmp.dir, 'keys');
       let store = await KeyStore.open(dir, Buffer.alloc(32, 1));
       // A small feed over the same database, to see trimming without 10 000 appends.
-      const small = new LevelKeyEvents(
-        (store as unknown as { db: ConstructorParameters<typeof LevelKeyEvents>[0] }).db,
-        3,
-      );
+      const small = new LevelKeyEvents(store.records, 3);
       await small.load();
       for (let i = 0; i < 5; i++) await small.append({ type: 'disable', at: i, instanceId: 'i', keyId: 'k' });
       expect(small.lastSeq).toBe(5);

@@ -87,10 +87,11 @@ describe('KeyStore', () => {
     const inst = await svc.createInstance({ account: 'a', region: 'r' });
     const a = await svc.createKey(inst.id, { name: 'aaa' });
     const b = await svc.createKey(inst.id, { name: 'bbb' });
-    const ver = store.sublevels.ver;
-    const sealedA = await ver.get(`${inst.id}!${a.id}!${a.id}`);
+    const sealedA = await store.records.get<object>('ver', `${inst.id}!${a.id}!${a.id}`);
     expect(sealedA).toBeDefined();
-    await ver.put(`${inst.id}!${b.id}!${b.id}`, { ...sealedA!, id: b.id });
+    await store.records.write([
+      { type: 'put', space: 'ver', key: `${inst.id}!${b.id}!${b.id}`, value: { ...sealedA!, id: b.id } },
+    ]);
     await expect(store.openMaterial(inst.id, b.id, b.id)).rejects.toMatchObject({
       status: 500,
       reason: 'INTERNAL_ERR',
@@ -114,7 +115,7 @@ describe('KeyStore', () => {
     expect(await store.getKey(inst.id, key.id)).toBeUndefined();
     expect(await store.keyIdForAlias(inst.id, 'doomed-alias')).toBeUndefined();
     expect(await store.listRegistrations(inst.id)).toEqual([]);
-    expect(await store.sublevels.ver.keys().all()).toEqual([]);
+    expect(await store.records.keys('ver')).toEqual([]);
     await expect(svc.getKeyMetadata(inst.id, key.id)).rejects.toMatchObject({ status: 404 });
     await svc.close();
   });
