@@ -127,7 +127,6 @@ function noSuch(code: 'NoSuchTagSet' | 'NoSuchWebsiteConfiguration') {
   };
 }
 
-
 /** GetBucketTagging: NoSuchTagSet until PutBucketTagging (and after DeleteBucketTagging). */
 export async function handleGetBucketTagging(ctx: S3RequestContext, bucket: string): Promise<HandlerResult> {
   const b = await ctx.bucket(bucket);
