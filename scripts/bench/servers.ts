@@ -11,7 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtPath } from '../cluster/processes.js';
 import type { S3Endpoint } from './leanClient.js';
 
 export interface RunningServer {
@@ -125,7 +125,7 @@ export async function startCoffer(
   const port = await freePort();
   const accessKeyId = 'BENCHACCESSKEY';
   const secretAccessKey = randomBytes(24).toString('hex');
-  const main = mainPath ?? fileURLToPath(new URL('../../src/main.js', import.meta.url));
+  const main = mainPath ?? builtPath('src/main.js');
   const child = spawn(process.execPath, [...extraNodeArgs, main], {
     cwd: dataDir,
     env: {
@@ -160,7 +160,7 @@ export async function startCoffer(
 /** s3rver (devDependency) in its own process, with the legacy OpenSSL provider it needs to list past 1,000 keys. */
 export async function startS3rver(): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-s3rver-'));
-  const main = fileURLToPath(new URL('./s3rverMain.js', import.meta.url));
+  const main = builtPath('scripts/bench/s3rverMain.js');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', main, dataDir], {
     cwd: dataDir,
     env: { PATH: process.env.PATH ?? '' },

@@ -1,0 +1,207 @@
+/**
+ * `npm run bench -- --cluster [--quick] [--tier=s3rver|coffer]`: what scale-out
+ * costs and buys on this machine. In one run it starts a throwaway PostgreSQL
+ * (initdb, fsync on: a PUT pays for a durable commit as in production), the data
+ * tier (s3rver, a second embedded Coffer, or both), per tier one KMS and three
+ * gateways (scripts/cluster/topology.ts, each on its own database), and an
+ * embedded single-process Coffer; then drives 4 KiB and 64 MiB PUT and GET
+ * through the embedded server, through gateway 1 alone and through all three
+ * gateways (round robin per request), the subjects taking turns repetition by
+ * repetition so a burst of load from elsewhere hits all alike. Every GET is
+ * verified against what was written, through whichever gateway wrote it.
+ *
+ * Everything it starts is registered in `servers` (bench.ts stops those on
+ * SIGINT/SIGTERM and exit); PostgreSQL stops itself when this process exits
+ * (scripts/cluster/postgres.ts). On the normal path and on errors it stops
+ * them in order: gateways, KMS, tiers, the embedded server, PostgreSQL.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { startPostgres, type TestPostgres } from '../cluster/postgres.js';
+import { stopCli, type CliProcess } from '../cluster/processes.js';
+import { startCluster, type Cluster, type DataTier } from '../cluster/topology.js';
+import { MiB } from './content.js';
+import { measure } from './drivesMode.js';
+import { LeanS3Client, type S3Endpoint } from './leanClient.js';
+import { phases, Subject, type BenchSizes } from './phases.js';
+import { RoundRobinS3Client } from './roundRobin.js';
+import { startCoffer, startS3rver, type RunningServer } from './servers.js';
+
+export const CLUSTER_PHASES = ['put64x1', 'get64x1', 'put4kx16', 'get4kx16'] as const;
+export const TIERS = ['s3rver', 'coffer'] as const;
+export type TierKind = (typeof TIERS)[number];
+const GATEWAYS = 3;
+const TIER_BUCKET = 'coffer-data';
+
+export interface ClusterBenchOptions {
+  runs: number;
+  sizes: BenchSizes;
+  tiers: readonly TierKind[];
+  /** Phase ids to run (default: all of CLUSTER_PHASES). */
+  only?: readonly string[];
+  /** Everything started is pushed here, for the caller's signal and exit handlers. */
+  servers: RunningServer[];
+  clients: LeanS3Client[];
+}
+
+export interface ClusterRow {
+  id: string;
+  name: string;
+  unit: string;
+  embedded: number;
+  /** Per tier: through gateway 1 alone, and through the three in turn. */
+  tiers: Partial<Record<TierKind, { oneGateway: number; threeGateways: number }>>;
+}
+
+export interface ClusterBenchResult {
+  runs: number;
+  tiers: TierKind[];
+  rows: ClusterRow[];
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string; postgres: string };
+  /** Requests the round-robin client sent to each gateway, per tier. */
+  spread: Partial<Record<TierKind, number[]>>;
+  /** Exit codes of every gateway and KMS after the SIGTERM at the end (0: a clean shutdown). */
+  exitCodes: (number | null | undefined)[];
+  /** The throwaway PostgreSQL's admin URL (stopped by the time this resolves). */
+  postgresUrl: string;
+}
+
+const endpointOf = (url: string, accessKeyId: string, secretAccessKey: string): S3Endpoint => ({
+  host: '127.0.0.1',
+  port: Number(new URL(url).port),
+  region: 'us-east-1',
+  accessKeyId,
+  secretAccessKey,
+});
+
+/** A CLI process as the bench's stop-everything list sees it. */
+function asServer(name: string, p: CliProcess, url: string, dataDir: string): RunningServer {
+  return {
+    name,
+    endpoint: endpointOf(url, '', ''),
+    dataDir,
+    child: p.child,
+    stop: async () => void (await stopCli(p)),
+  };
+}
+
+/** The data tier: a server in its own process, its bucket created, as the gateways' COFFER_DATA_S3_* see it. */
+async function startTier(kind: TierKind, servers: RunningServer[], clients: LeanS3Client[]): Promise<DataTier> {
+  const srv = kind === 's3rver' ? await startS3rver() : await startCoffer([], undefined, 'coffer tier');
+  servers.push(srv);
+  const admin = new LeanS3Client(srv.endpoint);
+  clients.push(admin);
+  await admin.createBucket(TIER_BUCKET);
+  const e = srv.endpoint;
+  return {
+    endpoint: `http://${e.host}:${e.port}`,
+    bucket: TIER_BUCKET,
+    accessKeyId: e.accessKeyId,
+    secretAccessKey: e.secretAccessKey,
+    region: e.region,
+  };
+}
+
+export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBenchResult> {
+  const { servers, clients } = o;
+  const dir = await mkdtemp(join(tmpdir(), 'coffer-bench-cluster-'));
+  const clusters: Cluster[] = [];
+  const started = servers.length;
+  let db: TestPostgres | undefined;
+  let exitCodes: (number | null | undefined)[] = [];
+  try {
+    db = await startPostgres({ durable: true });
+    const embedded = await startCoffer([], undefined, 'embedded');
+    servers.push(embedded);
+    const subjects = [new Subject('embedded', track(clients, new LeanS3Client(embedded.endpoint)), 'bench')];
+    const spread: ClusterBenchResult['spread'] = {};
+    for (const kind of o.tiers) {
+      const tier = await startTier(kind, servers, clients);
+      const rootUser = `BENCHROOT${kind.toUpperCase()}`;
+      const rootPassword = randomBytes(24).toString('hex');
+      const cluster = await startCluster({
+        metaUrl: await db.createDatabase(),
+        tier,
+        gateways: GATEWAYS,
+        dir: join(dir, kind),
+        rootUser,
+        rootPassword,
+        rootApiKey: randomBytes(24).toString('hex'),
+        gatewayApiKey: randomBytes(24).toString('hex'),
+      });
+      clusters.push(cluster);
+      servers.push(asServer(`kms (${kind})`, cluster.kms, cluster.kmsUrl, join(dir, kind, 'kms')));
+      cluster.gateways.forEach((g, i) =>
+        servers.push(asServer(`gateway ${i + 1} (${kind})`, g, cluster.gatewayUrls[i], join(dir, kind, `gw${i + 1}`))),
+      );
+      const eps = cluster.gatewayUrls.map((u) => endpointOf(u, rootUser, rootPassword));
+      const rr = track(clients, new RoundRobinS3Client(eps));
+      subjects.push(
+        // One namespace behind all gateways: each subject its own bucket, so neither overwrites the other's keys.
+        new Subject(`1 gateway (${kind})`, track(clients, new LeanS3Client(eps[0])), 'bench-1gw'),
+        new Subject(`${GATEWAYS} gateways (${kind})`, rr, 'bench-3gw'),
+      );
+      spread[kind] = rr.sent;
+    }
+    for (const s of subjects) await s.client.createBucket(s.bucket);
+
+    const block = randomBytes(MiB);
+    const wanted = phases(block, o.sizes).filter(
+      (p) => (CLUSTER_PHASES as readonly string[]).includes(p.id) && (!o.only || o.only.includes(p.id)),
+    );
+    const rows: ClusterRow[] = [];
+    for (const p of wanted) {
+      const m = await measure(p, subjects, o.runs);
+      const row: ClusterRow = { id: p.id, name: p.name, unit: p.unit, embedded: m[0], tiers: {} };
+      o.tiers.forEach((kind, t) => (row.tiers[kind] = { oneGateway: m[1 + 2 * t], threeGateways: m[2 + 2 * t] }));
+      rows.push(row);
+    }
+    const result: Omit<ClusterBenchResult, 'exitCodes'> = {
+      runs: o.runs,
+      tiers: [...o.tiers],
+      rows,
+      machine: {
+        cores: availableParallelism(),
+        cpu: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.version,
+        postgres: await serverVersion(db.adminUrl),
+      },
+      spread: Object.fromEntries(Object.entries(spread).map(([k, v]) => [k, [...v]])),
+      postgresUrl: db.adminUrl,
+    };
+    exitCodes = await stopInOrder();
+    return { ...result, exitCodes };
+  } finally {
+    await stopInOrder();
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  async function stopInOrder(): Promise<(number | null | undefined)[]> {
+    for (const c of clients) c.close();
+    const codes: (number | null | undefined)[] = [];
+    for (const c of clusters) codes.push(...(await c.stop()));
+    // Then the tiers and the embedded server (idempotent: the cluster processes are stopped already).
+    await Promise.allSettled(servers.slice(started).map((s) => s.stop()));
+    await db?.stop();
+    return codes;
+  }
+}
+
+function track<C extends LeanS3Client>(clients: LeanS3Client[], c: C): C {
+  clients.push(c);
+  return c;
+}
+
+async function serverVersion(url: string): Promise<string> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return String((await c.query<{ v: string }>("SELECT current_setting('server_version') AS v")).rows[0]?.v);
+  } finally {
+    await c.end();
+  }
+}
