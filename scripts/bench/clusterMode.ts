@@ -16,6 +16,7 @@
  * them in order: gateways, KMS, tiers, the embedded server, PostgreSQL.
  */
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -78,10 +79,11 @@ const endpointOf = (url: string, accessKeyId: string, secretAccessKey: string): 
 });
 
 /** A CLI process as the bench's stop-everything list sees it. */
-function asServer(name: string, p: CliProcess, url: string, dataDir: string): RunningServer {
+function asServer(name: string, p: CliProcess, dataDir: string): RunningServer {
   return {
     name,
-    endpoint: endpointOf(url, '', ''),
+    // Not driven through this entry (the subjects have their own clients); the port is not known yet at spawn.
+    endpoint: endpointOf('http://127.0.0.1:0', '', ''),
     dataDir,
     child: p.child,
     stop: async () => void (await stopCli(p)),
@@ -108,6 +110,9 @@ async function startTier(kind: TierKind, servers: RunningServer[], clients: Lean
 export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBenchResult> {
   const { servers, clients } = o;
   const dir = await mkdtemp(join(tmpdir(), 'coffer-bench-cluster-'));
+  // Ctrl-C ends the process without running the finally below (bench.ts stops the processes first).
+  const removeDir = () => rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const clusters: Cluster[] = [];
   const started = servers.length;
   let db: TestPostgres | undefined;
@@ -131,12 +136,9 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
         rootPassword,
         rootApiKey: randomBytes(24).toString('hex'),
         gatewayApiKey: randomBytes(24).toString('hex'),
+        onSpawn: (p, name, dataDir) => servers.push(asServer(`${name} (${kind})`, p, dataDir)),
       });
       clusters.push(cluster);
-      servers.push(asServer(`kms (${kind})`, cluster.kms, cluster.kmsUrl, join(dir, kind, 'kms')));
-      cluster.gateways.forEach((g, i) =>
-        servers.push(asServer(`gateway ${i + 1} (${kind})`, g, cluster.gatewayUrls[i], join(dir, kind, `gw${i + 1}`))),
-      );
       const eps = cluster.gatewayUrls.map((u) => endpointOf(u, rootUser, rootPassword));
       const rr = track(clients, new RoundRobinS3Client(eps));
       subjects.push(
@@ -177,6 +179,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     return { ...result, exitCodes };
   } finally {
     await stopInOrder();
+    process.off('exit', removeDir);
     await rm(dir, { recursive: true, force: true });
   }
 

@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -78,9 +79,17 @@ function waitForOutput(child: ChildProcess, ready: (out: string) => boolean, wha
 }
 
 function stopper(child: ChildProcess, dataDir: string): () => Promise<void> {
+  // A bench ended by a signal (or a crash) while this server was still starting runs no stop(): SIGTERM
+  // it and remove its dir on the way out.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   let done: Promise<void> | undefined;
   return () =>
     (done ??= (async () => {
+      process.off('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');

@@ -115,19 +115,24 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
   const data = join(dir, 'data');
   if (user) chownSync(dir, user.uid, user.gid);
   const pgCtl = join(bin, 'pg_ctl');
-  let running = false;
+  let state: 'initdb' | 'starting' | 'running' | 'stopped' = 'initdb';
   let watchdog: ChildProcess | undefined;
   const stopSync = () => {
     watchdog?.kill();
-    if (running) {
+    if (state === 'starting' || state === 'running') {
+      // Also after a failed or interrupted start: pg_ctl stop is harmless when no server came up.
       const argv = ['-D', data, '-m', 'immediate', '-w', 'stop'];
       spawnSync(user ? 'runuser' : pgCtl, user ? ['-u', user.name, '--', pgCtl, ...argv] : argv, { stdio: 'ignore' });
-      running = false;
     }
+    state = 'stopped';
     rmSync(dir, { recursive: true, force: true });
   };
-  // If the test process exits without afterAll (a crash), do not leave a server behind.
-  process.once('exit', stopSync);
+  // If the process exits without stop() (a crash, Ctrl-C in the bench), do not leave a server behind. While
+  // pg_ctl start is under way the server may not be stoppable yet: the watchdog below stops it once we are gone.
+  const onExit = () => {
+    if (state !== 'starting') stopSync();
+  };
+  process.once('exit', onExit);
   // A process killed by a signal runs no 'exit' hook (test runners end their workers that way): a
   // watchdog outside it stops the server and removes the dir once this process is gone.
   const as = user ? `runuser -u ${user.name} -- ` : '';
@@ -150,8 +155,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
     const port = await freePort();
     // fsync off unless asked: the cluster is thrown away after the run (the store's own durability is PostgreSQL's, not ours to test).
     const opts = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=${options.durable ? 'on' : 'off'} -c max_connections=200`;
+    state = 'starting';
     await run(pgCtl, ['-D', data, '-o', opts, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start'], user?.name);
-    running = true;
+    state = 'running';
     const adminUrl = `postgres://${USER}@127.0.0.1:${port}/postgres`;
     let n = 0;
     return {
@@ -168,12 +174,12 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Test
         return `postgres://${USER}@127.0.0.1:${port}/${name}`;
       },
       async stop() {
-        process.off('exit', stopSync);
+        process.off('exit', onExit);
         stopSync();
       },
     };
   } catch (e) {
-    process.off('exit', stopSync);
+    process.off('exit', onExit);
     stopSync();
     throw e;
   }

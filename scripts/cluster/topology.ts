@@ -34,6 +34,8 @@ export interface ClusterOptions {
   gatewayEnv?: Record<string, string>;
   /** The built CLI (default: dist/src/cli/main.js of this checkout). */
   cli?: string;
+  /** Called as each process is spawned (before it is up), so a caller's signal handler can stop it. */
+  onSpawn?(p: CliProcess, name: string, dataDir: string): void;
 }
 
 export interface Cluster {
@@ -73,6 +75,7 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       },
       o.cli,
     );
+    o.onSpawn?.(kms, 'kms', join(o.dir, 'kms'));
     const kmsUrl = await banner(kms, KMS_BANNER, 'coffer kms');
     const shared = {
       COFFER_S3_PORT: '0',
@@ -86,10 +89,12 @@ export async function startCluster(o: ClusterOptions): Promise<Cluster> {
       ...o.gatewayEnv,
     };
     // Started together: they also race to migrate an empty database.
-    for (let n = 1; n <= o.gateways; n++)
-      gateways.push(
-        startCli(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: join(o.dir, `gw${n}`) }, o.cli),
-      );
+    for (let n = 1; n <= o.gateways; n++) {
+      const dataDir = join(o.dir, `gw${n}`);
+      const g = startCli(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: dataDir }, o.cli);
+      gateways.push(g);
+      o.onSpawn?.(g, `gateway ${n}`, dataDir);
+    }
     const gatewayUrls: string[] = [];
     for (const [i, g] of gateways.entries()) gatewayUrls.push(await banner(g, S3_BANNER, `gateway ${i + 1}`));
     return { kmsUrl, gatewayUrls, kms, gateways, stop };
