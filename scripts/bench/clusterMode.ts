@@ -36,6 +36,13 @@ export const TIERS = ['s3rver', 'coffer'] as const;
 export type TierKind = (typeof TIERS)[number];
 const GATEWAYS = 3;
 const TIER_BUCKET = 'coffer-data';
+/**
+ * 503s (SlowDown, ServiceUnavailable) retried per request, with jittered
+ * backoff, as S3 SDKs retry them; every retry is counted and reported with the
+ * phase. A request still refused after these fails the run.
+ */
+const RETRIES_503 = 4;
+const CLIENT = { retries503: RETRIES_503 };
 
 export interface ClusterBenchOptions {
   runs: number;
@@ -55,6 +62,8 @@ export interface ClusterRow {
   embedded: number;
   /** Per tier: through gateway 1 alone, and through the three in turn. */
   tiers: Partial<Record<TierKind, { oneGateway: number; threeGateways: number }>>;
+  /** 503 answers retried during the phase (setup included), per subject that had any. */
+  retried503: Record<string, number>;
 }
 
 export interface ClusterBenchResult {
@@ -121,7 +130,7 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     db = await startPostgres({ durable: true });
     const embedded = await startCoffer([], undefined, 'embedded');
     servers.push(embedded);
-    const subjects = [new Subject('embedded', track(clients, new LeanS3Client(embedded.endpoint)), 'bench')];
+    const subjects = [new Subject('embedded', track(clients, new LeanS3Client(embedded.endpoint, CLIENT)), 'bench')];
     const spread: ClusterBenchResult['spread'] = {};
     for (const kind of o.tiers) {
       const tier = await startTier(kind, servers, clients);
@@ -140,10 +149,10 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
       });
       clusters.push(cluster);
       const eps = cluster.gatewayUrls.map((u) => endpointOf(u, rootUser, rootPassword));
-      const rr = track(clients, new RoundRobinS3Client(eps));
+      const rr = track(clients, new RoundRobinS3Client(eps, CLIENT));
       subjects.push(
         // One namespace behind all gateways: each subject its own bucket, so neither overwrites the other's keys.
-        new Subject(`1 gateway (${kind})`, track(clients, new LeanS3Client(eps[0])), 'bench-1gw'),
+        new Subject(`1 gateway (${kind})`, track(clients, new LeanS3Client(eps[0], CLIENT)), 'bench-1gw'),
         new Subject(`${GATEWAYS} gateways (${kind})`, rr, 'bench-3gw'),
       );
       spread[kind] = rr.sent;
@@ -156,8 +165,14 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     );
     const rows: ClusterRow[] = [];
     for (const p of wanted) {
+      const before = subjects.map((s) => s.client.retried503);
       const m = await measure(p, subjects, o.runs);
-      const row: ClusterRow = { id: p.id, name: p.name, unit: p.unit, embedded: m[0], tiers: {} };
+      const retried503: Record<string, number> = {};
+      subjects.forEach((s, i) => {
+        const n = s.client.retried503 - before[i];
+        if (n > 0) retried503[s.name] = n;
+      });
+      const row: ClusterRow = { id: p.id, name: p.name, unit: p.unit, embedded: m[0], tiers: {}, retried503 };
       o.tiers.forEach((kind, t) => (row.tiers[kind] = { oneGateway: m[1 + 2 * t], threeGateways: m[2 + 2 * t] }));
       rows.push(row);
     }
@@ -177,6 +192,14 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     };
     exitCodes = await stopInOrder();
     return { ...result, exitCodes };
+  } catch (e) {
+    // What the processes said is the clue to a failed request (a 503, a refused start).
+    for (const [k, c] of clusters.entries())
+      for (const [i, p] of [c.kms, ...c.gateways].entries()) {
+        const tail = p.err().trim().split('\n').slice(-5).join('\n');
+        if (tail) process.stderr.write(`--- ${i === 0 ? 'kms' : `gateway ${i}`} (${o.tiers[k]}) stderr:\n${tail}\n`);
+      }
+    throw e;
   } finally {
     await stopInOrder();
     process.off('exit', removeDir);

@@ -26,7 +26,18 @@ export function clusterTable(r: Pick<ClusterBenchResult, 'rows' | 'tiers'>): str
       ];
     }),
   ]);
-  return formatTable(header, rows);
+  const retries = r.rows
+    .filter((row) => Object.keys(row.retried503).length > 0)
+    .map(
+      (row) =>
+        `  ${row.name}: ${Object.entries(row.retried503)
+          .map(([who, n]) => `${who} ${n}`)
+          .join(', ')}`,
+    );
+  return [
+    formatTable(header, rows),
+    ...(retries.length > 0 ? ['503 answers retried (the figures include them):', ...retries] : []),
+  ].join('\n');
 }
 
 /** The final JSON line's object: every figure and its ratios to embedded, with the machine facts. */
@@ -57,6 +68,7 @@ export function clusterJson(r: ClusterBenchResult, quick: boolean): Record<strin
           ];
         }),
       ),
+      retried503: row.retried503,
     })),
     requestsPerGateway: r.spread,
   };

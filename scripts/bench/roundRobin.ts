@@ -6,7 +6,7 @@
  * than the PUT it verifies, so the bench also checks that every gateway serves
  * what any other wrote.
  */
-import { LeanS3Client, type LeanResponse, type S3Endpoint } from './leanClient.js';
+import { LeanS3Client, type LeanClientOptions, type LeanResponse, type S3Endpoint } from './leanClient.js';
 
 export class RoundRobinS3Client extends LeanS3Client {
   private readonly targets: LeanS3Client[];
@@ -14,7 +14,7 @@ export class RoundRobinS3Client extends LeanS3Client {
   /** Requests sent to each endpoint, in the order given. */
   readonly sent: number[];
 
-  constructor(endpoints: readonly S3Endpoint[], opts: { maxSockets?: number } = {}) {
+  constructor(endpoints: readonly S3Endpoint[], opts: LeanClientOptions = {}) {
     if (endpoints.length === 0) throw new RangeError('round robin over no endpoints');
     super(endpoints[0], opts);
     this.targets = endpoints.map((e) => new LeanS3Client(e, opts));
@@ -26,6 +26,11 @@ export class RoundRobinS3Client extends LeanS3Client {
     this.next = (i + 1) % this.targets.length;
     this.sent[i]++;
     return this.targets[i].request(...args);
+  }
+
+  /** 503s retried, over every endpoint. */
+  override get retried503(): number {
+    return this.targets.reduce((n, t) => n + t.retried503, 0);
   }
 
   override close(): void {
