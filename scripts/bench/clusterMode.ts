@@ -25,11 +25,12 @@ import { startPostgres, type TestPostgres } from '../cluster/postgres.js';
 import { stopCli, type CliProcess } from '../cluster/processes.js';
 import { startCluster, type Cluster, type DataTier } from '../cluster/topology.js';
 import { MiB } from './content.js';
-import { measure } from './drivesMode.js';
+import { backendPids, processesCpu, type CpuProbe } from './clusterCpu.js';
 import { LeanS3Client, type S3Endpoint } from './leanClient.js';
-import { phases, Subject, type BenchSizes } from './phases.js';
+import { phases, Subject, type BenchSizes, type Phase } from './phases.js';
 import { RoundRobinS3Client } from './roundRobin.js';
 import { startCoffer, startS3rver, type RunningServer } from './servers.js';
+import { cpuUnitOf, median } from './stats.js';
 
 export const CLUSTER_PHASES = ['put64x1', 'get64x1', 'put4kx16', 'get4kx16'] as const;
 export const TIERS = ['s3rver', 'coffer'] as const;
@@ -64,6 +65,12 @@ export interface ClusterRow {
   tiers: Partial<Record<TierKind, { oneGateway: number; threeGateways: number }>>;
   /** 503 answers retried during the phase (setup included), per subject that had any. */
   retried503: Record<string, number>;
+  /**
+   * Median CPU of every process of the configuration (clusterCpu.ts) per unit
+   * of work (stats.ts cpuUnitOf: ms per MiB or per operation), by subject name;
+   * absent without /proc.
+   */
+  cpu: Record<string, number>;
 }
 
 export interface ClusterBenchResult {
@@ -100,7 +107,11 @@ function asServer(name: string, p: CliProcess, dataDir: string): RunningServer {
 }
 
 /** The data tier: a server in its own process, its bucket created, as the gateways' COFFER_DATA_S3_* see it. */
-async function startTier(kind: TierKind, servers: RunningServer[], clients: LeanS3Client[]): Promise<DataTier> {
+async function startTier(
+  kind: TierKind,
+  servers: RunningServer[],
+  clients: LeanS3Client[],
+): Promise<DataTier & { pid?: number }> {
   const srv = kind === 's3rver' ? await startS3rver() : await startCoffer([], undefined, 'coffer tier');
   servers.push(srv);
   const admin = new LeanS3Client(srv.endpoint);
@@ -113,7 +124,39 @@ async function startTier(kind: TierKind, servers: RunningServer[], clients: Lean
     accessKeyId: e.accessKeyId,
     secretAccessKey: e.secretAccessKey,
     region: e.region,
+    pid: srv.child.pid,
   };
+}
+
+/**
+ * Every subject `runs` times, taking turns (the order reversed every other
+ * repetition, so none always runs on a warmer or busier machine); the median
+ * figure and median CPU per unit of each.
+ */
+async function measure(
+  phase: Phase,
+  subjects: Subject[],
+  probes: CpuProbe[],
+  runs: number,
+): Promise<{ figures: number[]; cpu: (number | undefined)[] }> {
+  for (const s of subjects) await phase.setup?.(s);
+  const samples = subjects.map(() => [] as number[]);
+  const cpu = subjects.map(() => [] as number[]);
+  const { per } = cpuUnitOf(phase.unit);
+  for (let r = 0; r < runs; r++) {
+    const order = r % 2 === 0 ? [...subjects.keys()] : [...subjects.keys()].reverse();
+    for (const i of order) {
+      const c0 = await probes[i]();
+      const { perSecond, units } = await phase.rep(subjects[i], r);
+      const c1 = await probes[i]();
+      samples[i].push(perSecond);
+      if (c0 !== undefined && c1 !== undefined) cpu[i].push(((c1 - c0) * 1000 * per) / units);
+    }
+  }
+  process.stderr.write(
+    `${phase.name}: ${subjects.map((s, i) => `${s.name} ${samples[i].map((x) => x.toFixed(0)).join(' ')}`).join(' | ')} ${phase.unit}\n`,
+  );
+  return { figures: samples.map(median), cpu: cpu.map((c) => (c.length === runs ? median(c) : undefined)) };
 }
 
 export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBenchResult> {
@@ -131,13 +174,16 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     const embedded = await startCoffer([], undefined, 'embedded');
     servers.push(embedded);
     const subjects = [new Subject('embedded', track(clients, new LeanS3Client(embedded.endpoint, CLIENT)), 'bench')];
+    const own = (pid: number | undefined) => (pid === undefined ? [] : [pid]);
+    const probes: CpuProbe[] = [processesCpu(async () => own(embedded.child.pid))];
     const spread: ClusterBenchResult['spread'] = {};
     for (const kind of o.tiers) {
       const tier = await startTier(kind, servers, clients);
       const rootUser = `BENCHROOT${kind.toUpperCase()}`;
       const rootPassword = randomBytes(24).toString('hex');
+      const metaUrl = await db.createDatabase();
       const cluster = await startCluster({
-        metaUrl: await db.createDatabase(),
+        metaUrl,
         tier,
         gateways: GATEWAYS,
         dir: join(dir, kind),
@@ -156,6 +202,14 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
         new Subject(`${GATEWAYS} gateways (${kind})`, rr, 'bench-3gw'),
       );
       spread[kind] = rr.sent;
+      // Both subjects of a tier: its gateways, KMS, tier server and database backends.
+      const dbName = new URL(metaUrl).pathname.slice(1);
+      const probe = processesCpu(async () => [
+        ...[cluster.kms, ...cluster.gateways].flatMap((p) => own(p.child.pid)),
+        ...own(tier.pid),
+        ...(await backendPids(dbName)),
+      ]);
+      probes.push(probe, probe);
     }
     for (const s of subjects) await s.client.createBucket(s.bucket);
 
@@ -166,13 +220,23 @@ export async function runClusterBench(o: ClusterBenchOptions): Promise<ClusterBe
     const rows: ClusterRow[] = [];
     for (const p of wanted) {
       const before = subjects.map((s) => s.client.retried503);
-      const m = await measure(p, subjects, o.runs);
+      const { figures: m, cpu } = await measure(p, subjects, probes, o.runs);
       const retried503: Record<string, number> = {};
       subjects.forEach((s, i) => {
         const n = s.client.retried503 - before[i];
         if (n > 0) retried503[s.name] = n;
       });
-      const row: ClusterRow = { id: p.id, name: p.name, unit: p.unit, embedded: m[0], tiers: {}, retried503 };
+      const cpuBy: Record<string, number> = {};
+      subjects.forEach((s, i) => cpu[i] !== undefined && (cpuBy[s.name] = cpu[i]));
+      const row: ClusterRow = {
+        id: p.id,
+        name: p.name,
+        unit: p.unit,
+        embedded: m[0],
+        tiers: {},
+        retried503,
+        cpu: cpuBy,
+      };
       o.tiers.forEach((kind, t) => (row.tiers[kind] = { oneGateway: m[1 + 2 * t], threeGateways: m[2 + 2 * t] }));
       rows.push(row);
     }

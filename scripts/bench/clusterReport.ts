@@ -4,7 +4,7 @@
  * ratios to the embedded one (measured in the same run). Pure, unit-tested.
  */
 import type { ClusterBenchResult } from './clusterMode.js';
-import { fmt, formatTable, ratio } from './stats.js';
+import { cpuUnitOf, fmt, formatTable, ratio } from './stats.js';
 
 export function clusterTable(r: Pick<ClusterBenchResult, 'rows' | 'tiers'>): string {
   const prefix = (t: string) => (r.tiers.length > 1 ? `${t}: ` : '');
@@ -37,7 +37,33 @@ export function clusterTable(r: Pick<ClusterBenchResult, 'rows' | 'tiers'>): str
   return [
     formatTable(header, rows),
     ...(retries.length > 0 ? ['503 answers retried (the figures include them):', ...retries] : []),
+    ...cpuTable(r),
   ].join('\n');
+}
+
+/** CPU of all the configuration's processes per unit of work (lower is better), when /proc was there. */
+function cpuTable(r: Pick<ClusterBenchResult, 'rows' | 'tiers'>): string[] {
+  const measured = r.rows.filter((row) => Object.keys(row.cpu).length > 0);
+  if (measured.length === 0) return [];
+  const prefix = (t: string) => (r.tiers.length > 1 ? `${t}: ` : '');
+  const header = [
+    'server CPU, all processes',
+    'embedded',
+    ...r.tiers.flatMap((t) => [`${prefix(t)}1 gateway`, `${prefix(t)}3 gateways`, '1 gw / emb', '3 gw / emb']),
+  ];
+  const rows = measured.map((row) => {
+    const emb = row.cpu.embedded;
+    return [
+      `${row.name} (${cpuUnitOf(row.unit).label})`,
+      fmt(emb),
+      ...r.tiers.flatMap((t) => {
+        const one = row.cpu[`1 gateway (${t})`];
+        const three = row.cpu[`3 gateways (${t})`];
+        return [fmt(one), fmt(three), fmt(ratio(one, emb)), fmt(ratio(three, emb))];
+      }),
+    ];
+  });
+  return ['', formatTable(header, rows)];
 }
 
 /** The final JSON line's object: every figure and its ratios to embedded, with the machine facts. */
@@ -69,6 +95,7 @@ export function clusterJson(r: ClusterBenchResult, quick: boolean): Record<strin
         }),
       ),
       retried503: row.retried503,
+      cpuMsPerUnit: row.cpu,
     })),
     requestsPerGateway: r.spread,
   };

@@ -34,7 +34,7 @@ interface Row {
   oneMissing?: number;
 }
 
-export async function measure(phase: Phase, subjects: Subject[], runs: number): Promise<number[]> {
+async function measure(phase: Phase, subjects: Subject[], runs: number): Promise<number[]> {
   for (const s of subjects) await phase.setup?.(s);
   const samples = subjects.map(() => [] as number[]);
   for (let r = 0; r < runs; r++) {

@@ -40,6 +40,11 @@ describe('npm run bench -- --cluster (tiny sizes)', () => {
       ];
       expect(figures).toHaveLength(5);
       for (const f of figures) expect(f).toBeGreaterThan(0);
+      // CPU of every configuration's processes was sampled (in 10 ms ticks: a tiny phase may read 0).
+      expect(Object.keys(row.cpu).sort()).toEqual(
+        ['embedded', ...r.tiers.flatMap((t) => [`1 gateway (${t})`, `3 gateways (${t})`])].sort(),
+      );
+      for (const v of Object.values(row.cpu)) expect(v).toBeGreaterThanOrEqual(0);
     }
     // Round robin: every gateway of each tier took a third of the 3-gateway subject's requests.
     for (const t of r.tiers) {
@@ -56,8 +61,12 @@ describe('npm run bench -- --cluster (tiny sizes)', () => {
     const c = new pg.Client({ connectionString: r.postgresUrl, connectionTimeoutMillis: 5000 });
     await expect(c.connect()).rejects.toThrow();
 
-    const table = clusterTable(r).split('\n');
+    // The figures (any 503 retries listed under them), then the CPU table.
+    const [figures, cpu] = clusterTable(r).split('\n\n');
+    const table = figures!.split('\n').filter((l) => !/^(503|  )/.test(l));
     expect(table).toHaveLength(2 + CLUSTER_PHASES.length);
+    expect(cpu!.split('\n')).toHaveLength(2 + CLUSTER_PHASES.length);
+    expect(cpu).toMatch(/^server CPU, all processes\s+embedded/);
     expect(table[0]).toMatch(/^phase\s+embedded\s+s3rver: 1 gateway\s+s3rver: 3 gateways/);
     const json = clusterJson(r, false) as { phases: Array<Record<string, unknown>> };
     const put = r.rows[0]!;
