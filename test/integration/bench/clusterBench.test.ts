@@ -63,7 +63,7 @@ describe('npm run bench -- --cluster (tiny sizes)', () => {
 
     // The figures (any 503 retries listed under them), then the CPU table.
     const [figures, cpu] = clusterTable(r).split('\n\n');
-    const table = figures!.split('\n').filter((l) => !/^(503|  )/.test(l));
+    const table = figures!.split('\n').filter((l) => !/^(503| {2})/.test(l));
     expect(table).toHaveLength(2 + CLUSTER_PHASES.length);
     expect(cpu!.split('\n')).toHaveLength(2 + CLUSTER_PHASES.length);
     expect(cpu).toMatch(/^server CPU, all processes\s+embedded/);
