@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --phases=put64x1,get64x1] [-- --drives]`: Coffer next to
+ * `npm run bench [-- --quick] [-- --phases=put64x1,get64x1] [-- --drives] [-- --cluster]`: Coffer next to
  * s3rver, driven by the same lean client (scripts/bench/leanClient.ts), plus
  * this machine's one-core MD5 and AES-256-GCM rates, all measured in one run so
  * the ratios survive a noisy, shared machine.
@@ -14,6 +14,10 @@
  * BENCH_SERVER_ARGS: extra node flags for the Coffer process, e.g. --cpu-prof.
  * --drives: the erasure-coding mode instead (scripts/bench/drivesMode.ts): one
  * drive vs four drives 2+2 vs four with one missing, as ratios to one drive.
+ * --cluster [--tier=s3rver|coffer]: the scale-out mode instead (both tiers
+ * unless --tier or --quick, which keeps to s3rver)
+ * (scripts/bench/clusterMode.ts): embedded vs 1 gateway vs 3 gateways on a
+ * throwaway PostgreSQL and an S3 data tier, as ratios to embedded.
  * --baseline=<other build>/dist/src/main.js: A/B mode, that build takes
  * s3rver's place (its column and ratios), so a change is measured against the
  * code before it in one interleaved run instead of two runs minutes apart.
@@ -23,6 +27,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { diskWriteFsync, machineLimits } from './bench/baselines.js';
+import { runClusterBench, TIERS, type TierKind } from './bench/clusterMode.js';
+import { clusterJson, clusterTable } from './bench/clusterReport.js';
 import { runDrivesBench } from './bench/drivesMode.js';
 import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
@@ -71,8 +77,27 @@ process.once('exit', () => {
   for (const s of servers) if (s.child.exitCode === null) s.child.kill('SIGTERM');
 });
 
+async function cluster(): Promise<void> {
+  const tierArg = args.find((a) => a.startsWith('--tier='))?.slice('--tier='.length);
+  if (tierArg !== undefined && !(TIERS as readonly string[]).includes(tierArg))
+    throw new Error(`--tier must be one of ${TIERS.join(', ')}`);
+  // Both tiers double the gateways to drive; --quick keeps to s3rver to stay under 3 minutes.
+  const tiers: readonly TierKind[] = tierArg !== undefined ? [tierArg as TierKind] : quick ? ['s3rver'] : TIERS;
+  const r = await runClusterBench({ runs: RUNS, sizes: SIZES, tiers, only, servers, clients });
+  const m = r.machine;
+  console.log(
+    `\nCoffer embedded vs gateways on PostgreSQL ${m.postgres} (fsync on) + an S3 data tier: medians of ${r.runs} repetitions${quick ? ' (--quick)' : ''}, node ${m.node}`,
+  );
+  console.log(
+    `machine: ${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, shared by the client, every server process and PostgreSQL`,
+  );
+  console.log(clusterTable(r));
+  console.log(JSON.stringify(clusterJson(r, quick)));
+}
+
 async function main(): Promise<void> {
   if (args.includes('--drives')) return runDrivesBench(quick, RUNS, SIZES, servers, clients);
+  if (args.includes('--cluster')) return cluster();
   const extra = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean);
   servers.push(await startCoffer(extra));
   servers.push(baseline ? await startCoffer(extra, baseline, OTHER) : await startS3rver());

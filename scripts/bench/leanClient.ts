@@ -53,22 +53,52 @@ export function encodeKey(key: string): string {
   return key.split('/').map(encodeURIComponent).join('/');
 }
 
+export interface LeanClientOptions {
+  maxSockets?: number;
+  /**
+   * Retries of a 503 (SlowDown, ServiceUnavailable: "retry later" in S3), with
+   * jittered backoff, as S3 SDKs do; a streamed body is never resent. Default 0:
+   * every failure fails the run. Each retry is counted in `retried503`.
+   */
+  retries503?: number;
+}
+
 export class LeanS3Client {
   private readonly agent: Agent;
+  private readonly retries503: number;
+  private count503 = 0;
 
   constructor(
     readonly endpoint: S3Endpoint,
-    opts: { maxSockets?: number } = {},
+    opts: LeanClientOptions = {},
   ) {
     if (endpoint.host !== '127.0.0.1') throw new Error(`refusing to send bench traffic to ${String(endpoint.host)}`);
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
+    this.retries503 = opts.retries503 ?? 0;
   }
 
-  /** One signed request. Rejects with S3Error on a non-2xx status. */
-  request(
+  /** One signed request (a 503 retried when the client was built to). Rejects with S3Error on a non-2xx status. */
+  async request(
     method: string,
     path: string,
     opts: { body?: Body; headers?: Record<string, string>; hash?: boolean } = {},
+  ): Promise<LeanResponse> {
+    const resendable = opts.body === undefined || Buffer.isBuffer(opts.body);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.send(method, path, opts);
+      } catch (e) {
+        if (!(e instanceof S3Error) || e.status !== 503 || !resendable || attempt >= this.retries503) throw e;
+        this.count503++;
+        await new Promise((r) => setTimeout(r, Math.random() * 50 * 2 ** attempt));
+      }
+    }
+  }
+
+  private send(
+    method: string,
+    path: string,
+    opts: { body?: Body; headers?: Record<string, string>; hash?: boolean },
   ): Promise<LeanResponse> {
     const { host, port, region, accessKeyId, secretAccessKey } = this.endpoint;
     const body = opts.body;
@@ -125,6 +155,11 @@ export class LeanS3Client {
         body.stream.pipe(req);
       }
     });
+  }
+
+  /** 503 answers that were retried. */
+  get retried503(): number {
+    return this.count503;
   }
 
   async createBucket(bucket: string): Promise<void> {

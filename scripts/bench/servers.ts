@@ -7,11 +7,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtPath } from '../cluster/processes.js';
 import type { S3Endpoint } from './leanClient.js';
 
 export interface RunningServer {
@@ -78,9 +79,17 @@ function waitForOutput(child: ChildProcess, ready: (out: string) => boolean, wha
 }
 
 function stopper(child: ChildProcess, dataDir: string): () => Promise<void> {
+  // A bench ended by a signal (or a crash) while this server was still starting runs no stop(): SIGTERM
+  // it and remove its dir on the way out.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   let done: Promise<void> | undefined;
   return () =>
     (done ??= (async () => {
+      process.off('exit', onExit);
       if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
@@ -125,7 +134,7 @@ export async function startCoffer(
   const port = await freePort();
   const accessKeyId = 'BENCHACCESSKEY';
   const secretAccessKey = randomBytes(24).toString('hex');
-  const main = mainPath ?? fileURLToPath(new URL('../../src/main.js', import.meta.url));
+  const main = mainPath ?? builtPath('src/main.js');
   const child = spawn(process.execPath, [...extraNodeArgs, main], {
     cwd: dataDir,
     env: {
@@ -160,7 +169,7 @@ export async function startCoffer(
 /** s3rver (devDependency) in its own process, with the legacy OpenSSL provider it needs to list past 1,000 keys. */
 export async function startS3rver(): Promise<RunningServer> {
   const dataDir = await mkdtemp(join(tmpdir(), 'coffer-bench-s3rver-'));
-  const main = fileURLToPath(new URL('./s3rverMain.js', import.meta.url));
+  const main = builtPath('scripts/bench/s3rverMain.js');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', main, dataDir], {
     cwd: dataDir,
     env: { PATH: process.env.PATH ?? '' },

@@ -5,7 +5,6 @@
  * one takes its parts on the others and is completed on a third, and every
  * gateway then serves and lists the same objects.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +23,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster, type Cluster } from '../../../scripts/cluster/topology.js';
 import { GATEWAY_APIKEY, ROOT_APIKEY, ROOT_SECRET, ROOT_USER, s3Client } from '../kms/lifecycleKit.js';
 import { bodyBytes } from '../../helpers/s3Test.js';
 import { startPostgres, type TestPostgres } from '../../helpers/postgres.js';
@@ -33,60 +33,11 @@ const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 const MiB = 1024 * 1024;
 const GRACE_S = 3;
 
-interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
-
-function start(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    // The master key file next to the data dir, in the test's temp dir: never the developer's home.
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...(env.COFFER_DATA_DIR ? { COFFER_MASTER_KEY_FILE: `${env.COFFER_DATA_DIR}-master.key` } : {}),
-      COFFER_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-async function banner(p: Proc, pattern: RegExp, what: string, ms = 30_000): Promise<string> {
-  const t0 = Date.now();
-  for (;;) {
-    const m = pattern.exec(p.out());
-    if (m?.[1]) return m[1];
-    if (p.child.exitCode !== null || Date.now() - t0 > ms)
-      throw new Error(`${what} did not start: ${p.err() || p.out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function stop(p: Proc | undefined): Promise<number | null | undefined> {
-  if (!p) return undefined;
-  if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
-  if (code === 'hung') {
-    p.child.kill('SIGKILL');
-    return p.exited;
-  }
-  return code;
-}
-
 describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => {
   let dir: string;
   let pgServer: TestPostgres;
   let backend: TestS3Backend;
-  let kms: Proc | undefined;
-  const gateways: Proc[] = [];
+  let cluster: Cluster | undefined;
   const clients: S3Client[] = [];
   /** The data tier itself, to see which blobs it holds. */
   let tier: S3Client;
@@ -119,28 +70,7 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
     dir = await mkdtemp(join(tmpdir(), 'coffer-multi-'));
     [pgServer, backend] = await Promise.all([startPostgres(), startS3Backend()]);
     const metaUrl = await pgServer.createDatabase();
-    kms = start(['kms'], {
-      COFFER_DATA_DIR: join(dir, 'kms'),
-      COFFER_KMS_PORT: '0',
-      COFFER_ROOT_USER: ROOT_USER,
-      COFFER_ROOT_PASSWORD: ROOT_SECRET,
-      COFFER_ROOT_APIKEY: ROOT_APIKEY,
-      COFFER_GATEWAY_APIKEY: GATEWAY_APIKEY,
-    });
-    const kmsUrl = await banner(kms, /KMS API:\s+(http:\/\/127\.0\.0\.1:\d+)/, 'coffer kms');
     const o = backend.options();
-    const shared = {
-      COFFER_S3_PORT: '0',
-      COFFER_GATEWAY_APIKEY: GATEWAY_APIKEY,
-      COFFER_META_URL: metaUrl,
-      COFFER_DATA_S3_ENDPOINT: o.endpoint,
-      COFFER_DATA_S3_BUCKET: o.bucket,
-      COFFER_DATA_S3_ACCESS_KEY: o.accessKeyId,
-      COFFER_DATA_S3_SECRET_KEY: o.secretAccessKey,
-      // Garbage of the shared tier: due 3 s after it is queued, orphans looked for every second.
-      COFFER_GC_GRACE_SECONDS: String(GRACE_S),
-      COFFER_GC_SWEEP_SECONDS: '1',
-    };
     tier = new S3Client({
       endpoint: o.endpoint,
       region: o.region,
@@ -148,19 +78,26 @@ describe('three gateways on one PostgreSQL + one S3 data tier + one KMS', () => 
       credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey },
     });
     tierBucket = o.bucket;
-    // Started together: they also race to migrate the empty database.
-    for (const n of [1, 2, 3])
-      gateways.push(start(['server', '--kms-url', kmsUrl], { ...shared, COFFER_DATA_DIR: join(dir, `gw${n}`) }));
-    for (const [i, g] of gateways.entries())
-      clients.push(s3Client(await banner(g, /S3 endpoint:\s+(http:\/\/127\.0\.0\.1:\d+)/, `gateway ${i + 1}`)));
+    cluster = await startCluster({
+      metaUrl,
+      tier: o,
+      gateways: 3,
+      dir,
+      rootUser: ROOT_USER,
+      rootPassword: ROOT_SECRET,
+      rootApiKey: ROOT_APIKEY,
+      gatewayApiKey: GATEWAY_APIKEY,
+      // Garbage of the shared tier: due 3 s after it is queued, orphans looked for every second.
+      gatewayEnv: { COFFER_GC_GRACE_SECONDS: String(GRACE_S), COFFER_GC_SWEEP_SECONDS: '1' },
+      cli: CLI,
+    });
+    for (const url of cluster.gatewayUrls) clients.push(s3Client(url));
   }, 120_000);
 
   afterAll(async () => {
     tier?.destroy();
     for (const c of clients) c.destroy();
-    const codes = [];
-    for (const g of gateways) codes.push(await stop(g));
-    codes.push(await stop(kms));
+    const codes = (await cluster?.stop()) ?? [];
     await backend?.stop();
     await pgServer?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
