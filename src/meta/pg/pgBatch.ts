@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { MetaBatch } from '../MetaStore.js';
 import type { BucketRecord, ObjectRecord, PartRecord, UploadRecord } from '../records.js';
 import { bucketKey, objectKey, partKey, uploadKey, versionKey } from '../keyCodec.js';
-import { inTransaction } from './pgRetry.js';
+import { inTransaction, sqlState } from './pgRetry.js';
 import { MetaConflictError } from '../metaStoreErrors.js';
 
 type Table = 'coffer_buckets' | 'coffer_objects' | 'coffer_object_versions' | 'coffer_uploads' | 'coffer_parts';
@@ -139,21 +139,40 @@ export class PgMetaBatch implements MetaBatch {
     if (this.done) throw new Error('MetaBatch already committed');
     this.done = true;
     if (this.ops.size === 0) return;
-    const statements = plan([...this.ops.values()]);
     const expected = this.expected;
+    // A key expected absent that this batch writes is INSERTed plainly, not
+    // upserted: PostgreSQL's unique index then decides between two writers that
+    // both saw it absent (the second waits for the first and fails with 23505),
+    // at READ COMMITTED. (SERIALIZABLE did too, but its predicate locks on
+    // shared index pages also failed writers of *different* keys with 40001,
+    // often enough under 16 concurrent PUTs to exhaust the retries.)
+    const insertOnly: Op[] = [];
+    for (const e of expected) {
+      if (e.rec !== undefined) continue;
+      const id = opId({ table: 'coffer_objects', pk: e.pk });
+      const op = this.ops.get(id);
+      if (op?.rec !== undefined) {
+        insertOnly.push(op);
+        this.ops.delete(id);
+      }
+    }
+    const statements = plan([...this.ops.values()]);
     await inTransaction(this.pool, async (c) => {
-      if (expected.length) {
-        // SERIALIZABLE: a row another gateway inserts after our check (a row
-        // that did not exist cannot be locked) fails one of the two commits
-        // with 40001; the retry then sees the winner's row and refuses.
-        await c.query('SET TRANSACTION ISOLATION LEVEL SERIALIZABLE');
-        for (const e of expected) {
-          const r = await c.query<{ rec: string }>(
-            'SELECT rec FROM coffer_objects WHERE bucket_uid = $1 AND key = $2 FOR UPDATE',
-            e.pk,
-          );
-          const now = r.rows[0]?.rec;
-          if (now !== e.rec) throw new MetaConflictError('the object changed since it was read');
+      for (const e of expected) {
+        if (e.rec === undefined && insertOnly.some((o) => comparePk(o.pk, e.pk) === 0)) continue;
+        // A present row is locked until COMMIT, so no one changes it between this check and our write.
+        const r = await c.query<{ rec: string }>(
+          'SELECT rec FROM coffer_objects WHERE bucket_uid = $1 AND key = $2 FOR UPDATE',
+          e.pk,
+        );
+        if (r.rows[0]?.rec !== e.rec) throw new MetaConflictError('the object changed since it was read');
+      }
+      for (const o of insertOnly.sort((a, b) => comparePk(a.pk, b.pk))) {
+        try {
+          await c.query('INSERT INTO coffer_objects (bucket_uid, key, rec) VALUES ($1, $2, $3)', [...o.pk, o.rec!]);
+        } catch (err) {
+          if (sqlState(err) === '23505') throw new MetaConflictError('the object was created since it was read');
+          throw err;
         }
       }
       for (const s of statements) await c.query(s.text, s.values);

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgMetaStore, migrateDatabase } from '../../../../src/meta/pg/pgMetaStore.js';
 import { LATEST_VERSION } from '../../../../src/meta/pg/pgSchema.js';
+import { MetaConflictError } from '../../../../src/meta/metaStoreErrors.js';
 import type { ObjectRecord } from '../../../../src/meta/records.js';
 import { makeObject, makePart, makeUpload, metaStoreContract, newUid } from '../../../contract/metaStore.contract.js';
 import { metaStoreVersionsContract } from '../../../contract/metaStoreVersions.contract.js';
@@ -174,6 +175,71 @@ describe('PgMetaStore', () => {
         .putUpload(makeUpload(uid, 'k2', 'up1'));
       await expect(b.commit()).rejects.toThrow(/test_no_k2/);
       expect(await store.getObject(uid, 'k1')).toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('expectObject: of two writers that both saw the key absent (or at one record), exactly one commits', async () => {
+    const store = await PgMetaStore.open(await server.createDatabase());
+    const uid = newUid();
+    try {
+      const race = async (prev: ObjectRecord | undefined) => {
+        const outcomes = await Promise.allSettled(
+          [1, 2].map((w) =>
+            store
+              .batch()
+              .expectObject(uid, 'k', prev)
+              .putObject(makeObject(uid, 'k', { size: w }))
+              .commit(),
+          ),
+        );
+        expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+        const lost = outcomes.find((o) => o.status === 'rejected');
+        expect((lost as PromiseRejectedResult).reason).toBeInstanceOf(MetaConflictError);
+        return (await store.getObject(uid, 'k'))!;
+      };
+      const first = await race(undefined);
+      expect([1, 2]).toContain(first.size);
+      await race(first);
+      // A stale expectation never overwrites.
+      await expect(
+        store.batch().expectObject(uid, 'k', first).putObject(makeObject(uid, 'k')).commit(),
+      ).rejects.toThrow(MetaConflictError);
+      await expect(
+        store.batch().expectObject(uid, 'k', undefined).putObject(makeObject(uid, 'k')).commit(),
+      ).rejects.toThrow(MetaConflictError);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('expectObject on distinct keys: 16 concurrent writers commit at the first attempt (no false serialization failures)', async () => {
+    const store = await PgMetaStore.open(await server.createDatabase());
+    const uid = newUid();
+    const pool = (store as unknown as { pool: pg.Pool }).pool;
+    try {
+      await store.batch().putObject(makeObject(uid, 'seed')).commit();
+      const connect = pool.connect.bind(pool) as () => Promise<pg.PoolClient>;
+      let attempts = 0;
+      (pool as unknown as { connect: () => Promise<pg.PoolClient> }).connect = () => {
+        attempts++;
+        return connect();
+      };
+      for (let round = 0; round < 3; round++) {
+        attempts = 0;
+        await Promise.all(
+          Array.from({ length: 16 }, (_, w) =>
+            store
+              .batch()
+              .expectObject(uid, `r${round}-k${w}`, undefined)
+              .putObject(makeObject(uid, `r${round}-k${w}`))
+              .commit(),
+          ),
+        );
+        // One transaction per batch: a retry would mean writers of different keys conflicted.
+        expect(attempts).toBe(16);
+      }
     } finally {
       await store.close();
     }
