@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { PgMetaStore, migrateDatabase } from '../../../../src/meta/pg/pgMetaStore.js';
 import { LATEST_VERSION } from '../../../../src/meta/pg/pgSchema.js';
+import type { PgMetaBatch } from '../../../../src/meta/pg/pgBatch.js';
 import { MetaConflictError } from '../../../../src/meta/metaStoreErrors.js';
 import type { ObjectRecord } from '../../../../src/meta/records.js';
 import { makeObject, makePart, makeUpload, metaStoreContract, newUid } from '../../../contract/metaStore.contract.js';
@@ -42,6 +43,9 @@ async function keys(it: AsyncIterable<ObjectRecord>): Promise<string[]> {
   for await (const o of it) out.push(o.key);
   return out;
 }
+
+/** The store's own batch type, whose expectObject is not optional. */
+const pgBatch = (store: PgMetaStore) => store.batch() as PgMetaBatch;
 
 /** Counts the statements a store sends, by wrapping its pool's query. */
 function countQueries(store: PgMetaStore): { n: number } {
@@ -187,8 +191,7 @@ describe('PgMetaStore', () => {
       const race = async (prev: ObjectRecord | undefined) => {
         const outcomes = await Promise.allSettled(
           [1, 2].map((w) =>
-            store
-              .batch()
+            pgBatch(store)
               .expectObject(uid, 'k', prev)
               .putObject(makeObject(uid, 'k', { size: w }))
               .commit(),
@@ -204,10 +207,10 @@ describe('PgMetaStore', () => {
       await race(first);
       // A stale expectation never overwrites.
       await expect(
-        store.batch().expectObject(uid, 'k', first).putObject(makeObject(uid, 'k')).commit(),
+        pgBatch(store).expectObject(uid, 'k', first).putObject(makeObject(uid, 'k')).commit(),
       ).rejects.toThrow(MetaConflictError);
       await expect(
-        store.batch().expectObject(uid, 'k', undefined).putObject(makeObject(uid, 'k')).commit(),
+        pgBatch(store).expectObject(uid, 'k', undefined).putObject(makeObject(uid, 'k')).commit(),
       ).rejects.toThrow(MetaConflictError);
     } finally {
       await store.close();
@@ -230,8 +233,7 @@ describe('PgMetaStore', () => {
         attempts = 0;
         await Promise.all(
           Array.from({ length: 16 }, (_, w) =>
-            store
-              .batch()
+            pgBatch(store)
               .expectObject(uid, `r${round}-k${w}`, undefined)
               .putObject(makeObject(uid, `r${round}-k${w}`))
               .commit(),
