@@ -57,8 +57,13 @@ const MAX_NATIVE_LIMIT = 0x7fff_ffff;
 class LevelMetaBatch implements MetaBatch {
   private readonly ops: Op[] = [];
   private done = false;
+  /** Buckets this batch puts or deletes: their cached records are dropped around the write. */
+  private readonly buckets: string[] = [];
 
-  constructor(private readonly commits: GroupCommit<EncodedOp[]>) {}
+  constructor(
+    private readonly commits: GroupCommit<EncodedOp[]>,
+    private readonly bucketCache: BucketCache,
+  ) {}
 
   private push(op: Op): this {
     if (this.done) throw new Error('MetaBatch already committed');
@@ -67,10 +72,14 @@ class LevelMetaBatch implements MetaBatch {
   }
 
   putBucket(b: BucketRecord): this {
-    return this.push({ type: 'put', key: bucketKey(b.name), value: b });
+    this.push({ type: 'put', key: bucketKey(b.name), value: b });
+    this.buckets.push(b.name);
+    return this;
   }
   deleteBucket(name: string): this {
-    return this.push({ type: 'del', key: bucketKey(name) });
+    this.push({ type: 'del', key: bucketKey(name) });
+    this.buckets.push(name);
+    return this;
   }
   putObject(o: ObjectRecord): this {
     return this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
@@ -113,7 +122,52 @@ class LevelMetaBatch implements MetaBatch {
     const encoded = this.ops.map((op): EncodedOp =>
       op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op,
     );
-    await this.commits.submit(encoded);
+    if (this.buckets.length === 0) return this.commits.submit(encoded);
+    // Dropped before the write (no reader keeps a record from before it) and
+    // again after (a read that raced the write may have cached the old value).
+    this.bucketCache.invalidate(this.buckets);
+    try {
+      await this.commits.submit(encoded);
+    } finally {
+      this.bucketCache.invalidate(this.buckets);
+    }
+  }
+}
+
+/** Largest number of bucket records kept; beyond it the cache starts over (bucket counts are small). */
+const BUCKET_CACHE_MAX = 10_000;
+
+/**
+ * Bucket records by name, so the data path (every request resolves its bucket)
+ * does not read LevelDB for a record that has not changed. Safe because this
+ * process is the database's only writer (LevelDB's LOCK) and every write goes
+ * through LevelMetaBatch, which invalidates the names it touches. A generation
+ * counter keeps a read that started before an invalidation from caching what
+ * it got. Callers get their own copy, so nothing they do reaches the cache.
+ */
+class BucketCache {
+  private readonly records = new Map<string, BucketRecord>();
+  private generation = 0;
+
+  get(name: string): BucketRecord | undefined {
+    const r = this.records.get(name);
+    return r === undefined ? undefined : structuredClone(r);
+  }
+
+  /** The generation to hand back to set(): a set after an invalidation is ignored. */
+  get current(): number {
+    return this.generation;
+  }
+
+  set(name: string, record: BucketRecord, generation: number): void {
+    if (generation !== this.generation) return;
+    if (this.records.size >= BUCKET_CACHE_MAX) this.records.clear();
+    this.records.set(name, structuredClone(record));
+  }
+
+  invalidate(names: readonly string[]): void {
+    this.generation++;
+    for (const n of names) this.records.delete(n);
   }
 }
 
@@ -132,6 +186,7 @@ export class LevelMetaStore implements MetaStore {
    * small PUTs cost about two log fsyncs instead of N (and N thread-pool slots).
    */
   private readonly commits: GroupCommit<EncodedOp[]>;
+  private readonly bucketCache = new BucketCache();
 
   private constructor(private readonly db: Db) {
     // EncodedOp is an Op with a per-operation valueEncoding, which level's batch
@@ -197,7 +252,12 @@ export class LevelMetaStore implements MetaStore {
    */
   async getBucket(name: string): Promise<BucketRecord | undefined> {
     if (!isStorableName(name)) return undefined;
-    return this.getJson<BucketRecord>(bucketKey(name));
+    const cached = this.bucketCache.get(name);
+    if (cached !== undefined) return cached;
+    const generation = this.bucketCache.current;
+    const b = await this.getJson<BucketRecord>(bucketKey(name));
+    if (b !== undefined) this.bucketCache.set(name, b, generation);
+    return b;
   }
 
   /** All buckets in name order (S3 ListBuckets order). Bucket counts are small, so an array is fine. */
@@ -296,7 +356,7 @@ export class LevelMetaStore implements MetaStore {
   }
 
   batch(): MetaBatch {
-    return new LevelMetaBatch(this.commits);
+    return new LevelMetaBatch(this.commits, this.bucketCache);
   }
 
   async close(): Promise<void> {
