@@ -34,6 +34,7 @@ import {
 import type { KeyRange } from './keyCodec.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
 import { GroupCommit } from '../util/groupCommit.js';
+import { RecordCache } from './recordCache.js';
 import { withoutMarkers } from './withoutMarkers.js';
 import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 import { levelWriteFault } from './levelWriteFault.js';
@@ -57,12 +58,13 @@ const MAX_NATIVE_LIMIT = 0x7fff_ffff;
 class LevelMetaBatch implements MetaBatch {
   private readonly ops: Op[] = [];
   private done = false;
-  /** Buckets this batch puts or deletes: their cached records are dropped around the write. */
+  /** Buckets and current objects this batch puts or deletes: their cached records are dropped around the write. */
   private readonly buckets: string[] = [];
+  private readonly objects: string[] = [];
 
   constructor(
     private readonly commits: GroupCommit<EncodedOp[]>,
-    private readonly bucketCache: BucketCache,
+    private readonly caches: Caches,
   ) {}
 
   private push(op: Op): this {
@@ -82,10 +84,14 @@ class LevelMetaBatch implements MetaBatch {
     return this;
   }
   putObject(o: ObjectRecord): this {
-    return this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
+    this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
+    this.objects.push(objectId(o.bucketUid, o.key));
+    return this;
   }
   deleteObject(bucketUid: string, key: string): this {
-    return this.push({ type: 'del', key: objectKey(bucketUid, key) });
+    this.push({ type: 'del', key: objectKey(bucketUid, key) });
+    this.objects.push(objectId(bucketUid, key));
+    return this;
   }
   putVersion(historyId: string, o: ObjectRecord): this {
     return this.push({ type: 'put', key: versionKey(o.bucketUid, o.key, historyId), value: o });
@@ -122,54 +128,34 @@ class LevelMetaBatch implements MetaBatch {
     const encoded = this.ops.map((op): EncodedOp =>
       op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op,
     );
-    if (this.buckets.length === 0) return this.commits.submit(encoded);
     // Dropped before the write (no reader keeps a record from before it) and
     // again after (a read that raced the write may have cached the old value).
-    this.bucketCache.invalidate(this.buckets);
+    const drop = () => {
+      if (this.buckets.length > 0) this.caches.buckets.invalidate(this.buckets);
+      if (this.objects.length > 0) this.caches.objects.invalidate(this.objects);
+    };
+    drop();
     try {
       await this.commits.submit(encoded);
     } finally {
-      this.bucketCache.invalidate(this.buckets);
+      drop();
     }
   }
 }
 
-/** Largest number of bucket records kept; beyond it the cache starts over (bucket counts are small). */
-const BUCKET_CACHE_MAX = 10_000;
-
-/**
- * Bucket records by name, so the data path (every request resolves its bucket)
- * does not read LevelDB for a record that has not changed. Safe because this
- * process is the database's only writer (LevelDB's LOCK) and every write goes
- * through LevelMetaBatch, which invalidates the names it touches. A generation
- * counter keeps a read that started before an invalidation from caching what
- * it got. Callers get their own copy, so nothing they do reaches the cache.
- */
-class BucketCache {
-  private readonly records = new Map<string, BucketRecord>();
-  private generation = 0;
-
-  get(name: string): BucketRecord | undefined {
-    const r = this.records.get(name);
-    return r === undefined ? undefined : structuredClone(r);
-  }
-
-  /** The generation to hand back to set(): a set after an invalidation is ignored. */
-  get current(): number {
-    return this.generation;
-  }
-
-  set(name: string, record: BucketRecord, generation: number): void {
-    if (generation !== this.generation) return;
-    if (this.records.size >= BUCKET_CACHE_MAX) this.records.clear();
-    this.records.set(name, structuredClone(record));
-  }
-
-  invalidate(names: readonly string[]): void {
-    this.generation++;
-    for (const n of names) this.records.delete(n);
-  }
+interface Caches {
+  buckets: RecordCache<BucketRecord>;
+  objects: RecordCache<ObjectRecord>;
 }
+
+/** Cache id of a current object record (NUL cannot occur in a uid). */
+function objectId(bucketUid: string, key: string): string {
+  return `${bucketUid}\0${key}`;
+}
+
+/** Bucket counts are small; object records are a few hundred bytes of JSON each. */
+const BUCKET_CACHE_MAX = 10_000;
+const OBJECT_CACHE_MAX = 16_384;
 
 /**
  * MetaStore on LevelDB (`level` / classic-level). Values are JSON; keys follow
@@ -186,7 +172,10 @@ export class LevelMetaStore implements MetaStore {
    * small PUTs cost about two log fsyncs instead of N (and N thread-pool slots).
    */
   private readonly commits: GroupCommit<EncodedOp[]>;
-  private readonly bucketCache = new BucketCache();
+  private readonly caches: Caches = {
+    buckets: new RecordCache<BucketRecord>(BUCKET_CACHE_MAX),
+    objects: new RecordCache<ObjectRecord>(OBJECT_CACHE_MAX),
+  };
 
   private constructor(private readonly db: Db) {
     // EncodedOp is an Op with a per-operation valueEncoding, which level's batch
@@ -216,6 +205,16 @@ export class LevelMetaStore implements MetaStore {
   private async getJson<T>(key: Buffer): Promise<T | undefined> {
     // Values are only ever written by this class from typed records.
     return (await this.db.get(key)) as T | undefined;
+  }
+
+  /** A point read through `cache` (see recordCache.ts); absent records are not cached. */
+  private async cachedGet<T>(cache: RecordCache<T>, id: string, key: Buffer): Promise<T | undefined> {
+    const hit = cache.get(id);
+    if (hit !== undefined) return hit;
+    const generation = cache.current;
+    const v = await this.getJson<T>(key);
+    if (v !== undefined) cache.set(id, v, generation);
+    return v;
   }
 
   /** Values in `range`, at most `limit`, streamed: the iterator fetches in small batches and is closed on early exit. */
@@ -252,12 +251,7 @@ export class LevelMetaStore implements MetaStore {
    */
   async getBucket(name: string): Promise<BucketRecord | undefined> {
     if (!isStorableName(name)) return undefined;
-    const cached = this.bucketCache.get(name);
-    if (cached !== undefined) return cached;
-    const generation = this.bucketCache.current;
-    const b = await this.getJson<BucketRecord>(bucketKey(name));
-    if (b !== undefined) this.bucketCache.set(name, b, generation);
-    return b;
+    return this.cachedGet(this.caches.buckets, name, bucketKey(name));
   }
 
   /** All buckets in name order (S3 ListBuckets order). Bucket counts are small, so an array is fine. */
@@ -278,7 +272,7 @@ export class LevelMetaStore implements MetaStore {
   async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
     assertBucketUid(bucketUid);
     if (!isStorableName(key)) return undefined;
-    return this.getJson<ObjectRecord>(objectKey(bucketUid, key));
+    return this.cachedGet(this.caches.objects, objectId(bucketUid, key), objectKey(bucketUid, key));
   }
 
   /** Objects in UTF-8 key order, `prefix` and `after` applied as LevelDB range bounds. */
@@ -356,7 +350,7 @@ export class LevelMetaStore implements MetaStore {
   }
 
   batch(): MetaBatch {
-    return new LevelMetaBatch(this.commits, this.bucketCache);
+    return new LevelMetaBatch(this.commits, this.caches);
   }
 
   async close(): Promise<void> {

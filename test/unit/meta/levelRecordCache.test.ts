@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LevelMetaStore } from '../../../src/meta/levelMetaStore.js';
-import { makeBucket } from '../../contract/metaStore.contract.js';
+import { makeBucket, makeObject, newUid } from '../../contract/metaStore.contract.js';
 
-describe('LevelMetaStore bucket cache', () => {
+describe('LevelMetaStore record cache (buckets and current objects)', () => {
   let root: string;
   let store: LevelMetaStore;
 
@@ -83,5 +83,21 @@ describe('LevelMetaStore bucket cache', () => {
     await store.close();
     store = await LevelMetaStore.open(join(root, 'db'));
     expect((await store.getBucket('photos'))?.versioning).toBe('Enabled');
+  });
+
+  it('answers an overwritten or deleted object with what was committed last, after it was read (and cached)', async () => {
+    const uid = newUid();
+    const v1 = makeObject(uid, 'k');
+    await store.batch().putObject(v1).commit();
+    expect((await store.getObject(uid, 'k'))?.versionId).toBe(v1.versionId);
+    const v2 = makeObject(uid, 'k');
+    expect(v2.versionId).not.toBe(v1.versionId);
+    await store.batch().putObject(v2).commit();
+    expect((await store.getObject(uid, 'k'))?.versionId).toBe(v2.versionId);
+    const got = (await store.getObject(uid, 'k'))!;
+    got.size = -1;
+    expect((await store.getObject(uid, 'k'))?.size).toBe(v2.size);
+    await store.batch().deleteObject(uid, 'k').commit();
+    expect(await store.getObject(uid, 'k')).toBeUndefined();
   });
 });
