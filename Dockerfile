@@ -25,7 +25,11 @@ COPY scripts ./scripts
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:20-bookworm-slim
+# libuv's thread pool runs every file call and fsync (and LevelDB's reads and
+# synced writes); its default of 4 threads makes small durable PUTs queue behind
+# each other's fsyncs. It must be set before node starts: the ESM loader uses it.
 ENV NODE_ENV=production \
+    UV_THREADPOOL_SIZE=16 \
     COFFER_HOST=0.0.0.0 \
     COFFER_KMS_HOST=127.0.0.1 \
     COFFER_S3_PORT=9000 \

@@ -18,6 +18,9 @@
  * unless --tier or --quick, which keeps to s3rver)
  * (scripts/bench/clusterMode.ts): embedded vs 1 gateway vs 3 gateways on a
  * throwaway PostgreSQL and an S3 data tier, as ratios to embedded.
+ * Memory phases (memPut8x1g: peak server RSS while 8 clients each PUT 1 GiB at
+ * once; memGet1g: RSS growth during a 1 GiB GET): after the others in a full
+ * run; with --quick only when named in --phases (they move 8 GiB per server).
  * --baseline=<other build>/dist/src/main.js: A/B mode, that build takes
  * s3rver's place (its column and ratios), so a change is measured against the
  * code before it in one interleaved run instead of two runs minutes apart.
@@ -32,6 +35,7 @@ import { clusterJson, clusterTable } from './bench/clusterReport.js';
 import { runDrivesBench } from './bench/drivesMode.js';
 import { MiB } from './bench/content.js';
 import { LeanS3Client } from './bench/leanClient.js';
+import { MEM_CLIENTS, memGet, memoryLines, memPut, type MemoryResult } from './bench/memory.js';
 import { phases, Subject, type BenchSizes } from './bench/phases.js';
 import { cpuSeconds, startCoffer, startS3rver, type RunningServer } from './bench/servers.js';
 import {
@@ -155,6 +159,8 @@ async function main(): Promise<void> {
     );
   }
 
+  const memory = await runMemory(subjects, childOf, block);
+
   // The targets are ratios to s3rver and the machine; an A/B run has no s3rver.
   const outcomes = baseline
     ? []
@@ -170,6 +176,8 @@ async function main(): Promise<void> {
   if (cpuLines !== undefined) console.log(`\n${cpuLines}`);
   console.log(baseline ? '\ntargets: not evaluated in A/B mode' : '\ntargets:');
   for (const l of targetLines(outcomes, results)) console.log(`  ${l}`);
+  if (memory.length > 0) console.log(`\nserver RSS (VmRSS), MiB:`);
+  for (const l of memoryLines(memory, OTHER)) console.log(`  ${l}`);
   console.log(
     JSON.stringify({
       bench: baseline ? 'coffer-vs-baseline' : 'coffer-vs-s3rver',
@@ -178,6 +186,7 @@ async function main(): Promise<void> {
       quick,
       machine: { ...limits, diskWriteFsync: disk },
       phases: results,
+      memory,
       targets: outcomes.map((o) => ({
         phase: o.phase,
         against: o.against,
@@ -188,6 +197,54 @@ async function main(): Promise<void> {
       allTargetsMet: outcomes.length === TARGETS.length && outcomes.every((o) => o.met),
     }),
   );
+}
+
+/** The memory phases, when selected: Coffer and the other server take turns as in the timed phases. */
+async function runMemory(
+  subjects: Subject[],
+  childOf: Map<Subject, RunningServer['child']>,
+  block: Buffer,
+): Promise<MemoryResult[]> {
+  const wantGet = only ? only.includes('memGet1g') : !quick;
+  const wantPut = wantGet || (only ? only.includes('memPut8x1g') : !quick);
+  if (!wantPut) return [];
+  const puts = new Map<Subject, number>();
+  const gets = new Map<Subject, number[]>(subjects.map((s) => [s, []]));
+  // One 8 GiB round per server: the peak hardly varies, the time it takes does.
+  for (const s of subjects) puts.set(s, await memPut(s, childOf.get(s)!, block));
+  if (wantGet) {
+    for (let r = 0; r < RUNS; r++) {
+      for (const s of r % 2 === 0 ? subjects : [...subjects].reverse())
+        gets.get(s)!.push(await memGet(s, childOf.get(s)!, r));
+    }
+  }
+  const [coffer, other] = subjects;
+  process.stderr.write(
+    `memory: PUT 8x1 GiB peak RSS coffer ${puts.get(coffer)!.toFixed(0)} | ${OTHER} ${puts.get(other)!.toFixed(0)} MiB; ` +
+      `GET 1 GiB RSS growth coffer ${gets
+        .get(coffer)!
+        .map((x) => x.toFixed(0))
+        .join(' ')} | ${OTHER} ${gets
+        .get(other)!
+        .map((x) => x.toFixed(0))
+        .join(' ')} MiB\n`,
+  );
+  const out: MemoryResult[] = [
+    {
+      id: 'memPut8x1g',
+      name: `PUT 1 GiB x${MEM_CLIENTS} at once, peak RSS`,
+      coffer: puts.get(coffer)!,
+      other: puts.get(other),
+    },
+  ];
+  if (wantGet)
+    out.push({
+      id: 'memGet1g',
+      name: 'GET 1 GiB, RSS growth',
+      coffer: median(gets.get(coffer)!),
+      other: median(gets.get(other)!),
+    });
+  return out;
 }
 
 main()

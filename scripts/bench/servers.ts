@@ -25,6 +25,13 @@ export interface RunningServer {
 }
 
 const STARTUP_MS = 30_000;
+
+/**
+ * libuv's thread pool size for both servers, as Coffer is deployed (Dockerfile,
+ * `npm start`): 16 unless the bench's own environment says otherwise. Same for
+ * both, so neither gets a machine setting the other lacks.
+ */
+const THREAD_POOL = { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE ?? '16' };
 /** USER_HZ: the unit of /proc/<pid>/stat times on Linux. */
 const CLOCK_TICKS = 100;
 
@@ -139,6 +146,7 @@ export async function startCoffer(
     cwd: dataDir,
     env: {
       PATH: process.env.PATH ?? '',
+      ...THREAD_POOL,
       COFFER_HOST: '127.0.0.1',
       COFFER_DATA_DIR: join(dataDir, 'data'),
       COFFER_S3_PORT: String(port),
@@ -172,7 +180,7 @@ export async function startS3rver(): Promise<RunningServer> {
   const main = builtPath('scripts/bench/s3rverMain.js');
   const child = spawn(process.execPath, ['--openssl-legacy-provider', main, dataDir], {
     cwd: dataDir,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...THREAD_POOL },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return started(

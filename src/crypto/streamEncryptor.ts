@@ -61,6 +61,8 @@ function asError(err: unknown): Error {
 export class SegmentEncryptStream extends Transform {
   private readonly queue = new ByteQueue();
   private index = 0;
+  /** Plaintext of a segment that spans input chunks; zeroed at the end. */
+  private staging: Buffer | undefined;
 
   /** @internal use createEncryptor */
   constructor(
@@ -83,7 +85,7 @@ export class SegmentEncryptStream extends Transform {
     try {
       this.queue.push(chunk);
       // Strictly greater: exactly S queued bytes may still turn out to be the final segment.
-      while (this.queue.length > this.segmentSize) this.push(this.seal(this.queue.take(this.segmentSize), false));
+      while (this.queue.length > this.segmentSize) this.seal(this.queue.take(this.segmentSize), false);
       callback();
     } catch (err) {
       callback(asError(err));
@@ -93,7 +95,8 @@ export class SegmentEncryptStream extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       // 1..S bytes, or 0 for an empty stream: the empty final segment is just a tag.
-      this.push(this.seal(this.queue.take(this.queue.length), true));
+      this.seal(this.queue.take(this.queue.length), true);
+      this.staging?.fill(0);
       callback();
     } catch (err) {
       callback(asError(err));
@@ -102,19 +105,38 @@ export class SegmentEncryptStream extends Transform {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.kData.fill(0);
+    this.staging?.fill(0);
     this.queue.clear();
     callback(error);
   }
 
-  private seal(pieces: Buffer[], last: boolean): Buffer {
+  /**
+   * Seal one segment and push its ciphertext, then its tag. One new buffer per
+   * segment (the cipher's output): a segment that spans several input chunks is
+   * first copied into a staging buffer reused for every segment, instead of a
+   * cipher output per piece and a concatenation of them, because on large
+   * uploads the garbage collector's work on those buffers costs more than the
+   * cipher does on the bytes.
+   */
+  private seal(pieces: Buffer[], last: boolean): void {
     // segmentNonce rejects an index past uint32, so a 2^32+1-th segment fails instead of wrapping.
     const nonce = segmentNonce(this.noncePrefix, this.index, last);
     const cipher = createCipheriv('aes-256-gcm', this.kData, nonce, { authTagLength: TAG_SIZE });
     cipher.setAAD(this.aad);
-    const out = pieces.map((p) => cipher.update(p));
-    out.push(cipher.final(), cipher.getAuthTag());
+    const ct = cipher.update(pieces.length === 1 ? pieces[0] : this.join(pieces));
+    const rest = cipher.final(); // empty for GCM, pushed if a cipher ever returns bytes here
     this.index++;
-    return Buffer.concat(out);
+    if (ct.length > 0) this.push(ct);
+    if (rest.length > 0) this.push(rest);
+    this.push(cipher.getAuthTag());
+  }
+
+  /** The pieces copied into the staging buffer (allocated at the first segment that needs it). */
+  private join(pieces: Buffer[]): Buffer {
+    const staging = (this.staging ??= Buffer.alloc(this.segmentSize));
+    let at = 0;
+    for (const p of pieces) at += p.copy(staging, at);
+    return staging.subarray(0, at);
   }
 }
 

@@ -34,6 +34,7 @@ import {
 import type { KeyRange } from './keyCodec.js';
 import { ensurePrivateDir } from '../util/privateDir.js';
 import { GroupCommit } from '../util/groupCommit.js';
+import { RecordCache } from './recordCache.js';
 import { withoutMarkers } from './withoutMarkers.js';
 import { levelSnapshot, type RawEntries } from '../util/levelSnapshot.js';
 import { levelWriteFault } from './levelWriteFault.js';
@@ -57,8 +58,14 @@ const MAX_NATIVE_LIMIT = 0x7fff_ffff;
 class LevelMetaBatch implements MetaBatch {
   private readonly ops: Op[] = [];
   private done = false;
+  /** Buckets and current objects this batch puts or deletes: their cached records are dropped around the write. */
+  private readonly buckets: string[] = [];
+  private readonly objects: string[] = [];
 
-  constructor(private readonly commits: GroupCommit<EncodedOp[]>) {}
+  constructor(
+    private readonly commits: GroupCommit<EncodedOp[]>,
+    private readonly caches: Caches,
+  ) {}
 
   private push(op: Op): this {
     if (this.done) throw new Error('MetaBatch already committed');
@@ -67,16 +74,24 @@ class LevelMetaBatch implements MetaBatch {
   }
 
   putBucket(b: BucketRecord): this {
-    return this.push({ type: 'put', key: bucketKey(b.name), value: b });
+    this.push({ type: 'put', key: bucketKey(b.name), value: b });
+    this.buckets.push(b.name);
+    return this;
   }
   deleteBucket(name: string): this {
-    return this.push({ type: 'del', key: bucketKey(name) });
+    this.push({ type: 'del', key: bucketKey(name) });
+    this.buckets.push(name);
+    return this;
   }
   putObject(o: ObjectRecord): this {
-    return this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
+    this.push({ type: 'put', key: objectKey(o.bucketUid, o.key), value: o });
+    this.objects.push(objectId(o.bucketUid, o.key));
+    return this;
   }
   deleteObject(bucketUid: string, key: string): this {
-    return this.push({ type: 'del', key: objectKey(bucketUid, key) });
+    this.push({ type: 'del', key: objectKey(bucketUid, key) });
+    this.objects.push(objectId(bucketUid, key));
+    return this;
   }
   putVersion(historyId: string, o: ObjectRecord): this {
     return this.push({ type: 'put', key: versionKey(o.bucketUid, o.key, historyId), value: o });
@@ -113,9 +128,34 @@ class LevelMetaBatch implements MetaBatch {
     const encoded = this.ops.map((op): EncodedOp =>
       op.type === 'put' ? { type: 'put', key: op.key, value: encodeJson(op.value), valueEncoding: 'utf8' } : op,
     );
-    await this.commits.submit(encoded);
+    // Dropped before the write (no reader keeps a record from before it) and
+    // again after (a read that raced the write may have cached the old value).
+    const drop = () => {
+      if (this.buckets.length > 0) this.caches.buckets.invalidate(this.buckets);
+      if (this.objects.length > 0) this.caches.objects.invalidate(this.objects);
+    };
+    drop();
+    try {
+      await this.commits.submit(encoded);
+    } finally {
+      drop();
+    }
   }
 }
+
+interface Caches {
+  buckets: RecordCache<BucketRecord>;
+  objects: RecordCache<ObjectRecord>;
+}
+
+/** Cache id of a current object record (NUL cannot occur in a uid). */
+function objectId(bucketUid: string, key: string): string {
+  return `${bucketUid}\0${key}`;
+}
+
+/** Bucket counts are small; object records are a few hundred bytes of JSON each. */
+const BUCKET_CACHE_MAX = 10_000;
+const OBJECT_CACHE_MAX = 16_384;
 
 /**
  * MetaStore on LevelDB (`level` / classic-level). Values are JSON; keys follow
@@ -132,6 +172,10 @@ export class LevelMetaStore implements MetaStore {
    * small PUTs cost about two log fsyncs instead of N (and N thread-pool slots).
    */
   private readonly commits: GroupCommit<EncodedOp[]>;
+  private readonly caches: Caches = {
+    buckets: new RecordCache<BucketRecord>(BUCKET_CACHE_MAX),
+    objects: new RecordCache<ObjectRecord>(OBJECT_CACHE_MAX),
+  };
 
   private constructor(private readonly db: Db) {
     // EncodedOp is an Op with a per-operation valueEncoding, which level's batch
@@ -161,6 +205,16 @@ export class LevelMetaStore implements MetaStore {
   private async getJson<T>(key: Buffer): Promise<T | undefined> {
     // Values are only ever written by this class from typed records.
     return (await this.db.get(key)) as T | undefined;
+  }
+
+  /** A point read through `cache` (see recordCache.ts); absent records are not cached. */
+  private async cachedGet<T>(cache: RecordCache<T>, id: string, key: Buffer): Promise<T | undefined> {
+    const hit = cache.get(id);
+    if (hit !== undefined) return hit;
+    const generation = cache.current;
+    const v = await this.getJson<T>(key);
+    if (v !== undefined) cache.set(id, v, generation);
+    return v;
   }
 
   /** Values in `range`, at most `limit`, streamed: the iterator fetches in small batches and is closed on early exit. */
@@ -197,7 +251,7 @@ export class LevelMetaStore implements MetaStore {
    */
   async getBucket(name: string): Promise<BucketRecord | undefined> {
     if (!isStorableName(name)) return undefined;
-    return this.getJson<BucketRecord>(bucketKey(name));
+    return this.cachedGet(this.caches.buckets, name, bucketKey(name));
   }
 
   /** All buckets in name order (S3 ListBuckets order). Bucket counts are small, so an array is fine. */
@@ -218,7 +272,7 @@ export class LevelMetaStore implements MetaStore {
   async getObject(bucketUid: string, key: string): Promise<ObjectRecord | undefined> {
     assertBucketUid(bucketUid);
     if (!isStorableName(key)) return undefined;
-    return this.getJson<ObjectRecord>(objectKey(bucketUid, key));
+    return this.cachedGet(this.caches.objects, objectId(bucketUid, key), objectKey(bucketUid, key));
   }
 
   /** Objects in UTF-8 key order, `prefix` and `after` applied as LevelDB range bounds. */
@@ -296,7 +350,7 @@ export class LevelMetaStore implements MetaStore {
   }
 
   batch(): MetaBatch {
-    return new LevelMetaBatch(this.commits);
+    return new LevelMetaBatch(this.commits, this.caches);
   }
 
   async close(): Promise<void> {

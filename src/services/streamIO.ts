@@ -30,6 +30,9 @@ import type { PartRef, StreamRef } from '../meta/records.js';
 import { DomainError } from './errors.js';
 import type { UploadHasher } from './uploadHasher.js';
 
+/** Blobs up to this size (ciphertext) are read whole by a GET: memory per request stays a few segments. */
+const SMALL_BLOB = 256 * 1024;
+
 export function newId(): string {
   return randomBytes(16).toString('hex');
 }
@@ -109,10 +112,6 @@ export async function openDecryptedRange(
     if (e instanceof BlobBackendError || e instanceof DiskFaultError) throw e;
     throw new DomainError('IntegrityError', `stored data is missing (${e.code ?? e.message})`, { dataId: ref.dataId });
   };
-  const [stored, header] = await Promise.all([
-    blobs.stat(ref.dataId).catch(missing),
-    blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing),
-  ]);
   let span: ReturnType<typeof segmentSpan>;
   let expected: number;
   try {
@@ -123,6 +122,15 @@ export async function openDecryptedRange(
     // records carry no seal over these fields).
     throw new DomainError('IntegrityError', 'stream reference is malformed', { dataId: ref.dataId });
   }
+  // A small blob is read whole in one go (one open instead of two and a stat),
+  // then checked exactly as below: its length is the stored size.
+  const whole =
+    expected <= SMALL_BLOB && blobs.readSmall
+      ? await blobs.readSmall(ref.dataId, SMALL_BLOB).catch(missing)
+      : undefined;
+  const [stored, header] = whole
+    ? [{ size: whole.length }, whole.subarray(0, HEADER_SIZE)]
+    : await Promise.all([blobs.stat(ref.dataId).catch(missing), blobs.read(ref.dataId, 0, HEADER_SIZE).catch(missing)]);
   if (stored === undefined) throw new DomainError('IntegrityError', 'stored data is missing', { dataId: ref.dataId });
   if (stored.size !== expected) {
     throw new DomainError(
@@ -145,7 +153,11 @@ export async function openDecryptedRange(
     if (e instanceof CryptoIntegrityError) throw new DomainError('IntegrityError', e.message, { dataId: ref.dataId });
     throw e;
   }
-  const src = blobs.get(ref.dataId, { start: span.cipherStart, end: span.cipherEnd });
+  // A small blob's bytes are already here (bounded by SMALL_BLOB); they reach
+  // the decryptor the way a file's would, through a pipe, once it flows.
+  const src = whole
+    ? Readable.from([whole.subarray(span.cipherStart, span.cipherEnd + 1)], { objectMode: false })
+    : blobs.get(ref.dataId, { start: span.cipherStart, end: span.cipherEnd });
   src.on('error', (e) => dec.destroy(e));
   // pipe() does not pass a destroy upstream: a reader that stops early must not leave the blob open.
   dec.once('close', () => src.destroy());

@@ -20,6 +20,13 @@ export interface BlobStore {
   get(id: string, range?: { start: number; end: number }): Readable;
   /** Read exactly `length` bytes at `offset` (for stream headers); shorter if the blob is shorter. */
   read(id: string, offset: number, length: number): Promise<Buffer>;
+  /**
+   * The whole blob in one read when it holds at most `maxBytes`, else undefined
+   * (then use stat/read/get). Optional: a store where this saves nothing leaves
+   * it out. A missing blob rejects as `read` does. For small objects, whose GET
+   * would otherwise open the blob twice and stat it once.
+   */
+  readSmall?(id: string, maxBytes: number): Promise<Buffer | undefined>;
   /** Stored size in bytes, or undefined when the blob does not exist. */
   stat(id: string): Promise<{ size: number } | undefined>;
   /** Remove the blob; missing blobs are not an error. */

@@ -157,22 +157,33 @@ export class FsBlobStore implements BlobStore {
   }
 
   private async write(id: string, body: Readable, signal?: AbortSignal): Promise<{ size: number }> {
-    if ((await this.stat(id)) !== undefined) {
-      throw Object.assign(new Error(`blob ${id} already exists`), { code: 'EEXIST' });
-    }
-    await this.ensureShard(id);
-
     const tmpPath = join(this.dir, TMP_DIR, `${id}.${randomBytes(8).toString('hex')}`);
     const finalPath = this.blobPath(id);
+    // The id check and the shard directories (a new one costs a mkdir and an
+    // fsync of its parent) do not touch the temp file, so they run while the
+    // body is written and synced instead of before it: a small PUT waits for the
+    // slower of the two, not their sum. Nothing is renamed until all are done.
+    const free = (async () => {
+      if ((await this.stat(id)) !== undefined) {
+        throw Object.assign(new Error(`blob ${id} already exists`), { code: 'EEXIST' });
+      }
+      await this.ensureShard(id);
+    })();
     let renamed = false;
     try {
-      const size = await writeDurably(this.fs, tmpPath, body, this.opts.writeBufferBytes, signal);
+      const written = writeDurably(this.fs, tmpPath, body, this.opts.writeBufferBytes, signal);
+      const [checked, size] = await Promise.allSettled([free, written]);
+      // Either failure is the put's; the body's own error first, as before (a taken id is a bug, never the body's fault).
+      if (checked.status === 'rejected' && (checked.reason as { code?: string }).code === 'EEXIST')
+        throw checked.reason;
+      if (size.status === 'rejected') throw size.reason;
+      if (checked.status === 'rejected') throw checked.reason;
       signal?.throwIfAborted();
       await this.fs.rename(tmpPath, finalPath);
       renamed = true;
       // The rename itself is only durable once the directory holding it is synced.
       await this.syncDir(dirname(finalPath));
-      return { size };
+      return { size: size.value };
     } catch (err) {
       await unlinkQuiet(tmpPath, this.fs).catch(() => undefined);
       // We checked the id was free above, so a file under it now is ours; the caller
@@ -239,6 +250,31 @@ export class FsBlobStore implements BlobStore {
         filled += bytesRead;
       }
       return filled === length ? buf : buf.subarray(0, filled);
+    } catch (err) {
+      throw this.readFault(err);
+    } finally {
+      await fh.close().catch(() => undefined);
+    }
+  }
+
+  /** One open, fstat and read: the whole blob if it is at most `maxBytes`, else undefined. */
+  async readSmall(id: string, maxBytes: number): Promise<Buffer | undefined> {
+    assertBlobId(id);
+    const fh = await this.fs.open(this.blobPath(id), 'r').catch((err: unknown) => {
+      throw this.readFault(err);
+    });
+    try {
+      const { size } = await fh.stat();
+      if (size > maxBytes) return undefined;
+      const buf = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await fh.read(buf, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      // Shorter than its size said (cut while being read): what is there, which the caller's size check refuses.
+      return filled === size ? buf : buf.subarray(0, filled);
     } catch (err) {
       throw this.readFault(err);
     } finally {

@@ -9,6 +9,7 @@ import { DomainError } from '../../../src/services/errors.js';
 import {
   concatDecrypted,
   newId,
+  openConcatDecrypted,
   piecesFor,
   writeEncryptedStream,
   type StreamPiece,
@@ -230,6 +231,35 @@ describe('writeEncryptedStream + concatDecrypted (FsBlobStore)', () => {
     ]) {
       const got = await readAll(concatDecrypted(blobs, DEK, UID, piecesFor(undefined, list, s, e)));
       expect(got.equals(whole.subarray(s, e + 1)), `${s}-${e}`).toBe(true);
+    }
+  });
+
+  it('a small object is read with one whole-blob read, a large one through stat, header read and a ranged stream', async () => {
+    const calls: string[] = [];
+    const spied = new Proxy(blobs, {
+      get(target, prop, receiver) {
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof v !== 'function' || !['readSmall', 'stat', 'read', 'get'].includes(String(prop))) return v;
+        return (...a: unknown[]) => {
+          calls.push(String(prop));
+          return (v as (...x: unknown[]) => unknown).apply(target, a);
+        };
+      },
+    });
+    for (const size of [4096, 300 * 1024]) {
+      const body = randomBytes(size);
+      const ref = await writeEncryptedStream({
+        blobs,
+        dek: DEK,
+        bucketUid: UID,
+        segmentLog2: 16,
+        body: Readable.from([body]),
+        hasher: new UploadHasher({ length: size }),
+      });
+      calls.length = 0;
+      const got = await readAll(await openConcatDecrypted(spied, DEK, UID, piecesFor(ref, undefined, 0, size - 1)));
+      expect(got.equals(body)).toBe(true);
+      expect(calls.sort()).toEqual(size === 4096 ? ['readSmall'] : ['get', 'read', 'stat']);
     }
   });
 

@@ -56,6 +56,24 @@ describe('FsBlobStore', () => {
     expect(await sizes(store.get(plain))).toEqual([4500]);
   });
 
+  it('readSmall: the whole blob at or under the limit, undefined over it, ENOENT for a missing one', async () => {
+    const id = newId();
+    const data = randomBytes(4500);
+    await store.put(id, chunked(data, 100));
+    expect((await store.readSmall(id, 4500))?.equals(data)).toBe(true);
+    expect(await store.readSmall(id, 4499)).toBeUndefined();
+    await expect(store.readSmall(newId(), 4500)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('put refuses a taken id (EEXIST) even though it writes the body meanwhile, and leaves no temp file', async () => {
+    const id = newId();
+    const first = randomBytes(100);
+    await store.put(id, chunked(first, 10));
+    await expect(store.put(id, chunked(randomBytes(100), 10))).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(await tmpFiles()).toEqual([]);
+    expect((await collect(store.get(id))).equals(first)).toBe(true);
+  });
+
   it('creates its directories with mode 0700 and blobs with 0600, sharded by id', async () => {
     const id = 'abcdef0123456789abcdef0123456789';
     await store.put(id, Readable.from([Buffer.from('hello')]));
