@@ -8,6 +8,8 @@
  * only then is the file part streamed into ObjectService.put, through a
  * counter that enforces the policy's content-length-range. The object is
  * encrypted like any PUT. Fields after the file are ignored, as AWS ignores them.
+ * A form with neither a policy nor a signature is an anonymous upload, judged
+ * by the bucket's policy and ACL like an unsigned PUT.
  */
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -17,7 +19,7 @@ import type { Config } from '../../config.js';
 import { FormError, formBoundary, readForm, type ParsedForm } from '../../util/multipartForm.js';
 import type { HandlerResult, Services } from '../context.js';
 import { S3Error, toS3Error } from '../errors.js';
-import { decide, denied } from '../authorizeRequest.js';
+import { ANONYMOUS_PRINCIPAL, decide, denied } from '../authorizeRequest.js';
 import { objectAclForWrite } from '../aclRequest.js';
 import { header, standardHeaders, userMetadata } from '../headers.js';
 import { writeSseIn } from '../sseHeaders.js';
@@ -150,31 +152,26 @@ export async function handlePostObject(r: PostObjectRequest): Promise<HandlerRes
     const fields = fieldMap(form);
     const file = form.file;
     if (!file) throw new S3Error('IncorrectNumberOfFilesInPostRequest');
-    if (!fields.has('policy') && !fields.has('x-amz-signature'))
-      throw new S3Error(
-        'AccessDenied',
-        'Anonymous access is not allowed: sign a POST policy (AWS Signature Version 4).',
-      );
-    const auth = await verifyPostSignature(fields, r.credentials, { region: r.config.region, service: 's3' });
+    // No policy and no signature: an anonymous upload, allowed exactly where the
+    // bucket's policy or ACL lets everyone write (as S3 allows it); a policy
+    // or a signature alone is a signed POST that must verify.
+    const anonymous = !fields.has('policy') && !fields.has('x-amz-signature');
+    const principal = anonymous
+      ? ANONYMOUS_PRINCIPAL
+      : (await verifyPostSignature(fields, r.credentials, { region: r.config.region, service: 's3' })).principal;
     const rawKey = fields.get('key');
     if (rawKey === undefined) throw missingField('key');
     const key = rawKey.split('${filename}').join(file.filename);
     fields.set('key', key);
-    const limits = checkPolicy(decodePolicy(fields.get('policy') ?? ''), fields, r.bucket, r.now);
+    const limits = anonymous ? {} : checkPolicy(decodePolicy(fields.get('policy') ?? ''), fields, r.bucket, r.now);
     const headers = formHeaders(fields, file.contentType);
-    // The signer's s3:PutObject, judged as for a PUT: the bucket policy and ACL (its form fields as the headers).
+    // The uploader's s3:PutObject, judged as for a PUT: the bucket policy and ACL (its form fields as the headers).
     const b = await r.services.buckets.lookup(r.bucket);
-    const asRequest = {
-      req: r.req,
-      headers,
-      query: new URLSearchParams(),
-      anonymous: false,
-      principal: auth.principal,
-    };
+    const asRequest = { req: r.req, headers, query: new URLSearchParams(), anonymous, principal };
     if (!decide(asRequest, b, 'PostObject', key, undefined, false)) throw denied();
     // The same SSE rules as a PUT: SSE-KMS under any key the owner may use, or SSE-C.
     const sse = writeSseIn(headers, r, b);
-    const acl = await objectAclForWrite(headers, b, auth.principal.accountId, r.services.accounts);
+    const acl = await objectAclForWrite(headers, b, principal.accountId, r.services.accounts);
     const tagging = fields.get('tagging');
     const counter = new LengthRange(limits.lengthRange);
     file.stream.on('error', (e) => counter.destroy(e));

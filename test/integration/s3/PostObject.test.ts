@@ -11,8 +11,8 @@ import { request } from 'node:http';
 import {
   GetObjectCommand,
   HeadObjectCommand,
-  PutBucketPolicyCommand,
   ListObjectVersionsCommand,
+  PutBucketPolicyCommand,
   PutBucketVersioningCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
@@ -208,6 +208,42 @@ describe('POST Object (browser form upload)', () => {
     );
     await expectPolicyError(res3, 400, 'InvalidArgument');
     await expectAbsent(s3(), b, 'bad');
+  });
+
+  it('without a policy or signature: anonymous, allowed exactly where the bucket lets everyone write', async () => {
+    const closed = await createBucket(s3(), 'post-anon');
+    await expectPolicyError(await postForm(closed, { key: 'k' }, 'nobody'), 403, 'AccessDenied');
+    await expectAbsent(s3(), closed, 'k');
+    // A bucket whose policy lets everyone PUT under drop/ (as a public upload box would).
+    const open = await createBucket(s3(), 'post-anon-open');
+    await s3().send(
+      new PutBucketPolicyCommand({
+        Bucket: open,
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `arn:aws:s3:::${open}/drop/*` },
+          ],
+        }),
+      }),
+    );
+    const res = await postForm(
+      open,
+      { key: 'drop/${filename}', 'x-amz-meta-from': 'anyone' },
+      'anonymous upload',
+      'a.txt',
+    );
+    expect(res.status, await res.clone().text()).toBe(204);
+    const got = await s3().send(new GetObjectCommand({ Bucket: open, Key: 'drop/a.txt' }));
+    expect(got.Metadata).toEqual({ from: 'anyone' });
+    expect((await bodyBytes(got)).toString()).toBe('anonymous upload');
+    // Outside what the policy allows, still refused.
+    await expectPolicyError(await postForm(open, { key: 'elsewhere' }, 'x'), 403, 'AccessDenied');
+    await expectAbsent(s3(), open, 'elsewhere');
+    // A policy without its signature is not anonymous: it is a bad signed POST.
+    const half = signedFields([{ bucket: open }]);
+    const res2 = await postForm(open, { key: 'drop/b', policy: half.policy! }, 'x');
+    expect(res2.status).toBe(400);
   });
 
   it('makes a new version in a versioned bucket and names it in x-amz-version-id', async () => {
