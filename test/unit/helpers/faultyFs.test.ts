@@ -19,7 +19,8 @@ describe('FaultyFs', () => {
   });
 
   it('fails a matching call with an error shaped like node: code, negative errno, syscall, path', async () => {
-    fs.inject({ op: 'mkdir', code: 'EROFS', path: 'x' });
+    // The whole path: a fault's path matches as a substring, and mkdtemp's random suffix may hold an 'x'.
+    fs.inject({ op: 'mkdir', code: 'EROFS', path: join(dir, 'x') });
     const err = await fs.mkdir(join(dir, 'x'), {}).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'EROFS', syscall: 'mkdir', path: join(dir, 'x') });
     expect((err as NodeJS.ErrnoException).errno).toBeLessThan(0);
