@@ -5,67 +5,20 @@
  * that can cut a gateway off from a KMS that keeps running (a network
  * partition, so that key state can change while the gateway hears nothing).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { GetObjectCommand, type S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { GATEWAY_APIKEY, ROOT_APIKEY, ROOT_SECRET, ROOT_USER } from './lifecycleKit.js';
+import { banner, CLI, startCli, stopCli, type CliProcess } from '../../helpers/cliProcess.js';
 
-export const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
-
-export interface Proc {
-  child: ChildProcess;
-  out: () => string;
-  err: () => string;
-  exited: Promise<number | null>;
-}
+// The one child-process helper (test/helpers/cliProcess.ts), under this suite's names.
+export { banner, CLI };
+export type Proc = CliProcess;
+export const startProc = startCli;
+export const stopProc = stopCli;
 
 export function assertBuilt(): void {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
-}
-
-export function startProc(args: string[], env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    // The master key file next to the data dir, in the test's temp dir: never the developer's home.
-    env: {
-      PATH: process.env.PATH ?? '',
-      ...(env.COFFER_DATA_DIR ? { COFFER_MASTER_KEY_FILE: `${env.COFFER_DATA_DIR}-master.key` } : {}),
-      COFFER_LOG_LEVEL: 'warn',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  return { child, out: () => out, err: () => err, exited };
-}
-
-/** The first capture of `pattern` in the process's stdout (its banner). */
-export async function banner(p: Proc, pattern: RegExp, what: string, ms = 30_000): Promise<string> {
-  const t0 = Date.now();
-  for (;;) {
-    const m = pattern.exec(p.out());
-    if (m?.[1]) return m[1];
-    if (p.child.exitCode !== null || Date.now() - t0 > ms)
-      throw new Error(`${what} did not start: ${p.err() || p.out()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** SIGTERM, then SIGKILL after 10 s; the exit code (undefined when there was no process). */
-export async function stopProc(p: Proc | undefined): Promise<number | null | undefined> {
-  if (!p) return undefined;
-  if (p.child.exitCode === null) p.child.kill('SIGTERM');
-  const code = await Promise.race([p.exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 10_000))]);
-  if (code === 'hung') {
-    p.child.kill('SIGKILL');
-    return p.exited;
-  }
-  return code;
 }
 
 /** `coffer kms` on `port` (0: ephemeral) over `dataDir`; resolves with its URL and root account. */
